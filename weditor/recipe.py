@@ -1,0 +1,90 @@
+"""`weditor.json`: the recipe that travels with every patched checkpoint.
+
+It records everything needed to reproduce the patch (version, base model, pair-file hashes,
+every hyper-parameter) and to audit it (the list of edited tensors and the SHA-256 of every
+file written), so `weditor verify` and `weditor diff` can detect tampering or corruption.
+
+Layout (JSON, keys sorted, no timestamps so that identical inputs give identical bytes):
+
+    {
+      "format": 1,
+      "weditor_version": "0.1.0",
+      "base_model": {"id": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" or local folder name,
+                     "revision": "<commit sha or null>", "pipeline_class": "WanPipeline"},
+      "pairs": [{"path": "weditor/pairs/nudity.toml", "concept": "nudity", "sha256": "..."}],
+      "method": "refusal",
+      "params": {... every hyper-parameter of the run ...},
+      "edits": [{"component": "transformer", "tensor": "blocks.7.ffn.net.0.proj.weight",
+                 "file": "transformer/diffusion_pytorch_model.safetensors",
+                 "kind": "input_projection", "rank": 1, "sha256_before": "...", "sha256_after": "..."}],
+      "summary": {... measured figures printed at the end of `weditor patch` ...},
+      "files": {"transformer/diffusion_pytorch_model.safetensors": "<sha256>", ...}
+    }
+
+"files" covers every file in the output folder except `weditor.json` itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from weditor.errors import WeditorError
+
+RECIPE_NAME = "weditor.json"
+PAIRS_DIR = "weditor/pairs"
+FORMAT = 1
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def list_files(folder: str | Path) -> list[str]:
+    """Every regular file under `folder`, as sorted POSIX relative paths, the recipe excluded."""
+    folder = Path(folder)
+    out = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            rel = (Path(root) / name).relative_to(folder).as_posix()
+            if rel != RECIPE_NAME:
+                out.append(rel)
+    return sorted(out)
+
+
+def hash_files(folder: str | Path) -> dict[str, str]:
+    folder = Path(folder)
+    return {rel: sha256_file(folder / rel) for rel in list_files(folder)}
+
+
+def dumps(recipe: dict) -> str:
+    return json.dumps(recipe, indent=2, sort_keys=True) + "\n"
+
+
+def write_recipe(folder: str | Path, recipe: dict) -> Path:
+    path = Path(folder) / RECIPE_NAME
+    path.write_text(dumps(recipe), encoding="utf-8")
+    return path
+
+
+def load_recipe(folder: str | Path) -> dict:
+    path = Path(folder) / RECIPE_NAME
+    if not path.is_file():
+        raise WeditorError(f"{path}: no weditor recipe here; is this a folder written by `weditor patch`?")
+    try:
+        recipe = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WeditorError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(recipe, dict) or recipe.get("format") != FORMAT:
+        raise WeditorError(f"{path}: field 'format' is {recipe.get('format')!r}, expected {FORMAT}")
+    return recipe
