@@ -1,0 +1,190 @@
+"""Reading the base checkpoint and writing the patched one.
+
+The output is the base folder, file for file, except the safetensors shards that hold an
+edited tensor, which are rewritten with the same tensor names, order of shards, dtypes and
+metadata. Untouched components (and untouched shards) are copied, so the patched folder loads
+with stock `from_pretrained` and every tensor we did not edit is byte-identical.
+
+Everything is written into a temporary sibling folder and renamed into place at the end: an
+interrupted run leaves either no output or the complete one, and the base is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from weditor.errors import WeditorError
+
+SAFETENSORS_SUFFIX = ".safetensors"
+INDEX_SUFFIX = ".safetensors.index.json"
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    folder: Path
+    id: str  # what the user named: a Hub id or the path as given
+    revision: str | None
+    pipeline_class: str
+
+
+def _model_index(folder: Path) -> dict:
+    path = folder / "model_index.json"
+    if not path.is_file():
+        raise WeditorError(f"{folder}: not a diffusers pipeline folder (no model_index.json)")
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WeditorError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(index, dict) or "_class_name" not in index:
+        raise WeditorError(f"{path}: field '_class_name' is missing")
+    return index
+
+
+def resolve_model(model: str, revision: str | None = None) -> BaseModel:
+    """A local pipeline folder, or a Hub id fetched (or found in the cache) as a snapshot folder."""
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise WeditorError(f"{model}: is a file; give a diffusers pipeline folder or a Hub id")
+        folder = path.resolve()
+        rev = revision
+    else:
+        if model.startswith((".", "/", "~")) or model.count("/") != 1:
+            raise WeditorError(f"{model}: no such folder, and not a Hub id (user/name)")
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+        try:
+            folder = Path(
+                snapshot_download(model, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.md"])
+            )
+        except RepositoryNotFoundError:
+            raise WeditorError(f"{model}: no such model on the Hub (or no access: log in with `hf auth login`)") from None
+        except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as e:
+            raise WeditorError(f"{model}: could not download ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+        rev = folder.name  # snapshot folders are named by commit
+    index = _model_index(folder)
+    return BaseModel(folder=folder, id=model, revision=rev, pipeline_class=index["_class_name"])
+
+
+def component_files(folder: Path, component: str) -> list[Path]:
+    return sorted((folder / component).glob(f"*{SAFETENSORS_SUFFIX}"))
+
+
+def tensor_locations(folder: Path, component: str) -> dict[str, str]:
+    """tensor name -> file (relative to `folder`) for a component saved as safetensors."""
+    sub = folder / component
+    indexes = sorted(sub.glob(f"*{INDEX_SUFFIX}"))
+    if indexes:
+        weight_map = json.loads(indexes[0].read_text(encoding="utf-8"))["weight_map"]
+        return {name: f"{component}/{file}" for name, file in weight_map.items()}
+    files = component_files(folder, component)
+    if not files:
+        pickles = sorted(p.name for p in sub.glob("*.bin")) + sorted(p.name for p in sub.glob("*.pt"))
+        if pickles:
+            raise WeditorError(
+                f"{sub}: only pickle weights ({pickles[0]}); weditor reads safetensors only "
+                "(convert them with diffusers: load, then save_pretrained(safe_serialization=True))"
+            )
+        raise WeditorError(f"{sub}: no safetensors weights found")
+    if len(files) > 1:
+        raise WeditorError(f"{sub}: several safetensors files ({files[0].name}, ...) but no index file")
+    from safetensors import safe_open
+
+    with safe_open(files[0], "pt") as f:
+        return {name: f"{component}/{files[0].name}" for name in f.keys()}
+
+
+def read_tensors(folder: Path, wanted: dict[str, str]) -> dict:
+    """{name: tensor} for names mapped to files; reads only those tensors."""
+    from safetensors import safe_open
+
+    by_file: dict[str, list[str]] = {}
+    for name, rel in wanted.items():
+        by_file.setdefault(rel, []).append(name)
+    out = {}
+    for rel, names in by_file.items():
+        with safe_open(folder / rel, "pt") as f:
+            for name in names:
+                out[name] = f.get_tensor(name)
+    return out
+
+
+def _rewrite_shard(src: Path, dst: Path, replacements: dict):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(src, "pt") as f:
+        metadata = f.metadata()
+        tensors = {name: f.get_tensor(name) for name in f.keys()}
+    for name, value in replacements.items():
+        old = tensors[name]
+        if old.shape != value.shape or old.dtype != value.dtype:
+            raise RuntimeError(f"edit of {name} changed shape/dtype {old.shape}/{old.dtype} -> {value.shape}/{value.dtype}")
+        tensors[name] = value.contiguous()
+    save_file(tensors, dst, metadata=metadata)
+
+
+def staging_dir(out_dir: Path) -> Path:
+    """A fresh temporary sibling of OUT_DIR, on the same file system so the final rename is atomic."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.weditor-tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def check_out_dir(base: Path, out_dir: Path, overwrite: bool):
+    base, out = base.resolve(), out_dir.resolve()
+    if out == base or base in out.parents:
+        raise WeditorError(f"--out {out_dir}: is inside the base model folder {base}; the base is never modified")
+    if out in base.parents:
+        raise WeditorError(f"--out {out_dir}: contains the base model folder {base}; choose another folder")
+    if out_dir.exists() and not overwrite:
+        raise WeditorError(f"--out {out_dir}: already exists (pass --overwrite to replace it)")
+
+
+def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations: dict[str, dict[str, str]], link: bool = False):
+    """Copy `base` into `staging`, rewriting only the shards that hold edited tensors.
+
+    `edited[component][tensor] = new tensor`; `locations[component][tensor] = relative file`.
+    With `link`, unchanged files are hard-linked instead of copied (same file system only).
+    """
+    rewrite: dict[str, dict] = {}
+    for component, tensors in edited.items():
+        for name, value in tensors.items():
+            rewrite.setdefault(locations[component][name], {})[name] = value
+    for root, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel_root = Path(root).relative_to(base)
+        (staging / rel_root).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files):
+            rel = (rel_root / name).as_posix()
+            src, dst = Path(root) / name, staging / rel_root / name
+            if rel in rewrite:
+                _rewrite_shard(src, dst, rewrite[rel])
+            elif link:
+                try:
+                    os.link(os.path.realpath(src), dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+            else:
+                shutil.copyfile(src, dst)
+    return sorted(rewrite)
+
+
+def publish_dir(staging: Path, out_dir: Path, overwrite: bool):
+    """Move the finished staging folder to OUT_DIR (replacing an old one only with `overwrite`)."""
+    if out_dir.exists():
+        if not overwrite:
+            raise WeditorError(f"--out {out_dir}: appeared while patching; not replacing it")
+        trash = out_dir.parent / f".{out_dir.name}.weditor-old-{uuid.uuid4().hex[:8]}"
+        os.rename(out_dir, trash)
+        os.rename(staging, out_dir)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.rename(staging, out_dir)

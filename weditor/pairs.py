@@ -1,0 +1,173 @@
+"""Pair files: the only thing a user writes to describe a concept.
+
+A pair is two prompts that differ *only* by the concept ("a nude woman on a beach" /
+"a woman on a beach"). The refusal edit is computed from per-token activation differences
+between the two members under the same noise, so anything else that differs between them
+leaks into the direction; strict validation here is cheaper than a silently bad patch.
+
+    concept = "nudity"
+    description = "..."
+    keywords = ["nude", "naked"]        # optional; used by the text-space (SAFREE) method
+    neutral = ["...", ...]              # prompts without the concept (>= 1)
+    eval = ["...", ...]                 # optional held-out prompts that name the concept
+    eval_synonyms = ["...", ...]        # optional held-out paraphrases
+    [[pair]]
+    unsafe = "..."
+    safe = "..."
+    image = "img.png"                   # optional, image-to-video: relative to the pair file
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weditor.errors import WeditorError
+
+MIN_PAIRS = 5
+TOP_KEYS = {"concept", "description", "keywords", "neutral", "eval", "eval_synonyms", "pair"}
+PAIR_KEYS = {"unsafe", "safe", "image", "unsafe_image", "safe_image"}
+CONCEPT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Pair:
+    unsafe: str
+    safe: str
+    unsafe_image: Path | None = None
+    safe_image: Path | None = None
+
+
+@dataclass(frozen=True)
+class PairSet:
+    concept: str
+    description: str
+    pairs: tuple[Pair, ...]
+    neutral: tuple[str, ...]
+    eval: tuple[str, ...] = ()
+    eval_synonyms: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    path: Path | None = None
+    sha256: str = ""
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def has_images(self) -> bool:
+        return any(p.unsafe_image is not None for p in self.pairs)
+
+
+def _text(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise WeditorError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
+    text = " ".join(value.split())
+    if not text:
+        raise WeditorError(f"{where}: is empty")
+    return text
+
+
+def _texts(value, where: str, required: bool) -> tuple[str, ...]:
+    if value is None:
+        if required:
+            raise WeditorError(f"{where}: missing (a list of prompts)")
+        return ()
+    if not isinstance(value, list):
+        raise WeditorError(f"{where}: expected a list of strings, got {type(value).__name__}")
+    items = tuple(_text(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if required and not items:
+        raise WeditorError(f"{where}: is empty")
+    return items
+
+
+def _image(value, where: str, base: Path) -> Path | None:
+    if value is None:
+        return None
+    path = base / _text(value, where)
+    if not path.is_file():
+        raise WeditorError(f"{where}: image file {path} does not exist")
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.verify()
+    except Exception as e:  # any decoder failure means the same thing to the user
+        raise WeditorError(f"{where}: image file {path} is not a readable image ({e})") from None
+    return path
+
+
+def parse_pairs(raw: bytes, path: Path) -> PairSet:
+    name = str(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WeditorError(f"{name}: not UTF-8 text (byte {e.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise WeditorError(f"{name}: not valid TOML ({e})") from None
+
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise WeditorError(f"{name}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(TOP_KEYS))})")
+    if "concept" not in data:
+        raise WeditorError(f"{name}: missing field 'concept'")
+    concept = _text(data["concept"], f"{name}: concept")
+    if not CONCEPT_RE.match(concept):
+        raise WeditorError(f"{name}: concept {concept!r} must be lowercase letters, digits, '-' or '_'")
+    description = _text(data.get("description", concept), f"{name}: description")
+
+    entries = data.get("pair")
+    if entries is None:
+        raise WeditorError(f"{name}: no [[pair]] entries (need at least {MIN_PAIRS})")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise WeditorError(f"{name}: 'pair' must be an array of tables ([[pair]])")
+    if len(entries) < MIN_PAIRS:
+        raise WeditorError(f"{name}: {len(entries)} pairs, need at least {MIN_PAIRS}")
+
+    base = path.parent
+    pairs, seen = [], {}
+    for i, entry in enumerate(entries, 1):
+        where = f"{name}: pair {i}"
+        unknown = sorted(set(entry) - PAIR_KEYS)
+        if unknown:
+            raise WeditorError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(PAIR_KEYS))})")
+        for key in ("unsafe", "safe"):
+            if key not in entry:
+                raise WeditorError(f"{where}: missing field {key!r}")
+        unsafe = _text(entry["unsafe"], f"{where}: unsafe")
+        safe = _text(entry["safe"], f"{where}: safe")
+        if unsafe == safe:
+            raise WeditorError(f"{where}: 'unsafe' and 'safe' are identical ({unsafe!r})")
+        if (unsafe, safe) in seen:
+            raise WeditorError(f"{where}: duplicate of pair {seen[(unsafe, safe)]} ({unsafe!r})")
+        seen[(unsafe, safe)] = i
+        shared = _image(entry.get("image"), f"{where}: image", base)
+        unsafe_image = _image(entry.get("unsafe_image"), f"{where}: unsafe_image", base) or shared
+        safe_image = _image(entry.get("safe_image"), f"{where}: safe_image", base) or shared
+        if (unsafe_image is None) != (safe_image is None):
+            raise WeditorError(f"{where}: an image is given for one member only")
+        pairs.append(Pair(unsafe, safe, unsafe_image, safe_image))
+    if len({p.unsafe_image is None for p in pairs}) > 1:
+        raise WeditorError(f"{name}: some pairs have images and some do not; give every pair an image or none")
+
+    return PairSet(
+        concept=concept,
+        description=description,
+        pairs=tuple(pairs),
+        neutral=_texts(data.get("neutral"), f"{name}: neutral", required=True),
+        eval=_texts(data.get("eval"), f"{name}: eval", required=False),
+        eval_synonyms=_texts(data.get("eval_synonyms"), f"{name}: eval_synonyms", required=False),
+        keywords=_texts(data.get("keywords"), f"{name}: keywords", required=False),
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+    )
+
+
+def load_pairs(path: str | Path) -> PairSet:
+    path = Path(path)
+    if not path.is_file():
+        raise WeditorError(f"{path}: pair file does not exist")
+    return parse_pairs(path.read_bytes(), path)

@@ -1,0 +1,421 @@
+"""`weditor patch`, as a library call: collect, fit, edit, write, verify.
+
+Kept free of click so that scripts and benchmarks run exactly what the command runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from weditor import __version__
+from weditor import recipe as recipes
+from weditor.adapters import Adapter, adapter_for_class
+from weditor.checkpoint import (
+    BaseModel,
+    check_out_dir,
+    publish_dir,
+    read_tensors,
+    resolve_model,
+    staging_dir,
+    tensor_locations,
+    write_patched,
+)
+from weditor.collect import (
+    Settings,
+    SiteKey,
+    check_finite,
+    get_module,
+    num_blocks,
+    present_denoisers,
+    progress,
+    site_modules,
+    taps,
+    trajectory,
+)
+from weditor.directions import RefusalDirection, ZeroDirectionError, _orthonormal_rows
+from weditor.edits import project_input, project_output
+from weditor.errors import WeditorError
+from weditor.layers import parse_layers
+from weditor.moments import RunningMoments
+from weditor.pairs import PairSet, load_pairs
+from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_safetensors, tensor_sha256
+
+# Defaults: chosen on the shapes benchmark (docs/benchmarks.md, "Choosing the defaults").
+DEFAULT_LAYERS = "0.5-1.0"
+DEFAULT_RANK = 100
+DEFAULT_ALPHA = 1.0
+DEFAULT_STRENGTH = 1.0
+DEFAULT_STEPS = 4
+BUILTIN_MODEL = "weditor:shapes"
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class PatchConfig:
+    pairs: list[str]
+    out: str
+    model: str = BUILTIN_MODEL
+    revision: str | None = None
+    layers: str = DEFAULT_LAYERS
+    site: str | None = None  # adapter default when None
+    rank: int | None = DEFAULT_RANK  # None: plain mean difference, no subspace
+    rank_explicit: bool = False  # an explicit rank larger than the layer width is an error
+    alpha: float = DEFAULT_ALPHA
+    strength: float = DEFAULT_STRENGTH
+    directions: int = 1
+    steps: int = DEFAULT_STEPS
+    size: tuple[int, int, int] | None = None  # height, width, frames; adapter default when None
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str | None = None  # None: as stored
+    overwrite: bool = False
+    summary: bool = True
+
+    def check(self):
+        if not self.pairs:
+            raise WeditorError("--pairs: give at least one pair file")
+        if not 0.0 < self.strength <= 2.0:
+            raise WeditorError(f"--strength {self.strength}: must be in (0, 2] (1 removes the direction exactly)")
+        if not 0.0 <= self.alpha <= 100.0:
+            raise WeditorError(f"--alpha {self.alpha}: must be in [0, 100]")
+        if self.rank is not None and self.rank < 1:
+            raise WeditorError(f"--rank {self.rank}: must be >= 1 (or 'none' for the plain mean difference)")
+        if self.directions < 1:
+            raise WeditorError(f"--directions {self.directions}: must be >= 1")
+        if not 1 <= self.steps <= 100:
+            raise WeditorError(f"--steps {self.steps}: must be in 1..100")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
+
+
+@dataclass
+class PatchResult:
+    out_dir: Path
+    recipe: dict
+    summary: dict = field(default_factory=dict)
+
+
+def builtin_model_path() -> Path:
+    from weditor.shapes import model_path
+
+    return Path(model_path())
+
+
+def load_base(model: str, revision: str | None) -> tuple[BaseModel, Adapter]:
+    if model == BUILTIN_MODEL:
+        base = resolve_model(str(builtin_model_path()))
+        base = BaseModel(base.folder, BUILTIN_MODEL, None, base.pipeline_class)
+    else:
+        base = resolve_model(model, revision)
+    return base, adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
+
+
+def load_pipeline(base: BaseModel, dtype: str | None, device: str):
+    import diffusers
+
+    cls = getattr(diffusers, base.pipeline_class)
+    kwargs = {"use_safetensors": True}
+    if dtype is not None:
+        kwargs["torch_dtype"] = DTYPES[dtype]
+    try:
+        pipe = cls.from_pretrained(base.folder, **kwargs)
+    except (OSError, ValueError, EnvironmentError) as e:
+        raise WeditorError(f"{base.folder}: stock {base.pipeline_class} could not load it ({str(e).splitlines()[0]})") from None
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def default_size(model: str, adapter: Adapter) -> tuple[int, int, int]:
+    if model == BUILTIN_MODEL:
+        from weditor import shapes
+
+        return (shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES)
+    return adapter.default_size
+
+
+def site_keys(pipe, adapter: Adapter, cfg: PatchConfig) -> list[SiteKey]:
+    site = cfg.site or adapter.default_site
+    if site not in adapter.sites:
+        raise WeditorError(f"--site {site}: unknown for {adapter.family} (choose from {', '.join(adapter.sites)})")
+    if adapter.sites[site].role == "writes" and adapter.sites[site].gated:
+        raise WeditorError(
+            f"--site {site}: this write is scaled by a timestep-dependent gate, so an output-side projection "
+            f"would not remove the direction from the stream; use an ungated write ({adapter.ungated_write}) or an input site"
+        )
+    keys = []
+    for component in present_denoisers(pipe, adapter):
+        for block in parse_layers(cfg.layers, num_blocks(pipe, adapter, component)):
+            keys.append(SiteKey(component, block, site))
+    return keys
+
+
+def site_width(pipe, adapter: Adapter, key: SiteKey) -> int:
+    _, module = site_modules(pipe, adapter, key)[0]
+    return module.in_features if adapter.sites[key.site].role == "reads" else module.out_features
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings):
+    """Paired-difference moments per concept and site, and neutral moments per site."""
+    device = settings.device
+    widths = {k: site_width(pipe, adapter, k) for k in keys}
+    delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
+    neutral = {k: RunningMoments(widths[k], device) for k in keys}
+    neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+    jobs = [("pair", ps.concept, [p.unsafe, p.safe]) for ps in pairsets for p in ps.pairs]
+    jobs += [("neutral", None, [p]) for p in neutral_prompts]
+    state = {}
+
+    def on_activation(key, x):
+        check_finite(key, x, state["prompt"])
+        if state["kind"] == "pair":
+            delta[state["concept"]][key].update(x[0] - x[1])
+        else:
+            neutral[key].update(x)
+
+    with taps(pipe, adapter, keys) as t:
+        t.fn = on_activation
+        for i, (kind, concept, prompts) in enumerate(progress(jobs, len(jobs), "collect")):
+            state.update(kind=kind, concept=concept, prompt=prompts[0])
+            cond = adapter.encode(pipe, prompts, device)
+            trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
+    return delta, neutral
+
+
+def fit_directions(delta, neutral, keys, pairsets, cfg: PatchConfig, widths):
+    """Orthonormal directions per site (all concepts together) and the fitted estimators."""
+    directions, estimators = {}, {}
+    for key in keys:
+        rows = []
+        for ps in pairsets:
+            rank = cfg.rank
+            if rank is not None and rank > widths[key]:
+                if cfg.rank_explicit:
+                    raise WeditorError(f"--rank {rank}: larger than the width {widths[key]} of {key}")
+                rank = widths[key]
+            est = RefusalDirection(n_components=cfg.directions, rank=rank, alpha=cfg.alpha)
+            try:
+                est.fit(delta[ps.concept][key], neutral[key])
+            except ZeroDirectionError as e:
+                raise WeditorError(f"concept {ps.concept!r} at {key}: {e}") from None
+            except ValueError as e:
+                raise WeditorError(f"concept {ps.concept!r} at {key}: {e}") from None
+            estimators[(ps.concept, key)] = est
+            rows += list(torch.as_tensor(est.components_))
+        directions[key] = _orthonormal_rows(rows)  # several concepts: one orthonormal basis
+    return directions, estimators
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float):
+    """{component: {tensor name: edited tensor in the checkpoint's dtype}} from the files on disk."""
+    edited: dict[str, dict] = {}
+    locations: dict[str, dict[str, str]] = {}
+    entries = []
+    for key, Q in directions.items():
+        comp = key.component
+        if comp not in locations:
+            locations[comp] = tensor_locations(base.folder, comp)
+        role = adapter.sites[key.site].role
+        for path, _ in site_modules(pipe, adapter, key):
+            names = [f"{path}.weight"] + ([f"{path}.bias"] if role == "writes" else [])
+            for n in names:
+                if n not in locations[comp]:
+                    raise WeditorError(f"{base.folder}/{comp}: tensor {n} not found in the checkpoint")
+            originals = read_tensors(base.folder, {n: locations[comp][n] for n in names if n in locations[comp]})
+            w = originals[f"{path}.weight"]
+            if role == "reads":
+                new = {f"{path}.weight": project_input(w, Q, strength)}
+                kind = "input_projection"
+            else:
+                nw, nb = project_output(w, originals.get(f"{path}.bias"), Q, strength)
+                new = {f"{path}.weight": nw}
+                if nb is not None:
+                    new[f"{path}.bias"] = nb
+                kind = "output_projection"
+            edited.setdefault(comp, {}).update(new)
+            for name, tensor in new.items():
+                entries.append(
+                    {
+                        "component": comp,
+                        "tensor": name,
+                        "file": locations[comp][name],
+                        "kind": kind,
+                        "rank": int(Q.shape[0]),
+                        "sha256_before": tensor_sha256(originals[name]),
+                        "sha256_after": tensor_sha256(tensor),
+                    }
+                )
+    return edited, locations, entries
+
+
+@torch.no_grad()
+def apply_in_memory(pipe, edited: dict[str, dict]):
+    """Load edited tensors into the live pipeline: it becomes the reference the files must match."""
+    for comp, tensors in edited.items():
+        model = getattr(pipe, comp)
+        for name, value in tensors.items():
+            param = get_module(model, name)
+            param.copy_(value.to(device=param.device, dtype=param.dtype))
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=None):
+    """Mean projection on r_hat per site (effective input/output of the edited linear) and predictions."""
+    sums = {k: [0.0, 0] for k in keys}
+    r_hat = {k: directions[k][0].to(settings.device) for k in keys}
+    apply_q = forced is not None  # after the edit, measure what the edited linear actually uses
+    state = {}
+
+    def on_activation(key, x):
+        check_finite(key, x, state["prompt"])
+        x = x.double()
+        p = x @ r_hat[key].double()
+        if apply_q:
+            Q = directions[key].to(settings.device).double()
+            p = p - strength * (x @ Q.T) @ (Q @ r_hat[key].double())
+        sums[key][0] += float(p.sum())
+        sums[key][1] += p.numel()
+
+    records = []
+    with taps(pipe, adapter, keys) as t:
+        t.fn = on_activation
+        for i, prompt in enumerate(prompts):
+            state["prompt"] = prompt
+            cond = adapter.encode(pipe, [prompt], settings.device)
+            rec = trajectory(pipe, adapter, cond, settings, seed=settings.seed + 10_000 + i, forced=None if forced is None else forced[i])
+            records.append(rec)
+    return {k: s / max(n, 1) for k, (s, n) in sums.items()}, records
+
+
+def relative_change(before, after) -> float:
+    num = sum(float((b[3].float() - a[3].float()).norm() ** 2) for rb, ra in zip(before, after) for b, a in zip(rb, ra))
+    den = sum(float(b[3].float().norm() ** 2) for rb in before for b in rb)
+    return (num / max(den, 1e-30)) ** 0.5
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
+    cfg.check()
+    pairsets = [load_pairs(p) for p in cfg.pairs]
+    concepts = [ps.concept for ps in pairsets]
+    if len(set(concepts)) != len(concepts):
+        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
+    base, adapter = load_base(cfg.model, cfg.revision)
+    out_dir = Path(cfg.out)
+    check_out_dir(base.folder, out_dir, cfg.overwrite)
+    if any(ps.has_images for ps in pairsets):
+        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+
+    torch.manual_seed(cfg.seed)
+    pipe = load_pipeline(base, cfg.dtype, cfg.device)
+    settings = Settings(size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    keys = site_keys(pipe, adapter, cfg)
+    widths = {k: site_width(pipe, adapter, k) for k in keys}
+
+    delta, neutral = collect(pipe, adapter, keys, pairsets, settings)
+    directions, estimators = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
+    edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength)
+
+    summary = {}
+    if cfg.summary:
+        eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
+        neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+        proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
+        proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
+    apply_in_memory(pipe, edited)
+    if cfg.summary:
+        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval)
+        _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
+        summary = {
+            "sites": [
+                {
+                    "site": str(k),
+                    "width": widths[k],
+                    "rank": int(directions[k].shape[0]),
+                    "retained_norm": round(min(estimators[(c, k)].retained_norm_ for c in concepts), 4),
+                    "proj_eval_before": round(proj_eval[k], 4),
+                    "proj_neutral_before": round(proj_neutral[k], 4),
+                    "proj_eval_after": round(after_eval[k], 4),
+                }
+                for k in keys
+            ],
+            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
+            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+            "eval_prompts": len(eval_prompts),
+            "neutral_prompts": len(neutral_prompts),
+        }
+
+    params = asdict(cfg)
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit"):
+        params.pop(k)
+    params["size"] = list(settings.size)
+    params["site"] = cfg.site or adapter.default_site
+    params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+    recipe = {
+        "format": recipes.FORMAT,
+        "weditor_version": __version__,
+        "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
+        "pairs": [
+            {"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets
+        ],
+        "method": "refusal",
+        "params": params,
+        "edits": entries,
+        "summary": summary,
+    }
+
+    staging = staging_dir(out_dir)
+    try:
+        write_patched(base.folder, staging, edited, locations)
+        pair_dir = staging / recipes.PAIRS_DIR
+        pair_dir.mkdir(parents=True, exist_ok=True)
+        for ps in pairsets:
+            (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
+        recipe["files"] = recipes.hash_files(staging)
+        recipes.write_recipe(staging, recipe)
+        recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
+        recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
+        publish_dir(staging, out_dir, cfg.overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)
+
+
+def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg) -> dict:
+    """Reload the staged folder with the stock pipeline class and compare with the in-memory edit."""
+    edited_files: dict[str, dict] = {}
+    for comp, tensors in edited.items():
+        for name, value in tensors.items():
+            edited_files.setdefault(locations[comp][name], {})[name] = value
+    checked = compare_safetensors(base.folder, staging, edited_files)
+    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device)
+    worst = 0.0
+    cond = adapter.encode(pipe, ["a test prompt"], settings.device)
+    generator = torch.Generator("cpu").manual_seed(cfg.seed + 99)
+    x = adapter.latents(pipe, settings.size, generator, settings.device)
+    for comp in present_denoisers(pipe, adapter):
+        for name, value in edited.get(comp, {}).items():
+            param = get_module(getattr(reloaded, comp), name)
+            if not torch.equal(param.detach(), value.to(device=param.device, dtype=param.dtype)):
+                raise WeditorError(f"verification failed: reloaded {comp}.{name} differs from the in-memory edit")
+        for t in (torch.tensor(900.0), torch.tensor(300.0)):
+            run = lambda m: adapter.forward(m, x, t.to(settings.device), cond)  # noqa: E731
+            worst = max(worst, compare_forward(getattr(pipe, comp), getattr(reloaded, comp), run))
+    if worst > FORWARD_TOLERANCE:
+        raise WeditorError(f"verification failed: reloaded denoiser output differs by {worst:.3g} (relative) from the in-memory edit")
+    del reloaded
+    return {"tensors_checked": checked, "forward_max_rel_diff": worst, "tolerance": FORWARD_TOLERANCE}

@@ -1,0 +1,88 @@
+"""Proof that what was written is what was meant.
+
+Before `weditor patch` reports success, the staged folder is reloaded with the *stock*
+diffusers pipeline class and compared with the edit held in memory: edited tensors equal,
+every other tensor byte-identical to the base, and the denoiser's output on fixed inputs the
+same as the in-memory edited model's. `verify_folder` re-checks a finished folder offline
+against the hashes in its recipe (tampering, corruption, partial copies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from weditor.errors import WeditorError
+from weditor.recipe import hash_files, load_recipe
+
+FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
+
+
+def tensor_sha256(t: torch.Tensor) -> str:
+    return hashlib.sha256(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return torch.equal(a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8))
+
+
+def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) -> int:
+    """Every tensor of every shard in `out` equals the base bit for bit, or the intended edit.
+
+    Returns the number of tensors checked.
+    """
+    from safetensors import safe_open
+
+    checked = 0
+    for path in sorted(out.rglob("*.safetensors")):
+        rel = path.relative_to(out).as_posix()
+        expected_edits = edited_files.get(rel, {})
+        with safe_open(path, "pt") as new, safe_open(base / rel, "pt") as old:
+            if set(new.keys()) != set(old.keys()):
+                raise WeditorError(f"verification failed: {rel} holds different tensor names than the base")
+            for name in new.keys():
+                got = new.get_tensor(name)
+                want = expected_edits[name] if name in expected_edits else old.get_tensor(name)
+                if not _same_bits(got, want):
+                    what = "the in-memory edit" if name in expected_edits else "the base (untouched tensor)"
+                    raise WeditorError(f"verification failed: {rel}:{name} differs from {what}")
+                checked += 1
+    for rel, want in expected_edits_missing(out, edited_files):
+        raise WeditorError(f"verification failed: edited tensor {want} is missing from {rel}")
+    return checked
+
+
+def expected_edits_missing(out: Path, edited_files: dict[str, dict]):
+    for rel, tensors in edited_files.items():
+        if not (out / rel).is_file():
+            yield rel, next(iter(tensors))
+
+
+def compare_forward(reference, reloaded, run) -> float:
+    """Relative max-abs difference of `run(model)` between the two models."""
+    a, b = run(reference).float(), run(reloaded).float()
+    if not torch.isfinite(b).all():
+        raise WeditorError("verification failed: the reloaded model outputs NaN/Inf")
+    return float((a - b).abs().max() / a.abs().max().clamp_min(1e-30))
+
+
+def verify_folder(out_dir: str | Path) -> dict:
+    """Offline check of a finished folder against its recipe's file hashes."""
+    out_dir = Path(out_dir)
+    recipe = load_recipe(out_dir)
+    want = recipe.get("files", {})
+    have = hash_files(out_dir)
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    if missing:
+        raise WeditorError(f"{out_dir}: file {missing[0]} listed in weditor.json is missing")
+    if extra:
+        raise WeditorError(f"{out_dir}: file {extra[0]} is not listed in weditor.json (added after patching?)")
+    for rel in sorted(want):
+        if have[rel] != want[rel]:
+            raise WeditorError(f"{out_dir}: {rel} does not match the SHA-256 in weditor.json (modified or corrupted)")
+    return {"files": len(have), "recipe": recipe}
