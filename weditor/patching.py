@@ -116,7 +116,10 @@ def load_base(model: str, revision: str | None) -> tuple[BaseModel, Adapter]:
 
 def load_pipeline(base: BaseModel, dtype: str | None, device: str):
     import diffusers
+    import transformers
 
+    diffusers.utils.logging.disable_progress_bar()  # ours are the bars worth watching
+    transformers.utils.logging.disable_progress_bar()
     cls = getattr(diffusers, base.pipeline_class)
     kwargs = {"use_safetensors": True}
     if dtype is not None:
@@ -384,6 +387,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         pair_dir.mkdir(parents=True, exist_ok=True)
         for ps in pairsets:
             (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
+        save_directions(staging / recipes.DIRECTIONS_FILE, directions)
         recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)
         recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
@@ -393,6 +397,19 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)
+
+
+def save_directions(path: Path, directions: dict):
+    """The removed directions, so an audit can recompute every edit from the base weights."""
+    from safetensors.torch import save_file
+
+    save_file({str(k): q.double().contiguous().cpu() for k, q in directions.items()}, path)
+
+
+def load_directions(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(path)
 
 
 def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg) -> dict:

@@ -35,6 +35,7 @@ from weditor.errors import WeditorError
 
 RECIPE_NAME = "weditor.json"
 PAIRS_DIR = "weditor/pairs"
+DIRECTIONS_FILE = "weditor/directions.safetensors"  # removed directions per site, rows orthonormal
 FORMAT = 1
 
 

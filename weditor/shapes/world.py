@@ -11,6 +11,7 @@ training ("crimson", "scarlet" for red), so that paraphrase robustness can be te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -64,6 +65,7 @@ def vocabulary() -> list[str]:
     words |= {w for syn in SYNONYMS.values() for w in syn}
     for text in list(TEMPLATES) + list(_DIR_TO.values()):
         words |= {w for w in text.split() if not w.startswith("{")}
+    words.add("an")
     return sorted(words)
 
 
@@ -139,7 +141,12 @@ def caption(
     text = TEMPLATES[template].format(
         color="" if color is None else word(color), shape=word(shape), dir=word(motion), dir_to=dir_to
     )
-    return " ".join(text.split())
+    return _articles(" ".join(text.split()))
+
+
+def _articles(text: str) -> str:
+    """ "a orange" -> "an orange", so that captions read like real ones."""
+    return re.sub(r"\ba (?=[aeiou])", "an ", text)
 
 
 def random_caption(color: str, shape: str, motion: str, rng: np.random.Generator, p_synonym: float = 0.3) -> str:

@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny random Wan pipelines saved to disk, built once per session.
+
+Torch runs single-threaded in tests: these models are so small that thread start-up costs
+more than the arithmetic, and a second busy core makes multi-threaded runs 100x slower.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+DATA = Path(__file__).parent / "data"
+TINY_PAIRS = DATA / "tiny-red.toml"
+TINY_SIZE = "32x32x5"
+
+
+@pytest.fixture(scope="session")
+def tiny_wan(tmp_path_factory) -> Path:
+    """A Wan 2.2-style pipeline: two transformers, sharded, so every code path is exercised."""
+    from weditor.testing import save_tiny_wan_pipeline
+
+    return save_tiny_wan_pipeline(tmp_path_factory.mktemp("base") / "tiny-wan", max_shard_size="20KB", two_stage=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_single(tmp_path_factory) -> Path:
+    """A Wan 2.1-style pipeline: one transformer in one safetensors file."""
+    from weditor.testing import save_tiny_wan_pipeline
+
+    return save_tiny_wan_pipeline(tmp_path_factory.mktemp("base1") / "tiny-wan-1", seed=1)
+
+
+def run_cli(args: list[str]):
+    from click.testing import CliRunner
+
+    from weditor.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def patched(tiny_wan, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("patched") / "out"
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--layers", "1-3"])
+    assert result.exit_code == 0, result.output
+    return out

@@ -1,0 +1,34 @@
+"""`weditor push OUT_DIR USER/NAME`: publish a verified patched folder to the Hugging Face Hub.
+
+`weditor patch --push-to-hub` calls the same `weditor.publish.push_folder`, so both paths refuse a
+folder that no longer matches its recipe and fail with the same one-line errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("push")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("repo_id", metavar="USER/NAME")
+@click.option("--private", is_flag=True, help="Create the repository as private (ignored if it exists).")
+@click.option("--endpoint", metavar="URL", default=None,
+              help="Hub URL; defaults to HF_ENDPOINT or https://huggingface.co.")
+@click.option("--revision", metavar="BRANCH", default=None, help="Branch to push to (created if missing).")
+def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revision: str | None):
+    """Verify OUT_DIR against its weditor.json and upload it to USER/NAME in one commit.
+
+    The token comes from HF_TOKEN or `hf auth login`; it is never printed or stored by weditor.
+    A folder without a model card gets one first (README.md, then added to weditor.json).
+    """
+    from weditor import card, publish
+
+    if not (out_dir / card.CARD_NAME).is_file():
+        publish._verify(out_dir)  # the card re-hashes the folder: check it before blessing it
+        card.finalize_card(out_dir, repo_id=repo_id)
+        click.echo(f"wrote {out_dir / card.CARD_NAME}", err=True)
+    url = publish.push_folder(out_dir, repo_id, private=private, endpoint=endpoint, revision=revision)
+    click.echo(url)

@@ -1,0 +1,165 @@
+"""Publishing a patched folder to the Hugging Face Hub.
+
+Only a folder whose files still match its recipe is pushed: the recipe's hashes are the audit trail
+of the patch, and a checkpoint that no longer matches them is not the checkpoint the card
+describes. Everything Hub-side is huggingface_hub's: auth (`token=None` lets it find HF_TOKEN or the
+saved login), LFS or Xet uploads, retries.
+
+The push is one `create_commit` with one `CommitOperationAdd` per file, rather than `upload_folder`:
+with hf_xet installed, `upload_folder` may split a folder into several commits and writes resume
+state under `OUT_DIR/.cache/`, while a single commit makes the Hub revision match the recipe as a
+whole (or not at all) and leaves the local folder untouched. The files sent are exactly those the
+recipe lists, plus `weditor.json`; strays (editor backups, `.DS_Store`) are never published.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from weditor import recipe as recipe_mod
+from weditor.errors import WeditorError
+
+STATUS_HINTS = {
+    401: "invalid or missing token; set HF_TOKEN or run `hf auth login`",
+    403: "the token cannot write to this namespace",
+    404: "repository or revision not found",
+    409: "conflict with the current state of the repository",
+    412: "the branch moved during the push; push again",
+    413: "payload too large",
+    429: "rate limited; retry later",
+}
+
+
+def _verify_hashes(out_dir: str | Path) -> None:
+    """Every file listed with the hash the recipe records, and no file the recipe does not list."""
+    out_dir = Path(out_dir)
+    expected = recipe_mod.load_recipe(out_dir).get("files")
+    if not isinstance(expected, dict) or not expected:
+        raise WeditorError(f"{out_dir / recipe_mod.RECIPE_NAME}: field 'files' is missing or empty")
+    actual = recipe_mod.hash_files(out_dir)
+    problems = [f"{p} (changed)" for p in sorted(expected) if p in actual and actual[p] != expected[p]]
+    problems += [f"{p} (missing)" for p in sorted(set(expected) - set(actual))]
+    problems += [f"{p} (not in recipe)" for p in sorted(set(actual) - set(expected))]
+    if problems:
+        shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise WeditorError(f"{out_dir}: {len(problems)} file(s) do not match {recipe_mod.RECIPE_NAME}: {shown}")
+
+
+def _verify(out_dir: str | Path) -> None:
+    """`weditor.verify.verify_folder` where it exists, else the same hash check done here."""
+    if importlib.util.find_spec("weditor.verify") is not None:
+        from weditor.verify import verify_folder
+
+        verify_folder(out_dir)
+    else:
+        _verify_hashes(out_dir)
+
+
+def _status_of(exc: BaseException) -> tuple[int | None, str]:
+    """HTTP status and server message of the first HTTP error in an exception's cause chain."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            message = ""
+            try:
+                message = response.headers.get("X-Error-Message") or ""
+            except Exception:
+                pass
+            return status, message
+        exc = exc.__cause__ or exc.__context__
+    return None, ""
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level errors of whichever HTTP client this huggingface_hub version uses."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"),
+                         ("requests", "RequestException")):
+        try:
+            errors.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def _one_line(text: str, secret: str | None) -> str:
+    text = " ".join(str(text).split())
+    if secret:
+        text = text.replace(secret, "<token>")
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _push_error(e: Exception, where: str, endpoint: str, secret: str | None) -> WeditorError | None:
+    """The one-line error for a failed push, or None for an unexpected (programming) error."""
+    status, message = _status_of(e)
+    if status is not None:
+        hint = STATUS_HINTS.get(status, "server error; retry later" if status >= 500 else "")
+        detail = "; ".join(x for x in (hint, _one_line(message, secret)) if x)
+        return WeditorError(f"cannot push to {where}: HTTP {status} from {endpoint}" + (f" ({detail})" if detail else ""))
+    if isinstance(e, _transport_errors()):
+        return WeditorError(f"cannot push to {where}: cannot reach {endpoint} ({type(e).__name__}: {_one_line(e, secret)})")
+    if isinstance(e, (ValueError, OSError, RuntimeError)):  # client-side refusals, e.g. invalid card metadata
+        return WeditorError(f"cannot push to {where}: {_one_line(e, secret)}")
+    return None
+
+
+def push_folder(
+    out_dir: str | Path,
+    repo_id: str,
+    private: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    revision: str | None = None,
+) -> str:
+    """Verify `out_dir`, create `repo_id` if needed and upload the folder in one commit; return its URL.
+
+    Failures (verification, bad token, server errors, no network) are one-line `WeditorError`s naming
+    the repository and HTTP status; the local folder is only ever read.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import get_token, validate_repo_id
+
+    out_dir = Path(out_dir)
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        repo_id_ok = False
+    else:
+        repo_id_ok = repo_id.count("/") == 1
+    if not repo_id_ok:
+        raise WeditorError(f"repository id {repo_id!r} is not of the form USER/NAME")
+    if not out_dir.is_dir():
+        raise WeditorError(f"{out_dir}: not a folder")
+
+    _verify(out_dir)
+    recipe = recipe_mod.load_recipe(out_dir)
+    paths = sorted(recipe["files"]) + [recipe_mod.RECIPE_NAME]
+
+    api = HfApi(endpoint=endpoint, token=token)
+    secret = token or get_token()
+    where = f"{repo_id}" + (f"@{revision}" if revision else "")
+    concepts = ", ".join(p.get("concept", "?") for p in recipe.get("pairs") or []) or "no concepts"
+    try:
+        repo_url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        if revision is not None and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True, repo_type="model")
+        api.create_commit(
+            repo_id,
+            operations=[CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(out_dir / p)) for p in paths],
+            commit_message=f"weditor: safety patch ({concepts})",
+            commit_description=f"Pushed by weditor from a verified folder: {len(paths)} files, hashes in weditor.json.",
+            repo_type="model",
+            revision=revision,
+        )
+    except Exception as e:
+        error = _push_error(e, where, api.endpoint, secret)
+        if error is None:
+            raise
+        raise error from None
+    url = str(repo_url).rstrip("/")
+    return f"{url}/tree/{revision}" if revision and revision != "main" else url
