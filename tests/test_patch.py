@@ -205,3 +205,16 @@ def test_verify_folder_detects_tampering(patched, tmp_path):
     (copy / "extra.bin").write_bytes(b"x")
     with pytest.raises(WeditorError, match="not listed"):
         verify_folder(copy)
+
+
+def test_unchanged_files_are_hard_links_unless_copy(tiny_wan_single, tmp_path):
+    import os
+
+    for flag, linked in (([], True), (["--copy"], False)):
+        out = tmp_path / f"out{len(flag)}"
+        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *flag])
+        assert result.exit_code == 0, result.output
+        vae = "vae/diffusion_pytorch_model.safetensors"
+        assert os.path.samefile(out / vae, tiny_wan_single / vae) is linked
+        edited = "transformer/diffusion_pytorch_model.safetensors"
+        assert not os.path.samefile(out / edited, tiny_wan_single / edited)  # rewritten, never linked

@@ -42,7 +42,7 @@ from weditor.errors import WeditorError
 from weditor.layers import parse_layers
 from weditor.moments import RunningMoments
 from weditor.pairs import PairSet, load_pairs
-from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_safetensors, tensor_sha256
+from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
 
 # Defaults: chosen on the shapes benchmark (docs/benchmarks.md, "Choosing the defaults").
 DEFAULT_LAYERS = "0.5-1.0"
@@ -74,6 +74,7 @@ class PatchConfig:
     dtype: str | None = None  # None: as stored
     overwrite: bool = False
     summary: bool = True
+    link: bool = True  # hard-link unchanged files instead of copying them (falls back to copying)
 
     def check(self):
         if not self.pairs:
@@ -114,14 +115,14 @@ def load_base(model: str, revision: str | None) -> tuple[BaseModel, Adapter]:
     return base, adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
 
 
-def load_pipeline(base: BaseModel, dtype: str | None, device: str):
+def load_pipeline(base: BaseModel, dtype: str | None, device: str, **components):
     import diffusers
     import transformers
 
     diffusers.utils.logging.disable_progress_bar()  # ours are the bars worth watching
     transformers.utils.logging.disable_progress_bar()
     cls = getattr(diffusers, base.pipeline_class)
-    kwargs = {"use_safetensors": True}
+    kwargs = {"use_safetensors": True, **components}
     if dtype is not None:
         kwargs["torch_dtype"] = DTYPES[dtype]
     try:
@@ -362,7 +363,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         }
 
     params = asdict(cfg)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit"):
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link"):
         params.pop(k)
     params["size"] = list(settings.size)
     params["site"] = cfg.site or adapter.default_site
@@ -382,7 +383,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     staging = staging_dir(out_dir)
     try:
-        write_patched(base.folder, staging, edited, locations)
+        write_patched(base.folder, staging, edited, locations, link=cfg.link)
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
         for ps in pairsets:
@@ -419,7 +420,13 @@ def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg
         for name, value in tensors.items():
             edited_files.setdefault(locations[comp][name], {})[name] = value
     checked = compare_safetensors(base.folder, staging, edited_files)
-    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device)
+    compare_other_files(base.folder, staging)
+    # The denoisers are reloaded from the staged files by the stock pipeline class; the other
+    # modules (text encoder, VAE: often the bulk of the bytes) were just proven identical to
+    # the base, so the ones in memory are handed over instead of being read a second time.
+    denoisers = set(present_denoisers(pipe, adapter))
+    reuse = {n: m for n, m in pipe.components.items() if n not in denoisers and isinstance(m, torch.nn.Module)}
+    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device, **reuse)
     worst = 0.0
     cond = adapter.encode(pipe, ["a test prompt"], settings.device)
     generator = torch.Generator("cpu").manual_seed(cfg.seed + 99)

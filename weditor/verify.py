@@ -10,6 +10,7 @@ against the hashes in its recipe (tampering, corruption, partial copies).
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import torch
@@ -45,6 +46,8 @@ def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) ->
         if not (out / rel).is_file():
             raise WeditorError(f"verification failed: {rel} is missing from the output")
         expected_edits = edited_files.get(rel, {})
+        if not expected_edits and os.path.samefile(src, out / rel):
+            continue  # a hard link to the base file: identical by construction
         with safe_open(out / rel, "pt") as new, safe_open(src, "pt") as old:
             if set(new.keys()) != set(old.keys()):
                 raise WeditorError(f"verification failed: {rel} holds different tensor names than the base")
@@ -55,6 +58,22 @@ def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) ->
                     what = "the in-memory edit" if name in expected_edits else "the base (untouched tensor)"
                     raise WeditorError(f"verification failed: {rel}:{name} differs from {what}")
                 checked += 1
+    return checked
+
+
+def compare_other_files(base: Path, out: Path) -> int:
+    """Every non-safetensors file of the base (configs, tokenizers) is in `out`, byte for byte."""
+    checked = 0
+    for src in sorted(base.rglob("*")):
+        rel = src.relative_to(base)
+        if not src.is_file() or src.suffix == ".safetensors" or any(p.startswith(".") for p in rel.parts):
+            continue
+        dst = out / rel
+        if not dst.is_file():
+            raise WeditorError(f"verification failed: {rel.as_posix()} is missing from the output")
+        if not os.path.samefile(src, dst) and src.read_bytes() != dst.read_bytes():
+            raise WeditorError(f"verification failed: {rel.as_posix()} differs from the base")
+        checked += 1
     return checked
 
 

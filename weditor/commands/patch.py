@@ -62,8 +62,10 @@ def _size(ctx, param, value):
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--no-summary", is_flag=True, help="Skip the before/after measurement (faster).")
+@click.option("--copy", "copy_files", is_flag=True,
+              help="Copy unchanged files instead of hard-linking them to the base (links need one file system).")
 def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
-          revision, overwrite, no_summary):
+          revision, overwrite, no_summary, copy_files):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -93,6 +95,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         dtype=dtype,
         overwrite=overwrite,
         summary=not no_summary,
+        link=not copy_files,
     )
     result = run_patch(cfg)
     print_summary(result)
