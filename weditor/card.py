@@ -31,6 +31,7 @@ BASE_MODEL_RELATION = "finetune"
 TAGS = ("weditor", "safety", "concept-erasure")
 GRID_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_EDIT_ROWS = 40
+LABEL_KEYS = ("site", "name", "metric", "concept", "prompt")
 
 # Hub task ids per pipeline class; the fallbacks in `pipeline_tag` cover other video pipelines.
 PIPELINE_TAGS = {
@@ -214,6 +215,14 @@ def _split_summary(summary) -> tuple[list[tuple], list[tuple], list[tuple[str, l
     return paired, single, tables
 
 
+def _column_order(key: str):
+    """Record keys come back sorted from JSON: put the label first and each "before" by its "after"."""
+    if key in LABEL_KEYS:
+        return (0, LABEL_KEYS.index(key), "", 0)
+    m = re.fullmatch(r"(.+?)[_ -](before|after)", key)
+    return (1, 0, m.group(1), 1 if m.group(2) == "before" else 2) if m else (1, 0, key, 0)
+
+
 def summary_section(summary) -> str:
     if not summary:
         return "No measurements were recorded in `weditor.json`."
@@ -228,9 +237,9 @@ def summary_section(summary) -> str:
     if single:
         parts.append(_table(("Measure", "Value"), single))
     for title, records in tables:
-        columns = list(dict.fromkeys(k for r in records for k in r))
+        columns = sorted(dict.fromkeys(k for r in records for k in r), key=_column_order)
         rows = [tuple(r.get(c, "") for c in columns) for r in records]
-        parts.append(f"Per {title}:\n\n" + _table(tuple(columns), rows))
+        parts.append(f"`{title}`:\n\n" + _table(tuple(columns), rows))
     return "\n\n".join(parts)
 
 
@@ -343,6 +352,14 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
     ]
     if grid:
         sections.append(f"Frames from the same prompts and seeds, before and after:\n\n![Frame grid]({grid})")
+    verification = recipe.get("verification")
+    if isinstance(verification, dict) and verification:
+        sections.append(
+            "## Verification\n\nBefore the folder was written out, it was reloaded with stock "
+            f"`{pipeline_class}` and compared with the edit held in memory (every tensor equal to the base "
+            "or to the intended edit, denoiser outputs on fixed inputs):\n\n"
+            + _table(("Check", "Value"), _flatten(verification))
+        )
     sections += [
         "## Limitations\n\n" + LIMITATIONS.strip(),
         "## Reproduce\n\n"

@@ -19,9 +19,27 @@ COMMANDS = {
 }
 
 
+# One-line help shown by `weditor --help` without importing the command modules.
+SHORT_HELP = {
+    "patch": "Erase concepts from a model and write a verified, patched copy.",
+    "push": "Publish a patched folder to the Hugging Face Hub.",
+    "probe": "Linear-probe separability of a concept per block (the REINS curve).",
+    "diff": "List every tensor that differs between a base and a patched folder.",
+    "verify": "Re-check a patched folder against its recipe, offline.",
+    "inspect": "Show how weditor sees a model: blocks, edit sites, applicable methods.",
+    "eval": "Before/after evidence: videos side by side, latent audit, report.",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, SHORT_HELP.get(name) or self.get_command(ctx, name).get_short_help_str()) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx, name):
         if name not in COMMANDS:

@@ -138,6 +138,8 @@ def push_folder(
 
     _verify(out_dir)
     recipe = recipe_mod.load_recipe(out_dir)
+    if not isinstance(recipe.get("files"), dict) or not recipe["files"]:
+        raise WeditorError(f"{out_dir / recipe_mod.RECIPE_NAME}: field 'files' is missing or empty; nothing to push")
     paths = sorted(recipe["files"]) + [recipe_mod.RECIPE_NAME]
 
     api = HfApi(endpoint=endpoint, token=token)
@@ -146,6 +148,10 @@ def push_folder(
     concepts = ", ".join(p.get("concept", "?") for p in recipe.get("pairs") or []) or "no concepts"
     try:
         repo_url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        if private and not api.repo_info(repo_id, repo_type="model").private:
+            # create_repo ignores `private` for an existing repo; a checkpoint meant to stay private
+            # must not land in a public one.
+            raise WeditorError(f"cannot push to {where}: the repository exists and is public, but --private was asked")
         if revision is not None and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True, repo_type="model")
         api.create_commit(
@@ -156,6 +162,8 @@ def push_folder(
             repo_type="model",
             revision=revision,
         )
+    except WeditorError:
+        raise
     except Exception as e:
         error = _push_error(e, where, api.endpoint, secret)
         if error is None:
