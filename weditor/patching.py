@@ -44,14 +44,15 @@ from weditor.moments import RunningMoments
 from weditor.pairs import PairSet, load_pairs
 from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
 
-# Defaults: chosen on the shapes benchmark (docs/benchmarks.md, "Choosing the defaults").
-DEFAULT_LAYERS = "0.5-1.0"
-DEFAULT_RANK = 100
-DEFAULT_ALPHA = 1.0
-DEFAULT_STRENGTH = 1.0
-DEFAULT_STEPS = 4
-BUILTIN_MODEL = "weditor:shapes"
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+from weditor import defaults
+
+DEFAULT_LAYERS = defaults.LAYERS
+DEFAULT_RANK = defaults.RANK
+DEFAULT_ALPHA = defaults.ALPHA
+DEFAULT_STRENGTH = defaults.STRENGTH
+DEFAULT_STEPS = defaults.STEPS
+BUILTIN_MODEL = defaults.BUILTIN_MODEL
+DTYPES = {name: getattr(torch, name) for name in defaults.DTYPE_NAMES}
 
 
 @dataclass

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import click
 
-from weditor.patching import (
-    BUILTIN_MODEL,
-    DEFAULT_ALPHA,
-    DEFAULT_LAYERS,
-    DEFAULT_RANK,
-    DEFAULT_STEPS,
-    DEFAULT_STRENGTH,
-    DTYPES,
-    PatchConfig,
-)
+from weditor import defaults
 
 
 def _rank(ctx, param, value):
@@ -40,25 +31,25 @@ def _size(ctx, param, value):
 
 
 @click.command()
-@click.argument("model", required=False, default=BUILTIN_MODEL)
+@click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
 @click.option("--pairs", "pairs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Pair file (TOML); repeat to erase several concepts in one patch.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (a new diffusers pipeline).")
-@click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
+@click.option("--layers", default=defaults.LAYERS, show_default=True,
               help="Blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
 @click.option("--site", default=None, help="Which linear(s) in each block; default: the adapter's (Wan: ffn_in).")
-@click.option("--rank", "rank", default=str(DEFAULT_RANK), show_default=True, callback=_rank,
+@click.option("--rank", "rank", default=str(defaults.RANK), show_default=True, callback=_rank,
               help="Size k of the concept subspace; 'none' keeps the plain mean difference.")
-@click.option("--alpha", default=DEFAULT_ALPHA, show_default=True, type=float,
+@click.option("--alpha", default=defaults.ALPHA, show_default=True, type=float,
               help="Weight of the neutral covariance in the contrastive PCA (0: plain PCA).")
-@click.option("--strength", "strength", default=DEFAULT_STRENGTH, show_default=True, type=float,
+@click.option("--strength", "strength", default=defaults.STRENGTH, show_default=True, type=float,
               help="Lambda: 1 removes the direction exactly.")
 @click.option("--directions", default=1, show_default=True, type=int, help="Directions removed per concept and layer.")
-@click.option("--steps", default=DEFAULT_STEPS, show_default=True, type=int, help="Denoising steps per collection run.")
+@click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run.")
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
-@click.option("--dtype", default=None, type=click.Choice(sorted(DTYPES)), help="Compute dtype (default: as stored).")
+@click.option("--dtype", default=None, type=click.Choice(defaults.DTYPE_NAMES), help="Compute dtype (default: as stored).")
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--no-summary", is_flag=True, help="Skip the before/after measurement (faster).")
@@ -74,7 +65,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
     """
     import torch
 
-    from weditor.patching import run_patch
+    from weditor.patching import PatchConfig, run_patch
 
     cfg = PatchConfig(
         pairs=list(pairs),
