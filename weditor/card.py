@@ -42,9 +42,12 @@ PIPELINE_TAGS = {
 
 METHOD_NOTES = {
     "refusal": (
-        "a closed-form, low-rank weight edit computed from paired prompts that differ only by the concept: "
-        "activations of each pair are compared under the same noise, and the selected projections are changed "
-        "so that the concept's direction no longer drives the denoiser. No gradient training is involved."
+        "a low-rank refusal vector (after Facchiano et al., \"Video Unlearning via Low-Rank Refusal Vector\"). "
+        "Per-token activation differences between prompts that differ only by the concept, under the same "
+        "noise, give a concept direction per edited layer, kept within a low-rank subspace that discounts "
+        "the variance of neutral prompts; each edited linear layer is then projected so that it no longer "
+        "reads (or writes) along that direction, `W <- W (I - strength Q^T Q)`. Closed form: no gradient "
+        "training."
     ),
 }
 
@@ -61,7 +64,7 @@ Weight edits lower how often the model produces the removed concepts; they do no
 - **It is not a content filter.** Nothing here inspects prompts or outputs at run time. Deployments that
   must not show a concept still need input and output moderation.
 - **Side effects.** Nearby concepts can degrade along with the removed one; the neutral-prompt figures
-  above are the only measurement of that, and they are small samples too.
+  above, where present, are the only measurement of that, and they are small samples too.
 """
 
 
@@ -94,16 +97,12 @@ def _load_card(path: Path):
         return None
 
 
-def _is_weditor_card(card) -> bool:
-    return "weditor" in (getattr(card.data, "tags", None) or [])
-
-
 def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None) -> dict:
     """`license`, `license_name`, `license_link` of the base model, from the first card found.
 
-    Looked up, without network, in: the base folder given by the caller, a card the base model left in
-    the output folder, and the local Hugging Face cache for the base id. An unknown licence is left out
-    rather than guessed.
+    Looked up, without network, in: the base folder given by the caller, the card already in the output
+    folder (the base's, or an earlier weditor card that carried it over), and the local Hugging Face
+    cache for the base id. An unknown licence is left out rather than guessed.
     """
     candidates: list[Path] = []
     if base_dir is not None:
@@ -125,7 +124,7 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
         if not path.is_file():
             continue
         card = _load_card(path)
-        if card is None or _is_weditor_card(card) or not getattr(card.data, "license", None):
+        if card is None or not getattr(card.data, "license", None):  # a weditor card's licence came from the base
             continue
         return {k: getattr(card.data, k, None) for k in ("license", "license_name", "license_link")
                 if getattr(card.data, k, None)}

@@ -151,7 +151,7 @@ def push_folder(
         if private and not api.repo_info(repo_id, repo_type="model").private:
             # create_repo ignores `private` for an existing repo; a checkpoint meant to stay private
             # must not land in a public one.
-            raise WeditorError(f"cannot push to {where}: the repository exists and is public, but --private was asked")
+            raise WeditorError(f"cannot push to {where}: the repository exists and is public, but a private push was asked for")
         if revision is not None and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True, repo_type="model")
         api.create_commit(
