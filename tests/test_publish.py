@@ -417,3 +417,10 @@ def test_cli_push_writes_a_missing_card_first(folder, hub_server):
     assert 'WanPipeline.from_pretrained("user/tiny-safe")' in (folder / "README.md").read_text()
     assert "README.md" in recipes.load_recipe(folder)["files"]
     assert "README.md" in hub_server.repo("user/tiny-safe").resolve("main").files
+
+
+def test_error_text_redacts_tokens_only():
+    from weditor.publish import _one_line
+
+    assert _one_line("bad hf_abcdefgh1234\n token", "hf_abcdefgh1234") == "bad <token> token"
+    assert _one_line("Connection refused", "t") == "Connection refused"  # too short to be a token

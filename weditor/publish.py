@@ -88,7 +88,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 def _one_line(text: str, secret: str | None) -> str:
     text = " ".join(str(text).split())
-    if secret:
+    if secret and len(secret) >= 8:  # a real token; a short one would mangle ordinary words
         text = text.replace(secret, "<token>")
     return text[:200] + ("..." if len(text) > 200 else "")
 

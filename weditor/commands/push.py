@@ -14,7 +14,7 @@ import click
 @click.command("push")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("repo_id", metavar="USER/NAME")
-@click.option("--private", is_flag=True, help="Create the repository as private (ignored if it exists).")
+@click.option("--private", is_flag=True, help="Create the repository as private; refuse an existing public one.")
 @click.option("--endpoint", metavar="URL", default=None,
               help="Hub URL; defaults to HF_ENDPOINT or https://huggingface.co.")
 @click.option("--revision", metavar="BRANCH", default=None, help="Branch to push to (created if missing).")
