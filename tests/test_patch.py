@@ -105,7 +105,7 @@ def test_full_pipeline_generation_matches_the_hooked_base(tiny_wan, patched):
 
 
 def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
-    out = tmp_path / "again"
+    out = tmp_path / "again" / patched.name  # the folder name appears in the model card
     result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--layers", "1-3"])
     assert result.exit_code == 0, result.output
     assert hash_files(out) == hash_files(patched)

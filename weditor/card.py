@@ -384,10 +384,9 @@ def _model_index_class(out_dir: Path) -> str | None:
 
 def write_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id: str | None = None) -> Path:
     """Write `README.md`; the recipe's hashes are then stale, so callers want `finalize_card`."""
-    path = Path(out_dir) / CARD_NAME
     card = build_card(out_dir, base_dir=base_dir, repo_id=repo_id)
-    path.write_text(str(card), encoding="utf-8", newline="\n")
-    return path
+    # replace, never write in place: README.md may be a hard link to the base model's card
+    return recipe_mod.replace_file(Path(out_dir) / CARD_NAME, str(card).encode("utf-8"))
 
 
 def finalize_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id: str | None = None) -> Path:

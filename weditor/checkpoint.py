@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weditor.errors import WeditorError
+from weditor.recipe import is_own_file
 
 SAFETENSORS_SUFFIX = ".safetensors"
 INDEX_SUFFIX = ".safetensors.index.json"
@@ -131,14 +132,23 @@ def _rewrite_shard(src: Path, dst: Path, replacements: dict):
 
 
 def staging_dir(out_dir: Path) -> Path:
-    """A fresh temporary sibling of OUT_DIR, on the same file system so the final rename is atomic."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.weditor-tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    return tmp
+    """A fresh temporary sibling of OUT_DIR, on the same file system so the final rename is atomic.
+
+    Its name records the host and process that made it; leftovers of dead runs are removed
+    first (weditor/workspace.py).
+    """
+    from weditor.workspace import make_sibling
+
+    try:
+        return make_sibling(out_dir, "tmp")
+    except OSError as e:
+        raise WeditorError(f"--out {out_dir}: cannot create a folder next to it ({e.strerror or e})") from None
 
 
 def check_out_dir(base: Path, out_dir: Path, overwrite: bool):
+    from weditor.workspace import clean_stale, stderr
+
+    clean_stale(out_dir, echo=stderr)  # leftovers of killed runs for this OUT_DIR (workspace.py)
     base, out = base.resolve(), out_dir.resolve()
     if out == base or base in out.parents:
         raise WeditorError(f"--out {out_dir}: is inside the base model folder {base}; the base is never modified")
@@ -146,6 +156,14 @@ def check_out_dir(base: Path, out_dir: Path, overwrite: bool):
         raise WeditorError(f"--out {out_dir}: contains the base model folder {base}; choose another folder")
     if out_dir.exists() and not overwrite:
         raise WeditorError(f"--out {out_dir}: already exists (pass --overwrite to replace it)")
+    if out_dir.exists():  # --overwrite replaces an earlier output, never an arbitrary folder
+        if not out_dir.is_dir():
+            raise WeditorError(f"--out {out_dir}: is a file, not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / "weditor.json").is_file():
+            raise WeditorError(f"--out {out_dir}: is not a folder written by weditor (no weditor.json); not replacing it")
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise WeditorError(f"--out {out_dir}: cannot write in {parent} (not a writable folder)")
 
 
 def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations: dict[str, dict[str, str]], link: bool = False):
@@ -165,6 +183,8 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
         for name in sorted(files):
             rel = (rel_root / name).as_posix()
             src, dst = Path(root) / name, staging / rel_root / name
+            if is_own_file(rel):
+                continue  # a base that was itself patched: its recipe and directions are replaced
             if rel in rewrite:
                 _rewrite_shard(src, dst, rewrite[rel])
             elif link:
@@ -182,7 +202,12 @@ def publish_dir(staging: Path, out_dir: Path, overwrite: bool):
     if out_dir.exists():
         if not overwrite:
             raise WeditorError(f"--out {out_dir}: appeared while patching; not replacing it")
-        trash = out_dir.parent / f".{out_dir.name}.weditor-old-{uuid.uuid4().hex[:8]}"
+        from weditor.workspace import exchange, sibling_name
+
+        if exchange(staging, out_dir):  # one atomic step where the OS offers it (Linux)
+            shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous output
+            return
+        trash = sibling_name(out_dir, "old")  # a dead run's `-old-` folder is put back (workspace.py)
         os.rename(out_dir, trash)
         os.rename(staging, out_dir)
         shutil.rmtree(trash, ignore_errors=True)

@@ -6,6 +6,8 @@ Kept free of click so that scripts and benchmarks run exactly what the command r
 from __future__ import annotations
 
 import shutil
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import torch
 from weditor import __version__
 from weditor import recipe as recipes
 from weditor.adapters import Adapter, adapter_for_class
+from weditor.card import finalize_card
 from weditor.checkpoint import (
     BaseModel,
     check_out_dir,
@@ -45,6 +48,7 @@ from weditor.pairs import PairSet, load_pairs
 from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
 
 from weditor import defaults
+from weditor import reins as reins_fold
 
 DEFAULT_LAYERS = defaults.LAYERS
 DEFAULT_RANK = defaults.RANK
@@ -76,10 +80,27 @@ class PatchConfig:
     overwrite: bool = False
     summary: bool = True
     link: bool = True  # hard-link unchanged files instead of copying them (falls back to copying)
+    push_to_hub: str | None = None  # USER/NAME the card is written for (the push itself is the caller's)
+    method: str = "refusal"  # "refusal": the low-rank refusal edit; "reins": the REINS bias fold only
+    reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
+    reins_layer: str = defaults.REINS_LAYER
+    reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
+
+    @property
+    def uses_refusal(self) -> bool:
+        return self.method == "refusal"
+
+    @property
+    def uses_reins(self) -> bool:
+        return self.reins or self.method == "reins"
 
     def check(self):
         if not self.pairs:
             raise WeditorError("--pairs: give at least one pair file")
+        if self.method not in defaults.METHODS:
+            raise WeditorError(f"--method {self.method}: must be one of {', '.join(defaults.METHODS)}")
+        if not 0.0 < self.reins_strength <= 10.0:
+            raise WeditorError(f"--reins-strength {self.reins_strength}: must be in (0, 10] (relative to the mean hidden-state norm)")
         if not 0.0 < self.strength <= 2.0:
             raise WeditorError(f"--strength {self.strength}: must be in (0, 2] (1 removes the direction exactly)")
         if not 0.0 <= self.alpha <= 100.0:
@@ -99,6 +120,35 @@ class PatchResult:
     out_dir: Path
     recipe: dict
     summary: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # seconds per phase (see `Phases`); printed by nobody
+    peak_gpu_bytes: dict = field(default_factory=dict)  # CUDA only: max allocated so far, at the end of each phase
+
+
+class Phases:
+    """Wall time per phase of `run_patch`, always on (a few perf_counter calls per run).
+
+    On CUDA each phase ends with a synchronize, so queued kernels are counted where they ran.
+    """
+
+    def __init__(self, device: str = "cpu"):
+        self.seconds: dict[str, float] = {}
+        self.peak_gpu_bytes: dict[str, int] = {}
+        self.cuda = str(device).startswith("cuda") and torch.cuda.is_available()
+        self.device = device
+
+    def add(self, name: str, seconds: float):
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+    @contextmanager
+    def __call__(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.cuda:
+                torch.cuda.synchronize(self.device)
+                self.peak_gpu_bytes[name] = int(torch.cuda.max_memory_allocated(self.device))
+            self.add(name, time.perf_counter() - t0)
 
 
 def builtin_model_path() -> Path:
@@ -166,8 +216,12 @@ def site_width(pipe, adapter: Adapter, key: SiteKey) -> int:
 # --------------------------------------------------------------------------- collection
 
 
-def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings):
-    """Paired-difference moments per concept and site, and neutral moments per site."""
+def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases: Phases | None = None):
+    """Paired-difference moments per concept and site, and neutral moments per site.
+
+    With `phases`, the time spent in the taps (finiteness check and moment updates) is added
+    to `statistics` (on CUDA: the time to queue that work).
+    """
     device = settings.device
     widths = {k: site_width(pipe, adapter, k) for k in keys}
     delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
@@ -178,11 +232,14 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings):
     state = {}
 
     def on_activation(key, x):
+        t0 = time.perf_counter()
         check_finite(key, x, state["prompt"])
         if state["kind"] == "pair":
             delta[state["concept"]][key].update(x[0] - x[1])
         else:
             neutral[key].update(x)
+        if phases is not None:
+            phases.add("statistics", time.perf_counter() - t0)
 
     with taps(pipe, adapter, keys) as t:
         t.fn = on_activation
@@ -313,36 +370,58 @@ def relative_change(before, after) -> float:
 
 
 def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
+    t_start = time.perf_counter()
     cfg.check()
+    phases = Phases(cfg.device)
     pairsets = [load_pairs(p) for p in cfg.pairs]
     concepts = [ps.concept for ps in pairsets]
     if len(set(concepts)) != len(concepts):
         raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
     base, adapter = load_base(cfg.model, cfg.revision)
+    if cfg.uses_reins:
+        reins_fold.refuse_unless_foldable(adapter)
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
     if any(ps.has_images for ps in pairsets):
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
 
     torch.manual_seed(cfg.seed)
-    pipe = load_pipeline(base, cfg.dtype, cfg.device)
+    with phases("load"):
+        pipe = load_pipeline(base, cfg.dtype, cfg.device)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
-    keys = site_keys(pipe, adapter, cfg)
+    keys = site_keys(pipe, adapter, cfg) if cfg.uses_refusal else []
     widths = {k: site_width(pipe, adapter, k) for k in keys}
+    reins_keys = reins_fold.reins_blocks(pipe, adapter, cfg.reins_layer) if cfg.uses_reins else []
 
-    delta, neutral = collect(pipe, adapter, keys, pairsets, settings)
-    directions, estimators = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
-    edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength)
+    if cfg.uses_refusal:
+        with phases("collect"):
+            delta, neutral = collect(pipe, adapter, keys, pairsets, settings, phases)
+        with phases("fit"):
+            directions, estimators = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
+        with phases("edit"):
+            edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength)
+    else:
+        directions, estimators, edited, locations, entries = {}, {}, {}, {}, []
+    folded = None
+    if reins_keys:  # after the refusal edit: a bias it changed is folded on top of it
+        folded = reins_fold.fold(pipe, adapter, base, pairsets, settings, reins_keys, cfg.reins_strength,
+                                 edited, locations, entries)
+    meter = reins_fold.Meter(pipe, adapter, folded)  # projections on the REINS direction; inert without one
 
     summary = {}
+    t_summary = time.perf_counter()
     if cfg.summary:
         eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
         neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+        meter.phase = "eval_before"
         proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
+        meter.phase = "neutral_before"
         proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
     apply_in_memory(pipe, edited)
     if cfg.summary:
+        meter.phase = "eval_after"
         after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval)
+        meter.phase = "neutral_after"
         _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
         summary = {
             "sites": [
@@ -362,13 +441,26 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
             "eval_prompts": len(eval_prompts),
             "neutral_prompts": len(neutral_prompts),
         }
+        if folded is not None:
+            summary["reins"] = meter.summary()
+    meter.close()
+    phases.add("summary", time.perf_counter() - t_summary)  # includes loading the edit into the live model
 
     params = asdict(cfg)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link"):
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "method", "reins"):
         params.pop(k)
     params["size"] = list(settings.size)
-    params["site"] = cfg.site or adapter.default_site
-    params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+    if cfg.uses_refusal:
+        params["site"] = cfg.site or adapter.default_site
+        params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+    else:  # the refusal edit's hyper-parameters did not take part
+        for k in ("layers", "site", "rank", "alpha", "strength", "directions"):
+            params.pop(k)
+    if folded is not None:
+        params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}
+    else:
+        params.pop("reins_layer")
+        params.pop("reins_strength")
     recipe = {
         "format": recipes.FORMAT,
         "weditor_version": __version__,
@@ -376,7 +468,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         "pairs": [
             {"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets
         ],
-        "method": "refusal",
+        "method": "+".join(m for m, on in (("refusal", cfg.uses_refusal), ("reins", cfg.uses_reins)) if on),
         "params": params,
         "edits": entries,
         "summary": summary,
@@ -384,21 +476,34 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     staging = staging_dir(out_dir)
     try:
+        t_save = time.perf_counter()
         write_patched(base.folder, staging, edited, locations, link=cfg.link)
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
         for ps in pairsets:
             (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
-        save_directions(staging / recipes.DIRECTIONS_FILE, directions)
-        recipe["files"] = recipes.hash_files(staging)
+        if directions:
+            save_directions(staging / recipes.DIRECTIONS_FILE, directions)
+        if folded is not None:
+            reins_fold.save_fold(staging / reins_fold.REINS_FILE, folded)
+        with phases("hash"):
+            recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)
-        recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
-        recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
-        publish_dir(staging, out_dir, cfg.overwrite)
+        phases.add("save", time.perf_counter() - t_save)  # hash included
+        with phases("verify"):
+            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
+        with phases("card"):
+            recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
+            # The model card reads the verified recipe; writing it re-hashes the folder.
+            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub or out_dir.name)
+            recipe = recipes.load_recipe(staging)
+            publish_dir(staging, out_dir, cfg.overwrite)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)
+    phases.seconds["total"] = time.perf_counter() - t_start
+    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,
+                       peak_gpu_bytes=phases.peak_gpu_bytes)
 
 
 def save_directions(path: Path, directions: dict):

@@ -39,6 +39,24 @@ DIRECTIONS_FILE = "weditor/directions.safetensors"  # removed directions per sit
 FORMAT = 1
 
 
+def is_own_file(rel: str) -> bool:
+    """Files weditor writes into an output folder (a base may itself be a patched folder)."""
+    return rel == RECIPE_NAME or rel.startswith("weditor/")
+
+
+def replace_file(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` through a new file and a rename.
+
+    Unchanged files of a patched folder may be hard links to the base model's files: writing
+    into an existing file in place would modify the base. A rename only swaps the name.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -73,9 +91,7 @@ def dumps(recipe: dict) -> str:
 
 
 def write_recipe(folder: str | Path, recipe: dict) -> Path:
-    path = Path(folder) / RECIPE_NAME
-    path.write_text(dumps(recipe), encoding="utf-8")
-    return path
+    return replace_file(Path(folder) / RECIPE_NAME, dumps(recipe).encode("utf-8"))
 
 
 def load_recipe(folder: str | Path) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
-from weditor.recipe import hash_files, load_recipe
+from weditor.recipe import hash_files, is_own_file, load_recipe
 
 FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
 
@@ -41,7 +41,7 @@ def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) ->
     checked = 0
     for src in sorted(base.rglob("*.safetensors")):
         rel = src.relative_to(base).as_posix()
-        if any(part.startswith(".") for part in src.relative_to(base).parts):
+        if any(part.startswith(".") for part in src.relative_to(base).parts) or is_own_file(rel):
             continue
         if not (out / rel).is_file():
             raise WeditorError(f"verification failed: {rel} is missing from the output")
@@ -67,6 +67,8 @@ def compare_other_files(base: Path, out: Path) -> int:
     for src in sorted(base.rglob("*")):
         rel = src.relative_to(base)
         if not src.is_file() or src.suffix == ".safetensors" or any(p.startswith(".") for p in rel.parts):
+            continue
+        if is_own_file(rel.as_posix()):
             continue
         dst = out / rel
         if not dst.is_file():

@@ -32,7 +32,7 @@ def _size(ctx, param, value):
 
 @click.command()
 @click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
-@click.option("--pairs", "pairs", multiple=True, required=True, type=click.Path(dir_okay=False),
+@click.option("--pairs", "pairs", multiple=True, type=click.Path(dir_okay=False),
               help="Pair file (TOML); repeat to erase several concepts in one patch.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (a new diffusers pipeline).")
 @click.option("--layers", default=defaults.LAYERS, show_default=True,
@@ -55,8 +55,22 @@ def _size(ctx, param, value):
 @click.option("--no-summary", is_flag=True, help="Skip the before/after measurement (faster).")
 @click.option("--copy", "copy_files", is_flag=True,
               help="Copy unchanged files instead of hard-linking them to the base (links need one file system).")
+@click.option("--method", default=defaults.METHODS[0], show_default=True, type=click.Choice(defaults.METHODS),
+              help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit).")
+@click.option("--reins", is_flag=True,
+              help="Also fold the REINS steering vector into the ungated residual write (docs/reins.md).")
+@click.option("--reins-layer", default=defaults.REINS_LAYER, show_default=True,
+              help="The one block REINS steers at: an index or a fraction of depth.")
+@click.option("--reins-strength", default=defaults.REINS_STRENGTH, show_default=True, type=float,
+              help="REINS alpha relative to the mean hidden-state norm at that block (weditor probe: gap/norm).")
+@click.option("--recipe", type=click.Path(dir_okay=False),
+              help="Reproduce the patch recorded in a weditor.json (its pair files must sit next to it).")
+@click.option("--push-to-hub", "push_to_hub", default=None, metavar="USER/NAME",
+              help="After a verified patch, publish OUT to the Hub (one commit, with a model card).")
+@click.option("--private", is_flag=True, help="With --push-to-hub: create the repository as private.")
 def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
-          revision, overwrite, no_summary, copy_files):
+          revision, overwrite, no_summary, copy_files, method, reins, reins_layer, reins_strength, recipe,
+          push_to_hub, private):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -65,8 +79,28 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
     """
     import torch
 
+    from weditor.errors import WeditorError
     from weditor.patching import PatchConfig, run_patch
 
+    ctx = click.get_current_context()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if recipe is not None:
+        explicit = [p.name for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"
+                    and p.name not in ("recipe", "out", "model", "device", "overwrite", "no_summary", "copy_files",
+                                       "push_to_hub", "private")]
+        if explicit:
+            raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
+        from weditor.reproduce import config_from_recipe
+
+        model_given = ctx.get_parameter_source("model").name == "COMMANDLINE"
+        cfg = config_from_recipe(recipe, out, model if model_given else None, device=device, overwrite=overwrite,
+                                 summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub)
+        result = run_patch(cfg)
+        print_summary(result)
+        _push(result, push_to_hub, private)
+        return
+    if not pairs:
+        raise WeditorError("--pairs: give at least one pair file (or --recipe weditor.json)")
     cfg = PatchConfig(
         pairs=list(pairs),
         out=out,
@@ -82,14 +116,29 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         steps=steps,
         size=size,
         seed=seed,
-        device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        device=device,
         dtype=dtype,
         overwrite=overwrite,
         summary=not no_summary,
         link=not copy_files,
+        method=method,
+        reins=reins,
+        reins_layer=reins_layer,
+        reins_strength=reins_strength,
+        push_to_hub=push_to_hub,
     )
     result = run_patch(cfg)
     print_summary(result)
+    _push(result, push_to_hub, private)
+
+
+def _push(result, repo_id, private):
+    if repo_id is None:
+        return
+    from weditor.publish import push_folder
+
+    url = push_folder(result.out_dir, repo_id, private=private)
+    click.echo(f"  pushed: {url}")
 
 
 def print_summary(result):
@@ -97,12 +146,30 @@ def print_summary(result):
     params = recipe["params"]
     click.echo(f"weditor {recipe['weditor_version']}: patched {recipe['base_model']['id']} "
                f"({recipe['base_model']['pipeline_class']}) -> {result.out_dir}")
-    click.echo(f"  concepts: {', '.join(p['concept'] for p in recipe['pairs'])}; site {params['site']}; "
-               f"rank k={params['rank']}; alpha={params['alpha']}; lambda={params['strength']}; "
-               f"{len(recipe['edits'])} tensors edited")
+    concepts = ", ".join(p["concept"] for p in recipe["pairs"])
+    if "site" in params:  # the refusal edit took part
+        click.echo(f"  concepts: {concepts}; site {params['site']}; "
+                   f"rank k={params['rank']}; alpha={params['alpha']}; lambda={params['strength']}; "
+                   f"{len(recipe['edits'])} tensors edited")
+    else:
+        click.echo(f"  concepts: {concepts}; method {recipe['method']}; {len(recipe['edits'])} tensors edited")
+    if "reins_layer_resolved" in params:
+        blocks = ", ".join(f"{c}.blocks.{b}" for c, b in params["reins_layer_resolved"].items())
+        click.echo(f"  REINS: alpha*d folded into the ungated write's bias at {blocks}; strength {params['reins_strength']} "
+                   "x mean hidden-state norm")
+    if summary and summary.get("reins"):
+        click.echo(f"  {'REINS block':<26}{'alpha':>9}{'unsafe':>8}{'safe':>8}{'eval':>8}{'-> after':>9}"
+                   f"{'neutral':>9}{'-> after':>9}")
+        for row in summary["reins"]:
+            click.echo(f"  {row['block']:<26}{row['alpha']:>9.4g}{row['proj_unsafe_rel']:>8.3f}{row['proj_safe_rel']:>8.3f}"
+                       f"{row['proj_eval_before_rel']:>8.3f}{row['proj_eval_after_rel']:>9.3f}"
+                       f"{row['proj_neutral_before_rel']:>9.3f}{row['proj_neutral_after_rel']:>9.3f}")
+        click.echo("  (mean projection of the pooled block output on d, unsafe -> safe, in units of the mean hidden-state "
+                   "norm; unsafe/safe: the pairs' members)")
     if summary:
-        header = f"  {'site':<34}{'dirs':>5}{'kept':>7}{'eval before':>13}{'neutral':>10}{'eval after':>12}"
-        click.echo(header)
+        if summary["sites"]:
+            header = f"  {'site':<34}{'dirs':>5}{'kept':>7}{'eval before':>13}{'neutral':>10}{'eval after':>12}"
+            click.echo(header)
         for row in summary["sites"]:
             click.echo(f"  {row['site']:<34}{row['rank']:>5}{row['retained_norm']:>7.2f}"
                        f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}")

@@ -1,0 +1,67 @@
+"""`weditor patch --recipe` reproduces a patch; `--push-to-hub` publishes it after verification."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from tests.hub_server import hub_server  # noqa: F401  (fixture)
+from weditor.recipe import hash_files
+
+
+def test_recipe_reproduces_the_patch_file_for_file(patched, tmp_path):
+    out = tmp_path / "again" / patched.name
+    result = run_cli(["patch", "--recipe", patched / "weditor.json", "--out", out])
+    assert result.exit_code == 0, result.output
+    assert hash_files(out) == hash_files(patched)
+
+
+def test_recipe_refuses_extra_parameters_and_tampered_pairs(patched, tmp_path):
+    result = run_cli(["patch", "--recipe", patched / "weditor.json", "--out", tmp_path / "o", "--rank", "3"])
+    assert result.exit_code == 2 and "--rank" in result.output
+    import shutil
+
+    copy = Path(shutil.copytree(patched, tmp_path / "copy"))
+    pair = next((copy / "weditor" / "pairs").glob("*.toml"))
+    pair.write_text(pair.read_text().replace("red car", "red bus"))
+    result = run_cli(["patch", "--recipe", copy / "weditor.json", "--out", tmp_path / "o2"])
+    assert result.exit_code == 2 and "SHA-256" in result.output
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
+
+
+def test_patch_and_push_to_a_local_hub(tiny_wan_single, tmp_path, monkeypatch, hub_server):  # noqa: F811
+    from huggingface_hub import HfApi, ModelCard, constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
+    monkeypatch.setenv("HF_TOKEN", hub_server.token)
+    out = tmp_path / "tiny-no-red"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                      "--no-summary", "--push-to-hub", "user/tiny-no-red", "--private"])
+    assert result.exit_code == 0, result.output
+    assert "pushed:" in result.output
+    api = HfApi(endpoint=hub_server.url, token=hub_server.token)
+    info = api.model_info("user/tiny-no-red", files_metadata=True)
+    assert info.private
+    remote = {s.rfilename for s in info.siblings}
+    assert remote - {".gitattributes"} == set(hash_files(out)) | {"weditor.json"}  # the Hub adds .gitattributes
+    card = ModelCard.load(out / "README.md")
+    assert "user/tiny-no-red" in card.text and "red" in card.data.tags
+
+
+def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path, monkeypatch, hub_server):  # noqa: F811
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
+    monkeypatch.setenv("HF_TOKEN", "wrong-token")
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                      "--no-summary", "--push-to-hub", "user/x"])
+    assert result.exit_code == 2
+    assert "401" in result.output.splitlines()[-1]
+    from weditor.verify import verify_folder
+
+    verify_folder(out)  # the patch itself landed, verified; only the upload failed
