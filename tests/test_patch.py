@@ -218,3 +218,25 @@ def test_unchanged_files_are_hard_links_unless_copy(tiny_wan_single, tmp_path):
         assert os.path.samefile(out / vae, tiny_wan_single / vae) is linked
         edited = "transformer/diffusion_pytorch_model.safetensors"
         assert not os.path.samefile(out / edited, tiny_wan_single / edited)  # rewritten, never linked
+
+
+def test_hard_linked_base_files_are_never_written_through(tiny_wan_single, patched, tmp_path):
+    """The output's card and recipe replace hard links by new files: the base's own stay as they were."""
+    import shutil
+
+    base = Path(shutil.copytree(tiny_wan_single, tmp_path / "base-with-card"))
+    (base / "README.md").write_text("---\nlicense: apache-2.0\n---\n# the base model's own card\n")
+    before = hash_files(base)
+    out = tmp_path / "o1"
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary"])
+    assert result.exit_code == 0, result.output
+    assert hash_files(base) == before
+    assert "weditor" in (out / "README.md").read_text() and "apache-2.0" in (out / "README.md").read_text()
+    # patching a patched folder: its recipe, pairs and directions are replaced, never modified
+    before = hash_files(out)
+    recipe_before = (out / "weditor.json").read_bytes()
+    out2 = tmp_path / "o2"
+    result = run_cli(["patch", out, "--pairs", TINY_PAIRS, "--out", out2, "--size", TINY_SIZE, "--no-summary"])
+    assert result.exit_code == 0, result.output
+    assert hash_files(out) == before and (out / "weditor.json").read_bytes() == recipe_before
+    verify_folder(out2)
