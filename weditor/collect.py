@@ -39,16 +39,29 @@ def get_module(root, path: str):
     return root
 
 
+def block_paths(model, adapter: Adapter, site: str | None = None) -> list[str]:
+    """Denoiser-relative paths of the blocks of the group `site` lives in (default: the first group)."""
+    from weditor.adapters.paths import block_list
+
+    group = adapter.site_group(site) if site is not None else next(iter(adapter.block_groups()))
+    return block_list(model, adapter.block_groups()[group])
+
+
+def block_path(pipe, adapter: Adapter, component: str, block: int, site: str | None = None) -> str:
+    """Path of block `block` (of `site`'s group) inside `component`: `blocks.3`, `down_blocks.0.attentions.1...`."""
+    return block_paths(getattr(pipe, component), adapter, site)[block]
+
+
 def site_modules(pipe, adapter: Adapter, key: SiteKey) -> list[tuple[str, torch.nn.Module]]:
     """(denoiser-relative path, module) of every linear the site edits."""
     model = getattr(pipe, key.component)
     site = adapter.sites[key.site]
-    block_path = f"{adapter.blocks}.{key.block}"
-    return [(f"{block_path}.{p}", get_module(model, f"{block_path}.{p}")) for p in site.paths]
+    path = block_paths(model, adapter, key.site)[key.block]
+    return [(f"{path}.{p}", get_module(model, f"{path}.{p}")) for p in site.paths]
 
 
-def num_blocks(pipe, adapter: Adapter, component: str) -> int:
-    return len(get_module(getattr(pipe, component), adapter.blocks))
+def num_blocks(pipe, adapter: Adapter, component: str, site: str | None = None) -> int:
+    return len(block_paths(getattr(pipe, component), adapter, site))
 
 
 def present_denoisers(pipe, adapter: Adapter) -> list[str]:
@@ -119,7 +132,10 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     generator = torch.Generator("cpu").manual_seed(seed)
     first = adapter.latents(pipe, settings.size, generator, settings.device)
     scheduler = copy.deepcopy(pipe.scheduler)
-    scheduler.set_timesteps(settings.steps, device=settings.device)
+    if adapter.set_timesteps is not None:  # e.g. a shift that depends on the video size (LTX)
+        adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device)
+    else:
+        scheduler.set_timesteps(settings.steps, device=settings.device)
     batch = next(iter(cond.values())).shape[0]
     x = first
     record = []
@@ -133,7 +149,10 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
         pred = adapter.forward(getattr(pipe, component), xb, t, cond)
         record.append((component, t, x, pred))
         if forced is None:
-            x = scheduler.step(pred[:1].float(), t, x, return_dict=False)[0]
+            if adapter.step is not None:
+                x = adapter.step(scheduler, pred[:1].float(), t, x)
+            else:
+                x = scheduler.step(pred[:1].float(), t, x, return_dict=False)[0]
     return record
 
 
@@ -144,3 +163,16 @@ def check_finite(key: SiteKey, x: torch.Tensor, prompt: str):
 
 def progress(iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="run", leave=False, dynamic_ncols=True)
+
+
+def encode(pipe, adapter: Adapter, prompts: list[str], device, images=None) -> dict:
+    """`adapter.encode`, handing images only to image-to-video adapters (None: a mid-grey frame each)."""
+    if adapter.image_to_video:
+        return adapter.encode(pipe, prompts, device, images=images)
+    return adapter.encode(pipe, prompts, device)
+
+
+def neutral_images(pairsets, n: int) -> list:
+    """Images for `n` neutral prompts on an image-to-video model: the pairs' safe images, in turn."""
+    safe = [p.safe_image for ps in pairsets for p in ps.pairs if p.safe_image is not None]
+    return [safe[i % len(safe)] if safe else None for i in range(n)]

@@ -31,7 +31,9 @@ from weditor.collect import (
     Settings,
     SiteKey,
     check_finite,
+    encode,
     get_module,
+    neutral_images,
     num_blocks,
     present_denoisers,
     progress,
@@ -184,12 +186,12 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, **components)
     return pipe.to(device)
 
 
-def default_size(model: str, adapter: Adapter) -> tuple[int, int, int]:
+def default_size(model: str, adapter: Adapter, pipe=None) -> tuple[int, int, int]:
     if model == BUILTIN_MODEL:
         from weditor import shapes
 
         return (shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES)
-    return adapter.default_size
+    return adapter.size_for(pipe)
 
 
 def site_keys(pipe, adapter: Adapter, cfg: PatchConfig) -> list[SiteKey]:
@@ -203,7 +205,7 @@ def site_keys(pipe, adapter: Adapter, cfg: PatchConfig) -> list[SiteKey]:
         )
     keys = []
     for component in present_denoisers(pipe, adapter):
-        for block in parse_layers(cfg.layers, num_blocks(pipe, adapter, component)):
+        for block in parse_layers(cfg.layers, num_blocks(pipe, adapter, component, site)):
             keys.append(SiteKey(component, block, site))
     return keys
 
@@ -227,8 +229,8 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
     neutral = {k: RunningMoments(widths[k], device) for k in keys}
     neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
-    jobs = [("pair", ps.concept, [p.unsafe, p.safe]) for ps in pairsets for p in ps.pairs]
-    jobs += [("neutral", None, [p]) for p in neutral_prompts]
+    jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
+    jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, neutral_images(pairsets, len(neutral_prompts)))]
     state = {}
 
     def on_activation(key, x):
@@ -243,9 +245,9 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
 
     with taps(pipe, adapter, keys) as t:
         t.fn = on_activation
-        for i, (kind, concept, prompts) in enumerate(progress(jobs, len(jobs), "collect")):
+        for i, (kind, concept, prompts, images) in enumerate(progress(jobs, len(jobs), "collect")):
             state.update(kind=kind, concept=concept, prompt=prompts[0])
-            cond = adapter.encode(pipe, prompts, device)
+            cond = encode(pipe, adapter, prompts, device, images)
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
     return delta, neutral
 
@@ -382,13 +384,13 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         reins_fold.refuse_unless_foldable(adapter)
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
-    if any(ps.has_images for ps in pairsets):
+    if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
 
     torch.manual_seed(cfg.seed)
     with phases("load"):
         pipe = load_pipeline(base, cfg.dtype, cfg.device)
-    settings = Settings(size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
     keys = site_keys(pipe, adapter, cfg) if cfg.uses_refusal else []
     widths = {k: site_width(pipe, adapter, k) for k in keys}
     reins_keys = reins_fold.reins_blocks(pipe, adapter, cfg.reins_layer) if cfg.uses_reins else []

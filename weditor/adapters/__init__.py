@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from weditor.adapters.base import Adapter, Site
-from weditor.adapters.wan import WAN
+from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V
+from weditor.adapters.hunyuan import HUNYUAN
+from weditor.adapters.ltx import LTX, LTX_I2V
+from weditor.adapters.unet3d import UNET3D
+from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.errors import WeditorError
 
-ADAPTERS: tuple[Adapter, ...] = (WAN,)
+ADAPTERS: tuple[Adapter, ...] = (WAN, WAN_I2V, COGVIDEOX, COGVIDEOX_I2V, LTX, LTX_I2V, HUNYUAN, UNET3D)
 
 
 def supported_pipelines() -> list[str]:

@@ -25,6 +25,7 @@ class Site:
     role: str  # "reads": reads the residual stream -> input-side edit; "writes": output-side edit
     gated: bool = False
     doc: str = ""
+    blocks: str | None = None  # which block group of the adapter it lives in (None: the first)
 
     def __post_init__(self):
         if self.role not in ("reads", "writes"):
@@ -36,17 +37,53 @@ class Adapter:
     family: str
     pipelines: tuple[str, ...]
     denoisers: tuple[str, ...]  # pipeline attributes holding a denoiser, in sampling order
-    blocks: str  # attribute path of the block list inside a denoiser
+    # Where the blocks are, inside a denoiser: the attribute path of a block list ("blocks"), or
+    # module-path patterns whose matches are the blocks, in depth order ("down_blocks.*.attentions.*
+    # .transformer_blocks.*": `*` matches one path component), or several named groups of either
+    # ({"double": "transformer_blocks", "single": "single_transformer_blocks"}): a Site lives in one
+    # group, and its block indices (`--layers`) count within that group. See weditor/adapters/paths.py.
+    blocks: str | tuple[str, ...] | dict[str, str | tuple[str, ...]]
     sites: dict[str, Site]
     default_site: str
-    ungated_write: str | None = None  # block-relative linear whose output is added to the stream as is
-    text_input: str | None = None  # denoiser-relative first linear that reads text embeddings
+    ungated_write: str | None = None  # block-relative linear (first group) whose output is added to the stream as is
+    # Denoiser-relative linear(s) (paths or patterns) that read the text embeddings the adapter's
+    # encode() returns as "encoder_hidden_states"; `pooled_text_input`: those reading "pooled_projections".
+    text_input: str | tuple[str, ...] | None = None
+    pooled_text_input: str | tuple[str, ...] | None = None
+    image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
     # Runtime glue, each a plain function of the pipeline (see wan.py for the contract).
     encode: Callable = field(default=None, repr=False)
     latents: Callable = field(default=None, repr=False)
     forward: Callable = field(default=None, repr=False)
     denoiser_for: Callable = field(default=None, repr=False)
-    default_size: tuple[int, int, int] = (256, 256, 17)  # collection height, width, frames
+    # Optional glue, where the pipeline departs from `scheduler.set_timesteps(steps)` / `scheduler.step`:
+    # set_timesteps(pipe, scheduler, steps, size, device); step(scheduler, pred, t, x) -> x.
+    set_timesteps: Callable | None = field(default=None, repr=False)
+    step: Callable | None = field(default=None, repr=False)
+    # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).
+    default_size: tuple[int, int, int] | Callable = (256, 256, 17)
 
     def writes(self) -> list[str]:
         return [name for name, s in self.sites.items() if s.role == "writes"]
+
+    def block_groups(self) -> dict[str, tuple[str, ...]]:
+        """{group name: block-list paths or patterns}; a plain `blocks` is the one group "blocks"."""
+        spec = self.blocks
+        if isinstance(spec, dict):
+            return {name: (v,) if isinstance(v, str) else tuple(v) for name, v in spec.items()}
+        return {"blocks": (spec,) if isinstance(spec, str) else tuple(spec)}
+
+    def site_group(self, site: str) -> str:
+        group = self.sites[site].blocks
+        return group if group is not None else next(iter(self.block_groups()))
+
+    def size_for(self, pipe) -> tuple[int, int, int]:
+        return tuple(self.default_size(pipe)) if callable(self.default_size) else tuple(self.default_size)
+
+    def text_inputs(self) -> dict[str, tuple[str, ...]]:
+        """{encode() output key: linears reading it} for the text-embedding edits (SAFREE)."""
+        out = {}
+        for key, value in (("encoder_hidden_states", self.text_input), ("pooled_projections", self.pooled_text_input)):
+            if value:
+                out[key] = (value,) if isinstance(value, str) else tuple(value)
+        return out

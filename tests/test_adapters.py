@@ -1,0 +1,342 @@
+"""`weditor patch` on a tiny random pipeline of every supported family, checked against stock diffusers.
+
+For each family: the patched folder reloads with the stock pipeline class; every edited tensor
+equals the edit recomputed from the base weights and weditor/directions.safetensors; every other
+tensor is byte-identical; the reloaded denoiser equals the base denoiser with the projection
+applied at run time by hooks; and the adapter's runtime glue (encode / latents / forward) gives
+the very predictions the stock pipeline's own loop gives, step for step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from tests.conftest import TINY_PAIRS, run_cli
+from weditor.adapters import adapter_for_class
+from weditor.collect import SiteKey, Settings, encode, site_modules, trajectory
+from weditor.edits import project_input
+from weditor.recipe import DIRECTIONS_FILE
+
+DATA = Path(__file__).parent / "data"
+
+# family -> (tiny pipeline, collection size or None for the adapter's default, layers, patch options)
+FAMILIES = {
+    "wan-i2v": ("wan-i2v", "32x32x5", "1-2", []),
+    "wan22-i2v": ("wan22-i2v", "32x32x5", "-1", ["--no-summary"]),
+    "cogvideox": ("cogvideox", "32x32x9", "1-2", ["--no-summary"]),
+    "cogvideox-i2v": ("cogvideox-i2v", None, "1-2", ["--no-summary"]),  # learned positions: size from config
+    "ltx": ("ltx", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx-i2v": ("ltx-i2v", "32x32x9", "1-2", ["--no-summary"]),
+    "hunyuanvideo": ("hunyuanvideo", "32x32x5", "0-1", ["--no-summary"]),
+    "hunyuanvideo-single": ("hunyuanvideo", "32x32x5", "-1", ["--no-summary", "--site", "single_in"]),
+    "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary"]),
+}
+PIPELINE_CLASS = {
+    "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline",
+    "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
+    "ltx": "LTXPipeline", "ltx-i2v": "LTXImageToVideoPipeline",
+    "hunyuanvideo": "HunyuanVideoPipeline", "zeroscope": "TextToVideoSDPipeline",
+}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """tiny(name) -> folder of a saved tiny pipeline, built once per session."""
+    from weditor.testing import save_tiny_pipeline
+
+    cache = {}
+
+    def get(name: str) -> Path:
+        if name not in cache:
+            cache[name] = save_tiny_pipeline(name, tmp_path_factory.mktemp("tiny") / name)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def i2v_pairs(tmp_path_factory) -> Path:
+    """The tiny "red" pairs with an image for each member: a red (unsafe) or blue (safe) block."""
+    from PIL import Image, ImageDraw
+
+    folder = tmp_path_factory.mktemp("pairs-i2v")
+    lines, k = [], 0
+    for line in TINY_PAIRS.read_text().splitlines():
+        lines.append(line)
+        if line.startswith("safe = "):
+            for kind, colour in (("unsafe", (220, 30, 30)), ("safe", (30, 30, 220))):
+                im = Image.new("RGB", (48, 40), (200, 200, 200))
+                ImageDraw.Draw(im).rectangle([4 + 4 * k, 6, 24 + 4 * k, 30], fill=colour)
+                im.save(folder / f"{kind}{k}.png")
+            lines.append(f'unsafe_image = "unsafe{k}.png"\nsafe_image = "safe{k}.png"')
+            k += 1
+    path = folder / "red-i2v.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _pairs_for(family, i2v_pairs):
+    return i2v_pairs if adapter_for_class(PIPELINE_CLASS[FAMILIES[family][0]]).image_to_video else TINY_PAIRS
+
+
+@pytest.fixture(scope="session")
+def patched(tiny, i2v_pairs, tmp_path_factory):
+    """patched(family) -> (base folder, patched folder), patched once per session."""
+    cache = {}
+
+    def get(family: str):
+        if family not in cache:
+            name, size, layers, extra = FAMILIES[family]
+            base = tiny(name)
+            out = tmp_path_factory.mktemp("patched") / family
+            args = ["patch", base, "--pairs", _pairs_for(family, i2v_pairs), "--out", out, "--layers", layers, *extra]
+            if size:
+                args += ["--size", size]
+            result = run_cli(args)
+            assert result.exit_code == 0, result.output
+            cache[family] = (base, out)
+        return cache[family]
+
+    return get
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def load(folder: Path):
+    import diffusers
+
+    cls = json.loads((folder / "model_index.json").read_text())["_class_name"]
+    pipe = getattr(diffusers, cls).from_pretrained(folder)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe, adapter_for_class(cls)
+
+
+def all_tensors(folder: Path) -> dict:
+    out = {}
+    for path in sorted(folder.rglob("*.safetensors")):
+        if "weditor" in path.relative_to(folder).parts:
+            continue
+        with safe_open(path, "pt") as f:
+            for name in f.keys():
+                out[(path.relative_to(folder).parent.as_posix(), name)] = f.get_tensor(name)
+    return out
+
+
+def directions(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(folder / DIRECTIONS_FILE)
+
+
+def parse_key(key: str) -> SiteKey:
+    component, _, block, site = key.split(".")
+    return SiteKey(component, int(block), site)
+
+
+def edited_linears(pipe, adapter, dirs) -> dict:
+    """{(component, weight name): Q} for every linear the directions edit (input side)."""
+    out = {}
+    for key, Q in dirs.items():
+        sk = parse_key(key)
+        for path, _ in site_modules(pipe, adapter, sk):
+            out[(sk.component, f"{path}.weight")] = Q
+    return out
+
+
+def hook_projection(pipe, adapter, dirs):
+    """Apply the input-side projection at run time, on the unedited base, with forward pre-hooks."""
+    for key, Q in dirs.items():
+        Qf = Q.float()
+        for _, module in site_modules(pipe, adapter, parse_key(key)):
+            module.register_forward_pre_hook(lambda m, args, Q=Qf: (args[0] - (args[0] @ Q.T) @ Q, *args[1:]))
+
+
+def same_bits(a, b) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(
+        a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8)
+    )
+
+
+def inputs(pipe, adapter, family, i2v_pairs, prompt="a red car on a street"):
+    size = FAMILIES[family][1]
+    size = tuple(int(v) for v in size.split("x")) if size else adapter.size_for(pipe)
+    images = [i2v_pairs.parent / "unsafe0.png"] if adapter.image_to_video else None
+    cond = encode(pipe, adapter, [prompt], "cpu", images)
+    x = adapter.latents(pipe, size, torch.Generator().manual_seed(3), "cpu")
+    return cond, x, size
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched):
+    base_dir, out_dir = patched(family)
+    recipe = json.loads((out_dir / "weditor.json").read_text())
+    assert recipe["base_model"]["pipeline_class"] == PIPELINE_CLASS[FAMILIES[family][0]]
+    assert recipe["verification"]["forward_max_rel_diff"] <= 1e-6
+    base, out = all_tensors(base_dir), all_tensors(out_dir)
+    assert base.keys() == out.keys()
+    pipe, adapter = load(base_dir)
+    dirs = directions(out_dir)
+    want = edited_linears(pipe, adapter, dirs)
+    assert want and {c for c, _ in want} == {c for c in adapter.denoisers if getattr(pipe, c, None) is not None}
+    for (component, name), tensor in out.items():
+        if (component, name) in want:
+            expected = project_input(base[(component, name)], want[(component, name)])
+            assert torch.equal(tensor, expected), name
+            assert not torch.equal(tensor, base[(component, name)]), name
+        else:
+            assert same_bits(tensor, base[(component, name)]), (component, name)
+    assert len(recipe["edits"]) == len(want)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
+    base_dir, out_dir = patched(family)
+    reloaded, adapter = load(out_dir)
+    hooked, _ = load(base_dir)
+    base, _ = load(base_dir)
+    hook_projection(hooked, adapter, directions(out_dir))
+    cond, x, _ = inputs(base, adapter, family, i2v_pairs)
+    for component in adapter.denoisers:
+        if getattr(base, component, None) is None:
+            continue
+        for t in (torch.tensor(900.0), torch.tensor(250.0)):
+            got = adapter.forward(getattr(reloaded, component), x, t, cond)
+            want = adapter.forward(getattr(hooked, component), x, t, cond)
+            orig = adapter.forward(getattr(base, component), x, t, cond)
+            assert (got - want).abs().max() <= 1e-5 * want.abs().max(), family
+            assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the edit does nothing"
+
+
+def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
+    from PIL import Image
+
+    kwargs = dict(prompt="a red car on a street", height=size[0], width=size[1], num_frames=size[2],
+                  num_inference_steps=steps, generator=torch.Generator().manual_seed(0), guidance_scale=1.0,
+                  output_type="latent")
+    if type(pipe).__name__ != "TextToVideoSDPipeline":
+        kwargs["max_sequence_length"] = 16
+    if type(pipe).__name__ == "HunyuanVideoPipeline":
+        kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
+    if adapter.image_to_video:
+        kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
+    pipe(**kwargs)
+
+
+def _to_adapter_layout(pipe, x, size):
+    """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
+    name = type(pipe).__name__
+    if name == "WanImageToVideoPipeline":
+        return x[:, : pipe.vae.config.z_dim]
+    if name == "CogVideoXImageToVideoPipeline":
+        return x[:, :, : x.shape[2] // 2]
+    if name.startswith("LTX"):
+        from diffusers import LTXPipeline
+
+        r_t, r_s = pipe.vae_temporal_compression_ratio, pipe.vae_spatial_compression_ratio
+        return LTXPipeline._unpack_latents(x, (size[2] - 1) // r_t + 1, size[0] // r_s, size[1] // r_s, 1, 1)
+    return x
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if not f.endswith("-single")])
+def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs):
+    """Same denoiser inputs (noise, timesteps, text, image conditioning) -> the same predictions."""
+    pipe, adapter = load(tiny(FAMILIES[family][0]))
+    _, _, size = inputs(pipe, adapter, family, i2v_pairs)
+    steps, seen = 2, []
+    model = getattr(pipe, adapter.denoisers[0])
+
+    def hook(module, args, kwargs, output):
+        seen.append((kwargs.get("hidden_states", args[0] if args else None), output[0]))
+
+    handle = model.register_forward_hook(hook, with_kwargs=True)
+    _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps)
+    handle.remove()
+    assert len(seen) == steps
+    cond, _, _ = inputs(pipe, adapter, family, i2v_pairs)
+    forced = [(None, None, _to_adapter_layout(pipe, x, size), None) for x, _ in seen]
+    record = trajectory(pipe, adapter, cond, Settings(size=size, steps=steps), seed=0, forced=forced)
+    for (component, t, _, ours), (_, theirs) in zip(record, seen):
+        if type(pipe).__name__.startswith("LTX"):
+            from diffusers import LTXPipeline
+
+            ours = LTXPipeline._pack_latents(ours, 1, 1)
+        assert ours.shape == theirs.shape
+        assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), (family, float(t))
+
+
+def test_two_concepts_on_ltx(tiny, tmp_path):
+    """Several pair files: one orthonormal basis per site, across concepts; the edit removes all of it."""
+    base_dir = tiny("ltx")
+    out = tmp_path / "two"
+    result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml", "--out", out,
+                      "--size", "32x32x9", "--layers", "1-2", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((out / "weditor.json").read_text())
+    assert [p["concept"] for p in recipe["pairs"]] == ["red", "night"]
+    dirs = directions(out)
+    assert len(dirs) == 2
+    base, new = all_tensors(base_dir), all_tensors(out)
+    pipe, adapter = load(base_dir)
+    for (component, name), Q in edited_linears(pipe, adapter, dirs).items():
+        assert Q.shape[0] == 2  # one direction per concept
+        assert torch.allclose(Q @ Q.T, torch.eye(2, dtype=Q.dtype), atol=1e-10)
+        assert torch.equal(new[(component, name)], project_input(base[(component, name)], Q))
+    reloaded, _ = load(out)
+    hooked, _ = load(base_dir)
+    hook_projection(hooked, adapter, dirs)
+    cond = encode(pipe, adapter, ["a red house at night"], "cpu")
+    x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(1), "cpu")
+    got = adapter.forward(reloaded.transformer, x, torch.tensor(600.0), cond)
+    want = adapter.forward(hooked.transformer, x, torch.tensor(600.0), cond)
+    assert (got - want).abs().max() <= 1e-5 * want.abs().max()
+
+
+def test_text_to_video_models_refuse_pairs_with_images(tiny, i2v_pairs, tmp_path):
+    result = run_cli(["patch", tiny("ltx"), "--pairs", i2v_pairs, "--out", tmp_path / "o", "--no-summary"])
+    assert result.exit_code == 2 and "text-to-video only" in result.output
+
+
+def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny("wan-i2v"), "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5",
+                      "--layers", "-1", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    assert len(directions(out)) == 1
+
+
+@pytest.mark.parametrize("family,site,message", [
+    ("cogvideox", "ffn_out", "gate"), ("hunyuanvideo", "single_out", "gate"), ("hunyuanvideo", "nope", "unknown for"),
+])
+def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):
+    result = run_cli(["patch", tiny(family), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", site])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
+    """ZeroScope's transformer blocks have no gates: an output-side edit of attn2 is exact."""
+    from weditor.edits import project_output
+
+    base_dir, out = tiny("zeroscope"), tmp_path / "o"
+    result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
+                      "--site", "cross_attn_out", "--layers", "1", "--rank", "none", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    (key, Q), = directions(out).items()
+    pipe, adapter = load(base_dir)
+    (path, module), = site_modules(pipe, adapter, parse_key(key))
+    assert path == "mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0"  # depth order: down, mid, up
+    base, new = all_tensors(base_dir), all_tensors(out)
+    w, b = project_output(base[("unet", f"{path}.weight")], base[("unet", f"{path}.bias")], Q)
+    assert torch.equal(new[("unet", f"{path}.weight")], w) and torch.equal(new[("unet", f"{path}.bias")], b)

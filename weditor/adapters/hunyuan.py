@@ -1,0 +1,113 @@
+"""HunyuanVideo (diffusers `HunyuanVideoTransformer3DModel`).
+
+Two block lists, run one after the other (transformer_hunyuan_video.py):
+
+    dual-stream  `transformer_blocks` (20):  video h and text e keep separate weights
+        n_h, g_msa, shift, scale, g_mlp = norm1(h, temb); n_e, ... = norm1_context(e, temb)
+        a_h, a_e = attn(n_h, n_e)                      # joint attention; q/k/v of h read n_h only
+        h = h + a_h * g_msa ;  e = e + a_e * c_g_msa    # gated by timestep (+ guidance + pooled text)
+        h = h + g_mlp * ff(norm2(h) * (1 + scale) + shift)            # ff reads video tokens only
+        e = e + c_g_mlp * ff_context(...)
+    single-stream `single_transformer_blocks` (40): one stream over cat[h, e]
+        n, g = norm(x, temb)
+        x = x + g * proj_out(cat[attn(n), act(proj_mlp(n))])          # gated by timestep
+
+Every residual add is gated: output-side edits and a constant (REINS) bias fold are refused.
+Sites are declared per block group; `--layers` counts within the site's group. The default,
+as in the paper for a dual-/single-stream model, is the FFN input of the dual-stream blocks.
+
+Text: the Llama hidden states (`encoder_hidden_states`) are read by the token refiner's
+`proj_in` and, mean-pooled over the prompt mask, by the refiner's own `time_text_embed.text_embedder`
+(a linear map of a mean is the mean of the linear map, so a projection folds exactly into both).
+The CLIP pooled vector (`pooled_projections`) is read by `time_text_embed.text_embedder.linear_1`.
+"""
+
+from __future__ import annotations
+
+from weditor.adapters.base import Adapter, Site
+
+MAX_TEXT_LENGTH = 256  # the pipeline's default max_sequence_length (after the template's crop)
+GUIDANCE_SCALE = 6.0  # the pipeline's default (embedded guidance of the distilled model)
+
+
+def encode(pipe, prompts: list[str], device, images=None):
+    from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import DEFAULT_PROMPT_TEMPLATE
+
+    from weditor.adapters.common import text_length
+
+    embeds, pooled, mask = pipe.encode_prompt(
+        prompt=prompts,
+        prompt_template=DEFAULT_PROMPT_TEMPLATE,
+        device=device,
+        max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
+    )
+    return {"encoder_hidden_states": embeds, "encoder_attention_mask": mask, "pooled_projections": pooled}
+
+
+def latents(pipe, size: tuple[int, int, int], generator, device):
+    import torch
+
+    height, width, frames = size
+    return pipe.prepare_latents(
+        1, pipe.transformer.config.in_channels, height, width, frames, torch.float32, "cpu", generator
+    ).to(device)
+
+
+def set_timesteps(pipe, scheduler, steps: int, size, device):
+    """As HunyuanVideoPipeline.__call__: sigmas linspace(1, 0) without the final 0."""
+    import numpy as np
+
+    from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import retrieve_timesteps
+
+    retrieve_timesteps(scheduler, steps, device, sigmas=np.linspace(1.0, 0.0, steps + 1)[:-1])
+
+
+def forward(model, x, t, cond):
+    import torch
+
+    from weditor.adapters.common import batch
+
+    n = x.shape[0]
+    guidance = torch.full((n,), GUIDANCE_SCALE * 1000.0, device=x.device, dtype=model.dtype)
+    with torch.no_grad():
+        return model(
+            hidden_states=x.to(model.dtype),
+            timestep=batch(t, n).to(x.dtype),
+            encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
+            encoder_attention_mask=cond["encoder_attention_mask"],
+            pooled_projections=cond["pooled_projections"].to(model.dtype),
+            guidance=guidance,
+            return_dict=False,
+        )[0]
+
+
+def denoiser_for(pipe, t) -> str:
+    return "transformer"
+
+
+HUNYUAN = Adapter(
+    family="hunyuanvideo",
+    pipelines=("HunyuanVideoPipeline",),
+    denoisers=("transformer",),
+    blocks={"double": "transformer_blocks", "single": "single_transformer_blocks"},
+    sites={
+        "ffn_in": Site(("ff.net.0.proj",), "reads", doc="dual-stream: first FFN linear of the video stream"),
+        "context_ffn_in": Site(("ff_context.net.0.proj",), "reads", doc="dual-stream: first FFN linear of the text stream"),
+        "attn_in": Site(("attn.to_q", "attn.to_k", "attn.to_v"), "reads", doc="dual-stream: video q, k, v"),
+        "attn_out": Site(("attn.to_out.0",), "writes", gated=True, doc="dual-stream: video attention output"),
+        "ffn_out": Site(("ff.net.2",), "writes", gated=True, doc="dual-stream: second FFN linear (video)"),
+        "single_in": Site(("proj_mlp", "attn.to_q", "attn.to_k", "attn.to_v"), "reads", blocks="single",
+                          doc="single-stream: MLP input and q, k, v (text + video tokens)"),
+        "single_out": Site(("proj_out",), "writes", gated=True, blocks="single", doc="single-stream: output linear"),
+    },
+    default_site="ffn_in",
+    ungated_write=None,  # every residual add is gated
+    text_input=("context_embedder.proj_in", "context_embedder.time_text_embed.text_embedder.linear_1"),
+    pooled_text_input="time_text_embed.text_embedder.linear_1",
+    encode=encode,
+    latents=latents,
+    forward=forward,
+    denoiser_for=denoiser_for,
+    set_timesteps=set_timesteps,
+    default_size=(256, 256, 17),
+)

@@ -1,0 +1,86 @@
+"""ModelScope text-to-video and ZeroScope (diffusers `TextToVideoSDPipeline`, `UNet3DConditionModel`).
+
+A UNet has no single residual stream: each down/mid/up block holds spatial transformers
+(`attentions.*`, a `Transformer2DModel` per resolution) and temporal transformers
+(`temp_attentions.*`). The edited blocks are the `BasicTransformerBlock`s of the *spatial*
+transformers, the only ones that read the text, in depth order (down, mid, up), found by
+path patterns; their widths differ by resolution (320/640/1280 in ZeroScope), and each gets its own
+direction. A BasicTransformerBlock (attention.py, norm_type "layer_norm"):
+
+    h = h + attn1(norm1(h))            # self-attention over the pixels of one frame
+    h = h + attn2(norm2(h), text)      # cross-attention to the CLIP text tokens
+    h = h + ff(norm3(h))               # GEGLU FFN: ff.net.0.proj -> GEGLU -> ff.net.2
+
+No timestep modulation inside the block: every write is ungated, so output-side edits and a
+constant bias fold are exact for the block's stream (the timestep enters through the ResNets).
+The default site is the FFN input `ff.net.0.proj` (the paper's site; the paper evaluated ZeroScope).
+Temporal transformers (and `transformer_in`) do not read the text and are left alone.
+
+Text: the CLIP hidden states are read directly by every spatial block's `attn2.to_k`/`attn2.to_v`.
+"""
+
+from __future__ import annotations
+
+from weditor.adapters.base import Adapter, Site
+
+SPATIAL_BLOCKS = (
+    "down_blocks.*.attentions.*.transformer_blocks.*",
+    "mid_block.attentions.*.transformer_blocks.*",
+    "up_blocks.*.attentions.*.transformer_blocks.*",
+)
+
+
+def encode(pipe, prompts: list[str], device, images=None):
+    embeds, _ = pipe.encode_prompt(prompts, device, 1, False)
+    return {"encoder_hidden_states": embeds}
+
+
+def latents(pipe, size: tuple[int, int, int], generator, device):
+    import torch
+
+    height, width, frames = size
+    return pipe.prepare_latents(
+        1, pipe.unet.config.in_channels, frames, height, width, torch.float32, "cpu", generator
+    ).to(device)
+
+
+def forward(model, x, t, cond):
+    import torch
+
+    from weditor.adapters.common import batch
+
+    with torch.no_grad():
+        return model(
+            x.to(model.dtype),
+            batch(t, x.shape[0]),
+            encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
+            return_dict=False,
+        )[0]
+
+
+def denoiser_for(pipe, t) -> str:
+    return "unet"
+
+
+UNET3D = Adapter(
+    family="unet3d",
+    pipelines=("TextToVideoSDPipeline",),
+    denoisers=("unet",),
+    blocks=SPATIAL_BLOCKS,
+    sites={
+        "ffn_in": Site(("ff.net.0.proj",), "reads", doc="GEGLU input of the FFN (the paper's edit site)"),
+        "self_attn_in": Site(("attn1.to_q", "attn1.to_k", "attn1.to_v"), "reads", doc="spatial self-attention q, k, v"),
+        "cross_attn_in": Site(("attn2.to_q",), "reads", doc="cross-attention query"),
+        "self_attn_out": Site(("attn1.to_out.0",), "writes", gated=False, doc="self-attention output"),
+        "cross_attn_out": Site(("attn2.to_out.0",), "writes", gated=False, doc="cross-attention output"),
+        "ffn_out": Site(("ff.net.2",), "writes", gated=False, doc="second FFN linear"),
+    },
+    default_site="ffn_in",
+    ungated_write="attn2.to_out.0",
+    text_input=tuple(f"{b}.attn2.{p}" for b in SPATIAL_BLOCKS for p in ("to_k", "to_v")),
+    encode=encode,
+    latents=latents,
+    forward=forward,
+    denoiser_for=denoiser_for,
+    default_size=(256, 256, 8),
+)
