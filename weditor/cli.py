@@ -15,6 +15,7 @@ from weditor import __version__
 # name -> "module:attribute"; each module imports its heavy dependencies lazily.
 COMMANDS = {
     "patch": "weditor.commands.patch:patch",
+    "inspect": "weditor.commands.inspect:inspect",
     "push": "weditor.commands.push:push",
 }
 

@@ -1,0 +1,23 @@
+"""`weditor inspect`: how weditor sees a model, from its configs and safetensors headers."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("model")
+@click.option("--revision", default=None, help="Hub revision of MODEL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def inspect(model, revision, as_json):
+    """Show how weditor sees MODEL: family, denoisers, blocks, edit sites, applicable methods.
+
+    MODEL is a local diffusers pipeline folder or a Hub id (only its JSON files are fetched).
+    No weights are loaded: denoisers are built on the meta device from their configs.
+    """
+    import json
+
+    from weditor.inspect import format_report, inspect_model
+
+    report = inspect_model(model, revision)
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
