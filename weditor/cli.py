@@ -17,6 +17,7 @@ COMMANDS = {
     "patch": "weditor.commands.patch:patch",
     "inspect": "weditor.commands.inspect:inspect",
     "push": "weditor.commands.push:push",
+    "eval": "weditor.commands.eval:eval_",
 }
 
 

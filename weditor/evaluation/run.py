@@ -1,0 +1,505 @@
+"""`weditor eval`, as a library call: before/after evidence for a patch, on any model.
+
+    base phase     generate the videos (stock pipeline, cached), the audit probe's training
+                   and eval features, the representation measurements
+    swap           the patched denoiser(s) replace the base ones; modules whose files are
+                   identical (text encoder, VAE) are reused, not loaded twice
+    patched phase  the same videos, features and measurements on identical inputs
+    judge          scorers on every video pair, pixel change, probe estimates, frame grids,
+                   report.json and report.html
+
+Kept free of click, like `weditor.patching`, so that scripts run what the command runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from weditor import __version__
+from weditor.errors import WeditorError
+from weditor.evaluation import audit as audit_mod
+from weditor.evaluation import generate as gen
+from weditor.evaluation import representation as rep
+from weditor.evaluation import scorers as scorers_mod
+
+GROUPS = ("eval", "eval_synonyms", "neutral", "custom")
+EXPECTED = {"eval": "unsafe", "eval_synonyms": "unsafe", "neutral": "safe", "custom": None}
+DEFAULT_GEN_STEPS = 10  # real models; the embedded shapes model uses its own constants
+DEFAULT_GUIDANCE = 5.0
+MAX_GRID_ROWS = 24
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+PROBE_PLOTS = ("probe.png", "weditor/probe.png", "reins.png", "weditor/reins.png")
+
+
+@dataclass
+class EvalConfig:
+    base: str
+    patched: str
+    pairs: list[str] = field(default_factory=list)  # empty: the pair files recorded in PATCHED
+    prompts: str | None = None  # a text file, one prompt per line
+    out: str | None = None  # None: ./eval-<PATCHED folder name>
+    revision: str | None = None
+    size: tuple[int, int, int] | None = None  # height, width, frames
+    steps: int | None = None
+    guidance: float | None = None
+    seed: int = 0
+    seeds: int = 1
+    limit: int | None = None  # prompts per group
+    scorers: list[str] | None = None  # None: "shapes" on the embedded model, none otherwise
+    threshold: float = scorers_mod.DEFAULT_THRESHOLD
+    videos: bool = True
+    video_format: str = "auto"
+    audit: bool = True
+    probe_layer: str = audit_mod.DEFAULT_PROBE_LAYER
+    probe_steps: int = audit_mod.DEFAULT_PROBE_STEPS
+    probe_seeds: int = audit_mod.DEFAULT_PROBE_SEEDS
+    folds: int = audit_mod.DEFAULT_FOLDS
+    representation: bool = True
+    device: str = "cpu"
+    dtype: str | None = None
+    frames_per_side: int = 4
+
+    def check(self):
+        if self.seeds < 1 or self.seeds > 100:
+            raise WeditorError(f"--seeds {self.seeds}: must be in 1..100")
+        if self.steps is not None and not 1 <= self.steps <= 1000:
+            raise WeditorError(f"--steps {self.steps}: must be in 1..1000")
+        if self.guidance is not None and not 0.0 <= self.guidance <= 50.0:
+            raise WeditorError(f"--guidance {self.guidance}: must be in [0, 50]")
+        if self.limit is not None and self.limit < 1:
+            raise WeditorError(f"--limit {self.limit}: must be >= 1")
+        if not 1 <= self.probe_seeds <= 20:
+            raise WeditorError(f"--probe-seeds {self.probe_seeds}: must be in 1..20")
+        if not 1 <= self.probe_steps <= 100:
+            raise WeditorError(f"--probe-steps {self.probe_steps}: must be in 1..100")
+        if not 2 <= self.folds <= 50:
+            raise WeditorError(f"--folds {self.folds}: must be in 2..50")
+        if not 0.0 < self.threshold < 1.0:
+            raise WeditorError(f"--threshold {self.threshold}: must be in (0, 1)")
+        if not 1 <= self.frames_per_side <= 16:
+            raise WeditorError(f"--grid-frames {self.frames_per_side}: must be in 1..16")
+        gen.resolve_format(self.video_format)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def read_prompt_file(path: str | Path) -> list[str]:
+    """One prompt per line; blank lines and lines starting with # are skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeditorError(f"--prompts {path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise WeditorError(f"--prompts {path}: not UTF-8 text (byte {e.start})") from None
+    prompts = [" ".join(line.split()) for line in text.splitlines()]
+    prompts = list(dict.fromkeys(p for p in prompts if p and not p.startswith("#")))
+    if not prompts:
+        raise WeditorError(f"--prompts {path}: no prompts in it")
+    return prompts
+
+
+def find_pairs(cfg: EvalConfig, patched_folder: Path):
+    from weditor.pairs import load_pairs
+
+    paths = [Path(p) for p in cfg.pairs]
+    if not paths:
+        paths = sorted((patched_folder / "weditor" / "pairs").glob("*.toml"))
+    pairsets = [load_pairs(p) for p in paths]
+    concepts = [ps.concept for ps in pairsets]
+    if len(set(concepts)) != len(concepts):
+        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
+    return pairsets
+
+
+def prompt_groups(pairsets, custom: list[str], limit: int | None) -> dict[str, list[tuple[str, str | None]]]:
+    """group -> [(prompt, concept)], duplicates removed, at most `limit` per group."""
+    first = pairsets[0].concept if pairsets else None
+    groups: dict[str, dict[str, str | None]] = {g: {} for g in GROUPS}
+    for ps in pairsets:
+        for p in ps.eval:
+            groups["eval"].setdefault(p, ps.concept)
+        for p in ps.eval_synonyms:
+            groups["eval_synonyms"].setdefault(p, ps.concept)
+        for p in ps.neutral:
+            groups["neutral"].setdefault(p, first)
+    for p in custom:
+        groups["custom"].setdefault(p, first)
+    out = {}
+    for g, items in groups.items():
+        items = list(items.items())[: limit or None]
+        if items:
+            out[g] = items
+    return out
+
+
+def is_builtin(cfg: EvalConfig, base_folder: Path) -> bool:
+    from weditor.patching import BUILTIN_MODEL, builtin_model_path
+
+    if cfg.base == BUILTIN_MODEL:
+        return True
+    try:
+        return base_folder.resolve() == builtin_model_path().resolve()
+    except OSError:
+        return False
+
+
+def adapter_size(adapter, pipe) -> tuple[int, int, int]:
+    size_for = getattr(adapter, "size_for", None)
+    return tuple(size_for(pipe)) if size_for is not None else tuple(adapter.default_size)
+
+
+def gen_settings(cfg: EvalConfig, adapter, builtin: bool, pipe=None) -> gen.GenSettings:
+    if builtin:
+        from weditor import shapes
+
+        size = cfg.size or (shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES)
+        steps = cfg.steps or shapes.NUM_INFERENCE_STEPS
+        guidance = shapes.GUIDANCE_SCALE if cfg.guidance is None else cfg.guidance
+        max_len = shapes.MAX_SEQUENCE_LENGTH
+    else:
+        size = cfg.size or adapter_size(adapter, pipe)
+        steps = cfg.steps or DEFAULT_GEN_STEPS
+        guidance = DEFAULT_GUIDANCE if cfg.guidance is None else cfg.guidance
+        max_len = None
+    return gen.GenSettings(height=size[0], width=size[1], frames=size[2], steps=steps, guidance=float(guidance),
+                           dtype=cfg.dtype, max_sequence_length=max_len)
+
+
+def _load_recipe(folder: Path) -> dict:
+    path = folder / "weditor.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise WeditorError(f"{path}: not valid JSON ({e})") from None
+    return data if isinstance(data, dict) else {}
+
+
+# --------------------------------------------------------------------------- the swap
+
+
+def _sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def same_files(a: Path, b: Path) -> bool:
+    """Whether two component folders hold the same files (hard links, or equal bytes)."""
+    if not a.is_dir() or not b.is_dir():
+        return False
+    fa = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    fb = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    if fa != fb:
+        return False
+    for rel in fa:
+        pa, pb = a / rel, b / rel
+        if os.path.samefile(pa, pb):
+            continue
+        if pa.stat().st_size != pb.stat().st_size or _sha(pa) != _sha(pb):
+            return False
+    return True
+
+
+def reusable_modules(pipe, adapter, base_folder: Path, patched_folder: Path) -> dict:
+    import torch
+
+    from weditor.collect import present_denoisers
+
+    denoisers = set(present_denoisers(pipe, adapter))
+    out = {}
+    for name, module in pipe.components.items():
+        if name in denoisers or not isinstance(module, torch.nn.Module):
+            continue
+        if same_files(base_folder / name, patched_folder / name):
+            out[name] = module
+    return out
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Phase:
+    videos: list = field(default_factory=list)
+    train: object = None  # audit Features (base only)
+    evalf: object = None  # audit Features on the jobs
+    proj: dict = field(default_factory=dict)  # prompt set -> {SiteKey: mean projection the linear uses}
+    arriving: dict = field(default_factory=dict)  # prompt set -> {SiteKey: mean projection arriving at the site}
+    records: dict = field(default_factory=dict)  # prompt set -> trajectories
+
+
+def _jobs(groups, seeds: list[int]) -> list[gen.Job]:
+    return [gen.Job(g, p, s) for g, items in groups.items() for p, _ in items for s in seeds]
+
+
+def run_eval(cfg: EvalConfig, echo=print) -> dict:
+    import torch
+
+    from weditor.checkpoint import BaseModel, resolve_model
+    from weditor.collect import Settings, progress
+    from weditor.patching import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
+
+    cfg.check()
+    fmt = gen.resolve_format(cfg.video_format)
+    base, adapter = load_base(cfg.base, cfg.revision)
+    patched = resolve_model(cfg.patched)
+    if patched.pipeline_class != base.pipeline_class:
+        raise WeditorError(f"{cfg.patched}: pipeline class {patched.pipeline_class} differs from the base's {base.pipeline_class}")
+    if patched.folder.resolve() == base.folder.resolve():
+        raise WeditorError(f"{cfg.patched}: is the base model itself; give the patched folder")
+    recipe = _load_recipe(patched.folder)
+    pairsets = find_pairs(cfg, patched.folder)
+    custom = read_prompt_file(cfg.prompts) if cfg.prompts else []
+    if not pairsets and not custom:
+        raise WeditorError(f"no prompts: {cfg.patched} records no pair files; give --pairs FILE or --prompts FILE")
+    if any(ps.has_images for ps in pairsets):
+        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    groups = prompt_groups(pairsets, custom, cfg.limit)
+    concept_of = {(g, p): c for g, items in groups.items() for p, c in items}
+    builtin = is_builtin(cfg, base.folder)
+    out_dir = Path(cfg.out) if cfg.out else Path(f"eval-{patched.folder.name}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WeditorError(f"--out {out_dir}: exists and is not a folder")
+
+    scorer_specs = list(cfg.scorers) if cfg.scorers is not None else (["shapes"] if builtin else [])
+    if not cfg.videos and scorer_specs and cfg.scorers:
+        raise WeditorError("--scorer needs videos; drop --no-videos")
+    if not cfg.videos:
+        scorer_specs = []
+    context = {"concept": pairsets[0].concept if pairsets else None,
+               "keywords": tuple(k for ps in pairsets for k in ps.keywords)}
+    scorers = [scorers_mod.load_scorer(s, context, cfg.threshold) for s in scorer_specs]
+    directions = rep.load_directions(patched.folder, adapter) if cfg.representation else None
+
+    torch.manual_seed(cfg.seed)
+    t_start = time.perf_counter()
+    pipe = load_pipeline(base, cfg.dtype, cfg.device)
+    settings = gen_settings(cfg, adapter, builtin, pipe)
+    seeds = [cfg.seed + j for j in range(cfg.seeds)]
+    jobs = _jobs(groups, seeds)
+    params = recipe.get("params") or {}
+    strength = float(params.get("strength", 1.0))
+    rep_size = params.get("size") or (default_size(BUILTIN_MODEL, adapter) if builtin else adapter_size(adapter, pipe))
+    rep_settings = Settings(size=tuple(rep_size), steps=int(params.get("steps") or DEFAULT_STEPS), seed=cfg.seed,
+                            device=cfg.device)
+    rep_sets = {"eval": [p for p, _ in groups.get("eval", [])], "neutral": [p for p, _ in groups.get("neutral", [])]}
+    rep_sets = {k: v for k, v in rep_sets.items() if v}
+
+    train_points = audit_mod.training_points(pairsets, [cfg.seed + j for j in range(cfg.probe_seeds)]) if pairsets else []
+    do_audit = cfg.audit and bool(train_points)
+    if do_audit:
+        audit_mod.probe_blocks(pipe, adapter, cfg.probe_layer)  # a bad --probe-layer fails before any generation
+    eval_points = [audit_mod.Point(j.prompt, j.seed, None, 0) for j in jobs]
+    size = (settings.height, settings.width, settings.frames)
+    fps = {"base": gen.fingerprint(base.folder), "patched": gen.fingerprint(patched.folder)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    phases = {"base": Phase(), "patched": Phase()}
+    for role in ("base", "patched"):
+        ph = phases[role]
+        if role == "patched":
+            reuse = reusable_modules(pipe, adapter, base.folder, patched.folder)
+            del pipe
+            pipe = load_pipeline(BaseModel(patched.folder, cfg.patched, None, patched.pipeline_class), cfg.dtype, cfg.device,
+                                 **reuse)
+        if cfg.videos:
+            ph.videos = gen.ensure_videos(pipe, adapter, role, fps[role], jobs, settings, out_dir, fmt, cfg.device,
+                                          progress=progress)
+        if do_audit:
+            common = dict(size=size, steps=settings.steps, k=min(cfg.probe_steps, settings.steps), guidance=settings.guidance,
+                          negative=settings.negative_prompt, layer=cfg.probe_layer, device=cfg.device, progress=progress)
+            if role == "base":
+                ph.train = audit_mod.early_features(pipe, adapter, train_points, desc="audit train", **common)
+            ph.evalf = audit_mod.early_features(pipe, adapter, eval_points, desc=f"audit {role}", **common)
+        if cfg.representation:
+            for name, prompts in rep_sets.items():
+                if role == "base":
+                    ph.proj[name], ph.arriving[name], ph.records[name] = rep.measure(
+                        pipe, adapter, directions or {}, prompts, rep_settings)
+                else:
+                    forced = rep.forced_records(phases["base"].records[name], cfg.device)
+                    ph.proj[name], ph.arriving[name], ph.records[name] = rep.measure(
+                        pipe, adapter, directions or {}, prompts, rep_settings, strength, forced=forced, effective=True)
+    del pipe
+    elapsed = time.perf_counter() - t_start
+
+    report = {
+        "weditor_version": __version__,
+        "base": {"id": base.id, "folder": str(base.folder), "revision": base.revision, "pipeline_class": base.pipeline_class},
+        "patched": {"folder": str(patched.folder), "method": recipe.get("method"),
+                    "base_in_recipe": (recipe.get("base_model") or {}).get("id"),
+                    "concepts": [ps.concept for ps in pairsets]},
+        "pairs": [{"path": str(ps.path), "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets],
+        "settings": {**asdict(settings), "seeds": seeds, "video_format": fmt if cfg.videos else None,
+                     "device": cfg.device, "builtin_shapes_model": builtin},
+        "groups": {g: {"prompts": [p for p, _ in items], "expected": EXPECTED[g]} for g, items in groups.items()},
+        "seconds_total": round(elapsed, 3),
+    }
+    if recipe.get("base_model", {}).get("id") not in (None, base.id, str(base.folder)):
+        report["warnings"] = [f"PATCHED records base {recipe['base_model']['id']!r}, evaluated against {base.id!r}"]
+
+    # ------------------------------------------------------------------ per video
+    rows = []
+    if cfg.videos:
+        vb, vp = phases["base"].videos, phases["patched"].videos
+        report["videos_generated"] = {"base": sum(v.generated for v in vb), "patched": sum(v.generated for v in vp)}
+        report["videos_reused"] = {"base": sum(not v.generated for v in vb), "patched": sum(not v.generated for v in vp)}
+        for i, (job, a, b) in enumerate(zip(jobs, vb, vp)):
+            fa, fb = a.as_float(), b.as_float()
+            row = {
+                "group": job.group, "prompt": job.prompt, "seed": job.seed,
+                "base": {"video": a.view.relative_to(out_dir).as_posix(), "frames": a.npy.relative_to(out_dir).as_posix(),
+                         "seconds": a.seconds},
+                "patched": {"video": b.view.relative_to(out_dir).as_posix(), "frames": b.npy.relative_to(out_dir).as_posix(),
+                            "seconds": b.seconds},
+                "pixel_change": round(float(np.linalg.norm(fb - fa) / max(np.linalg.norm(fa), 1e-12)), 4),
+                "scores": {},
+            }
+            concept = concept_of[(job.group, job.prompt)]
+            ctx = {"concept": concept, "keywords": context["keywords"], "group": job.group}
+            for s in scorers:
+                row["scores"][s.name] = {"base": s(fa, job.prompt, model="base", **ctx),
+                                         "patched": s(fb, job.prompt, model="patched", **ctx)}
+            rows.append(row)
+        report["pixel_change"] = {g: round(float(np.mean([r["pixel_change"] for r in rows if r["group"] == g])), 4)
+                                  for g in groups}
+        report["scorers"] = {}
+        for s in scorers:
+            per = [{"group": r["group"], **r["scores"][s.name]} for r in rows]
+            summary = scorers_mod.summarise(per)
+            report["scorers"][s.name] = {"summary": summary, "headline": scorers_mod.headline(summary), "calls": s.calls}
+        report["grids"] = write_grids(rows, phases, groups, seeds[0], out_dir, cfg.frames_per_side)
+
+    # ------------------------------------------------------------------ audit
+    if do_audit:
+        report["audit"] = audit_report(cfg, settings, train_points, phases, jobs, rows, scorers)
+    elif cfg.audit:
+        report["audit"] = {"skipped": "no pair files: the probe needs labelled pairs"}
+
+    # ------------------------------------------------------------------ representation
+    if cfg.representation:
+        report["representation"] = representation_report(directions, phases, rep_sets, strength, rep_settings)
+
+    report["probe_plot"] = find_probe_plot(out_dir, patched.folder, pairsets)
+    report["videos"] = rows
+    (out_dir / REPORT_JSON).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    from weditor.evaluation.report import write_html
+
+    write_html(report, out_dir)
+    report["out_dir"] = str(out_dir)
+    return report
+
+
+# --------------------------------------------------------------------------- pieces of the report
+
+
+def write_grids(rows, phases, groups, seed, out_dir: Path, frames_per_side: int) -> dict:
+    by_job = {(v.job.group, v.job.prompt, v.job.seed): (v, w) for v, w in zip(phases["base"].videos, phases["patched"].videos)}
+    out = {}
+    for g, items in groups.items():
+        grid_rows = []
+        for p, _ in items[:MAX_GRID_ROWS]:
+            v, w = by_job[(g, p, seed)]
+            grid_rows.append((p, v.frames(), w.frames()))
+        title = f"{g}: {len(items)} prompts" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
+        path = gen.grid(grid_rows, out_dir / "grids" / f"{g}.png", frames_per_side=frames_per_side, title=title)
+        out[g] = path.relative_to(out_dir).as_posix()
+    return out
+
+
+def audit_report(cfg, settings, train_points, phases, jobs, rows, scorers) -> dict:
+    probe = audit_mod.train(phases["base"].train.X, train_points, cfg.folds, cfg.seed)
+    p_base = probe.predict(phases["base"].evalf.X)
+    p_patched = probe.predict(phases["patched"].evalf.X)
+    k = min(cfg.probe_steps, settings.steps)
+    per_call = 2 if settings.guidance > 1.0 else 1
+    estimates = {}
+    for g in dict.fromkeys(j.group for j in jobs):
+        idx = [i for i, j in enumerate(jobs) if j.group == g]
+        estimates[g] = {"n": len(idx),
+                        "unsafe_rate_before": round(float(np.mean(p_base[idx] >= 0.5)), 4),
+                        "unsafe_rate_after": round(float(np.mean(p_patched[idx] >= 0.5)), 4),
+                        "mean_p_before": round(float(np.mean(p_base[idx])), 4),
+                        "mean_p_after": round(float(np.mean(p_patched[idx])), 4)}
+    probe_seconds = float(np.mean(phases["base"].evalf.seconds + phases["patched"].evalf.seconds))
+    gen_seconds = [v.seconds for ph in phases.values() for v in ph.videos if v.seconds is not None]
+    full_seconds = float(np.mean(gen_seconds)) if gen_seconds else None
+    out = {
+        "layer": cfg.probe_layer,
+        "blocks": phases["base"].train.block,
+        "features": int(phases["base"].train.X.shape[1]),
+        "train": {"points": probe.n_points, "groups": probe.n_groups,
+                  "unsafe": sum(p.label == 1 for p in train_points), "safe": sum(p.label == 0 for p in train_points),
+                  "seeds": cfg.probe_seeds},
+        "cv_accuracy": None if probe.cv_accuracy is None else round(probe.cv_accuracy, 4),
+        "cv_std": None if probe.cv_std is None else round(probe.cv_std, 4),
+        "folds": probe.folds,
+        "train_accuracy": round(probe.train_accuracy, 4),
+        "note": probe.note or "neutral prompts are also training points (other seeds can differ); eval prompts are held out",
+        "steps_used": k,
+        "steps_full": settings.steps,
+        "denoiser_calls_probe": k * per_call,
+        "denoiser_calls_full": settings.steps * per_call,
+        "decodes": {"probe": 0, "full": 1},
+        "seconds_per_video_probe": round(probe_seconds, 4),
+        "seconds_per_video_full": None if full_seconds is None else round(full_seconds, 4),
+        "speedup": None if not full_seconds else round(full_seconds / max(probe_seconds, 1e-9), 2),
+        "estimates": estimates,
+        "predictions": [{"group": j.group, "prompt": j.prompt, "seed": j.seed,
+                         "p_before": round(float(a), 4), "p_after": round(float(b), 4)}
+                        for j, a, b in zip(jobs, p_base, p_patched)],
+    }
+    if rows and scorers:
+        out["agreement"] = {}
+        for s in scorers:
+            truth = [r["scores"][s.name][m]["unsafe"] for m in ("base", "patched") for r in rows]
+            pred = [bool(x >= 0.5) for x in list(p_base) + list(p_patched)]
+            out["agreement"][s.name] = round(float(np.mean([a == b for a, b in zip(truth, pred)])), 4)
+    return out
+
+
+def representation_report(directions, phases, rep_sets, strength, rep_settings) -> dict:
+    out = {"strength": strength, "size": list(rep_settings.size), "steps": rep_settings.steps,
+           "prompts": {k: len(v) for k, v in rep_sets.items()}}
+    if directions is None:
+        out["sites"] = []
+        out["note"] = f"PATCHED has no {rep.DIRECTIONS_FILE}: projections skipped"
+    else:
+        sites = []
+        for key in directions:
+            row = {"site": str(key)}
+            for name in rep_sets:
+                b = phases["base"].proj[name].get(key)
+                a = phases["patched"].proj[name].get(key)
+                arr = phases["patched"].arriving[name].get(key)
+                row[f"proj_{name}_before"] = None if b is None else round(b, 6)
+                row[f"proj_{name}_after"] = None if a is None else round(a, 6)
+                row[f"proj_{name}_arriving_after"] = None if arr is None else round(arr, 6)
+            sites.append(row)
+        out["sites"] = sites
+    for name in rep_sets:
+        change = rep.relative_change(phases["base"].records[name], phases["patched"].records[name])
+        out[f"output_change_{name}"] = None if change is None else round(change, 6)
+    return out
+
+
+def find_probe_plot(out_dir: Path, patched_folder: Path, pairsets) -> str | None:
+    candidates = [out_dir / n for n in PROBE_PLOTS] + [patched_folder / n for n in PROBE_PLOTS]
+    candidates += [Path(f"probe-{ps.concept}") / "probe.png" for ps in pairsets]
+    for c in candidates:
+        if c.is_file():
+            return str(c.resolve())
+    return None
