@@ -9,4 +9,5 @@ RANK = 100
 ALPHA = 1.0
 STRENGTH = 1.0
 STEPS = 4
+SAFREE_POOL = "mean"  # keyword vectors for `--method safree`: "mean" over real tokens, or "tokens"
 DTYPE_NAMES = ("float32", "float16", "bfloat16")

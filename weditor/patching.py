@@ -87,6 +87,7 @@ class PatchConfig:
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
     reins_layer: str = defaults.REINS_LAYER
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
+    safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
 
     @property
     def uses_refusal(self) -> bool:
@@ -374,6 +375,10 @@ def relative_change(before, after) -> float:
 def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     t_start = time.perf_counter()
     cfg.check()
+    if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
+        from weditor.safree import run_safree
+
+        return run_safree(cfg, echo)
     phases = Phases(cfg.device)
     pairsets = [load_pairs(p) for p in cfg.pairs]
     concepts = [ps.concept for ps in pairsets]
@@ -449,6 +454,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     phases.add("summary", time.perf_counter() - t_summary)  # includes loading the edit into the live model
 
     params = asdict(cfg)
+    params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "method", "reins"):
         params.pop(k)
     params["size"] = list(settings.size)

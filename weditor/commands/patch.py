@@ -56,7 +56,10 @@ def _size(ctx, param, value):
 @click.option("--copy", "copy_files", is_flag=True,
               help="Copy unchanged files instead of hard-linking them to the base (links need one file system).")
 @click.option("--method", default=defaults.METHODS[0], show_default=True, type=click.Choice(defaults.METHODS),
-              help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit).")
+              help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit); "
+                   "safree: SAFREE's keyword-subspace projection folded into the text-input linears (docs/safree.md).")
+@click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
+              help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
 @click.option("--reins", is_flag=True,
               help="Also fold the REINS steering vector into the ungated residual write (docs/reins.md).")
 @click.option("--reins-layer", default=defaults.REINS_LAYER, show_default=True,
@@ -69,7 +72,7 @@ def _size(ctx, param, value):
               help="After a verified patch, publish OUT to the Hub (one commit, with a model card).")
 @click.option("--private", is_flag=True, help="With --push-to-hub: create the repository as private.")
 def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
-          revision, overwrite, no_summary, copy_files, method, reins, reins_layer, reins_strength, recipe,
+          revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
           push_to_hub, private):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
@@ -125,6 +128,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         reins=reins,
         reins_layer=reins_layer,
         reins_strength=reins_strength,
+        safree_pool=safree_pool,
         push_to_hub=push_to_hub,
     )
     result = run_patch(cfg)

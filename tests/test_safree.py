@@ -1,0 +1,111 @@
+"""`weditor patch --method safree`: SAFREE's keyword-subspace projection folded into the text-input linears.
+
+Exactness is checked the way SAFREE applies its projection: on the text embeddings, at run time.
+The reloaded denoiser fed the original embeddings must equal the base denoiser fed embeddings
+projected onto the orthogonal complement of the keyword subspace.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tests.conftest import TINY_PAIRS, run_cli
+from tests.test_adapters import DATA, all_tensors, directions, load, same_bits, tiny  # noqa: F401 (fixture)
+from weditor.adapters.paths import expand_all
+from weditor.collect import encode
+from weditor.edits import project_input
+
+FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx": "32x32x9",
+            "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4"}
+
+
+@pytest.fixture(scope="module")
+def safree_patched(tiny, tmp_path_factory):
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            out = tmp_path_factory.mktemp("safree") / name
+            result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
+                              "--method", "safree", "--out", out, "--size", FAMILIES[name], "--no-summary"])
+            assert result.exit_code == 0, result.output
+            cache[name] = out
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_safree_fold_is_exact(name, tiny, safree_patched):
+    base_dir, out_dir = tiny(name), safree_patched(name)
+    recipe = json.loads((out_dir / "weditor.json").read_text())
+    assert recipe["method"] == "safree"
+    assert recipe["params"]["keywords"] == ["red", "night"]
+    pipe, adapter = load(base_dir)
+    dirs = directions(out_dir)
+    base, new = all_tensors(base_dir), all_tensors(out_dir)
+    edited = {}
+    for key, patterns in adapter.text_inputs().items():
+        Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"]
+        assert torch.allclose(Q @ Q.T, torch.eye(Q.shape[0], dtype=Q.dtype), atol=1e-10)
+        assert Q.shape[0] == 2  # two keywords, two directions
+        for path in expand_all(getattr(pipe, adapter.denoisers[0]), patterns):
+            edited[(adapter.denoisers[0], f"{path}.weight")] = Q
+    assert len(recipe["edits"]) == len(edited)
+    for k, tensor in new.items():
+        if k in edited:
+            assert torch.equal(tensor, project_input(base[k], edited[k])), k
+        else:
+            assert same_bits(tensor, base[k]), k
+
+    # the reloaded denoiser == the base denoiser with the embeddings projected at run time
+    reloaded, _ = load(out_dir)
+    size = tuple(int(v) for v in FAMILIES[name].split("x"))
+    cond = encode(pipe, adapter, ["a red house at night"], "cpu")
+    projected = dict(cond)
+    for key in adapter.text_inputs():
+        Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"].float()
+        projected[key] = cond[key] - (cond[key] @ Q.T) @ Q
+    x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
+    model = adapter.denoisers[0]
+    for t in (torch.tensor(800.0), torch.tensor(200.0)):
+        got = adapter.forward(getattr(reloaded, model), x, t, cond)
+        want = adapter.forward(getattr(pipe, model), x, t, projected)
+        orig = adapter.forward(getattr(pipe, model), x, t, cond)
+        assert (got - want).abs().max() <= 1e-5 * want.abs().max(), name
+        assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the projection does nothing"
+
+
+def test_subspace_spans_the_centred_keywords():
+    from weditor.safree import energy_in, subspace
+
+    g = torch.Generator().manual_seed(0)
+    neutral = torch.randn(6, 10, generator=g, dtype=torch.float64)
+    keywords = neutral.mean(0) + torch.randn(3, 10, generator=g, dtype=torch.float64)
+    Q, s = subspace(keywords, neutral, rank=None)
+    assert Q.shape == (3, 10) and torch.allclose(Q @ Q.T, torch.eye(3, dtype=Q.dtype), atol=1e-12)
+    assert energy_in(keywords - neutral.mean(0), Q) == pytest.approx(1.0, abs=1e-12)
+    Q1, _ = subspace(keywords, neutral, rank=1)  # the rank caps it, keeping the strongest direction
+    assert torch.allclose((Q1 @ Q[:1].T).abs(), torch.ones(1, 1, dtype=Q.dtype), atol=1e-12)
+
+
+def test_safree_needs_keywords(tiny, tmp_path):
+    pairs = tmp_path / "nokw.toml"
+    pairs.write_text("\n".join(line for line in TINY_PAIRS.read_text().splitlines() if not line.startswith("keywords")))
+    result = run_cli(["patch", tiny("ltx"), "--pairs", pairs, "--method", "safree", "--out", tmp_path / "o"])
+    assert result.exit_code == 2 and "keywords" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_safree_summary_and_token_pooling(tiny, tmp_path):
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "safree", "--safree-pool", "tokens",
+                      "--rank", "3", "--out", out, "--size", "32x32x9"])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((out / "weditor.json").read_text())
+    (row,) = recipe["summary"]["safree"]
+    assert row["rank"] <= 3 and row["keyword_energy"] > row["neutral_energy"]
+    assert recipe["params"]["pool"] == "tokens"
