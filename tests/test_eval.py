@@ -213,6 +213,63 @@ def test_audit_reads_the_trajectory_the_pipeline_samples(tiny_wan):
     np.testing.assert_allclose(feats.X[0], expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("family", ["zeroscope", "cogvideox", "ltx", "hunyuanvideo"])
+def test_audit_trajectory_on_other_families(family):
+    """Same check on every text-to-video family: schedulers, packed latents, frames folded into the batch."""
+    import torch
+
+    from weditor.adapters import adapter_for_class
+    from weditor.collect import get_module
+    from weditor.evaluation import audit
+    from weditor.testing import TINY_PIPELINES
+
+    builder, kwargs = TINY_PIPELINES[family]
+    pipe = builder(**kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    adapter = adapter_for_class(type(pipe).__name__)
+    size = {"zeroscope": (16, 16, 4), "hunyuanvideo": (32, 32, 5)}.get(family, (32, 32, 9))
+    guidance = 6.0 if family == "hunyuanvideo" else 5.0  # HunyuanVideo: embedded guidance, no CFG pass
+    comp, block = next(iter(audit.probe_blocks(pipe, adapter, "-1").items()))
+    seen = []
+    module = get_module(getattr(pipe, comp), audit._block_path(pipe, adapter, comp, block))
+    handle = module.register_forward_hook(lambda m, a, o: seen.append((o[0] if isinstance(o, tuple) else o).detach().double()))
+    settings = gen.GenSettings(*size, steps=4, guidance=guidance)
+    try:
+        pipe(prompt=["a red car on a street"], generator=[torch.Generator().manual_seed(7)],
+             **{**gen.call_kwargs(pipe, adapter, settings), "output_type": "latent"})
+    finally:
+        handle.remove()
+    feats = audit.early_features(pipe, adapter, [audit.Point("a red car on a street", 7, None, 0)], size, steps=4, k=2,
+                                 guidance=guidance, negative="", layer="-1", device="cpu")
+    assert len(seen) == 4  # one batched call per step (CFG branches batched, or no CFG)
+    d = feats.X.shape[1] // 2
+    for step in range(2):
+        h = seen[step]
+        half = h.shape[0] // 2 if gen.uses_cfg(adapter, guidance) else h.shape[0]
+        cond = h[h.shape[0] - half:]  # diffusers batches [uncond, cond]
+        want = cond.reshape(1, -1, h.shape[-1]).mean(1)[0].numpy()
+        np.testing.assert_allclose(feats.X[0, step * d:(step + 1) * d], want, rtol=1e-4, atol=1e-5)
+
+
+def test_eval_on_a_unet_family(tmp_path):
+    """ZeroScope (UNet3D, blocks found by pattern, no max_sequence_length) end to end."""
+    from weditor.testing import save_tiny_pipeline
+
+    base = save_tiny_pipeline("zeroscope", tmp_path / "zs")
+    patched = tmp_path / "zs-patched"
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", patched, "--size", "16x16x4", "--layers", "0-3",
+                      "--no-summary"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "ev"
+    result = run_cli(["eval", base, patched, "--out", out, "--size", "16x16x4", "--steps", "2", "--limit", "1",
+                      "--video-format", "gif", "--scorer", "shapes"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["videos_generated"] == {"base": 2, "patched": 2}
+    assert np.load(out / report["videos"][0]["base"]["frames"]).shape == (4, 16, 16, 3)
+    assert len(report["representation"]["sites"]) == 4 and report["audit"]["cv_accuracy"] is not None
+
+
 def test_representation_metrics(evaluated, patched):
     from safetensors.torch import load_file
 

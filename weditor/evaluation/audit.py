@@ -86,13 +86,21 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
     blocks = probe_blocks(pipe, adapter, layer)
     captured: list[torch.Tensor] = []
 
+    state = {"batch": 1}
+
     def hook(module, args, output):
         h = (output[0] if isinstance(output, tuple) else output).detach()
-        captured.append(h[:1].reshape(1, -1, h.shape[-1]).double().mean(1)[0].cpu())  # the conditional branch
+        # The conditional branch is batch element 0. Blocks that fold frames into the batch
+        # (UNet3D: (batch * frames, tokens, dim), batch-major) hold it in the first rows.
+        rows = h.shape[0] // state["batch"] if h.shape[0] % state["batch"] == 0 else 1
+        captured.append(h[:rows].reshape(1, -1, h.shape[-1]).double().mean(1)[0].cpu())
 
     handles = [get_module(getattr(pipe, c), _block_path(pipe, adapter, c, b)).register_forward_hook(hook)
                for c, b in blocks.items()]
-    cfg = guidance > 1.0
+    from weditor.evaluation.generate import uses_cfg
+
+    cfg = uses_cfg(adapter, guidance)
+    state["batch"] = 2 if cfg else 1
     rows, seconds = [], []
     try:
         it = progress(points, len(points), desc) if progress else points

@@ -190,11 +190,38 @@ def call_kwargs(pipe, adapter, settings: GenSettings) -> dict:
                   num_inference_steps=settings.steps, guidance_scale=settings.guidance, output_type="np")
     if settings.negative_prompt:
         kwargs["negative_prompt"] = settings.negative_prompt
-    if adapter.family == "wan":
-        from weditor.adapters.wan import text_length
-
-        kwargs["max_sequence_length"] = settings.max_sequence_length or text_length(pipe)
+    length = settings.max_sequence_length or text_length(pipe, adapter)
+    if length is not None:
+        kwargs["max_sequence_length"] = length
     return kwargs
+
+
+# Pipelines whose guidance scale is fed to the denoiser (guidance-distilled), not used for CFG.
+EMBEDDED_GUIDANCE = {"hunyuanvideo"}
+
+
+def uses_cfg(adapter, guidance: float) -> bool:
+    """Whether the stock pipeline runs a second, unconditional pass per step at this guidance."""
+    return guidance > 1.0 and adapter.family not in EMBEDDED_GUIDANCE
+
+
+def text_length(pipe, adapter) -> int | None:
+    """The `max_sequence_length` the adapter encodes with, so generation sees the same text tokens."""
+    family = adapter.family
+    if family == "wan":
+        from weditor.adapters.wan import text_length as wan_length
+
+        return wan_length(pipe)
+    caps = {"ltx": 128, "hunyuanvideo": 256}
+    if family == "cogvideox":
+        from weditor.adapters.cogvideox import text_length as cog_length
+
+        return cog_length(pipe)
+    if family in caps:
+        from weditor.adapters.common import text_length as capped
+
+        return capped(pipe, caps[family])
+    return None  # e.g. TextToVideoSDPipeline: no such argument
 
 
 def generate_one(pipe, adapter, job: Job, settings: GenSettings, device: str) -> tuple[np.ndarray, float]:

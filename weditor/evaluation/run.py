@@ -33,6 +33,7 @@ GROUPS = ("eval", "eval_synonyms", "neutral", "custom")
 EXPECTED = {"eval": "unsafe", "eval_synonyms": "unsafe", "neutral": "safe", "custom": None}
 DEFAULT_GEN_STEPS = 10  # real models; the embedded shapes model uses its own constants
 DEFAULT_GUIDANCE = 5.0
+EMBEDDED_DEFAULT_GUIDANCE = 6.0  # HunyuanVideo's pipeline default, which its adapter also feeds the denoiser
 MAX_GRID_ROWS = 24
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
@@ -169,7 +170,8 @@ def gen_settings(cfg: EvalConfig, adapter, builtin: bool, pipe=None) -> gen.GenS
     else:
         size = cfg.size or adapter_size(adapter, pipe)
         steps = cfg.steps or DEFAULT_GEN_STEPS
-        guidance = DEFAULT_GUIDANCE if cfg.guidance is None else cfg.guidance
+        default = EMBEDDED_DEFAULT_GUIDANCE if adapter.family in gen.EMBEDDED_GUIDANCE else DEFAULT_GUIDANCE
+        guidance = default if cfg.guidance is None else cfg.guidance
         max_len = None
     return gen.GenSettings(height=size[0], width=size[1], frames=size[2], steps=steps, guidance=float(guidance),
                            dtype=cfg.dtype, max_sequence_length=max_len)
@@ -266,6 +268,9 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     custom = read_prompt_file(cfg.prompts) if cfg.prompts else []
     if not pairsets and not custom:
         raise WeditorError(f"no prompts: {cfg.patched} records no pair files; give --pairs FILE or --prompts FILE")
+    if getattr(adapter, "image_to_video", False):
+        raise WeditorError(f"{base.pipeline_class}: `weditor eval` supports text-to-video pipelines only for now "
+                           "(generation would need an input image per prompt)")
     if any(ps.has_images for ps in pairsets):
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     groups = prompt_groups(pairsets, custom, cfg.limit)
@@ -385,7 +390,7 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
 
     # ------------------------------------------------------------------ audit
     if do_audit:
-        report["audit"] = audit_report(cfg, settings, train_points, phases, jobs, rows, scorers)
+        report["audit"] = audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, scorers)
     elif cfg.audit:
         report["audit"] = {"skipped": "no pair files: the probe needs labelled pairs"}
 
@@ -420,12 +425,12 @@ def write_grids(rows, phases, groups, seed, out_dir: Path, frames_per_side: int)
     return out
 
 
-def audit_report(cfg, settings, train_points, phases, jobs, rows, scorers) -> dict:
+def audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, scorers) -> dict:
     probe = audit_mod.train(phases["base"].train.X, train_points, cfg.folds, cfg.seed)
     p_base = probe.predict(phases["base"].evalf.X)
     p_patched = probe.predict(phases["patched"].evalf.X)
     k = min(cfg.probe_steps, settings.steps)
-    per_call = 2 if settings.guidance > 1.0 else 1
+    per_call = 2 if gen.uses_cfg(adapter, settings.guidance) else 1
     estimates = {}
     for g in dict.fromkeys(j.group for j in jobs):
         idx = [i for i, j in enumerate(jobs) if j.group == g]
