@@ -28,6 +28,7 @@ DATA = Path(__file__).parent / "data"
 FAMILIES = {
     "wan-i2v": ("wan-i2v", "32x32x5", "1-2", []),
     "wan22-i2v": ("wan22-i2v", "32x32x5", "-1", ["--no-summary"]),
+    "wan22-ti2v": ("wan22-ti2v", "32x32x5", "-1", ["--no-summary"]),
     "cogvideox": ("cogvideox", "32x32x9", "1-2", ["--no-summary"]),
     "cogvideox-i2v": ("cogvideox-i2v", None, "1-2", ["--no-summary"]),  # learned positions: size from config
     "ltx": ("ltx", "32x32x9", "1-2", ["--no-summary"]),
@@ -37,7 +38,7 @@ FAMILIES = {
     "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary"]),
 }
 PIPELINE_CLASS = {
-    "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline",
+    "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
     "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
     "ltx": "LTXPipeline", "ltx-i2v": "LTXImageToVideoPipeline",
     "hunyuanvideo": "HunyuanVideoPipeline", "zeroscope": "TextToVideoSDPipeline",

@@ -193,8 +193,10 @@ def _clip_text(tokenizer, hidden: int = 16):
 
 
 def build_tiny_wan_i2v_pipeline(num_layers: int = 4, hidden: int = 32, heads: int = 2, text_dim: int = 16,
-                                image_encoder: bool = True, seed: int = 0):
-    """A random WanImageToVideoPipeline; `image_encoder`: Wan 2.1 style (CLIP image tokens), else 2.2 A14B style."""
+                                image_encoder: bool = True, expand_timesteps: bool = False, seed: int = 0):
+    """A random WanImageToVideoPipeline; `image_encoder`: Wan 2.1 style (CLIP image tokens), else 2.2 A14B
+    style (channel-concatenated condition only); `expand_timesteps`: Wan 2.2 TI2V-5B style (the image
+    latent replaces frame 0, whose tokens get timestep 0)."""
     import torch
     from diffusers import WanImageToVideoPipeline, WanTransformer3DModel
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
@@ -205,7 +207,7 @@ def build_tiny_wan_i2v_pipeline(num_layers: int = 4, hidden: int = 32, heads: in
     vision = 8
     transformer = WanTransformer3DModel(
         patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=hidden // heads,
-        in_channels=z + base.vae_scale_factor_temporal + z, out_channels=z, text_dim=text_dim, freq_dim=32,
+        in_channels=z if expand_timesteps else z + base.vae_scale_factor_temporal + z, out_channels=z, text_dim=text_dim, freq_dim=32,
         ffn_dim=2 * hidden, num_layers=num_layers, cross_attn_norm=True, rope_max_seq_len=32,
         image_dim=vision if image_encoder else None, added_kv_proj_dim=hidden if image_encoder else None,
     ).eval()
@@ -218,7 +220,7 @@ def build_tiny_wan_i2v_pipeline(num_layers: int = 4, hidden: int = 32, heads: in
         processor = CLIPImageProcessor(crop_size=32, size=32)
     return WanImageToVideoPipeline(
         tokenizer=base.tokenizer, text_encoder=base.text_encoder, vae=base.vae, scheduler=base.scheduler,
-        image_processor=processor, image_encoder=encoder, transformer=transformer,
+        image_processor=processor, image_encoder=encoder, transformer=transformer, expand_timesteps=expand_timesteps,
     )
 
 
@@ -330,6 +332,7 @@ TINY_PIPELINES = {
     "wan": (build_tiny_wan_pipeline, {}),
     "wan-i2v": (build_tiny_wan_i2v_pipeline, {}),
     "wan22-i2v": (build_tiny_wan_i2v_pipeline, {"image_encoder": False}),
+    "wan22-ti2v": (build_tiny_wan_i2v_pipeline, {"image_encoder": False, "expand_timesteps": True}),
     "cogvideox": (build_tiny_cogvideox_pipeline, {}),
     "cogvideox-i2v": (build_tiny_cogvideox_pipeline, {"i2v": True}),
     "ltx": (build_tiny_ltx_pipeline, {}),
