@@ -108,4 +108,10 @@ def test_safree_summary_and_token_pooling(tiny, tmp_path):
     recipe = json.loads((out / "weditor.json").read_text())
     (row,) = recipe["summary"]["safree"]
     assert row["rank"] <= 3 and row["keyword_energy"] > row["neutral_energy"]
-    assert recipe["params"]["pool"] == "tokens"
+    assert recipe["params"]["safree_pool"] == "tokens"
+    again = tmp_path / "again"  # the recipe reproduces the patch, file for file
+    result = run_cli(["patch", "--recipe", out / "weditor.json", "--out", again])
+    assert result.exit_code == 0, result.output
+    files = json.loads((again / "weditor.json").read_text())["files"]
+    files.pop("README.md"), recipe["files"].pop("README.md")  # the model card names the output folder
+    assert files == recipe["files"]

@@ -199,7 +199,8 @@ def run_safree(cfg, echo=print):
             "neutral_prompts": len(neutral_prompts),
         }
 
-    params = {"rank": cfg.rank, "strength": cfg.strength, "pool": pool, "steps": cfg.steps, "size": list(settings.size),
+    params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": pool, "steps": cfg.steps,
+              "size": list(settings.size),
               "seed": cfg.seed, "dtype": cfg.dtype, "keywords": fit["keywords"], "subspaces": fit["subspaces"],
               "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries if e["component"] == c})
                              for c in edited}}
