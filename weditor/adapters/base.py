@@ -51,7 +51,7 @@ class Adapter:
     text_input: str | tuple[str, ...] | None = None
     pooled_text_input: str | tuple[str, ...] | None = None
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
-    # Runtime glue, each a plain function of the pipeline (see wan.py for the contract).
+    # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
     latents: Callable = field(default=None, repr=False)
     forward: Callable = field(default=None, repr=False)
