@@ -16,6 +16,7 @@ from weditor import __version__
 COMMANDS = {
     "patch": "weditor.commands.patch:patch",
     "inspect": "weditor.commands.inspect:inspect",
+    "probe": "weditor.commands.probe:probe",
     "push": "weditor.commands.push:push",
     "eval": "weditor.commands.eval:eval_",
 }

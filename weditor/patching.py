@@ -455,7 +455,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "method", "reins"):
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
