@@ -182,6 +182,13 @@ def test_reins_only_recipe_and_files(tiny_wan, reins_only):
         assert [n for n in before if not torch.equal(before[n], after[n])] == [e["tensor"]]
 
 
+def test_recipe_reproduces_the_reins_patch(reins_only, tmp_path):
+    out = tmp_path / "again" / reins_only.name  # the card names the folder
+    result = run_cli(["patch", "--recipe", reins_only / "weditor.json", "--out", out])
+    assert result.exit_code == 0, result.output
+    assert hash_files(out) == hash_files(reins_only)
+
+
 def _cfg_embeds(pipe, prompt):
     pos, neg = pipe.encode_prompt(prompt, negative_prompt="", do_classifier_free_guidance=True, max_sequence_length=16)
     return pos, neg
