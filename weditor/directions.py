@@ -81,8 +81,8 @@ class RefusalDirection:
             raise ValueError(f"n_components must be >= 1, got {self.n_components}")
         if self.rank is not None and self.rank < 1:
             raise ValueError(f"rank must be >= 1 or None, got {self.rank}")
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if not 0 <= self.alpha < float("inf"):  # NaN fails too
+            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha}")
         stats: RunningMoments = as_moments(delta)
         if stats.count == 0:
             raise ValueError("no difference vectors to fit")
@@ -106,10 +106,18 @@ class RefusalDirection:
                 if n_stats.dim != dim:
                     raise ValueError(f"neutral activations have dimension {n_stats.dim}, differences have {dim}")
                 c_e = n_stats.covariance.double().to(matrix.device)
-                ratio = matrix.diagonal().sum() / c_e.diagonal().sum().clamp_min(1e-300)
-                matrix = matrix - self.alpha * ratio * c_e
+                if not torch.isfinite(c_e).all():
+                    raise ValueError("neutral activations contain NaN or Inf (or overflow float64)")
+                trace_e = c_e.diagonal().sum()
+                if trace_e > 0:  # neutral prompts that do not vary at all carry no contrast
+                    matrix = matrix - self.alpha * (matrix.diagonal().sum() / trace_e) * c_e
             matrix = (matrix + matrix.T) / 2
-            values, vectors = torch.linalg.eigh(matrix)
+            if not torch.isfinite(matrix).all():
+                raise ValueError("the contrastive matrix overflows float64 (activations too large)")
+            try:
+                values, vectors = torch.linalg.eigh(matrix)
+            except torch.linalg.LinAlgError as e:
+                raise ValueError(f"the eigendecomposition of the contrastive matrix failed ({e})") from None
             order = torch.argsort(values, descending=True)
             values, vectors = values[order], vectors[:, order]
             positive = values > values.abs().max() * 1e-10
