@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +45,11 @@ def _model_index(folder: Path) -> dict:
     return index
 
 
-def resolve_model(model: str, revision: str | None = None) -> BaseModel:
-    """A local pipeline folder, or a Hub id fetched (or found in the cache) as a snapshot folder."""
+def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = False) -> BaseModel:
+    """A local pipeline folder, or a Hub id fetched (or found in the cache) as a snapshot folder.
+
+    Pickled weights (*.bin) are fetched only with `allow_pickle` (weditor/pickles.py).
+    """
     path = Path(model).expanduser()
     if path.exists():
         if not path.is_dir():
@@ -62,7 +64,8 @@ def resolve_model(model: str, revision: str | None = None) -> BaseModel:
 
         try:
             folder = Path(
-                snapshot_download(model, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.md"])
+                snapshot_download(model, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.md"]
+                                  + (["*.bin"] if allow_pickle else []))
             )
         except RepositoryNotFoundError:
             raise WeditorError(f"{model}: no such model on the Hub (or no access: log in with `hf auth login`)") from None

@@ -19,6 +19,8 @@ COMMANDS = {
     "probe": "weditor.commands.probe:probe",
     "push": "weditor.commands.push:push",
     "eval": "weditor.commands.eval:eval_",
+    "diff": "weditor.commands.diff:diff",
+    "verify": "weditor.commands.verify:verify",
 }
 
 

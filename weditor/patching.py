@@ -47,6 +47,9 @@ from weditor.errors import WeditorError
 from weditor.layers import parse_layers
 from weditor.moments import RunningMoments
 from weditor.pairs import PairSet, load_pairs
+from weditor.pickles import prepare_base
+from weditor.pickles import recipe_note as pickles_recipe_note
+from weditor.preflight import run_preflight
 from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
 
 from weditor import defaults
@@ -88,6 +91,7 @@ class PatchConfig:
     reins_layer: str = defaults.REINS_LAYER
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
     safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
+    allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
 
     @property
     def uses_refusal(self) -> bool:
@@ -160,12 +164,12 @@ def builtin_model_path() -> Path:
     return Path(model_path())
 
 
-def load_base(model: str, revision: str | None) -> tuple[BaseModel, Adapter]:
+def load_base(model: str, revision: str | None, allow_pickle: bool = False) -> tuple[BaseModel, Adapter]:
     if model == BUILTIN_MODEL:
         base = resolve_model(str(builtin_model_path()))
         base = BaseModel(base.folder, BUILTIN_MODEL, None, base.pipeline_class)
     else:
-        base = resolve_model(model, revision)
+        base = resolve_model(model, revision, allow_pickle)
     return base, adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
 
 
@@ -181,8 +185,9 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, **components)
         kwargs["torch_dtype"] = DTYPES[dtype]
     try:
         pipe = cls.from_pretrained(base.folder, **kwargs)
-    except (OSError, ValueError, EnvironmentError) as e:
-        raise WeditorError(f"{base.folder}: stock {base.pipeline_class} could not load it ({str(e).splitlines()[0]})") from None
+    except Exception as e:  # noqa: BLE001 - any failure of the stock loader on these files means one thing
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise WeditorError(f"{base.folder}: stock {base.pipeline_class} could not load it ({first})") from None
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
@@ -373,6 +378,17 @@ def relative_change(before, after) -> float:
 
 
 def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
+    from weditor import pickles
+
+    with pickles.workspace(cfg.allow_pickle):  # a pickle-converted base lives in it, removed at the end
+        try:
+            return _run_patch(cfg, echo)
+        except OSError as e:  # disk full, permissions, a vanished file: one line, and nothing was published
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            raise WeditorError(f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}") from None
+
+
+def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     t_start = time.perf_counter()
     cfg.check()
     if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
@@ -384,17 +400,19 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     concepts = [ps.concept for ps in pairsets]
     if len(set(concepts)) != len(concepts):
         raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
-    base, adapter = load_base(cfg.model, cfg.revision)
+    base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
     if cfg.uses_reins:
         reins_fold.refuse_unless_foldable(adapter)
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
+    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
 
     torch.manual_seed(cfg.seed)
     with phases("load"):
         pipe = load_pipeline(base, cfg.dtype, cfg.device)
+        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
     keys = site_keys(pipe, adapter, cfg) if cfg.uses_refusal else []
     widths = {k: site_width(pipe, adapter, k) for k in keys}
@@ -455,7 +473,8 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub"):
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub",
+              "allow_pickle"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -481,6 +500,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         "edits": entries,
         "summary": summary,
     }
+    recipe["base_model"].update(pickles_recipe_note())  # converted / left-out pickle files, if any
 
     staging = staging_dir(out_dir)
     try:

@@ -160,13 +160,18 @@ def run_safree(cfg, echo=print):
     concepts = [ps.concept for ps in pairsets]
     if len(set(concepts)) != len(concepts):
         raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
-    base, adapter = load_base(cfg.model, cfg.revision)
+    base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
+    from weditor.pickles import prepare_base, recipe_note
+    from weditor.preflight import run_preflight
+
+    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
     pipe = load_pipeline(base, cfg.dtype, cfg.device)
+    run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
                         device=cfg.device)
     directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
@@ -215,6 +220,7 @@ def run_safree(cfg, echo=print):
         "edits": entries,
         "summary": summary,
     }
+    recipe["base_model"].update(recipe_note())  # converted / left-out pickle files, if any
     staging = staging_dir(out_dir)
     try:
         write_patched(base.folder, staging, edited, locations, link=getattr(cfg, "link", True))

@@ -71,9 +71,12 @@ def _size(ctx, param, value):
 @click.option("--push-to-hub", "push_to_hub", default=None, metavar="USER/NAME",
               help="After a verified patch, publish OUT to the Hub (one commit, with a model card).")
 @click.option("--private", is_flag=True, help="With --push-to-hub: create the repository as private.")
+@click.option("--allow-pickle", "allow_pickle", is_flag=True,
+              help="Accept a base whose weights exist only as pickles (.bin): read them with "
+                   "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
-          push_to_hub, private):
+          push_to_hub, private, allow_pickle):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -90,14 +93,15 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
     if recipe is not None:
         explicit = [p.name for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"
                     and p.name not in ("recipe", "out", "model", "device", "overwrite", "no_summary", "copy_files",
-                                       "push_to_hub", "private")]
+                                       "push_to_hub", "private", "allow_pickle")]
         if explicit:
             raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
         from weditor.reproduce import config_from_recipe
 
         model_given = ctx.get_parameter_source("model").name == "COMMANDLINE"
         cfg = config_from_recipe(recipe, out, model if model_given else None, device=device, overwrite=overwrite,
-                                 summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub)
+                                 summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub,
+                                 allow_pickle=allow_pickle)
         result = run_patch(cfg)
         print_summary(result)
         _push(result, push_to_hub, private)
@@ -130,6 +134,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         reins_strength=reins_strength,
         safree_pool=safree_pool,
         push_to_hub=push_to_hub,
+        allow_pickle=allow_pickle,
     )
     result = run_patch(cfg)
     print_summary(result)

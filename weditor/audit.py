@@ -1,0 +1,248 @@
+"""`weditor verify PATCHED`: re-run the offline checks on a patched folder.
+
+1. Every file against the SHA-256 in weditor.json (weditor.verify.verify_folder's check, but
+   listing every mismatch rather than the first).
+2. Every edited tensor, read from its file, against the recipe's sha256_after (several entries
+   for one tensor must chain: base -> entry 1 -> entry 2 -> file).
+3. If the base model is available locally (the recipe's base_model.id is a folder that exists,
+   the embedded model, a Hub id already in the local cache, or --base PATH), every edit is
+   recomputed from the base weights and the removed directions the folder carries
+   (weditor/directions.safetensors: site key -> orthonormal rows; params.strength), with
+   weditor.edits.project_input / project_output (REINS bias folds: add_to_bias with the vector
+   in weditor/reins.safetensors), and compared with the stored tensor: bit for bit on the machine
+   that patched, within the storage dtype's rounding elsewhere (a GPU sums in another order).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from weditor.diffing import FolderWeights, edit_chains, recipe_hash_problems
+from weditor.errors import WeditorError
+from weditor.recipe import DIRECTIONS_FILE, RECIPE_NAME, load_recipe
+from weditor.verify import _same_bits, tensor_sha256
+
+REINS_FILE = "weditor/reins.safetensors"
+ROUNDING_ULPS = 8  # "within rounding": max |diff| <= 8 eps(dtype) max |value|
+
+
+@dataclass
+class AuditReport:
+    folder: str
+    files: int = 0
+    edits: int = 0
+    base: str | None = None
+    base_note: str = ""
+    recomputed: dict[str, str] = field(default_factory=dict)  # "component/tensor" -> exact | within rounding ... | skipped ...
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def locate_base(recipe: dict, base: str | Path | None) -> tuple[Path | None, str]:
+    """The base folder to recompute from, and a note saying where it came from (or why none)."""
+    if base is not None:
+        path = Path(base).expanduser()
+        if not path.is_dir():
+            raise WeditorError(f"--base {base}: no such folder")
+        return path, f"--base {base}"
+    info = recipe.get("base_model") or {}
+    model_id, revision = info.get("id"), info.get("revision")
+    if not isinstance(model_id, str) or not model_id:
+        return None, "the recipe names no base model"
+    from weditor.patching import BUILTIN_MODEL
+
+    if model_id == BUILTIN_MODEL:
+        try:
+            from weditor.patching import builtin_model_path
+
+            return builtin_model_path(), f"the embedded model {BUILTIN_MODEL}"
+        except Exception as e:  # noqa: BLE001 - the embedded model is optional for an audit
+            return None, f"the embedded model is not available ({e})"
+    path = Path(model_id).expanduser()
+    if path.is_dir():
+        return path, f"{model_id} (the recipe's base_model.id)"
+    if model_id.count("/") == 1 and not model_id.startswith((".", "/", "~")):
+        try:
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(model_id, revision=revision, local_files_only=True))
+            return folder, f"{model_id} from the local Hugging Face cache"
+        except Exception:  # noqa: BLE001 - not cached: say so, do not download
+            pass
+    return None, f"base model {model_id!r} is not available locally (give --base PATH to recompute the edits)"
+
+
+def _block_numbers(name: str) -> set[int]:
+    return {int(x) for x in re.findall(r"(?:^|\.)(\d+)(?=\.)", name)}
+
+
+def _candidates(keys, component: str, tensor: str) -> list[str]:
+    """Direction keys of `component`, those whose block number occurs in the tensor name first."""
+    own = [k for k in keys if k.startswith(f"{component}.")]
+    numbers = _block_numbers(tensor)
+
+    def block_of(k):
+        m = re.search(r"\.blocks\.(\d+)", k)
+        return int(m.group(1)) if m else None
+
+    return sorted(own, key=lambda k: (block_of(k) not in numbers, k))
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> tuple[bool, float]:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False, float("inf")
+    diff = float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
+    eps = torch.finfo(a.dtype).eps if a.is_floating_point() else 0.0
+    scale = float(b.double().abs().max()) if b.numel() else 0.0
+    return diff <= ROUNDING_ULPS * eps * max(scale, 1e-30), diff
+
+
+def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, strength: float, want_sha: str):
+    """Candidates for the value after `entry`, given the value before it (first exact match wins)."""
+    from weditor.edits import add_to_bias, project_input, project_output
+
+    kind, comp, name = entry.get("kind"), entry["component"], entry["tensor"]
+    out = []
+    if kind == "input_projection":
+        for k in _candidates(directions, comp, name):
+            Q = directions[k]
+            if before.ndim == 2 and Q.ndim == 2 and Q.shape[1] == before.shape[1]:
+                out.append((k, project_input(before, Q, strength)))
+    elif kind == "output_projection":
+        for k in _candidates(directions, comp, name):
+            Q = directions[k]
+            if before.ndim == 2 and Q.shape[1] == before.shape[0]:
+                out.append((k, project_output(before, None, Q, strength)[0]))
+            elif before.ndim == 1 and Q.shape[1] == before.shape[0]:
+                dummy = torch.zeros(before.shape[0], 1, dtype=before.dtype)
+                out.append((k, project_output(dummy, before, Q, strength)[1]))
+    elif kind == "bias_fold":
+        k = f"{comp}.blocks.{entry.get('block')}.vector"
+        if k in reins and reins[k].shape[-1] == before.shape[-1]:
+            out.append((k, add_to_bias(before, reins[k])))
+    else:
+        return None
+    for k, value in out:  # the exact one, if any
+        if tensor_sha256(value) == want_sha:
+            return [(k, value)]
+    return out  # none exact: the likeliest first (block number in the tensor name)
+
+
+def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, reins, strength) -> tuple[torch.Tensor | None, str]:
+    value, exact = base_value, True
+    for entry in chain:
+        options = _step(entry, value, directions, reins, strength, entry.get("sha256_after"))
+        if options is None:
+            return None, f"skipped (kind {entry.get('kind')!r} is not recomputed)"
+        if not options:
+            return None, "MISMATCH: no removed direction in the folder fits this tensor"
+        value = options[0][1]
+        exact = exact and tensor_sha256(value) == entry.get("sha256_after")
+    return value, "exact" if exact else "approx"
+
+
+def verify_patched(folder: str | Path, base: str | Path | None = None, use_base: bool = True,
+                   allow_pickle: bool = False) -> AuditReport:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise WeditorError(f"{folder}: no such folder")
+    recipe = load_recipe(folder)
+    report = AuditReport(str(folder))
+    report.files = len(recipe.get("files") or {})
+    report.problems += recipe_hash_problems(folder, recipe)
+
+    chains = edit_chains(recipe)
+    report.edits = sum(len(c) for c in chains.values())
+    patched = FolderWeights(folder)
+    report.problems += patched.problems
+    stored: dict[tuple[str, str], torch.Tensor] = {}
+    for (comp, name), chain in sorted(chains.items()):
+        where = f"{comp}/{name}"
+        rel = chain[-1].get("file")
+        if patched.file_of(comp, name) is None:
+            report.problems.append(f"{where}: listed in {RECIPE_NAME} but not in the folder")
+            continue
+        if rel and patched.file_of(comp, name) != rel:
+            report.problems.append(f"{where}: recorded in {rel}, found in {patched.file_of(comp, name)}")
+        value = patched.get(comp, name)
+        stored[(comp, name)] = value
+        for a, b in zip(chain, chain[1:]):
+            if a.get("sha256_after") != b.get("sha256_before"):
+                report.problems.append(f"{where}: the recipe's edit entries do not chain")
+        if tensor_sha256(value) != chain[-1].get("sha256_after"):
+            report.problems.append(f"{where}: does not match its sha256_after in {RECIPE_NAME} (modified after patching)")
+
+    if not use_base:
+        report.base_note = "skipped (--no-base)"
+        return report
+    base_dir, note = locate_base(recipe, base)
+    report.base_note = note
+    if base_dir is None:
+        return report
+    report.base = str(base_dir)
+    base_weights = FolderWeights(base_dir, allow_pickle=allow_pickle)
+    directions = _load(folder / DIRECTIONS_FILE)
+    reins = _load(folder / REINS_FILE)
+    strength = float((recipe.get("params") or {}).get("strength", 1.0))
+    for (comp, name), chain in sorted(chains.items()):
+        where = f"{comp}/{name}"
+        if (comp, name) not in stored:
+            continue
+        if base_weights.file_of(comp, name) is None:
+            problem = next((p for p in base_weights.problems if f"/{comp}:" in p or p.endswith(comp)), None)
+            report.problems.append(problem or f"{where}: not in the base at {base_dir}")
+            continue
+        original = base_weights.get(comp, name)
+        if tensor_sha256(original) != chain[0].get("sha256_before"):
+            report.problems.append(f"{where}: the base at {base_dir} is not the one this folder was patched from "
+                                   "(sha256_before differs)")
+            continue
+        value, how = recompute_chain(chain, original, directions, reins, strength)
+        if value is None:
+            report.recomputed[where] = how
+            if how.startswith("MISMATCH"):
+                report.problems.append(f"{where}: {how}")
+            continue
+        ok, diff = _close(value, stored[(comp, name)])
+        if how == "exact" and _same_bits(value, stored[(comp, name)]):
+            report.recomputed[where] = "exact"
+        elif ok:
+            report.recomputed[where] = f"within rounding (max |diff| {diff:.3g})"
+        else:
+            report.recomputed[where] = f"MISMATCH (max |diff| {diff:.3g})"
+            report.problems.append(f"{where}: the edit recomputed from the base and the recorded directions differs "
+                                   f"from the stored tensor (max |diff| {diff:.3g})")
+    return report
+
+
+def _load(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    from safetensors.torch import load_file
+
+    return load_file(path)
+
+
+def format_audit(report: AuditReport) -> list[str]:
+    lines = [f"weditor verify {report.folder}"]
+    hash_problems = [p for p in report.problems if "SHA-256" in p or "listed in" in p or "not listed" in p]
+    lines.append(f"  files: {report.files} listed in {RECIPE_NAME}" + ("" if hash_problems else ", all hashes match"))
+    lines.append(f"  edits: {report.edits} recorded")
+    lines.append(f"  base: {report.base_note}")
+    if report.recomputed:
+        kinds: dict[str, int] = {}
+        for how in report.recomputed.values():
+            label = how.split(" (")[0]
+            kinds[label] = kinds.get(label, 0) + 1
+        lines.append("  recomputed from the base: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    for p in report.problems:
+        lines.append(f"  problem: {p}")
+    lines.append("result: OK" if report.ok else f"result: FAILED, {len(report.problems)} problem(s)")
+    return lines
