@@ -397,6 +397,6 @@ def finalize_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_
     """
     path = write_card(out_dir, base_dir=base_dir, repo_id=repo_id)
     recipe = recipe_mod.load_recipe(out_dir)
-    recipe["files"] = recipe_mod.hash_files(out_dir)
+    recipe["files"] = recipe_mod.hash_files(out_dir, reuse=True)  # only what changed is read again
     recipe_mod.write_recipe(out_dir, recipe)
     return path

@@ -80,6 +80,32 @@ def component_files(folder: Path, component: str) -> list[Path]:
     return sorted((folder / component).glob(f"*{SAFETENSORS_SUFFIX}"))
 
 
+_FLOAT_DTYPES = {"F64": "float64", "F32": "float32", "BF16": "bfloat16", "F16": "float16"}
+
+
+def stored_dtypes(folder: Path) -> dict[str, str]:
+    """{component: name of the floating dtype holding most of its bytes}, from the safetensors headers only.
+
+    diffusers loads every component in float32 unless told otherwise; "as stored" must be asked for.
+    """
+    out = {}
+    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith((".", "weditor"))):
+        sizes: dict[str, int] = {}
+        for path in component_files(Path(folder), sub.name):
+            try:
+                with open(path, "rb") as f:
+                    header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+            except (OSError, ValueError):
+                continue  # unreadable here: from_pretrained will say why
+            for name, info in header.items():
+                if name != "__metadata__" and info.get("dtype") in _FLOAT_DTYPES:
+                    start, end = info.get("data_offsets", (0, 0))
+                    sizes[_FLOAT_DTYPES[info["dtype"]]] = sizes.get(_FLOAT_DTYPES[info["dtype"]], 0) + end - start
+        if sizes:
+            out[sub.name] = max(sizes, key=sizes.get)
+    return out
+
+
 def tensor_locations(folder: Path, component: str) -> dict[str, str]:
     """tensor name -> file (relative to `folder`) for a component saved as safetensors."""
     sub = folder / component
@@ -119,19 +145,46 @@ def read_tensors(folder: Path, wanted: dict[str, str]) -> dict:
     return out
 
 
-def _rewrite_shard(src: Path, dst: Path, replacements: dict):
-    from safetensors import safe_open
-    from safetensors.torch import save_file
+def _safetensors_header(path: Path) -> tuple[dict, int]:
+    """(header, offset of the data section) of a safetensors file, reading only its header."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(n)), 8 + n
 
-    with safe_open(src, "pt") as f:
-        metadata = f.metadata()
-        tensors = {name: f.get_tensor(name) for name in f.keys()}
+
+_ST_TORCH_DTYPES = {"F64": "float64", "F32": "float32", "BF16": "bfloat16", "F16": "float16", "I64": "int64",
+                    "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
+def _rewrite_shard(src: Path, dst: Path, replacements: dict):
+    """Copy the shard, then overwrite in the copy the bytes of each edited tensor.
+
+    An edit keeps shape and dtype, so every tensor keeps its byte range: header, metadata and every
+    untouched byte stay exactly the base's, and memory holds one edited tensor, not the shard twice
+    (loading it all and `save_file`, which also serialises every tensor to bytes, did).
+    """
+    import sys
+
+    import torch
+
+    if sys.byteorder != "little":  # safetensors stores little-endian; torch tensors here are native
+        raise WeditorError("weditor writes safetensors on little-endian machines only")
+    header, data_start = _safetensors_header(src)
     for name, value in replacements.items():
-        old = tensors[name]
-        if old.shape != value.shape or old.dtype != value.dtype:
-            raise RuntimeError(f"edit of {name} changed shape/dtype {old.shape}/{old.dtype} -> {value.shape}/{value.dtype}")
-        tensors[name] = value.contiguous()
-    save_file(tensors, dst, metadata=metadata)
+        info = header.get(name)
+        if info is None or name == "__metadata__":
+            raise RuntimeError(f"edit of {name}: no such tensor in {src}")
+        if list(value.shape) != list(info["shape"]) or str(value.dtype) != f"torch.{_ST_TORCH_DTYPES.get(info['dtype'])}":
+            raise RuntimeError(f"edit of {name} changed shape/dtype {info['shape']}/{info['dtype']} -> {list(value.shape)}/{value.dtype}")
+    shutil.copyfile(src, dst)  # in the kernel (copy_file_range / sendfile): no pass through Python
+    with open(dst, "r+b") as f:
+        for name, value in replacements.items():
+            start, end = header[name]["data_offsets"]
+            raw = value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+            if raw.nbytes != end - start:
+                raise RuntimeError(f"edit of {name}: {raw.nbytes} bytes for a {end - start}-byte slot in {src}")
+            f.seek(data_start + start)
+            f.write(memoryview(raw).cast("B"))
 
 
 def staging_dir(out_dir: Path) -> Path:

@@ -139,7 +139,10 @@ class RefusalDirection:
             raise ZeroDirectionError(
                 "the mean paired difference is orthogonal to the concept subspace; lower alpha or raise rank"
             )
-        rows = _orthonormal_rows([r_k] + eigvecs_desc)[: self.n_components]
+        # Only the first n_components rows are kept, and Gram-Schmidt drops at most one of the
+        # orthonormal eigenvectors after r_k: n_components + 1 of them give the same rows, bit for
+        # bit, as all d (whose O(d^2) loop cost as much as the eigendecomposition).
+        rows = _orthonormal_rows([r_k] + eigvecs_desc[: self.n_components + 1])[: self.n_components]
         if rows.shape[0] < self.n_components:
             raise ValueError(f"only {rows.shape[0]} independent directions exist, asked for {self.n_components}")
 

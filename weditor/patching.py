@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from weditor.checkpoint import (
     read_tensors,
     resolve_model,
     staging_dir,
+    stored_dtypes,
     tensor_locations,
     write_patched,
 )
@@ -85,6 +87,7 @@ class PatchConfig:
     overwrite: bool = False
     summary: bool = True
     link: bool = True  # hard-link unchanged files instead of copying them (falls back to copying)
+    offload: bool = False  # keep weights on the CPU, one block at a time on `device` (diffusers group offloading)
     push_to_hub: str | None = None  # USER/NAME the card is written for (the push itself is the caller's)
     method: str = "refusal"  # "refusal": the low-rank refusal edit; "reins": the REINS bias fold only
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
@@ -173,7 +176,7 @@ def load_base(model: str, revision: str | None, allow_pickle: bool = False) -> t
     return base, adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
 
 
-def load_pipeline(base: BaseModel, dtype: str | None, device: str, **components):
+def load_pipeline(base: BaseModel, dtype: str | None, device: str, offload: bool = False, **components):
     import diffusers
     import transformers
 
@@ -183,13 +186,34 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, **components)
     kwargs = {"use_safetensors": True, **components}
     if dtype is not None:
         kwargs["torch_dtype"] = DTYPES[dtype]
+    else:  # as stored (diffusers' own default would be float32 for every component)
+        kwargs["torch_dtype"] = {"default": torch.float32, **{c: DTYPES.get(d, getattr(torch, d)) for c, d in stored_dtypes(base.folder).items()}}
     try:
-        pipe = cls.from_pretrained(base.folder, **kwargs)
+        with warnings.catch_warnings():  # newer diffusers call it `dtype`; older ones know only `torch_dtype`
+            warnings.filterwarnings("ignore", message=".*torch_dtype.*deprecated", category=FutureWarning)
+            pipe = cls.from_pretrained(base.folder, **kwargs)
     except Exception as e:  # noqa: BLE001 - any failure of the stock loader on these files means one thing
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise WeditorError(f"{base.folder}: stock {base.pipeline_class} could not load it ({first})") from None
     pipe.set_progress_bar_config(disable=True)
+    if offload:
+        return offload_pipeline(pipe, device)
     return pipe.to(device)
+
+
+def offload_pipeline(pipe, device: str):
+    """Block-level group offloading of every module: weights live on the CPU, and each block is moved
+    to `device` just for its forward. Forward hooks on the linears inside still see the activations
+    (on `device`); without CUDA streams, an in-place edit of a parameter survives the moves.
+    With device "cpu" nothing moves, but the same hooks run."""
+    from diffusers.hooks import apply_group_offloading
+    from diffusers.hooks.group_offloading import _is_group_offload_enabled
+
+    for module in pipe.components.values():
+        if isinstance(module, torch.nn.Module) and not _is_group_offload_enabled(module):
+            apply_group_offloading(module, onload_device=torch.device(device), offload_device=torch.device("cpu"),
+                                   offload_type="block_level", num_blocks_per_group=1)
+    return pipe
 
 
 def default_size(model: str, adapter: Adapter, pipe=None) -> tuple[int, int, int]:
@@ -411,7 +435,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     torch.manual_seed(cfg.seed)
     with phases("load"):
-        pipe = load_pipeline(base, cfg.dtype, cfg.device)
+        pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=cfg.offload)
         run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
     keys = site_keys(pipe, adapter, cfg) if cfg.uses_refusal else []
@@ -473,7 +497,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub",
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
               "allow_pickle"):
         params.pop(k)
     params["size"] = list(settings.size)
@@ -519,7 +543,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         recipes.write_recipe(staging, recipe)
         phases.add("save", time.perf_counter() - t_save)  # hash included
         with phases("verify"):
-            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
+            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg, release=True)
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
@@ -547,8 +571,12 @@ def load_directions(path: Path) -> dict[str, torch.Tensor]:
     return load_file(path)
 
 
-def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg) -> dict:
-    """Reload the staged folder with the stock pipeline class and compare with the in-memory edit."""
+def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg, release: bool = False) -> dict:
+    """Reload the staged folder with the stock pipeline class and compare with the in-memory edit.
+
+    With `release`, the in-memory denoisers are dropped from `pipe` once their reference outputs
+    are computed, before the reload: peak memory then holds one copy of each denoiser, not two.
+    """
     edited_files: dict[str, dict] = {}
     for comp, tensors in edited.items():
         for name, value in tensors.items():
@@ -558,21 +586,27 @@ def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg
     # The denoisers are reloaded from the staged files by the stock pipeline class; the other
     # modules (text encoder, VAE: often the bulk of the bytes) were just proven identical to
     # the base, so the ones in memory are handed over instead of being read a second time.
-    denoisers = set(present_denoisers(pipe, adapter))
-    reuse = {n: m for n, m in pipe.components.items() if n not in denoisers and isinstance(m, torch.nn.Module)}
-    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device, **reuse)
-    worst = 0.0
+    comps = present_denoisers(pipe, adapter)
+    reuse = {n: m for n, m in pipe.components.items() if n not in comps and isinstance(m, torch.nn.Module)}
     cond = adapter.encode(pipe, ["a test prompt"], settings.device)
     generator = torch.Generator("cpu").manual_seed(cfg.seed + 99)
     x = adapter.latents(pipe, settings.size, generator, settings.device)
-    for comp in present_denoisers(pipe, adapter):
+    timesteps = (torch.tensor(900.0), torch.tensor(300.0))
+    reference = {(c, i): adapter.forward(getattr(pipe, c), x, t.to(settings.device), cond) for c in comps for i, t in enumerate(timesteps)}
+    if release:
+        for comp in comps:
+            setattr(pipe, comp, None)
+    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device,
+                             offload=cfg.offload, **reuse)
+    worst = 0.0
+    for comp in comps:
         for name, value in edited.get(comp, {}).items():
             param = get_module(getattr(reloaded, comp), name)
             if not torch.equal(param.detach(), value.to(device=param.device, dtype=param.dtype)):
                 raise WeditorError(f"verification failed: reloaded {comp}.{name} differs from the in-memory edit")
-        for t in (torch.tensor(900.0), torch.tensor(300.0)):
-            run = lambda m: adapter.forward(m, x, t.to(settings.device), cond)  # noqa: E731
-            worst = max(worst, compare_forward(getattr(pipe, comp), getattr(reloaded, comp), run))
+        for i, t in enumerate(timesteps):
+            run = lambda m: reference[(comp, i)] if m is None else adapter.forward(m, x, t.to(settings.device), cond)  # noqa: E731
+            worst = max(worst, compare_forward(None, getattr(reloaded, comp), run))
     if worst > FORWARD_TOLERANCE:
         raise WeditorError(f"verification failed: reloaded denoiser output differs by {worst:.3g} (relative) from the in-memory edit")
     del reloaded

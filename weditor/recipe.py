@@ -81,9 +81,39 @@ def list_files(folder: str | Path) -> list[str]:
     return sorted(out)
 
 
-def hash_files(folder: str | Path) -> dict[str, str]:
+# (device, inode) -> (size, mtime_ns, ctime_ns, sha256) of files hashed by this process. Any write,
+# link, chmod or utime moves ctime, so an entry is reused only for unchanged bytes (short of a
+# same-size rewrite within one kernel clock tick of our own read, as with git's racy entries).
+_HASHED: dict[tuple[int, int], tuple[int, int, int, str]] = {}
+
+
+def _sha256_remembered(path: Path, reuse: bool) -> str:
+    st = os.stat(path)
+    key, stamp = (st.st_dev, st.st_ino), (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _HASHED.get(key)
+    if reuse and known is not None and known[:3] == stamp:
+        return known[3]
+    digest = sha256_file(path)
+    _HASHED[key] = (*stamp, digest)
+    return digest
+
+
+def hash_files(folder: str | Path, reuse: bool = False) -> dict[str, str]:
+    """SHA-256 of every file (`list_files`), several files at a time (hashlib releases the GIL).
+
+    With `reuse`, a file this process already hashed and that has not changed since (same inode,
+    size, mtime and ctime) is not read again: `weditor patch` re-hashes its folder after writing
+    the model card, and the multi-gigabyte shards have not changed by then. Checks of a folder
+    against its recipe (`verify_folder`) never reuse.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     folder = Path(folder)
-    return {rel: sha256_file(folder / rel) for rel in list_files(folder)}
+    rels = list_files(folder)
+    workers = max(1, min(8, os.cpu_count() or 1, len(rels)))
+    with ThreadPoolExecutor(workers) as pool:
+        digests = list(pool.map(lambda rel: _sha256_remembered(folder / rel, reuse), rels))
+    return dict(zip(rels, digests))
 
 
 def dumps(recipe: dict) -> str:

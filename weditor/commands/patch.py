@@ -55,6 +55,9 @@ def _size(ctx, param, value):
 @click.option("--no-summary", is_flag=True, help="Skip the before/after measurement (faster).")
 @click.option("--copy", "copy_files", is_flag=True,
               help="Copy unchanged files instead of hard-linking them to the base (links need one file system).")
+@click.option("--offload", is_flag=True,
+              help="For models larger than the GPU: keep the weights in CPU memory and move one block at a time "
+                   "to --device (diffusers group offloading; slower, same patch).")
 @click.option("--method", default=defaults.METHODS[0], show_default=True, type=click.Choice(defaults.METHODS),
               help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit); "
                    "safree: SAFREE's keyword-subspace projection folded into the text-input linears (docs/safree.md).")
@@ -76,7 +79,7 @@ def _size(ctx, param, value):
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
-          push_to_hub, private, allow_pickle):
+          push_to_hub, private, offload, allow_pickle):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -93,14 +96,14 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
     if recipe is not None:
         explicit = [p.name for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"
                     and p.name not in ("recipe", "out", "model", "device", "overwrite", "no_summary", "copy_files",
-                                       "push_to_hub", "private", "allow_pickle")]
+                                       "push_to_hub", "private", "offload", "allow_pickle")]
         if explicit:
             raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
         from weditor.reproduce import config_from_recipe
 
         model_given = ctx.get_parameter_source("model").name == "COMMANDLINE"
         cfg = config_from_recipe(recipe, out, model if model_given else None, device=device, overwrite=overwrite,
-                                 summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub,
+                                 summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub, offload=offload,
                                  allow_pickle=allow_pickle)
         result = run_patch(cfg)
         print_summary(result)
@@ -128,6 +131,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         overwrite=overwrite,
         summary=not no_summary,
         link=not copy_files,
+        offload=offload,
         method=method,
         reins=reins,
         reins_layer=reins_layer,

@@ -1,0 +1,41 @@
+"""`weditor patch --offload`: group offloading changes where weights live, never the patch.
+
+Only a CPU is available where these tests run, so blocks are "moved" from the CPU to the CPU:
+no memory is saved, but the same diffusers hooks wrap every block, our taps fire inside them,
+the in-memory edit has to survive them, and verification reloads under them. That the patch is
+byte-identical to one made without offloading is what the option promises on a GPU too.
+"""
+
+import torch
+
+from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from weditor.recipe import hash_files
+
+
+def test_offload_gives_the_identical_patch(tiny_wan, patched, tmp_path):
+    out = tmp_path / "offload" / patched.name  # the folder name appears in the model card
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--layers", "1-3",
+                      "--offload"])
+    assert result.exit_code == 0, result.output
+    assert hash_files(out) == hash_files(patched)
+    assert (out / "weditor.json").read_bytes() == (patched / "weditor.json").read_bytes()  # offload is not a parameter
+
+
+def test_offloaded_pipeline_has_hooks_and_taps_still_see_activations(tiny_wan):
+    from diffusers.hooks.group_offloading import _is_group_offload_enabled
+
+    from weditor.adapters import adapter_for_class
+    from weditor.checkpoint import resolve_model
+    from weditor.collect import SiteKey, Settings, taps, trajectory
+    from weditor.patching import load_pipeline
+
+    base = resolve_model(str(tiny_wan))
+    adapter = adapter_for_class(base.pipeline_class)
+    pipe = load_pipeline(base, None, "cpu", offload=True)
+    assert _is_group_offload_enabled(pipe.transformer) and _is_group_offload_enabled(pipe.text_encoder)
+    seen = []
+    with taps(pipe, adapter, [SiteKey("transformer", 1, "ffn_in")]) as t:
+        t.fn = lambda key, x: seen.append(x.clone())
+        cond = adapter.encode(pipe, ["a red car on a street"], "cpu")
+        trajectory(pipe, adapter, cond, Settings(size=(32, 32, 5), steps=2), seed=0)
+    assert seen and all(torch.isfinite(x).all() for x in seen)
