@@ -265,7 +265,7 @@ def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_p
     with pytest.raises(WeditorError, match="allgated family has no ungated residual write"):
         refuse_unless_foldable(gated)
     real = patching.load_base
-    monkeypatch.setattr(patching, "load_base", lambda m, r: (real(m, r)[0], gated))
+    monkeypatch.setattr(patching, "load_base", lambda m, r, *a, **k: (real(m, r, *a, **k)[0], gated))
     out = tmp_path / "o"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--method", "reins"])
     assert result.exit_code == 2
