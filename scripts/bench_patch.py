@@ -116,7 +116,7 @@ def build_pipeline(model: str, dtype_name: str, text_len: int, seed: int = 0):
     elif model == "cogvideox-5b":
         from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
 
-        cfg = dict(COGVIDEOX_5B, max_text_seq_length=text_len)
+        cfg = dict(COGVIDEOX_5B, max_text_seq_length=min(text_len, COGVIDEOX_5B["max_text_seq_length"]))
         text_encoder = T5EncoderModel(T5Config(
             vocab_size=len(tokenizer), d_model=cfg["text_embed_dim"], d_kv=64, d_ff=64, num_layers=1, num_heads=2,
             relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
@@ -247,50 +247,70 @@ def denoiser_class(model: str):
 # ----------------------------------------------------------------------------- the two children
 
 
+def rss_now() -> tuple[int, int]:
+    """(RSS, anonymous RSS) in bytes. RSS also counts touched pages of mmap'ed safetensors files
+    (page cache the kernel can drop); anonymous memory is what the process really allocated."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in ("VmRSS", "RssAnon"):
+            fields[k] = int(v.split()[0]) * 1024
+    return fields.get("VmRSS", 0), fields.get("RssAnon", 0)
+
+
 class RssByPhase:
-    """Peak RSS per library function of `run_patch` (bench-side wrappers + a 20 ms sampler thread)."""
+    """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
+    module-level functions of weditor.patching + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
     FUNCTIONS = ("load_pipeline", "collect", "fit_directions", "compute_edits", "measure", "write_patched",
                  "verify_staged", "finalize_card")
 
-    def __init__(self):
+    def __init__(self, wrap: bool = True):
         import threading
 
         import weditor.patching as patching
 
         self.intervals, self.samples, self.stop = [], [], threading.Event()
-        for name in self.FUNCTIONS:
+        for name in self.FUNCTIONS if wrap else ():
             setattr(patching, name, self._wrap(name, getattr(patching, name)))
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
     def _wrap(self, name, fn):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.intervals.append((name, t0, time.perf_counter()))
+                self.intervals.append((name, t0, time.perf_counter(), time.process_time() - c0))
         return wrapper
 
     def _sample(self):
-        try:
-            import psutil
+        while not self.stop.wait(0.02):
+            self.samples.append((time.perf_counter(), *rss_now()))
 
-            proc = psutil.Process()
-            while not self.stop.wait(0.02):
-                self.samples.append((time.perf_counter(), proc.memory_info().rss))
-        except ImportError:
-            pass
-
-    def peaks(self) -> dict:
+    def peaks(self, which: int = 1) -> dict:
+        """{function: peak} of RSS (which=1) or anonymous RSS (which=2)."""
         self.stop.set()
         self.thread.join()
         out = {}
-        for name, t0, t1 in self.intervals:
-            inside = [r for t, r in self.samples if t0 <= t <= t1]
+        for name, t0, t1, _ in self.intervals:
+            inside = [s[which] for s in self.samples if t0 <= s[0] <= t1]
             if inside:
                 out[name] = max(out.get(name, 0), max(inside))
+        return out
+
+    def peak_anon(self) -> int:
+        self.stop.set()
+        self.thread.join()
+        return max((s[2] for s in self.samples), default=0)
+
+    def cpu_seconds(self) -> dict:
+        """Process CPU time per function (nested calls counted in both): less disturbed than wall
+        time by other jobs on a shared machine."""
+        out = {}
+        for name, _, _, cpu in self.intervals:
+            out[name] = out.get(name, 0.0) + cpu
         return out
 
 
@@ -307,14 +327,15 @@ def child_patch(a) -> dict:
     kwargs = {"offload": True} if a.offload else {}
     cfg = PatchConfig(pairs=[a.pair_file], out=a.out, model=a.base, size=a.size, steps=a.steps, device=a.device,
                       overwrite=True, summary=not a.no_summary, **kwargs)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = run_patch(cfg)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "wall_s": wall, "timings": result.timings, "peak_gpu_bytes": result.peak_gpu_bytes,
         "peak_rss_bytes": peak_rss_bytes(), "io": io_delta(io0, proc_io()), "forwards": shapes,
         "written": written_bytes(Path(a.out)), "tensors_edited": len(result.recipe["edits"]),
-        "peak_rss_by_function": rss.peaks(),
+        "peak_rss_by_function": rss.peaks(1), "peak_anon_by_function": rss.peaks(2),
+        "peak_anon_bytes": rss.peak_anon(), "cpu_s": cpu, "cpu_s_by_function": rss.cpu_seconds(),
     }
 
 
@@ -327,16 +348,19 @@ def child_floor(a) -> dict:
     dtype = getattr(torch, a.dtype)
     io0 = proc_io()
     out = {}
+    rss = RssByPhase(wrap=False)
+    c0 = time.process_time()
     t0 = time.perf_counter()
     pipe = diffusers.DiffusionPipeline.from_pretrained(a.base, torch_dtype=dtype, use_safetensors=True).to(a.device)
     sync(a.device)
     out["load_s"] = time.perf_counter() - t0
+    out["load_cpu_s"] = time.process_time() - c0
     out["gpu_after_load"] = gpu_peak(a.device)
     model = pipe.transformer
     g = torch.Generator("cpu").manual_seed(0)
-    text_len = a.text_len
+    text_len = model.config.get("max_text_seq_length") or a.text_len  # CogVideoX pads to its config's length
     text_dim = model.config.get("text_dim") or model.config.get("text_embed_dim")
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         for shape in shapes:
             x = torch.randn(shape, generator=g).to(a.device, dtype)
@@ -349,12 +373,16 @@ def child_floor(a) -> dict:
             model(hidden_states=x, timestep=t, encoder_hidden_states=e, return_dict=False, **kw)
     sync(a.device)
     out["forwards_s"] = time.perf_counter() - t1
+    out["forwards_cpu_s"] = time.process_time() - c1
     out["n_forwards"] = len(shapes)
     out["gpu_after_forwards"] = gpu_peak(a.device)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(dir=a.workdir) as tmp:
         model.save_pretrained(tmp, safe_serialization=True, max_shard_size=SHARD)
         out["save_s"] = time.perf_counter() - t2
+        out["save_cpu_s"] = time.process_time() - c2
+    out["cpu_s"] = time.process_time() - c0
+    out["peak_anon_bytes"] = rss.peak_anon()
     out["peak_rss_bytes"] = peak_rss_bytes()
     out["io"] = io_delta(io0, proc_io())
     return out
@@ -408,11 +436,21 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
     lines.append(f"| floor save_pretrained(transformer) | | {f['save_s']:.2f} |")
     lines.append("")
     over = t["total"] / floor["total run_patch"] - 1
-    lines.append(f"- overhead over the floor: {100 * over:+.0f}%")
-    lines.append(f"- peak RSS: patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB")
+    lines.append(f"- overhead over the floor (wall): {100 * over:+.0f}%")
+    if "cpu_s" in p and "cpu_s" in f:
+        lines.append(f"- process CPU time: patch {p['cpu_s']:.1f} s, floor {f['cpu_s']:.1f} s "
+                     f"(floor load {f['load_cpu_s']:.1f}, forwards {f['forwards_cpu_s']:.1f}, save {f['save_cpu_s']:.1f}); "
+                     f"overhead {100 * (p['cpu_s'] / f['cpu_s'] - 1):+.0f}%")
+        lines.append("- patch CPU s by function: " + ", ".join(f"{k} {v:.1f}" for k, v in p["cpu_s_by_function"].items()))
+    lines.append(f"- peak RSS (incl. mmap'ed file pages): patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB")
+    if "peak_anon_bytes" in p and "peak_anon_bytes" in f:
+        lines.append(f"- peak anonymous memory: patch {gib(p['peak_anon_bytes'])} GiB, floor {gib(f['peak_anon_bytes'])} GiB")
     if p.get("peak_rss_by_function"):
         lines.append("- patch peak RSS by function (GiB): "
                      + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_rss_by_function"].items()))
+    if p.get("peak_anon_by_function"):
+        lines.append("- patch peak anonymous memory by function (GiB): "
+                     + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_anon_by_function"].items()))
     if p["peak_gpu_bytes"]:
         lines.append(f"- peak GPU: patch {gib(max(p['peak_gpu_bytes'].values()))} GiB "
                      f"({', '.join(f'{k} {gib(v)}' for k, v in p['peak_gpu_bytes'].items())}); "
