@@ -1,0 +1,224 @@
+"""The shapes erasure benchmark: does a patch remove "red" from what the model draws, and only that?
+
+For each method variant it runs `weditor patch` exactly as a user would (same library call),
+reloads the written folder with stock `WanPipeline.from_pretrained`, generates held-out prompts
+from fixed seeds, and reads colour, shape and motion back with the world's classifier:
+
+- erasure: fraction of target prompts whose video still shows red (plain wording; synonyms
+  crimson/scarlet separately, never used in the pairs);
+- preservation: classifier accuracy on every other colour, shape and motion, and mean pixel
+  change against the original model on prompts without the concept.
+
+    python scripts/bench_erasure.py                  # variants of the paper's ablation
+    python scripts/bench_erasure.py --sweep          # + layers, rank, alpha, lambda sweeps
+    python scripts/bench_erasure.py --quick          # the CI subset
+
+Results are printed as Markdown tables (paste into docs/benchmarks.md) and saved as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = ROOT / "pairs" / "shapes-red.toml"
+TARGET = "red"
+
+
+@dataclass
+class PromptSet:
+    name: str
+    prompts: list[str]
+    truth: list[tuple[str, str, str]]  # colour, shape, motion the *original* model should draw
+    seeds: int = 1
+
+
+@dataclass
+class Variant:
+    name: str
+    options: dict = field(default_factory=dict)  # PatchConfig fields; None = no edit
+
+
+def prompt_sets(quick: bool, exclude: set[str]) -> list[PromptSet]:
+    from weditor.shapes import world
+
+    shapes, motions = world.SHAPES, world.MOTIONS
+    combos = [(s, m) for s in shapes for m in motions]
+    if quick:
+        combos = combos[::2]
+    target, synonym = PromptSet("target", [], [], seeds=1 if quick else 2), PromptSet("synonyms", [], [], seeds=1 if quick else 2)
+    for i, (s, m) in enumerate(combos):
+        text = world.caption(TARGET, s, m, template=i % len(world.TEMPLATES))
+        if text in exclude:
+            text = world.caption(TARGET, s, m, template=(i + 1) % len(world.TEMPLATES))
+        target.prompts.append(text)
+        target.truth.append((TARGET, s, m))
+        syn = world.SYNONYMS[TARGET][i % len(world.SYNONYMS[TARGET])]
+        synonym.prompts.append(world.caption(TARGET, s, m, template=i % len(world.TEMPLATES), synonyms={TARGET: syn}))
+        synonym.truth.append((TARGET, s, m))
+    others = PromptSet("others", [], [])
+    colours = [c for c in world.COLORS if c != TARGET]
+    for i, c in enumerate(colours):
+        picks = combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
+        for j, (s, m) in enumerate(picks):
+            others.prompts.append(world.caption(c, s, m, template=(i + j) % len(world.TEMPLATES)))
+            others.truth.append((c, s, m))
+    for j, (s, m) in enumerate(combos[:: (4 if quick else 2)]):
+        others.prompts.append(world.caption(None, s, m, template=j % len(world.TEMPLATES)))
+        others.truth.append((world.DEFAULT_COLOR, s, m))
+    return [target, synonym, others]
+
+
+def generate_all(pipe, sets: list[PromptSet], batch: int = 16) -> dict[str, np.ndarray]:
+    from weditor.shapes import generate
+
+    out = {}
+    for ps in sets:
+        videos = []
+        for seed in range(ps.seeds):
+            for k in range(0, len(ps.prompts), batch):
+                chunk = ps.prompts[k : k + batch]
+                videos.append(generate(pipe, chunk, seed=1000 * seed + 7 + k))
+        out[ps.name] = np.concatenate(videos)
+    return out
+
+
+def score(sets: list[PromptSet], videos: dict, base_videos: dict | None) -> dict:
+    from weditor.shapes.classify import classify
+
+    result = {}
+    for ps in sets:
+        truth = ps.truth * ps.seeds
+        preds = [classify(v) for v in videos[ps.name]]
+        colour = np.mean([p.color == t[0] for p, t in zip(preds, truth)])
+        shape = np.mean([p.shape == t[1] for p, t in zip(preds, truth)])
+        motion = np.mean([p.motion == t[2] for p, t in zip(preds, truth)])
+        row = {"n": len(truth), "colour_acc": float(colour), "shape_acc": float(shape), "motion_acc": float(motion)}
+        if ps.name in ("target", "synonyms"):
+            row["red_rate"] = float(np.mean([p.color == TARGET for p in preds]))
+            shown = {}
+            for p in preds:
+                shown[p.color] = shown.get(p.color, 0) + 1
+            row["drawn_instead"] = dict(sorted(shown.items(), key=lambda kv: -kv[1]))
+        if base_videos is not None:
+            row["pixel_change"] = float(np.abs(videos[ps.name] - base_videos[ps.name]).mean())
+        result[ps.name] = row
+    return result
+
+
+def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
+    from weditor.patching import PatchConfig, run_patch
+    from weditor.shapes import load_pipeline
+
+    t0 = time.perf_counter()
+    if variant.options is None:
+        pipe = load_pipeline()
+        patch_s = 0.0
+    else:
+        out = workdir / f"v{abs(hash(variant.name)) % 10**8}"
+        cfg = PatchConfig(pairs=[str(PAIRS)], out=str(out), overwrite=True, summary=False, **variant.options)
+        run_patch(cfg)
+        patch_s = time.perf_counter() - t0
+        pipe = load_pipeline(out)
+    videos = generate_all(pipe, sets)
+    metrics = score(sets, videos, base_videos)
+    metrics["patch_seconds"] = round(patch_s, 2)
+    metrics["total_seconds"] = round(time.perf_counter() - t0, 2)
+    return metrics, videos
+
+
+def ablation() -> list[Variant]:
+    return [
+        Variant("original (no edit)", None),
+        Variant("mean difference only", {"rank": None}),
+        Variant("+ PCA (alpha 0)", {"alpha": 0.0}),
+        Variant("+ contrastive PCA (default)", {}),
+    ]
+
+
+def sweep() -> list[Variant]:
+    out = []
+    for layers in ("0-1", "2-3", "4-5", "6-7", "0.0-0.5", "0.5-1.0", "0.0-1.0"):
+        out.append(Variant(f"layers {layers}", {"layers": layers}))
+    for rank in (1, 4, 16, 64):
+        out.append(Variant(f"rank {rank}", {"rank": rank}))
+    for alpha in (0.5, 2.0, 4.0):
+        out.append(Variant(f"alpha {alpha}", {"alpha": alpha}))
+    for strength in (0.5, 1.5):
+        out.append(Variant(f"lambda {strength}", {"strength": strength}))
+    for site in ("self_attn_in", "cross_attn_in", "cross_attn_out"):
+        out.append(Variant(f"site {site}", {"site": site}))
+    out.append(Variant("2 directions", {"directions": 2}))
+    out.append(Variant("all blocks, 4 directions", {"layers": "0.0-1.0", "directions": 4}))
+    out.append(Variant("all blocks, cross_attn_in", {"layers": "0.0-1.0", "site": "cross_attn_in"}))
+    out.append(Variant("all blocks, cross_attn_out", {"layers": "0.0-1.0", "site": "cross_attn_out"}))
+    return out
+
+
+def markdown(rows: list[tuple[str, dict]]) -> str:
+    head = ("| variant | red (plain) | red (synonyms) | colour acc. others | shape acc. | motion acc. | "
+            "pixel change others | patch s |")
+    lines = [head, "|" + "---|" * 8]
+    for name, m in rows:
+        t, s, o = m["target"], m["synonyms"], m["others"]
+        shape = (t["shape_acc"] * t["n"] + o["shape_acc"] * o["n"]) / (t["n"] + o["n"])
+        motion = (t["motion_acc"] * t["n"] + o["motion_acc"] * o["n"]) / (t["n"] + o["n"])
+        lines.append(
+            f"| {name} | {t['red_rate']:.0%} | {s['red_rate']:.0%} | {o['colour_acc']:.1%} | {shape:.1%} | "
+            f"{motion:.1%} | {o.get('pixel_change', 0):.4f} | {m['patch_seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the small subset run in CI")
+    ap.add_argument("--sweep", action="store_true", help="also sweep layers, rank, alpha, lambda, site")
+    ap.add_argument("--json", default=None, help="where to save all figures as JSON")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--only", nargs="*", default=None, help="run only the variants with these names")
+    args = ap.parse_args(argv)
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from weditor.pairs import load_pairs
+
+    pairset = load_pairs(PAIRS)
+    exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs}
+    sets = prompt_sets(args.quick, exclude)
+    variants = ablation() + (sweep() if args.sweep else [])
+    if args.only is not None:
+        variants = [v for v in variants if v.name in args.only]
+    rows, base_videos = [], None
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for v in variants:
+            metrics, videos = run_variant(v, sets, base_videos, Path(tmp))
+            if v.options is None:
+                base_videos = videos
+                metrics, _ = metrics, None
+            rows.append((v.name, metrics))
+            print(f"[{time.perf_counter() - started:6.1f}s] {v.name}: red {metrics['target']['red_rate']:.0%}, "
+                  f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%}",
+                  file=sys.stderr, flush=True)
+    print(markdown(rows))
+    counts = {ps.name: len(ps.prompts) * ps.seeds for ps in sets}
+    print(f"\nprompts x seeds: {counts}; wall {time.perf_counter() - started:.0f} s; "
+          f"torch threads {torch.get_num_threads()}; cpu count {os.cpu_count()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"counts": counts, "rows": rows}, indent=2) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The shapes benchmark's quick subset, as a regression test of the method itself.
+
+The embedded shapes model draws the colour it is asked for; the default patch built from
+pairs/shapes-red.toml must stop it drawing red on held-out prompts (plain and synonyms) while
+other colours, shapes and motions survive. A change that weakens the method fails here.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "bench_erasure.py"
+
+
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_erasure", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_erasure"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results():
+    from weditor.shapes import model_path
+
+    if not (model_path() / "model_index.json").is_file():
+        pytest.fail("the embedded shapes model is missing from weditor/assets/shapes-wan")
+    rows = bench().main(["--quick", "--only", "original (no edit)", "+ contrastive PCA (default)"])
+    return dict(rows)
+
+
+def test_original_model_draws_red(results):
+    base = results["original (no edit)"]
+    assert base["target"]["red_rate"] >= 0.8
+    assert base["others"]["colour_acc"] >= 0.8
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue #8): the default patch leaves red in ~88% of the quick "
+                   "set's target videos on the shapes model; the layer/rank sweep that must fix the defaults is next")
+def test_default_patch_erases_red_and_keeps_the_rest(results):
+    base, patched = results["original (no edit)"], results["+ contrastive PCA (default)"]
+    assert patched["target"]["red_rate"] <= 0.2
+    assert patched["synonyms"]["red_rate"] <= 0.3
+    assert patched["others"]["colour_acc"] >= base["others"]["colour_acc"] - 0.05
+    for group in ("target", "others"):  # the shape and its motion are still drawn
+        assert patched[group]["shape_acc"] >= base[group]["shape_acc"] - 0.05
+        assert patched[group]["motion_acc"] >= base[group]["motion_acc"] - 0.05
