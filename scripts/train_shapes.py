@@ -5,14 +5,16 @@ custom code, so weditor patches it exactly as it patches a Hub checkpoint. Every
 
 Stages (each cached under --work, so a rerun resumes after the last finished stage):
   1. word-level tokenizer on the world's vocabulary (model_max_length = MAX_SEQUENCE_LENGTH),
-  2. AutoencoderKLWan (spatial /4, temporal /4) trained as an autoencoder on rendered clips,
+  2. AutoencoderKLWan (spatial /4, temporal /4) trained as an autoencoder on rendered clips
+     (two cosine cycles),
   3. the clips encoded once; per-channel latent mean/std go into the VAE config, as for Wan,
   4. WanTransformer3DModel + tiny UMT5 encoder trained jointly with rectified flow
-     (target = noise - x0, timestep = 1000 * sigma, sigmas shifted like the scheduler's),
+     (target = noise - x0, timestep = 1000 * sigma; half the sigmas shifted like the
+     scheduler's, half uniform), resumable from --work/dit-state.pt,
      the caption dropped to "" for classifier-free guidance; EMA weights are shipped,
   5. save_pretrained, then an evaluation with weditor.shapes.classify on generated videos.
 
-    python scripts/train_shapes.py            # ~40 min on a 2-core CPU
+    python scripts/train_shapes.py            # ~65 min on an idle 2-core CPU (docs/shapes.md)
     python scripts/train_shapes.py --eval-only
 """
 
@@ -282,6 +284,18 @@ def train_dit(latents, attrs, tokenizer, steps, batch, layers, seed, ckpt, p_unc
     return ema[0], ema[1]
 
 
+def portable_tokenizer_class(out):
+    """transformers 5 records its fast tokenizer as "TokenizersBackend", a name 4.x lacks;
+    "PreTrainedTokenizerFast" is the same class in 5.x and loads in both."""
+    for f, key in ((out / "model_index.json", "tokenizer"), (out / "tokenizer" / "tokenizer_config.json", "tokenizer_class")):
+        cfg = json.loads(f.read_text())
+        if key == "tokenizer":
+            cfg[key] = ["transformers", "PreTrainedTokenizerFast"]
+        else:
+            cfg[key] = "PreTrainedTokenizerFast"
+        f.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+
+
 def save_pipeline(out, tokenizer, text_encoder, vae, transformer):
     from diffusers import WanPipeline
 
@@ -295,6 +309,7 @@ def save_pipeline(out, tokenizer, text_encoder, vae, transformer):
     if out.exists():
         shutil.rmtree(out)
     pipe.save_pretrained(out, safe_serialization=True)
+    portable_tokenizer_class(out)
     log(f"saved {out}: {sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB")
 
 

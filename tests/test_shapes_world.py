@@ -106,8 +106,6 @@ def test_shipped_model_draws_what_it_is_asked(pipe):
     assert motions >= 6, got
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue #8): the first shipped model draws the asked shape only "
-                   "~66% of the time (target >= 90%); retraining is next")
 def test_shipped_model_draws_the_asked_shape(pipe):
     videos = shapes.generate(pipe, [p for p, *_ in PROMPTS], seed=11)
     shapes_ = sum(classify(v).shape == s for v, (_, _, s, _) in zip(videos, PROMPTS))
