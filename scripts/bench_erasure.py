@@ -12,6 +12,7 @@ from fixed seeds, and reads colour, shape and motion back with the world's class
     python scripts/bench_erasure.py                  # variants of the paper's ablation
     python scripts/bench_erasure.py --sweep          # + layers, rank, alpha, lambda sweeps
     python scripts/bench_erasure.py --quick          # the CI subset
+    python scripts/bench_erasure.py --multi          # red and blue erased in one patch
 
 Results are printed as Markdown tables (paste into docs/benchmarks.md) and saved as JSON.
 """
@@ -32,6 +33,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "pairs" / "shapes-red.toml"
 TARGET = "red"
+SECOND = "blue"  # the second concept of --multi
+PAIRS_SECOND = ROOT / "pairs" / "shapes-blue.toml"
 
 
 @dataclass
@@ -40,6 +43,7 @@ class PromptSet:
     prompts: list[str]
     truth: list[tuple[str, str, str]]  # colour, shape, motion the *original* model should draw
     seeds: int = 1
+    concept: str | None = None  # the colour to erase, for target sets
 
 
 @dataclass
@@ -48,25 +52,38 @@ class Variant:
     options: dict = field(default_factory=dict)  # PatchConfig fields; None = no edit
 
 
-def prompt_sets(quick: bool, exclude: set[str]) -> list[PromptSet]:
+def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[PromptSet]:
+    """Target prompts (plain and synonyms), and prompts of every other colour; with `second`, also
+    target prompts for the second concept, which then leaves the "others"."""
     from weditor.shapes import world
 
     shapes, motions = world.SHAPES, world.MOTIONS
     combos = [(s, m) for s in shapes for m in motions]
     if quick:
         combos = combos[::2]
-    target, synonym = PromptSet("target", [], [], seeds=1 if quick else 2), PromptSet("synonyms", [], [], seeds=1 if quick else 2)
+    seeds = 1 if quick else 2
+    target = PromptSet("target", [], [], seeds=seeds, concept=TARGET)
+    synonym = PromptSet("synonyms", [], [], seeds=seeds, concept=TARGET)
+    def held_out(colour: str, i: int, s: str, m: str) -> str:
+        """The caption with template i, or the next one when the pairs use that wording."""
+        text = world.caption(colour, s, m, template=i % len(world.TEMPLATES))
+        return text if text not in exclude else world.caption(colour, s, m, template=(i + 1) % len(world.TEMPLATES))
+
     for i, (s, m) in enumerate(combos):
-        text = world.caption(TARGET, s, m, template=i % len(world.TEMPLATES))
-        if text in exclude:
-            text = world.caption(TARGET, s, m, template=(i + 1) % len(world.TEMPLATES))
-        target.prompts.append(text)
+        target.prompts.append(held_out(TARGET, i, s, m))
         target.truth.append((TARGET, s, m))
         syn = world.SYNONYMS[TARGET][i % len(world.SYNONYMS[TARGET])]
         synonym.prompts.append(world.caption(TARGET, s, m, template=i % len(world.TEMPLATES), synonyms={TARGET: syn}))
         synonym.truth.append((TARGET, s, m))
+    extra = []
+    if second:
+        blue = PromptSet(f"target {SECOND}", [], [], seeds=seeds, concept=SECOND)
+        for i, (s, m) in enumerate(combos):
+            blue.prompts.append(held_out(SECOND, i, s, m))
+            blue.truth.append((SECOND, s, m))
+        extra.append(blue)
     others = PromptSet("others", [], [])
-    colours = [c for c in world.COLORS if c != TARGET]
+    colours = [c for c in world.COLORS if c != TARGET and not (second and c == SECOND)]
     for i, c in enumerate(colours):
         picks = combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
         for j, (s, m) in enumerate(picks):
@@ -75,7 +92,7 @@ def prompt_sets(quick: bool, exclude: set[str]) -> list[PromptSet]:
     for j, (s, m) in enumerate(combos[:: (4 if quick else 2)]):
         others.prompts.append(world.caption(None, s, m, template=j % len(world.TEMPLATES)))
         others.truth.append((world.DEFAULT_COLOR, s, m))
-    return [target, synonym, others]
+    return [target, synonym, *extra, others]
 
 
 def generate_all(pipe, sets: list[PromptSet], batch: int = 16) -> dict[str, np.ndarray]:
@@ -103,8 +120,10 @@ def score(sets: list[PromptSet], videos: dict, base_videos: dict | None) -> dict
         shape = np.mean([p.shape == t[1] for p, t in zip(preds, truth)])
         motion = np.mean([p.motion == t[2] for p, t in zip(preds, truth)])
         row = {"n": len(truth), "colour_acc": float(colour), "shape_acc": float(shape), "motion_acc": float(motion)}
-        if ps.name in ("target", "synonyms"):
-            row["red_rate"] = float(np.mean([p.color == TARGET for p in preds]))
+        if ps.concept is not None:
+            row["concept_rate"] = float(np.mean([p.color == ps.concept for p in preds]))
+            if ps.concept == TARGET:
+                row["red_rate"] = row["concept_rate"]
             shown = {}
             for p in preds:
                 shown[p.color] = shown.get(p.color, 0) + 1
@@ -125,7 +144,9 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
         patch_s = 0.0
     else:
         out = workdir / f"v{abs(hash(variant.name)) % 10**8}"
-        cfg = PatchConfig(pairs=[str(PAIRS)], out=str(out), overwrite=True, summary=False, **variant.options)
+        options = dict(variant.options)
+        pairs = [str(p) for p in options.pop("pairs", [PAIRS])]
+        cfg = PatchConfig(pairs=pairs, out=str(out), overwrite=True, summary=False, **options)
         run_patch(cfg)
         patch_s = time.perf_counter() - t0
         pipe = load_pipeline(out)
@@ -136,32 +157,66 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
     return metrics, videos
 
 
+# The paper's published setting (input of the first FFN linear of the last blocks, exact removal),
+# with our relative alpha at 1 and the neutral prompts used as they come.
+PAPER = {"site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw"}
+
+
 def ablation() -> list[Variant]:
     return [
         Variant("original (no edit)", None),
+        Variant("paper's setting: ffn_in, last half, lambda 1", PAPER),
         Variant("mean difference only", {"rank": None}),
         Variant("+ PCA (alpha 0)", {"alpha": 0.0}),
+        Variant("+ PCA (alpha 0, rank 4)", {"alpha": 0.0, "rank": 4}),
         Variant("+ contrastive PCA (default)", {}),
+        Variant("REINS bias fold only", {"method": "reins"}),
+        Variant("default + REINS fold", {"reins": True}),
+        Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
     ]
 
 
 def sweep() -> list[Variant]:
+    """One knob at a time around the default."""
     out = []
-    for layers in ("0-1", "2-3", "4-5", "6-7", "0.0-0.5", "0.5-1.0", "0.0-1.0"):
+    for layers in ("0-1", "2-3", "4-5", "6-7", "0.0-0.5", "0.5-1.0", "2-7"):
         out.append(Variant(f"layers {layers}", {"layers": layers}))
-    for rank in (1, 4, 16, 64):
+    for rank in (1, 4, 16):
         out.append(Variant(f"rank {rank}", {"rank": rank}))
-    for alpha in (0.5, 2.0, 4.0):
-        out.append(Variant(f"alpha {alpha}", {"alpha": alpha}))
-    for strength in (0.5, 1.5):
-        out.append(Variant(f"lambda {strength}", {"strength": strength}))
-    for site in ("self_attn_in", "cross_attn_in", "cross_attn_out"):
-        out.append(Variant(f"site {site}", {"site": site}))
+    for alpha in (1.0, 2.0, 3.0, 5.0, 6.0):
+        out.append(Variant(f"alpha {alpha:g}", {"alpha": alpha}))
+    for strength in (0.75, 0.8, 0.9, 1.0):
+        out.append(Variant(f"lambda {strength:g}", {"strength": strength}))
+    out.append(Variant("neutral prompt", {"neutral": "prompt"}))
     out.append(Variant("2 directions", {"directions": 2}))
-    out.append(Variant("all blocks, 4 directions", {"layers": "0.0-1.0", "directions": 4}))
-    out.append(Variant("all blocks, cross_attn_in", {"layers": "0.0-1.0", "site": "cross_attn_in"}))
-    out.append(Variant("all blocks, cross_attn_out", {"layers": "0.0-1.0", "site": "cross_attn_out"}))
+    for site in ("ffn_in", "self_attn_in", "cross_attn_in"):
+        out.append(Variant(f"site {site}", {"site": site}))
+    out.append(Variant("site ffn_in, lambda 2", {"site": "ffn_in", "strength": 2.0}))
     return out
+
+
+def multi() -> list[Variant]:
+    both = {"pairs": [PAIRS, PAIRS_SECOND]}
+    return [
+        Variant("original (no edit)", None),
+        Variant("red only (default)", {}),
+        Variant("blue only (default)", {"pairs": [PAIRS_SECOND]}),
+        Variant("red + blue in one patch (default)", both),
+        Variant("red + blue, SAFREE", {**both, "method": "safree"}),
+    ]
+
+
+def markdown_multi(rows: list[tuple[str, dict]]) -> str:
+    head = f"| variant | {TARGET} (plain) | {TARGET} (synonyms) | {SECOND} | colour acc. others | shape acc. | motion acc. | pixel change others |"
+    lines = [head, "|" + "---|" * 8]
+    for name, m in rows:
+        groups = [g for g in m.values() if isinstance(g, dict) and "n" in g]
+        shape = sum(g["shape_acc"] * g["n"] for g in groups) / sum(g["n"] for g in groups)
+        motion = sum(g["motion_acc"] * g["n"] for g in groups) / sum(g["n"] for g in groups)
+        lines.append(f"| {name} | {m['target']['red_rate']:.0%} | {m['synonyms']['red_rate']:.0%} | "
+                     f"{m[f'target {SECOND}']['concept_rate']:.0%} | {m['others']['colour_acc']:.1%} | {shape:.1%} | "
+                     f"{motion:.1%} | {m['others'].get('pixel_change', 0):.4f} |")
+    return "\n".join(lines)
 
 
 def markdown(rows: list[tuple[str, dict]]) -> str:
@@ -186,6 +241,7 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="where to save all figures as JSON")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="run only the variants with these names")
+    ap.add_argument("--multi", action="store_true", help="multi-concept: red and blue erased in one patch")
     args = ap.parse_args(argv)
     import torch
 
@@ -195,28 +251,40 @@ def main(argv=None):
 
     pairset = load_pairs(PAIRS)
     exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs}
-    sets = prompt_sets(args.quick, exclude)
-    variants = ablation() + (sweep() if args.sweep else [])
+    if args.multi:
+        second = load_pairs(PAIRS_SECOND)
+        exclude |= {p.unsafe for p in second.pairs} | {p.safe for p in second.pairs}
+    sets = prompt_sets(args.quick, exclude, second=args.multi)
+    variants = multi() if args.multi else ablation() + (sweep() if args.sweep else [])
     if args.only is not None:
         variants = [v for v in variants if v.name in args.only]
-    rows, base_videos = [], None
+    rows, base_videos, failed = [], None, []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for v in variants:
-            metrics, videos = run_variant(v, sets, base_videos, Path(tmp))
+            try:
+                metrics, videos = run_variant(v, sets, base_videos, Path(tmp))
+            except Exception as e:  # one failing variant must not lose the others' figures
+                print(f"{v.name}: FAILED {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+                failed.append((v.name, f"{type(e).__name__}: {e}"))
+                continue
             if v.options is None:
                 base_videos = videos
                 metrics, _ = metrics, None
             rows.append((v.name, metrics))
+            if args.json:  # after every variant: a long sweep that is stopped keeps what it measured
+                Path(args.json).write_text(json.dumps({"rows": rows, "failed": failed}, indent=2) + "\n")
             print(f"[{time.perf_counter() - started:6.1f}s] {v.name}: red {metrics['target']['red_rate']:.0%}, "
                   f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%}",
                   file=sys.stderr, flush=True)
-    print(markdown(rows))
+    print(markdown_multi(rows) if args.multi else markdown(rows))
     counts = {ps.name: len(ps.prompts) * ps.seeds for ps in sets}
     print(f"\nprompts x seeds: {counts}; wall {time.perf_counter() - started:.0f} s; "
           f"torch threads {torch.get_num_threads()}; cpu count {os.cpu_count()}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"counts": counts, "rows": rows}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"counts": counts, "rows": rows, "failed": failed}, indent=2) + "\n")
+    for name, error in failed:
+        print(f"\nFAILED: {name}: {error}")
     return rows
 
 

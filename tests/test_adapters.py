@@ -19,7 +19,7 @@ from safetensors import safe_open
 from tests.conftest import TINY_PAIRS, run_cli
 from weditor.adapters import adapter_for_class
 from weditor.collect import SiteKey, Settings, encode, site_modules, trajectory
-from weditor.edits import project_input
+from weditor.edits import project_input, project_output
 from weditor.recipe import DIRECTIONS_FILE
 
 DATA = Path(__file__).parent / "data"
@@ -35,7 +35,8 @@ FAMILIES = {
     "ltx-i2v": ("ltx-i2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuanvideo": ("hunyuanvideo", "32x32x5", "0-1", ["--no-summary"]),
     "hunyuanvideo-single": ("hunyuanvideo", "32x32x5", "-1", ["--no-summary", "--site", "single_in"]),
-    "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary"]),
+    # a tiny random UNet: its concept varies less than neutral prompts at the default alpha
+    "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary", "--alpha", "1"]),
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
@@ -143,22 +144,45 @@ def parse_key(key: str) -> SiteKey:
     return SiteKey(component, int(block), site)
 
 
+def strength_of(folder: Path) -> float:
+    return json.loads((folder / "weditor.json").read_text())["params"]["strength"]
+
+
 def edited_linears(pipe, adapter, dirs) -> dict:
-    """{(component, weight name): Q} for every linear the directions edit (input side)."""
+    """{(component, linear path): (Q, role)} for every linear the directions edit."""
     out = {}
     for key, Q in dirs.items():
         sk = parse_key(key)
         for path, _ in site_modules(pipe, adapter, sk):
-            out[(sk.component, f"{path}.weight")] = Q
+            out[(sk.component, path)] = (Q, adapter.sites[sk.site].role)
     return out
 
 
-def hook_projection(pipe, adapter, dirs):
-    """Apply the input-side projection at run time, on the unedited base, with forward pre-hooks."""
+def expected_tensors(base: dict, pipe, adapter, dirs, strength: float) -> dict:
+    """{(component, tensor name): edited tensor}, recomputed from the base with the pure edit functions."""
+    out = {}
+    for (component, path), (Q, role) in edited_linears(pipe, adapter, dirs).items():
+        weight = base[(component, f"{path}.weight")]
+        if role == "reads":
+            out[(component, f"{path}.weight")] = project_input(weight, Q, strength)
+        else:
+            bias = base.get((component, f"{path}.bias"))
+            w, b = project_output(weight, bias, Q, strength)
+            out[(component, f"{path}.weight")] = w
+            if bias is not None:
+                out[(component, f"{path}.bias")] = b
+    return out
+
+
+def hook_projection(pipe, adapter, dirs, strength: float = 1.0):
+    """Apply the edit at run time, on the unedited base: input side with pre-hooks, output side with hooks."""
     for key, Q in dirs.items():
-        Qf = Q.float()
-        for _, module in site_modules(pipe, adapter, parse_key(key)):
-            module.register_forward_pre_hook(lambda m, args, Q=Qf: (args[0] - (args[0] @ Q.T) @ Q, *args[1:]))
+        Qf, sk = Q.float(), parse_key(key)
+        for _, module in site_modules(pipe, adapter, sk):
+            if adapter.sites[sk.site].role == "reads":
+                module.register_forward_pre_hook(lambda m, args, Q=Qf: (args[0] - strength * (args[0] @ Q.T) @ Q, *args[1:]))
+            else:
+                module.register_forward_hook(lambda m, args, y, Q=Qf: y - strength * (y @ Q.T) @ Q)
 
 
 def same_bits(a, b) -> bool:
@@ -189,16 +213,18 @@ def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched)
     assert base.keys() == out.keys()
     pipe, adapter = load(base_dir)
     dirs = directions(out_dir)
-    want = edited_linears(pipe, adapter, dirs)
+    want = expected_tensors(base, pipe, adapter, dirs, strength_of(out_dir))
     assert want and {c for c, _ in want} == {c for c in adapter.denoisers if getattr(pipe, c, None) is not None}
     for (component, name), tensor in out.items():
         if (component, name) in want:
-            expected = project_input(base[(component, name)], want[(component, name)])
+            expected = want[(component, name)]
             assert torch.equal(tensor, expected), name
             assert not torch.equal(tensor, base[(component, name)]), name
         else:
             assert same_bits(tensor, base[(component, name)]), (component, name)
     assert len(recipe["edits"]) == len(want)
+    assert recipe["params"]["site"] == (FAMILIES[family][3][FAMILIES[family][3].index("--site") + 1]
+                                        if "--site" in FAMILIES[family][3] else adapter.default_site)
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -207,7 +233,7 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     reloaded, adapter = load(out_dir)
     hooked, _ = load(base_dir)
     base, _ = load(base_dir)
-    hook_projection(hooked, adapter, directions(out_dir))
+    hook_projection(hooked, adapter, directions(out_dir), strength_of(out_dir))
     cond, x, _ = inputs(base, adapter, family, i2v_pairs)
     for component in adapter.denoisers:
         if getattr(base, component, None) is None:
@@ -290,13 +316,17 @@ def test_two_concepts_on_ltx(tiny, tmp_path):
     assert len(dirs) == 2
     base, new = all_tensors(base_dir), all_tensors(out)
     pipe, adapter = load(base_dir)
-    for (component, name), Q in edited_linears(pipe, adapter, dirs).items():
+    strength = strength_of(out)
+    for (component, path), (Q, role) in edited_linears(pipe, adapter, dirs).items():
         assert Q.shape[0] == 2  # one direction per concept
         assert torch.allclose(Q @ Q.T, torch.eye(2, dtype=Q.dtype), atol=1e-10)
-        assert torch.equal(new[(component, name)], project_input(base[(component, name)], Q))
+    want = expected_tensors(base, pipe, adapter, dirs, strength)
+    assert want
+    for name, tensor in want.items():
+        assert torch.equal(new[name], tensor), name
     reloaded, _ = load(out)
     hooked, _ = load(base_dir)
-    hook_projection(hooked, adapter, dirs)
+    hook_projection(hooked, adapter, dirs, strength)
     cond = encode(pipe, adapter, ["a red house at night"], "cpu")
     x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(1), "cpu")
     got = adapter.forward(reloaded.transformer, x, torch.tensor(600.0), cond)
@@ -339,5 +369,5 @@ def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
     (path, module), = site_modules(pipe, adapter, parse_key(key))
     assert path == "mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0"  # depth order: down, mid, up
     base, new = all_tensors(base_dir), all_tensors(out)
-    w, b = project_output(base[("unet", f"{path}.weight")], base[("unet", f"{path}.bias")], Q)
+    w, b = project_output(base[("unet", f"{path}.weight")], base[("unet", f"{path}.bias")], Q, strength_of(out))
     assert torch.equal(new[("unet", f"{path}.weight")], w) and torch.equal(new[("unet", f"{path}.bias")], b)

@@ -295,7 +295,7 @@ def test_nan_or_inf_weights_are_named(inf_weights, tmp_path):
 def test_non_finite_activations_name_the_layer_and_prompt(overflowing, tmp_path):
     out = tmp_path / "out"
     line = refused(patch(overflowing, TINY_PAIRS, out, "--layers", "1-3"), out, "NaN/Inf")
-    assert "transformer.blocks.1.ffn_in" in line and "'a red car on a street'" in line
+    assert "transformer.blocks.1.cross_attn_out" in line and "'a red car on a street'" in line
 
 
 def test_pairs_the_tokenizer_cannot_tell_apart(tiny_wan_single, tmp_path):

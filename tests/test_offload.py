@@ -8,13 +8,13 @@ byte-identical to one made without offloading is what the option promises on a G
 
 import torch
 
-from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
 from weditor.recipe import hash_files
 
 
 def test_offload_gives_the_identical_patch(tiny_wan, patched, tmp_path):
     out = tmp_path / "offload" / patched.name  # the folder name appears in the model card
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--layers", "1-3",
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *PAPER_SITE,
                       "--offload"])
     assert result.exit_code == 0, result.output
     assert hash_files(out) == hash_files(patched)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
 from weditor.edits import project_input, project_output
 from weditor.recipe import DIRECTIONS_FILE, hash_files
 from weditor.verify import verify_folder
@@ -106,7 +106,7 @@ def test_full_pipeline_generation_matches_the_hooked_base(tiny_wan, patched):
 
 def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
     out = tmp_path / "again" / patched.name  # the folder name appears in the model card
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--layers", "1-3"])
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *PAPER_SITE])
     assert result.exit_code == 0, result.output
     assert hash_files(out) == hash_files(patched)
     assert (out / "weditor.json").read_bytes() == (patched / "weditor.json").read_bytes()
@@ -115,7 +115,7 @@ def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
 def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--no-summary"])
+                      "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--strength", "1", "--no-summary"])
     assert result.exit_code == 0, result.output
     dirs = directions(out)
     assert list(dirs) == ["transformer.blocks.3.cross_attn_out"]

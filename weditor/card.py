@@ -46,8 +46,9 @@ METHOD_NOTES = {
         "Per-token activation differences between prompts that differ only by the concept, under the same "
         "noise, give a concept direction per edited layer, kept within a low-rank subspace that discounts "
         "the variance of neutral prompts; each edited linear layer is then projected so that it no longer "
-        "reads (or writes) along that direction, `W <- W (I - strength Q^T Q)`. Closed form: no gradient "
-        "training."
+        "reads along that direction, `W <- W (I - strength Q^T Q)`, or no longer writes along it into the "
+        "residual stream, `W <- (I - strength Q^T Q) W` (the edited sites are listed below). Closed form: no "
+        "gradient training."
     ),
 }
 

@@ -4,11 +4,14 @@ Chosen on the shapes benchmark: see docs/benchmarks.md, "Choosing the defaults".
 """
 
 BUILTIN_MODEL = "weditor:shapes"  # the embedded shapes model
-LAYERS = "0.5-1.0"
+LAYERS = "0.0-1.0"  # every block: each one's cross-attention re-reads the prompt
 RANK = 100
-ALPHA = 1.0
-STRENGTH = 1.0
+ALPHA = 4.0  # relative to the trace ratio (docs/method.md)
+STRENGTH = 0.85  # refusal edit; erasure first: 0.8 keeps neighbouring colours better but lets red through
+SAFREE_STRENGTH = 1.0  # --method safree: the projection itself (SAFREE's own)
 STEPS = 4
+NEUTRAL = "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
+NEUTRAL_BATCH = 4  # neutral prompts per batch in "prompt" mode: memory of one small batch, not of all prompts
 METHODS = ("refusal", "reins", "safree")  # `patch --method`; `--reins` adds the REINS fold to either
 REINS_LAYER = "0.5"  # one block at ~50% depth (REINS: steering works best mid-depth)
 REINS_STRENGTH = 0.5  # alpha / mean token norm at that block; provisional, see docs/reins.md

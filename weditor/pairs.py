@@ -171,3 +171,19 @@ def load_pairs(path: str | Path) -> PairSet:
     if not path.is_file():
         raise WeditorError(f"{path}: pair file does not exist")
     return parse_pairs(path.read_bytes(), path)
+
+
+def neutral_prompts(pairsets: list[PairSet]) -> list[str]:
+    """The neutral prompts of all pair files, once each, minus any that name a concept being erased.
+
+    One file's neutral prompts may name another file's concept (the red pairs keep blue
+    prompts as neutral): erasing both at once, such a prompt would count that concept as
+    variation to preserve. A prompt "names" a concept when it holds one of its unsafe
+    prompts or keywords as whole words.
+    """
+    import re
+
+    words = [w for ps in pairsets for w in (*ps.keywords, *(p.unsafe for p in ps.pairs))]
+    pattern = re.compile("|".join(rf"\b{re.escape(w.lower())}\b" for w in words)) if len(pairsets) > 1 and words else None
+    prompts = dict.fromkeys(p for ps in pairsets for p in ps.neutral)
+    return [p for p in prompts if pattern is None or not pattern.search(p.lower())]

@@ -56,11 +56,11 @@ from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_fil
 
 from weditor import defaults
 from weditor import reins as reins_fold
+from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
 DEFAULT_LAYERS = defaults.LAYERS
 DEFAULT_RANK = defaults.RANK
 DEFAULT_ALPHA = defaults.ALPHA
-DEFAULT_STRENGTH = defaults.STRENGTH
 DEFAULT_STEPS = defaults.STEPS
 BUILTIN_MODEL = defaults.BUILTIN_MODEL
 DTYPES = {name: getattr(torch, name) for name in defaults.DTYPE_NAMES}
@@ -77,7 +77,7 @@ class PatchConfig:
     rank: int | None = DEFAULT_RANK  # None: plain mean difference, no subspace
     rank_explicit: bool = False  # an explicit rank larger than the layer width is an error
     alpha: float = DEFAULT_ALPHA
-    strength: float = DEFAULT_STRENGTH
+    strength: float | None = None  # None: defaults.STRENGTH for the refusal edit, SAFREE_STRENGTH for SAFREE
     directions: int = 1
     steps: int = DEFAULT_STEPS
     size: tuple[int, int, int] | None = None  # height, width, frames; adapter default when None
@@ -89,6 +89,7 @@ class PatchConfig:
     link: bool = True  # hard-link unchanged files instead of copying them (falls back to copying)
     offload: bool = False  # keep weights on the CPU, one block at a time on `device` (diffusers group offloading)
     push_to_hub: str | None = None  # USER/NAME the card is written for (the push itself is the caller's)
+    neutral: str = defaults.NEUTRAL  # "prompt": neutral covariance of prompt-driven variation; "raw" (see collect)
     method: str = "refusal"  # "refusal": the low-rank refusal edit; "reins": the REINS bias fold only
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
     reins_layer: str = defaults.REINS_LAYER
@@ -105,8 +106,12 @@ class PatchConfig:
         return self.reins or self.method == "reins"
 
     def check(self):
+        if self.strength is None:
+            self.strength = defaults.SAFREE_STRENGTH if self.method == "safree" else defaults.STRENGTH
         if not self.pairs:
             raise WeditorError("--pairs: give at least one pair file")
+        if self.neutral not in ("prompt", "raw"):
+            raise WeditorError(f"--neutral {self.neutral}: must be 'prompt' or 'raw'")
         if self.method not in defaults.METHODS:
             raise WeditorError(f"--method {self.method}: must be one of {', '.join(defaults.METHODS)}")
         if not 0.0 < self.reins_strength <= 10.0:
@@ -248,8 +253,24 @@ def site_width(pipe, adapter: Adapter, key: SiteKey) -> int:
 # --------------------------------------------------------------------------- collection
 
 
-def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases: Phases | None = None):
+def neutral_batches(n: int, size: int) -> list[list[int]]:
+    """Indices of the neutral prompts, in batches of about `size` (never one alone when n > 1)."""
+    batches = [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        last = batches.pop()
+        batches[-1] += last
+    return batches
+
+
+def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases: Phases | None = None,
+            neutral_mode: str = "prompt"):
     """Paired-difference moments per concept and site, and neutral moments per site.
+
+    With `neutral_mode` "prompt", neutral prompts run in small batches that share one noise,
+    and each activation is centred on its batch's mean at the same token and step: what is left
+    is how *prompts* move the activations, the same kind of variation as the paired differences
+    (noise, position and timestep cancel, as they do in `delta`). "raw" keeps the activations
+    as they are, each prompt with its own noise.
 
     With `phases`, the time spent in the taps (finiteness check and moment updates) is added
     to `statistics` (on CUDA: the time to queue that work).
@@ -258,9 +279,14 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     widths = {k: site_width(pipe, adapter, k) for k in keys}
     delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
     neutral = {k: RunningMoments(widths[k], device) for k in keys}
-    neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+    neutral_prompts = pairs_neutral_prompts(pairsets)
     jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
-    jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, neutral_images(pairsets, len(neutral_prompts)))]
+    images = neutral_images(pairsets, len(neutral_prompts))
+    if neutral_mode == "prompt" and len(neutral_prompts) > 1:
+        jobs += [("neutral", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
+                 for b in neutral_batches(len(neutral_prompts), defaults.NEUTRAL_BATCH)]
+    else:
+        jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, images)]
     state = {}
 
     def on_activation(key, x):
@@ -268,6 +294,8 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         check_finite(key, x, state["prompt"])
         if state["kind"] == "pair":
             delta[state["concept"]][key].update(x[0] - x[1])
+        elif x.shape[0] > 1:
+            neutral[key].update(x - x.mean(0, keepdim=True))
         else:
             neutral[key].update(x)
         if phases is not None:
@@ -283,8 +311,14 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
 
 
 def fit_directions(delta, neutral, keys, pairsets, cfg: PatchConfig, widths):
-    """Orthonormal directions per site (all concepts together) and the fitted estimators."""
-    directions, estimators = {}, {}
+    """Orthonormal directions per site (all concepts together), the fitted estimators, and the skips.
+
+    A site where a concept leaves no direction (the pairs do not differ there yet, e.g. before
+    the first cross-attention, or the concept varies less than neutral prompts do) is skipped
+    for that concept rather than failing the patch: `--layers` defaults to every block, and
+    not every block carries every concept. A concept skipped at every site is an error.
+    """
+    directions, estimators, skipped = {}, {}, []
     for key in keys:
         rows = []
         for ps in pairsets:
@@ -297,13 +331,21 @@ def fit_directions(delta, neutral, keys, pairsets, cfg: PatchConfig, widths):
             try:
                 est.fit(delta[ps.concept][key], neutral[key])
             except ZeroDirectionError as e:
-                raise WeditorError(f"concept {ps.concept!r} at {key}: {e}") from None
+                skipped.append({"concept": ps.concept, "site": str(key), "reason": str(e)})
+                continue
             except ValueError as e:
                 raise WeditorError(f"concept {ps.concept!r} at {key}: {e}") from None
             estimators[(ps.concept, key)] = est
             rows += list(torch.as_tensor(est.components_))
-        directions[key] = _orthonormal_rows(rows)  # several concepts: one orthonormal basis
-    return directions, estimators
+        if rows:
+            directions[key] = _orthonormal_rows(rows)  # several concepts: one orthonormal basis
+    for ps in pairsets:
+        if not any(c == ps.concept for c, _ in estimators):
+            first = next(s for s in skipped if s["concept"] == ps.concept)
+            hint = f"; try a lower --alpha than {cfg.alpha:g}" if "positive eigenvalue" in first["reason"] else ""
+            raise WeditorError(f"concept {ps.concept!r}: no direction at any of the {len(keys)} sites "
+                               f"(e.g. {first['site']}: {first['reason']}){hint}")
+    return directions, estimators, skipped
 
 
 # --------------------------------------------------------------------------- edits
@@ -368,14 +410,17 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
     """Mean projection on r_hat per site (effective input/output of the edited linear) and predictions."""
     sums = {k: [0.0, 0] for k in keys}
     r_hat = {k: directions[k][0].to(settings.device) for k in keys}
-    apply_q = forced is not None  # after the edit, measure what the edited linear actually uses
+    # After the edit, measure what the edited linear actually uses: a reading site's tap sees its
+    # input, which the edit leaves alone, so the projection is applied here; a writing site's tap
+    # already sees the edited output.
+    apply_q = forced is not None
     state = {}
 
     def on_activation(key, x):
         check_finite(key, x, state["prompt"])
         x = x.double()
         p = x @ r_hat[key].double()
-        if apply_q:
+        if apply_q and adapter.sites[key.site].role == "reads":
             Q = directions[key].to(settings.device).double()
             p = p - strength * (x @ Q.T) @ (Q @ r_hat[key].double())
         sums[key][0] += float(p.sum())
@@ -444,13 +489,18 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     if cfg.uses_refusal:
         with phases("collect"):
-            delta, neutral = collect(pipe, adapter, keys, pairsets, settings, phases)
+            delta, neutral = collect(pipe, adapter, keys, pairsets, settings, phases, cfg.neutral)
         with phases("fit"):
-            directions, estimators = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
+            directions, estimators, skipped = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
+        for concept in dict.fromkeys(s["concept"] for s in skipped):
+            sites = [s["site"] for s in skipped if s["concept"] == concept]
+            echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
+                 f"{', '.join(sites)}")
+        keys = [k for k in keys if k in directions]
         with phases("edit"):
             edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength)
     else:
-        directions, estimators, edited, locations, entries = {}, {}, {}, {}, []
+        directions, estimators, edited, locations, entries, skipped = {}, {}, {}, {}, [], []
     folded = None
     if reins_keys:  # after the refusal edit: a bias it changed is folded on top of it
         folded = reins_fold.fold(pipe, adapter, base, pairsets, settings, reins_keys, cfg.reins_strength,
@@ -461,7 +511,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     t_summary = time.perf_counter()
     if cfg.summary:
         eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+        neutral_prompts = pairs_neutral_prompts(pairsets)
         meter.phase = "eval_before"
         proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
         meter.phase = "neutral_before"
@@ -478,7 +528,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
                     "site": str(k),
                     "width": widths[k],
                     "rank": int(directions[k].shape[0]),
-                    "retained_norm": round(min(estimators[(c, k)].retained_norm_ for c in concepts), 4),
+                    "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
                     "proj_eval_before": round(proj_eval[k], 4),
                     "proj_neutral_before": round(proj_neutral[k], 4),
                     "proj_eval_after": round(after_eval[k], 4),
@@ -522,6 +572,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         "method": "+".join(m for m, on in (("refusal", cfg.uses_refusal), ("reins", cfg.uses_reins)) if on),
         "params": params,
         "edits": entries,
+        "skipped_sites": skipped,
         "summary": summary,
     }
     recipe["base_model"].update(pickles_recipe_note())  # converted / left-out pickle files, if any

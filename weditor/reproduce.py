@@ -36,6 +36,8 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         pair_files.append(str(path))
     names = {f.name for f in dataclasses.fields(PatchConfig)}
     params = {k: v for k, v in recipe["params"].items() if k in names}
+    if "refusal" in recipe.get("method", "refusal").split("+"):
+        params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
     if params.get("size") is not None:
         params["size"] = tuple(params["size"])
     params.update(overrides)

@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
+from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
 SAFREE_POOLING = ("mean", "tokens")
 RELATIVE_CUTOFF = 1e-6
@@ -105,7 +106,7 @@ def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: f
     if not keywords:
         names = ", ".join(str(ps.path) for ps in pairsets)
         raise WeditorError(f"{names}: --method safree needs concept keywords (keywords = [\"...\"]) in the pair file")
-    neutral = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+    neutral = pairs_neutral_prompts(pairsets)
     kw, nt = embed(pipe, adapter, keywords, device, pool), embed(pipe, adapter, neutral, device, pool)
     bases, fits = {}, {}
     for key in adapter.text_inputs():
@@ -180,7 +181,7 @@ def run_safree(cfg, echo=print):
     summary = {}
     if cfg.summary:
         eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        neutral_prompts = list(dict.fromkeys(p for ps in pairsets for p in ps.neutral))
+        neutral_prompts = pairs_neutral_prompts(pairsets)
         ev, nt = embed(pipe, adapter, eval_prompts, cfg.device, pool), embed(pipe, adapter, neutral_prompts, cfg.device, pool)
         kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
         _, rec_eval = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength)

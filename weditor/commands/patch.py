@@ -37,13 +37,18 @@ def _size(ctx, param, value):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (a new diffusers pipeline).")
 @click.option("--layers", default=defaults.LAYERS, show_default=True,
               help="Blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
-@click.option("--site", default=None, help="Which linear(s) in each block; default: the adapter's (Wan: ffn_in).")
+@click.option("--site", default=None, help="Which linear(s) in each block; default: the model family's (Wan, LTX: cross_attn_out; "
+                   "others: ffn_in). `weditor inspect MODEL` lists them.")
 @click.option("--rank", "rank", default=str(defaults.RANK), show_default=True, callback=_rank,
               help="Size k of the concept subspace; 'none' keeps the plain mean difference.")
 @click.option("--alpha", default=defaults.ALPHA, show_default=True, type=float,
               help="Weight of the neutral covariance in the contrastive PCA (0: plain PCA).")
-@click.option("--strength", "strength", default=defaults.STRENGTH, show_default=True, type=float,
-              help="Lambda: 1 removes the direction exactly.")
+@click.option("--strength", "strength", default=None, type=float,
+              help=f"Lambda: 1 removes the direction exactly [default: {defaults.STRENGTH}; --method safree: "
+                   f"{defaults.SAFREE_STRENGTH}].")
+@click.option("--neutral", "neutral", default=defaults.NEUTRAL, show_default=True, type=click.Choice(("prompt", "raw")),
+              help="Neutral covariance for the contrastive PCA: 'prompt' centres neutral prompts that share one noise "
+                   "on each other (how prompts move activations); 'raw' uses them as they are (docs/method.md).")
 @click.option("--directions", default=1, show_default=True, type=int, help="Directions removed per concept and layer.")
 @click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run.")
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
@@ -77,7 +82,7 @@ def _size(ctx, param, value):
 @click.option("--allow-pickle", "allow_pickle", is_flag=True,
               help="Accept a base whose weights exist only as pickles (.bin): read them with "
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
-def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, steps, size, seed, device, dtype,
+def patch(model, pairs, out, layers, site, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
           push_to_hub, private, offload, allow_pickle):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
@@ -122,6 +127,7 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, directions, st
         rank_explicit=click.get_current_context().get_parameter_source("rank").name != "DEFAULT",
         alpha=alpha,
         strength=strength,
+        neutral=neutral,
         directions=directions,
         steps=steps,
         size=size,

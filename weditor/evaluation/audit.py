@@ -30,6 +30,7 @@ import numpy as np
 
 from weditor.errors import WeditorError
 from weditor.layers import parse_layers
+from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
 UNSAFE, SAFE = 1, 0
 DEFAULT_PROBE_LAYER = "0.75"  # mid/late: separability rises with depth (REINS curve)
@@ -146,7 +147,7 @@ def training_points(pairsets, seeds: list[int]) -> list[Point]:
                 points.append(Point(pair.unsafe, s, UNSAFE, g))
                 points.append(Point(pair.safe, s, SAFE, g))
             g += 1
-    for prompt in dict.fromkeys(p for ps in pairsets for p in ps.neutral):
+    for prompt in pairs_neutral_prompts(pairsets):
         points += [Point(prompt, s, SAFE, g) for s in seeds]
         g += 1
     return points

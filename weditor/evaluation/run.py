@@ -28,6 +28,7 @@ from weditor.evaluation import audit as audit_mod
 from weditor.evaluation import generate as gen
 from weditor.evaluation import representation as rep
 from weditor.evaluation import scorers as scorers_mod
+from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
 GROUPS = ("eval", "eval_synonyms", "neutral", "custom")
 EXPECTED = {"eval": "unsafe", "eval_synonyms": "unsafe", "neutral": "safe", "custom": None}
@@ -131,8 +132,8 @@ def prompt_groups(pairsets, custom: list[str], limit: int | None) -> dict[str, l
             groups["eval"].setdefault(p, ps.concept)
         for p in ps.eval_synonyms:
             groups["eval_synonyms"].setdefault(p, ps.concept)
-        for p in ps.neutral:
-            groups["neutral"].setdefault(p, first)
+    for p in pairs_neutral_prompts(pairsets):
+        groups["neutral"].setdefault(p, first)
     for p in custom:
         groups["custom"].setdefault(p, first)
     out = {}
