@@ -14,6 +14,6 @@ NEUTRAL = "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred 
 NEUTRAL_BATCH = 4  # neutral prompts per batch in "prompt" mode: memory of one small batch, not of all prompts
 METHODS = ("refusal", "reins", "safree")  # `patch --method`; `--reins` adds the REINS fold to either
 REINS_LAYER = "0.5"  # one block at ~50% depth (REINS: steering works best mid-depth)
-REINS_STRENGTH = 0.5  # alpha / mean token norm at that block; provisional, see docs/reins.md
+REINS_STRENGTH = 0.5  # alpha / mean token norm at that block; the smallest that erased on shapes (docs/reins.md)
 SAFREE_POOL = "mean"  # keyword vectors for `--method safree`: "mean" over real tokens, or "tokens"
 DTYPE_NAMES = ("float32", "float16", "bfloat16")
