@@ -65,3 +65,24 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
     from weditor.verify import verify_folder
 
     verify_folder(out)  # the patch itself landed, verified; only the upload failed
+
+
+def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
+    """0.1 recipes carry no "neutral": their neutral prompts were collected one by one, as "raw" does."""
+    import json
+
+    from weditor.reproduce import config_from_recipe
+
+    folder = tmp_path / "old"
+    (folder / "weditor" / "pairs").mkdir(parents=True)
+    pair = folder / "weditor" / "pairs" / "red.toml"
+    pair.write_bytes(TINY_PAIRS.read_bytes())
+    from weditor.recipe import sha256_file
+
+    recipe = {"format": 1, "weditor_version": "0.1.0", "method": "refusal",
+              "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
+              "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
+              "params": {"rank": 100, "alpha": 1.0, "strength": 1.0, "layers": "0.5-1.0", "site": "ffn_in", "seed": 0}}
+    (folder / "weditor.json").write_text(json.dumps(recipe))
+    cfg = config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
+    assert cfg.neutral == "raw" and cfg.site == "ffn_in" and cfg.strength == 1.0 and cfg.layers == "0.5-1.0"
