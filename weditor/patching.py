@@ -443,6 +443,72 @@ def relative_change(before, after) -> float:
     return (num / max(den, 1e-30)) ** 0.5
 
 
+def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg: PatchConfig, edited,
+              meter) -> dict:
+    """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
+
+    The "after" runs are fed the "before" runs' latents step by step, so the relative output
+    change measures the edit, not a diverging trajectory.
+    """
+    summary = {}
+    if cfg.summary:
+        eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
+        neutral_prompts = pairs_neutral_prompts(pairsets)
+        meter.phase = "eval_before"
+        proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
+        meter.phase = "neutral_before"
+        proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
+    apply_in_memory(pipe, edited)
+    if cfg.summary:
+        meter.phase = "eval_after"
+        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval)
+        meter.phase = "neutral_after"
+        _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
+        summary = {
+            "sites": [
+                {
+                    "site": str(k),
+                    "width": widths[k],
+                    "rank": int(directions[k].shape[0]),
+                    "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
+                    "proj_eval_before": round(proj_eval[k], 4),
+                    "proj_neutral_before": round(proj_neutral[k], 4),
+                    "proj_eval_after": round(after_eval[k], 4),
+                }
+                for k in keys
+            ],
+            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
+            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+            "eval_prompts": len(eval_prompts),
+            "neutral_prompts": len(neutral_prompts),
+        }
+        if meter.result is not None:  # a REINS fold: projections on its direction too
+            summary["reins"] = meter.summary()
+    return summary
+
+
+def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, folded) -> dict:
+    """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
+    params = asdict(cfg)
+    params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
+    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
+              "allow_pickle"):
+        params.pop(k)
+    params["size"] = list(settings.size)
+    if cfg.uses_refusal:
+        params["site"] = cfg.site or adapter.default_site
+        params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+    else:  # the refusal edit's hyper-parameters did not take part
+        for k in ("layers", "site", "rank", "alpha", "strength", "directions"):
+            params.pop(k)
+    if folded is not None:
+        params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}
+    else:
+        params.pop("reins_layer")
+        params.pop("reins_strength")
+    return params
+
+
 # --------------------------------------------------------------------------- the command
 
 
@@ -507,61 +573,12 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
                                  edited, locations, entries)
     meter = reins_fold.Meter(pipe, adapter, folded)  # projections on the REINS direction; inert without one
 
-    summary = {}
     t_summary = time.perf_counter()
-    if cfg.summary:
-        eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        neutral_prompts = pairs_neutral_prompts(pairsets)
-        meter.phase = "eval_before"
-        proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
-        meter.phase = "neutral_before"
-        proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    if cfg.summary:
-        meter.phase = "eval_after"
-        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval)
-        meter.phase = "neutral_after"
-        _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
-        summary = {
-            "sites": [
-                {
-                    "site": str(k),
-                    "width": widths[k],
-                    "rank": int(directions[k].shape[0]),
-                    "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
-                    "proj_eval_before": round(proj_eval[k], 4),
-                    "proj_neutral_before": round(proj_neutral[k], 4),
-                    "proj_eval_after": round(after_eval[k], 4),
-                }
-                for k in keys
-            ],
-            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "eval_prompts": len(eval_prompts),
-            "neutral_prompts": len(neutral_prompts),
-        }
-        if folded is not None:
-            summary["reins"] = meter.summary()
+    summary = summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter)
     meter.close()
     phases.add("summary", time.perf_counter() - t_summary)  # includes loading the edit into the live model
 
-    params = asdict(cfg)
-    params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle"):
-        params.pop(k)
-    params["size"] = list(settings.size)
-    if cfg.uses_refusal:
-        params["site"] = cfg.site or adapter.default_site
-        params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
-    else:  # the refusal edit's hyper-parameters did not take part
-        for k in ("layers", "site", "rank", "alpha", "strength", "directions"):
-            params.pop(k)
-    if folded is not None:
-        params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}
-    else:
-        params.pop("reins_layer")
-        params.pop("reins_strength")
+    params = recipe_params(cfg, settings, pipe, adapter, keys, folded)
     recipe = {
         "format": recipes.FORMAT,
         "weditor_version": __version__,
