@@ -192,6 +192,10 @@ def sweep() -> list[Variant]:
     for site in ("ffn_in", "self_attn_in", "cross_attn_in"):
         out.append(Variant(f"site {site}", {"site": site}))
     out.append(Variant("site ffn_in, lambda 2", {"site": "ffn_in", "strength": 2.0}))
+    for seed in (1, 2):  # the collection's noise: how much of a result is the draw
+        out.append(Variant(f"collection seed {seed}", {"seed": seed}))
+    for steps in (2, 8):
+        out.append(Variant(f"collection steps {steps}", {"steps": steps}))
     return out
 
 
