@@ -62,3 +62,12 @@ def test_inspect_unsupported_and_missing(tmp_path):
     (tmp_path / "m" / "model_index.json").write_text('{"_class_name": "FluxPipeline"}')
     result = run_cli(["inspect", tmp_path / "m"])
     assert result.exit_code == 2 and "not supported" in result.output
+
+
+def test_inspect_defaults_to_the_embedded_model():
+    result = run_cli(["inspect", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["model"] == "weditor:shapes" and report["pipeline_class"] == "WanPipeline"
+    text = run_cli(["inspect"]).output
+    assert "WanPipeline" in text and "*cross_attn_out" in text and "8 blocks" in text

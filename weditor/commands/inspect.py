@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import click
 
+from weditor import defaults
+
 
 @click.command()
-@click.argument("model")
+@click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect(model, revision, as_json):
     """Show how weditor sees MODEL: family, denoisers, blocks, edit sites, applicable methods.
 
-    MODEL is a local diffusers pipeline folder or a Hub id (only its JSON files are fetched).
+    MODEL is a local diffusers pipeline folder, a Hub id (only its JSON files are fetched), or
+    weditor:shapes, the embedded model (the default).
     No weights are loaded: denoisers are built on the meta device from their configs.
     """
     import json
