@@ -12,6 +12,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from tests.conftest import run_cli
+
+SHAPES_PAIRS = Path(__file__).resolve().parents[1] / "pairs" / "shapes-red.toml"
 from weditor.audit import verify_patched
 from weditor.diffing import diff_folders, numerical_rank
 from weditor.recipe import hash_files
@@ -175,3 +177,14 @@ def test_numerical_rank_ignores_rounding_but_not_edits():
         assert change_stats(W, project_input(W, Q))["rank"] == 2, dtype
     D = torch.randn(3000, 40, generator=g, dtype=torch.float64) @ torch.randn(40, 2100, generator=g, dtype=torch.float64)
     assert numerical_rank(D, 1e-6) == 40  # the randomized path (both sides > 2048)
+
+
+def test_diff_names_the_embedded_model_as_patch_does(tmp_path):
+    """`weditor diff weditor:shapes OUT` after the README's first command: every change explained."""
+    out = tmp_path / "no-red"
+    result = run_cli(["patch", "--pairs", SHAPES_PAIRS, "--out", out, "--no-summary", "--layers", "6-7"])
+    assert result.exit_code == 0, result.output
+    result = run_cli(["diff", "weditor:shapes", out])
+    assert result.exit_code == 0, result.output
+    assert "every difference is explained" in result.output
+    assert "attn2.to_out.0.weight" in result.output
