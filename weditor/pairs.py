@@ -173,6 +173,15 @@ def load_pairs(path: str | Path) -> PairSet:
     return parse_pairs(path.read_bytes(), path)
 
 
+def load_pairsets(paths) -> list[PairSet]:
+    """Several pair files for one patch or eval; one concept may appear only once."""
+    pairsets = [load_pairs(p) for p in paths]
+    concepts = [ps.concept for ps in pairsets]
+    if len(set(concepts)) != len(concepts):
+        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
+    return pairsets
+
+
 def neutral_prompts(pairsets: list[PairSet]) -> list[str]:
     """The neutral prompts of all pair files, once each, minus any that name a concept being erased.
 
@@ -181,8 +190,6 @@ def neutral_prompts(pairsets: list[PairSet]) -> list[str]:
     variation to preserve. A prompt "names" a concept when it holds one of its unsafe
     prompts or keywords as whole words.
     """
-    import re
-
     words = [w for ps in pairsets for w in (*ps.keywords, *(p.unsafe for p in ps.pairs))]
     pattern = re.compile("|".join(rf"\b{re.escape(w.lower())}\b" for w in words)) if len(pairsets) > 1 and words else None
     prompts = dict.fromkeys(p for ps in pairsets for p in ps.neutral)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,7 +48,7 @@ from weditor.edits import project_input, project_output
 from weditor.errors import WeditorError
 from weditor.layers import parse_layers
 from weditor.moments import RunningMoments
-from weditor.pairs import PairSet, load_pairs
+from weditor.pairs import PairSet, load_pairsets
 from weditor.pickles import prepare_base
 from weditor.pickles import recipe_note as pickles_recipe_note
 from weditor.preflight import run_preflight
@@ -219,6 +219,27 @@ def offload_pipeline(pipe, device: str):
             apply_group_offloading(module, onload_device=torch.device(device), offload_device=torch.device("cpu"),
                                    offload_type="block_level", num_blocks_per_group=1)
     return pipe
+
+
+def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, adapter: Adapter, offload: bool,
+                  phases: Phases | None = None):
+    """(base, out_dir, pipe, settings): the checks that need no weights, then the pipeline, loaded and preflighted.
+
+    Shared by every method, so that each refuses the same inputs in the same order before any
+    weights are read.
+    """
+    out_dir = Path(cfg.out)
+    check_out_dir(base.folder, out_dir, cfg.overwrite)
+    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
+    if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
+        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    torch.manual_seed(cfg.seed)
+    with phases("load") if phases is not None else nullcontext():
+        pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
+        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
+    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
+                        device=cfg.device)
+    return base, out_dir, pipe, settings
 
 
 def default_size(model: str, adapter: Adapter, pipe=None) -> tuple[int, int, int]:
@@ -531,24 +552,11 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
         return run_safree(cfg, echo)
     phases = Phases(cfg.device)
-    pairsets = [load_pairs(p) for p in cfg.pairs]
-    concepts = [ps.concept for ps in pairsets]
-    if len(set(concepts)) != len(concepts):
-        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
+    pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
     if cfg.uses_reins:
         reins_fold.refuse_unless_foldable(adapter)
-    out_dir = Path(cfg.out)
-    check_out_dir(base.folder, out_dir, cfg.overwrite)
-    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
-    if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
-        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
-
-    torch.manual_seed(cfg.seed)
-    with phases("load"):
-        pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=cfg.offload)
-        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
-    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
     keys = site_keys(pipe, adapter, cfg) if cfg.uses_refusal else []
     widths = {k: site_width(pipe, adapter, k) for k in keys}
     reins_keys = reins_fold.reins_blocks(pipe, adapter, cfg.reins_layer) if cfg.uses_reins else []

@@ -26,7 +26,6 @@ the CLIP pooled vector):
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import torch
 
@@ -148,33 +147,19 @@ def run_safree(cfg, echo=print):
     from weditor import __version__
     from weditor import recipe as recipes
     from weditor.card import finalize_card
-    from weditor.checkpoint import check_out_dir, publish_dir, staging_dir, write_patched
-    from weditor.collect import Settings
-    from weditor.pairs import load_pairs
-    from weditor.patching import (PatchResult, apply_in_memory, default_size, load_base, load_pipeline, measure,
-                                  relative_change, save_directions, verify_staged)
+    from weditor.checkpoint import publish_dir, staging_dir, write_patched
+    from weditor.pairs import load_pairsets
+    from weditor.patching import (PatchResult, apply_in_memory, load_base, measure, open_pipeline, relative_change,
+                                  save_directions, verify_staged)
 
     pool = getattr(cfg, "safree_pool", "mean")
     if pool not in SAFREE_POOLING:
         raise WeditorError(f"--safree-pool {pool}: must be one of {', '.join(SAFREE_POOLING)}")
-    pairsets = [load_pairs(p) for p in cfg.pairs]
-    concepts = [ps.concept for ps in pairsets]
-    if len(set(concepts)) != len(concepts):
-        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
+    pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    out_dir = Path(cfg.out)
-    check_out_dir(base.folder, out_dir, cfg.overwrite)
-    from weditor.pickles import prepare_base, recipe_note
-    from weditor.preflight import run_preflight
+    from weditor.pickles import recipe_note
 
-    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
-    if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
-        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
-    torch.manual_seed(cfg.seed)
-    pipe = load_pipeline(base, cfg.dtype, cfg.device)
-    run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights
-    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
-                        device=cfg.device)
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
     directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
                                                        cfg.device)
 

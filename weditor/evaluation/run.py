@@ -111,16 +111,12 @@ def read_prompt_file(path: str | Path) -> list[str]:
 
 
 def find_pairs(cfg: EvalConfig, patched_folder: Path):
-    from weditor.pairs import load_pairs
+    from weditor.pairs import load_pairsets
 
     paths = [Path(p) for p in cfg.pairs]
     if not paths:
         paths = sorted((patched_folder / "weditor" / "pairs").glob("*.toml"))
-    pairsets = [load_pairs(p) for p in paths]
-    concepts = [ps.concept for ps in pairsets]
-    if len(set(concepts)) != len(concepts):
-        raise WeditorError(f"--pairs: concept {concepts[0]!r} given twice")
-    return pairsets
+    return load_pairsets(paths)
 
 
 def prompt_groups(pairsets, custom: list[str], limit: int | None) -> dict[str, list[tuple[str, str | None]]]:
