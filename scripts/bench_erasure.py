@@ -95,7 +95,8 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[Pr
     return [target, synonym, *extra, others]
 
 
-def generate_all(pipe, sets: list[PromptSet], batch: int = 16) -> dict[str, np.ndarray]:
+def generate_all(pipe, sets: list[PromptSet], batch: int = 16, **overrides) -> dict[str, np.ndarray]:
+    """Every set's videos from fixed seeds; `overrides` go to `weditor.shapes.generate` (e.g. a callback)."""
     from weditor.shapes import generate
 
     out = {}
@@ -104,7 +105,7 @@ def generate_all(pipe, sets: list[PromptSet], batch: int = 16) -> dict[str, np.n
         for seed in range(ps.seeds):
             for k in range(0, len(ps.prompts), batch):
                 chunk = ps.prompts[k : k + batch]
-                videos.append(generate(pipe, chunk, seed=1000 * seed + 7 + k))
+                videos.append(generate(pipe, chunk, seed=1000 * seed + 7 + k, **overrides))
         out[ps.name] = np.concatenate(videos)
     return out
 
@@ -210,13 +211,17 @@ def multi() -> list[Variant]:
     ]
 
 
+def pooled(m: dict, key: str, groups) -> float:
+    """`key` (an accuracy) over the prompt sets `groups`, weighted by their sizes."""
+    return sum(m[g][key] * m[g]["n"] for g in groups) / sum(m[g]["n"] for g in groups)
+
+
 def markdown_multi(rows: list[tuple[str, dict]]) -> str:
     head = f"| variant | {TARGET} (plain) | {TARGET} (synonyms) | {SECOND} | colour acc. others | shape acc. | motion acc. | pixel change others |"
     lines = [head, "|" + "---|" * 8]
     for name, m in rows:
-        groups = [g for g in m.values() if isinstance(g, dict) and "n" in g]
-        shape = sum(g["shape_acc"] * g["n"] for g in groups) / sum(g["n"] for g in groups)
-        motion = sum(g["motion_acc"] * g["n"] for g in groups) / sum(g["n"] for g in groups)
+        groups = [name for name, g in m.items() if isinstance(g, dict) and "n" in g]  # every set
+        shape, motion = pooled(m, "shape_acc", groups), pooled(m, "motion_acc", groups)
         lines.append(f"| {name} | {m['target']['red_rate']:.0%} | {m['synonyms']['red_rate']:.0%} | "
                      f"{m[f'target {SECOND}']['concept_rate']:.0%} | {m['others']['colour_acc']:.1%} | {shape:.1%} | "
                      f"{motion:.1%} | {m['others'].get('pixel_change', 0):.4f} |")
@@ -229,8 +234,7 @@ def markdown(rows: list[tuple[str, dict]]) -> str:
     lines = [head, "|" + "---|" * 8]
     for name, m in rows:
         t, s, o = m["target"], m["synonyms"], m["others"]
-        shape = (t["shape_acc"] * t["n"] + o["shape_acc"] * o["n"]) / (t["n"] + o["n"])
-        motion = (t["motion_acc"] * t["n"] + o["motion_acc"] * o["n"]) / (t["n"] + o["n"])
+        shape, motion = pooled(m, "shape_acc", ("target", "others")), pooled(m, "motion_acc", ("target", "others"))
         lines.append(
             f"| {name} | {t['red_rate']:.0%} | {s['red_rate']:.0%} | {o['colour_acc']:.1%} | {shape:.1%} | "
             f"{motion:.1%} | {o.get('pixel_change', 0):.4f} | {m['patch_seconds']:.1f} |"

@@ -20,34 +20,27 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_erasure as B  # noqa: E402
 
 
 def generate_with_hook(pipe, sets, install):
-    """bench_erasure.generate_all with a hook installed by `install(pipe, state)`; state["step"] counts steps."""
-    from weditor.shapes import generate
+    """bench_erasure.generate_all with a hook installed by `install(pipe, state)`.
+
+    state["step"] is the index of the sampling step under way: the pipeline's step-end callback
+    advances it and wraps it to 0 after the last step, ready for the next batch.
+    """
+    from weditor.shapes import NUM_INFERENCE_STEPS
 
     state = {"step": 0}
 
     def on_step_end(p, i, t, kwargs):
-        state["step"] = i + 1
+        state["step"] = (i + 1) % NUM_INFERENCE_STEPS
         return kwargs
 
     handles = install(pipe, state)
     try:
-        out = {}
-        for ps in sets:
-            videos = []
-            for seed in range(ps.seeds):
-                for k in range(0, len(ps.prompts), 16):
-                    state["step"] = 0
-                    videos.append(generate(pipe, ps.prompts[k : k + 16], seed=1000 * seed + 7 + k,
-                                           callback_on_step_end=on_step_end))
-            out[ps.name] = np.concatenate(videos)
-        return out
+        return B.generate_all(pipe, sets, callback_on_step_end=on_step_end)
     finally:
         for h in handles:
             h.remove()
