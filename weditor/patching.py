@@ -284,7 +284,7 @@ def neutral_batches(n: int, size: int) -> list[list[int]]:
 
 
 def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases: Phases | None = None,
-            neutral_mode: str = "prompt"):
+            neutral_mode: str = defaults.NEUTRAL):
     """Paired-difference moments per concept and site, and neutral moments per site.
 
     With `neutral_mode` "prompt", neutral prompts run in small batches that share one noise,
@@ -304,7 +304,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
     images = neutral_images(pairsets, len(neutral_prompts))
     if neutral_mode == "prompt" and len(neutral_prompts) > 1:
-        jobs += [("neutral", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
+        jobs += [("neutral batch", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
                  for b in neutral_batches(len(neutral_prompts), defaults.NEUTRAL_BATCH)]
     else:
         jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, images)]
@@ -315,7 +315,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         check_finite(key, x, state["prompt"])
         if state["kind"] == "pair":
             delta[state["concept"]][key].update(x[0] - x[1])
-        elif x.shape[0] > 1:
+        elif state["kind"] == "neutral batch":  # prompts sharing one noise, centred on each other
             neutral[key].update(x - x.mean(0, keepdim=True))
         else:
             neutral[key].update(x)
