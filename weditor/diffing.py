@@ -349,12 +349,10 @@ def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffR
 
 
 def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = False) -> DiffReport:
-    from weditor.defaults import BUILTIN_MODEL
+    from weditor.patching import BUILTIN_MODEL, builtin_model_path
 
     if str(base) == BUILTIN_MODEL:  # the embedded model, as `patch` and `eval` name it
-        from weditor.shapes import model_path
-
-        base = model_path()
+        base = builtin_model_path()
     base, patched = Path(base), Path(patched)
     for folder, label in ((base, "BASE"), (patched, "PATCHED")):
         if not folder.is_dir():

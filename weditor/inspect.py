@@ -19,12 +19,10 @@ from weditor.errors import WeditorError
 
 def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
     """(folder, weights present): a local folder as is; a Hub id: its JSON files only."""
-    from weditor.defaults import BUILTIN_MODEL
+    from weditor.patching import BUILTIN_MODEL, builtin_model_path
 
     if model == BUILTIN_MODEL:
-        from weditor.shapes import model_path
-
-        return Path(model_path()).resolve(), True
+        return builtin_model_path().resolve(), True
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "model_index.json").is_file():
