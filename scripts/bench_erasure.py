@@ -160,17 +160,23 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
 
 # The paper's published setting (input of the first FFN linear of the last blocks, exact removal),
 # with our relative alpha at 1 and the neutral prompts used as they come.
-PAPER = {"site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw"}
+PAPER = {"site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw", "edit": "projection",
+         "rank": 100}
+PROJECTION = {"edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), projected out at lambda 0.85
+DEFAULT = "read-out: mean difference (default)"  # the name the CI test asks for
+CPCA_READOUT = {"rank": 100, "alpha": 4.0}  # the read-out edit along the contrastive-PCA direction
 
 
 def ablation() -> list[Variant]:
     return [
         Variant("original (no edit)", None),
         Variant("paper's setting: ffn_in, last half, lambda 1", PAPER),
-        Variant("mean difference only", {"rank": None}),
-        Variant("+ PCA (alpha 0)", {"alpha": 0.0}),
-        Variant("+ PCA (alpha 0, rank 4)", {"alpha": 0.0, "rank": 4}),
-        Variant("+ contrastive PCA (default)", {}),
+        Variant("projection: mean difference only", {**PROJECTION, "rank": None}),
+        Variant("projection: + PCA (alpha 0)", {**PROJECTION, "alpha": 0.0}),
+        Variant("projection: + PCA (alpha 0, rank 4)", {**PROJECTION, "alpha": 0.0, "rank": 4}),
+        Variant("projection: + contrastive PCA (0.2 default)", PROJECTION),
+        Variant("read-out: contrastive PCA direction", CPCA_READOUT),
+        Variant(DEFAULT, {}),
         Variant("REINS bias fold only", {"method": "reins"}),
         Variant("default + REINS fold", {"reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
@@ -178,21 +184,20 @@ def ablation() -> list[Variant]:
 
 
 def sweep() -> list[Variant]:
-    """One knob at a time around the default."""
+    """One knob at a time around the default (the read-out edit along the mean difference)."""
     out = []
     for layers in ("0-1", "2-3", "4-5", "6-7", "0.0-0.5", "0.5-1.0", "2-7"):
         out.append(Variant(f"layers {layers}", {"layers": layers}))
-    for rank in (1, 4, 16):
-        out.append(Variant(f"rank {rank}", {"rank": rank}))
-    for alpha in (1.0, 2.0, 3.0, 5.0, 6.0):
-        out.append(Variant(f"alpha {alpha:g}", {"alpha": alpha}))
-    for strength in (0.75, 0.8, 0.9, 1.0):
+    for removal in (0.4, 0.5, 0.7, 0.8, 1.0):
+        out.append(Variant(f"removal {removal:g}", {"removal": removal}))
+    for strength in (0.8, 1.2):
         out.append(Variant(f"lambda {strength:g}", {"strength": strength}))
+    for rank in (1, 4, 16):
+        out.append(Variant(f"cPCA direction, rank {rank}", {"rank": rank}))
     out.append(Variant("neutral prompt", {"neutral": "prompt"}))
-    out.append(Variant("2 directions", {"directions": 2}))
+    out.append(Variant("2 directions", {"directions": 2, "rank": 100}))
     for site in ("ffn_in", "self_attn_in", "cross_attn_in"):
         out.append(Variant(f"site {site}", {"site": site}))
-    out.append(Variant("site ffn_in, lambda 2", {"site": "ffn_in", "strength": 2.0}))
     for seed in (1, 2):  # the collection's noise: how much of a result is the draw
         out.append(Variant(f"collection seed {seed}", {"seed": seed}))
     for steps in (2, 8):
@@ -207,6 +212,8 @@ def multi() -> list[Variant]:
         Variant("red only (default)", {}),
         Variant("blue only (default)", {"pairs": [PAIRS_SECOND]}),
         Variant("red + blue in one patch (default)", both),
+        Variant("red + blue, read-out along cPCA directions", {**both, **CPCA_READOUT}),
+        Variant("red + blue, projection (0.2 default)", {**both, **PROJECTION}),
         Variant("red + blue, SAFREE", {**both, "method": "safree"}),
     ]
 

@@ -19,8 +19,8 @@ from safetensors import safe_open
 from tests.conftest import TINY_PAIRS, run_cli
 from weditor.adapters import adapter_for_class
 from weditor.collect import SiteKey, Settings, encode, site_modules, trajectory
-from weditor.edits import project_input, project_output
-from weditor.recipe import DIRECTIONS_FILE
+from weditor.edits import remove_input, remove_output
+from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE
 
 DATA = Path(__file__).parent / "data"
 
@@ -158,31 +158,51 @@ def edited_linears(pipe, adapter, dirs) -> dict:
     return out
 
 
-def expected_tensors(base: dict, pipe, adapter, dirs, strength: float) -> dict:
+def readouts_of(folder: Path) -> dict:
+    """{site key: (A, a)} of a read-out edit; empty for the projection."""
+    from safetensors.torch import load_file
+
+    path = folder / READOUT_FILE
+    return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(path).items()} if path.exists() else {}
+
+
+def expected_tensors(base: dict, pipe, adapter, dirs, strength: float, reads: dict | None = None) -> dict:
     """{(component, tensor name): edited tensor}, recomputed from the base with the pure edit functions."""
     out = {}
+    reads = reads or {}
+    keys = {}
+    for key, Q in dirs.items():
+        for path, _ in site_modules(pipe, adapter, parse_key(key)):
+            keys[(parse_key(key).component, path)] = key
     for (component, path), (Q, role) in edited_linears(pipe, adapter, dirs).items():
         weight = base[(component, f"{path}.weight")]
+        A, a = reads.get(keys[(component, path)], (None, None))
         if role == "reads":
-            out[(component, f"{path}.weight")] = project_input(weight, Q, strength)
+            out[(component, f"{path}.weight")] = remove_input(weight, Q, A, strength)
         else:
             bias = base.get((component, f"{path}.bias"))
-            w, b = project_output(weight, bias, Q, strength)
+            w, b = remove_output(weight, bias, Q, A, a, strength)
             out[(component, f"{path}.weight")] = w
             if bias is not None:
                 out[(component, f"{path}.bias")] = b
     return out
 
 
-def hook_projection(pipe, adapter, dirs, strength: float = 1.0):
-    """Apply the edit at run time, on the unedited base: input side with pre-hooks, output side with hooks."""
+def hook_projection(pipe, adapter, dirs, strength: float = 1.0, reads: dict | None = None):
+    """Apply the edit at run time, on the unedited base: input side with pre-hooks, output side with hooks.
+
+    With `reads` (a read-out edit) the hooks remove `Q^T (A x + a)`, otherwise `Q^T Q x`."""
+    reads = reads or {}
     for key, Q in dirs.items():
         Qf, sk = Q.float(), parse_key(key)
+        A, a = reads.get(key, (Q, torch.zeros(Q.shape[0], dtype=Q.dtype)))
+        Af, af = A.float(), a.float()
         for _, module in site_modules(pipe, adapter, sk):
             if adapter.sites[sk.site].role == "reads":
-                module.register_forward_pre_hook(lambda m, args, Q=Qf: (args[0] - strength * (args[0] @ Q.T) @ Q, *args[1:]))
+                module.register_forward_pre_hook(
+                    lambda m, args, Q=Qf, A=Af: (args[0] - strength * (args[0] @ A.T) @ Q, *args[1:]))
             else:
-                module.register_forward_hook(lambda m, args, y, Q=Qf: y - strength * (y @ Q.T) @ Q)
+                module.register_forward_hook(lambda m, args, y, Q=Qf, A=Af, a=af: y - strength * (y @ A.T + a) @ Q)
 
 
 def same_bits(a, b) -> bool:
@@ -213,7 +233,7 @@ def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched)
     assert base.keys() == out.keys()
     pipe, adapter = load(base_dir)
     dirs = directions(out_dir)
-    want = expected_tensors(base, pipe, adapter, dirs, strength_of(out_dir))
+    want = expected_tensors(base, pipe, adapter, dirs, strength_of(out_dir), readouts_of(out_dir))
     assert want and {c for c, _ in want} == {c for c in adapter.denoisers if getattr(pipe, c, None) is not None}
     for (component, name), tensor in out.items():
         if (component, name) in want:
@@ -233,7 +253,7 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     reloaded, adapter = load(out_dir)
     hooked, _ = load(base_dir)
     base, _ = load(base_dir)
-    hook_projection(hooked, adapter, directions(out_dir), strength_of(out_dir))
+    hook_projection(hooked, adapter, directions(out_dir), strength_of(out_dir), readouts_of(out_dir))
     cond, x, _ = inputs(base, adapter, family, i2v_pairs)
     for component in adapter.denoisers:
         if getattr(base, component, None) is None:
@@ -320,13 +340,13 @@ def test_two_concepts_on_ltx(tiny, tmp_path):
     for (component, path), (Q, role) in edited_linears(pipe, adapter, dirs).items():
         assert Q.shape[0] == 2  # one direction per concept
         assert torch.allclose(Q @ Q.T, torch.eye(2, dtype=Q.dtype), atol=1e-10)
-    want = expected_tensors(base, pipe, adapter, dirs, strength)
+    want = expected_tensors(base, pipe, adapter, dirs, strength, readouts_of(out))
     assert want
     for name, tensor in want.items():
         assert torch.equal(new[name], tensor), name
     reloaded, _ = load(out)
     hooked, _ = load(base_dir)
-    hook_projection(hooked, adapter, dirs, strength)
+    hook_projection(hooked, adapter, dirs, strength, readouts_of(out))
     cond = encode(pipe, adapter, ["a red house at night"], "cpu")
     x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(1), "cpu")
     got = adapter.forward(reloaded.transformer, x, torch.tensor(600.0), cond)
@@ -362,7 +382,7 @@ def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
 
     base_dir, out = tiny("zeroscope"), tmp_path / "o"
     result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
-                      "--site", "cross_attn_out", "--layers", "1", "--rank", "none", "--no-summary"])
+                      "--site", "cross_attn_out", "--layers", "1", "--rank", "none", "--edit", "projection", "--no-summary"])
     assert result.exit_code == 0, result.output
     (key, Q), = directions(out).items()
     pipe, adapter = load(base_dir)

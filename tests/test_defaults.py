@@ -1,6 +1,7 @@
-"""The default patch (what `weditor patch --pairs F --out O` does on Wan): the output side of every
-block's cross-attention write, lambda < 1, prompt-centred neutral covariance. Each is checked
-against the base with the pure edit functions and against a runtime hook, after a stock reload."""
+"""The default patch (what `weditor patch --pairs F --out O` does on Wan): the read-out edit on the
+output side of every block's cross-attention write, along the mean paired difference. It is checked
+against the base with the pure edit functions and against a runtime hook, after a stock reload;
+the projection edit (weditor 0.2's default) has the same checks."""
 
 import json
 
@@ -10,9 +11,10 @@ import torch
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from tests.test_patch import all_tensors, directions, load
 from weditor import defaults
-from weditor.edits import project_output
+from weditor.edits import project_output, remove_output
 from weditor.moments import RunningMoments
 from weditor.patching import neutral_batches
+from weditor.recipe import READOUT_FILE
 
 
 @pytest.fixture(scope="module")
@@ -23,36 +25,66 @@ def patched_default(tiny_wan, tmp_path_factory):
     return out
 
 
-def test_defaults_are_recorded(patched_default):
+@pytest.fixture(scope="module")
+def patched_projection(tiny_wan, tmp_path_factory):
+    out = tmp_path_factory.mktemp("projection") / "out"
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--edit", "projection"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def readouts(folder):
+    from safetensors.torch import load_file
+
+    return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(folder / READOUT_FILE).items()}
+
+
+def test_defaults_are_recorded(patched_default, patched_projection):
     params = json.loads((patched_default / "weditor.json").read_text())["params"]
     assert params["site"] == "cross_attn_out" and params["layers"] == defaults.LAYERS
-    assert params["strength"] == defaults.STRENGTH and params["alpha"] == defaults.ALPHA
+    assert params["edit"] == defaults.EDIT == "readout" and params["removal"] == defaults.REMOVAL
+    assert params["strength"] == defaults.READOUT_STRENGTH and params["rank"] is None and "alpha" not in params
     assert params["neutral"] == defaults.NEUTRAL == "raw"
     assert params["layers_resolved"] == {"transformer": [0, 1, 2, 3], "transformer_2": [0, 1, 2, 3]}
+    params = json.loads((patched_projection / "weditor.json").read_text())["params"]
+    assert params["edit"] == "projection" and "removal" not in params
+    assert params["strength"] == defaults.STRENGTH and params["rank"] == defaults.RANK and params["alpha"] == defaults.ALPHA
 
 
-def test_default_edit_equals_the_output_projection_of_the_base(tiny_wan, patched_default):
-    base, out, dirs = all_tensors(tiny_wan), all_tensors(patched_default), directions(patched_default)
-    assert len(dirs) == 8  # 4 blocks x 2 transformers
+def test_default_edit_equals_the_readout_removal_of_the_base(tiny_wan, patched_default):
+    base, out, dirs, reads = all_tensors(tiny_wan), all_tensors(patched_default), directions(patched_default), readouts(patched_default)
+    assert len(dirs) == 8 and reads.keys() == dirs.keys()  # 4 blocks x 2 transformers
     changed = 0
     for key, Q in dirs.items():
         component, _, block, site = key.split(".")
         name = f"blocks.{block}.attn2.to_out.0"
-        w, b = project_output(base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, defaults.STRENGTH)
+        A, a = reads[key]
+        assert A.shape == Q.shape and a.abs().max() > 0  # a fitted read-out, not the projection
+        w, b = remove_output(base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, A, a,
+                             defaults.READOUT_STRENGTH)
         assert torch.equal(out[(component, f"{name}.weight")], w) and torch.equal(out[(component, f"{name}.bias")], b)
         changed += 2
     differ = [k for k in out if not torch.equal(out[k], base[k])]
     assert len(differ) == changed  # nothing else moved
 
 
-def test_default_reload_matches_an_output_hook(tiny_wan, patched_default):
-    """lambda < 1 keeps (1 - lambda) of the write along Q: the hook subtracts lambda of it."""
-    dirs = directions(patched_default)
-    hooked, reloaded, base = load(tiny_wan), load(patched_default), load(tiny_wan)
+def test_projection_edit_equals_the_output_projection_of_the_base(tiny_wan, patched_projection):
+    base, out, dirs = all_tensors(tiny_wan), all_tensors(patched_projection), directions(patched_projection)
+    assert not (patched_projection / READOUT_FILE).exists()
     for key, Q in dirs.items():
+        component, _, block, site = key.split(".")
+        name = f"blocks.{block}.attn2.to_out.0"
+        w, b = project_output(base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, defaults.STRENGTH)
+        assert torch.equal(out[(component, f"{name}.weight")], w) and torch.equal(out[(component, f"{name}.bias")], b)
+
+
+def _compare_with_hook(tiny_wan, patched, hook):
+    dirs = directions(patched)
+    hooked, reloaded, base = load(tiny_wan), load(patched), load(tiny_wan)
+    for key in dirs:
         component, _, block, _ = key.split(".")
         module = getattr(hooked, component).blocks[int(block)].attn2.to_out[0]
-        module.register_forward_hook(lambda m, a, y, Q=Q.float(): y - defaults.STRENGTH * (y @ Q.T) @ Q)
+        module.register_forward_hook(lambda m, a, y, key=key: hook(key, y))
     g = torch.Generator().manual_seed(0)
     x, text = torch.randn(2, 4, 2, 4, 4, generator=g), torch.randn(2, 16, 16, generator=g)
     for component in ("transformer", "transformer_2"):
@@ -61,6 +93,77 @@ def test_default_reload_matches_an_output_hook(tiny_wan, patched_default):
             want, got, orig = (getattr(p, component)(**kw)[0] for p in (hooked, reloaded, base))
             assert (got - want).abs().max() <= 1e-5 * want.abs().max()
             assert (got - orig).abs().max() > 1e-4 * orig.abs().max()
+
+
+def test_default_reload_matches_an_output_hook(tiny_wan, patched_default):
+    """The stock reload writes what a hook computes at run time: y - lambda Q^T (A y + a)."""
+    dirs, reads = directions(patched_default), readouts(patched_default)
+
+    def hook(key, y):
+        Q, (A, a) = dirs[key].double(), reads[key]
+        return (y.double() - defaults.READOUT_STRENGTH * (y.double() @ A.T + a) @ Q).to(y.dtype)
+
+    _compare_with_hook(tiny_wan, patched_default, hook)
+
+
+def test_projection_reload_matches_an_output_hook(tiny_wan, patched_projection):
+    """lambda < 1 keeps (1 - lambda) of the write along Q: the hook subtracts lambda of it."""
+    dirs = directions(patched_projection)
+    _compare_with_hook(tiny_wan, patched_projection,
+                       lambda key, y: y - defaults.STRENGTH * (y @ dirs[key].float().T) @ dirs[key].float())
+
+
+def test_the_readout_reaches_the_removal_at_every_site(patched_default):
+    sites = json.loads((patched_default / "weditor.json").read_text())["summary"]["sites"]
+    assert len(sites) == 8
+    for s in sites:
+        assert s["removal"] >= defaults.REMOVAL - 1e-3 and s["neutral_weight"] > 0, s
+
+
+def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):
+    """On a reading site the read-out is folded into the weight alone (no intercept): x -> x - Q^T A x."""
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                      "--site", "ffn_in", "--layers", "1-3", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    kinds = {e["kind"] for e in json.loads((out / "weditor.json").read_text())["edits"]}
+    assert kinds == {"input_readout"}
+    dirs, reads = directions(out), readouts(out)
+    hooked, reloaded, base = load(tiny_wan_single), load(out), load(tiny_wan_single)
+    for key, Q in dirs.items():
+        A, a = reads[key]
+        assert torch.equal(a, torch.zeros_like(a))
+        module = hooked.transformer.blocks[int(key.split(".")[2])].ffn.net[0].proj
+        module.register_forward_pre_hook(
+            lambda m, args, Q=Q.double(), A=A: ((args[0].double() - (args[0].double() @ A.T) @ Q).to(args[0].dtype),))
+    g = torch.Generator().manual_seed(1)
+    x, text = torch.randn(1, 4, 2, 4, 4, generator=g), torch.randn(1, 16, 16, generator=g)
+    kw = dict(hidden_states=x, timestep=torch.tensor([700.0]), encoder_hidden_states=text, return_dict=False)
+    want, got, orig = (p.transformer(**kw)[0] for p in (hooked, reloaded, base))
+    assert (got - want).abs().max() <= 1e-5 * want.abs().max()
+    assert (got - orig).abs().max() > 1e-4 * orig.abs().max()
+
+
+def test_the_readout_patch_is_recomputed_exactly_by_verify(tiny_wan, patched_default, tmp_path):
+    """`weditor verify` recomputes each edit from the base, the directions and the saved read-outs."""
+    import shutil
+
+    from weditor.audit import verify_patched
+
+    report = verify_patched(patched_default)
+    assert report.ok, report.problems
+    assert report.base == str(tiny_wan)
+    assert set(report.recomputed.values()) == {"exact"} and len(report.recomputed) == 16
+    copy = tmp_path / "copy"  # a read-out that is not the one used: the recomputation must notice
+    shutil.copytree(patched_default, copy)
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(copy / READOUT_FILE)
+    key = sorted(tensors)[0]
+    tensors[key] = tensors[key] * 1.01
+    save_file(tensors, copy / READOUT_FILE)
+    report = verify_patched(copy)
+    assert not report.ok and any("MISMATCH" in v for v in report.recomputed.values())
 
 
 def test_neutral_batches_never_leave_a_prompt_alone():
@@ -88,7 +191,7 @@ def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
     for mode in ("prompt", "raw"):
         outs[mode] = tmp_path / mode
         result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[mode], "--size", TINY_SIZE,
-                          "--layers", "2", "--alpha", "1", "--neutral", mode, "--no-summary"])
+                          "--layers", "2", "--rank", "16", "--alpha", "1", "--neutral", mode, "--no-summary"])
         assert result.exit_code == 0, result.output
     a, b = directions(outs["prompt"]), directions(outs["raw"])
     assert a.keys() == b.keys() and not all(torch.equal(a[k], b[k]) for k in a)
@@ -115,9 +218,9 @@ def test_a_concept_with_no_direction_anywhere_is_an_error(tiny_wan_single, tmp_p
     assert not out.exists()
 
 
-def test_summary_after_an_output_side_edit_is_the_kept_fraction(patched_default):
+def test_summary_after_an_output_side_edit_is_the_kept_fraction(patched_projection):
     """Block 0 sees the same input before and after (forced latents): its write keeps exactly 1 - lambda."""
-    sites = json.loads((patched_default / "weditor.json").read_text())["summary"]["sites"]
+    sites = json.loads((patched_projection / "weditor.json").read_text())["summary"]["sites"]
     first = [s for s in sites if ".blocks.0." in s["site"]]
     assert len(first) == 2
     for s in first:

@@ -115,7 +115,8 @@ def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
 def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--strength", "1", "--no-summary"])
+                      "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--edit", "projection", "--strength", "1",
+                      "--no-summary"])
     assert result.exit_code == 0, result.output
     dirs = directions(out)
     assert list(dirs) == ["transformer.blocks.3.cross_attn_out"]

@@ -227,7 +227,8 @@ def test_refusal_and_reins_compose_on_one_bias(tiny_wan_single, tmp_path):
     """Output-side refusal edit and REINS fold on the same linear: the fold goes on top of the projection."""
     out = tmp_path / "out"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
-                      "--site", "cross_attn_out", "--layers", "2", "--rank", "none", "--strength", "1", "--reins", "--reins-layer", "2",
+                      "--site", "cross_attn_out", "--layers", "2", "--rank", "none", "--edit", "projection", "--strength", "1",
+                      "--reins", "--reins-layer", "2",
                       "--reins-strength", "0.3"])
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
@@ -252,8 +253,9 @@ def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
     assert "REINS block" in result.output and "cross_attn_out" in result.output
     recipe = json.loads((out / "weditor.json").read_text())
     kinds = [e["kind"] for e in recipe["edits"]]  # the default site is the REINS bias's own linear
-    assert kinds == ["output_projection", "output_projection", "bias_fold"]
+    assert kinds == ["output_readout", "output_readout", "bias_fold"]
     assert (out / DIRECTIONS_FILE).is_file() and (out / REINS_FILE).is_file()
+    assert run_cli(["verify", out]).exit_code == 0  # both recomputed from the base
     assert recipe["summary"]["sites"] and recipe["summary"]["reins"]
 
 

@@ -7,8 +7,9 @@
 3. If the base model is available locally (the recipe's base_model.id is a folder that exists,
    the embedded model, a Hub id already in the local cache, or --base PATH), every edit is
    recomputed from the base weights and the removed directions the folder carries
-   (weditor/directions.safetensors: site key -> orthonormal rows; params.strength), with
-   weditor.edits.project_input / project_output (REINS bias folds: add_to_bias with the vector
+   (weditor/directions.safetensors: site key -> orthonormal rows; params.strength; for the
+   read-out edit also weditor/readout.safetensors: site key -> [A | a]), with
+   weditor.edits.remove_input / remove_output (REINS bias folds: add_to_bias with the vector
    in weditor/reins.safetensors), and compared with the stored tensor: bit for bit on the machine
    that patched, within the storage dtype's rounding elsewhere (a GPU sums in another order).
 """
@@ -23,7 +24,7 @@ import torch
 
 from weditor.diffing import FolderWeights, edit_chains, recipe_hash_problems
 from weditor.errors import WeditorError
-from weditor.recipe import DIRECTIONS_FILE, RECIPE_NAME, load_recipe
+from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME, load_recipe
 from weditor.verify import _same_bits, tensor_sha256
 
 REINS_FILE = "weditor/reins.safetensors"
@@ -104,25 +105,37 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> tuple[bool, float]:
     return diff <= ROUNDING_ULPS * eps * max(scale, 1e-30), diff
 
 
-def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, strength: float, want_sha: str):
+def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, strength: float, want_sha: str,
+          readouts: dict | None = None):
     """Candidates for the value after `entry`, given the value before it (first exact match wins)."""
-    from weditor.edits import add_to_bias, project_input, project_output
+    from weditor.edits import add_to_bias, remove_input, remove_output
 
     kind, comp, name = entry.get("kind"), entry["component"], entry["tensor"]
+    readouts = readouts or {}
     out = []
-    if kind == "input_projection":
+
+    def read(k):  # (A, a) of a read-out edit; (None, None) for the projection
+        if kind not in ("input_readout", "output_readout"):
+            return None, None
+        if k not in readouts:
+            return False, None
+        return readouts[k][:, :-1].contiguous(), readouts[k][:, -1].contiguous()
+
+    if kind in ("input_projection", "input_readout"):
         for k in _candidates(directions, comp, name):
-            Q = directions[k]
-            if before.ndim == 2 and Q.ndim == 2 and Q.shape[1] == before.shape[1]:
-                out.append((k, project_input(before, Q, strength)))
-    elif kind == "output_projection":
+            Q, (A, _) = directions[k], read(k)
+            if A is not False and before.ndim == 2 and Q.ndim == 2 and Q.shape[1] == before.shape[1]:
+                out.append((k, remove_input(before, Q, A, strength)))
+    elif kind in ("output_projection", "output_readout"):
         for k in _candidates(directions, comp, name):
-            Q = directions[k]
+            Q, (A, a) = directions[k], read(k)
+            if A is False:
+                continue
             if before.ndim == 2 and Q.shape[1] == before.shape[0]:
-                out.append((k, project_output(before, None, Q, strength)[0]))
+                out.append((k, remove_output(before, None, Q, A, None, strength)[0]))
             elif before.ndim == 1 and Q.shape[1] == before.shape[0]:
                 dummy = torch.zeros(before.shape[0], 1, dtype=before.dtype)
-                out.append((k, project_output(dummy, before, Q, strength)[1]))
+                out.append((k, remove_output(dummy, before, Q, A, a, strength)[1]))
     elif kind == "bias_fold":
         k = f"{comp}.blocks.{entry.get('block')}.vector"
         if k in reins and reins[k].shape[-1] == before.shape[-1]:
@@ -135,10 +148,11 @@ def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, stre
     return out  # none exact: the likeliest first (block number in the tensor name)
 
 
-def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, reins, strength) -> tuple[torch.Tensor | None, str]:
+def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, reins, strength,
+                    readouts: dict | None = None) -> tuple[torch.Tensor | None, str]:
     value, exact = base_value, True
     for entry in chain:
-        options = _step(entry, value, directions, reins, strength, entry.get("sha256_after"))
+        options = _step(entry, value, directions, reins, strength, entry.get("sha256_after"), readouts)
         if options is None:
             return None, f"skipped (kind {entry.get('kind')!r} is not recomputed)"
         if not options:
@@ -190,6 +204,7 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
     base_weights = FolderWeights(base_dir, allow_pickle=allow_pickle)
     directions = _load(folder / DIRECTIONS_FILE)
     reins = _load(folder / REINS_FILE)
+    readouts = _load(folder / READOUT_FILE)
     strength = float((recipe.get("params") or {}).get("strength", 1.0))
     for (comp, name), chain in sorted(chains.items()):
         where = f"{comp}/{name}"
@@ -204,7 +219,7 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
             report.problems.append(f"{where}: the base at {base_dir} is not the one this folder was patched from "
                                    "(sha256_before differs)")
             continue
-        value, how = recompute_chain(chain, original, directions, reins, strength)
+        value, how = recompute_chain(chain, original, directions, reins, strength, readouts)
         if value is None:
             report.recomputed[where] = how
             if how.startswith("MISMATCH"):

@@ -5,9 +5,9 @@ Chosen on the shapes benchmark: see docs/benchmarks.md, "Choosing the defaults".
 
 BUILTIN_MODEL = "weditor:shapes"  # the embedded shapes model
 LAYERS = "0.0-1.0"  # every block: each one's cross-attention re-reads the prompt
-RANK = 100
+RANK = 100  # edit "projection" (the read-out edit uses the plain mean difference unless --rank is given)
 ALPHA = 4.0  # relative to the trace ratio (docs/method.md)
-STRENGTH = 0.85  # refusal edit; erasure first: 0.8 keeps neighbouring colours better but lets red through
+STRENGTH = 0.85  # edit "projection"; erasure first: 0.8 keeps neighbouring colours better but lets red through
 SAFREE_STRENGTH = 1.0  # --method safree: the projection itself (SAFREE's own)
 STEPS = 4
 NEUTRAL = "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
@@ -17,3 +17,7 @@ REINS_LAYER = "0.5"  # one block at ~50% depth (REINS: steering works best mid-d
 REINS_STRENGTH = 0.5  # alpha / mean token norm at that block; the smallest that erased on shapes (docs/reins.md)
 SAFREE_POOL = "mean"  # keyword vectors for `--method safree`: "mean" over real tokens, or "tokens"
 DTYPE_NAMES = ("float32", "float16", "bfloat16")
+EDITS = ("readout", "projection")  # `patch --edit`: how much is removed along the refusal directions
+EDIT = "readout"  # a fitted read-out (weditor/readout.py); "projection" is the paper's orthogonal projection
+REMOVAL = 0.6  # edit "readout": share of each concept's mean paired difference removed on its pairs
+READOUT_STRENGTH = 1.0  # edit "readout": the read-out is removed as fitted

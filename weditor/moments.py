@@ -54,3 +54,39 @@ class RunningMoments:
 def as_moments(x) -> RunningMoments:
     """Accept either accumulated moments or a raw (n, d) array, as estimators' `fit` does."""
     return x if isinstance(x, RunningMoments) else RunningMoments.from_array(x)
+
+
+class PairMoments:
+    """Moments of paired tokens (unsafe `u`, safe `s`, same noise and position), for a read-out fit.
+
+    A read-out that predicts, from a token alone, how much concept it carries needs more than the
+    differences `delta = u - s`: it needs the tokens themselves and how they co-vary with `delta`.
+    Everything is kept as sums, as in `RunningMoments`: O(d^2) whatever the number of tokens.
+    """
+
+    def __init__(self, dim: int, device=None, dtype=torch.float64):
+        self.dim = dim
+        self.unsafe = RunningMoments(dim, device, dtype)
+        self.delta = RunningMoments(dim, device, dtype)
+        self.cross = torch.zeros(dim, dim, device=device, dtype=dtype)  # sum of u delta^T
+
+    @property
+    def count(self) -> int:
+        return self.unsafe.count
+
+    @torch.no_grad()
+    def update(self, unsafe: torch.Tensor, safe: torch.Tensor) -> "PairMoments":
+        u = unsafe.reshape(-1, self.dim).to(device=self.cross.device, dtype=self.cross.dtype)
+        d = u - safe.reshape(-1, self.dim).to(device=self.cross.device, dtype=self.cross.dtype)
+        self.unsafe.update(u)
+        self.delta.update(d)
+        self.cross.addmm_(u.T, d)
+        return self
+
+    def safe_moments(self) -> RunningMoments:
+        """The safe members' moments, from `s = u - delta` (nothing more needs accumulating)."""
+        s = RunningMoments(self.dim, self.cross.device, self.cross.dtype)
+        s.count = self.unsafe.count
+        s.sum = self.unsafe.sum - self.delta.sum
+        s.sum_outer = self.unsafe.sum_outer - self.cross - self.cross.T + self.delta.sum_outer
+        return s

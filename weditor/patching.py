@@ -44,10 +44,11 @@ from weditor.collect import (
     trajectory,
 )
 from weditor.directions import RefusalDirection, ZeroDirectionError, _orthonormal_rows
-from weditor.edits import project_input, project_output
+from weditor.edits import remove_input, remove_output
 from weditor.errors import WeditorError
 from weditor.layers import parse_layers
-from weditor.moments import RunningMoments
+from weditor.moments import PairMoments, RunningMoments
+from weditor.readout import ConceptReadout
 from weditor.pairs import PairSet, load_pairsets
 from weditor.pickles import prepare_base
 from weditor.pickles import recipe_note as pickles_recipe_note
@@ -74,11 +75,13 @@ class PatchConfig:
     revision: str | None = None
     layers: str = DEFAULT_LAYERS
     site: str | None = None  # adapter default when None
-    rank: int | None = DEFAULT_RANK  # None: plain mean difference, no subspace
+    rank: int | None | str = "auto"  # None: plain mean difference, no subspace; "auto": per --edit (resolved in check)
     rank_explicit: bool = False  # an explicit rank larger than the layer width is an error
     alpha: float = DEFAULT_ALPHA
     strength: float | None = None  # None: defaults.STRENGTH for the refusal edit, SAFREE_STRENGTH for SAFREE
     directions: int = 1
+    edit: str = defaults.EDIT  # "readout": remove a fitted read-out of the concept; "projection": everything along Q
+    removal: float = defaults.REMOVAL  # edit "readout": share of the pairs' mean difference the read-out removes
     steps: int = DEFAULT_STEPS
     size: tuple[int, int, int] | None = None  # height, width, frames; adapter default when None
     seed: int = 0
@@ -106,8 +109,16 @@ class PatchConfig:
         return self.reins or self.method == "reins"
 
     def check(self):
+        if self.edit not in defaults.EDITS:
+            raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
-            self.strength = defaults.SAFREE_STRENGTH if self.method == "safree" else defaults.STRENGTH
+            self.strength = (defaults.SAFREE_STRENGTH if self.method == "safree" else
+                             defaults.STRENGTH if self.edit == "projection" else defaults.READOUT_STRENGTH)
+        if self.rank == "auto":  # the read-out protects other concepts itself; the projection needs the subspace
+            self.rank_explicit = False
+            self.rank = None if self.edit == "readout" and self.method == "refusal" else DEFAULT_RANK
+        if not 0.0 < self.removal <= 1.0:
+            raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:
             raise WeditorError("--pairs: give at least one pair file")
         if self.neutral not in ("prompt", "raw"):
@@ -284,8 +295,12 @@ def neutral_batches(n: int, size: int) -> list[list[int]]:
 
 
 def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases: Phases | None = None,
-            neutral_mode: str = defaults.NEUTRAL):
-    """Paired-difference moments per concept and site, and neutral moments per site.
+            neutral_mode: str = defaults.NEUTRAL, paired: bool = False):
+    """Paired-difference moments per concept and site, neutral moments per site, and paired moments.
+
+    With `paired` (the read-out edit), the third value holds `PairMoments` per concept and site
+    (the unsafe tokens and their co-variation with the difference, twice the memory of `delta`,
+    whose moments they share); otherwise it is None.
 
     With `neutral_mode` "prompt", neutral prompts run in small batches that share one noise,
     and each activation is centred on its batch's mean at the same token and step: what is left
@@ -298,7 +313,11 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     """
     device = settings.device
     widths = {k: site_width(pipe, adapter, k) for k in keys}
-    delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
+    pairs = {ps.concept: {k: PairMoments(widths[k], device) for k in keys} for ps in pairsets} if paired else None
+    if paired:
+        delta = {c: {k: m.delta for k, m in by_key.items()} for c, by_key in pairs.items()}
+    else:
+        delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
     neutral = {k: RunningMoments(widths[k], device) for k in keys}
     neutral_prompts = pairs_neutral_prompts(pairsets)
     jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
@@ -313,7 +332,9 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     def on_activation(key, x):
         t0 = time.perf_counter()
         check_finite(key, x, state["prompt"])
-        if state["kind"] == "pair":
+        if state["kind"] == "pair" and paired:
+            pairs[state["concept"]][key].update(x[0], x[1])
+        elif state["kind"] == "pair":
             delta[state["concept"]][key].update(x[0] - x[1])
         elif state["kind"] == "neutral batch":  # prompts sharing one noise, centred on each other
             neutral[key].update(x - x.mean(0, keepdim=True))
@@ -328,7 +349,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
             state.update(kind=kind, concept=concept, prompt=prompts[0])
             cond = encode(pipe, adapter, prompts, device, images)
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
-    return delta, neutral
+    return delta, neutral, pairs
 
 
 def fit_directions(delta, neutral, keys, pairsets, cfg: PatchConfig, widths):
@@ -369,11 +390,39 @@ def fit_directions(delta, neutral, keys, pairsets, cfg: PatchConfig, widths):
     return directions, estimators, skipped
 
 
+def fit_readouts(directions, estimators, pairs, neutral, adapter, cfg: PatchConfig) -> dict:
+    """{site: ConceptReadout} for the read-out edit, fitted on the concepts that have a direction there.
+
+    Each concept's rows of Q get their own neutral weight, the heaviest its own removal allows
+    (fitted jointly, the concept hardest to remove would set a light one for all), fitted on
+    every concept's pairs; when Gram-Schmidt merged rows of several concepts, they share one. A
+    writing site fits the intercept (it folds into the bias); a reading one does not.
+    """
+    readouts = {}
+    for key, Q in directions.items():
+        concepts = [c for (c, k) in estimators if k == key]
+        intercept = adapter.sites[key.site].role == "writes"
+        per = len(Q) // max(len(concepts), 1)
+        groups = ([(slice(i * per, (i + 1) * per), [i]) for i in range(len(concepts))]
+                  if per * len(concepts) == len(Q) and per == cfg.directions else [(slice(None), None)])
+        data = [pairs[c][key] for c in concepts]
+        try:
+            parts = [ConceptReadout(removal=cfg.removal, fit_intercept=intercept).fit(Q[rows], data, neutral[key], calibrate=which)
+                     for rows, which in groups]
+        except ValueError as e:
+            raise WeditorError(f"read-out at {key}: {e}") from None
+        readouts[key] = parts[0] if len(parts) == 1 else ConceptReadout.stack(parts)
+    return readouts
+
+
 # --------------------------------------------------------------------------- edits
 
 
-def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float):
-    """{component: {tensor name: edited tensor in the checkpoint's dtype}} from the files on disk."""
+def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float, readouts: dict | None = None):
+    """{component: {tensor name: edited tensor in the checkpoint's dtype}} from the files on disk.
+
+    With `readouts` (site -> fitted `ConceptReadout`), the read-out edit; otherwise the projection.
+    """
     edited: dict[str, dict] = {}
     locations: dict[str, dict[str, str]] = {}
     entries = []
@@ -389,15 +438,21 @@ def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float):
                     raise WeditorError(f"{base.folder}/{comp}: tensor {n} not found in the checkpoint")
             originals = read_tensors(base.folder, {n: locations[comp][n] for n in names if n in locations[comp]})
             w = originals[f"{path}.weight"]
+            ro = readouts.get(key) if readouts is not None else None
+            coef = None if ro is None else torch.as_tensor(ro.coef_)
+            intercept = None if ro is None else torch.as_tensor(ro.intercept_)
             if role == "reads":
-                new = {f"{path}.weight": project_input(w, Q, strength)}
-                kind = "input_projection"
+                new = {f"{path}.weight": remove_input(w, Q, coef, strength)}
+                kind = "input_projection" if ro is None else "input_readout"
             else:
-                nw, nb = project_output(w, originals.get(f"{path}.bias"), Q, strength)
+                bias = originals.get(f"{path}.bias")
+                if bias is None and intercept is not None and bool(intercept.ne(0).any()):
+                    raise WeditorError(f"{base.folder}/{comp}: {path} has no bias for the read-out's intercept; use --edit projection")
+                nw, nb = remove_output(w, bias, Q, coef, intercept, strength)
                 new = {f"{path}.weight": nw}
                 if nb is not None:
                     new[f"{path}.bias"] = nb
-                kind = "output_projection"
+                kind = "output_projection" if ro is None else "output_readout"
             edited.setdefault(comp, {}).update(new)
             for name, tensor in new.items():
                 entries.append(
@@ -427,7 +482,7 @@ def apply_in_memory(pipe, edited: dict[str, dict]):
 # --------------------------------------------------------------------------- summary
 
 
-def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=None):
+def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=None, readouts=None):
     """Mean projection on r_hat per site (effective input/output of the edited linear) and predictions."""
     sums = {k: [0.0, 0] for k in keys}
     r_hat = {k: directions[k][0].to(settings.device) for k in keys}
@@ -443,7 +498,9 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
         p = x @ r_hat[key].double()
         if apply_q and adapter.sites[key.site].role == "reads":
             Q = directions[key].to(settings.device).double()
-            p = p - strength * (x @ Q.T) @ (Q @ r_hat[key].double())
+            ro = readouts.get(key) if readouts else None
+            A = Q if ro is None else torch.as_tensor(ro.coef_).to(settings.device).double()
+            p = p - strength * (x @ A.T) @ (Q @ r_hat[key].double())
         sums[key][0] += float(p.sum())
         sums[key][1] += p.numel()
 
@@ -465,7 +522,7 @@ def relative_change(before, after) -> float:
 
 
 def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg: PatchConfig, edited,
-              meter) -> dict:
+              meter, readouts=None) -> dict:
     """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
 
     The "after" runs are fed the "before" runs' latents step by step, so the relative output
@@ -482,7 +539,8 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
     apply_in_memory(pipe, edited)
     if cfg.summary:
         meter.phase = "eval_after"
-        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval)
+        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval,
+                                        readouts=readouts)
         meter.phase = "neutral_after"
         _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
         summary = {
@@ -495,6 +553,8 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
                     "proj_eval_before": round(proj_eval[k], 4),
                     "proj_neutral_before": round(proj_neutral[k], 4),
                     "proj_eval_after": round(after_eval[k], 4),
+                    **({"removal": round(float(readouts[k].removal_.min()), 4),
+                        "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}")} if readouts else {}),
                 }
                 for k in keys
             ],
@@ -519,8 +579,12 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     if cfg.uses_refusal:
         params["site"] = cfg.site or adapter.default_site
         params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+        if cfg.edit != "readout":
+            params.pop("removal")
+        if cfg.rank is None:
+            params.pop("alpha")  # the plain mean difference: no subspace, so no neutral weight in it
     else:  # the refusal edit's hyper-parameters did not take part
-        for k in ("layers", "site", "rank", "alpha", "strength", "directions"):
+        for k in ("layers", "site", "rank", "alpha", "strength", "directions", "edit", "removal"):
             params.pop(k)
     if folded is not None:
         params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}
@@ -563,18 +627,20 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
     if cfg.uses_refusal:
         with phases("collect"):
-            delta, neutral = collect(pipe, adapter, keys, pairsets, settings, phases, cfg.neutral)
+            delta, neutral, paired = collect(pipe, adapter, keys, pairsets, settings, phases, cfg.neutral,
+                                             paired=cfg.edit == "readout")
         with phases("fit"):
             directions, estimators, skipped = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
+            readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]
             echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
                  f"{', '.join(sites)}")
         keys = [k for k in keys if k in directions]
         with phases("edit"):
-            edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength)
+            edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength, readouts)
     else:
-        directions, estimators, edited, locations, entries, skipped = {}, {}, {}, {}, [], []
+        directions, estimators, edited, locations, entries, skipped, readouts = {}, {}, {}, {}, [], [], None
     folded = None
     if reins_keys:  # after the refusal edit: a bias it changed is folded on top of it
         folded = reins_fold.fold(pipe, adapter, base, pairsets, settings, reins_keys, cfg.reins_strength,
@@ -582,7 +648,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     meter = reins_fold.Meter(pipe, adapter, folded)  # projections on the REINS direction; inert without one
 
     t_summary = time.perf_counter()
-    summary = summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter)
+    summary = summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter,
+                        readouts)
     meter.close()
     phases.add("summary", time.perf_counter() - t_summary)  # includes loading the edit into the live model
 
@@ -612,6 +679,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
             (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
         if directions:
             save_directions(staging / recipes.DIRECTIONS_FILE, directions)
+        if readouts:
+            save_readouts(staging / recipes.READOUT_FILE, readouts)
         if folded is not None:
             reins_fold.save_fold(staging / reins_fold.REINS_FILE, folded)
         with phases("hash"):
@@ -639,6 +708,17 @@ def save_directions(path: Path, directions: dict):
     from safetensors.torch import save_file
 
     save_file({str(k): q.double().contiguous().cpu() for k, q in directions.items()}, path)
+
+
+def save_readouts(path: Path, readouts: dict):
+    """Each site's read-out as one (m, d + 1) tensor `[A | a]`, so an audit can recompute the edit."""
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for k, ro in readouts.items():
+        A, a = torch.as_tensor(ro.coef_).double(), torch.as_tensor(ro.intercept_).double()
+        tensors[str(k)] = torch.cat([A, a.reshape(-1, 1)], dim=1).contiguous()
+    save_file(tensors, path)
 
 
 def load_directions(path: Path) -> dict[str, torch.Tensor]:

@@ -36,6 +36,7 @@ from weditor.errors import WeditorError
 RECIPE_NAME = "weditor.json"
 PAIRS_DIR = "weditor/pairs"
 DIRECTIONS_FILE = "weditor/directions.safetensors"  # removed directions per site, rows orthonormal
+READOUT_FILE = "weditor/readout.safetensors"  # edit "readout": [A | a] per site, (m, d + 1)
 FORMAT = 1
 
 

@@ -38,6 +38,7 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
     params = {k: v for k, v in recipe["params"].items() if k in names}
     if "refusal" in recipe.get("method", "refusal").split("+"):
         params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
+        params.setdefault("edit", "projection")  # and before 0.3 removed everything along the directions
     if params.get("size") is not None:
         params["size"] = tuple(params["size"])
     params.update(overrides)

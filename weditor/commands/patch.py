@@ -9,7 +9,7 @@ from weditor import defaults
 
 def _rank(ctx, param, value):
     if value is None:
-        return None
+        return "auto"
     if str(value).lower() == "none":
         return "none"
     try:
@@ -39,12 +39,20 @@ def _size(ctx, param, value):
               help="Blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
 @click.option("--site", default=None, help="Which linear(s) in each block; default: the model family's (Wan, LTX: cross_attn_out; "
                    "others: ffn_in). `weditor inspect MODEL` lists them.")
-@click.option("--rank", "rank", default=str(defaults.RANK), show_default=True, callback=_rank,
-              help="Size k of the concept subspace; 'none' keeps the plain mean difference.")
+@click.option("--edit", "edit", default=defaults.EDIT, show_default=True, type=click.Choice(defaults.EDITS),
+              help="How much is removed along the directions: 'readout' a least-squares read-out of the concept "
+                   "(other concepts kept), 'projection' everything along them (the paper's; docs/method.md).")
+@click.option("--removal", default=defaults.REMOVAL, show_default=True, type=float,
+              help="--edit readout: share of each concept's mean paired difference removed on its pairs; lower keeps "
+                   "other concepts better and erases less.")
+@click.option("--rank", "rank", default=None, callback=_rank,
+              help=f"Size k of the concept subspace; 'none' keeps the plain mean difference [default: none with "
+                   f"--edit readout, {defaults.RANK} with --edit projection].")
 @click.option("--alpha", default=defaults.ALPHA, show_default=True, type=float,
               help="Weight of the neutral covariance in the contrastive PCA (0: plain PCA).")
 @click.option("--strength", "strength", default=None, type=float,
-              help=f"Lambda: 1 removes the direction exactly [default: {defaults.STRENGTH}; --method safree: "
+              help=f"Lambda, the share of the fitted removal applied [default: {defaults.READOUT_STRENGTH}; --edit "
+                   f"projection: {defaults.STRENGTH} (1 removes the direction exactly); --method safree: "
                    f"{defaults.SAFREE_STRENGTH}].")
 @click.option("--neutral", "neutral", default=defaults.NEUTRAL, show_default=True, type=click.Choice(("prompt", "raw")),
               help="Neutral covariance for the contrastive PCA: 'prompt' centres neutral prompts that share one noise "
@@ -82,7 +90,7 @@ def _size(ctx, param, value):
 @click.option("--allow-pickle", "allow_pickle", is_flag=True,
               help="Accept a base whose weights exist only as pickles (.bin): read them with "
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
-def patch(model, pairs, out, layers, site, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
+def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
           push_to_hub, private, offload, allow_pickle):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
@@ -124,7 +132,9 @@ def patch(model, pairs, out, layers, site, rank, alpha, strength, neutral, direc
         layers=layers,
         site=site,
         rank=None if rank == "none" else rank,
-        rank_explicit=click.get_current_context().get_parameter_source("rank").name != "DEFAULT",
+        rank_explicit=rank != "auto",
+        edit=edit,
+        removal=removal,
         alpha=alpha,
         strength=strength,
         neutral=neutral,
@@ -167,8 +177,10 @@ def print_summary(result):
                f"({recipe['base_model']['pipeline_class']}) -> {result.out_dir}")
     concepts = ", ".join(p["concept"] for p in recipe["pairs"])
     if "site" in params:  # the refusal edit took part
-        click.echo(f"  concepts: {concepts}; site {params['site']}; "
-                   f"rank k={params['rank']}; alpha={params['alpha']}; lambda={params['strength']}; "
+        subspace = "mean difference" if params["rank"] is None else f"rank k={params['rank']}; alpha={params['alpha']}"
+        edit = (f"read-out edit, removal {params['removal']}" if params.get("edit", "projection") == "readout"
+                else "projection")
+        click.echo(f"  concepts: {concepts}; site {params['site']}; {subspace}; {edit}; lambda={params['strength']}; "
                    f"{len(recipe['edits'])} tensors edited")
     else:
         click.echo(f"  concepts: {concepts}; method {recipe['method']}; {len(recipe['edits'])} tensors edited")
