@@ -194,7 +194,6 @@ def sweep() -> list[Variant]:
         out.append(Variant(f"lambda {strength:g}", {"strength": strength}))
     for rank in (1, 4, 16):
         out.append(Variant(f"cPCA direction, rank {rank}", {"rank": rank}))
-    out.append(Variant("neutral prompt", {"neutral": "prompt"}))
     out.append(Variant("2 directions", {"directions": 2, "rank": 100}))
     for site in ("ffn_in", "self_attn_in", "cross_attn_in"):
         out.append(Variant(f"site {site}", {"site": site}))

@@ -191,7 +191,8 @@ def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
     for mode in ("prompt", "raw"):
         outs[mode] = tmp_path / mode
         result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[mode], "--size", TINY_SIZE,
-                          "--layers", "2", "--rank", "16", "--alpha", "1", "--neutral", mode, "--no-summary"])
+                          "--layers", "2", "--rank", "16", "--alpha", "1", "--neutral", mode, "--edit", "projection",
+                          "--no-summary"])
         assert result.exit_code == 0, result.output
     a, b = directions(outs["prompt"]), directions(outs["raw"])
     assert a.keys() == b.keys() and not all(torch.equal(a[k], b[k]) for k in a)
@@ -227,3 +228,18 @@ def test_summary_after_an_output_side_edit_is_the_kept_fraction(patched_projecti
         want = (1 - defaults.STRENGTH) * s["proj_eval_before"]
         assert abs(s["proj_eval_after"] - want) <= 2e-4 + 1e-3 * abs(s["proj_eval_before"]), s
         assert abs(s["proj_eval_before"]) > 1e-3
+
+
+def test_the_model_card_describes_the_edit_that_was_made(patched_default, patched_projection):
+    card, card_projection = ((p / "README.md").read_text() for p in (patched_default, patched_projection))
+    assert "least-squares read-out" in card and "weditor/readout.safetensors" in card
+    assert "no longer writes along it" not in card
+    assert "no longer writes along it" in card_projection and "read-out" not in card_projection
+
+
+def test_the_readout_refuses_prompt_centred_neutral_activations(tiny_wan_single, tmp_path):
+    """Centred activations are not tokens the model sees: a read-out fitted to leave them alone is wrong."""
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--neutral", "prompt"])
+    assert result.exit_code == 2 and "--neutral prompt" in result.output and "--edit projection" in result.output
+    assert not out.exists()

@@ -40,17 +40,35 @@ PIPELINE_TAGS = {
     "WanVideoToVideoPipeline": "video-to-video",
 }
 
+_REFUSAL = (
+    "a low-rank refusal vector (after Facchiano et al., \"Video Unlearning via Low-Rank Refusal Vector\"). "
+    "Per-token activation differences between prompts that differ only by the concept, under the same "
+    "noise, give a concept direction Q per edited layer; "
+)
 METHOD_NOTES = {
-    "refusal": (
-        "a low-rank refusal vector (after Facchiano et al., \"Video Unlearning via Low-Rank Refusal Vector\"). "
-        "Per-token activation differences between prompts that differ only by the concept, under the same "
-        "noise, give a concept direction per edited layer, kept within a low-rank subspace that discounts "
-        "the variance of neutral prompts; each edited linear layer is then projected so that it no longer "
-        "reads along that direction, `W <- W (I - strength Q^T Q)`, or no longer writes along it into the "
-        "residual stream, `W <- (I - strength Q^T Q) W` (the edited sites are listed below). Closed form: no "
+    "projection": _REFUSAL + (
+        "kept within a low-rank subspace that discounts the variance of neutral prompts, each edited linear layer "
+        "is then projected so that it no longer reads along that direction, `W <- W (I - strength Q^T Q)`, or no "
+        "longer writes along it into the residual stream, `W <- (I - strength Q^T Q) W` (the edited sites are "
+        "listed below). Closed form: no gradient training."
+    ),
+    "readout": _REFUSAL + (
+        "each edited linear layer then removes, along Q, a least-squares read-out `A x + a` of how much of the "
+        "concept a token carries (fitted so that the unsafe prompts lose their difference and the safe and "
+        "neutral prompts lose nothing): `W <- W (I - strength Q^T A)` on a layer that reads the residual stream, "
+        "`W <- (I - strength Q^T A) W`, `b <- (I - strength Q^T A) b - strength Q^T a` on one that writes into it "
+        "(the edited sites are listed below; A and a are in `weditor/readout.safetensors`). Closed form: no "
         "gradient training."
     ),
 }
+
+
+def method_note(recipe: dict) -> str | None:
+    """The refusal edit's description, projection or read-out (recipes before 0.3 have no `edit`: projection)."""
+    if "refusal" not in str(recipe.get("method", "")).split("+"):
+        return None
+    return METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))
+
 
 LIMITATIONS = """\
 Weight edits lower how often the model produces the removed concepts; they do not make it impossible.
@@ -271,8 +289,8 @@ def _grid(out_dir: Path) -> str | None:
 
 def _edits_section(recipe: dict) -> str:
     edits = recipe.get("edits") or []
-    lines = [f"- **Method:** `{recipe.get('method', 'unknown')}`"
-             + (f": {METHOD_NOTES[recipe['method']]}" if recipe.get("method") in METHOD_NOTES else "")]
+    note = method_note(recipe)
+    lines = [f"- **Method:** `{recipe.get('method', 'unknown')}`" + (f": {note}" if note else "")]
     if edits:
         components = sorted({e.get("component", "?") for e in edits})
         blocks = sorted({int(m.group(1)) for e in edits if (m := re.search(r"blocks\.(\d+)\.", e.get("tensor", "")))})

@@ -117,6 +117,9 @@ class PatchConfig:
         if self.rank == "auto":  # the read-out protects other concepts itself; the projection needs the subspace
             self.rank_explicit = False
             self.rank = None if self.edit == "readout" and self.method == "refusal" else DEFAULT_RANK
+        if self.edit == "readout" and self.method == "refusal" and self.neutral == "prompt":
+            raise WeditorError("--neutral prompt: the read-out edit is fitted on real neutral activations, and this mode "
+                               "centres them on each other; use --neutral raw, or --edit projection")
         if not 0.0 < self.removal <= 1.0:
             raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:
