@@ -22,6 +22,7 @@ def patched_default(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("default") / "out"
     result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE])
     assert result.exit_code == 0, result.output
+    (out.parent / "stdout.txt").write_text(result.output)
     return out
 
 
@@ -118,6 +119,10 @@ def test_the_readout_reaches_the_removal_at_every_site(patched_default):
     assert len(sites) == 8
     for s in sites:
         assert s["removal"] >= defaults.REMOVAL - 1e-3 and s["neutral_weight"] > 0, s
+    printed = (patched_default.parent / "stdout.txt").read_text()
+    assert "read-out edit, removal 0.6" in printed and "neutral w" in printed
+    rows = [line.split() for line in printed.splitlines() if ".cross_attn_out" in line]
+    assert len(rows) == 8 and all(float(r[-2]) >= defaults.REMOVAL - 1e-3 for r in rows)
 
 
 def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):

@@ -198,12 +198,15 @@ def print_summary(result):
         click.echo("  (mean projection of the pooled block output on d, unsafe -> safe, in units of the mean hidden-state "
                    "norm; unsafe/safe: the pairs' members)")
     if summary:
+        readout = any("removal" in row for row in summary["sites"])
         if summary["sites"]:
             header = f"  {'site':<34}{'dirs':>5}{'kept':>7}{'eval before':>13}{'neutral':>10}{'eval after':>12}"
-            click.echo(header)
+            click.echo(header + (f"{'removal':>9}{'neutral w':>11}" if readout else ""))
         for row in summary["sites"]:
+            extra = f"{row['removal']:>9.3f}{row['neutral_weight']:>11.4g}" if "removal" in row else ""
             click.echo(f"  {row['site']:<34}{row['rank']:>5}{row['retained_norm']:>7.2f}"
-                       f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}")
+                       f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}"
+                       + extra)
         click.echo(f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
                    f"neutral prompts {summary['output_change_neutral']:.4f}")
     v = recipe.get("verification", {})
