@@ -248,3 +248,11 @@ def test_the_readout_refuses_prompt_centred_neutral_activations(tiny_wan_single,
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--neutral", "prompt"])
     assert result.exit_code == 2 and "--neutral prompt" in result.output and "--edit projection" in result.output
     assert not out.exists()
+
+
+def test_a_removal_the_pairs_cannot_reach_is_named(tiny_wan_single, tmp_path):
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                      "--layers", "-1", "--removal", "1", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    assert "note: the read-out reaches less than --removal 1 at 1 of 1 sites" in result.output

@@ -93,3 +93,12 @@ def test_bad_arguments_are_refused():
         ConceptReadout().fit(torch.ones(D + 1), [pairs], neutral)
     with pytest.raises(ValueError, match="no paired tokens"):
         ConceptReadout().fit(q, [PairMoments(D)], neutral)
+
+
+def test_an_unreachable_removal_keeps_the_closest_fit_and_says_so():
+    """Removal 1 cannot be reached by least squares over noisy tokens: the lightest neutral weight is
+    kept, and removal_ reports what it does (the patch prints a note when this happens)."""
+    q, pairs, neutral, *_ = _world()
+    est = ConceptReadout(removal=1.0).fit(q, [pairs], neutral)
+    assert est.neutral_weight_ == pytest.approx(1e-6)
+    assert 0.5 < float(est.removal_[0]) < 1.0

@@ -639,6 +639,11 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
             sites = [s["site"] for s in skipped if s["concept"] == concept]
             echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
                  f"{', '.join(sites)}")
+        short = {str(k): float(ro.removal_.min()) for k, ro in (readouts or {}).items()
+                 if float(ro.removal_.min()) < cfg.removal - 1e-3}
+        if short:  # even with (almost) no weight on the neutral prompts the pairs cannot give that much
+            echo(f"note: the read-out reaches less than --removal {cfg.removal:g} at {len(short)} of {len(readouts)} sites "
+                 f"(lowest {min(short.values()):.3f}): " + ", ".join(short))
         keys = [k for k in keys if k in directions]
         with phases("edit"):
             edited, locations, entries = compute_edits(pipe, adapter, base, directions, cfg.strength, readouts)
