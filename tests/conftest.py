@@ -48,9 +48,25 @@ def run_cli(args: list[str]):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def patch_tiny(base: Path, out: Path, *options):
+    """`weditor patch BASE` with the tiny red pairs and size, which must succeed; the CLI result."""
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *options])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def readouts_of(folder: Path) -> dict:
+    """{site key: (A, a)} of a read-out edit; empty for the projection."""
+    from safetensors.torch import load_file
+
+    from weditor.recipe import READOUT_FILE
+
+    path = folder / READOUT_FILE
+    return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(path).items()} if path.exists() else {}
+
+
 @pytest.fixture(scope="session")
 def patched(tiny_wan, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("patched") / "out"
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *PAPER_SITE])
-    assert result.exit_code == 0, result.output
+    patch_tiny(tiny_wan, out, *PAPER_SITE)
     return out

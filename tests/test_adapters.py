@@ -16,11 +16,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from tests.conftest import TINY_PAIRS, run_cli
+from tests.conftest import TINY_PAIRS, readouts_of, run_cli
 from weditor.adapters import adapter_for_class
 from weditor.collect import SiteKey, Settings, encode, site_modules, trajectory
 from weditor.edits import remove_input, remove_output
-from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE
+from weditor.recipe import DIRECTIONS_FILE
 
 DATA = Path(__file__).parent / "data"
 
@@ -156,14 +156,6 @@ def edited_linears(pipe, adapter, dirs) -> dict:
         for path, _ in site_modules(pipe, adapter, sk):
             out[(sk.component, path)] = (Q, adapter.sites[sk.site].role)
     return out
-
-
-def readouts_of(folder: Path) -> dict:
-    """{site key: (A, a)} of a read-out edit; empty for the projection."""
-    from safetensors.torch import load_file
-
-    path = folder / READOUT_FILE
-    return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(path).items()} if path.exists() else {}
 
 
 def expected_tensors(base: dict, pipe, adapter, dirs, strength: float, reads: dict | None = None) -> dict:

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, readouts_of, run_cli
 from tests.test_patch import all_tensors, directions, load
 from weditor import defaults
 from weditor.edits import project_output, remove_output
@@ -20,24 +20,15 @@ from weditor.recipe import READOUT_FILE
 @pytest.fixture(scope="module")
 def patched_default(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("default") / "out"
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE])
-    assert result.exit_code == 0, result.output
-    (out.parent / "stdout.txt").write_text(result.output)
+    (out.parent / "stdout.txt").write_text(patch_tiny(tiny_wan, out).output)
     return out
 
 
 @pytest.fixture(scope="module")
 def patched_projection(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("projection") / "out"
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--edit", "projection"])
-    assert result.exit_code == 0, result.output
+    patch_tiny(tiny_wan, out, "--edit", "projection")
     return out
-
-
-def readouts(folder):
-    from safetensors.torch import load_file
-
-    return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(folder / READOUT_FILE).items()}
 
 
 def test_defaults_are_recorded(patched_default, patched_projection):
@@ -53,7 +44,8 @@ def test_defaults_are_recorded(patched_default, patched_projection):
 
 
 def test_default_edit_equals_the_readout_removal_of_the_base(tiny_wan, patched_default):
-    base, out, dirs, reads = all_tensors(tiny_wan), all_tensors(patched_default), directions(patched_default), readouts(patched_default)
+    base, out = all_tensors(tiny_wan), all_tensors(patched_default)
+    dirs, reads = directions(patched_default), readouts_of(patched_default)
     assert len(dirs) == 8 and reads.keys() == dirs.keys()  # 4 blocks x 2 transformers
     changed = 0
     for key, Q in dirs.items():
@@ -98,7 +90,7 @@ def _compare_with_hook(tiny_wan, patched, hook):
 
 def test_default_reload_matches_an_output_hook(tiny_wan, patched_default):
     """The stock reload writes what a hook computes at run time: y - lambda Q^T (A y + a)."""
-    dirs, reads = directions(patched_default), readouts(patched_default)
+    dirs, reads = directions(patched_default), readouts_of(patched_default)
 
     def hook(key, y):
         Q, (A, a) = dirs[key].double(), reads[key]
@@ -133,7 +125,7 @@ def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):
     assert result.exit_code == 0, result.output
     kinds = {e["kind"] for e in json.loads((out / "weditor.json").read_text())["edits"]}
     assert kinds == {"input_readout"}
-    dirs, reads = directions(out), readouts(out)
+    dirs, reads = directions(out), readouts_of(out)
     hooked, reloaded, base = load(tiny_wan_single), load(out), load(tiny_wan_single)
     for key, Q in dirs.items():
         A, a = reads[key]

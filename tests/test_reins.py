@@ -10,7 +10,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
+from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, run_cli
 from weditor.edits import add_to_bias, project_output
 from weditor.errors import WeditorError
 from weditor.recipe import DIRECTIONS_FILE, hash_files
@@ -147,8 +147,7 @@ def hooked_base(base_folder, fold):
 @pytest.fixture(scope="module")
 def reins_only(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("reins") / "out"
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--method", "reins"])
-    assert result.exit_code == 0, result.output
+    result = patch_tiny(tiny_wan, out, "--method", "reins")
     assert "REINS block" in result.output and "transformer_2.blocks.2" in result.output
     return out
 

@@ -78,7 +78,7 @@ class PatchConfig:
     rank: int | None | str = "auto"  # None: plain mean difference, no subspace; "auto": per --edit (resolved in check)
     rank_explicit: bool = False  # an explicit rank larger than the layer width is an error
     alpha: float = DEFAULT_ALPHA
-    strength: float | None = None  # None: defaults.STRENGTH for the refusal edit, SAFREE_STRENGTH for SAFREE
+    strength: float | None = None  # None: per edit and method (READOUT_STRENGTH, STRENGTH, SAFREE_STRENGTH; resolved in check)
     directions: int = 1
     edit: str = defaults.EDIT  # "readout": remove a fitted read-out of the concept; "projection": everything along Q
     removal: float = defaults.REMOVAL  # edit "readout": share of the pairs' mean difference the read-out removes
@@ -448,10 +448,7 @@ def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float, r
                 new = {f"{path}.weight": remove_input(w, Q, coef, strength)}
                 kind = "input_projection" if ro is None else "input_readout"
             else:
-                bias = originals.get(f"{path}.bias")
-                if bias is None and intercept is not None and bool(intercept.ne(0).any()):
-                    raise WeditorError(f"{base.folder}/{comp}: {path} has no bias for the read-out's intercept; use --edit projection")
-                nw, nb = remove_output(w, bias, Q, coef, intercept, strength)
+                nw, nb = remove_output(w, originals[f"{path}.bias"], Q, coef, intercept, strength)  # checked above
                 new = {f"{path}.weight": nw}
                 if nb is not None:
                     new[f"{path}.bias"] = nb

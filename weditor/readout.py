@@ -24,8 +24,6 @@ thing with one concept and with two (docs/benchmarks.md, "The read-out edit").
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from weditor.moments import PairMoments, RunningMoments
@@ -198,7 +196,3 @@ class ConceptReadout:
         import numpy as np
 
         return np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_
-
-    @property
-    def log_neutral_weight_(self) -> float:
-        return math.log10(self.neutral_weight_)
