@@ -25,12 +25,11 @@ the CLIP pooled vector):
 
 from __future__ import annotations
 
-import shutil
-
 import torch
 
 from weditor.errors import WeditorError
 from weditor.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.text_edits import fold_input, output_change, publish, text_linears
 
 SAFREE_POOLING = ("mean", "tokens")
 RELATIVE_CUTOFF = 1e-6
@@ -77,27 +76,9 @@ def subspace(keyword_vectors: torch.Tensor, neutral_vectors: torch.Tensor, rank:
     return vh[:keep].contiguous(), s
 
 
-def text_linears(pipe, adapter) -> dict[tuple[str, str], list[str]]:
-    """{(component, cond key): denoiser-relative paths of the linears reading that embedding}."""
-    from weditor.adapters.paths import expand_all
-    from weditor.collect import present_denoisers
-
-    out = {}
-    for component in present_denoisers(pipe, adapter):
-        model = getattr(pipe, component)
-        for key, patterns in adapter.text_inputs().items():
-            paths = expand_all(model, patterns)
-            if not paths:
-                raise WeditorError(f"{adapter.family}: no linear matches {patterns} in {component}")
-            out[(component, key)] = paths
-    return out
-
-
 def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: float, device: str):
     """Directions {name: Q}, edited tensors, their locations and recipe entries, plus fit details."""
-    from weditor.checkpoint import read_tensors, tensor_locations
     from weditor.edits import project_input
-    from weditor.verify import tensor_sha256
 
     if not adapter.text_inputs():
         raise WeditorError(f"--method safree: the {adapter.family} adapter declares no linear that reads the text embeddings")
@@ -113,26 +94,15 @@ def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: f
         bases[key] = Q
         fits[key] = {"width": int(Q.shape[1]), "rank": int(Q.shape[0]), "vectors": int(kw[key].shape[0]),
                      "singular_values": [round(float(v), 6) for v in s[: Q.shape[0]]]}
-    directions, edited, locations, entries = {}, {}, {}, []
-    for (component, key), paths in text_linears(pipe, adapter).items():
+    directions = {f"{component}.text_input.{key}": bases[key] for component, key in text_linears(pipe, adapter)}
+
+    def edit_for(key, w, where):
         Q = bases[key]
-        directions[f"{component}.text_input.{key}"] = Q
-        if component not in locations:
-            locations[component] = tensor_locations(base.folder, component)
-        for path in paths:
-            name = f"{path}.weight"
-            if name not in locations[component]:
-                raise WeditorError(f"{base.folder}/{component}: tensor {name} not found in the checkpoint")
-            w = read_tensors(base.folder, {name: locations[component][name]})[name]
-            if w.shape[1] != Q.shape[1]:
-                raise WeditorError(f"{component}.{path}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
-            new = project_input(w, Q, strength)
-            edited.setdefault(component, {})[name] = new
-            entries.append({
-                "component": component, "tensor": name, "file": locations[component][name],
-                "kind": "input_projection", "rank": int(Q.shape[0]), "reads": key,
-                "sha256_before": tensor_sha256(w), "sha256_after": tensor_sha256(new),
-            })
+        if w.shape[1] != Q.shape[1]:
+            raise WeditorError(f"{where}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
+        return project_input(w, Q, strength), int(Q.shape[0])
+
+    edited, locations, entries = fold_input(pipe, adapter, base, edit_for, "input_projection")
     return directions, edited, locations, entries, {"keywords": keywords, "subspaces": fits, "bases": bases}
 
 
@@ -144,85 +114,31 @@ def energy_in(vectors: torch.Tensor, Q: torch.Tensor) -> float:
 
 def run_safree(cfg, echo=print):
     """`weditor patch --method safree`: the same load / write / verify path as the refusal edit."""
-    from weditor import __version__
-    from weditor import recipe as recipes
-    from weditor.card import finalize_card
-    from weditor.checkpoint import publish_dir, staging_dir, write_patched
     from weditor.pairs import load_pairsets
-    from weditor.patching import (PatchResult, apply_in_memory, load_base, measure, open_pipeline, relative_change,
-                                  save_directions, verify_staged)
+    from weditor.patching import load_base, open_pipeline
 
     pool = getattr(cfg, "safree_pool", "mean")
     if pool not in SAFREE_POOLING:
         raise WeditorError(f"--safree-pool {pool}: must be one of {', '.join(SAFREE_POOLING)}")
     pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    from weditor.pickles import recipe_note
-
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
     directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
                                                        cfg.device)
-
-    summary = {}
-    if cfg.summary:
+    energies = []
+    if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
         eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        neutral_prompts = pairs_neutral_prompts(pairsets)
-        ev, nt = embed(pipe, adapter, eval_prompts, cfg.device, pool), embed(pipe, adapter, neutral_prompts, cfg.device, pool)
+        ev = embed(pipe, adapter, eval_prompts, cfg.device, pool)
+        nt = embed(pipe, adapter, pairs_neutral_prompts(pairsets), cfg.device, pool)
         kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
-        _, rec_eval = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength)
-        _, rec_neutral = measure(pipe, adapter, [], {}, neutral_prompts, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    if cfg.summary:
-        _, rec_eval2 = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength, forced=rec_eval)
-        _, rec_neutral2 = measure(pipe, adapter, [], {}, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
-        summary = {
-            "sites": [],
-            "safree": [
-                {"embedding": key, "rank": int(Q.shape[0]),
-                 "keyword_energy": round(energy_in(kw[key], Q), 4),
-                 "eval_energy": round(energy_in(ev[key], Q), 4),
-                 "neutral_energy": round(energy_in(nt[key], Q), 4)}
-                for key, Q in fit["bases"].items()
-            ],
-            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "eval_prompts": len(eval_prompts),
-            "neutral_prompts": len(neutral_prompts),
-        }
-
+        energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
+                     "eval_energy": round(energy_in(ev[key], Q), 4), "neutral_energy": round(energy_in(nt[key], Q), 4)}
+                    for key, Q in fit["bases"].items()]
+    summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
+    if summary:
+        summary = {"sites": [], "safree": energies, **summary}
     params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": pool, "steps": cfg.steps,
-              "size": list(settings.size),
-              "seed": cfg.seed, "dtype": cfg.dtype, "keywords": fit["keywords"], "subspaces": fit["subspaces"],
-              "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries if e["component"] == c})
-                             for c in edited}}
-    recipe = {
-        "format": recipes.FORMAT,
-        "weditor_version": __version__,
-        "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
-        "pairs": [{"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256}
-                  for ps in pairsets],
-        "method": "safree",
-        "params": params,
-        "edits": entries,
-        "summary": summary,
-    }
-    recipe["base_model"].update(recipe_note())  # converted / left-out pickle files, if any
-    staging = staging_dir(out_dir)
-    try:
-        write_patched(base.folder, staging, edited, locations, link=getattr(cfg, "link", True))
-        pair_dir = staging / recipes.PAIRS_DIR
-        pair_dir.mkdir(parents=True, exist_ok=True)
-        for ps in pairsets:
-            (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
-        save_directions(staging / recipes.DIRECTIONS_FILE, directions)
-        recipe["files"] = recipes.hash_files(staging)
-        recipes.write_recipe(staging, recipe)
-        recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
-        recipes.write_recipe(staging, recipe)
-        finalize_card(staging, base_dir=base.folder, repo_id=getattr(cfg, "push_to_hub", None) or out_dir.name)
-        recipe = recipes.load_recipe(staging)
-        publish_dir(staging, out_dir, cfg.overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)
+              "size": list(settings.size), "seed": cfg.seed, "dtype": cfg.dtype, "keywords": fit["keywords"],
+              "subspaces": fit["subspaces"]}
+    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "safree", params, edited, locations, entries,
+                   summary, directions)
