@@ -165,6 +165,7 @@ PAPER = {"site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "
 PROJECTION = {"edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), projected out at lambda 0.85
 DEFAULT = "read-out: mean difference (default)"  # the name the CI test asks for
 CPCA_READOUT = {"rank": 100, "alpha": 4.0}  # the read-out edit along the contrastive-PCA direction
+TEXT = "text read-out (prompt embeddings)"  # --method text
 
 
 def ablation() -> list[Variant]:
@@ -180,6 +181,7 @@ def ablation() -> list[Variant]:
         Variant("REINS bias fold only", {"method": "reins"}),
         Variant("default + REINS fold", {"reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
+        Variant(TEXT, {"method": "text"}),
     ]
 
 
@@ -201,6 +203,10 @@ def sweep() -> list[Variant]:
         out.append(Variant(f"collection seed {seed}", {"seed": seed}))
     for steps in (2, 8):
         out.append(Variant(f"collection steps {steps}", {"steps": steps}))
+    for removal in (0.4, 0.5, 0.8, 0.9, 1.0):
+        out.append(Variant(f"text: removal {removal:g}", {"method": "text", "removal": removal}))
+    for strength in (0.8, 1.2):
+        out.append(Variant(f"text: lambda {strength:g}", {"method": "text", "strength": strength}))
     return out
 
 
@@ -214,6 +220,8 @@ def multi() -> list[Variant]:
         Variant("red + blue, read-out along cPCA directions", {**both, **CPCA_READOUT}),
         Variant("red + blue, projection (0.2 default)", {**both, **PROJECTION}),
         Variant("red + blue, SAFREE", {**both, "method": "safree"}),
+        Variant("red + blue, text read-out", {**both, "method": "text"}),
+        Variant("blue only, text read-out", {"pairs": [PAIRS_SECOND], "method": "text"}),
     ]
 
 

@@ -60,11 +60,22 @@ METHOD_NOTES = {
         "(the edited sites are listed below; A and a are in `weditor/readout.safetensors`). Closed form: no "
         "gradient training."
     ),
+    "text": (
+        "a least-squares read-out of the concept, removed from the prompt embeddings the denoiser reads. Prompts "
+        "that differ only by the concept give a direction Q in the text-embedding space (their mean difference); "
+        "a read-out `A x` of how much of the concept each token carries is fitted so that the unsafe prompts lose "
+        "their difference and the safe and neutral prompts lose nothing, and folded into the linear layers that "
+        "read the embeddings, `W <- W (I - strength Q^T A)` (the text encoder is unchanged; A is in "
+        "`weditor/readout.safetensors`). Closed form: no gradient training."
+    ),
 }
 
 
 def method_note(recipe: dict) -> str | None:
-    """The refusal edit's description, projection or read-out (recipes before 0.3 have no `edit`: projection)."""
+    """The edit's description: the refusal edit's projection or read-out (recipes before 0.3 have no `edit`:
+    projection), or the text read-out."""
+    if recipe.get("method") == "text":
+        return METHOD_NOTES["text"]
     if "refusal" not in str(recipe.get("method", "")).split("+"):
         return None
     return METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))

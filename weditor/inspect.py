@@ -168,5 +168,6 @@ def format_report(r: dict) -> str:
         f"    refusal, output side   {', '.join(m['refusal_output_side']) if m['refusal_output_side'] else 'refused (every write is gated)'}",
         f"    REINS fold             {m['reins_fold']}",
         f"    SAFREE projection      {'folded into the linears that read ' + ' and '.join(m['safree']) if m['safree'] else 'not available'}",
+        f"    text read-out          {'folded into the same linears' if m['safree'] else 'not available'}",
     ]
     return "\n".join(lines)

@@ -120,6 +120,11 @@ class PatchConfig:
         if self.edit == "readout" and self.method == "refusal" and self.neutral == "prompt":
             raise WeditorError("--neutral prompt: the read-out edit is fitted on real neutral activations, and this mode "
                                "centres them on each other; use --neutral raw, or --edit projection")
+        if self.method == "text" and self.edit != "readout":
+            raise WeditorError(f"--edit {self.edit}: --method text fits a read-out; use --method safree for a projection "
+                               "of the text embeddings")
+        if self.reins and self.method in ("safree", "text"):
+            raise WeditorError(f"--reins: the REINS fold goes with --method refusal (or reins), not --method {self.method}")
         if not 0.0 < self.removal <= 1.0:
             raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:
@@ -615,6 +620,10 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         from weditor.safree import run_safree
 
         return run_safree(cfg, echo)
+    if cfg.method == "text":  # the read-out edit on the prompt embeddings: its own fit, the same write and verification
+        from weditor.text_readout import run_text_readout
+
+        return run_text_readout(cfg, echo)
     phases = Phases(cfg.device)
     pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)

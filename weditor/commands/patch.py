@@ -73,7 +73,9 @@ def _size(ctx, param, value):
                    "to --device (diffusers group offloading; slower, same patch).")
 @click.option("--method", default=defaults.METHODS[0], show_default=True, type=click.Choice(defaults.METHODS),
               help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit); "
-                   "safree: SAFREE's keyword-subspace projection folded into the text-input linears (docs/safree.md).")
+                   "safree: SAFREE's keyword-subspace projection folded into the text-input linears (docs/safree.md); "
+                   "text: the read-out edit on the prompt embeddings, folded into the same linears (--removal, "
+                   "--strength apply; docs/method.md).")
 @click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
               help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
 @click.option("--reins", is_flag=True,
@@ -197,6 +199,11 @@ def print_summary(result):
                        f"{row['proj_neutral_before_rel']:>9.3f}{row['proj_neutral_after_rel']:>9.3f}")
         click.echo("  (mean projection of the pooled block output on d, unsafe -> safe, in units of the mean hidden-state "
                    "norm; unsafe/safe: the pairs' members)")
+    if summary and summary.get("text"):
+        click.echo(f"  {'text embedding':<26}{'concept':>12}{'removal':>9}{'neutral w':>11}")
+        for row in summary["text"]:
+            for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
+                click.echo(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
     if summary:
         readout = any("removal" in row for row in summary["sites"])
         if summary["sites"]:

@@ -1,0 +1,143 @@
+"""The read-out edit on the prompt embeddings (`weditor patch --method text`).
+
+The refusal edit removes a concept from the video tokens, block after block. There it is a
+continuous quantity: on the shapes model an orange shape's tokens carry part of "red minus
+white", and any linear read-out of red reads some of it (docs/benchmarks.md: orange turns yellow
+in 2 of 16 held-out videos, whatever the removal). In the prompt embeddings the same concept is
+carried by tokens: "red" and "orange" are different words, and a linear read-out separates them.
+
+So this method fits the read-out of weditor/readout.py on the embeddings the denoiser reads,
+and folds `x -> x - strength * Q^T A x` (per token, no intercept: padding that the pipeline
+zeroes stays zero) into the linears that read them (weditor/text_edits.py). The text encoder is
+untouched, so a prompt embedding made elsewhere (`prompt_embeds=`) passes through the edit too.
+
+What is fitted, per text-embedding space (HunyuanVideo has two: tokens and a pooled vector):
+
+- each prompt is encoded alone, as the pipeline encodes it, all positions included;
+- a pair's members differ in length ("a red circle" / "a circle"), so tokens do not pair up;
+  a pair is one sample instead, the sum of each member's token vectors: after the edit, the
+  unsafe prompt's tokens should sum, along Q, to what the safe prompt's do;
+- every token of the safe members and of the neutral prompts should lose nothing;
+- Q is the unit mean paired difference of each concept (rows of several concepts need not be
+  orthogonal: each row has its own read-out), and the neutral weight per concept is the
+  heaviest that still removes `--removal` of the pairs' mean difference.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from weditor.errors import WeditorError
+from weditor.moments import PairMoments, RunningMoments
+from weditor.readout import ConceptReadout
+
+MIN_DIFFERENCE = 1e-6  # a mean paired difference below this share of the mean embedding norm is no concept
+
+
+def _tokens(cond: dict, key: str) -> torch.Tensor:
+    """(positions, d) vectors of the one prompt in `cond` (a pooled embedding is one position)."""
+    x = cond[key].detach().double()[0]
+    return x.reshape(-1, x.shape[-1]).cpu()
+
+
+def statistics(pipe, adapter, pairsets, device: str):
+    """({key: [PairMoments per pair file]}, {key: RunningMoments of safe and neutral tokens})."""
+    from weditor.collect import encode, progress
+    from weditor.pairs import neutral_prompts
+
+    keys = list(adapter.text_inputs())
+    pairs = {key: [] for key in keys}
+    neutral: dict[str, RunningMoments] = {}
+
+    def add_neutral(cond):
+        for key in keys:
+            x = _tokens(cond, key)
+            neutral.setdefault(key, RunningMoments(x.shape[1])).update(x)
+
+    total = sum(len(ps.pairs) for ps in pairsets)
+    runs = iter(progress(range(total), total=total, desc="encode pairs"))
+    for ps in pairsets:
+        moments = {}
+        for pair in ps.pairs:
+            next(runs, None)
+            with torch.no_grad():
+                cu = encode(pipe, adapter, [pair.unsafe], device)
+                cs = encode(pipe, adapter, [pair.safe], device)
+            for key in keys:
+                u, s = _tokens(cu, key), _tokens(cs, key)
+                moments.setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
+            add_neutral(cs)
+        for key in keys:
+            pairs[key].append(moments[key])
+    for prompt in neutral_prompts(pairsets):
+        with torch.no_grad():
+            add_neutral(encode(pipe, adapter, [prompt], device))
+    return pairs, neutral
+
+
+def fit(pairs: dict, neutral: dict, pairsets, removal: float):
+    """({key: Q (concepts, d)}, {key: ConceptReadout}, {key: [neutral weight per concept]}): one unit
+    direction and read-out row per concept, each with the neutral weight its own removal allows."""
+    bases, readouts, weights = {}, {}, {}
+    for key, per_concept in pairs.items():
+        rows, parts = [], []
+        scale = float(neutral[key].mean.norm()) + float(per_concept[0].unsafe.mean.norm()) / max(
+            per_concept[0].unsafe.count, 1)
+        for c, (ps, pm) in enumerate(zip(pairsets, per_concept)):
+            mean = pm.delta.mean
+            if not torch.isfinite(mean).all():
+                raise WeditorError(f"{ps.path}: the {key} embeddings of concept {ps.concept!r} are NaN/Inf")
+            if float(mean.norm()) <= MIN_DIFFERENCE * max(scale, 1e-30):
+                raise WeditorError(f"{ps.path}: the unsafe and safe prompts of concept {ps.concept!r} give the same "
+                                   f"{key} embeddings; nothing to remove on the text side")
+            q = mean / mean.norm()
+            rows.append(q)
+            try:
+                parts.append(ConceptReadout(removal=removal, fit_intercept=False).fit(q[None], per_concept, neutral[key],
+                                                                                     calibrate=[c]))
+            except ValueError as e:
+                raise WeditorError(f"text read-out of the {key} embeddings: {e}") from None
+        bases[key] = torch.stack(rows).contiguous()
+        readouts[key] = parts[0] if len(parts) == 1 else ConceptReadout.stack(parts)
+        weights[key] = [float(p.neutral_weight_) for p in parts]
+    return bases, readouts, weights
+
+
+def run_text_readout(cfg, echo=print):
+    """`weditor patch --method text`: encode, fit, fold, then the shared write / verify path."""
+    from weditor.edits import remove_input
+    from weditor.pairs import load_pairsets
+    from weditor.patching import load_base, open_pipeline
+    from weditor.text_edits import fold_input, output_change, publish, text_linears
+
+    pairsets = load_pairsets(cfg.pairs)
+    base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
+    if not adapter.text_inputs():
+        raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings")
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
+    pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
+    bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
+    names = {(component, key): f"{component}.text_input.{key}" for component, key in text_linears(pipe, adapter)}
+    directions = {name: bases[key] for (_, key), name in names.items()}
+    readouts = {name: fitted[key] for (_, key), name in names.items()}
+
+    def edit_for(key, w, where):
+        Q = bases[key]
+        if w.shape[1] != Q.shape[1]:
+            raise WeditorError(f"{where}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
+        return remove_input(w, Q, fitted[key].coef_, cfg.strength), int(Q.shape[0])
+
+    edited, locations, entries = fold_input(pipe, adapter, base, edit_for, "input_readout")
+    rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
+             "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
+            for key, ro in fitted.items()]
+    short = [r["embedding"] for r in rows if min(r["removal"]) < cfg.removal - 1e-3]
+    if short:
+        echo(f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings")
+    summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
+    if summary:
+        summary = {"sites": [], "text": rows, **summary}
+    params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
+              "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
+    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text", params, edited, locations, entries,
+                   summary, directions, readouts)
