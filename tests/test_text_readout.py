@@ -132,3 +132,18 @@ def test_text_readout_refuses_options_it_does_not_use(tiny, tmp_path, extra, mes
     result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "text", "--out", tmp_path / "o", *extra])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("method", ["text", "safree"])
+def test_two_denoisers_share_one_text_edit(tiny_wan, tmp_path, method):
+    """Wan 2.2 A14B: both transformers read the same embeddings, so both get the same edit (and the
+    shared direction is saved twice: safetensors refuses tensors that share memory)."""
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--method", method, "--out", out, "--size", "32x32x5",
+                      "--no-summary"])
+    assert result.exit_code == 0, result.output
+    dirs = directions(out)
+    a, b = dirs["transformer.text_input.encoder_hidden_states"], dirs["transformer_2.text_input.encoder_hidden_states"]
+    assert torch.equal(a, b)
+    recipe = json.loads((out / "weditor.json").read_text())
+    assert {e["component"] for e in recipe["edits"]} == {"transformer", "transformer_2"}

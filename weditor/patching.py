@@ -721,7 +721,8 @@ def save_directions(path: Path, directions: dict):
     """The removed directions, so an audit can recompute every edit from the base weights."""
     from safetensors.torch import save_file
 
-    save_file({str(k): q.double().contiguous().cpu() for k, q in directions.items()}, path)
+    # clone: two denoisers reading one text embedding (Wan 2.2) share one Q, and safetensors refuses shared memory
+    save_file({str(k): q.double().cpu().clone().contiguous() for k, q in directions.items()}, path)
 
 
 def save_readouts(path: Path, readouts: dict):
