@@ -64,10 +64,14 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[Pr
     seeds = 1 if quick else 2
     target = PromptSet("target", [], [], seeds=seeds, concept=TARGET)
     synonym = PromptSet("synonyms", [], [], seeds=seeds, concept=TARGET)
-    def held_out(colour: str, i: int, s: str, m: str) -> str:
-        """The caption with template i, or the next one when the pairs use that wording."""
-        text = world.caption(colour, s, m, template=i % len(world.TEMPLATES))
-        return text if text not in exclude else world.caption(colour, s, m, template=(i + 1) % len(world.TEMPLATES))
+    def held_out(colour: str | None, i: int, s: str, m: str) -> str:
+        """The caption with template i, or the next wording that no pair file uses (pairs, neutral prompts)."""
+        n = len(world.TEMPLATES)
+        for k in range(n):
+            text = world.caption(colour, s, m, template=(i + k) % n)
+            if text not in exclude:
+                return text
+        raise ValueError(f"every wording of {colour} {s} {m} is in a pair file; the benchmark needs held-out prompts")
 
     for i, (s, m) in enumerate(combos):
         target.prompts.append(held_out(TARGET, i, s, m))
@@ -87,10 +91,10 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[Pr
     for i, c in enumerate(colours):
         picks = combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
         for j, (s, m) in enumerate(picks):
-            others.prompts.append(world.caption(c, s, m, template=(i + j) % len(world.TEMPLATES)))
+            others.prompts.append(held_out(c, i + j, s, m))
             others.truth.append((c, s, m))
     for j, (s, m) in enumerate(combos[:: (4 if quick else 2)]):
-        others.prompts.append(world.caption(None, s, m, template=j % len(world.TEMPLATES)))
+        others.prompts.append(held_out(None, j, s, m))
         others.truth.append((world.DEFAULT_COLOR, s, m))
     return [target, synonym, *extra, others]
 
@@ -197,7 +201,7 @@ def sweep() -> list[Variant]:
     for rank in (1, 4, 16):
         out.append(Variant(f"cPCA direction, rank {rank}", {"rank": rank}))
     out.append(Variant("2 directions", {"directions": 2, "rank": 100}))
-    for site in ("ffn_in", "self_attn_in", "cross_attn_in"):
+    for site in ("ffn_in", "self_attn_in", "cross_attn_in", "cross_attn_kv_in"):
         out.append(Variant(f"site {site}", {"site": site}))
     for seed in (1, 2):  # the collection's noise: how much of a result is the draw
         out.append(Variant(f"collection seed {seed}", {"seed": seed}))
@@ -221,6 +225,7 @@ def multi() -> list[Variant]:
         Variant("red + blue, projection (0.2 default)", {**both, **PROJECTION}),
         Variant("red + blue, SAFREE", {**both, "method": "safree"}),
         Variant("red + blue, text read-out", {**both, "method": "text"}),
+        Variant("red + blue, site cross_attn_kv_in", {**both, "site": "cross_attn_kv_in"}),
         Variant("blue only, text read-out", {"pairs": [PAIRS_SECOND], "method": "text"}),
     ]
 
@@ -272,10 +277,11 @@ def main(argv=None):
     from weditor.pairs import load_pairs
 
     pairset = load_pairs(PAIRS)
-    exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs}
+    # Held out means held out: no benchmark prompt is a pair member or a neutral prompt of either file.
+    exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs} | set(pairset.neutral)
     if args.multi:
         second = load_pairs(PAIRS_SECOND)
-        exclude |= {p.unsafe for p in second.pairs} | {p.safe for p in second.pairs}
+        exclude |= {p.unsafe for p in second.pairs} | {p.safe for p in second.pairs} | set(second.neutral)
     sets = prompt_sets(args.quick, exclude, second=args.multi)
     variants = multi() if args.multi else ablation() + (sweep() if args.sweep else [])
     if args.only is not None:

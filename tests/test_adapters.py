@@ -37,6 +37,10 @@ FAMILIES = {
     "hunyuanvideo-single": ("hunyuanvideo", "32x32x5", "-1", ["--no-summary", "--site", "single_in"]),
     # a tiny random UNet: its concept varies less than neutral prompts at the default alpha
     "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary", "--alpha", "1"]),
+    # the prompt's tokens as each block's cross-attention reads them (Wan 2.1 I2V: the text part only)
+    "wan-i2v-kv": ("wan-i2v", "32x32x5", "1-2", ["--site", "cross_attn_kv_in"]),
+    "ltx-kv": ("ltx", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "zeroscope-kv": ("zeroscope", "16x16x4", "0-3", ["--no-summary", "--site", "cross_attn_kv_in"]),
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
@@ -288,7 +292,7 @@ def _to_adapter_layout(pipe, x, size):
     return x
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if not f.endswith("-single")])
+@pytest.mark.parametrize("family", [f for f in FAMILIES if not f.endswith(("-single", "-kv"))])
 def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs):
     """Same denoiser inputs (noise, timesteps, text, image conditioning) -> the same predictions."""
     pipe, adapter = load(tiny(FAMILIES[family][0]))
@@ -383,3 +387,39 @@ def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
     base, new = all_tensors(base_dir), all_tensors(out)
     w, b = project_output(base[("unet", f"{path}.weight")], base[("unet", f"{path}.bias")], Q, strength_of(out))
     assert torch.equal(new[("unet", f"{path}.weight")], w) and torch.equal(new[("unet", f"{path}.bias")], b)
+
+
+def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
+    """A UNet folds frames into the batch (member-major): collection must pair the unsafe and the safe
+    prompt at the same frame and pixel. A pair whose members have the same text embedding must give a
+    paired difference of exactly zero (it gave frame 0 minus frame 1 of the unsafe prompt before)."""
+    from dataclasses import replace
+
+    import diffusers
+
+    from weditor.collect import Settings
+    from weditor.pairs import load_pairsets
+    from weditor.patching import PatchConfig, collect, site_keys
+    from weditor.testing import save_tiny_pipeline
+
+    folder = save_tiny_pipeline("zeroscope", tmp_path / "zs")
+    pipe = diffusers.TextToVideoSDPipeline.from_pretrained(folder)
+    adapter = adapter_for_class("TextToVideoSDPipeline")
+    red, blue = pipe.tokenizer.convert_tokens_to_ids(["red", "blue"])
+    with torch.no_grad():
+        table = pipe.text_encoder.get_input_embeddings().weight
+        table[blue] = table[red]
+    places = ("on a street", "at night", "in the rain", "by a river", "in a city")
+    pairs = tmp_path / "p.toml"
+    pairs.write_text('concept = "red"\nneutral = ["a dog"]\n' + "".join(
+        f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a blue car {w}"\n' for w in places))
+    pairsets = load_pairsets([str(pairs)])
+    other = replace(pairsets[0], pairs=tuple(replace(p, safe=p.safe.replace("blue ", "")) for p in pairsets[0].pairs))
+    settings = Settings(size=(16, 16, 4), steps=2)
+    for site in ("ffn_in", "cross_attn_kv_in"):
+        keys = site_keys(pipe, adapter, PatchConfig(pairs=[str(pairs)], out="unused", layers="0-3", site=site))
+        same, _, _ = collect(pipe, adapter, keys, pairsets, settings)
+        differ, _, _ = collect(pipe, adapter, keys, [other], settings)
+        for k in keys:
+            assert float(same["red"][k].sum.abs().max()) == 0.0, (site, k)
+            assert float(differ["red"][k].sum.abs().max()) > 0.0, (site, k)

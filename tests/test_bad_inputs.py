@@ -313,6 +313,7 @@ def test_a_numerically_zero_direction_is_reported_not_written(red_is_blue, tmp_p
                                     for w in ("on a street", "at night", "in the rain", "by a river", "in a city")))
     out = tmp_path / "out"
     refused(patch(red_is_blue, pairs, out, "--layers", "3"), out, "numerically zero")
+    refused(patch(red_is_blue, pairs, out, "--method", "text"), out, "give the same encoder_hidden_states embeddings")
 
 
 # --------------------------------------------------------------------------- failures while writing

@@ -337,10 +337,24 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, images)]
     state = {}
 
+    text_sites = {k for k in keys if adapter.sites[k.site].tokens == "text"}
+
     def on_activation(key, x):
         t0 = time.perf_counter()
         check_finite(key, x, state["prompt"])
-        if state["kind"] == "pair" and paired:
+        # (members, tokens, d): a UNet folds frames into the batch (member-major), so x[1] would be
+        # the first member's second frame, not the second member.
+        x = x.reshape(state["members"], -1, x.shape[-1])
+        if key in text_sites and state["kind"] == "pair":
+            # The prompt's tokens do not pair up; each member's sum is one sample, and the safe
+            # member's tokens are neutral ones (they must lose nothing).
+            pooled = x.sum(1)
+            if paired:
+                pairs[state["concept"]][key].update(pooled[0], pooled[1])
+            else:
+                delta[state["concept"]][key].update(pooled[0] - pooled[1])
+            neutral[key].update(x[1])
+        elif state["kind"] == "pair" and paired:
             pairs[state["concept"]][key].update(x[0], x[1])
         elif state["kind"] == "pair":
             delta[state["concept"]][key].update(x[0] - x[1])
@@ -354,7 +368,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     with taps(pipe, adapter, keys) as t:
         t.fn = on_activation
         for i, (kind, concept, prompts, images) in enumerate(progress(jobs, len(jobs), "collect")):
-            state.update(kind=kind, concept=concept, prompt=prompts[0])
+            state.update(kind=kind, concept=concept, prompt=prompts[0], members=len(prompts))
             cond = encode(pipe, adapter, prompts, device, images)
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
     return delta, neutral, pairs

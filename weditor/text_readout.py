@@ -31,7 +31,7 @@ from weditor.errors import WeditorError
 from weditor.moments import PairMoments, RunningMoments
 from weditor.readout import ConceptReadout
 
-MIN_DIFFERENCE = 1e-6  # a mean paired difference below this share of the mean embedding norm is no concept
+MIN_DIFFERENCE = 1e-6  # a mean paired difference below this share of the unsafe prompts' mean is no concept
 
 
 def _tokens(cond: dict, key: str) -> torch.Tensor:
@@ -46,7 +46,7 @@ def statistics(pipe, adapter, pairsets, device: str):
     from weditor.pairs import neutral_prompts
 
     keys = list(adapter.text_inputs())
-    pairs = {key: [] for key in keys}
+    pairs: list[dict[str, PairMoments]] = [{} for _ in pairsets]
     neutral: dict[str, RunningMoments] = {}
 
     def add_neutral(cond):
@@ -54,25 +54,19 @@ def statistics(pipe, adapter, pairsets, device: str):
             x = _tokens(cond, key)
             neutral.setdefault(key, RunningMoments(x.shape[1])).update(x)
 
-    total = sum(len(ps.pairs) for ps in pairsets)
-    runs = iter(progress(range(total), total=total, desc="encode pairs"))
-    for ps in pairsets:
-        moments = {}
-        for pair in ps.pairs:
-            next(runs, None)
-            with torch.no_grad():
-                cu = encode(pipe, adapter, [pair.unsafe], device)
-                cs = encode(pipe, adapter, [pair.safe], device)
-            for key in keys:
-                u, s = _tokens(cu, key), _tokens(cs, key)
-                moments.setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
-            add_neutral(cs)
+    items = [(c, pair) for c, ps in enumerate(pairsets) for pair in ps.pairs]
+    for c, pair in progress(items, total=len(items), desc="encode pairs"):
+        with torch.no_grad():
+            cu = encode(pipe, adapter, [pair.unsafe], device)
+            cs = encode(pipe, adapter, [pair.safe], device)
         for key in keys:
-            pairs[key].append(moments[key])
+            u, s = _tokens(cu, key), _tokens(cs, key)
+            pairs[c].setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
+        add_neutral(cs)
     for prompt in neutral_prompts(pairsets):
         with torch.no_grad():
             add_neutral(encode(pipe, adapter, [prompt], device))
-    return pairs, neutral
+    return {key: [p[key] for p in pairs] for key in keys}, neutral
 
 
 def fit(pairs: dict, neutral: dict, pairsets, removal: float):
@@ -81,13 +75,11 @@ def fit(pairs: dict, neutral: dict, pairsets, removal: float):
     bases, readouts, weights = {}, {}, {}
     for key, per_concept in pairs.items():
         rows, parts = [], []
-        scale = float(neutral[key].mean.norm()) + float(per_concept[0].unsafe.mean.norm()) / max(
-            per_concept[0].unsafe.count, 1)
         for c, (ps, pm) in enumerate(zip(pairsets, per_concept)):
             mean = pm.delta.mean
-            if not torch.isfinite(mean).all():
+            if not torch.isfinite(mean).all() or not torch.isfinite(pm.unsafe.mean).all():
                 raise WeditorError(f"{ps.path}: the {key} embeddings of concept {ps.concept!r} are NaN/Inf")
-            if float(mean.norm()) <= MIN_DIFFERENCE * max(scale, 1e-30):
+            if float(mean.norm()) <= MIN_DIFFERENCE * max(float(pm.unsafe.mean.norm()), 1e-30):
                 raise WeditorError(f"{ps.path}: the unsafe and safe prompts of concept {ps.concept!r} give the same "
                                    f"{key} embeddings; nothing to remove on the text side")
             q = mean / mean.norm()

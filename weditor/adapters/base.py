@@ -26,10 +26,18 @@ class Site:
     gated: bool = False
     doc: str = ""
     blocks: str | None = None  # which block group of the adapter it lives in (None: the first)
+    # "video": the linear sees video tokens, which pair up position by position between a pair's members
+    # (same noise); "text": it sees the prompt's tokens (cross-attention key and value), which do not
+    # ("a red circle" / "a circle"), so each member's tokens are summed into one paired sample.
+    tokens: str = "video"
 
     def __post_init__(self):
         if self.role not in ("reads", "writes"):
             raise ValueError(f"role must be 'reads' or 'writes', got {self.role!r}")
+        if self.tokens not in ("video", "text"):
+            raise ValueError(f"tokens must be 'video' or 'text', got {self.tokens!r}")
+        if self.tokens == "text" and self.role != "reads":
+            raise ValueError("a text-token site reads the prompt; its output is not the residual stream")
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,8 @@ LTX = Adapter(
         "ffn_in": Site(("ff.net.0.proj",), "reads", doc="first FFN linear (the paper's edit site)"),
         "self_attn_in": Site(("attn1.to_q", "attn1.to_k", "attn1.to_v"), "reads", doc="self-attention q, k, v"),
         "cross_attn_in": Site(("attn2.to_q",), "reads", doc="cross-attention query"),
+        "cross_attn_kv_in": Site(("attn2.to_k", "attn2.to_v"), "reads", tokens="text",
+                                 doc="cross-attention key and value: where each block reads the prompt"),
         "self_attn_out": Site(("attn1.to_out.0",), "writes", gated=True, doc="self-attention output"),
         "cross_attn_out": Site(("attn2.to_out.0",), "writes", gated=False, doc="cross-attention output"),
         "ffn_out": Site(("ff.net.2",), "writes", gated=True, doc="second FFN linear"),
