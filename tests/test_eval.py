@@ -463,3 +463,17 @@ def test_cli_lists_eval():
     assert "eval" in result.output and "Before/after evidence" in result.output
     result = run_cli(["eval", "--help"])
     assert result.exit_code == 0 and "--scorer" in result.output and "--prompts" in result.output
+
+
+def test_eval_of_a_text_side_patch(tiny_wan_single, tmp_path):
+    """A --method text patch has no block site to project at: eval still measures the output change."""
+    patched = tmp_path / "text"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--method", "text", "--out", patched,
+                      "--size", "32x32x5", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "ev"
+    result = run_cli(["eval", tiny_wan_single, patched, "--out", out, "--size", "32x32x5", "--steps", "2", "--limit", "1",
+                      "--no-videos"])
+    assert result.exit_code == 0, result.output
+    r = json.loads((out / "report.json").read_text())["representation"]
+    assert r["sites"] == [] and r["output_change_eval"] > 0 and r["output_change_neutral"] >= 0

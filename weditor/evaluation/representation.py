@@ -34,7 +34,10 @@ def parse_site(name: str):
 
 
 def load_directions(patched: Path, adapter) -> dict | None:
-    """{SiteKey: (r, d) tensor} or None when the patched folder has no directions file."""
+    """{SiteKey: (r, d) tensor} or None when the patched folder has no directions file.
+
+    Directions of text-side edits (`COMPONENT.text_input.KEY`) are left out: they act on the
+    prompt embeddings, not at a block; the output-change figures still measure such a patch."""
     path = Path(patched) / DIRECTIONS_FILE
     if not path.is_file():
         return None
@@ -42,6 +45,8 @@ def load_directions(patched: Path, adapter) -> dict | None:
 
     out = {}
     for name, q in load_file(path).items():
+        if ".text_input." in name:  # a text-side edit (--method safree / text): no block site to project at
+            continue
         key = parse_site(name)
         if key.site not in adapter.sites:
             raise WeditorError(f"{path}: site {key.site!r} is unknown to the {adapter.family} adapter")
