@@ -35,8 +35,7 @@ FAMILIES = {
     "ltx-i2v": ("ltx-i2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuanvideo": ("hunyuanvideo", "32x32x5", "0-1", ["--no-summary"]),
     "hunyuanvideo-single": ("hunyuanvideo", "32x32x5", "-1", ["--no-summary", "--site", "single_in"]),
-    # a tiny random UNet: its concept varies less than neutral prompts at the default alpha
-    "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary", "--alpha", "1"]),
+    "zeroscope": ("zeroscope", "16x16x4", "0-3", ["--no-summary"]),
     # the prompt's tokens as each block's cross-attention reads them (Wan 2.1 I2V: the text part only)
     "wan-i2v-kv": ("wan-i2v", "32x32x5", "1-2", ["--site", "cross_attn_kv_in"]),
     "ltx-kv": ("ltx", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
