@@ -157,7 +157,7 @@ def format_report(r: dict) -> str:
             gate = ("gated" if s["gated"] else "ungated") if s["role"] == "writes" else "-"
             width = "/".join(str(w) for w in s["width"])
             group = f" [{s['group']}]" if len(d["block_groups"]) > 1 else ""
-            lines.append(f"     {mark}{name:<16}{s['role']:<7}{gate:<9}width {width:<10}{', '.join(s['linears'])}{group}")
+            lines.append(f"     {mark}{name:<18}{s['role']:<7}{gate:<9}width {width:<10}{', '.join(s['linears'])}{group}")
         for key, paths in d["text_input_linears"].items():
             shown = ", ".join(paths[:3]) + (f", ... ({len(paths)} linears)" if len(paths) > 3 else "")
             lines.append(f"    reads {key}: {shown}")
