@@ -226,6 +226,7 @@ def multi() -> list[Variant]:
         Variant("red + blue, SAFREE", {**both, "method": "safree"}),
         Variant("red + blue, text read-out", {**both, "method": "text"}),
         Variant("red + blue, text read-out, removal 0.5", {**both, "method": "text", "removal": 0.5}),
+        Variant("blue only, text read-out, removal 0.5", {"pairs": [PAIRS_SECOND], "method": "text", "removal": 0.5}),
         Variant("red + blue, site cross_attn_kv_in", {**both, "site": "cross_attn_kv_in"}),
         Variant("blue only, text read-out", {"pairs": [PAIRS_SECOND], "method": "text"}),
     ]
