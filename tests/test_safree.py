@@ -22,20 +22,40 @@ FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx
             "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4"}
 
 
-@pytest.fixture(scope="module")
-def safree_patched(tiny, tmp_path_factory):
+def patcher(tiny, tmp_path_factory, method: str):
+    """get(family) -> a folder patched once with `method` for the red and night pairs (two concepts)."""
     cache = {}
 
     def get(name):
         if name not in cache:
-            out = tmp_path_factory.mktemp("safree") / name
+            out = tmp_path_factory.mktemp(method) / name
             result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
-                              "--method", "safree", "--out", out, "--size", FAMILIES[name], "--no-summary"])
+                              "--method", method, "--out", out, "--size", FAMILIES[name], "--no-summary"])
             assert result.exit_code == 0, result.output
             cache[name] = out
         return cache[name]
 
     return get
+
+
+def assert_runtime_equivalent(name, pipe, reloaded, adapter, edit_embeddings):
+    """The reloaded denoiser fed the original embeddings == the base one fed `edit_embeddings(cond)`."""
+    size = tuple(int(v) for v in FAMILIES[name].split("x"))
+    cond = encode(pipe, adapter, ["a red house at night"], "cpu")
+    changed = edit_embeddings(cond)
+    x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
+    model = adapter.denoisers[0]
+    for t in (torch.tensor(800.0), torch.tensor(200.0)):
+        got = adapter.forward(getattr(reloaded, model), x, t, cond)
+        want = adapter.forward(getattr(pipe, model), x, t, changed)
+        orig = adapter.forward(getattr(pipe, model), x, t, cond)
+        assert (got - want).abs().max() <= 1e-5 * want.abs().max(), name
+        assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the edit does nothing"
+
+
+@pytest.fixture(scope="module")
+def safree_patched(tiny, tmp_path_factory):
+    return patcher(tiny, tmp_path_factory, "safree")
 
 
 @pytest.mark.parametrize("name", list(FAMILIES))
@@ -62,21 +82,14 @@ def test_safree_fold_is_exact(name, tiny, safree_patched):
             assert same_bits(tensor, base[k]), k
 
     # the reloaded denoiser == the base denoiser with the embeddings projected at run time
-    reloaded, _ = load(out_dir)
-    size = tuple(int(v) for v in FAMILIES[name].split("x"))
-    cond = encode(pipe, adapter, ["a red house at night"], "cpu")
-    projected = dict(cond)
-    for key in adapter.text_inputs():
-        Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"].float()
-        projected[key] = cond[key] - (cond[key] @ Q.T) @ Q
-    x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
-    model = adapter.denoisers[0]
-    for t in (torch.tensor(800.0), torch.tensor(200.0)):
-        got = adapter.forward(getattr(reloaded, model), x, t, cond)
-        want = adapter.forward(getattr(pipe, model), x, t, projected)
-        orig = adapter.forward(getattr(pipe, model), x, t, cond)
-        assert (got - want).abs().max() <= 1e-5 * want.abs().max(), name
-        assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the projection does nothing"
+    def projected(cond):
+        out = dict(cond)
+        for key in adapter.text_inputs():
+            Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"].float()
+            out[key] = cond[key] - (cond[key] @ Q.T) @ Q
+        return out
+
+    assert_runtime_equivalent(name, pipe, load(out_dir)[0], adapter, projected)
 
 
 def test_subspace_spans_the_centred_keywords():

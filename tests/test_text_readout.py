@@ -13,29 +13,15 @@ import pytest
 import torch
 
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
-from tests.test_adapters import DATA, all_tensors, directions, load, same_bits, tiny  # noqa: F401 (fixture)
+from tests.test_adapters import all_tensors, directions, load, same_bits, tiny  # noqa: F401 (fixture)
+from tests.test_safree import FAMILIES, assert_runtime_equivalent, patcher
 from weditor.adapters.paths import expand_all
-from weditor.collect import encode
 from weditor.edits import remove_input
-
-FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx": "32x32x9",
-            "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4"}
 
 
 @pytest.fixture(scope="module")
 def text_patched(tiny, tmp_path_factory):
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            out = tmp_path_factory.mktemp("text") / name
-            result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
-                              "--method", "text", "--out", out, "--size", FAMILIES[name], "--no-summary"])
-            assert result.exit_code == 0, result.output
-            cache[name] = out
-        return cache[name]
-
-    return get
+    return patcher(tiny, tmp_path_factory, "text")
 
 
 @pytest.mark.parametrize("name", list(FAMILIES))
@@ -66,20 +52,14 @@ def test_text_readout_fold_is_exact(name, tiny, text_patched):
             assert same_bits(tensor, base[k]), k
 
     # the reloaded denoiser == the base denoiser with the read-out removed from the embeddings at run time
-    reloaded, _ = load(out_dir)
-    size = tuple(int(v) for v in FAMILIES[name].split("x"))
-    cond = encode(pipe, adapter, ["a red house at night"], "cpu")
-    removed = dict(cond)
-    for key, (Q, A) in edits.items():
-        x = cond[key].double()
-        removed[key] = (x - strength * (x @ A.T) @ Q).to(cond[key].dtype)
-    x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
-    for t in (torch.tensor(800.0), torch.tensor(200.0)):
-        got = adapter.forward(getattr(reloaded, model), x, t, cond)
-        want = adapter.forward(getattr(pipe, model), x, t, removed)
-        orig = adapter.forward(getattr(pipe, model), x, t, cond)
-        assert (got - want).abs().max() <= 1e-5 * want.abs().max(), name
-        assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the read-out does nothing"
+    def removed(cond):
+        out = dict(cond)
+        for key, (Q, A) in edits.items():
+            x = cond[key].double()
+            out[key] = (x - strength * (x @ A.T) @ Q).to(cond[key].dtype)
+        return out
+
+    assert_runtime_equivalent(name, pipe, load(out_dir)[0], adapter, removed)
 
 
 def test_verify_recomputes_the_text_readout(tiny, text_patched, tmp_path):

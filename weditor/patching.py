@@ -682,6 +682,18 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     phases.add("summary", time.perf_counter() - t_summary)  # includes loading the edit into the live model
 
     params = recipe_params(cfg, settings, pipe, adapter, keys, folded)
+    method = "+".join(m for m, on in (("refusal", cfg.uses_refusal), ("reins", cfg.uses_reins)) if on)
+    recipe = new_recipe(base, pairsets, method, params, entries, summary, skipped_sites=skipped)
+    recipe = write_patch(cfg, base, adapter, pipe, settings, out_dir, pairsets, recipe, edited, locations, directions,
+                         readouts, folded, phases, release=True)
+    phases.seconds["total"] = time.perf_counter() - t_start
+    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,
+                       peak_gpu_bytes=phases.peak_gpu_bytes)
+
+
+def new_recipe(base: BaseModel, pairsets: list[PairSet], method: str, params: dict, entries: list, summary: dict,
+               **extra) -> dict:
+    """The recipe every method writes; file hashes, verification and the card are added by `write_patch`."""
     recipe = {
         "format": recipes.FORMAT,
         "weditor_version": __version__,
@@ -689,14 +701,25 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         "pairs": [
             {"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets
         ],
-        "method": "+".join(m for m, on in (("refusal", cfg.uses_refusal), ("reins", cfg.uses_reins)) if on),
+        "method": method,
         "params": params,
         "edits": entries,
-        "skipped_sites": skipped,
+        **extra,
         "summary": summary,
     }
     recipe["base_model"].update(pickles_recipe_note())  # converted / left-out pickle files, if any
+    return recipe
 
+
+def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: dict,
+                edited, locations, directions: dict, readouts: dict | None = None, folded=None,
+                phases: Phases | None = None, release: bool = False) -> dict:
+    """Stage the patched folder, verify it with a stock reload, write the card, then rename it into place.
+
+    Nothing reaches `out_dir` unless every step passed; the staging folder is removed on any error.
+    Returns the recipe as written (with file hashes and the verification).
+    """
+    phases = phases if phases is not None else Phases(cfg.device)
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
@@ -716,7 +739,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         recipes.write_recipe(staging, recipe)
         phases.add("save", time.perf_counter() - t_save)  # hash included
         with phases("verify"):
-            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg, release=True)
+            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg,
+                                                   release=release)
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
@@ -726,9 +750,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    phases.seconds["total"] = time.perf_counter() - t_start
-    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,
-                       peak_gpu_bytes=phases.peak_gpu_bytes)
+    return recipe
 
 
 def save_directions(path: Path, directions: dict):

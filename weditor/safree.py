@@ -29,7 +29,7 @@ import torch
 
 from weditor.errors import WeditorError
 from weditor.pairs import neutral_prompts as pairs_neutral_prompts
-from weditor.text_edits import fold_input, output_change, publish, text_linears
+from weditor.text_edits import by_linear_group, fold_input, output_change, publish
 
 SAFREE_POOLING = ("mean", "tokens")
 RELATIVE_CUTOFF = 1e-6
@@ -94,15 +94,9 @@ def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: f
         bases[key] = Q
         fits[key] = {"width": int(Q.shape[1]), "rank": int(Q.shape[0]), "vectors": int(kw[key].shape[0]),
                      "singular_values": [round(float(v), 6) for v in s[: Q.shape[0]]]}
-    directions = {f"{component}.text_input.{key}": bases[key] for component, key in text_linears(pipe, adapter)}
-
-    def edit_for(key, w, where):
-        Q = bases[key]
-        if w.shape[1] != Q.shape[1]:
-            raise WeditorError(f"{where}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
-        return project_input(w, Q, strength), int(Q.shape[0])
-
-    edited, locations, entries = fold_input(pipe, adapter, base, edit_for, "input_projection")
+    directions = by_linear_group(pipe, adapter, bases)
+    edited, locations, entries = fold_input(pipe, adapter, base, bases, lambda w, key: project_input(w, bases[key], strength),
+                                            "input_projection")
     return directions, edited, locations, entries, {"keywords": keywords, "subspaces": fits, "bases": bases}
 
 

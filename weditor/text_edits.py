@@ -11,8 +11,6 @@ differ only in the fit; both write, verify and describe the patch through `publi
 
 from __future__ import annotations
 
-import shutil
-
 from weditor.errors import WeditorError
 
 
@@ -32,8 +30,14 @@ def text_linears(pipe, adapter) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def fold_input(pipe, adapter, base, edit_for, kind: str):
-    """Edited weights of every text-reading linear: `edit_for(key, W)` gives the new weight.
+def by_linear_group(pipe, adapter, per_key: dict) -> dict:
+    """{"COMPONENT.text_input.KEY": per_key[KEY]}: how directions and read-outs are saved, one per denoiser."""
+    return {f"{component}.text_input.{key}": per_key[key] for component, key in text_linears(pipe, adapter)}
+
+
+def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
+    """Edited weights of every text-reading linear: `edit(W, key)` gives the new weight of a linear
+    reading the `key` embeddings, whose directions are `bases[key]` (rows).
 
     Returns (edited, locations, recipe entries); the recipe names the embedding each linear reads.
     """
@@ -42,6 +46,7 @@ def fold_input(pipe, adapter, base, edit_for, kind: str):
 
     edited, locations, entries = {}, {}, []
     for (component, key), paths in text_linears(pipe, adapter).items():
+        Q = bases[key]
         if component not in locations:
             locations[component] = tensor_locations(base.folder, component)
         for path in paths:
@@ -49,11 +54,13 @@ def fold_input(pipe, adapter, base, edit_for, kind: str):
             if name not in locations[component]:
                 raise WeditorError(f"{base.folder}/{component}: tensor {name} not found in the checkpoint")
             w = read_tensors(base.folder, {name: locations[component][name]})[name]
-            new, rank = edit_for(key, w, f"{component}.{path}")
+            if w.shape[1] != Q.shape[1]:
+                raise WeditorError(f"{component}.{path}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
+            new = edit(w, key)
             edited.setdefault(component, {})[name] = new
             entries.append({
                 "component": component, "tensor": name, "file": locations[component][name],
-                "kind": kind, "rank": rank, "reads": key,
+                "kind": kind, "rank": int(Q.shape[0]), "reads": key,
                 "sha256_before": tensor_sha256(w), "sha256_after": tensor_sha256(new),
             })
     return edited, locations, entries
@@ -82,46 +89,12 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
 
 def publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, method: str, params: dict, edited, locations,
             entries, summary: dict, directions: dict, readouts: dict | None = None):
-    """Write the patch to a staging folder, verify it with a stock reload, write the card, then rename."""
-    from weditor import __version__
-    from weditor import recipe as recipes
-    from weditor.card import finalize_card
-    from weditor.checkpoint import publish_dir, staging_dir, write_patched
-    from weditor.patching import PatchResult, save_directions, save_readouts, verify_staged
-    from weditor.pickles import recipe_note
+    """The recipe (naming the linears that were folded into) and the shared write / verify / card path."""
+    from weditor.patching import PatchResult, new_recipe, write_patch
 
     params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries if e["component"] == c})
                                        for c in edited}}
-    recipe = {
-        "format": recipes.FORMAT,
-        "weditor_version": __version__,
-        "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
-        "pairs": [{"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256}
-                  for ps in pairsets],
-        "method": method,
-        "params": params,
-        "edits": entries,
-        "summary": summary,
-    }
-    recipe["base_model"].update(recipe_note())  # converted / left-out pickle files, if any
-    staging = staging_dir(out_dir)
-    try:
-        write_patched(base.folder, staging, edited, locations, link=getattr(cfg, "link", True))
-        pair_dir = staging / recipes.PAIRS_DIR
-        pair_dir.mkdir(parents=True, exist_ok=True)
-        for ps in pairsets:
-            (pair_dir / f"{ps.concept}.toml").write_bytes(ps.raw)
-        save_directions(staging / recipes.DIRECTIONS_FILE, directions)
-        if readouts:
-            save_readouts(staging / recipes.READOUT_FILE, readouts)
-        recipe["files"] = recipes.hash_files(staging)
-        recipes.write_recipe(staging, recipe)
-        recipe["verification"] = verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg)
-        recipes.write_recipe(staging, recipe)
-        finalize_card(staging, base_dir=base.folder, repo_id=getattr(cfg, "push_to_hub", None) or out_dir.name)
-        recipe = recipes.load_recipe(staging)
-        publish_dir(staging, out_dir, cfg.overwrite)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    recipe = new_recipe(base, pairsets, method, params, entries, summary)
+    recipe = write_patch(cfg, base, adapter, pipe, settings, out_dir, pairsets, recipe, edited, locations, directions,
+                         readouts)
     return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)

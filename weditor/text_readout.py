@@ -100,7 +100,7 @@ def run_text_readout(cfg, echo=print):
     from weditor.edits import remove_input
     from weditor.pairs import load_pairsets
     from weditor.patching import load_base, open_pipeline
-    from weditor.text_edits import fold_input, output_change, publish, text_linears
+    from weditor.text_edits import by_linear_group, fold_input, output_change, publish
 
     pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
@@ -109,17 +109,9 @@ def run_text_readout(cfg, echo=print):
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
     pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
     bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
-    names = {(component, key): f"{component}.text_input.{key}" for component, key in text_linears(pipe, adapter)}
-    directions = {name: bases[key] for (_, key), name in names.items()}
-    readouts = {name: fitted[key] for (_, key), name in names.items()}
-
-    def edit_for(key, w, where):
-        Q = bases[key]
-        if w.shape[1] != Q.shape[1]:
-            raise WeditorError(f"{where}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
-        return remove_input(w, Q, fitted[key].coef_, cfg.strength), int(Q.shape[0])
-
-    edited, locations, entries = fold_input(pipe, adapter, base, edit_for, "input_readout")
+    edited, locations, entries = fold_input(
+        pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
+        "input_readout")
     rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
              "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
             for key, ro in fitted.items()]
@@ -132,4 +124,4 @@ def run_text_readout(cfg, echo=print):
     params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
               "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
     return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text", params, edited, locations, entries,
-                   summary, directions, readouts)
+                   summary, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted))
