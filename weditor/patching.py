@@ -345,19 +345,17 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         # (members, tokens, d): a UNet folds frames into the batch (member-major), so x[1] would be
         # the first member's second frame, not the second member.
         x = x.reshape(state["members"], -1, x.shape[-1])
-        if key in text_sites and state["kind"] == "pair":
-            # The prompt's tokens do not pair up; each member's sum is one sample, and the safe
-            # member's tokens are neutral ones (they must lose nothing).
-            pooled = x.sum(1)
+        if state["kind"] == "pair":
+            unsafe, safe = x[0], x[1]
+            if key in text_sites:
+                # The prompt's tokens do not pair up; each member's sum is one sample, and the safe
+                # member's tokens are neutral ones (they must lose nothing).
+                unsafe, safe = unsafe.sum(0), safe.sum(0)
+                neutral[key].update(x[1])
             if paired:
-                pairs[state["concept"]][key].update(pooled[0], pooled[1])
+                pairs[state["concept"]][key].update(unsafe, safe)
             else:
-                delta[state["concept"]][key].update(pooled[0] - pooled[1])
-            neutral[key].update(x[1])
-        elif state["kind"] == "pair" and paired:
-            pairs[state["concept"]][key].update(x[0], x[1])
-        elif state["kind"] == "pair":
-            delta[state["concept"]][key].update(x[0] - x[1])
+                delta[state["concept"]][key].update(unsafe - safe)
         elif state["kind"] == "neutral batch":  # prompts sharing one noise, centred on each other
             neutral[key].update(x - x.mean(0, keepdim=True))
         else:
