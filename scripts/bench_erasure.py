@@ -13,6 +13,7 @@ from fixed seeds, and reads colour, shape and motion back with the world's class
     python scripts/bench_erasure.py --sweep          # + layers, rank, alpha, lambda sweeps
     python scripts/bench_erasure.py --quick          # the CI subset
     python scripts/bench_erasure.py --multi          # red and blue erased in one patch
+    python scripts/bench_erasure.py --fine ...       # other colours: every shape x motion, 2 seeds
 
 Results are printed as Markdown tables (paste into docs/benchmarks.md) and saved as JSON.
 """
@@ -52,9 +53,13 @@ class Variant:
     options: dict = field(default_factory=dict)  # PatchConfig fields; None = no edit
 
 
-def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[PromptSet]:
+def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool = False) -> list[PromptSet]:
     """Target prompts (plain and synonyms), and prompts of every other colour; with `second`, also
-    target prompts for the second concept, which then leaves the "others"."""
+    target prompts for the second concept, which then leaves the "others".
+
+    The other colours take every other shape/motion combination, one seed (one video = 1.6 points);
+    with `fine`, every combination and two seeds, like the target sets (one video = 0.4 points),
+    for when a difference of a video or two decides something."""
     from weditor.shapes import world
 
     shapes, motions = world.SHAPES, world.MOTIONS
@@ -86,14 +91,14 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False) -> list[Pr
             blue.prompts.append(held_out(SECOND, i, s, m))
             blue.truth.append((SECOND, s, m))
         extra.append(blue)
-    others = PromptSet("others", [], [])
+    others = PromptSet("others", [], [], seeds=seeds if fine else 1)
     colours = [c for c in world.COLORS if c != TARGET and not (second and c == SECOND)]
     for i, c in enumerate(colours):
-        picks = combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
+        picks = combos if fine else combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
         for j, (s, m) in enumerate(picks):
             others.prompts.append(held_out(c, i + j, s, m))
             others.truth.append((c, s, m))
-    for j, (s, m) in enumerate(combos[:: (4 if quick else 2)]):
+    for j, (s, m) in enumerate(combos if fine else combos[:: (4 if quick else 2)]):
         others.prompts.append(held_out(None, j, s, m))
         others.truth.append((world.DEFAULT_COLOR, s, m))
     return [target, synonym, *extra, others]
@@ -133,6 +138,12 @@ def score(sets: list[PromptSet], videos: dict, base_videos: dict | None) -> dict
             for p in preds:
                 shown[p.color] = shown.get(p.color, 0) + 1
             row["drawn_instead"] = dict(sorted(shown.items(), key=lambda kv: -kv[1]))
+        missed = {}
+        for p, t in zip(preds, truth):
+            if p.color != t[0]:
+                missed[f"{t[0]}->{p.color}"] = missed.get(f"{t[0]}->{p.color}", 0) + 1
+        if ps.concept is None:
+            row["colour_misses"] = dict(sorted(missed.items(), key=lambda kv: -kv[1]))  # asked -> drawn
         if base_videos is not None:
             row["pixel_change"] = float(np.abs(videos[ps.name] - base_videos[ps.name]).mean())
         result[ps.name] = row
@@ -271,6 +282,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="run only the variants with these names")
     ap.add_argument("--multi", action="store_true", help="multi-concept: red and blue erased in one patch")
+    ap.add_argument("--fine", action="store_true", help="other colours: every shape x motion and two seeds (4x the videos)")
     args = ap.parse_args(argv)
     import torch
 
@@ -284,7 +296,7 @@ def main(argv=None):
     if args.multi:
         second = load_pairs(PAIRS_SECOND)
         exclude |= {p.unsafe for p in second.pairs} | {p.safe for p in second.pairs} | set(second.neutral)
-    sets = prompt_sets(args.quick, exclude, second=args.multi)
+    sets = prompt_sets(args.quick, exclude, second=args.multi, fine=args.fine)
     variants = multi() if args.multi else ablation() + (sweep() if args.sweep else [])
     if args.only is not None:
         variants = [v for v in variants if v.name in args.only]
@@ -305,7 +317,8 @@ def main(argv=None):
             if args.json:  # after every variant: a long sweep that is stopped keeps what it measured
                 Path(args.json).write_text(json.dumps({"rows": rows, "failed": failed}, indent=2) + "\n")
             print(f"[{time.perf_counter() - started:6.1f}s] {v.name}: red {metrics['target']['red_rate']:.0%}, "
-                  f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%}",
+                  f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%} "
+                  f"(misses: {metrics['others']['colour_misses'] or 'none'})",
                   file=sys.stderr, flush=True)
     print(markdown_multi(rows) if args.multi else markdown(rows))
     counts = {ps.name: len(ps.prompts) * ps.seeds for ps in sets}
