@@ -26,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,11 @@ class PromptSet:
 class Variant:
     name: str
     options: dict = field(default_factory=dict)  # PatchConfig fields; None = no edit
+
+
+def used_prompts(pairset) -> set[str]:
+    """Every prompt a pair file gives the patch (pair members and neutral prompts): the benchmark's must differ."""
+    return {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs} | set(pairset.neutral)
 
 
 def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool = False) -> list[PromptSet]:
@@ -134,16 +140,10 @@ def score(sets: list[PromptSet], videos: dict, base_videos: dict | None) -> dict
             row["concept_rate"] = float(np.mean([p.color == ps.concept for p in preds]))
             if ps.concept == TARGET:
                 row["red_rate"] = row["concept_rate"]
-            shown = {}
-            for p in preds:
-                shown[p.color] = shown.get(p.color, 0) + 1
-            row["drawn_instead"] = dict(sorted(shown.items(), key=lambda kv: -kv[1]))
-        missed = {}
-        for p, t in zip(preds, truth):
-            if p.color != t[0]:
-                missed[f"{t[0]}->{p.color}"] = missed.get(f"{t[0]}->{p.color}", 0) + 1
-        if ps.concept is None:
-            row["colour_misses"] = dict(sorted(missed.items(), key=lambda kv: -kv[1]))  # asked -> drawn
+            row["drawn_instead"] = dict(Counter(p.color for p in preds).most_common())
+        else:  # asked -> drawn, most frequent first
+            missed = Counter(f"{t[0]}->{p.color}" for p, t in zip(preds, truth) if p.color != t[0])
+            row["colour_misses"] = dict(missed.most_common())
         if base_videos is not None:
             row["pixel_change"] = float(np.abs(videos[ps.name] - base_videos[ps.name]).mean())
         result[ps.name] = row
@@ -290,12 +290,10 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     from weditor.pairs import load_pairs
 
-    pairset = load_pairs(PAIRS)
     # Held out means held out: no benchmark prompt is a pair member or a neutral prompt of either file.
-    exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs} | set(pairset.neutral)
+    exclude = used_prompts(load_pairs(PAIRS))
     if args.multi:
-        second = load_pairs(PAIRS_SECOND)
-        exclude |= {p.unsafe for p in second.pairs} | {p.safe for p in second.pairs} | set(second.neutral)
+        exclude |= used_prompts(load_pairs(PAIRS_SECOND))
     sets = prompt_sets(args.quick, exclude, second=args.multi, fine=args.fine)
     variants = multi() if args.multi else ablation() + (sweep() if args.sweep else [])
     if args.only is not None:

@@ -78,8 +78,7 @@ def test_fine_set_covers_every_other_colour_shape_and_motion_twice_held_out():
     from weditor.shapes import world
 
     b = bench()
-    pairset = load_pairs(b.PAIRS)
-    exclude = {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs} | set(pairset.neutral)
+    exclude = b.used_prompts(load_pairs(b.PAIRS))
     sets = {ps.name: ps for ps in b.prompt_sets(False, exclude, fine=True)}
     others = sets["others"]
     colours = [c for c in world.COLORS if c != b.TARGET]
