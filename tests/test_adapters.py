@@ -242,6 +242,12 @@ def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched)
                                         if "--site" in FAMILIES[family][3] else adapter.default_site)
 
 
+def assert_edited_as(got, want, orig, label):
+    """The patched output equals the run-time edit's (relative 1e-5) and differs from the original's."""
+    assert (got - want).abs().max() <= 1e-5 * want.abs().max(), label
+    assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), f"{label}: the edit does nothing"
+
+
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     base_dir, out_dir = patched(family)
@@ -257,8 +263,7 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
             got = adapter.forward(getattr(reloaded, component), x, t, cond)
             want = adapter.forward(getattr(hooked, component), x, t, cond)
             orig = adapter.forward(getattr(base, component), x, t, cond)
-            assert (got - want).abs().max() <= 1e-5 * want.abs().max(), family
-            assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the edit does nothing"
+            assert_edited_as(got, want, orig, family)
 
 
 def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):

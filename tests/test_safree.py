@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from tests.conftest import TINY_PAIRS, run_cli
-from tests.test_adapters import DATA, all_tensors, directions, load, same_bits, tiny  # noqa: F401 (fixture)
+from tests.test_adapters import DATA, all_tensors, assert_edited_as, directions, load, same_bits, tiny  # noqa: F401 (fixture)
 from weditor.adapters.paths import expand_all
 from weditor.collect import encode
 from weditor.edits import project_input
@@ -49,8 +49,22 @@ def assert_runtime_equivalent(name, pipe, reloaded, adapter, edit_embeddings):
         got = adapter.forward(getattr(reloaded, model), x, t, cond)
         want = adapter.forward(getattr(pipe, model), x, t, changed)
         orig = adapter.forward(getattr(pipe, model), x, t, cond)
-        assert (got - want).abs().max() <= 1e-5 * want.abs().max(), name
-        assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), "the edit does nothing"
+        assert_edited_as(got, want, orig, name)
+
+
+def assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe, fold):
+    """Each text-input weight is `fold(base weight, key)` (key: the embedding it reads), the recipe lists
+    exactly those, and every other tensor is the base's bit for bit."""
+    model = adapter.denoisers[0]
+    edited = {(model, f"{path}.weight"): key for key, patterns in adapter.text_inputs().items()
+              for path in expand_all(getattr(pipe, model), patterns)}
+    assert len(recipe["edits"]) == len(edited)
+    base, new = all_tensors(base_dir), all_tensors(out_dir)
+    for k, tensor in new.items():
+        if k in edited:
+            assert torch.equal(tensor, fold(base[k], edited[k])), k
+        else:
+            assert same_bits(tensor, base[k]), k
 
 
 @pytest.fixture(scope="module")
@@ -66,20 +80,12 @@ def test_safree_fold_is_exact(name, tiny, safree_patched):
     assert recipe["params"]["keywords"] == ["red", "night"]
     pipe, adapter = load(base_dir)
     dirs = directions(out_dir)
-    base, new = all_tensors(base_dir), all_tensors(out_dir)
-    edited = {}
-    for key, patterns in adapter.text_inputs().items():
+    for key in adapter.text_inputs():
         Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"]
         assert torch.allclose(Q @ Q.T, torch.eye(Q.shape[0], dtype=Q.dtype), atol=1e-10)
         assert Q.shape[0] == 2  # two keywords, two directions
-        for path in expand_all(getattr(pipe, adapter.denoisers[0]), patterns):
-            edited[(adapter.denoisers[0], f"{path}.weight")] = Q
-    assert len(recipe["edits"]) == len(edited)
-    for k, tensor in new.items():
-        if k in edited:
-            assert torch.equal(tensor, project_input(base[k], edited[k])), k
-        else:
-            assert same_bits(tensor, base[k]), k
+    assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe,
+                                   lambda w, key: project_input(w, dirs[f"{adapter.denoisers[0]}.text_input.{key}"]))
 
     # the reloaded denoiser == the base denoiser with the embeddings projected at run time
     def projected(cond):

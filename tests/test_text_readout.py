@@ -13,9 +13,8 @@ import pytest
 import torch
 
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
-from tests.test_adapters import all_tensors, directions, load, same_bits, tiny  # noqa: F401 (fixture)
-from tests.test_safree import FAMILIES, assert_runtime_equivalent, patcher
-from weditor.adapters.paths import expand_all
+from tests.test_adapters import directions, load, tiny  # noqa: F401 (fixture)
+from tests.test_safree import FAMILIES, assert_only_text_inputs_folded, assert_runtime_equivalent, patcher
 from weditor.edits import remove_input
 
 
@@ -33,23 +32,16 @@ def test_text_readout_fold_is_exact(name, tiny, text_patched):
     model = adapter.denoisers[0]
     dirs, ros = directions(out_dir), readouts_of(out_dir)
     strength = recipe["params"]["strength"]
-    edits, edited = {}, {}
-    for key, patterns in adapter.text_inputs().items():
+    edits = {}
+    for key in adapter.text_inputs():
         name_ = f"{model}.text_input.{key}"
         Q, A = dirs[name_], ros[name_][0]
         assert Q.shape[0] == A.shape[0] == 2  # one row per concept (red, night)
         assert torch.allclose(Q.norm(dim=1), torch.ones(2, dtype=Q.dtype))
         assert not ros[name_][1].any()  # no intercept: zero padding stays zero
         edits[key] = (Q, A)
-        for path in expand_all(getattr(pipe, model), patterns):
-            edited[(model, f"{path}.weight")] = (Q, A)
-    assert len(recipe["edits"]) == len(edited)
-    base, new = all_tensors(base_dir), all_tensors(out_dir)
-    for k, tensor in new.items():
-        if k in edited:
-            assert torch.equal(tensor, remove_input(base[k], *edited[k], strength)), k
-        else:
-            assert same_bits(tensor, base[k]), k
+    assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe,
+                                   lambda w, key: remove_input(w, *edits[key], strength))
 
     # the reloaded denoiser == the base denoiser with the read-out removed from the embeddings at run time
     def removed(cond):
