@@ -102,7 +102,7 @@ def patched(tiny, i2v_pairs, tmp_path_factory):
             name, size, layers, extra = FAMILIES[family]
             base = tiny(name)
             out = tmp_path_factory.mktemp("patched") / family
-            args = ["patch", base, "--pairs", _pairs_for(family, i2v_pairs), "--out", out, "--layers", layers, *extra]
+            args = ["patch", "--method", "refusal", base, "--pairs", _pairs_for(family, i2v_pairs), "--out", out, "--layers", layers, *extra]
             if size:
                 args += ["--size", size]
             result = run_cli(args)
@@ -327,7 +327,7 @@ def test_two_concepts_on_ltx(tiny, tmp_path):
     """Several pair files: one orthonormal basis per site, across concepts; the edit removes all of it."""
     base_dir = tiny("ltx")
     out = tmp_path / "two"
-    result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml", "--out", out,
+    result = run_cli(["patch", "--method", "refusal", base_dir, "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml", "--out", out,
                       "--size", "32x32x9", "--layers", "1-2", "--no-summary"])
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
@@ -361,7 +361,7 @@ def test_text_to_video_models_refuse_pairs_with_images(tiny, i2v_pairs, tmp_path
 
 def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny("wan-i2v"), "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5",
+    result = run_cli(["patch", "--method", "refusal", tiny("wan-i2v"), "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5",
                       "--layers", "-1", "--no-summary"])
     assert result.exit_code == 0, result.output
     assert len(directions(out)) == 1
@@ -371,7 +371,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
     ("cogvideox", "ffn_out", "gate"), ("hunyuanvideo", "single_out", "gate"), ("hunyuanvideo", "nope", "unknown for"),
 ])
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):
-    result = run_cli(["patch", tiny(family), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", site])
+    result = run_cli(["patch", "--method", "refusal", tiny(family), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", site])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "o").exists()
 
@@ -381,7 +381,7 @@ def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
     from weditor.edits import project_output
 
     base_dir, out = tiny("zeroscope"), tmp_path / "o"
-    result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
+    result = run_cli(["patch", "--method", "refusal", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
                       "--site", "cross_attn_out", "--layers", "1", "--rank", "none", "--edit", "projection", "--no-summary"])
     assert result.exit_code == 0, result.output
     (key, Q), = directions(out).items()

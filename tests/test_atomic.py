@@ -113,7 +113,7 @@ def outcome(out: Path) -> str:
 
 def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_path):
     out = tmp_path / "out"
-    cfg = dict(pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan), layers="2-3", size=[32, 32, 5],
+    cfg = dict(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan), layers="2-3", size=[32, 32, 5],
                steps=2, summary=False, overwrite=True)
     base_before = hash_files(tiny_wan)
     rng = random.Random(7)
@@ -157,7 +157,7 @@ def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_pat
         server.close()
 
     # The next run tidies up what the killed ones left behind, and completes.
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5", "--layers", "2-3",
+    result = run_cli(["patch", "--method", "refusal", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5", "--layers", "2-3",
                       "--steps", "2", "--no-summary", "--overwrite"])
     assert result.exit_code == 0, result.output
     assert hidden(out) == []

@@ -37,7 +37,7 @@ def refused(result, out: Path, message: str, code: int = 2):
 
 
 def patch(model, pairs, out, *extra):
-    return run_cli(["patch", model, "--pairs", pairs, "--out", out, "--size", TINY_SIZE, "--no-summary", "--steps", "2", *extra])
+    return run_cli(["patch", "--method", "refusal", model, "--pairs", pairs, "--out", out, "--size", TINY_SIZE, "--no-summary", "--steps", "2", *extra])
 
 
 # --------------------------------------------------------------------------- pair files
@@ -347,7 +347,7 @@ def test_interrupt_while_writing_leaves_nothing(tiny_wan_single, tmp_path, monke
 
     monkeypatch.setattr(importlib.import_module("weditor.patching"), name, interrupted)
     out = tmp_path / "out"
-    cfg = PatchConfig(pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan_single), layers="3",
+    cfg = PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan_single), layers="3",
                       size=(32, 32, 5), steps=2, summary=False)
     with pytest.raises(KeyboardInterrupt):
         run_patch(cfg, echo=lambda *a: None)

@@ -20,14 +20,14 @@ from weditor.recipe import READOUT_FILE
 @pytest.fixture(scope="module")
 def patched_default(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("default") / "out"
-    (out.parent / "stdout.txt").write_text(patch_tiny(tiny_wan, out).output)
+    (out.parent / "stdout.txt").write_text(patch_tiny(tiny_wan, out, "--method", "refusal").output)
     return out
 
 
 @pytest.fixture(scope="module")
 def patched_projection(tiny_wan, tmp_path_factory):
     out = tmp_path_factory.mktemp("projection") / "out"
-    patch_tiny(tiny_wan, out, "--edit", "projection")
+    patch_tiny(tiny_wan, out, "--method", "refusal", "--edit", "projection")
     return out
 
 
@@ -120,7 +120,7 @@ def test_the_readout_reaches_the_removal_at_every_site(patched_default):
 def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):
     """On a reading site the read-out is folded into the weight alone (no intercept): x -> x - Q^T A x."""
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--site", "ffn_in", "--layers", "1-3", "--no-summary"])
     assert result.exit_code == 0, result.output
     kinds = {e["kind"] for e in json.loads((out / "weditor.json").read_text())["edits"]}
@@ -187,7 +187,7 @@ def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
     outs = {}
     for mode in ("prompt", "raw"):
         outs[mode] = tmp_path / mode
-        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[mode], "--size", TINY_SIZE,
+        result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[mode], "--size", TINY_SIZE,
                           "--layers", "2", "--rank", "16", "--alpha", "1", "--neutral", mode, "--edit", "projection",
                           "--no-summary"])
         assert result.exit_code == 0, result.output
@@ -198,7 +198,7 @@ def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
 def test_sites_without_a_direction_are_skipped_and_recorded(tiny_wan_single, tmp_path):
     """Block 0's cross-attention query sees the same stream for both members: no direction there."""
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--site", "cross_attn_in", "--layers", "0-2", "--no-summary"])
     assert result.exit_code == 0, result.output
     assert "has no direction at 1 of 3 sites" in result.output and "transformer.blocks.0.cross_attn_in" in result.output
@@ -210,7 +210,7 @@ def test_sites_without_a_direction_are_skipped_and_recorded(tiny_wan_single, tmp
 
 def test_a_concept_with_no_direction_anywhere_is_an_error(tiny_wan_single, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--site", "cross_attn_in", "--layers", "0", "--no-summary"])
     assert result.exit_code == 2 and "no direction at any of the 1 sites" in result.output
     assert not out.exists()
@@ -237,14 +237,14 @@ def test_the_model_card_describes_the_edit_that_was_made(patched_default, patche
 def test_the_readout_refuses_prompt_centred_neutral_activations(tiny_wan_single, tmp_path):
     """Centred activations are not tokens the model sees: a read-out fitted to leave them alone is wrong."""
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--neutral", "prompt"])
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--neutral", "prompt"])
     assert result.exit_code == 2 and "--neutral prompt" in result.output and "--edit projection" in result.output
     assert not out.exists()
 
 
 def test_a_removal_the_pairs_cannot_reach_is_named(tiny_wan_single, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--layers", "-1", "--removal", "1", "--no-summary"])
     assert result.exit_code == 0, result.output
     assert "note: the read-out reaches less than --removal 1 at 1 of 1 sites" in result.output

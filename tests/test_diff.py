@@ -182,7 +182,7 @@ def test_numerical_rank_ignores_rounding_but_not_edits():
 def test_diff_names_the_embedded_model_as_patch_does(tmp_path):
     """`weditor diff weditor:shapes OUT` after the README's first command: every change explained."""
     out = tmp_path / "no-red"
-    result = run_cli(["patch", "--pairs", SHAPES_PAIRS, "--out", out, "--no-summary", "--layers", "6-7"])
+    result = run_cli(["patch", "--method", "refusal", "--pairs", SHAPES_PAIRS, "--out", out, "--no-summary", "--layers", "6-7"])
     assert result.exit_code == 0, result.output
     result = run_cli(["diff", "weditor:shapes", out])
     assert result.exit_code == 0, result.output

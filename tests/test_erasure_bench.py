@@ -1,7 +1,7 @@
 """The shapes benchmark's quick subset, as a regression test of the method itself.
 
-The embedded shapes model draws the colour it is asked for; the default patch built from
-pairs/shapes-red.toml must stop it drawing red on held-out prompts (plain and synonyms) while
+The embedded shapes model draws the colour it is asked for; the default patch (and the block
+refusal edit) built from pairs/shapes-red.toml must stop it drawing red on held-out prompts (plain and synonyms) while
 other colours, shapes and motions survive. A change that weakens the method fails here.
 """
 
@@ -29,7 +29,7 @@ def results():
 
     if not (model_path() / "model_index.json").is_file():
         pytest.fail("the embedded shapes model is missing from weditor/assets/shapes-wan")
-    rows = bench().main(["--quick", "--only", "original (no edit)", bench().DEFAULT, bench().TEXT])
+    rows = bench().main(["--quick", "--only", "original (no edit)", bench().DEFAULT, bench().REFUSAL_READOUT])
     return dict(rows)
 
 
@@ -39,26 +39,27 @@ def test_original_model_draws_red(results):
     assert base["others"]["colour_acc"] >= 0.8
 
 
-def test_default_patch_erases_red_and_keeps_the_rest(results):
-    """Thresholds with room for seed noise on 8 target and 16 other videos; docs/benchmarks.md has the
-    full set. Other colours: 2 of 16 may change (12.5 points), because the measured price of the
-    default is orange drawn as yellow now and then (`--fine`: 95.3-97.3% kept, the target is 97%)."""
+def test_default_patch_erases_red_and_keeps_every_other_colour(results):
+    """The default (`--method text`) on the quick set: measured 0% / 0% / 100% kept (`--fine`: 99.6%),
+    so one video of 16 may change before it fails, against the 3-point target of the full benchmark."""
     base, patched = results["original (no edit)"], results[bench().DEFAULT]
-    assert patched["target"]["red_rate"] <= 0.2
-    assert patched["synonyms"]["red_rate"] <= 0.3
-    assert patched["others"]["colour_acc"] >= base["others"]["colour_acc"] - 0.125
+    assert patched["target"]["red_rate"] <= 0.1
+    assert patched["synonyms"]["red_rate"] <= 0.2
+    assert patched["others"]["colour_acc"] >= base["others"]["colour_acc"] - 1 / 16
     for group in ("target", "others"):  # the shape and its motion are still drawn
         assert patched[group]["shape_acc"] >= base[group]["shape_acc"] - 0.05
         assert patched[group]["motion_acc"] >= base[group]["motion_acc"] - 0.05
 
 
-def test_text_readout_erases_red_and_keeps_every_other_colour(results):
-    """`--method text` on the quick set: measured 0% / 0% / 100% kept (full set: the same), so one
-    video of 16 may change before it fails, against the 3-point target of the full benchmark."""
-    base, patched = results["original (no edit)"], results[bench().TEXT]
-    assert patched["target"]["red_rate"] <= 0.1
-    assert patched["synonyms"]["red_rate"] <= 0.2
-    assert patched["others"]["colour_acc"] >= base["others"]["colour_acc"] - 1 / 16
+def test_refusal_readout_erases_red_and_keeps_the_rest(results):
+    """`--method refusal` (the block edit, default for pairs with images). Thresholds with room for seed
+    noise on 8 target and 16 other videos; docs/benchmarks.md has the full set. Other colours: 2 of 16
+    may change (12.5 points), because its measured price is orange drawn as yellow now and then
+    (`--fine`: 95.3-97.3% kept)."""
+    base, patched = results["original (no edit)"], results[bench().REFUSAL_READOUT]
+    assert patched["target"]["red_rate"] <= 0.2
+    assert patched["synonyms"]["red_rate"] <= 0.3
+    assert patched["others"]["colour_acc"] >= base["others"]["colour_acc"] - 0.125
     for group in ("target", "others"):
         assert patched[group]["shape_acc"] >= base[group]["shape_acc"] - 0.05
         assert patched[group]["motion_acc"] >= base[group]["motion_acc"] - 0.05

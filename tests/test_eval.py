@@ -257,7 +257,7 @@ def test_eval_on_a_unet_family(tmp_path):
 
     base = save_tiny_pipeline("zeroscope", tmp_path / "zs")
     patched = tmp_path / "zs-patched"
-    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", patched, "--size", "16x16x4", "--layers", "0-3",
+    result = run_cli(["patch", "--method", "refusal", base, "--pairs", TINY_PAIRS, "--out", patched, "--size", "16x16x4", "--layers", "0-3",
                       "--no-summary", "--alpha", "1"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "ev"

@@ -39,3 +39,16 @@ def test_offloaded_pipeline_has_hooks_and_taps_still_see_activations(tiny_wan):
         cond = adapter.encode(pipe, ["a red car on a street"], "cpu")
         trajectory(pipe, adapter, cond, Settings(size=(32, 32, 5), steps=2), seed=0)
     assert seen and all(torch.isfinite(x).all() for x in seen)
+
+
+def test_offload_gives_the_identical_text_side_patch(tiny_wan, tmp_path):
+    """The default method (text read-out) and SAFREE read the weights from the files and load the edit into
+    offloaded modules for the summary: the same bytes as without offloading."""
+    for method in ("text", "safree"):
+        outs = {}
+        for name, extra in (("plain", []), ("offload", ["--offload"])):
+            outs[name] = tmp_path / method / name / "out"
+            result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", outs[name], "--size", TINY_SIZE,
+                              "--steps", "2", "--method", method, *extra])
+            assert result.exit_code == 0, result.output
+        assert hash_files(outs["offload"]) == hash_files(outs["plain"]), method

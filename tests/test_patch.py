@@ -114,7 +114,7 @@ def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
 
 def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--edit", "projection", "--strength", "1",
                       "--no-summary"])
     assert result.exit_code == 0, result.output
@@ -137,7 +137,7 @@ def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path)
 
 
 def test_gated_write_site_is_refused(tiny_wan_single, tmp_path):
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", "ffn_out"])
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", "ffn_out"])
     assert result.exit_code == 2
     assert "gate" in result.output
     assert not (tmp_path / "o").exists()
@@ -155,7 +155,7 @@ def test_gated_write_site_is_refused(tiny_wan_single, tmp_path):
 )
 def test_bad_options_fail_cleanly(tiny_wan_single, tmp_path, extra, message):
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *extra])
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *extra])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and message in errors[0], result.output

@@ -57,7 +57,7 @@ def test_truncated_gram_schmidt_gives_the_same_directions_bit_for_bit(seed, n):
 def test_run_patch_reports_phase_timings(tiny_wan, tmp_path):
     from weditor.patching import PatchConfig, run_patch
 
-    result = run_patch(PatchConfig(pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
+    result = run_patch(PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
                                    size=(32, 32, 5), layers="1-3", steps=2, summary=False))
     for phase in ("load", "collect", "statistics", "fit", "edit", "save", "hash", "verify", "total"):
         assert result.timings[phase] >= 0.0, phase
@@ -86,3 +86,15 @@ def test_hash_reuse_never_returns_a_stale_hash(tmp_path):
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     again = hash_files(tmp_path, reuse=True)
     assert again["f2.bin"] == sha256_file(target) != first["f2.bin"]
+
+
+@pytest.mark.parametrize("method,own", [("text", ("encode", "fit", "edit")), ("safree", ("fit",))])
+def test_text_side_methods_report_phase_timings(tiny_wan, tmp_path, method, own):
+    """The default method times its phases too: scripts/bench_patch.py --method text reads them."""
+    from weditor.patching import PatchConfig, run_patch
+
+    result = run_patch(PatchConfig(method=method, pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
+                                   size=(32, 32, 5), steps=2, summary=True))
+    for phase in ("load", *own, "summary", "save", "hash", "verify", "card", "total"):
+        assert result.timings[phase] >= 0.0, phase
+    assert sum(v for k, v in result.timings.items() if k not in ("total", "hash")) <= result.timings["total"]

@@ -225,7 +225,7 @@ def test_full_cfg_generation_equals_the_hooked_base(tiny_wan, reins_only):
 def test_refusal_and_reins_compose_on_one_bias(tiny_wan_single, tmp_path):
     """Output-side refusal edit and REINS fold on the same linear: the fold goes on top of the projection."""
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
                       "--site", "cross_attn_out", "--layers", "2", "--rank", "none", "--edit", "projection", "--strength", "1",
                       "--reins", "--reins-layer", "2",
                       "--reins-strength", "0.3"])
@@ -246,7 +246,7 @@ def test_refusal_and_reins_compose_on_one_bias(tiny_wan_single, tmp_path):
 
 def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--layers", "-1", "--reins"])
     assert result.exit_code == 0, result.output
     assert "REINS block" in result.output and "cross_attn_out" in result.output
@@ -285,7 +285,7 @@ def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_p
 )
 def test_bad_reins_options_fail_cleanly(tiny_wan_single, tmp_path, extra, message):
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
                       "--reins", *extra])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]

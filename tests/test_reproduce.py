@@ -37,7 +37,7 @@ def test_patch_and_push_to_a_local_hub(tiny_wan_single, tmp_path, monkeypatch, h
     monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
     monkeypatch.setenv("HF_TOKEN", hub_server.token)
     out = tmp_path / "tiny-no-red"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--no-summary", "--push-to-hub", "user/tiny-no-red", "--private"])
     assert result.exit_code == 0, result.output
     assert "pushed:" in result.output
@@ -58,7 +58,7 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
     monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
     monkeypatch.setenv("HF_TOKEN", "wrong-token")
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
                       "--no-summary", "--push-to-hub", "user/x"])
     assert result.exit_code == 2
     assert "401" in result.output.splitlines()[-1]
@@ -86,3 +86,7 @@ def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
     (folder / "weditor.json").write_text(json.dumps(recipe))
     cfg = config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
     assert cfg.neutral == "raw" and cfg.site == "ffn_in" and cfg.strength == 1.0 and cfg.layers == "0.5-1.0"
+    assert cfg.method == "refusal"  # not 0.4's default (text): the recipe's own method
+    del recipe["method"]  # the oldest recipes name none: they could only be the refusal edit
+    (folder / "weditor.json").write_text(json.dumps(recipe))
+    assert config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None).method == "refusal"

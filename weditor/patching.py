@@ -93,7 +93,7 @@ class PatchConfig:
     offload: bool = False  # keep weights on the CPU, one block at a time on `device` (diffusers group offloading)
     push_to_hub: str | None = None  # USER/NAME the card is written for (the push itself is the caller's)
     neutral: str = defaults.NEUTRAL  # "prompt": neutral covariance of prompt-driven variation; "raw" (see collect)
-    method: str = "refusal"  # "refusal": the low-rank refusal edit; "reins": the REINS bias fold only
+    method: str | None = None  # None: per pairs (`default_method`); "refusal", "reins", "safree", "text" (defaults.METHODS)
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
     reins_layer: str = defaults.REINS_LAYER
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
@@ -108,7 +108,26 @@ class PatchConfig:
     def uses_reins(self) -> bool:
         return self.reins or self.method == "reins"
 
+    def resolve_method(self, pairsets: list[PairSet]):
+        """Text-to-video pairs get the read-out on the prompt embeddings: on the shapes benchmark it
+        erased as much as the block edit and kept other concepts better (docs/benchmarks.md). A pair
+        with images may carry its concept in the image, which only the video tokens see."""
+        if self.method is None:
+            self.method = defaults.IMAGE_METHOD if any(ps.has_images for ps in pairsets) else defaults.METHOD
+
     def check(self):
+        if self.method is None:  # a library caller that did not resolve it from its pairs
+            self.method = defaults.METHOD
+        if self.method not in defaults.METHODS:
+            raise WeditorError(f"--method {self.method}: must be one of {', '.join(defaults.METHODS)}")
+        if self.method != "refusal":  # the block edit's own options would be ignored: say so instead
+            given = {"site": self.site is not None, "layers": self.layers != DEFAULT_LAYERS, "alpha": self.alpha != DEFAULT_ALPHA,
+                     "directions": self.directions != 1, "neutral": self.neutral != defaults.NEUTRAL,
+                     "rank": self.rank_explicit and self.method != "safree"}
+            for name, on in given.items():
+                if on:
+                    raise WeditorError(f"--{name}: only --method refusal (the block-by-block edit) uses it; this patch runs "
+                                       f"--method {self.method}; add --method refusal")
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
@@ -121,18 +140,17 @@ class PatchConfig:
             raise WeditorError("--neutral prompt: the read-out edit is fitted on real neutral activations, and this mode "
                                "centres them on each other; use --neutral raw, or --edit projection")
         if self.method == "text" and self.edit != "readout":
-            raise WeditorError(f"--edit {self.edit}: --method text fits a read-out; use --method safree for a projection "
-                               "of the text embeddings")
+            raise WeditorError(f"--edit {self.edit}: --method text fits a read-out; add --method refusal to project the "
+                               "blocks' directions out (or --method safree for a projection of the text embeddings)")
         if self.reins and self.method in ("safree", "text"):
-            raise WeditorError(f"--reins: the REINS fold goes with --method refusal (or reins), not --method {self.method}")
+            raise WeditorError(f"--reins: the REINS fold goes with --method refusal (or --method reins alone); this patch "
+                               f"runs --method {self.method}; add --method refusal")
         if not 0.0 < self.removal <= 1.0:
             raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:
             raise WeditorError("--pairs: give at least one pair file")
         if self.neutral not in ("prompt", "raw"):
             raise WeditorError(f"--neutral {self.neutral}: must be 'prompt' or 'raw'")
-        if self.method not in defaults.METHODS:
-            raise WeditorError(f"--method {self.method}: must be one of {', '.join(defaults.METHODS)}")
         if not 0.0 < self.reins_strength <= 10.0:
             raise WeditorError(f"--reins-strength {self.reins_strength}: must be in (0, 10] (relative to the mean hidden-state norm)")
         if not 0.0 < self.strength <= 2.0:
@@ -627,6 +645,8 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     t_start = time.perf_counter()
+    if cfg.method is None and cfg.pairs:
+        cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
     if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
         from weditor.safree import run_safree

@@ -36,7 +36,9 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         pair_files.append(str(path))
     names = {f.name for f in dataclasses.fields(PatchConfig)}
     params = {k: v for k, v in recipe["params"].items() if k in names}
-    if "refusal" in recipe.get("method", "refusal").split("+"):
+    methods = recipe.get("method", "refusal").split("+")
+    params.setdefault("method", methods[0])  # the default method changed in 0.4 (refusal -> text)
+    if "refusal" in methods:
         params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
         params.setdefault("edit", "projection")  # and before 0.3 removed everything along the directions
     if params.get("size") is not None:

@@ -108,31 +108,36 @@ def energy_in(vectors: torch.Tensor, Q: torch.Tensor) -> float:
 
 def run_safree(cfg, echo=print):
     """`weditor patch --method safree`: the same load / write / verify path as the refusal edit."""
-    from weditor.pairs import load_pairsets
-    from weditor.patching import load_base, open_pipeline
+    import time
 
+    from weditor.pairs import load_pairsets
+    from weditor.patching import Phases, load_base, open_pipeline
+
+    t_start, phases = time.perf_counter(), Phases(cfg.device)
     pool = getattr(cfg, "safree_pool", "mean")
     if pool not in SAFREE_POOLING:
         raise WeditorError(f"--safree-pool {pool}: must be one of {', '.join(SAFREE_POOLING)}")
     pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-    directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
-                                                       cfg.device)
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
+    with phases("fit"):  # encoding the pairs' keywords included
+        directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
+                                                           cfg.device)
     energies = []
-    if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
-        eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        ev = embed(pipe, adapter, eval_prompts, cfg.device, pool)
-        nt = embed(pipe, adapter, pairs_neutral_prompts(pairsets), cfg.device, pool)
-        kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
-        energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
-                     "eval_energy": round(energy_in(ev[key], Q), 4), "neutral_energy": round(energy_in(nt[key], Q), 4)}
-                    for key, Q in fit["bases"].items()]
-    summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
+    with phases("summary"):
+        if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
+            eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
+            ev = embed(pipe, adapter, eval_prompts, cfg.device, pool)
+            nt = embed(pipe, adapter, pairs_neutral_prompts(pairsets), cfg.device, pool)
+            kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
+            energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
+                         "eval_energy": round(energy_in(ev[key], Q), 4), "neutral_energy": round(energy_in(nt[key], Q), 4)}
+                        for key, Q in fit["bases"].items()]
+        summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
     if summary:
         summary = {"sites": [], "safree": energies, **summary}
     params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": pool, "steps": cfg.steps,
               "size": list(settings.size), "seed": cfg.seed, "dtype": cfg.dtype, "keywords": fit["keywords"],
               "subspaces": fit["subspaces"]}
     return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "safree", params, edited, locations, entries,
-                   summary, directions)
+                   summary, directions, phases=phases, t_start=t_start)

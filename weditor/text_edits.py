@@ -88,13 +88,22 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
 
 
 def publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, method: str, params: dict, edited, locations,
-            entries, summary: dict, directions: dict, readouts: dict | None = None):
-    """The recipe (naming the linears that were folded into) and the shared write / verify / card path."""
-    from weditor.patching import PatchResult, new_recipe, write_patch
+            entries, summary: dict, directions: dict, readouts: dict | None = None, phases=None, t_start=None):
+    """The recipe (naming the linears that were folded into) and the shared write / verify / card path.
 
+    `phases` (weditor.patching.Phases) gets the write's phases and, with `t_start`, the total: what
+    `PatchResult.timings` reports for every method (scripts/bench_patch.py reads it)."""
+    import time
+
+    from weditor.patching import Phases, PatchResult, new_recipe, write_patch
+
+    phases = phases if phases is not None else Phases(cfg.device)
     params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries if e["component"] == c})
                                        for c in edited}}
     recipe = new_recipe(base, pairsets, method, params, entries, summary)
     recipe = write_patch(cfg, base, adapter, pipe, settings, out_dir, pairsets, recipe, edited, locations, directions,
-                         readouts)
-    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary)
+                         readouts, phases=phases)
+    if t_start is not None:
+        phases.seconds["total"] = time.perf_counter() - t_start
+    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,
+                       peak_gpu_bytes=phases.peak_gpu_bytes)

@@ -97,31 +97,39 @@ def fit(pairs: dict, neutral: dict, pairsets, removal: float):
 
 def run_text_readout(cfg, echo=print):
     """`weditor patch --method text`: encode, fit, fold, then the shared write / verify path."""
+    import time
+
     from weditor.edits import remove_input
     from weditor.pairs import load_pairsets
-    from weditor.patching import load_base, open_pipeline
+    from weditor.patching import Phases, load_base, open_pipeline
     from weditor.text_edits import by_linear_group, fold_input, output_change, publish
 
+    t_start, phases = time.perf_counter(), Phases(cfg.device)
     pairsets = load_pairsets(cfg.pairs)
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
     if not adapter.text_inputs():
         raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings")
-    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-    pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
-    bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
-    edited, locations, entries = fold_input(
-        pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
-        "input_readout")
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
+    with phases("encode"):
+        pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
+    with phases("fit"):
+        bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
+    with phases("edit"):
+        edited, locations, entries = fold_input(
+            pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
+            "input_readout")
     rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
              "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
             for key, ro in fitted.items()]
     short = [r["embedding"] for r in rows if min(r["removal"]) < cfg.removal - 1e-3]
     if short:
         echo(f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings")
-    summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
+    with phases("summary"):  # includes loading the edit into the live model
+        summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
     if summary:
         summary = {"sites": [], "text": rows, **summary}
     params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
               "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
     return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text", params, edited, locations, entries,
-                   summary, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted))
+                   summary, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted), phases=phases,
+                   t_start=t_start)

@@ -35,30 +35,36 @@ def _size(ctx, param, value):
 @click.option("--pairs", "pairs", multiple=True, type=click.Path(dir_okay=False),
               help="Pair file (TOML); repeat to erase several concepts in one patch.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (a new diffusers pipeline).")
+@click.option("--method", default=None, type=click.Choice(defaults.METHODS),
+              help="text: the read-out edit on the prompt embeddings, folded into the linears that read them (--removal, "
+                   "--strength apply); refusal: the low-rank refusal edit of every block's video tokens (--site, "
+                   "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
+                   "projection folded into the text-input linears (docs/method.md) [default: text; refusal for pairs "
+                   "with images].")
 @click.option("--layers", default=defaults.LAYERS, show_default=True,
-              help="Blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
-@click.option("--site", default=None, help="Which linear(s) in each block; default: the model family's (Wan, LTX: cross_attn_out; "
+              help="--method refusal: blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
+@click.option("--site", default=None, help="--method refusal: which linear(s) in each block; default: the model family's (Wan, LTX: cross_attn_out; "
                    "others: ffn_in). `weditor inspect MODEL` lists them.")
 @click.option("--edit", "edit", default=defaults.EDIT, show_default=True, type=click.Choice(defaults.EDITS),
-              help="How much is removed along the directions: 'readout' a least-squares read-out of the concept "
+              help="--method refusal: how much is removed along the directions: 'readout' a least-squares read-out of the concept "
                    "(other concepts kept), 'projection' everything along them (the paper's; docs/method.md).")
 @click.option("--removal", default=defaults.REMOVAL, show_default=True, type=float,
-              help="--edit readout: share of each concept's mean paired difference removed on its pairs; lower keeps "
+              help="--method text and --edit readout: share of each concept's mean paired difference removed on its pairs; lower keeps "
                    "other concepts better and erases less.")
 @click.option("--rank", "rank", default=None, callback=_rank,
-              help=f"Size k of the concept subspace; 'none' keeps the plain mean difference [default: none with "
+              help=f"--method refusal (and safree): size k of the concept subspace; 'none' keeps the plain mean difference [default: none with "
                    f"--edit readout, {defaults.RANK} with --edit projection].")
 @click.option("--alpha", default=defaults.ALPHA, show_default=True, type=float,
-              help="Weight of the neutral covariance in the contrastive PCA (0: plain PCA).")
+              help="--method refusal: weight of the neutral covariance in the contrastive PCA (0: plain PCA).")
 @click.option("--strength", "strength", default=None, type=float,
               help=f"Lambda, the share of the fitted removal applied [default: {defaults.READOUT_STRENGTH}; --edit "
                    f"projection: {defaults.STRENGTH} (1 removes the direction exactly); --method safree: "
                    f"{defaults.SAFREE_STRENGTH}].")
 @click.option("--neutral", "neutral", default=defaults.NEUTRAL, show_default=True, type=click.Choice(("prompt", "raw")),
-              help="Neutral covariance for the contrastive PCA: 'prompt' centres neutral prompts that share one noise "
+              help="--method refusal: neutral covariance for the contrastive PCA: 'prompt' centres neutral prompts that share one noise "
                    "on each other (how prompts move activations); 'raw' uses them as they are (docs/method.md).")
-@click.option("--directions", default=1, show_default=True, type=int, help="Directions removed per concept and layer.")
-@click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run.")
+@click.option("--directions", default=1, show_default=True, type=int, help="--method refusal: directions removed per concept and layer.")
+@click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run (and per summary measurement).")
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
@@ -71,15 +77,10 @@ def _size(ctx, param, value):
 @click.option("--offload", is_flag=True,
               help="For models larger than the GPU: keep the weights in CPU memory and move one block at a time "
                    "to --device (diffusers group offloading; slower, same patch).")
-@click.option("--method", default=defaults.METHODS[0], show_default=True, type=click.Choice(defaults.METHODS),
-              help="refusal: the low-rank refusal edit; reins: the REINS bias fold alone (no refusal edit); "
-                   "safree: SAFREE's keyword-subspace projection folded into the text-input linears (docs/safree.md); "
-                   "text: the read-out edit on the prompt embeddings, folded into the same linears (--removal, "
-                   "--strength apply; docs/method.md).")
 @click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
               help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
 @click.option("--reins", is_flag=True,
-              help="Also fold the REINS steering vector into the ungated residual write (docs/reins.md).")
+              help="With --method refusal: also fold the REINS steering vector into the ungated residual write (docs/reins.md).")
 @click.option("--reins-layer", default=defaults.REINS_LAYER, show_default=True,
               help="The one block REINS steers at: an index or a fraction of depth.")
 @click.option("--reins-strength", default=defaults.REINS_STRENGTH, show_default=True, type=float,
