@@ -175,12 +175,13 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
 
 # The paper's published setting (input of the first FFN linear of the last blocks, exact removal),
 # with our relative alpha at 1 and the neutral prompts used as they come.
-PAPER = {"site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw", "edit": "projection",
-         "rank": 100}
-PROJECTION = {"edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), projected out at lambda 0.85
-DEFAULT = "read-out: mean difference (default)"  # the name the CI test asks for
-CPCA_READOUT = {"rank": 100, "alpha": 4.0}  # the read-out edit along the contrastive-PCA direction
-TEXT = "text read-out (prompt embeddings)"  # --method text
+REFUSAL = {"method": "refusal"}  # the block-by-block refusal edit (the default before 0.4)
+PAPER = {**REFUSAL, "site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw",
+         "edit": "projection", "rank": 100}
+PROJECTION = {**REFUSAL, "edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), lambda 0.85
+DEFAULT = "text read-out (default)"  # --method text, the default since 0.4; the name the CI test asks for
+REFUSAL_READOUT = "refusal read-out: mean difference (0.3 default)"  # the CI test asks for it too
+CPCA_READOUT = {**REFUSAL, "rank": 100, "alpha": 4.0}  # the refusal read-out along the contrastive-PCA direction
 
 
 def ablation() -> list[Variant]:
@@ -191,37 +192,37 @@ def ablation() -> list[Variant]:
         Variant("projection: + PCA (alpha 0)", {**PROJECTION, "alpha": 0.0}),
         Variant("projection: + PCA (alpha 0, rank 4)", {**PROJECTION, "alpha": 0.0, "rank": 4}),
         Variant("projection: + contrastive PCA (0.2 default)", PROJECTION),
-        Variant("read-out: contrastive PCA direction", CPCA_READOUT),
-        Variant(DEFAULT, {}),
+        Variant("refusal read-out: contrastive PCA direction", CPCA_READOUT),
+        Variant(REFUSAL_READOUT, REFUSAL),
         Variant("REINS bias fold only", {"method": "reins"}),
-        Variant("default + REINS fold", {"reins": True}),
+        Variant("refusal read-out + REINS fold", {**REFUSAL, "reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
-        Variant(TEXT, {"method": "text"}),
+        Variant(DEFAULT, {}),
     ]
 
 
 def sweep() -> list[Variant]:
-    """One knob at a time around the default (the read-out edit along the mean difference)."""
+    """One knob at a time around the refusal read-out (the mean difference), then around the text read-out."""
     out = []
     for layers in ("0-1", "2-3", "4-5", "6-7", "0.0-0.5", "0.5-1.0", "2-7"):
-        out.append(Variant(f"layers {layers}", {"layers": layers}))
+        out.append(Variant(f"layers {layers}", {**REFUSAL, "layers": layers}))
     for removal in (0.4, 0.5, 0.7, 0.8, 1.0):
-        out.append(Variant(f"removal {removal:g}", {"removal": removal}))
+        out.append(Variant(f"removal {removal:g}", {**REFUSAL, "removal": removal}))
     for strength in (0.8, 1.2):
-        out.append(Variant(f"lambda {strength:g}", {"strength": strength}))
+        out.append(Variant(f"lambda {strength:g}", {**REFUSAL, "strength": strength}))
     for rank in (1, 4, 16):
-        out.append(Variant(f"cPCA direction, rank {rank}", {"rank": rank}))
-    out.append(Variant("2 directions", {"directions": 2, "rank": 100}))
+        out.append(Variant(f"cPCA direction, rank {rank}", {**REFUSAL, "rank": rank}))
+    out.append(Variant("2 directions", {**REFUSAL, "directions": 2, "rank": 100}))
     for site in ("ffn_in", "self_attn_in", "cross_attn_in", "cross_attn_kv_in"):
-        out.append(Variant(f"site {site}", {"site": site}))
+        out.append(Variant(f"site {site}", {**REFUSAL, "site": site}))
     for seed in (1, 2):  # the collection's noise: how much of a result is the draw
-        out.append(Variant(f"collection seed {seed}", {"seed": seed}))
+        out.append(Variant(f"collection seed {seed}", {**REFUSAL, "seed": seed}))
     for steps in (2, 8):
-        out.append(Variant(f"collection steps {steps}", {"steps": steps}))
+        out.append(Variant(f"collection steps {steps}", {**REFUSAL, "steps": steps}))
     for removal in (0.4, 0.5, 0.8, 0.9, 1.0):
-        out.append(Variant(f"text: removal {removal:g}", {"method": "text", "removal": removal}))
+        out.append(Variant(f"text: removal {removal:g}", {"removal": removal}))
     for strength in (0.8, 1.2):
-        out.append(Variant(f"text: lambda {strength:g}", {"method": "text", "strength": strength}))
+        out.append(Variant(f"text: lambda {strength:g}", {"strength": strength}))
     return out
 
 
@@ -229,17 +230,17 @@ def multi() -> list[Variant]:
     both = {"pairs": [PAIRS, PAIRS_SECOND]}
     return [
         Variant("original (no edit)", None),
-        Variant("red only (default)", {}),
-        Variant("blue only (default)", {"pairs": [PAIRS_SECOND]}),
-        Variant("red + blue in one patch (default)", both),
-        Variant("red + blue, read-out along cPCA directions", {**both, **CPCA_READOUT}),
+        Variant("red only (refusal read-out)", REFUSAL),
+        Variant("blue only (refusal read-out)", {**REFUSAL, "pairs": [PAIRS_SECOND]}),
+        Variant("red + blue in one patch (refusal read-out)", {**REFUSAL, **both}),
+        Variant("red + blue, refusal read-out along cPCA directions", {**both, **CPCA_READOUT}),
         Variant("red + blue, projection (0.2 default)", {**both, **PROJECTION}),
         Variant("red + blue, SAFREE", {**both, "method": "safree"}),
-        Variant("red + blue, text read-out", {**both, "method": "text"}),
-        Variant("red + blue, text read-out, removal 0.5", {**both, "method": "text", "removal": 0.5}),
-        Variant("blue only, text read-out, removal 0.5", {"pairs": [PAIRS_SECOND], "method": "text", "removal": 0.5}),
-        Variant("red + blue, site cross_attn_kv_in", {**both, "site": "cross_attn_kv_in"}),
-        Variant("blue only, text read-out", {"pairs": [PAIRS_SECOND], "method": "text"}),
+        Variant("red + blue, text read-out (default)", both),
+        Variant("red + blue, text read-out, removal 0.5", {**both, "removal": 0.5}),
+        Variant("blue only, text read-out, removal 0.5", {"pairs": [PAIRS_SECOND], "removal": 0.5}),
+        Variant("red + blue, site cross_attn_kv_in", {**REFUSAL, **both, "site": "cross_attn_kv_in"}),
+        Variant("blue only, text read-out (default)", {"pairs": [PAIRS_SECOND]}),
     ]
 
 

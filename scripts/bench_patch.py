@@ -326,7 +326,7 @@ def child_patch(a) -> dict:
     io0 = proc_io()
     kwargs = {"offload": True} if a.offload else {}
     cfg = PatchConfig(pairs=[a.pair_file], out=a.out, model=a.base, size=a.size, steps=a.steps, device=a.device,
-                      overwrite=True, summary=not a.no_summary, **kwargs)
+                      overwrite=True, summary=not a.no_summary, method=a.method, **kwargs)
     t0, c0 = time.perf_counter(), time.process_time()
     result = run_patch(cfg)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -400,7 +400,7 @@ def spawn(args, role: str, extra: list[str]) -> dict:
     out.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", role, "--result", str(out), "--model", args.model_now, "--dtype", args.dtype,
            "--device", args.device, "--workdir", args.workdir, "--text-len", str(args.text_len), "--steps", str(args.steps),
-           "--threads", str(args.threads)] + extra
+           "--threads", str(args.threads), "--method", args.method] + extra
     env = dict(os.environ, HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env)
@@ -420,7 +420,8 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
     t = p["timings"]
     collect_fwd = t.get("collect", 0) - t.get("statistics", 0)
     rows = [
-        ("load", t.get("load")), ("collect (forwards)", collect_fwd), ("statistics (taps)", t.get("statistics")),
+        ("load", t.get("load")), ("encode (--method text)", t.get("encode")), ("collect (forwards)", collect_fwd),
+        ("statistics (taps)", t.get("statistics")),
         ("fit (eigh)", t.get("fit")), ("edit", t.get("edit")), ("summary", t.get("summary")),
         ("save (incl. hash)", t.get("save")), ("  of which hash", t.get("hash")), ("verify", t.get("verify")),
         ("card (re-hash)", t.get("card")), ("total run_patch", t.get("total")),
@@ -476,6 +477,8 @@ def main():
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "weditor-bench"))
     ap.add_argument("--no-summary", action="store_true", help="patch with --no-summary")
     ap.add_argument("--offload", action="store_true", help="patch with --offload")
+    ap.add_argument("--method", default="refusal", choices=("refusal", "text"),
+                    help="the block edit (collection runs: what docs/benchmarks.md times) or the text read-out")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--json", help="write all results here")
     ap.add_argument("--child", choices=("patch", "floor"), help=argparse.SUPPRESS)

@@ -150,7 +150,7 @@ def format_report(r: dict) -> str:
             f"  denoiser       {comp} ({d['class']}): {groups}",
             f"    hidden size  {d['hidden_size']}",
             f"    parameters   {d['parameters']:,} ({d['dtype']})",
-            "    edit sites   (role; gated: timestep-scaled residual add)",
+            "    edit sites   (role; gated: timestep-scaled residual add; *: --method refusal's default)",
         ]
         for name, s in d["sites"].items():
             mark = "*" if name == d["default_site"] else " "
@@ -168,6 +168,6 @@ def format_report(r: dict) -> str:
         f"    refusal, output side   {', '.join(m['refusal_output_side']) if m['refusal_output_side'] else 'refused (every write is gated)'}",
         f"    REINS fold             {m['reins_fold']}",
         f"    SAFREE projection      {'folded into the linears that read ' + ' and '.join(m['safree']) if m['safree'] else 'not available'}",
-        f"    text read-out          {'folded into the same linears' if m['safree'] else 'not available'}",
+        f"    text read-out          {'folded into the same linears (the default for pairs without images)' if m['safree'] else 'not available'}",
     ]
     return "\n".join(lines)
