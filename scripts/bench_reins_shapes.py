@@ -64,7 +64,7 @@ def main(argv=None):
 
     torch.set_num_threads(1)
     pairset = load_pairs(B.PAIRS)
-    sets = B.prompt_sets(args.quick, {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs})
+    sets = B.prompt_sets(args.quick, B.used_prompts(pairset))  # neither pair members nor neutral prompts
     rows, started = [], time.perf_counter()
 
     def report(name, videos, base, extra=None):
