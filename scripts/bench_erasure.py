@@ -196,6 +196,7 @@ def ablation() -> list[Variant]:
         Variant(REFUSAL_READOUT, REFUSAL),
         Variant("REINS bias fold only", {"method": "reins"}),
         Variant("refusal read-out + REINS fold", {**REFUSAL, "reins": True}),
+        Variant("text read-out (default) + REINS fold", {"reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
         Variant(DEFAULT, {}),
     ]

@@ -6,6 +6,7 @@ refused with any other method rather than silently ignored."""
 import json
 
 import pytest
+import torch
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from tests.test_adapters import i2v_pairs, tiny  # noqa: F401 - fixtures
@@ -58,7 +59,7 @@ def test_resolve_method_follows_the_pairs(i2v_pairs):  # noqa: F811
 @pytest.mark.parametrize("extra,option", [
     (["--site", "ffn_in"], "--site"), (["--layers", "0.5-1.0"], "--layers"), (["--alpha", "1"], "--alpha"),
     (["--rank", "4"], "--rank"), (["--directions", "2"], "--directions"), (["--neutral", "prompt"], "--neutral"),
-    (["--edit", "projection"], "--edit"), (["--method", "reins", "--site", "ffn_in"], "--site"), (["--reins"], "--reins"),
+    (["--edit", "projection"], "--edit"), (["--method", "reins", "--site", "ffn_in"], "--site"),
 ])
 def test_block_edit_options_are_refused_without_the_block_edit(tiny_wan_single, tmp_path, extra, option):
     out = tmp_path / "o"
@@ -77,3 +78,43 @@ def test_the_safree_rank_is_its_own(tiny_wan_single, tmp_path):
                       "--method", "safree", "--rank", "2"])
     assert result.exit_code == 0, result.output
     assert _recipe(out)["method"] == "safree"
+
+
+def test_reins_folds_on_top_of_the_default(tiny_wan_single, tmp_path):
+    """`--reins` with the default method: the text linear gets the read-out, the REINS block's ungated
+    write bias gets alpha * d, every other tensor stays the base's; verify recomputes both, and the
+    recipe reproduces the folder file for file."""
+    from safetensors.torch import load_file
+
+    from tests.test_reins import tensors
+    from weditor.edits import add_to_bias, remove_input
+    from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, hash_files
+    from weditor.reins import REINS_FILE
+
+    out = tmp_path / "a" / "out"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                      "--reins", "--reins-layer", "2", "--reins-strength", "0.3"])
+    assert result.exit_code == 0, result.output
+    assert "REINS: alpha*d folded" in result.output and "method text+reins" in result.output
+    recipe = _recipe(out)
+    assert recipe["method"] == "text+reins" and recipe["params"]["reins_layer_resolved"] == {"transformer": 2}
+    assert [e["kind"] for e in recipe["edits"]] == ["input_readout", "bias_fold"]
+    assert "REINS steering vector" in (out / "README.md").read_text()
+    Q = load_file(out / DIRECTIONS_FILE)["transformer.text_input.encoder_hidden_states"]
+    A = load_file(out / READOUT_FILE)["transformer.text_input.encoder_hidden_states"][:, :-1]
+    v = load_file(out / REINS_FILE)["transformer.blocks.2.vector"]
+    base, new = tensors(tiny_wan_single, "transformer"), tensors(out, "transformer")
+    text, bias = "condition_embedder.text_embedder.linear_1.weight", "blocks.2.attn2.to_out.0.bias"
+    assert torch.equal(new[text], remove_input(base[text], Q, A, 1.0))
+    assert torch.equal(new[bias], add_to_bias(base[bias], v)) and not torch.equal(new[bias], base[bias])
+    assert all(torch.equal(new[k], base[k]) for k in base if k not in (text, bias))
+    assert run_cli(["verify", out]).exit_code == 0
+    again = tmp_path / "b" / "out"
+    assert run_cli(["patch", "--recipe", out / "weditor.json", "--out", again]).exit_code == 0
+    assert hash_files(again) == hash_files(out)
+
+
+def test_reins_with_safree_is_refused(tiny_wan_single, tmp_path):
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "safree",
+                      "--reins"])
+    assert result.exit_code == 2 and "Error: --reins" in result.output

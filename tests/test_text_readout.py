@@ -98,7 +98,7 @@ def test_text_readout_summary_and_recipe(tiny, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--edit", "projection"], "--edit projection"),
-    (["--reins"], "--reins"),
+    (["--site", "ffn_in"], "--site"),
 ])
 def test_text_readout_refuses_options_it_does_not_use(tiny, tmp_path, extra, message):
     result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "text", "--out", tmp_path / "o", *extra])

@@ -71,14 +71,26 @@ METHOD_NOTES = {
 }
 
 
+REINS_NOTE = (
+    " A REINS steering vector (the supervised-PCA direction separating unsafe from safe prompts in one block's "
+    "pooled hidden states, scaled by `alpha`) is added to the bias of that block's ungated write, `b <- b + alpha d` "
+    "(`weditor/reins.safetensors`)."
+)
+
+
 def method_note(recipe: dict) -> str | None:
     """The edit's description: the refusal edit's projection or read-out (recipes before 0.3 have no `edit`:
-    projection), or the text read-out."""
-    if recipe.get("method") == "text":
-        return METHOD_NOTES["text"]
-    if "refusal" not in str(recipe.get("method", "")).split("+"):
-        return None
-    return METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))
+    projection), or the text read-out; then the REINS fold, where there is one."""
+    methods = str(recipe.get("method", "")).split("+")
+    if "text" in methods:
+        note = METHOD_NOTES["text"]
+    elif "refusal" in methods:
+        note = METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))
+    else:
+        note = None
+    if "reins" in methods:
+        note = note + REINS_NOTE if note else REINS_NOTE.strip()
+    return note
 
 
 LIMITATIONS = """\

@@ -142,9 +142,9 @@ class PatchConfig:
         if self.method == "text" and self.edit != "readout":
             raise WeditorError(f"--edit {self.edit}: --method text fits a read-out; add --method refusal to project the "
                                "blocks' directions out (or --method safree for a projection of the text embeddings)")
-        if self.reins and self.method in ("safree", "text"):
-            raise WeditorError(f"--reins: the REINS fold goes with --method refusal (or --method reins alone); this patch "
-                               f"runs --method {self.method}; add --method refusal")
+        if self.reins and self.method == "safree":
+            raise WeditorError("--reins: the REINS fold goes with --method text or refusal (or --method reins alone), "
+                               "not --method safree")
         if not 0.0 < self.removal <= 1.0:
             raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:

@@ -88,21 +88,23 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
 
 
 def publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, method: str, params: dict, edited, locations,
-            entries, summary: dict, directions: dict, readouts: dict | None = None, phases=None, t_start=None):
+            entries, summary: dict, directions: dict, readouts: dict | None = None, phases=None, t_start=None,
+            folded=None):
     """The recipe (naming the linears that were folded into) and the shared write / verify / card path.
 
     `phases` (weditor.patching.Phases) gets the write's phases and, with `t_start`, the total: what
-    `PatchResult.timings` reports for every method (scripts/bench_patch.py reads it)."""
+    `PatchResult.timings` reports for every method (scripts/bench_patch.py reads it). `folded`: a REINS
+    fold made on top (weditor/reins.py), saved with the patch."""
     import time
 
     from weditor.patching import Phases, PatchResult, new_recipe, write_patch
 
     phases = phases if phases is not None else Phases(cfg.device)
-    params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries if e["component"] == c})
-                                       for c in edited}}
+    params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries
+                                                  if e["component"] == c and e["kind"] != "bias_fold"}) for c in edited}}
     recipe = new_recipe(base, pairsets, method, params, entries, summary)
     recipe = write_patch(cfg, base, adapter, pipe, settings, out_dir, pairsets, recipe, edited, locations, directions,
-                         readouts, phases=phases)
+                         readouts, folded=folded, phases=phases)
     if t_start is not None:
         phases.seconds["total"] = time.perf_counter() - t_start
     return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,

@@ -109,6 +109,10 @@ def run_text_readout(cfg, echo=print):
     base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
     if not adapter.text_inputs():
         raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings")
+    if cfg.reins:
+        from weditor.reins import refuse_unless_foldable
+
+        refuse_unless_foldable(adapter)
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
     with phases("encode"):
         pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
@@ -118,6 +122,14 @@ def run_text_readout(cfg, echo=print):
         edited, locations, entries = fold_input(
             pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
             "input_readout")
+    folded = None
+    if cfg.reins:  # on the unedited model, as with the refusal edit: the summary loads both edits after
+        from weditor import reins as reins_fold
+
+        with phases("reins"):
+            folded = reins_fold.fold(pipe, adapter, base, pairsets, settings,
+                                     reins_fold.reins_blocks(pipe, adapter, cfg.reins_layer), cfg.reins_strength,
+                                     edited, locations, entries)
     rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
              "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
             for key, ro in fitted.items()]
@@ -130,6 +142,9 @@ def run_text_readout(cfg, echo=print):
         summary = {"sites": [], "text": rows, **summary}
     params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
               "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
-    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text", params, edited, locations, entries,
-                   summary, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted), phases=phases,
-                   t_start=t_start)
+    if folded is not None:
+        params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
+                      reins_layer_resolved={k.component: k.block for k in folded.keys})
+    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text+reins" if folded else "text", params,
+                   edited, locations, entries, summary, by_linear_group(pipe, adapter, bases),
+                   by_linear_group(pipe, adapter, fitted), phases=phases, t_start=t_start, folded=folded)
