@@ -93,7 +93,7 @@ class PatchConfig:
     offload: bool = False  # keep weights on the CPU, one block at a time on `device` (diffusers group offloading)
     push_to_hub: str | None = None  # USER/NAME the card is written for (the push itself is the caller's)
     neutral: str = defaults.NEUTRAL  # "prompt": neutral covariance of prompt-driven variation; "raw" (see collect)
-    method: str | None = None  # None: per pairs (`default_method`); "refusal", "reins", "safree", "text" (defaults.METHODS)
+    method: str | None = None  # None: per pairs (`resolve_method`); "refusal", "reins", "safree", "text" (defaults.METHODS)
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
     reins_layer: str = defaults.REINS_LAYER
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block

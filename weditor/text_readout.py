@@ -1,4 +1,4 @@
-"""The read-out edit on the prompt embeddings (`weditor patch --method text`).
+"""The read-out edit on the prompt embeddings (`weditor patch`'s default for pairs without images; `--method text`).
 
 The refusal edit removes a concept from the video tokens, block after block. There it is a
 continuous quantity: on the shapes model an orange shape's tokens carry part of "red minus
