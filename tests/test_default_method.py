@@ -118,3 +118,23 @@ def test_reins_with_safree_is_refused(tiny_wan_single, tmp_path):
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "safree",
                       "--reins"])
     assert result.exit_code == 2 and "Error: --reins" in result.output
+
+
+@pytest.mark.parametrize("method", ["text", "refusal"])
+def test_summary_names_the_most_changed_neutral_prompts(tiny_wan_single, tmp_path, method):
+    """Each neutral prompt's own output change, largest first: the largest is at least the pooled figure
+    (a ratio of sums never exceeds its largest ratio), and the command prints them."""
+    from weditor.pairs import load_pairs
+
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--steps", "2",
+                      "--method", method, *(["--layers", "-1"] if method == "refusal" else [])])
+    assert result.exit_code == 0, result.output
+    summary = _recipe(out)["summary"]
+    rows = summary["neutral_most_changed"]
+    neutral = load_pairs(TINY_PAIRS).neutral
+    assert len(rows) == min(3, len(neutral)) and {r["prompt"] for r in rows} <= set(neutral)
+    changes = [r["change"] for r in rows]
+    assert changes == sorted(changes, reverse=True) and changes[0] > 0
+    assert changes[0] >= summary["output_change_neutral"] - 1e-4
+    assert f"most changed neutral prompts: {rows[0]['prompt']!r}" in result.output

@@ -556,6 +556,17 @@ def relative_change(before, after) -> float:
     return (num / max(den, 1e-30)) ** 0.5
 
 
+MOST_CHANGED = 3  # neutral prompts named in the summary
+
+
+def most_changed(prompts, before, after, n: int = MOST_CHANGED) -> list[dict]:
+    """The neutral prompts whose denoiser output the edit changed most, each alone: the pooled
+    figure can hide one prompt that lost a neighbouring concept (an orange drawn yellow)."""
+    changes = [(relative_change([rb], [ra]), p) for p, rb, ra in zip(prompts, before, after)]
+    changes.sort(key=lambda c: -c[0])
+    return [{"prompt": p, "change": round(c, 4)} for c, p in changes[:n]]
+
+
 def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg: PatchConfig, edited,
               meter, readouts=None) -> dict:
     """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
@@ -595,6 +606,7 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
             ],
             "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
             "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+            "neutral_most_changed": most_changed(neutral_prompts, rec_neutral, rec_neutral2),
             "eval_prompts": len(eval_prompts),
             "neutral_prompts": len(neutral_prompts),
         }

@@ -70,7 +70,7 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
     """Load the edit into the live pipeline; with `cfg.summary`, the denoiser's relative output change
     on the eval and neutral prompts (the "after" runs follow the "before" runs' latents)."""
     from weditor.pairs import neutral_prompts
-    from weditor.patching import apply_in_memory, measure, relative_change
+    from weditor.patching import apply_in_memory, measure, most_changed, relative_change
 
     if not cfg.summary:
         apply_in_memory(pipe, edited)
@@ -84,6 +84,7 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
     _, rec_neutral2 = measure(pipe, adapter, [], {}, neutral, settings, cfg.strength, forced=rec_neutral)
     return {"output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
             "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+            "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
             "eval_prompts": len(eval_prompts), "neutral_prompts": len(neutral)}
 
 

@@ -217,6 +217,9 @@ def print_summary(result):
                        + extra)
         click.echo(f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
                    f"neutral prompts {summary['output_change_neutral']:.4f}")
+        if summary.get("neutral_most_changed"):
+            click.echo("  most changed neutral prompts: "
+                       + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"]))
     v = recipe.get("verification", {})
     click.echo(f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
                f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})")
