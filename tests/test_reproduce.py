@@ -90,3 +90,26 @@ def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
     del recipe["method"]  # the oldest recipes name none: they could only be the refusal edit
     (folder / "weditor.json").write_text(json.dumps(recipe))
     assert config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None).method == "refusal"
+
+
+def test_a_reins_only_recipe_from_before_0_4_still_checks(tmp_path):
+    """0.3 recorded the unused neutral mode of a REINS-only patch; 0.4 refuses --neutral without the
+    refusal edit, so reproduction drops it rather than fail on a recipe weditor wrote itself."""
+    import json
+
+    from weditor.recipe import sha256_file
+    from weditor.reproduce import config_from_recipe
+
+    folder = tmp_path / "old"
+    (folder / "weditor" / "pairs").mkdir(parents=True)
+    pair = folder / "weditor" / "pairs" / "red.toml"
+    pair.write_bytes(TINY_PAIRS.read_bytes())
+    recipe = {"format": 1, "weditor_version": "0.3.1", "method": "reins",
+              "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
+              "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
+              "params": {"neutral": "prompt", "reins_layer": "0.5", "reins_strength": 0.3, "seed": 0, "steps": 4,
+                         "method": "reins"}}
+    (folder / "weditor.json").write_text(json.dumps(recipe))
+    cfg = config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
+    cfg.check()
+    assert cfg.method == "reins" and cfg.reins_strength == 0.3 and cfg.neutral == "raw"

@@ -631,7 +631,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
         if cfg.rank is None:
             params.pop("alpha")  # the plain mean difference: no subspace, so no neutral weight in it
     else:  # the refusal edit's hyper-parameters did not take part
-        for k in ("layers", "site", "rank", "alpha", "strength", "directions", "edit", "removal"):
+        for k in ("layers", "site", "rank", "alpha", "strength", "directions", "edit", "removal", "neutral"):
             params.pop(k)
     if folded is not None:
         params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}

@@ -41,6 +41,8 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
     if "refusal" in methods:
         params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
         params.setdefault("edit", "projection")  # and before 0.3 removed everything along the directions
+    else:  # REINS-only recipes before 0.4 recorded the (unused) neutral mode, which 0.4 refuses without refusal
+        params.pop("neutral", None)
     if params.get("size") is not None:
         params["size"] = tuple(params["size"])
     params.update(overrides)
