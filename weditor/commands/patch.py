@@ -80,7 +80,8 @@ def _size(ctx, param, value):
 @click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
               help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
 @click.option("--reins", is_flag=True,
-              help="With --method refusal: also fold the REINS steering vector into the ungated residual write (docs/reins.md).")
+              help="With --method text or refusal: also fold the REINS steering vector into the ungated residual write "
+                   "(docs/reins.md).")
 @click.option("--reins-layer", default=defaults.REINS_LAYER, show_default=True,
               help="The one block REINS steers at: an index or a fraction of depth.")
 @click.option("--reins-strength", default=defaults.REINS_STRENGTH, show_default=True, type=float,
