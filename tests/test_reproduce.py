@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from tests.hub_server import hub_server  # noqa: F401  (fixture)
 from weditor.recipe import hash_files
@@ -67,49 +65,42 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
     verify_folder(out)  # the patch itself landed, verified; only the upload failed
 
 
-def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
-    """0.1 recipes carry no "neutral": their neutral prompts were collected one by one, as "raw" does."""
+def _old_recipe(tmp_path, version: str, params: dict, method: str | None):
+    """The config `--recipe` makes of a recipe written by weditor `version` (`method` None: a recipe
+    that names none), with the tiny red pairs next to it."""
     import json
 
+    from weditor.recipe import sha256_file
     from weditor.reproduce import config_from_recipe
 
     folder = tmp_path / "old"
-    (folder / "weditor" / "pairs").mkdir(parents=True)
+    (folder / "weditor" / "pairs").mkdir(parents=True, exist_ok=True)
     pair = folder / "weditor" / "pairs" / "red.toml"
     pair.write_bytes(TINY_PAIRS.read_bytes())
-    from weditor.recipe import sha256_file
-
-    recipe = {"format": 1, "weditor_version": "0.1.0", "method": "refusal",
+    recipe = {"format": 1, "weditor_version": version,
               "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
               "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
-              "params": {"rank": 100, "alpha": 1.0, "strength": 1.0, "layers": "0.5-1.0", "site": "ffn_in", "seed": 0}}
+              "params": params}
+    if method is not None:
+        recipe["method"] = method
     (folder / "weditor.json").write_text(json.dumps(recipe))
-    cfg = config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
+    return config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
+
+
+def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
+    """0.1 recipes carry no "neutral": their neutral prompts were collected one by one, as "raw" does."""
+    params = {"rank": 100, "alpha": 1.0, "strength": 1.0, "layers": "0.5-1.0", "site": "ffn_in", "seed": 0}
+    cfg = _old_recipe(tmp_path, "0.1.0", params, "refusal")
     assert cfg.neutral == "raw" and cfg.site == "ffn_in" and cfg.strength == 1.0 and cfg.layers == "0.5-1.0"
     assert cfg.method == "refusal"  # not 0.4's default (text): the recipe's own method
-    del recipe["method"]  # the oldest recipes name none: they could only be the refusal edit
-    (folder / "weditor.json").write_text(json.dumps(recipe))
-    assert config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None).method == "refusal"
+    # the oldest recipes name no method: they could only be the refusal edit
+    assert _old_recipe(tmp_path, "0.1.0", params, None).method == "refusal"
 
 
 def test_a_reins_only_recipe_from_before_0_4_still_checks(tmp_path):
     """0.3 recorded the unused neutral mode of a REINS-only patch; 0.4 refuses --neutral without the
     refusal edit, so reproduction drops it rather than fail on a recipe weditor wrote itself."""
-    import json
-
-    from weditor.recipe import sha256_file
-    from weditor.reproduce import config_from_recipe
-
-    folder = tmp_path / "old"
-    (folder / "weditor" / "pairs").mkdir(parents=True)
-    pair = folder / "weditor" / "pairs" / "red.toml"
-    pair.write_bytes(TINY_PAIRS.read_bytes())
-    recipe = {"format": 1, "weditor_version": "0.3.1", "method": "reins",
-              "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
-              "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
-              "params": {"neutral": "prompt", "reins_layer": "0.5", "reins_strength": 0.3, "seed": 0, "steps": 4,
-                         "method": "reins"}}
-    (folder / "weditor.json").write_text(json.dumps(recipe))
-    cfg = config_from_recipe(folder / "weditor.json", str(tmp_path / "o"), None)
+    cfg = _old_recipe(tmp_path, "0.3.1", {"neutral": "prompt", "reins_layer": "0.5", "reins_strength": 0.3, "seed": 0,
+                                          "steps": 4, "method": "reins"}, "reins")
     cfg.check()
     assert cfg.method == "reins" and cfg.reins_strength == 0.3 and cfg.neutral == "raw"
