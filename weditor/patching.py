@@ -634,7 +634,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
         for k in ("layers", "site", "rank", "alpha", "strength", "directions", "edit", "removal", "neutral"):
             params.pop(k)
     if folded is not None:
-        params["reins_layer_resolved"] = {k.component: k.block for k in folded.keys}
+        params["reins_layer_resolved"] = folded.layer_resolved
     else:
         params.pop("reins_layer")
         params.pop("reins_strength")

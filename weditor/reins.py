@@ -252,6 +252,11 @@ class Fold:
     vectors: dict[BlockKey, np.ndarray]  # alpha * d, float64, as folded
     alphas: dict[BlockKey, float]
 
+    @property
+    def layer_resolved(self) -> dict[str, int]:
+        """{denoiser: steered block}, as every recipe records it (`reins_layer_resolved`)."""
+        return {k.component: k.block for k in self.keys}
+
 
 def bias_name(pipe, adapter: Adapter, key: BlockKey) -> str:
     return f"{block_path(pipe, adapter, key.component, key.block)}.{adapter.ungated_write}.bias"

@@ -144,7 +144,7 @@ def run_text_readout(cfg, echo=print):
               "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
     if folded is not None:
         params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
-                      reins_layer_resolved={k.component: k.block for k in folded.keys})
+                      reins_layer_resolved=folded.layer_resolved)
     return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text+reins" if folded else "text", params,
                    edited, locations, entries, summary, by_linear_group(pipe, adapter, bases),
                    by_linear_group(pipe, adapter, fitted), phases=phases, t_start=t_start, folded=folded)
