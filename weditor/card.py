@@ -18,8 +18,10 @@ and then re-hashes the folder, so `weditor verify` and `weditor push` accept it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import unicodedata
 import tomllib
 from pathlib import Path
 
@@ -174,6 +176,32 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
 
 
 # -- markdown helpers ----------------------------------------------------------------------------
+# Every string the card shows that a user or a base model chose (prompts, descriptions, folder and
+# model names, parameters) goes through `_plain`, `_code` or `_py_string`: the card is hashed, pushed
+# and rendered by the Hub, so `<script>` must arrive as text, and invisible characters (NUL, a
+# right-to-left override) as visible escapes. Ordinary strings come out unchanged.
+
+
+def _plain(value) -> str:
+    """A user string as Markdown text: `&`, `<`, `>` HTML-escaped; control, format (bidi, zero-width)
+    and other non-characters shown as `\\uXXXX`."""
+    text = html.escape(str(value), quote=False)
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def _code(value) -> str:
+    """An inline code span for a name, when it can be one literally; otherwise the escaped text."""
+    text = str(value)
+    if text and text.isprintable() and "`" not in text and html.escape(text, quote=False) == text:
+        return f"`{text}`"
+    return _plain(text)
+
+
+def _py_string(value: str) -> str:
+    """A Python string literal for a code block: JSON's escapes (quotes, backslashes, non-printable
+    characters) plus `<`, `>`, `&` as `\\u003c`..., which Python reads back as the same string."""
+    text = json.dumps(value, ensure_ascii=not value.isprintable())
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _cell(value) -> str:
@@ -185,7 +213,7 @@ def _cell(value) -> str:
         text = str(value)
     if len(text) > 120:
         text = text[:117] + "..."
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _plain(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
@@ -280,7 +308,7 @@ def summary_section(summary) -> str:
     for title, records in tables:
         columns = sorted(dict.fromkeys(k for r in records for k in r), key=_column_order)
         rows = [tuple(r.get(c, "") for c in columns) for r in records]
-        parts.append(f"`{title}`:\n\n" + _table(tuple(columns), rows))
+        parts.append(f"{_code(title)}:\n\n" + _table(tuple(columns), rows))
     return "\n\n".join(parts)
 
 
@@ -313,12 +341,12 @@ def _grid(out_dir: Path) -> str | None:
 def _edits_section(recipe: dict) -> str:
     edits = recipe.get("edits") or []
     note = method_note(recipe)
-    lines = [f"- **Method:** `{recipe.get('method', 'unknown')}`" + (f": {note}" if note else "")]
+    lines = [f"- **Method:** {_code(recipe.get('method', 'unknown'))}" + (f": {note}" if note else "")]
     if edits:
         components = sorted({e.get("component", "?") for e in edits})
         blocks = sorted({int(m.group(1)) for e in edits if (m := re.search(r"blocks\.(\d+)\.", e.get("tensor", "")))})
         ranks = sorted({e["rank"] for e in edits if isinstance(e.get("rank"), int)})
-        lines.append(f"- **Edited tensors:** {len(edits)} in {', '.join(f'`{c}`' for c in components)}")
+        lines.append(f"- **Edited tensors:** {len(edits)} in {', '.join(_code(c) for c in components)}")
         if blocks:
             lines.append(f"- **Blocks:** {', '.join(map(str, blocks))}")
         if ranks:
@@ -340,6 +368,7 @@ def _edits_section(recipe: dict) -> str:
 
 
 def _usage(pipeline_class: str, tag: str | None, target: str) -> str:
+    target = _py_string(target)[1:-1]  # inside the snippet's double quotes
     if tag == "image-to-video":
         lines = [f"from diffusers import {pipeline_class}", "from diffusers.utils import load_image",
                  f'pipe = {pipeline_class}.from_pretrained("{target}")',
@@ -359,6 +388,8 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
     base = recipe.get("base_model") or {}
     base_id = base.get("id")
     pipeline_class = base.get("pipeline_class") or _model_index_class(out_dir) or "DiffusionPipeline"
+    if not (isinstance(pipeline_class, str) and pipeline_class.isidentifier() and pipeline_class.isascii()):
+        pipeline_class = "DiffusionPipeline"  # it is pasted into a Python snippet
     tag = pipeline_tag(pipeline_class)
     concepts = _concepts(recipe, out_dir)
     names = [c for c, _, _ in concepts]
@@ -373,16 +404,16 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         **({"base_model_relation": BASE_MODEL_RELATION} if hub_base else {}),
     )
 
-    base_link = f"[{base_id}](https://huggingface.co/{base_id})" if hub_base else f"`{base_id}`"
-    revision = f" at revision `{base['revision']}`" if base.get("revision") else ""
-    erased = ", ".join(f"**{n}**" for n in names) or "the configured concepts"
+    base_link = f"[{base_id}](https://huggingface.co/{base_id})" if hub_base else _code(base_id)
+    revision = f" at revision {_code(base['revision'])}" if base.get("revision") else ""
+    erased = ", ".join(f"**{_plain(n)}**" for n in names) or "the configured concepts"
     target = repo_id or out_dir.name
     grid = _grid(out_dir)
 
     sections = [
-        f"# {target.split('/')[-1]}",
+        f"# {_plain(target.split('/')[-1])}",
         f"{base_link}{revision} with {erased} erased by closed-form weight edits, made with "
-        f"weditor {recipe.get('weditor_version', __version__)}. It is a plain diffusers checkpoint: "
+        f"weditor {_plain(recipe.get('weditor_version', __version__))}. It is a plain diffusers checkpoint: "
         f"stock diffusers loads it with `{pipeline_class}`; weditor is not needed to run it.",
         "## Usage\n\n" + _usage(pipeline_class, tag, target),
         "## What was removed\n\n" + (_table(("Concept", "Description", "Pair file"), concepts) if concepts

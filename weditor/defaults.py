@@ -23,3 +23,10 @@ EDITS = ("readout", "projection")  # `patch --edit`: how much is removed along t
 EDIT = "readout"  # a fitted read-out (weditor/readout.py); "projection" is the paper's orthogonal projection
 REMOVAL = 0.6  # edit "readout": share of each concept's mean paired difference removed on its pairs
 READOUT_STRENGTH = 1.0  # edit "readout": the read-out is removed as fitted
+# Largest accepted collection / eval size (height, width, frames). Not a model's limit but a typo's: at
+# 4096x4096x1024, a Wan-style latent (8x spatial, 4x temporal compression, 2x2 patches) is already
+# 256*256*257 = 16.8M tokens, about 100 GB per float32 activation of width 1536.
+MAX_SIZE = (4096, 4096, 1024)
+# Largest seed: torch seeds are 64-bit unsigned, and runs add offsets (one per prompt, +10000 for the
+# summary), which must not overflow; 2**63 - 1 leaves 2**63 of room.
+MAX_SEED = 2**63 - 1

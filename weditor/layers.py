@@ -56,3 +56,11 @@ def parse_layers(spec: str, n: int) -> list[int]:
             raise WeditorError(f"--layers {spec!r}: range {item!r} is empty")
         out.update(range(a, b + 1))
     return sorted(out)
+
+
+def check_layers_syntax(spec: str) -> None:
+    """Raise WeditorError unless `spec` reads as a `--layers` expression; whether its blocks exist
+    depends on the model and is checked by `parse_layers` once the model is loaded."""
+    for item in (s.strip() for s in str(spec).split(",")):
+        if not any(re.fullmatch(p, item) for p in (f"{_FRAC}-{_FRAC}", f"{_INT}-{_INT}", _FRAC, _INT)):
+            raise WeditorError(f"--layers {spec!r}: cannot read {item!r} (use e.g. 17,18 or 10-12 or 0.5 or 0.75-1.0)")

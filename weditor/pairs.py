@@ -22,15 +22,28 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from weditor.errors import WeditorError
+from weditor.input_files import not_a_file, read_small_file
 
 MIN_PAIRS = 5
 TOP_KEYS = {"concept", "description", "keywords", "neutral", "eval", "eval_synonyms", "pair"}
 PAIR_KEYS = {"unsafe", "safe", "image", "unsafe_image", "safe_image"}
 CONCEPT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# The concept names `weditor/pairs/<concept>.toml` in every output and a tag on its model card: a label,
+# checked here rather than when the file is written, after the whole collection and fit.
+MAX_CONCEPT = 64
+# Names Windows cannot create as files (with any extension): an output is cloned there too.
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+MAX_PAIR_FILE_BYTES = 16 << 20  # a pair file is prompts: kilobytes
+# Refused in every string of a pair file: C0/C1 control characters (NUL included) other than tab, line
+# feed and carriage return, which are whitespace like any other (every run of whitespace becomes one
+# space), and the Unicode bidirectional controls, which make a prompt display differently from what it
+# is (in the model card, a terminal, a review). Other characters, emoji and joiners included, are kept.
+REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,10 @@ class PairSet:
 def _text(value, where: str) -> str:
     if not isinstance(value, str):
         raise WeditorError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
+    if m := REFUSED_CHARACTERS.search(value):
+        ch = m.group()
+        raise WeditorError(f"{where}: character {m.start() + 1} is the control character U+{ord(ch):04X} "
+                           f"({unicodedata.name(ch, 'a C0/C1 control')}); pair files take printable text only")
     text = " ".join(value.split())
     if not text:
         raise WeditorError(f"{where}: is empty")
@@ -81,12 +98,15 @@ def _texts(value, where: str, required: bool) -> tuple[str, ...]:
     return items
 
 
-def _image(value, where: str, base: Path) -> Path | None:
+def _image(value, where: str, base: Path, root: Path | None = None) -> Path | None:
     if value is None:
         return None
     path = base / _text(value, where)
-    if not path.is_file():
-        raise WeditorError(f"{where}: image file {path} does not exist")
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        raise WeditorError(f"{where}: image {path} is outside {root}; files a recipe names are read only from its own folder")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise WeditorError(f"{where}: image file {path} {problem}")
     try:
         from PIL import Image
 
@@ -97,7 +117,8 @@ def _image(value, where: str, base: Path) -> Path | None:
     return path
 
 
-def parse_pairs(raw: bytes, path: Path) -> PairSet:
+def parse_pairs(raw: bytes, path: Path, root: Path | None = None) -> PairSet:
+    """The pair set in `raw` (the bytes of `path`); with `root`, image paths must stay inside it."""
     name = str(path)
     try:
         text = raw.decode("utf-8")
@@ -107,6 +128,8 @@ def parse_pairs(raw: bytes, path: Path) -> PairSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise WeditorError(f"{name}: not valid TOML ({e})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise WeditorError(f"{name}: not valid TOML here (arrays or tables nested too deeply)") from None
 
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
@@ -116,6 +139,12 @@ def parse_pairs(raw: bytes, path: Path) -> PairSet:
     concept = _text(data["concept"], f"{name}: concept")
     if not CONCEPT_RE.match(concept):
         raise WeditorError(f"{name}: concept {concept!r} must be lowercase letters, digits, '-' or '_'")
+    if len(concept) > MAX_CONCEPT:
+        raise WeditorError(f"{name}: concept is {len(concept)} characters long; at most {MAX_CONCEPT} (it names "
+                           f"weditor/pairs/<concept>.toml in the output, and a tag of its model card)")
+    if concept in RESERVED_NAMES:
+        raise WeditorError(f"{name}: concept {concept!r} is a reserved device name on Windows, where the output's "
+                           f"weditor/pairs/{concept}.toml could not be created; choose another name")
     description = _text(data.get("description", concept), f"{name}: description")
 
     entries = data.get("pair")
@@ -143,9 +172,9 @@ def parse_pairs(raw: bytes, path: Path) -> PairSet:
         if (unsafe, safe) in seen:
             raise WeditorError(f"{where}: duplicate of pair {seen[(unsafe, safe)]} ({unsafe!r})")
         seen[(unsafe, safe)] = i
-        shared = _image(entry.get("image"), f"{where}: image", base)
-        unsafe_image = _image(entry.get("unsafe_image"), f"{where}: unsafe_image", base) or shared
-        safe_image = _image(entry.get("safe_image"), f"{where}: safe_image", base) or shared
+        shared = _image(entry.get("image"), f"{where}: image", base, root)
+        unsafe_image = _image(entry.get("unsafe_image"), f"{where}: unsafe_image", base, root) or shared
+        safe_image = _image(entry.get("safe_image"), f"{where}: safe_image", base, root) or shared
         if (unsafe_image is None) != (safe_image is None):
             raise WeditorError(f"{where}: an image is given for one member only")
         pairs.append(Pair(unsafe, safe, unsafe_image, safe_image))
@@ -166,11 +195,9 @@ def parse_pairs(raw: bytes, path: Path) -> PairSet:
     )
 
 
-def load_pairs(path: str | Path) -> PairSet:
+def load_pairs(path: str | Path, root: Path | None = None) -> PairSet:
     path = Path(path)
-    if not path.is_file():
-        raise WeditorError(f"{path}: pair file does not exist")
-    return parse_pairs(path.read_bytes(), path)
+    return parse_pairs(read_small_file(path, "pair file", MAX_PAIR_FILE_BYTES), path, root)
 
 
 def load_pairsets(paths) -> list[PairSet]:

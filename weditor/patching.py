@@ -163,6 +163,10 @@ class PatchConfig:
             raise WeditorError(f"--directions {self.directions}: must be >= 1")
         if not 1 <= self.steps <= 100:
             raise WeditorError(f"--steps {self.steps}: must be in 1..100")
+        if not 0 <= self.seed <= defaults.MAX_SEED:
+            raise WeditorError(f"--seed {self.seed}: must be in 0..{defaults.MAX_SEED} (see defaults.MAX_SEED)")
+        if self.size is not None and any(not 1 <= v <= top for v, top in zip(self.size, defaults.MAX_SIZE)):
+            raise WeditorError(f"--size {self.size}: each of height, width, frames must be in 1..{'/'.join(map(str, defaults.MAX_SIZE))}")
         if self.dtype is not None and self.dtype not in DTYPES:
             raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
 
@@ -215,7 +219,9 @@ def load_base(model: str, revision: str | None, allow_pickle: bool = False) -> t
         base = BaseModel(base.folder, BUILTIN_MODEL, None, base.pipeline_class)
     else:
         base = resolve_model(model, revision, allow_pickle)
-    return base, adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
+    adapter = adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
+    adapter.check_requirements()  # a package the stock pipeline calls unguarded (ftfy): one line, not a NameError later
+    return base, adapter
 
 
 def load_pipeline(base: BaseModel, dtype: str | None, device: str, offload: bool = False, **components):

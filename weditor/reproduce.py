@@ -2,55 +2,88 @@
 
 The recipe holds every hyper-parameter and the pair files travel next to it (hash-checked), so
 a published checkpoint can be re-derived from its base with one command and compared file by
-file (`weditor diff`).
+file (`weditor diff`). A recipe comes with a download: it is checked whole against
+weditor/recipe_schema.py first, and its pair files (and their images) are read only from the
+recipe's own folder.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
-from weditor.recipe import sha256_file
+from weditor.input_files import read_small_file
+from weditor.recipe import sha256_bytes
+from weditor.recipe_schema import check_recipe
+
+MAX_RECIPE_BYTES = 64 << 20  # a recipe lists every edited tensor and file hash: megabytes at most
+
+
+def read_recipe(recipe_path: Path) -> dict:
+    """The recipe at `recipe_path`, checked (`check_recipe`); one WeditorError for anything wrong with it."""
+    raw = read_small_file(recipe_path, "recipe", MAX_RECIPE_BYTES)
+    try:
+        recipe = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise WeditorError(f"{recipe_path}: not UTF-8 text (byte {e.start})") from None
+    except RecursionError:
+        raise WeditorError(f"{recipe_path}: not a recipe (JSON nested too deeply)") from None
+    except ValueError as e:  # JSONDecodeError, and integers too long to convert
+        raise WeditorError(f"{recipe_path}: not valid JSON ({e})") from None
+    return check_recipe(recipe, str(recipe_path))
+
+
+def pair_file(folder: Path, recipe_path: Path, entry: dict, index: int) -> Path:
+    """The pair file a recipe entry names: a relative path inside the recipe's folder, links included."""
+    rel = PurePosixPath(entry["path"])
+    where = f"{recipe_path}: pairs[{index}].path {entry['path']!r}"
+    if rel.is_absolute() or ".." in rel.parts or "\\" in entry["path"]:
+        raise WeditorError(f"{where}: must be a relative path inside the recipe's folder, without '..'")
+    path = folder / rel
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise WeditorError(f"{where}: leads outside the recipe's folder (a symbolic link); not reading it")
+    return path
 
 
 def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = None, **overrides):
+    from weditor.pairs import MAX_PAIR_FILE_BYTES, parse_pairs
     from weditor.patching import PatchConfig
 
     recipe_path = Path(recipe_path)
-    try:
-        recipe = json.loads(recipe_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise WeditorError(f"{recipe_path}: cannot read the recipe ({e})") from None
-    for field in ("base_model", "pairs", "params"):
-        if field not in recipe:
-            raise WeditorError(f"{recipe_path}: field {field!r} is missing")
+    recipe = read_recipe(recipe_path)
+    folder = recipe_path.parent
     pair_files = []
-    for entry in recipe["pairs"]:
-        path = recipe_path.parent / entry["path"]
-        if not path.is_file():
-            raise WeditorError(f"{recipe_path}: pair file {entry['path']} is not next to the recipe")
-        if sha256_file(path) != entry["sha256"]:
+    for i, entry in enumerate(recipe["pairs"]):
+        path = pair_file(folder, recipe_path, entry, i)
+        raw = read_small_file(path, "pair file (next to the recipe)", MAX_PAIR_FILE_BYTES)
+        if sha256_bytes(raw) != entry["sha256"]:
             raise WeditorError(f"{path}: does not match the SHA-256 in {recipe_path.name}")
+        pairset = parse_pairs(raw, path, root=folder)  # image paths too must stay in the recipe's folder
+        if pairset.concept != entry["concept"]:
+            raise WeditorError(f"{recipe_path}: pairs[{i}].concept {entry['concept']!r}: the pair file says {pairset.concept!r}")
         pair_files.append(str(path))
-    names = {f.name for f in dataclasses.fields(PatchConfig)}
-    params = {k: v for k, v in recipe["params"].items() if k in names}
-    methods = recipe.get("method", "refusal").split("+")
+    params = dict(recipe["params"])
+    methods = recipe["method"].split("+")
     params.setdefault("method", methods[0])  # the default method changed in 0.4 (refusal -> text)
+    if "reins" in methods and methods[0] != "reins":
+        params.setdefault("reins", True)  # 0.1 recipes left the flag out of params; the method says it
     if "refusal" in methods:
         params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
         params.setdefault("edit", "projection")  # and before 0.3 removed everything along the directions
     else:  # REINS-only recipes before 0.4 recorded the (unused) neutral mode, which 0.4 refuses without refusal
         params.pop("neutral", None)
-    if params.get("size") is not None:
-        params["size"] = tuple(params["size"])
     params.update(overrides)
     base = recipe["base_model"]
-    return PatchConfig(
+    cfg = PatchConfig(
         pairs=pair_files,
         out=out,
         model=model or base["id"],
         revision=None if model else base.get("revision"),
         **params,
     )
+    try:
+        cfg.check()  # cross-parameter rules (e.g. --site only with the refusal edit), before any model work
+    except WeditorError as e:
+        raise WeditorError(f"{recipe_path}: params: {e.message}") from None
+    return cfg

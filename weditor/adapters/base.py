@@ -70,6 +70,22 @@ class Adapter:
     step: Callable | None = field(default=None, repr=False)
     # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).
     default_size: tuple[int, int, int] | Callable = (256, 256, 17)
+    # Python packages the stock pipeline calls without checking that they are installed (the diffusers
+    # module imports them only if present, then calls them anyway): {import name: pip name}.
+    requires: dict[str, str] = field(default_factory=dict)
+
+    def check_requirements(self):
+        """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""
+        import importlib
+
+        from weditor.errors import WeditorError
+
+        for module, package in self.requires.items():
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                raise WeditorError(f"{', '.join(self.pipelines)} needs the Python package {package!r}, which is not "
+                                   f"installed (diffusers cleans its prompts with it): pip install {package}") from None
 
     def writes(self) -> list[str]:
         return [name for name, s in self.sites.items() if s.role == "writes"]

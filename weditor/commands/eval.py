@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch import _size
+from weditor.commands.patch import SEED, _size
 
 
 @click.command(name="eval")
@@ -23,7 +23,7 @@ from weditor.commands.patch import _size
               help="HEIGHTxWIDTHxFRAMES of the videos (default: the shapes model's own, else the adapter's).")
 @click.option("--steps", default=None, type=int, help="Sampling steps (default: 20 on the shapes model, else 10).")
 @click.option("--guidance", default=None, type=float, help="Guidance scale (default: 5).")
-@click.option("--seed", default=0, show_default=True, type=int, help="First seed; base and patched share every seed.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="First seed; base and patched share every seed.")
 @click.option("--seeds", default=1, show_default=True, type=int, help="Seeds (videos) per prompt.")
 @click.option("--limit", default=None, type=int, help="At most this many prompts per group.")
 @click.option("--scorer", "scorers", multiple=True,

@@ -27,7 +27,15 @@ def _size(ctx, param, value):
         parts = []
     if len(parts) != 3 or min(parts) < 1:
         raise click.BadParameter(f"{value!r}: expected HEIGHTxWIDTHxFRAMES, e.g. 256x256x17")
+    for part, top, name in zip(parts, defaults.MAX_SIZE, ("height", "width", "frames")):
+        if part > top:  # a typo, not a video: see defaults.MAX_SIZE
+            raise click.BadParameter(f"{value!r}: {name} {part} is larger than {top} "
+                                     f"(at most {'x'.join(map(str, defaults.MAX_SIZE))})")
     return tuple(parts)
+
+
+# Seeds: 0 .. 2**63 - 1 (runs add per-prompt offsets to a 64-bit torch seed; see defaults.MAX_SEED).
+SEED = click.IntRange(0, defaults.MAX_SEED)
 
 
 @click.command()
@@ -66,7 +74,7 @@ def _size(ctx, param, value):
 @click.option("--directions", default=1, show_default=True, type=int, help="--method refusal: directions removed per concept and layer.")
 @click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run (and per summary measurement).")
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
 @click.option("--dtype", default=None, type=click.Choice(defaults.DTYPE_NAMES), help="Compute dtype (default: as stored).")
 @click.option("--revision", default=None, help="Hub revision of MODEL.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch import _size
+from weditor.commands.patch import SEED, _size
 
 
 @click.command()
@@ -18,7 +18,7 @@ from weditor.commands.patch import _size
 @click.option("--no-extra", is_flag=True, help="Probe the pairs only, without the eval (unsafe) and neutral (safe) prompts.")
 @click.option("--steps", default=defaults.STEPS, show_default=True, type=int, help="Denoising steps per collection run.")
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
 @click.option("--dtype", default=None, type=click.Choice(defaults.DTYPE_NAMES), help="Compute dtype (default: as stored).")
 @click.option("--revision", default=None, help="Hub revision of MODEL.")

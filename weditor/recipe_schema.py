@@ -1,0 +1,270 @@
+"""What `weditor patch --recipe` accepts in a `weditor.json`: a recipe is untrusted input.
+
+A recipe travels with a downloaded checkpoint, and reproducing it decides which files are read
+and which hyper-parameters run. So the whole document is checked against the tables below
+before anything else happens: every key known, every value of its type and in its range,
+the method one that weditor writes. The first key that fails is named in one `Error:` line
+(`weditor.json: params.removal: expected a number, got str '0.5'`). Keys that would say where
+the patch reads or writes (`params.out`, `params.model`, `params.pairs`, ...) are refused: a
+recipe records how a patch was made; the command line says where it goes.
+
+Every key any weditor version (0.1 to 0.4) has written is accepted, so old recipes still
+reproduce; the keys a run *measured* rather than chose (`layers_resolved`, `readouts`, ...) are
+type-checked and otherwise not used. docs/publishing.md, "Reproducing a recipe", lists them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from weditor import defaults
+from weditor.errors import WeditorError
+from weditor.layers import check_layers_syntax
+
+FORMAT = 1
+MAX_TEXT = 256  # ids, revisions, site and layer expressions: short by nature
+METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins")  # what weditor writes
+SHA256 = re.compile(r"[0-9a-f]{64}")
+CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.pairs accepts it
+
+
+class Bad(ValueError):
+    """A value that fails its key's check; the message says what was expected."""
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key: what it holds (for the docs and messages) and a check that returns the value to use or raises `Bad`."""
+
+    doc: str
+    check: Callable
+
+
+def _optional(inner: Key) -> Key:
+    return Key(inner.doc + " or null", lambda v: None if v is None else inner.check(v))
+
+
+def integer(lo: int, hi: int) -> Key:
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise Bad(f"expected an integer, got {_describe(v)}")
+        if not lo <= v <= hi:
+            raise Bad(f"{v} is outside {lo}..{hi}")
+        return v
+
+    return Key(f"integer in {lo}..{hi}", check)
+
+
+def number(lo: float, hi: float, low_open: bool = False) -> Key:
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise Bad(f"expected a number, got {_describe(v)}")
+        inside = (lo < v if low_open else lo <= v) and v <= hi  # exact for JSON's unbounded integers too
+        if (isinstance(v, float) and not math.isfinite(v)) or not inside:
+            raise Bad(f"{v} is outside {'(' if low_open else '['}{lo:g}, {hi:g}]")
+        return v
+
+    return Key(f"number in {'(' if low_open else '['}{lo:g}, {hi:g}]", check)
+
+
+def text(pattern: re.Pattern | None = None, checker: Callable | None = None, what: str = "string") -> Key:
+    def check(v):
+        if not isinstance(v, str):
+            raise Bad(f"expected a string, got {_describe(v)}")
+        if not v or len(v) > MAX_TEXT or not v.isprintable():
+            raise Bad(f"expected a non-empty printable string of at most {MAX_TEXT} characters, got {_describe(v)}")
+        if pattern is not None and not pattern.fullmatch(v):
+            raise Bad(f"{v!r} is not a {what}")
+        if checker is not None:
+            checker(v)
+        return v
+
+    return Key(what, check)
+
+
+def choice(options) -> Key:
+    def check(v):
+        if v not in options or not isinstance(v, str):
+            raise Bad(f"{_describe(v)} is not one of {', '.join(options)}")
+        return v
+
+    return Key("one of " + ", ".join(options), check)
+
+
+def flag() -> Key:
+    def check(v):
+        if not isinstance(v, bool):
+            raise Bad(f"expected true or false, got {_describe(v)}")
+        return v
+
+    return Key("true or false", check)
+
+
+def of_type(*types: type, doc: str) -> Key:
+    def check(v):
+        if not isinstance(v, types):
+            raise Bad(f"expected {doc}, got {_describe(v)}")
+        return v
+
+    return Key(doc, check)
+
+
+def size() -> Key:
+    limits = defaults.MAX_SIZE
+
+    def check(v):
+        if not isinstance(v, list) or len(v) != 3 or any(isinstance(x, bool) or not isinstance(x, int) for x in v):
+            raise Bad(f"expected [height, width, frames] (three integers), got {_describe(v)}")
+        for x, top, name in zip(v, limits, ("height", "width", "frames")):
+            if not 1 <= x <= top:
+                raise Bad(f"{name} {x} is outside 1..{top}")
+        return tuple(v)
+
+    return Key(f"[height, width, frames], each from 1 to {'/'.join(map(str, limits))}", check)
+
+
+def _layers(v):
+    try:
+        check_layers_syntax(v)
+    except WeditorError as e:
+        raise Bad(str(e).removeprefix("--layers ")) from None
+
+
+def _reins_layer(v):
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise Bad(f"expected a block index or a fraction of depth, got {_describe(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise Bad(f"{v} is not a block index or a fraction of depth")
+    return text(checker=_layers).check(v) if isinstance(v, str) else (_layers(str(v)), v)[1]
+
+
+# Hyper-parameters: what `--recipe` hands to the patch (weditor.patching.PatchConfig).
+PARAMS: dict[str, Key] = {
+    "method": choice(defaults.METHODS),
+    "edit": choice(defaults.EDITS),
+    "layers": text(checker=_layers, what="--layers expression"),
+    "site": _optional(text(re.compile(r"[a-z][a-z0-9_]*"), what="site name")),
+    "rank": _optional(integer(1, 1 << 20)),
+    "alpha": number(0.0, 100.0),
+    "strength": _optional(number(0.0, 2.0, low_open=True)),
+    "directions": integer(1, 4096),
+    "removal": number(0.0, 1.0, low_open=True),
+    "steps": integer(1, 100),
+    "size": _optional(size()),
+    "seed": integer(0, defaults.MAX_SEED),
+    "dtype": _optional(choice(defaults.DTYPE_NAMES)),
+    "neutral": choice(("prompt", "raw")),
+    "reins": flag(),
+    "reins_layer": Key("block index or fraction of depth", _reins_layer),
+    "reins_strength": number(0.0, 10.0, low_open=True),
+    "safree_pool": choice(("mean", "tokens")),
+}
+# What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
+RECORDED: dict[str, Key] = {
+    "layers_resolved": of_type(dict, doc="an object {denoiser: [blocks]}"),
+    "reins_layer_resolved": of_type(dict, doc="an object {denoiser: block}"),
+    "readouts": of_type(list, doc="a list"),
+    "keywords": of_type(list, doc="a list"),
+    "subspaces": of_type(dict, list, doc="an object or a list"),
+    "text_input": of_type(dict, doc="an object"),  # method safree before 0.3
+    "pool": choice(("mean", "tokens")),  # the name of safree_pool for a few hours of 0.2
+}
+# Options of one run, never recorded: in a recipe they would redirect what is read or written.
+RUN_OPTIONS = ("pairs", "out", "model", "revision", "device", "overwrite", "summary", "link", "push_to_hub", "offload",
+               "allow_pickle", "rank_explicit")
+
+BASE_MODEL: dict[str, Key] = {
+    "id": text(what="model id or folder"),
+    "revision": _optional(text(what="revision")),
+    "pipeline_class": text(re.compile(r"[A-Za-z_][A-Za-z0-9_]*"), what="class name"),
+    "pickles": of_type(dict, doc="an object"),
+}
+PAIR: dict[str, Key] = {
+    "path": text(what="relative path"),
+    "concept": text(CONCEPT, what="concept name (lowercase letters, digits, '-', '_'; at most 64)"),
+    "sha256": text(SHA256, what="SHA-256 (64 lowercase hex digits)"),
+}
+PAIR_REQUIRED = ("path", "concept", "sha256")
+# The document. Only base_model, pairs, method and params drive a reproduction; the rest is what the run wrote.
+TOP: dict[str, Key] = {
+    "format": integer(FORMAT, FORMAT),
+    "weditor_version": text(re.compile(r"\d+\.\d+[\w.+-]*"), what="version"),
+    "base_model": of_type(dict, doc="an object"),
+    "pairs": of_type(list, doc="a list of pair-file entries"),
+    "method": choice(METHODS),
+    "params": of_type(dict, doc="an object"),
+    "edits": of_type(list, doc="a list"),
+    "summary": of_type(dict, doc="an object"),
+    "files": of_type(dict, doc="an object"),
+    "verification": of_type(dict, doc="an object"),
+    "skipped_sites": of_type(list, doc="a list"),
+}
+TOP_REQUIRED = ("format", "base_model", "pairs", "params")
+MAX_PAIR_FILES = 64
+
+
+def _fields(obj: dict, table: dict[str, Key], where: str, required=(), extra: dict | None = None) -> dict:
+    """The checked values of `obj` per `table`; the first unknown, missing or failing key raises."""
+    for key in required:
+        if key not in obj:
+            raise WeditorError(f"{where}{key}: missing")
+    out = {}
+    for key, value in obj.items():
+        known = table.get(key) or (extra or {}).get(key)
+        if known is None:
+            raise WeditorError(f"{where}{key}: unknown key (known: {', '.join(sorted({**table, **(extra or {})}))})")
+        try:
+            out[key] = known.check(value)
+        except Bad as e:
+            raise WeditorError(f"{where}{key}: {e}") from None
+    return out
+
+
+def check_recipe(recipe, where: str) -> dict:
+    """`recipe` (parsed JSON) with its hyper-parameters checked; `where` names it in messages.
+
+    Returns {"base_model": {...}, "pairs": [...], "method": str, "params": {...}} with the
+    values to use; sizes come back as tuples.
+    """
+    if not isinstance(recipe, dict):
+        raise WeditorError(f"{where}: expected a JSON object (a weditor recipe), got {_describe(recipe)}")
+    top = _fields(recipe, TOP, f"{where}: ", TOP_REQUIRED)
+    base = _fields(top["base_model"], BASE_MODEL, f"{where}: base_model.", ("id",))
+    if not top["pairs"]:
+        raise WeditorError(f"{where}: pairs: is empty; a recipe names at least one pair file")
+    if len(top["pairs"]) > MAX_PAIR_FILES:
+        raise WeditorError(f"{where}: pairs: {len(top['pairs'])} pair files; at most {MAX_PAIR_FILES}")
+    pairs = []
+    for i, entry in enumerate(top["pairs"]):
+        if not isinstance(entry, dict):
+            raise WeditorError(f"{where}: pairs[{i}]: expected an object {{path, concept, sha256}}, got {_describe(entry)}")
+        pairs.append(_fields(entry, PAIR, f"{where}: pairs[{i}].", PAIR_REQUIRED))
+    for key in top["params"]:
+        if key in RUN_OPTIONS:
+            raise WeditorError(f"{where}: params.{key}: not a recipe parameter (a recipe records how a patch was made; "
+                               "what it reads and where it writes are given on the command line)")
+    params = _fields(top["params"], PARAMS, f"{where}: params.", extra=RECORDED)
+    if "pool" in params:  # safree_pool's first name
+        params.setdefault("safree_pool", params["pool"])
+    method = top.get("method", "refusal")  # the oldest recipes name none: they could only be the refusal edit
+    parts = method.split("+")
+    if "method" in params and params["method"] != parts[0]:
+        raise WeditorError(f"{where}: params.method: {params['method']!r} disagrees with method {method!r}")
+    if params.get("reins") and "reins" not in parts:
+        raise WeditorError(f"{where}: params.reins: true, but method {method!r} has no REINS fold")
+    return {"base_model": base, "pairs": pairs, "method": method,
+            "params": {k: v for k, v in params.items() if k in PARAMS}}
+
+
+def schema_rows() -> list[tuple[str, str]]:
+    """(key, accepted values) for every key of `params`, for the docs."""
+    return [(f"params.{k}", key.doc) for k, key in PARAMS.items()] + [(f"params.{k}", key.doc + " (recorded, not used)")
+                                                                        for k, key in RECORDED.items()]
