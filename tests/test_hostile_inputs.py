@@ -235,8 +235,6 @@ CASES = [
     ("recipe-unknown-param", "recipe `params.evil`", _recipe(mutated(params__evil=1)), "params.evil: unknown key"),
     ("recipe-format-2", "recipe `format: 2`", _recipe(mutated(format=2)), "format: 2 is outside 1..1"),
     ("recipe-base-list", "recipe `base_model` a list", _recipe(mutated(base_model=["x"])), "base_model: expected an object"),
-    ("recipe-site-refused", "text recipe with a refusal `site`", _recipe(mutated(method="text", params__method="text")),
-     "--site: only --method refusal"),
     ("recipe-null", "recipe `null`", _recipe("null"), "expected a JSON object"),
     ("recipe-list", "recipe `[]`", _recipe("[]"), "expected a JSON object"),
     ("recipe-nested", "recipe of 50,000 nested `[`", _recipe("[" * 50_000), "nested too deeply"),
