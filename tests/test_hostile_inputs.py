@@ -199,6 +199,9 @@ CASES = [
      _patch(lambda t: (os.mkfifo(t / "img.png"), pairs_with(t, 'concept = "red"\nneutral = ["a dog"]\n' + "".join(
          f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "img.png"\n' for i in range(5))))[1]),
      "img.png is a named pipe (FIFO)"),
+    ("image-zero-width", "pair image name with a zero-width space (U+200B), not there",
+     _patch(lambda t: pairs_with(t, replaced('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'))),
+     "a\\u200bb.png does not exist"),
     # options
     ("seed-huge", "`--seed 1180591620717411303424`", _patch(TINY_PAIRS, "--seed", "1180591620717411303424"), "--seed"),
     ("seed-negative", "`--seed -1`", _patch(TINY_PAIRS, "--seed", "-1"), "--seed"),

@@ -324,7 +324,7 @@ def _concepts(recipe: dict, out_dir: Path) -> list[tuple[str, str, str]]:
         if path.is_file():
             try:
                 description = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):  # a folder to push may hold anything
                 pass
         out.append((pair.get("concept", "?"), description, pair.get("path", "")))
     return out

@@ -13,4 +13,7 @@ class WeditorError(click.ClickException):
     exit_code = 2
 
     def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
+        # One line, and nothing that a terminal would act on or hide: messages quote the user's inputs
+        # (file names, values), so a non-printable character (control, bidi, zero-width) is shown as \uXXXX.
+        text = " ".join(str(message).split())
+        super().__init__("".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text))

@@ -139,11 +139,13 @@ def _layers(v):
 
 
 def _reins_layer(v):
-    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+    """A `--reins-layer` value: a string as `--layers` reads it, or the number such a string would hold."""
+    if isinstance(v, str):
+        return text(checker=_layers).check(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
         raise Bad(f"expected a block index or a fraction of depth, got {_describe(v)}")
-    if isinstance(v, float) and not math.isfinite(v):
-        raise Bad(f"{v} is not a block index or a fraction of depth")
-    return text(checker=_layers).check(v) if isinstance(v, str) else (_layers(str(v)), v)[1]
+    _layers(str(v))
+    return v
 
 
 # Hyper-parameters: what `--recipe` hands to the patch (weditor.patching.PatchConfig).

@@ -71,8 +71,8 @@ class Adapter:
     # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).
     default_size: tuple[int, int, int] | Callable = (256, 256, 17)
     # Python packages the stock pipeline calls without checking that they are installed (the diffusers
-    # module imports them only if present, then calls them anyway): {import name: pip name}.
-    requires: dict[str, str] = field(default_factory=dict)
+    # module imports them only if present, then calls them anyway): (import name, pip name) pairs.
+    requires: tuple[tuple[str, str], ...] = ()
 
     def check_requirements(self):
         """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""
@@ -80,7 +80,7 @@ class Adapter:
 
         from weditor.errors import WeditorError
 
-        for module, package in self.requires.items():
+        for module, package in self.requires:
             try:
                 importlib.import_module(module)
             except ImportError:

@@ -181,5 +181,5 @@ WAN_I2V = replace(
     latents=latents_i2v,
     forward=forward_i2v,
     default_size=(256, 256, 17),
-    requires={"ftfy": "ftfy"},  # diffusers' pipeline_wan_i2v.basic_clean calls ftfy.fix_text unconditionally
+    requires=(("ftfy", "ftfy"),),  # diffusers' pipeline_wan_i2v.basic_clean calls ftfy.fix_text unconditionally
 )
