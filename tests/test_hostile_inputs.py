@@ -160,6 +160,11 @@ def _patch(pairs, *extra):
     return lambda tmp, ctx: ["patch", ctx["model"], P, pairs(tmp) if callable(pairs) else pairs, "--size", TINY_SIZE, *extra]
 
 
+def _edited(old: str, new: str):
+    """`weditor patch` with tests/data/tiny-red.toml, `old` replaced by `new`."""
+    return _patch(lambda tmp: pairs_with(tmp, replaced(old, new)))
+
+
 def _recipe(make):
     return lambda tmp, ctx: ["patch", "--recipe", make(tmp) if callable(make) else recipe_folder(tmp, make)]
 
@@ -170,25 +175,27 @@ CASES = [
     ("toml-nested-tables", "pair file: 50,000 nested inline tables", _patch(lambda t: pairs_with(t, "x = " + "{a=" * 50_000)),
      "nested too deeply"),
     ("nul-unsafe", "prompt with a NUL byte (`\\u0000`)",
-     _patch(lambda t: pairs_with(t, replaced('"a red car on a street"', '"a red car\\u0000 on a street"'))), "pair 1: unsafe: character 10 is the control character U+0000"),
+     _edited('"a red car on a street"', '"a red car\\u0000 on a street"'),
+     "pair 1: unsafe: character 10 is the control character U+0000"),
     ("rlo-safe", "prompt with a right-to-left override (U+202E)",
-     _patch(lambda t: pairs_with(t, replaced('safe = "a car on a street"', 'safe = "a car \u202eteerts a no"'))), "pair 1: safe: character 7 is the control character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+     _edited('safe = "a car on a street"', 'safe = "a car \u202eteerts a no"'),
+     "pair 1: safe: character 7 is the control character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
     ("lri-neutral", "neutral prompt with a left-to-right isolate (U+2066)",
-     _patch(lambda t: pairs_with(t, replaced('"a dog running in a forest"', '"a dog \u2066running"'))), "neutral[1]: character 7 is the control character U+2066"),
+     _edited('"a dog running in a forest"', '"a dog \u2066running"'), "neutral[1]: character 7 is the control character U+2066"),
     ("esc-eval", "eval prompt with a terminal escape (ESC [31m)",
-     _patch(lambda t: pairs_with(t, replaced('"a red boat on a river"', '"a \\u001b[31mred boat"'))), "eval[0]: character 3 is the control character U+001B"),
+     _edited('"a red boat on a river"', '"a \\u001b[31mred boat"'), "eval[0]: character 3 is the control character U+001B"),
     ("nul-description", "description with a NUL byte",
-     _patch(lambda t: pairs_with(t, replaced('"the colour red"', '"the colour\\u0000red"'))), "description: character 11 is the control character U+0000"),
-    ("del-keyword", "keyword with DEL (U+007F)", _patch(lambda t: pairs_with(t, replaced('["red"]', '["re\\u007fd"]'))),
+     _edited('"the colour red"', '"the colour\\u0000red"'), "description: character 11 is the control character U+0000"),
+    ("del-keyword", "keyword with DEL (U+007F)", _edited('["red"]', '["re\\u007fd"]'),
      "keywords[0]: character 3 is the control character U+007F"),
     ("c1-neutral", "neutral prompt with a C1 control (U+0085)",
-     _patch(lambda t: pairs_with(t, replaced('"a cat on a table"', '"a cat\\u0085on a table"'))), "neutral[5]: character 6 is the control character U+0085"),
+     _edited('"a cat on a table"', '"a cat\\u0085on a table"'), "neutral[5]: character 6 is the control character U+0085"),
     ("alm-unsafe", "prompt with an Arabic letter mark (U+061C)",
-     _patch(lambda t: pairs_with(t, replaced('"a red square moving up"', '"a red \u061csquare moving up"'))), "pair 5: unsafe"),
+     _edited('"a red square moving up"', '"a red \u061csquare moving up"'), "pair 5: unsafe"),
     ("concept-300", "concept name of 300 characters",
-     _patch(lambda t: pairs_with(t, replaced('concept = "red"', f'concept = "{"r" * 300}"'))), "concept is 300 characters long; at most 64"),
+     _edited('concept = "red"', f'concept = "{"r" * 300}"'), "concept is 300 characters long; at most 64"),
     ("concept-nul-device", "concept `nul` (a Windows device name)",
-     _patch(lambda t: pairs_with(t, replaced('concept = "red"', 'concept = "nul"'))), "reserved device name"),
+     _edited('concept = "red"', 'concept = "nul"'), "reserved device name"),
     ("pairs-fifo", "`--pairs` a named pipe (FIFO)", _patch(fifo), "pair file is a named pipe (FIFO)"),
     ("pairs-chardev", "`--pairs /dev/null` (a character device)", _patch("/dev/null"), "pair file is a character device"),
     ("pairs-broken-link", "`--pairs` a dangling symbolic link",
@@ -200,7 +207,7 @@ CASES = [
          f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "img.png"\n' for i in range(5))))[1]),
      "img.png is a named pipe (FIFO)"),
     ("image-zero-width", "pair image name with a zero-width space (U+200B), not there",
-     _patch(lambda t: pairs_with(t, replaced('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'))),
+     _edited('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'),
      "a\\u200bb.png does not exist"),
     # options
     ("seed-huge", "`--seed 1180591620717411303424`", _patch(TINY_PAIRS, "--seed", "1180591620717411303424"), "--seed"),

@@ -21,8 +21,8 @@ from __future__ import annotations
 import html
 import json
 import re
-import unicodedata
 import tomllib
+import unicodedata
 from pathlib import Path
 
 from weditor import __version__
