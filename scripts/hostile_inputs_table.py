@@ -7,7 +7,7 @@ Each input is built in a fresh temporary folder and given to the real CLI in-pro
 CliRunner), against weditor.testing's tiny Wan pipeline. "observed" is the exit status and the
 one `Error:` line (temporary paths shortened to `…/`), or the exception a traceback would show.
 Run it from a checkout of another version (with this script and the test file copied in) to get
-that version's column: an input that hangs there is stopped after 20 s.
+that version's column: an input still running after 20 s is stopped there.
 """
 
 from __future__ import annotations
@@ -70,11 +70,11 @@ def observe(build, model: Path, message: str) -> str:
             args = [str(a) for a in build(work, {"model": model, "monkeypatch": mp})] + ["--out", str(out)]
             result = CliRunner().invoke(main, args)
         except Hung:
-            return "hangs (stopped after 20 s)"
+            return "still running after 20 s (stopped there)"
         finally:
             signal.alarm(0)
         if isinstance(result.exception, Hung):  # CliRunner caught it
-            return "hangs (stopped after 20 s)"
+            return "still running after 20 s (stopped there)"
         text = result.output.replace(str(tmp), "…").replace(str(model), "TINY")
         errors = [line for line in text.splitlines() if line.startswith("Error:")]
         if result.exception is not None and not isinstance(result.exception, SystemExit):
