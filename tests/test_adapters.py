@@ -40,12 +40,23 @@ FAMILIES = {
     "wan-i2v-kv": ("wan-i2v", "32x32x5", "1-2", ["--site", "cross_attn_kv_in"]),
     "ltx-kv": ("ltx", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "zeroscope-kv": ("zeroscope", "16x16x4", "0-3", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    # Wan's blocks under other pipelines (weditor/adapters/wan_family.py), and ZeroScope's video-to-video
+    "skyreels": ("skyreels", "32x32x5", "1-2", ["--no-summary"]),
+    "skyreels-i2v": ("skyreels-i2v", "32x32x5", "1-2", ["--no-summary"]),
+    "skyreels-df": ("skyreels-df", "32x32x5", "1-2", ["--no-summary"]),
+    "skyreels-df-i2v": ("skyreels-df-i2v", "32x32x5", "-1", ["--no-summary"]),
+    "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
+    "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
+    "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
     "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
     "ltx": "LTXPipeline", "ltx-i2v": "LTXImageToVideoPipeline",
     "hunyuanvideo": "HunyuanVideoPipeline", "zeroscope": "TextToVideoSDPipeline",
+    "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
+    "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
 }
 
 
@@ -267,6 +278,8 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
 
 
 def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
+    import inspect
+
     from PIL import Image
 
     kwargs = dict(prompt="a red car on a street", height=size[0], width=size[1], num_frames=size[2],
@@ -278,13 +291,17 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
     if adapter.image_to_video:
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
-    pipe(**kwargs)
+    accepted = inspect.signature(pipe.__call__).parameters
+    if "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
+        kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
+        kwargs["strength"] = 1.0
+    pipe(**{k: v for k, v in kwargs.items() if k in accepted})
 
 
 def _to_adapter_layout(pipe, x, size):
     """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
     name = type(pipe).__name__
-    if name == "WanImageToVideoPipeline":
+    if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline"):
         return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]

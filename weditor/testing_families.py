@@ -1,0 +1,96 @@
+"""Tiny random pipelines of the newer video families (SkyReels-V2, Wan VACE / V2V, ...), for tests.
+
+The same recipe as weditor/testing.py (whose `TINY_PIPELINES` registers these): each reuses the
+tiny text encoder, tokenizer and VAE of the family it is built on, and a transformer a few
+hundred parameters wide, so a denoiser step takes milliseconds on a CPU. Configurations follow
+diffusers' own `get_dummy_components` in tests/pipelines/<family>/, made smaller still.
+"""
+
+from __future__ import annotations
+
+
+def _wan_parts(seed: int):
+    from weditor.testing import build_tiny_wan_pipeline
+
+    base = build_tiny_wan_pipeline(num_layers=1, seed=seed)
+    return base.tokenizer, base.text_encoder, base.vae
+
+
+def _skyreels_transformer(in_channels: int = 4, num_layers: int = 3, **kwargs):
+    from diffusers import SkyReelsV2Transformer3DModel
+
+    return SkyReelsV2Transformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=in_channels, out_channels=4,
+        text_dim=16, freq_dim=32, ffn_dim=64, num_layers=num_layers, cross_attn_norm=True, rope_max_seq_len=32, **kwargs,
+    ).eval()
+
+
+def _unipc():
+    from diffusers import UniPCMultistepScheduler
+
+    return UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0)
+
+
+def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
+    """A random SkyReels-V2 pipeline: `t2v`, `i2v` (CLIP image tokens + concatenated condition),
+    `df` (diffusion forcing, fps embedding) or `df-i2v`."""
+    import torch
+    import diffusers
+
+    tokenizer, text_encoder, vae = _wan_parts(seed)
+    torch.manual_seed(seed + 1)
+    common = dict(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=_unipc())
+    if variant == "t2v":
+        return diffusers.SkyReelsV2Pipeline(transformer=_skyreels_transformer(), **common)
+    if variant == "i2v":
+        from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+        encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+            hidden_size=8, projection_dim=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2,
+            image_size=32, patch_size=8)).eval()
+        z = vae.config.z_dim
+        transformer = _skyreels_transformer(in_channels=z + 4 + z, image_dim=8, added_kv_proj_dim=32)
+        return diffusers.SkyReelsV2ImageToVideoPipeline(
+            transformer=transformer, image_encoder=encoder, image_processor=CLIPImageProcessor(crop_size=32, size=32),
+            **common)
+    cls = {"df": diffusers.SkyReelsV2DiffusionForcingPipeline,
+           "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline}[variant]
+    return cls(transformer=_skyreels_transformer(inject_sample_info=True), **common)
+
+
+def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
+    """A random `WanVACEPipeline` (two VACE layers) or `WanVideoToVideoPipeline`."""
+    import torch
+    import diffusers
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    tokenizer, text_encoder, vae = _wan_parts(seed)
+    torch.manual_seed(seed + 1)
+    common = dict(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0))
+    dims = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=4, out_channels=4,
+                text_dim=16, freq_dim=32, ffn_dim=64, num_layers=3, cross_attn_norm=True, rope_max_seq_len=32)
+    if variant == "vace":
+        z, s = vae.config.z_dim, 2 ** len(vae.temperal_downsample)
+        transformer = diffusers.WanVACETransformer3DModel(vace_layers=[0, 2], vace_in_channels=2 * z + s * s, **dims)
+        return diffusers.WanVACEPipeline(transformer=transformer.eval(), **common)
+    return diffusers.WanVideoToVideoPipeline(transformer=diffusers.WanTransformer3DModel(**dims).eval(), **common)
+
+
+def build_tiny_zeroscope_v2v_pipeline(seed: int = 0):
+    """ZeroScope's video-to-video pipeline around the tiny TextToVideoSD parts."""
+    from diffusers import VideoToVideoSDPipeline
+
+    from weditor.testing import build_tiny_zeroscope_pipeline
+
+    return VideoToVideoSDPipeline(**build_tiny_zeroscope_pipeline(seed=seed).components)
+
+
+TINY_FAMILY_PIPELINES = {
+    "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
+    "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
+    "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),
+    "skyreels-df-i2v": (build_tiny_skyreels_pipeline, {"variant": "df-i2v"}),
+    "wan-vace": (build_tiny_wan_variant_pipeline, {"variant": "vace"}),
+    "wan-v2v": (build_tiny_wan_variant_pipeline, {"variant": "v2v"}),
+    "zeroscope-v2v": (build_tiny_zeroscope_v2v_pipeline, {}),
+}
