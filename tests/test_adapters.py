@@ -48,6 +48,7 @@ FAMILIES = {
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
+    "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
@@ -57,6 +58,7 @@ PIPELINE_CLASS = {
     "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
+    "cogvideox-v2v": "CogVideoXVideoToVideoPipeline",
 }
 
 

@@ -85,7 +85,17 @@ def build_tiny_zeroscope_v2v_pipeline(seed: int = 0):
     return VideoToVideoSDPipeline(**build_tiny_zeroscope_pipeline(seed=seed).components)
 
 
+def build_tiny_cogvideox_v2v_pipeline(seed: int = 0):
+    """CogVideoXVideoToVideoPipeline around the tiny CogVideoX text-to-video parts."""
+    from diffusers import CogVideoXVideoToVideoPipeline
+
+    from weditor.testing import build_tiny_cogvideox_pipeline
+
+    return CogVideoXVideoToVideoPipeline(**build_tiny_cogvideox_pipeline(seed=seed).components)
+
+
 TINY_FAMILY_PIPELINES = {
+    "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),
     "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
     "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
     "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),

@@ -50,7 +50,6 @@ REFUSED: dict[str, str] = {
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
     "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
-    "CogVideoXVideoToVideoPipeline": f"{NOT_YET}: CogVideoX blocks, starts from the noised input video",
     "HunyuanVideoImageToVideoPipeline": f"{NOT_YET}: HunyuanVideo blocks, image through the Llava text encoder and latents",
     "HunyuanSkyreelsImageToVideoPipeline": f"{NOT_YET}: HunyuanVideo blocks, image latents on the channel axis",
     "MochiPipeline": f"{NOT_YET}: Mochi asymmetric dual-stream transformer (MochiTransformer3DModel)",
