@@ -49,6 +49,7 @@ FAMILIES = {
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
+    "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
@@ -58,7 +59,7 @@ PIPELINE_CLASS = {
     "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
-    "cogvideox-v2v": "CogVideoXVideoToVideoPipeline",
+    "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
 }
 
 
@@ -305,6 +306,8 @@ def _to_adapter_layout(pipe, x, size):
     name = type(pipe).__name__
     if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline"):
         return x[:, : pipe.vae.config.z_dim]
+    if name == "HunyuanSkyreelsImageToVideoPipeline":
+        return x[:, : x.shape[1] // 2]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX"):

@@ -94,7 +94,25 @@ def build_tiny_cogvideox_v2v_pipeline(seed: int = 0):
     return CogVideoXVideoToVideoPipeline(**build_tiny_cogvideox_pipeline(seed=seed).components)
 
 
+def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
+    """HunyuanSkyreelsImageToVideoPipeline: the tiny HunyuanVideo parts, a transformer reading 2x4 channels."""
+    import torch
+    from diffusers import HunyuanSkyreelsImageToVideoPipeline, HunyuanVideoTransformer3DModel
+
+    from weditor.testing import build_tiny_hunyuan_pipeline
+
+    parts = build_tiny_hunyuan_pipeline(seed=seed).components
+    torch.manual_seed(seed + 1)
+    parts["transformer"] = HunyuanVideoTransformer3DModel(
+        in_channels=8, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=2, num_single_layers=2,
+        num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=True, text_embed_dim=16,
+        pooled_projection_dim=8, rope_axes_dim=(2, 2, 4),
+    ).eval()
+    return HunyuanSkyreelsImageToVideoPipeline(**parts)
+
+
 TINY_FAMILY_PIPELINES = {
+    "hunyuan-skyreels-i2v": (build_tiny_hunyuan_skyreels_i2v_pipeline, {}),
     "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),
     "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
     "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
