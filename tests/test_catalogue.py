@@ -65,3 +65,16 @@ def test_patching_a_refused_class_prints_its_reason(tmp_path):
     assert result.exit_code == 2
     assert "'LTXLatentUpsamplePipeline' is not supported: a latent upsampler" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_inspect_pipelines_lists_every_row():
+    result = run_cli(["inspect", "--pipelines", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["pipeline_class"]: r for r in json.loads(result.output)}
+    assert set(rows) == set(supported_pipelines()) | set(REFUSED)
+    assert rows["SkyReelsV2Pipeline"]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["SkyReelsV2ImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
+    assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
+    text = run_cli(["inspect", "--pipelines"]).output
+    assert all(cls in text for cls in rows)
