@@ -111,7 +111,28 @@ def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
     return HunyuanSkyreelsImageToVideoPipeline(**parts)
 
 
+def build_tiny_mochi_pipeline(seed: int = 0):
+    """A random MochiPipeline: tiny T5, a two-block transformer, the Mochi VAE of diffusers' own tests (GroupNorm wants 32 channels)."""
+    import torch
+    from diffusers import AutoencoderKLMochi, FlowMatchEulerDiscreteScheduler, MochiPipeline, MochiTransformer3DModel
+
+    from weditor.testing import _t5, build_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer()
+    transformer = MochiTransformer3DModel(
+        patch_size=2, num_attention_heads=2, attention_head_dim=8, num_layers=3, pooled_projection_dim=16,
+        in_channels=12, qk_norm="rms_norm", text_embed_dim=16, time_embed_dim=4, activation_fn="swiglu",
+        max_sequence_length=16,
+    ).eval()
+    vae = AutoencoderKLMochi(latent_channels=12, out_channels=3, encoder_block_out_channels=(32, 32, 32, 32),
+                             decoder_block_out_channels=(32, 32, 32, 32), layers_per_block=(1, 1, 1, 1, 1)).eval()
+    return MochiPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=_t5(tokenizer),
+                         tokenizer=tokenizer, transformer=transformer)
+
+
 TINY_FAMILY_PIPELINES = {
+    "mochi": (build_tiny_mochi_pipeline, {}),
     "hunyuan-skyreels-i2v": (build_tiny_hunyuan_skyreels_i2v_pipeline, {}),
     "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),
     "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
