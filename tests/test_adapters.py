@@ -51,6 +51,8 @@ FAMILIES = {
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "mochi": ("mochi", "32x32x7", "1-2", ["--no-summary"]),
+    "ltx-condition": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx-condition-text": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
 }
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
@@ -61,7 +63,7 @@ PIPELINE_CLASS = {
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
-    "mochi": "MochiPipeline",
+    "mochi": "MochiPipeline", "ltx-condition": "LTXConditionPipeline",
 }
 
 
@@ -105,7 +107,8 @@ def i2v_pairs(tmp_path_factory) -> Path:
 
 
 def _pairs_for(family, i2v_pairs):
-    return i2v_pairs if adapter_for_class(PIPELINE_CLASS[FAMILIES[family][0]]).image_to_video else TINY_PAIRS
+    i2v = adapter_for_class(PIPELINE_CLASS[FAMILIES[family][0]]).image_to_video and not family.endswith("-text")
+    return i2v_pairs if i2v else TINY_PAIRS
 
 
 @pytest.fixture(scope="session")
@@ -225,7 +228,7 @@ def same_bits(a, b) -> bool:
 def inputs(pipe, adapter, family, i2v_pairs, prompt="a red car on a street"):
     size = FAMILIES[family][1]
     size = tuple(int(v) for v in size.split("x")) if size else adapter.size_for(pipe)
-    images = [i2v_pairs.parent / "unsafe0.png"] if adapter.image_to_video else None
+    images = [i2v_pairs.parent / "unsafe0.png"] if adapter.image_to_video and not family.endswith("-text") else None
     cond = encode(pipe, adapter, [prompt], "cpu", images)
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(3), "cpu")
     return cond, x, size
@@ -294,8 +297,9 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["max_sequence_length"] = 16
     if type(pipe).__name__ == "HunyuanVideoPipeline":
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
-    if adapter.image_to_video:
+    if adapter.image_to_video and not family.endswith("-text"):
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
+    kwargs["image_cond_noise_scale"] = 0.0  # LTXConditionPipeline: no fresh noise on the conditioning tokens
     accepted = inspect.signature(pipe.__call__).parameters
     if "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]

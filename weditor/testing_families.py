@@ -131,7 +131,19 @@ def build_tiny_mochi_pipeline(seed: int = 0):
                          tokenizer=tokenizer, transformer=transformer)
 
 
+def build_tiny_ltx_condition_pipeline(seed: int = 0):
+    """LTXConditionPipeline around the tiny LTX parts, with the plain flow-matching scheduler it passes timesteps to."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
+
+    from weditor.testing import build_tiny_ltx_pipeline
+
+    parts = build_tiny_ltx_pipeline(seed=seed).components
+    parts["scheduler"] = FlowMatchEulerDiscreteScheduler()
+    return LTXConditionPipeline(**parts)
+
+
 TINY_FAMILY_PIPELINES = {
+    "ltx-condition": (build_tiny_ltx_condition_pipeline, {}),
     "mochi": (build_tiny_mochi_pipeline, {}),
     "hunyuan-skyreels-i2v": (build_tiny_hunyuan_skyreels_i2v_pipeline, {}),
     "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),

@@ -41,7 +41,6 @@ REFUSED: dict[str, str] = {
                                      "latents (HunyuanVideoFramepackTransformer3DModel)",
     "HunyuanVideo15Pipeline": f"{NOT_YET}: HunyuanVideo 1.5 transformer (Qwen2.5-VL + ByT5 text)",
     "HunyuanVideo15ImageToVideoPipeline": f"{NOT_YET}: HunyuanVideo 1.5 transformer, image-conditioned",
-    "LTXConditionPipeline": f"{NOT_YET}: LTX-Video blocks, conditioning frames at chosen positions",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2Pipeline": f"{NOT_YET}: LTX-2 audio-video transformer (Gemma 3 text through connectors)",
     "LTX2ImageToVideoPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, image-conditioned",
