@@ -53,7 +53,11 @@ FAMILIES = {
     "mochi": ("mochi", "32x32x7", "1-2", ["--no-summary"]),
     "ltx-condition": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx-condition-text": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    # 1000 prompt + 729 image + 256 glyph tokens, a 2048-wide ByT5 projection: seconds per step on 2 cores,
+    # so no refusal patch (a collection run) here: its fold is checked in test_safree / test_text_readout
+    "hunyuan15": ("hunyuan15", "32x32x5", "0-1", ["--no-summary"]),
 }
+SLOW = {"hunyuan15"}
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
     "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
@@ -63,7 +67,7 @@ PIPELINE_CLASS = {
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
-    "mochi": "MochiPipeline", "ltx-condition": "LTXConditionPipeline",
+    "mochi": "MochiPipeline", "ltx-condition": "LTXConditionPipeline", "hunyuan15": "HunyuanVideo15Pipeline",
 }
 
 
@@ -237,7 +241,7 @@ def inputs(pipe, adapter, family, i2v_pairs, prompt="a red car on a street"):
 # --------------------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("family", list(FAMILIES))
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f not in SLOW])
 def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched):
     base_dir, out_dir = patched(family)
     recipe = json.loads((out_dir / "weditor.json").read_text())
@@ -267,7 +271,7 @@ def assert_edited_as(got, want, orig, label):
     assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), f"{label}: the edit does nothing"
 
 
-@pytest.mark.parametrize("family", list(FAMILIES))
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f not in SLOW])
 def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     base_dir, out_dir = patched(family)
     reloaded, adapter = load(out_dir)
@@ -314,6 +318,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "HunyuanSkyreelsImageToVideoPipeline":
         return x[:, : x.shape[1] // 2]
+    if name == "HunyuanVideo15Pipeline":  # [latent, zero condition, zero mask]
+        return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX"):

@@ -8,8 +8,10 @@ import json
 import pytest
 
 from tests.conftest import TINY_PAIRS, run_cli
+from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
+from weditor.testing_families import TINY_FAMILY_PIPELINES
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +80,17 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_FAMILY_PIPELINES))
+def test_inspect_resolves_every_new_class(name, tiny):
+    """`weditor inspect` (configs only, meta device) finds blocks, sites and text-input linears on each."""
+    folder = tiny(name)
+    result = run_cli(["inspect", folder, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["pipeline_class"] == json.loads((folder / "model_index.json").read_text())["_class_name"]
+    for d in report["denoisers"].values():
+        assert all(g["blocks"] > 0 for g in d["block_groups"].values())
+        assert all(site["width"] for site in d["sites"].values())
+        assert d["text_input_linears"] and all(d["text_input_linears"].values())
