@@ -56,8 +56,9 @@ FAMILIES = {
     # 1000 prompt + 729 image + 256 glyph tokens, a 2048-wide ByT5 projection: seconds per step on 2 cores,
     # so no refusal patch (a collection run) here: its fold is checked in test_safree / test_text_readout
     "hunyuan15": ("hunyuan15", "32x32x5", "0-1", ["--no-summary"]),
+    "hunyuan15-i2v": ("hunyuan15-i2v", "32x32x5", "0-1", ["--no-summary"]),
 }
-SLOW = {"hunyuan15"}
+SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
     "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
     "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
@@ -68,6 +69,7 @@ PIPELINE_CLASS = {
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline", "ltx-condition": "LTXConditionPipeline", "hunyuan15": "HunyuanVideo15Pipeline",
+    "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
 }
 
 
@@ -318,7 +320,7 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "HunyuanSkyreelsImageToVideoPipeline":
         return x[:, : x.shape[1] // 2]
-    if name == "HunyuanVideo15Pipeline":  # [latent, zero condition, zero mask]
+    if name.startswith("HunyuanVideo15"):  # [latent, condition, mask]
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]

@@ -198,6 +198,20 @@ def build_tiny_hunyuan15_pipeline(seed: int = 0):
     )
 
 
+def build_tiny_hunyuan15_i2v_pipeline(seed: int = 0):
+    """HunyuanVideo15ImageToVideoPipeline: the tiny 1.5 parts plus a tiny SigLIP vision tower (8 wide)."""
+    import torch
+    from diffusers import HunyuanVideo15ImageToVideoPipeline
+    from transformers import SiglipImageProcessor, SiglipVisionConfig, SiglipVisionModel
+
+    parts = build_tiny_hunyuan15_pipeline(seed=seed).components
+    torch.manual_seed(seed + 1)
+    parts["image_encoder"] = SiglipVisionModel(SiglipVisionConfig(
+        hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=32, patch_size=8)).eval()
+    parts["feature_extractor"] = SiglipImageProcessor(size={"height": 32, "width": 32})
+    return HunyuanVideo15ImageToVideoPipeline(**parts)
+
+
 def _hv15_system_message() -> str:
     import inspect
 
@@ -207,6 +221,7 @@ def _hv15_system_message() -> str:
 
 
 TINY_FAMILY_PIPELINES = {
+    "hunyuan15-i2v": (build_tiny_hunyuan15_i2v_pipeline, {}),
     "hunyuan15": (build_tiny_hunyuan15_pipeline, {}),
     "ltx-condition": (build_tiny_ltx_condition_pipeline, {}),
     "mochi": (build_tiny_mochi_pipeline, {}),

@@ -39,7 +39,6 @@ REFUSED: dict[str, str] = {
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
                                      "latents (HunyuanVideoFramepackTransformer3DModel)",
-    "HunyuanVideo15ImageToVideoPipeline": f"{NOT_YET}: HunyuanVideo 1.5 transformer, image-conditioned",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2Pipeline": f"{NOT_YET}: LTX-2 audio-video transformer (Gemma 3 text through connectors)",
     "LTX2ImageToVideoPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, image-conditioned",

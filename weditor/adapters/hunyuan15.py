@@ -15,10 +15,16 @@ mask, `time_text_embed.text_embedder`), ByT5 glyph text (only for text in quotes
 starts with a LayerNorm, so no linear fold is exact there and it is left alone) and SigLIP image
 tokens (zeros in text-to-video). The text methods fold into the two linears that read the Qwen
 prompt. The input is the latent with a zero condition and a zero mask concatenated on the channel
-axis, as the pipeline's text-to-video loop builds it. (The image-to-video pipeline is not covered yet.)
+axis, as the pipeline's text-to-video loop builds it.
+
+Image-to-video (`HunyuanVideo15ImageToVideoPipeline`): the image, cropped to the video size as the
+pipeline crops it, gives the condition (its VAE latent in frame 0, mask 1 there) and the SigLIP
+tokens, both with the pipeline's own methods; pairs may carry images (none: mid-grey).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.hunyuan import set_timesteps
@@ -44,11 +50,13 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 def forward(model, x, t, cond):
     import torch
 
-    from weditor.adapters.common import batch
+    from weditor.adapters.common import batch, sized
 
     n, _, f, h, w = x.shape
-    zeros = x.new_zeros(n, x.shape[1] + 1, f, h, w)  # the text-to-video condition latents and mask
-    inp = torch.cat([x, zeros], dim=1)
+    if "_build" in cond:  # image-to-video: the image's condition latents and mask
+        inp = torch.cat([x, sized(cond, x, cond["_build"])["condition"].to(x.dtype)], dim=1)
+    else:  # text-to-video: zero condition latents and mask
+        inp = torch.cat([x, x.new_zeros(n, x.shape[1] + 1, f, h, w)], dim=1)
 
     def rows(key):
         v = cond[key]
@@ -93,3 +101,36 @@ HUNYUAN15 = Adapter(
     set_timesteps=set_timesteps,
     default_size=(256, 256, 17),
 )
+
+
+# --------------------------------------------------------------------------- image-to-video
+
+
+def encode_i2v(pipe, prompts: list[str], device, images=None):
+    from weditor.adapters.common import as_images
+
+    cond = encode(pipe, prompts, device)
+    images = as_images(images, len(prompts))
+    cond["_build"] = lambda x: _image_condition(pipe, images, x, device, cond)
+    return cond
+
+
+def _image_condition(pipe, images, x, device, cond) -> dict:
+    """Per member, as HunyuanVideo15ImageToVideoPipeline: crop to the video size, then the VAE
+    condition (frame 0) with its mask, and the SigLIP tokens (written into `cond`)."""
+    import torch
+
+    f, h, w = x.shape[2:]
+    height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
+    conditions, tokens = [], []
+    for image in images:
+        image = pipe.video_processor.resize(image, height=height, width=width, resize_mode="crop")
+        tokens.append(pipe.encode_image(image=image, batch_size=1, device=device, dtype=torch.float32))
+        latent, mask = pipe.prepare_cond_latents_and_mask(x[:1], image, 1, height, width, torch.float32, device)
+        conditions.append(torch.cat([latent, mask], dim=1))
+    cond["image_embeds"] = torch.cat(tokens)
+    return {"condition": torch.cat(conditions)}
+
+
+HUNYUAN15_I2V = replace(HUNYUAN15, pipelines=("HunyuanVideo15ImageToVideoPipeline",), image_to_video=True,
+                        encode=encode_i2v)
