@@ -51,6 +51,7 @@ FAMILIES = {
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "mochi": ("mochi", "32x32x7", "1-2", ["--no-summary"]),
+    "hunyuan-i2v": ("hunyuan-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "ltx-condition": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx-condition-text": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
     # 1000 prompt + 729 image + 256 glyph tokens, a 2048-wide ByT5 projection: seconds per step on 2 cores,
@@ -68,7 +69,7 @@ PIPELINE_CLASS = {
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
-    "mochi": "MochiPipeline", "ltx-condition": "LTXConditionPipeline", "hunyuan15": "HunyuanVideo15Pipeline",
+    "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline", "hunyuan15": "HunyuanVideo15Pipeline",
     "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
 }
 
@@ -320,6 +321,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "HunyuanSkyreelsImageToVideoPipeline":
         return x[:, : x.shape[1] // 2]
+    if name == "HunyuanVideoImageToVideoPipeline":  # latent_concat: [latent, image latent, mask]
+        return x[:, : (x.shape[1] - 1) // 2]
     if name.startswith("HunyuanVideo15"):  # [latent, condition, mask]
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":

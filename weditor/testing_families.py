@@ -212,6 +212,59 @@ def build_tiny_hunyuan15_i2v_pipeline(seed: int = 0):
     return HunyuanVideo15ImageToVideoPipeline(**parts)
 
 
+def build_llava_llama_tokenizer():
+    """Llama-3-like word-level tokenizer for HunyuanVideo I2V's template (`<image>` a special token at
+    index 5, as with the real one). Its prefix is 102 tokens where the template's crop_start is 103."""
+    from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video_image2video import DEFAULT_PROMPT_TEMPLATE
+    from tokenizers import Regex, pre_tokenizers
+
+    from weditor.testing import WORDS, _word_level
+
+    specials = ["<|end_of_text|>", "<|begin_of_text|>", "<unk>", "<|start_header_id|>", "<|end_header_id|>",
+                "<|eot_id|>", "<image>"]
+    text = DEFAULT_PROMPT_TEMPLATE["template"].replace("{}", " ".join(WORDS))
+    for token in specials:
+        text = text.replace(token, " ")
+    tok = _word_level(
+        text, specials, pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n+"), behavior="removed", invert=True),
+        template="<|begin_of_text|> $A", bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>",
+        pad_token="<|end_of_text|>", model_max_length=16,
+    )
+    tok.add_special_tokens({"additional_special_tokens": specials[3:]})
+    return tok
+
+
+def build_tiny_hunyuan_i2v_pipeline(seed: int = 0):
+    """HunyuanVideoImageToVideoPipeline: a tiny Llava (CLIP tower of 576 patches, as the template expects),
+    the tiny HunyuanVideo CLIP text encoder and VAE, a latent_concat transformer."""
+    import torch
+    from diffusers import HunyuanVideoImageToVideoPipeline, HunyuanVideoTransformer3DModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+
+    from weditor.testing import build_tiny_hunyuan_pipeline
+
+    parts = build_tiny_hunyuan_pipeline(seed=seed).components
+    torch.manual_seed(seed + 1)
+    tokenizer = build_llava_llama_tokenizer()
+    text_config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=3,
+                              num_attention_heads=2, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id)
+    vision_config = CLIPVisionConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                     image_size=24, patch_size=1)
+    text_encoder = LlavaForConditionalGeneration(LlavaConfig(
+        vision_config=vision_config, text_config=text_config, image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        pad_token_id=tokenizer.pad_token_id)).eval()
+    transformer = HunyuanVideoTransformer3DModel(
+        in_channels=2 * 4 + 1, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=2,
+        num_single_layers=2, num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=False, text_embed_dim=16,
+        pooled_projection_dim=8, rope_axes_dim=(2, 2, 4), image_condition_type="latent_concat",
+    ).eval()
+    return HunyuanVideoImageToVideoPipeline(
+        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer, vae=parts["vae"],
+        scheduler=parts["scheduler"], text_encoder_2=parts["text_encoder_2"], tokenizer_2=parts["tokenizer_2"],
+        image_processor=CLIPImageProcessor(crop_size=24, size=24),
+    )
+
+
 def _hv15_system_message() -> str:
     import inspect
 
@@ -221,6 +274,7 @@ def _hv15_system_message() -> str:
 
 
 TINY_FAMILY_PIPELINES = {
+    "hunyuan-i2v": (build_tiny_hunyuan_i2v_pipeline, {}),
     "hunyuan15-i2v": (build_tiny_hunyuan15_i2v_pipeline, {}),
     "hunyuan15": (build_tiny_hunyuan15_pipeline, {}),
     "ltx-condition": (build_tiny_ltx_condition_pipeline, {}),
