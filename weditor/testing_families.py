@@ -34,8 +34,8 @@ def _unipc():
 def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
     """A random SkyReels-V2 pipeline: `t2v`, `i2v` (CLIP image tokens + concatenated condition),
     `df` (diffusion forcing, fps embedding) or `df-i2v`."""
-    import torch
     import diffusers
+    import torch
 
     tokenizer, text_encoder, vae = _wan_parts(seed)
     torch.manual_seed(seed + 1)
@@ -60,8 +60,8 @@ def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
 
 def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
     """A random `WanVACEPipeline` (two VACE layers) or `WanVideoToVideoPipeline`."""
-    import torch
     import diffusers
+    import torch
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     tokenizer, text_encoder, vae = _wan_parts(seed)
@@ -169,8 +169,13 @@ def build_qwen_chat_tokenizer(system_message: str):
 def build_tiny_hunyuan15_pipeline(seed: int = 0):
     """A random HunyuanVideo15Pipeline: tiny Qwen2.5-VL text model (+ chat template), tiny ByT5, 2 blocks."""
     import torch
-    from diffusers import (AutoencoderKLHunyuanVideo15, ClassifierFreeGuidance, FlowMatchEulerDiscreteScheduler,
-                           HunyuanVideo15Pipeline, HunyuanVideo15Transformer3DModel)
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        ClassifierFreeGuidance,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15Pipeline,
+        HunyuanVideo15Transformer3DModel,
+    )
     from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
     from transformers.models.qwen2_5_vl import Qwen2_5_VLTextConfig, Qwen2_5_VLTextModel
 
@@ -239,7 +244,13 @@ def build_tiny_hunyuan_i2v_pipeline(seed: int = 0):
     the tiny HunyuanVideo CLIP text encoder and VAE, a latent_concat transformer."""
     import torch
     from diffusers import HunyuanVideoImageToVideoPipeline, HunyuanVideoTransformer3DModel
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+    )
 
     from weditor.testing import build_tiny_hunyuan_pipeline
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from weditor.adapters.ltx import LTX, FRAME_RATE
+from weditor.adapters.ltx import FRAME_RATE, LTX
 
 
 def encode(pipe, prompts: list[str], device, images=None):

@@ -46,7 +46,6 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 def set_timesteps(pipe, scheduler, steps: int, size, device):
     """As MochiPipeline.__call__: the linear-quadratic sigma schedule."""
     import numpy as np
-
     from diffusers.pipelines.mochi.pipeline_mochi import linear_quadratic_schedule, retrieve_timesteps
 
     retrieve_timesteps(scheduler, steps, device, None, np.array(linear_quadratic_schedule(steps, THRESHOLD_NOISE)))
