@@ -45,6 +45,7 @@ FAMILIES = {
     "skyreels-i2v": ("skyreels-i2v", "32x32x5", "1-2", ["--no-summary"]),
     "skyreels-df": ("skyreels-df", "32x32x5", "1-2", ["--no-summary"]),
     "skyreels-df-i2v": ("skyreels-df-i2v", "32x32x5", "-1", ["--no-summary"]),
+    "skyreels-df-v2v": ("skyreels-df-v2v", "32x32x5", "-1", ["--no-summary"]),
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
@@ -67,10 +68,11 @@ PIPELINE_CLASS = {
     "hunyuanvideo": "HunyuanVideoPipeline", "zeroscope": "TextToVideoSDPipeline",
     "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
     "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
-    "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline", "hunyuan15": "HunyuanVideo15Pipeline",
-    "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
+    "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
+    "hunyuan15": "HunyuanVideo15Pipeline", "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
 }
 
 
@@ -308,7 +310,9 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
     kwargs["image_cond_noise_scale"] = 0.0  # LTXConditionPipeline: no fresh noise on the conditioning tokens
     accepted = inspect.signature(pipe.__call__).parameters
-    if "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
+    if type(pipe).__name__ == "SkyReelsV2DiffusionForcingVideoToVideoPipeline":  # the image as a one-frame video
+        kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
+    elif "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
         kwargs["strength"] = 1.0
     pipe(**{k: v for k, v in kwargs.items() if k in accepted})

@@ -33,7 +33,7 @@ def _unipc():
 
 def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
     """A random SkyReels-V2 pipeline: `t2v`, `i2v` (CLIP image tokens + concatenated condition),
-    `df` (diffusion forcing, fps embedding) or `df-i2v`."""
+    `df` (diffusion forcing, fps embedding), `df-i2v` or `df-v2v`."""
     import diffusers
     import torch
 
@@ -54,7 +54,8 @@ def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
             transformer=transformer, image_encoder=encoder, image_processor=CLIPImageProcessor(crop_size=32, size=32),
             **common)
     cls = {"df": diffusers.SkyReelsV2DiffusionForcingPipeline,
-           "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline}[variant]
+           "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline,
+           "df-v2v": diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline}[variant]
     return cls(transformer=_skyreels_transformer(inject_sample_info=True), **common)
 
 
@@ -296,6 +297,7 @@ TINY_FAMILY_PIPELINES = {
     "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
     "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),
     "skyreels-df-i2v": (build_tiny_skyreels_pipeline, {"variant": "df-i2v"}),
+    "skyreels-df-v2v": (build_tiny_skyreels_pipeline, {"variant": "df-v2v"}),
     "wan-vace": (build_tiny_wan_variant_pipeline, {"variant": "vace"}),
     "wan-v2v": (build_tiny_wan_variant_pipeline, {"variant": "v2v"}),
     "zeroscope-v2v": (build_tiny_zeroscope_v2v_pipeline, {}),

@@ -26,8 +26,6 @@ REFUSED: dict[str, str] = {
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
                                    "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
-    "SkyReelsV2DiffusionForcingVideoToVideoPipeline": f"{NOT_YET}: Wan blocks (the table is SkyReels-V2's), but it "
-                                                      "extends a video in overlapping windows; the prefix glue is missing",
     "WanAnimatePipeline": f"{NOT_YET}: Wan blocks plus pose and face adapters (WanAnimateTransformer3DModel)",
     "LucyEditPipeline": f"{NOT_YET}: Wan transformer reading the source video's latents on the channel axis",
     "ChronoEditPipeline": f"{NOT_YET}: Wan-style image-editing transformer (ChronoEditTransformer3DModel)",

@@ -12,8 +12,11 @@ cross-attention write, text input) and differ only in how one denoiser step is r
   (`enable_diffusion_forcing`, plus the fps embedding of `inject_sample_info` models). weditor runs
   the synchronous schedule (`ar_step=0`, the pipelines' default: every frame at the same timestep).
   The image-to-video variant puts the image latent in frame 0 at timestep 0, as its pipeline does
-  (pairs may carry images). (The video-to-video variant, which extends a video in overlapping
-  windows, is not covered yet: weditor/adapters/catalogue.py.)
+  (pairs may carry images). The video-to-video variant extends a video: its first window starts
+  with the VAE latents of the video's last `overlap_history` frames, at timestep 0. weditor takes
+  that prefix from one frame (`overlap_history=1`: a pair's image as a one-frame video, else
+  mid-grey), which encodes exactly as the image-to-video prefix does, and one window
+  (`base_num_frames` = the collection's frame count).
 - `WanVACEPipeline`: VACE control blocks add hints to the main blocks; weditor edits the main
   blocks and feeds the pipeline's own neutral control (no video, no mask: its text-to-video mode).
 """
@@ -156,7 +159,7 @@ SKYREELS_DF = replace(WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), de
                       latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
 SKYREELS_DF_PREFIX = replace(
     SKYREELS_DF,
-    pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline",),
+    pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
     image_to_video=True, encode=encode_df_prefix,
 )
 WAN_VACE = replace(WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
