@@ -48,6 +48,7 @@ FAMILIES = {
     "skyreels-df-v2v": ("skyreels-df-v2v", "32x32x5", "-1", ["--no-summary"]),
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
+    "lucy-edit": ("lucy-edit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
@@ -69,7 +70,8 @@ PIPELINE_CLASS = {
     "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
-    "wan-vace": "WanVACEPipeline", "wan-v2v": "WanVideoToVideoPipeline", "zeroscope-v2v": "VideoToVideoSDPipeline",
+    "wan-vace": "WanVACEPipeline", "lucy-edit": "LucyEditPipeline", "wan-v2v": "WanVideoToVideoPipeline",
+    "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
     "hunyuan15": "HunyuanVideo15Pipeline", "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
@@ -312,6 +314,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "SkyReelsV2DiffusionForcingVideoToVideoPipeline":  # the image as a one-frame video
         kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
+    elif type(pipe).__name__ == "LucyEditPipeline":  # the source video: the image held for every frame
+        kwargs["video"] = [kwargs.pop("image")] * size[2]
     elif "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
         kwargs["strength"] = 1.0
@@ -321,7 +325,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
 def _to_adapter_layout(pipe, x, size):
     """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
     name = type(pipe).__name__
-    if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline"):
+    if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline", "LucyEditPipeline"):
         return x[:, : pipe.vae.config.z_dim]
     if name == "HunyuanSkyreelsImageToVideoPipeline":
         return x[:, : x.shape[1] // 2]

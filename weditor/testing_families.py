@@ -60,7 +60,7 @@ def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
 
 
 def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
-    """A random `WanVACEPipeline` (two VACE layers) or `WanVideoToVideoPipeline`."""
+    """A random `WanVACEPipeline` (two VACE layers), `WanVideoToVideoPipeline` or `LucyEditPipeline`."""
     import diffusers
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler
@@ -70,6 +70,9 @@ def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
     common = dict(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0))
     dims = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=4, out_channels=4,
                 text_dim=16, freq_dim=32, ffn_dim=64, num_layers=3, cross_attn_norm=True, rope_max_seq_len=32)
+    if variant == "lucy":  # Lucy Edit: source-video latents on the channel axis, Wan 2.2 5B's per-token timesteps
+        transformer = diffusers.WanTransformer3DModel(**{**dims, "in_channels": 2 * vae.config.z_dim}).eval()
+        return diffusers.LucyEditPipeline(transformer=transformer, expand_timesteps=True, **common)
     if variant == "vace":
         z, s = vae.config.z_dim, 2 ** len(vae.temperal_downsample)
         transformer = diffusers.WanVACETransformer3DModel(vace_layers=[0, 2], vace_in_channels=2 * z + s * s, **dims)
@@ -300,5 +303,6 @@ TINY_FAMILY_PIPELINES = {
     "skyreels-df-v2v": (build_tiny_skyreels_pipeline, {"variant": "df-v2v"}),
     "wan-vace": (build_tiny_wan_variant_pipeline, {"variant": "vace"}),
     "wan-v2v": (build_tiny_wan_variant_pipeline, {"variant": "v2v"}),
+    "lucy-edit": (build_tiny_wan_variant_pipeline, {"variant": "lucy"}),
     "zeroscope-v2v": (build_tiny_zeroscope_v2v_pipeline, {}),
 }

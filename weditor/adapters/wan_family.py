@@ -17,6 +17,9 @@ cross-attention write, text input) and differ only in how one denoiser step is r
   that prefix from one frame (`overlap_history=1`: a pair's image as a one-frame video, else
   mid-grey), which encodes exactly as the image-to-video prefix does, and one window
   (`base_num_frames` = the collection's frame count).
+- `LucyEditPipeline`: a Wan transformer reading the source video's VAE latents on the channel axis;
+  weditor feeds a still video of a pair's image (else mid-grey) as the source to edit. With
+  `expand_timesteps` (Lucy-Edit on Wan 2.2 5B) every token gets the timestep, as its loop does.
 - `WanVACEPipeline`: VACE control blocks add hints to the main blocks; weditor edits the main
   blocks and feeds the pipeline's own neutral control (no video, no mask: its text-to-video mode).
 """
@@ -71,9 +74,12 @@ def latents_df(pipe, size, generator, device):
     """The pipelines' noise (before any prefix replaces the first frames), at the size asked."""
     from diffusers.utils.torch_utils import randn_tensor
 
+    from weditor.adapters.wan import _model
+
     height, width, frames = size
+    cfg = _model(pipe).config
     shape = (
-        1, pipe.transformer.config.in_channels, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
+        1, cfg.out_channels or cfg.in_channels, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
         height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial,
     )
     return randn_tensor(shape, generator=generator).to(device)
@@ -152,6 +158,56 @@ def forward_vace(model, x, t, cond):
         )[0]
 
 
+# --------------------------------------------------------------------------- Lucy Edit
+
+
+def encode_lucy(pipe, prompts, device, images=None):
+    from weditor.adapters.common import as_images
+
+    cond = WAN.encode(pipe, prompts, device)
+    images = as_images(images, len(prompts))
+    cond["_expand"] = bool(pipe.config.get("expand_timesteps", False))
+    cond["_build"] = lambda x: {"source": _source_latents(pipe, images, x, device)}
+    return cond
+
+
+def _source_latents(pipe, images, x, device):
+    """The pipeline's condition latents of a still video: each member's image held for every frame."""
+    import torch
+
+    frames_lat, h, w = x.shape[2:]
+    height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
+    frames = (frames_lat - 1) * pipe.vae_scale_factor_temporal + 1
+    out = []
+    for image in images:
+        video = pipe.video_processor.preprocess_video([image] * frames, height=height, width=width)
+        _, source = pipe.prepare_latents(video.to(device, torch.float32), 1, x.shape[1], height, width,
+                                         torch.float32, device, None)
+        out.append(source)
+    return torch.cat(out)
+
+
+def forward_lucy(model, x, t, cond):
+    import torch
+
+    from weditor.adapters.common import batch, sized
+
+    n, _, f, h, w = x.shape
+    inp = torch.cat([x, sized(cond, x, cond["_build"])["source"].to(x.dtype)], dim=1)
+    if cond["_expand"]:  # one timestep per token (the pipeline's all-ones mask times t)
+        _, ph, pw = model.config.patch_size
+        timestep = batch(t, 1)[:1].expand(n, f * (h // ph) * (w // pw))
+    else:
+        timestep = batch(t, n)
+    with torch.no_grad():
+        return model(
+            hidden_states=inp.to(model.dtype),
+            timestep=timestep,
+            encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
+            return_dict=False,
+        )[0]
+
+
 SKYREELS = replace(WAN, pipelines=("SkyReelsV2Pipeline",))
 WAN_V2V = replace(WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
 SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline",))
@@ -163,5 +219,7 @@ SKYREELS_DF_PREFIX = replace(
     image_to_video=True, encode=encode_df_prefix,
 )
 WAN_VACE = replace(WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
+LUCY = replace(WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
+               forward=forward_lucy)
 
-ADAPTERS = (SKYREELS, WAN_V2V, SKYREELS_I2V, SKYREELS_DF, SKYREELS_DF_PREFIX, WAN_VACE)
+ADAPTERS = (SKYREELS, WAN_V2V, SKYREELS_I2V, SKYREELS_DF, SKYREELS_DF_PREFIX, WAN_VACE, LUCY)
