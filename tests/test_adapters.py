@@ -49,6 +49,7 @@ FAMILIES = {
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "lucy-edit": ("lucy-edit", "32x32x5", "1-2", ["--no-summary"]),
+    "chronoedit": ("chronoedit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
@@ -70,7 +71,8 @@ PIPELINE_CLASS = {
     "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
     "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
-    "wan-vace": "WanVACEPipeline", "lucy-edit": "LucyEditPipeline", "wan-v2v": "WanVideoToVideoPipeline",
+    "wan-vace": "WanVACEPipeline", "lucy-edit": "LucyEditPipeline", "chronoedit": "ChronoEditPipeline",
+    "wan-v2v": "WanVideoToVideoPipeline",
     "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
@@ -325,7 +327,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
 def _to_adapter_layout(pipe, x, size):
     """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
     name = type(pipe).__name__
-    if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline", "LucyEditPipeline"):
+    if name in ("WanImageToVideoPipeline", "SkyReelsV2ImageToVideoPipeline", "LucyEditPipeline", "ChronoEditPipeline"):
         return x[:, : pipe.vae.config.z_dim]
     if name == "HunyuanSkyreelsImageToVideoPipeline":
         return x[:, : x.shape[1] // 2]

@@ -53,6 +53,19 @@ def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
         return diffusers.SkyReelsV2ImageToVideoPipeline(
             transformer=transformer, image_encoder=encoder, image_processor=CLIPImageProcessor(crop_size=32, size=32),
             **common)
+    if variant == "chronoedit":  # ChronoEdit: Wan 2.1 I2V layout on its own transformer class
+        from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
+
+        encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=2,
+                                                   num_attention_heads=2, image_size=32, patch_size=8)).eval()
+        z = vae.config.z_dim
+        transformer = diffusers.ChronoEditTransformer3DModel(
+            patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=z + 4 + z, out_channels=4,
+            text_dim=16, freq_dim=32, ffn_dim=64, num_layers=3, cross_attn_norm=True, rope_max_seq_len=32,
+            image_dim=8, added_kv_proj_dim=32).eval()
+        common["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler(shift=3.0)
+        return diffusers.ChronoEditPipeline(transformer=transformer, image_encoder=encoder,
+                                            image_processor=CLIPImageProcessor(crop_size=32, size=32), **common)
     cls = {"df": diffusers.SkyReelsV2DiffusionForcingPipeline,
            "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline,
            "df-v2v": diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline}[variant]
@@ -301,6 +314,7 @@ TINY_FAMILY_PIPELINES = {
     "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),
     "skyreels-df-i2v": (build_tiny_skyreels_pipeline, {"variant": "df-i2v"}),
     "skyreels-df-v2v": (build_tiny_skyreels_pipeline, {"variant": "df-v2v"}),
+    "chronoedit": (build_tiny_skyreels_pipeline, {"variant": "chronoedit"}),
     "wan-vace": (build_tiny_wan_variant_pipeline, {"variant": "vace"}),
     "wan-v2v": (build_tiny_wan_variant_pipeline, {"variant": "v2v"}),
     "lucy-edit": (build_tiny_wan_variant_pipeline, {"variant": "lucy"}),

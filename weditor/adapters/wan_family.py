@@ -8,6 +8,9 @@ cross-attention write, text input) and differ only in how one denoiser step is r
   from noise (strength 1), so pair files carry no video for it.
 - `SkyReelsV2ImageToVideoPipeline`: Wan 2.1 I2V's step (CLIP image tokens + channel-concatenated
   first-frame latent); pairs may carry images.
+- `ChronoEditPipeline`: Wan 2.1 I2V's step on ChronoEdit's transformer (Wan blocks; only its RoPE
+  differs, for two-frame edits); pairs may carry images. Its optional "temporal reasoning" (frames
+  dropped mid-schedule) is not reproduced: weditor runs the pipeline's default (off).
 - `SkyReelsV2DiffusionForcing*`: diffusion forcing, one timestep per latent frame
   (`enable_diffusion_forcing`, plus the fps embedding of `inject_sample_info` models). weditor runs
   the synchronous schedule (`ar_step=0`, the pipelines' default: every frame at the same timestep).
@@ -210,7 +213,7 @@ def forward_lucy(model, x, t, cond):
 
 SKYREELS = replace(WAN, pipelines=("SkyReelsV2Pipeline",))
 WAN_V2V = replace(WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
-SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline",))
+SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline", "ChronoEditPipeline"))
 SKYREELS_DF = replace(WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
                       latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
 SKYREELS_DF_PREFIX = replace(
