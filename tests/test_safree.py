@@ -19,7 +19,10 @@ from weditor.collect import encode
 from weditor.edits import project_input
 
 FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx": "32x32x9",
-            "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4"}
+            "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4",
+            # new text-input linears (Mochi's pooler), or the same linear feeding more blocks (VACE)
+            "mochi": "32x32x7", "wan-vace": "32x32x5", "hunyuan15": "32x32x5",
+            "hunyuan-i2v": "32x32x5"}  # Llava: the prompt embeddings carry the image's tokens
 
 
 def patcher(tiny, tmp_path_factory, method: str):

@@ -15,6 +15,7 @@ from pathlib import Path
 from weditor.adapters import Adapter, adapter_for_class
 from weditor.adapters.paths import block_list, expand_all, module_at
 from weditor.errors import WeditorError
+from weditor.pipeline_table import pairs_accepted
 
 
 def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
@@ -91,6 +92,7 @@ def inspect_model(model: str, revision: str | None = None) -> dict:
         "family": adapter.family,
         "pipeline_class": pipeline_class,
         "task": "image-to-video" if adapter.image_to_video else "text-to-video",
+        "pairs": pairs_accepted(adapter),
         "denoisers": {},
         "methods": methods(adapter),
     }
@@ -142,6 +144,7 @@ def format_report(r: dict) -> str:
         f"{r['model']}",
         f"  family         {r['family']} ({r['task']})",
         f"  pipeline       {r['pipeline_class']}",
+        f"  pair files     {r['pairs']}",
     ]
     for comp, d in r["denoisers"].items():
         groups = ", ".join(f"{g}: {v['blocks']} blocks" if len(d["block_groups"]) > 1 else f"{v['blocks']} blocks"

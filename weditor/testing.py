@@ -347,3 +347,7 @@ def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
     path = Path(path)
     builder(**{**defaults, **kwargs}).save_pretrained(path, safe_serialization=True)
     return path
+
+from weditor.testing_families import TINY_FAMILY_PIPELINES  # noqa: E402  (the newer families: own module)
+
+TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from weditor.adapters import wan_family
 from weditor.adapters.base import Adapter, Site
-from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V
-from weditor.adapters.hunyuan import HUNYUAN
+from weditor.adapters.catalogue import REFUSED
+from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
+from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
+from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.ltx import LTX, LTX_I2V
-from weditor.adapters.unet3d import UNET3D
+from weditor.adapters.ltx_condition import LTX_CONDITION
+from weditor.adapters.mochi import MOCHI
+from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.errors import WeditorError
 
-ADAPTERS: tuple[Adapter, ...] = (WAN, WAN_I2V, COGVIDEOX, COGVIDEOX_I2V, LTX, LTX_I2V, HUNYUAN, UNET3D)
+ADAPTERS: tuple[Adapter, ...] = (
+    WAN, WAN_I2V, *wan_family.ADAPTERS, COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V, LTX, LTX_I2V, LTX_CONDITION, HUNYUAN, HUNYUAN_I2V, HUNYUAN_SKYREELS_I2V, HUNYUAN15, HUNYUAN15_I2V, MOCHI, UNET3D, UNET3D_V2V,
+)
 
 
 def supported_pipelines() -> list[str]:
@@ -21,9 +29,19 @@ def adapter_for_class(class_name: str, where: str = "model_index.json") -> Adapt
     for adapter in ADAPTERS:
         if class_name in adapter.pipelines:
             return adapter
+    if class_name in REFUSED:
+        raise WeditorError(f"{where}: pipeline class {class_name!r} is not supported: {REFUSED[class_name]}")
     raise WeditorError(
         f"{where}: pipeline class {class_name!r} is not supported (supported: {', '.join(supported_pipelines())})"
     )
 
 
-__all__ = ["ADAPTERS", "Adapter", "Site", "adapter_for_class", "supported_pipelines"]
+def unlisted_video_pipelines(classes=None) -> list[str]:
+    """Video pipeline classes of the installed diffusers with neither an adapter nor a refusal row."""
+    from weditor.adapters.catalogue import video_pipeline_classes
+
+    known = set(supported_pipelines()) | set(REFUSED)
+    return [c for c in (video_pipeline_classes() if classes is None else classes) if c not in known]
+
+
+__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "supported_pipelines", "unlisted_video_pipelines"]

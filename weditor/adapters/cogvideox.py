@@ -183,7 +183,8 @@ def _image_latents(pipe, images, x, device):
     return torch.cat(out)
 
 
-def latents_i2v(pipe, size: tuple[int, int, int], generator, device):
+def latents_i2v(pipe, size: tuple[int, int, int], generator, device, channels: int | None = None):
+    """The pipelines' noise, (1, F, C, h, w); C: the denoised channels (half the input's for I2V)."""
     from diffusers.utils.torch_utils import randn_tensor
 
     height, width, frames = size
@@ -191,11 +192,16 @@ def latents_i2v(pipe, size: tuple[int, int, int], generator, device):
     shape = (
         1,
         (frames - 1) // pipe.vae_scale_factor_temporal + 1,
-        pipe.transformer.config.in_channels // 2,
+        channels or pipe.transformer.config.in_channels // 2,
         height // pipe.vae_scale_factor_spatial,
         width // pipe.vae_scale_factor_spatial,
     )
     return (randn_tensor(shape, generator=generator) * pipe.scheduler.init_noise_sigma).to(device)
+
+
+def latents_v2v(pipe, size: tuple[int, int, int], generator, device):
+    """As T2V's (CogVideoXVideoToVideoPipeline.prepare_latents wants a video to noise instead)."""
+    return latents_i2v(pipe, size, generator, device, channels=pipe.transformer.config.in_channels)
 
 
 COGVIDEOX_I2V = replace(
@@ -205,3 +211,7 @@ COGVIDEOX_I2V = replace(
     encode=encode_i2v,
     latents=latents_i2v,
 )
+
+# Video-to-video starts from the noised input video (`strength`); collection runs the whole schedule
+# from noise (strength 1), so pair files carry no video for it. Its denoiser step is T2V's.
+COGVIDEOX_V2V = replace(COGVIDEOX, pipelines=("CogVideoXVideoToVideoPipeline",), latents=latents_v2v)

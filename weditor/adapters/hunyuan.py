@@ -24,6 +24,8 @@ The CLIP pooled vector (`pooled_projections`) is read by `time_text_embed.text_e
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from weditor.adapters.base import Adapter, Site
 
 MAX_TEXT_LENGTH = 256  # the pipeline's default max_sequence_length (after the template's crop)
@@ -65,13 +67,16 @@ def set_timesteps(pipe, scheduler, steps: int, size, device):
 def forward(model, x, t, cond):
     import torch
 
-    from weditor.adapters.common import batch
+    from weditor.adapters.common import batch, sized
 
     n = x.shape[0]
-    guidance = torch.full((n,), GUIDANCE_SCALE * 1000.0, device=x.device, dtype=model.dtype)
+    guidance = torch.full((n,), cond.get("_guidance", GUIDANCE_SCALE) * 1000.0, device=x.device, dtype=model.dtype)
+    inp = x
+    if "_build" in cond:  # image-to-video: the image latent (frame 0, then zeros) on the channel axis
+        inp = torch.cat([x, sized(cond, x, cond["_build"])["image_latents"].to(x.dtype)], dim=1)
     with torch.no_grad():
         return model(
-            hidden_states=x.to(model.dtype),
+            hidden_states=inp.to(model.dtype),
             timestep=batch(t, n).to(x.dtype),
             encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
             encoder_attention_mask=cond["encoder_attention_mask"],
@@ -111,3 +116,52 @@ HUNYUAN = Adapter(
     set_timesteps=set_timesteps,
     default_size=(256, 256, 17),
 )
+
+
+# --------------------------------------------------------------------------- SkyReels-V1 image-to-video
+#
+# HunyuanSkyreelsImageToVideoPipeline: HunyuanVideo's transformer with twice the input channels; the
+# VAE latent of the image (frame 0, then zeros) is concatenated to the noisy latent on the channel
+# axis; the same Llama + CLIP text, embedded guidance 1.0 (CFG is "true" CFG, outside one step).
+
+SKYREELS_GUIDANCE = 1.0  # the pipeline's default guidance_scale
+
+
+def encode_skyreels_i2v(pipe, prompts: list[str], device, images=None):
+    from weditor.adapters.common import as_images
+
+    cond = encode(pipe, prompts, device)
+    cond["_guidance"] = SKYREELS_GUIDANCE
+    images = as_images(images, len(prompts))
+    cond["_build"] = lambda x: {"image_latents": _image_latents(pipe, images, x, device)}
+    return cond
+
+
+def _image_latents(pipe, images, x, device):
+    """The pipeline's `prepare_latents` per member (VAE sample from a generator seeded 0, as a seeded run)."""
+    import torch
+
+    f, h, w = x.shape[2:]
+    height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
+    frames = (f - 1) * pipe.vae_scale_factor_temporal + 1
+    out = []
+    for image in images:
+        pixels = pipe.video_processor.preprocess(image, height=height, width=width).to(device, pipe.vae.dtype)
+        _, image_latents = pipe.prepare_latents(
+            pixels, 1, x.shape[1], height, width, frames, torch.float32, device, torch.Generator("cpu").manual_seed(0),
+        )
+        out.append(image_latents)
+    return torch.cat(out)
+
+
+def latents_skyreels_i2v(pipe, size: tuple[int, int, int], generator, device):
+    from diffusers.utils.torch_utils import randn_tensor
+
+    height, width, frames = size
+    shape = (1, pipe.transformer.config.in_channels // 2, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
+             height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial)
+    return randn_tensor(shape, generator=generator).to(device)
+
+
+HUNYUAN_SKYREELS_I2V = replace(HUNYUAN, pipelines=("HunyuanSkyreelsImageToVideoPipeline",), image_to_video=True,
+                               encode=encode_skyreels_i2v, latents=latents_skyreels_i2v)

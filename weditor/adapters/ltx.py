@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from weditor.adapters.base import Adapter, Site
+from weditor.adapters.base import Adapter
+from weditor.adapters.sites import cross_attention_dit_sites
 
 MAX_TEXT_LENGTH = 128  # the pipeline's default max_sequence_length
 FRAME_RATE = 25  # the pipeline's default frame_rate (it scales the temporal RoPE)
@@ -122,16 +123,7 @@ LTX = Adapter(
     pipelines=("LTXPipeline",),
     denoisers=("transformer",),
     blocks="transformer_blocks",
-    sites={
-        "ffn_in": Site(("ff.net.0.proj",), "reads", doc="first FFN linear (the paper's edit site)"),
-        "self_attn_in": Site(("attn1.to_q", "attn1.to_k", "attn1.to_v"), "reads", doc="self-attention q, k, v"),
-        "cross_attn_in": Site(("attn2.to_q",), "reads", doc="cross-attention query"),
-        "cross_attn_kv_in": Site(("attn2.to_k", "attn2.to_v"), "reads", tokens="text",
-                                 doc="cross-attention key and value: where each block reads the prompt"),
-        "self_attn_out": Site(("attn1.to_out.0",), "writes", gated=True, doc="self-attention output"),
-        "cross_attn_out": Site(("attn2.to_out.0",), "writes", gated=False, doc="cross-attention output"),
-        "ffn_out": Site(("ff.net.2",), "writes", gated=True, doc="second FFN linear"),
-    },
+    sites=cross_attention_dit_sites("ff"),
     default_site="cross_attn_out",  # measured on the shapes model: docs/benchmarks.md
     ungated_write="attn2.to_out.0",
     text_input="caption_projection.linear_1",

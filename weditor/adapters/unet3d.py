@@ -16,10 +16,16 @@ constant bias fold are exact for the block's stream (the timestep enters through
 The default site is the FFN input `ff.net.0.proj` (the paper's site; the paper evaluated ZeroScope).
 Temporal transformers (and `transformer_in`) do not read the text and are left alone.
 
+`VideoToVideoSDPipeline` (ZeroScope's video-to-video upscaling pass) runs the same UNet from the
+noised input video (`strength`); collection runs the whole schedule from noise (strength 1), so
+pair files carry no video for it.
+
 Text: the CLIP hidden states are read directly by every spatial block's `attn2.to_k`/`attn2.to_v`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from weditor.adapters.base import Adapter, Site
 
@@ -42,6 +48,16 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
     return pipe.prepare_latents(
         1, pipe.unet.config.in_channels, frames, height, width, torch.float32, "cpu", generator
     ).to(device)
+
+
+def latents_v2v(pipe, size: tuple[int, int, int], generator, device):
+    """TextToVideoSDPipeline's noise (VideoToVideoSDPipeline.prepare_latents wants a video instead)."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    height, width, frames = size
+    s = pipe.vae_scale_factor
+    shape = (1, pipe.unet.config.in_channels, frames, height // s, width // s)
+    return (randn_tensor(shape, generator=generator) * pipe.scheduler.init_noise_sigma).to(device)
 
 
 def forward(model, x, t, cond):
@@ -86,3 +102,5 @@ UNET3D = Adapter(
     denoiser_for=denoiser_for,
     default_size=(256, 256, 8),
 )
+
+UNET3D_V2V = replace(UNET3D, pipelines=("VideoToVideoSDPipeline",), latents=latents_v2v)

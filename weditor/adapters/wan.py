@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from weditor.adapters.base import Adapter, Site
+from weditor.adapters.base import Adapter
+from weditor.adapters.sites import cross_attention_dit_sites
 
 MAX_TEXT_LENGTH = 512  # what Wan's UMT5 was trained with
 
@@ -38,9 +39,14 @@ def encode(pipe, prompts: list[str], device, images=None):
     return {"encoder_hidden_states": embeds}
 
 
+def _model(pipe):
+    """The first denoiser present (Wan 2.2 may ship only `transformer_2`; SkyReels-V2 has no such attribute)."""
+    return pipe.transformer if pipe.transformer is not None else pipe.transformer_2
+
+
 def latents(pipe, size: tuple[int, int, int], generator, device):
     height, width, frames = size
-    model = pipe.transformer if pipe.transformer is not None else pipe.transformer_2
+    model = _model(pipe)
     return pipe.prepare_latents(
         1, model.config.in_channels, height, width, frames, dtype=None, device="cpu", generator=generator
     ).to(device)
@@ -61,7 +67,7 @@ def forward(model, x, t, cond):
 
 def denoiser_for(pipe, t) -> str:
     boundary = pipe.config.get("boundary_ratio") if hasattr(pipe.config, "get") else None
-    if pipe.transformer_2 is None or boundary is None:
+    if getattr(pipe, "transformer_2", None) is None or boundary is None:
         return "transformer" if pipe.transformer is not None else "transformer_2"
     return "transformer" if float(t) >= boundary * pipe.scheduler.config.num_train_timesteps else "transformer_2"
 
@@ -71,16 +77,7 @@ WAN = Adapter(
     pipelines=("WanPipeline",),
     denoisers=("transformer", "transformer_2"),
     blocks="blocks",
-    sites={
-        "ffn_in": Site(("ffn.net.0.proj",), "reads", doc="first FFN linear (the paper's edit site)"),
-        "self_attn_in": Site(("attn1.to_q", "attn1.to_k", "attn1.to_v"), "reads", doc="self-attention q, k, v"),
-        "cross_attn_in": Site(("attn2.to_q",), "reads", doc="cross-attention query"),
-        "cross_attn_kv_in": Site(("attn2.to_k", "attn2.to_v"), "reads", tokens="text",
-                                 doc="cross-attention key and value: where each block reads the prompt"),
-        "self_attn_out": Site(("attn1.to_out.0",), "writes", gated=True, doc="self-attention output"),
-        "cross_attn_out": Site(("attn2.to_out.0",), "writes", gated=False, doc="cross-attention output"),
-        "ffn_out": Site(("ffn.net.2",), "writes", gated=True, doc="second FFN linear"),
-    },
+    sites=cross_attention_dit_sites("ffn"),
     default_site="cross_attn_out",  # measured on the shapes model: docs/benchmarks.md
     ungated_write="attn2.to_out.0",
     text_input="condition_embedder.text_embedder.linear_1",
@@ -93,10 +90,6 @@ WAN = Adapter(
 
 
 # --------------------------------------------------------------------------- image-to-video
-
-
-def _model(pipe):
-    return pipe.transformer if pipe.transformer is not None else pipe.transformer_2
 
 
 def encode_i2v(pipe, prompts: list[str], device, images=None):

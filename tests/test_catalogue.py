@@ -1,0 +1,96 @@
+"""Every video pipeline class of the installed diffusers has a row: an adapter, or a refusal with its reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from tests.conftest import TINY_PAIRS, run_cli
+from tests.test_adapters import tiny  # noqa: F401 (fixture)
+from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
+from weditor.adapters.catalogue import video_pipeline_classes
+from weditor.testing_families import TINY_FAMILY_PIPELINES
+
+
+@pytest.fixture(scope="module")
+def classes():
+    return video_pipeline_classes()
+
+
+def test_every_video_pipeline_class_of_diffusers_has_a_row(classes):
+    # the rule finds the families by their outputs, not by a list (Latte's name does not say video)
+    assert {"WanPipeline", "LattePipeline", "MochiPipeline", "AnimateDiffPipeline", "TextToVideoZeroPipeline"} <= set(classes)
+    assert not {"StableDiffusionPipeline", "FluxPipeline"} & set(classes)
+    missing = unlisted_video_pipelines(classes)
+    assert not missing, f"video pipeline classes with no adapter and no refusal row: {missing}"
+
+
+def test_a_new_video_pipeline_class_without_a_row_is_caught(monkeypatch):
+    """Simulate a diffusers release with two new classes: one named as video, one only returning frames."""
+    import diffusers
+
+    @dataclasses.dataclass
+    class Out(diffusers.utils.BaseOutput):
+        frames: list
+
+    class BrandNewVideoPipeline(diffusers.DiffusionPipeline):
+        def __call__(self, prompt: str) -> Out:
+            raise NotImplementedError
+
+    class BrandNewMoviePipeline(diffusers.DiffusionPipeline):
+        def __call__(self, prompt):
+            raise NotImplementedError
+
+    BrandNewMoviePipeline.__call__.__annotations__["return"] = Out | tuple  # an object, as a module's own would resolve
+
+    monkeypatch.setattr(diffusers, "BrandNewVideoPipeline", BrandNewVideoPipeline, raising=False)
+    monkeypatch.setattr(diffusers, "BrandNewMoviePipeline", BrandNewMoviePipeline, raising=False)
+    monkeypatch.setattr(diffusers.__class__, "__dir__", lambda self: [*object.__dir__(self), "BrandNewVideoPipeline",
+                                                                      "BrandNewMoviePipeline"], raising=False)
+    found = video_pipeline_classes()
+    assert {"BrandNewVideoPipeline", "BrandNewMoviePipeline"} <= set(found)
+    assert {"BrandNewVideoPipeline", "BrandNewMoviePipeline"} <= set(unlisted_video_pipelines(found))
+
+
+def test_no_class_is_both_supported_and_refused_and_every_refusal_says_why():
+    assert not set(supported_pipelines()) & set(REFUSED)
+    assert all(len(reason) > 20 for reason in REFUSED.values())
+
+
+def test_patching_a_refused_class_prints_its_reason(tmp_path):
+    base = tmp_path / "m"
+    base.mkdir()
+    (base / "model_index.json").write_text(json.dumps({"_class_name": "LTXLatentUpsamplePipeline"}))
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", tmp_path / "o"])
+    assert result.exit_code == 2
+    assert "'LTXLatentUpsamplePipeline' is not supported: a latent upsampler" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_inspect_pipelines_lists_every_row():
+    result = run_cli(["inspect", "--pipelines", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["pipeline_class"]: r for r in json.loads(result.output)}
+    assert set(rows) == set(supported_pipelines()) | set(REFUSED)
+    assert rows["SkyReelsV2Pipeline"]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["SkyReelsV2ImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
+    assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
+    text = run_cli(["inspect", "--pipelines"]).output
+    assert all(cls in text for cls in rows)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_FAMILY_PIPELINES))
+def test_inspect_resolves_every_new_class(name, tiny):
+    """`weditor inspect` (configs only, meta device) finds blocks, sites and text-input linears on each."""
+    folder = tiny(name)
+    result = run_cli(["inspect", folder, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["pipeline_class"] == json.loads((folder / "model_index.json").read_text())["_class_name"]
+    for d in report["denoisers"].values():
+        assert all(g["blocks"] > 0 for g in d["block_groups"].values())
+        assert all(site["width"] for site in d["sites"].values())
+        assert d["text_input_linears"] and all(d["text_input_linears"].values())
