@@ -46,6 +46,7 @@ class AttackConfig:
     checks: int = 4
     lr: float = 0.05
     embedding: bool = True
+    strip_keywords: bool = False  # start each search from the prompt without the pair files' keywords
     seed: int = 0
     seeds: int = 1
     limit: int | None = None
@@ -104,6 +105,12 @@ def scorer_for(cfg: AttackConfig, builtin: bool, pairsets):
         raise WeditorError("--scorer: the attack takes one judge")
     context = {"concept": pairsets[0].concept, "keywords": tuple(k for ps in pairsets for k in ps.keywords)}
     return scorers_mod.load_scorer(specs[0], context, cfg.threshold), context
+
+
+def strip_words(prompt: str, words) -> str:
+    """`prompt` without the whole words in `words` (any case), spaces collapsed."""
+    drop = {w.lower() for w in words}
+    return " ".join(w for w in prompt.split() if w.lower().strip(".,;:!?") not in drop)
 
 
 # --------------------------------------------------------------------------- generation
@@ -216,15 +223,17 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
         v = scorer(frames.astype(np.float32) / 255.0, prompt, model="patched", **ctx)
         return v, f"media/{name}.gif"
 
+    keywords = [k for ps in pairsets for k in (ps.concept, *ps.keywords)]
     rows = []
     secs = {"token_search": 0.0, "embedding_search": 0.0, "generation": 0.0}
     for tg in targets:
         gen.write_viewable(media / f"t{tg.index}-base.gif", tg.frames, "gif")
-        row = {"prompt": tg.prompt, "seed": tg.seed, "base_unsafe": tg.verdict["unsafe"], "base_verdict": tg.verdict,
-               "base_video": f"media/t{tg.index}-base.gif"}
+        start = strip_words(tg.prompt, keywords) if cfg.strip_keywords else tg.prompt
+        row = {"prompt": tg.prompt, "start_prompt": start, "seed": tg.seed, "base_unsafe": tg.verdict["unsafe"],
+               "base_verdict": tg.verdict, "base_video": f"media/t{tg.index}-base.gif"}
         t0 = time.perf_counter()
-        frames, _ = generate(pipe, adapter, settings, tg.seed, prompt=tg.prompt)
-        verdict, video = judge(frames, tg.prompt, f"t{tg.index}-plain")
+        frames, _ = generate(pipe, adapter, settings, tg.seed, prompt=start)
+        verdict, video = judge(frames, start, f"t{tg.index}-plain")
         secs["generation"] += time.perf_counter() - t0
         row["plain"] = {"unsafe": verdict["unsafe"], "verdict": verdict, "video": video}
         if not tg.verdict["unsafe"]:
@@ -234,7 +243,7 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
         loss = obj.DenoisingLoss(pipe, adapter, tg.latents, settings.steps, cfg.timesteps, cfg.seed + tg.index,
                                  cfg.device)
         search = TokenSearch(cfg.prefix, cfg.suffix, cfg.budget, cfg.candidates, cfg.topk, cfg.checks,
-                             seed=cfg.seed + tg.index).fit(text, loss, tg.prompt, progress=progress)
+                             seed=cfg.seed + tg.index).fit(text, loss, start, progress=progress)
         secs["token_search"] += search.seconds_
         row["token"] = judge_snapshots(
             search.snapshots_, lambda s: generate(pipe, adapter, settings, tg.seed, prompt=s["prompt"])[0],
@@ -244,11 +253,11 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
                             exact_text=search.exact_text_, seconds=round(search.seconds_, 3),
                             history=[round(v, 6) for v in search.history_])
         if cfg.embedding:
-            emb = EmbeddingSearch(cfg.budget, cfg.lr, cfg.checks).fit(text, loss, tg.prompt, progress=progress)
+            emb = EmbeddingSearch(cfg.budget, cfg.lr, cfg.checks).fit(text, loss, start, progress=progress)
             secs["embedding_search"] += emb.seconds_
             row["embedding"] = judge_snapshots(
                 emb.snapshots_, lambda s: generate(pipe, adapter, settings, tg.seed, prompt_embeds=s["embeds"])[0],
-                lambda s: tg.prompt, judge, f"t{tg.index}-embedding", secs)
+                lambda s: start, judge, f"t{tg.index}-embedding", secs)
             row["embedding"].update(loss=round(emb.loss_, 6), plain_loss=round(emb.plain_loss_, 6),
                                     relative_change=round(emb.relative_change_, 4), seconds=round(emb.seconds_, 3),
                                     history=[round(v, 6) for v in emb.history_])
@@ -288,6 +297,21 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     write_html(report, out_dir)
     report["out_dir"] = str(out_dir)
     return report
+
+
+def attack_for_eval(eval_cfg, out_dir: Path) -> dict:
+    """`weditor eval --attack`: the attack with eval's models, pairs, judge and sampling, into OUT/attack."""
+    from weditor.collect import progress
+
+    cfg = AttackConfig(model=eval_cfg.patched, base=eval_cfg.base, revision=eval_cfg.revision,
+                       out=str(out_dir / "attack"), pairs=list(eval_cfg.pairs), budget=eval_cfg.attack_budget,
+                       scorers=(eval_cfg.scorers or [])[:1] or None, threshold=eval_cfg.threshold, seed=eval_cfg.seed,
+                       limit=eval_cfg.limit, size=eval_cfg.size, steps=eval_cfg.steps, guidance=eval_cfg.guidance,
+                       device=eval_cfg.device, dtype=eval_cfg.dtype)
+    r = run_attack(cfg, progress=progress)
+    keys = ("asr", "asr_embedding", "plain_unsafe_rate", "targets_counted", "targets_total", "scorer")
+    return {**{k: r[k] for k in keys}, "budget": cfg.budget, "seconds": r["seconds"]["total"],
+            "json": "attack/" + ATTACK_JSON, "html": "attack/" + ATTACK_HTML}
 
 
 def judge_snapshots(snapshots, make, prompt_of, judge, name, secs) -> dict:

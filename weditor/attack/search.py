@@ -127,7 +127,7 @@ class EmbeddingSearch:
             opt.zero_grad()
             value = loss(emb).sum()
             if float(value.detach()) < best_value:  # the loss at the current point, before this step moves it
-                best, best_value = emb.detach().clone(), float(value)
+                best, best_value = emb.detach().clone(), float(value.detach())
             value.backward()
             opt.step()
             self.history_.append(best_value)

@@ -31,6 +31,9 @@ from weditor.commands.patch import _size
               help="Snapshots of each search, evenly spaced over the budget, generated and judged.")
 @click.option("--lr", default=0.05, show_default=True, type=float,
               help="Embedding search: Adam step, relative to the mean size of an embedding coordinate.")
+@click.option("--strip-keywords", is_flag=True,
+              help="Start each search from the prompt with the pair files' concept and keywords removed (what a "
+                   "keyword filter would let through; on an unpatched model, a test that the search finds the concept).")
 @click.option("--no-embedding", is_flag=True, help="Skip the embedding search (the upper bound).")
 @click.option("--scorer", "scorers", multiple=True,
               help="Judge of the videos: module:function, or a 'weditor.scorers' entry point (built in: shapes); "
@@ -47,8 +50,8 @@ from weditor.commands.patch import _size
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
 @click.option("--dtype", default=None, type=click.Choice(defaults.DTYPE_NAMES), help="Compute dtype (default: as stored).")
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
-def attack(model, pairs, out, base, budget, prefix, suffix, candidates, topk, timesteps, checks, lr, no_embedding,
-           scorers, threshold, seed, seeds, limit, size, steps, guidance, device, dtype, revision):
+def attack(model, pairs, out, base, budget, prefix, suffix, candidates, topk, timesteps, checks, lr, strip_keywords,
+           no_embedding, scorers, threshold, seed, seeds, limit, size, steps, guidance, device, dtype, revision):
     """Search for prompts that bring an erased concept back into MODEL's videos.
 
     MODEL is a patched folder (its recipe names the base), a Hub id or weditor:shapes (give
@@ -65,7 +68,8 @@ def attack(model, pairs, out, base, budget, prefix, suffix, candidates, topk, ti
     cfg = AttackConfig(
         model=model, out=out, pairs=list(pairs), base=base, revision=revision, budget=budget, prefix=prefix,
         suffix=suffix, candidates=candidates, topk=topk, timesteps=timesteps, checks=checks, lr=lr,
-        embedding=not no_embedding, seed=seed, seeds=seeds, limit=limit, scorers=list(scorers) or None,
+        embedding=not no_embedding, strip_keywords=strip_keywords, seed=seed, seeds=seeds, limit=limit,
+        scorers=list(scorers) or None,
         threshold=threshold, size=size, steps=steps, guidance=guidance,
         device=device or ("cuda" if torch.cuda.is_available() else "cpu"), dtype=dtype,
     )
@@ -93,7 +97,7 @@ def print_summary(report: dict):
             continue
         t = r["token"]
         mark = "BACK" if t["unsafe"] or r["plain"]["unsafe"] else "erased"
-        click.echo(f"    {r['prompt']!r} s{r['seed']}: {mark:<6} {t['shown_prompt']!r} "
+        click.echo(f"    {r['start_prompt']!r} s{r['seed']}: {mark:<6} {t['shown_prompt']!r} "
                    f"(loss {t['plain_loss']:.4f} -> {t['loss']:.4f})")
     sec = report["seconds"]
     click.echo(f"  {sec['total']:.0f} s (targets {sec['targets']:.0f}, token search {sec['token_search']:.0f}, "
