@@ -213,3 +213,39 @@ def test_eval_reports_the_attack(tiny_wan, patched, judge, tmp_path):
     assert detail["base"]["id"] == str(tiny_wan) and detail["targets_total"] == 1
     assert "attack (1 steps per target" in result.output and "ASR token search" in result.output
     assert "attack ASR, token search" in (out / "report.html").read_text()
+
+
+# --------------------------------------------------------------------------- patch --harden
+
+
+def test_harden_adds_the_attacks_prompts_and_reproduces(tiny_wan_single, tmp_path):
+    from weditor.reproduce import config_from_recipe
+
+    plain, hard = tmp_path / "plain", tmp_path / "hard"
+    for out, extra in ((plain, []), (hard, ["--harden", "1"])):
+        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
+                          "--steps", "2", "--no-summary", *extra])
+        assert result.exit_code == 0, result.output
+    recipe = json.loads((hard / "weditor.json").read_text())
+    params = recipe["params"]
+    found = params["hardening"][0]["found"]
+    assert params["harden"] == 1 and len(found) == 5  # one prompt per pair of tests/data/tiny-red.toml
+    for f in found:
+        assert f["loss"] <= f["plain_loss"] or f["loss"] == pytest.approx(f["plain_loss"])
+        assert "red" not in f["safe"].split()
+    # the extra samples changed the fit, so the edited tensor differs from the plain patch's
+    before = {e["tensor"]: e["sha256_after"] for e in json.loads((plain / "weditor.json").read_text())["edits"]}
+    after = {e["tensor"]: e["sha256_after"] for e in recipe["edits"]}
+    assert before.keys() == after.keys() and before != after
+    assert config_from_recipe(hard / "weditor.json", str(tmp_path / "again")).harden == 1
+    again = run_cli(["patch", "--recipe", hard / "weditor.json", "--out", tmp_path / "again", "--no-summary"])
+    assert again.exit_code == 0, again.output
+    files = json.loads((tmp_path / "again" / "weditor.json").read_text())["files"]
+    assert {k: v for k, v in files.items() if k != "README.md"} == \
+        {k: v for k, v in recipe["files"].items() if k != "README.md"}
+
+
+def test_harden_refuses_other_methods(tiny_wan_single, tmp_path):
+    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "refusal",
+                      "--harden", "1"])
+    _refused(result, "--harden 1")
