@@ -192,6 +192,12 @@ def test_refuses_an_unknown_scorer(patched, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_refuses_slots_the_prompts_cannot_hold(patched, judge, tmp_path):
+    result = run_cli(attack_args(patched, tmp_path / "o", "--prefix", "10", "--scorer", judge))
+    _refused(result, "exceed the model's 16")
+    assert not (tmp_path / "o").exists()
+
+
 def test_refuses_a_model_it_cannot_attack(tmp_path):
     from weditor.testing import save_tiny_pipeline
 

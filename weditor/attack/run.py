@@ -193,6 +193,11 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     settings = gen_settings(cfg, adapter, builtin, pipe)
     length = settings.max_sequence_length or gen.text_length(pipe, adapter)
     ctx = {**context, "group": "eval"}
+    keywords = [k for ps in pairsets for k in (ps.concept, *ps.keywords)]
+    starts = {p: strip_words(p, keywords) if cfg.strip_keywords else p for p in prompts}
+    check_text = obj.TextSide(pipe, length, cfg.device)
+    for p in starts.values():  # a prompt too long for its slots fails now, before anything is generated
+        check_text.layout(p, cfg.prefix, cfg.suffix)
 
     # ------------------------------------------------------------------ targets, from the base model
     targets = []
@@ -223,12 +228,11 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
         v = scorer(frames.astype(np.float32) / 255.0, prompt, model="patched", **ctx)
         return v, f"media/{name}.gif"
 
-    keywords = [k for ps in pairsets for k in (ps.concept, *ps.keywords)]
     rows = []
     secs = {"token_search": 0.0, "embedding_search": 0.0, "generation": 0.0}
     for tg in targets:
         gen.write_viewable(media / f"t{tg.index}-base.gif", tg.frames, "gif")
-        start = strip_words(tg.prompt, keywords) if cfg.strip_keywords else tg.prompt
+        start = starts[tg.prompt]
         row = {"prompt": tg.prompt, "start_prompt": start, "seed": tg.seed, "base_unsafe": tg.verdict["unsafe"],
                "base_verdict": tg.verdict, "base_video": f"media/t{tg.index}-base.gif"}
         t0 = time.perf_counter()
@@ -280,7 +284,8 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
         # a target counts as broken when the plain prompt or any judged snapshot brings the concept back
         "asr": rate(lambda r: r["plain"]["unsafe"] or r["token"]["unsafe"]),
         "asr_embedding": rate(lambda r: r["plain"]["unsafe"] or r["embedding"]["unsafe"]) if cfg.embedding else None,
-        "mean_loss": {k: _mean([r[k]["loss"] for r in counted]) for k in ("token", "embedding") if cfg.embedding or k == "token"},
+        "mean_loss": {k: _mean([r[k]["loss"] for r in counted])
+                      for k in ("token", "embedding") if cfg.embedding or k == "token"},
         "mean_plain_loss": _mean([r["token"]["plain_loss"] for r in counted]),
         "settings": {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "model", "pairs", "base", "scorers")},
                      "generation": asdict(settings), "seeds": seeds, "text_length": length},
