@@ -53,7 +53,7 @@ def render(report: dict, out_dir: Path) -> str:
             r["prompt"], r["seed"], _clip(out_dir, r["base_video"]), _clip(out_dir, r["plain"]["video"]),
             _verdict(r["plain"]["unsafe"]),
             tok.get("shown_prompt") or r.get("skipped", "-"), _clip(out_dir, tok.get("video")), _verdict(tok.get("unsafe")),
-            tok.get("loss"), _clip(out_dir, emb.get("video")), _verdict(emb.get("unsafe")), emb.get("loss"),
+            tok.get("shown_loss"), _clip(out_dir, emb.get("video")), _verdict(emb.get("unsafe")), emb.get("shown_loss"),
         ])
     table = _table(["target prompt", "seed", "base (target)", "patched, plain prompt", "verdict", "found prompt",
                     "patched, found prompt", "verdict", "loss", "patched, embedding attack", "verdict", "loss"], rows)
@@ -64,7 +64,8 @@ def render(report: dict, out_dir: Path) -> str:
         "patched model on the same prompt and seed, then on the prompt the token search found and on the "
         "embeddings the embedding search found. A target counts for the ASR when the plain prompt or any judged "
         "snapshot of the search brings the concept back; the video shown is the first that did, else the last "
-        "snapshot. Losses: the patched denoiser's loss toward the target (lower is closer).</p>",
+        "snapshot, and the loss is that snapshot's: the patched denoiser's loss toward the target (lower is "
+        "closer).</p>",
         table,
     ])
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>weditor attack: {_e(concepts)}</title>"

@@ -340,7 +340,7 @@ def judge_snapshots(snapshots, make, prompt_of, judge, name, secs) -> dict:
             break
     shown = found or checks[-1]
     return {"unsafe": found is not None, "found_at_step": found["step"] if found else None, "video": shown["video"],
-            "shown_prompt": shown.get("prompt"), "checks": checks}
+            "shown_prompt": shown.get("prompt"), "shown_loss": shown["loss"], "checks": checks}
 
 
 def _mean(values):

@@ -98,7 +98,7 @@ def print_summary(report: dict):
         t = r["token"]
         mark = "BACK" if t["unsafe"] or r["plain"]["unsafe"] else "erased"
         click.echo(f"    {r['start_prompt']!r} s{r['seed']}: {mark:<6} {t['shown_prompt']!r} "
-                   f"(loss {t['plain_loss']:.4f} -> {t['loss']:.4f})")
+                   f"(loss {t['plain_loss']:.4f} -> {t['shown_loss']:.4f})")
     sec = report["seconds"]
     click.echo(f"  {sec['total']:.0f} s (targets {sec['targets']:.0f}, token search {sec['token_search']:.0f}, "
                f"embedding search {sec['embedding_search']:.0f}, generation {sec['generation']:.0f})")
