@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": "weditor.commands.eval:eval_",
     "diff": "weditor.commands.diff:diff",
     "verify": "weditor.commands.verify:verify",
+    "attack": "weditor.commands.attack:attack",
 }
 
 
@@ -33,6 +34,7 @@ SHORT_HELP = {
     "verify": "Re-check a patched folder against its recipe, offline.",
     "inspect": "Show how weditor sees a model: blocks, edit sites, applicable methods.",
     "eval": "Before/after evidence: videos side by side, latent audit, report.",
+    "attack": "Red-team a patched model: searched prompts that bring the concept back.",
 }
 
 

@@ -99,6 +99,7 @@ class PatchConfig:
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
     safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
     allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
+    harden: int = 0  # method "text": rounds of attack-and-refit (weditor/harden.py)
 
     @property
     def uses_refusal(self) -> bool:
@@ -145,6 +146,9 @@ class PatchConfig:
         if self.reins and self.method == "safree":
             raise WeditorError("--reins: the REINS fold goes with --method text or refusal (or --method reins alone), "
                                "not --method safree")
+        if self.harden and (self.method != "text" or not 0 <= self.harden <= 10):
+            raise WeditorError(f"--harden {self.harden}: rounds in 0..10, with --method text (the read-out on the prompt "
+                               "embeddings) only")
         if not 0.0 < self.removal <= 1.0:
             raise WeditorError(f"--removal {self.removal}: must be in (0, 1] (share of the pairs' mean difference removed)")
         if not self.pairs:

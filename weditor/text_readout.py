@@ -116,6 +116,13 @@ def run_text_readout(cfg, echo=print):
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
     with phases("encode"):
         pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
+    hardening = None
+    if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/harden.py)
+        from weditor.harden import harden
+
+        with phases("harden"):
+            hardening = harden(cfg, pipe, adapter, pairsets, pairs, neutral,
+                               lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
     with phases("fit"):
         bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
     with phases("edit"):
@@ -142,6 +149,8 @@ def run_text_readout(cfg, echo=print):
         summary = {"sites": [], "text": rows, **summary}
     params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
               "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
+    if hardening is not None:
+        params.update(harden=cfg.harden, hardening=hardening)
     if folded is not None:
         params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
                       reins_layer_resolved=folded.layer_resolved)

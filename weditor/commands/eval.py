@@ -42,12 +42,15 @@ from weditor.commands.patch import SEED, _size
 @click.option("--probe-seeds", default=2, show_default=True, type=int, help="Seeds per training prompt of the probe.")
 @click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds of the probe (grouped by pair).")
 @click.option("--grid-frames", default=4, show_default=True, type=int, help="Frames per video in the PNG grids.")
+@click.option("--attack", "attack", is_flag=True,
+              help="Also red-team PATCHED with `weditor attack` (into OUT/attack) and report its ASR (docs/attack.md).")
+@click.option("--attack-budget", default=40, show_default=True, type=int, help="With --attack: search steps per target.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available).")
 @click.option("--dtype", default=None, type=click.Choice(defaults.DTYPE_NAMES), help="Compute dtype (default: as stored).")
 @click.option("--revision", default=None, help="Hub revision of BASE.")
 def eval_(base, patched, pairs, prompts, out, size, steps, guidance, seed, seeds, limit, scorers, threshold, video_format,
-          no_videos, no_audit, no_representation, probe_layer, probe_steps, probe_seeds, folds, grid_frames, device, dtype,
-          revision):
+          no_videos, no_audit, no_representation, probe_layer, probe_steps, probe_seeds, folds, grid_frames, attack,
+          attack_budget, device, dtype, revision):
     """Compare BASE and PATCHED: videos side by side, scorer verdicts, latent audit, report.
 
     BASE is the model that was patched (a folder, a Hub id, or weditor:shapes for the embedded
@@ -65,6 +68,7 @@ def eval_(base, patched, pairs, prompts, out, size, steps, guidance, seed, seeds
         video_format=video_format, audit=not no_audit, probe_layer=probe_layer, probe_steps=probe_steps,
         probe_seeds=probe_seeds, folds=folds, representation=not no_representation,
         device=device or ("cuda" if torch.cuda.is_available() else "cpu"), dtype=dtype, frames_per_side=grid_frames,
+        attack=attack, attack_budget=attack_budget,
     )
     report = run_eval(cfg)
     print_summary(report)
@@ -87,6 +91,12 @@ def print_summary(report: dict):
         for group, row in sc["summary"].items():
             click.echo(f"    {group:<14} unsafe {row['unsafe_rate_before']:.0%} -> {row['unsafe_rate_after']:.0%} "
                        f"({row['n']} videos)")
+    att = report.get("attack")
+    if att:
+        pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
+        click.echo(f"  attack ({att['budget']} steps per target, {att['targets_counted']} targets, {att['seconds']:.0f} s): "
+                   f"ASR token search {pct(att['asr'])}, embedding search {pct(att['asr_embedding'])} "
+                   f"(no attack {pct(att['plain_unsafe_rate'])}); {out}/{att['html']}")
     a = report.get("audit") or {}
     if "skipped" in a:
         click.echo(f"  audit: skipped ({a['skipped']})")

@@ -94,6 +94,9 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
               help="The one block REINS steers at: an index or a fraction of depth.")
 @click.option("--reins-strength", default=defaults.REINS_STRENGTH, show_default=True, type=float,
               help="REINS alpha relative to the mean hidden-state norm at that block (weditor probe: gap/norm).")
+@click.option("--harden", default=0, show_default=True, type=int,
+              help="--method text: rounds of hardening: attack the edit (weditor attack's token search on each pair), "
+                   "add the prompts found as unsafe samples, refit (docs/attack.md).")
 @click.option("--recipe", type=click.Path(dir_okay=False),
               help="Reproduce the patch recorded in a weditor.json (its pair files must sit next to it).")
 @click.option("--push-to-hub", "push_to_hub", default=None, metavar="USER/NAME",
@@ -103,7 +106,7 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
               help="Accept a base whose weights exist only as pickles (.bin): read them with "
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
-          revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
+          revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, harden, recipe,
           push_to_hub, private, offload, allow_pickle):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
@@ -167,6 +170,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         safree_pool=safree_pool,
         push_to_hub=push_to_hub,
         allow_pickle=allow_pickle,
+        harden=harden,
     )
     result = run_patch(cfg)
     print_summary(result)

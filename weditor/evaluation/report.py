@@ -95,6 +95,10 @@ def _headline(report) -> str:
                           f"{_pct(e['unsafe_rate_before'])} -> {_pct(e['unsafe_rate_after'])}"))
         for k, v in s["headline"].items():
             cards.append((f"{k} ({name})", _pct(v)))
+    att = report.get("attack")
+    if att:
+        cards.append((f"attack ASR, token search ({att['budget']} steps)", _pct(att["asr"])))
+        cards.append(("attack ASR, embedding search (upper bound)", _pct(att["asr_embedding"])))
     a = report.get("audit") or {}
     if "estimates" in a and "eval" in a["estimates"]:
         e = a["estimates"]["eval"]

@@ -68,6 +68,8 @@ class EvalConfig:
     device: str = "cpu"
     dtype: str | None = None
     frames_per_side: int = 4
+    attack: bool = False  # also run `weditor attack` (into OUT/attack) and report its ASR
+    attack_budget: int = 40
 
     def check(self):
         if self.seeds < 1 or self.seeds > 100:
@@ -89,6 +91,10 @@ class EvalConfig:
         if not 1 <= self.frames_per_side <= 16:
             raise WeditorError(f"--grid-frames {self.frames_per_side}: must be in 1..16")
         gen.resolve_format(self.video_format)
+        if self.attack and not self.videos:
+            raise WeditorError("--attack judges generated videos; drop --no-videos")
+        if self.attack and self.attack_budget < 1:
+            raise WeditorError(f"--attack-budget {self.attack_budget}: must be >= 1")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -395,6 +401,10 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     if cfg.representation:
         report["representation"] = representation_report(directions, phases, rep_sets, strength, rep_settings)
 
+    if cfg.attack:
+        from weditor.attack.run import attack_for_eval
+
+        report["attack"] = attack_for_eval(cfg, out_dir)
     report["probe_plot"] = find_probe_plot(out_dir, patched.folder, pairsets)
     report["videos"] = rows
     (out_dir / REPORT_JSON).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
