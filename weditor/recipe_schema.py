@@ -168,6 +168,7 @@ PARAMS: dict[str, Key] = {
     "reins_layer": Key("block index or fraction of depth", _reins_layer),
     "reins_strength": number(0.0, 10.0, low_open=True),
     "safree_pool": choice(("mean", "tokens")),
+    "harden": integer(0, 10),  # method text: rounds of attack-and-refit (weditor/harden.py)
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {
@@ -178,6 +179,7 @@ RECORDED: dict[str, Key] = {
     "subspaces": of_type(dict, list, doc="an object or a list"),
     "text_input": of_type(dict, doc="an object"),  # method safree before 0.3
     "pool": choice(("mean", "tokens")),  # the name of safree_pool for a few hours of 0.2
+    "hardening": of_type(list, doc="a list"),  # the prompts --harden found, round by round
 }
 # Options of one run, never recorded: in a recipe they would redirect what is read or written.
 RUN_OPTIONS = ("pairs", "out", "model", "revision", "device", "overwrite", "summary", "link", "push_to_hub", "offload",
