@@ -89,6 +89,24 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
     return problems, checked
 
 
+def compare_headers(base: FolderWeights, patched: FolderWeights) -> list[str]:
+    """A shard the base has under the same name keeps its header (names, dtypes, offsets, metadata) and size:
+    the writer overwrites tensor bytes in place and nothing else (checkpoint._rewrite_shard)."""
+    from weditor.checkpoint import safetensors_header
+
+    problems = []
+    for rel in sorted({r for names in patched.tensors.values() for r in names.values() if r.endswith(".safetensors")}):
+        src, dst = base.folder / rel, patched.folder / rel
+        if not src.is_file() or same_file(src, dst):
+            continue
+        try:
+            if safetensors_header(src) != safetensors_header(dst) or src.stat().st_size != dst.stat().st_size:
+                problems.append(f"{rel}: its safetensors header or size differs from the base's (metadata or layout changed)")
+        except Exception as e:  # noqa: BLE001 - an unreadable file was reported when it was listed
+            problems.append(f"{rel}: {getattr(e, 'message', e)}")
+    return problems
+
+
 def compare_files(base: Path, folder: Path, recipe: dict) -> list[str]:
     """Every file that is neither weights nor weditor's own nor the card: the base's, byte for byte."""
     pickles = (recipe.get("base_model") or {}).get("pickles") or {}

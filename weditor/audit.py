@@ -184,7 +184,7 @@ def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, rei
 def verify_patched(folder: str | Path, base: str | Path | None = None, use_base: bool = True,
                    allow_pickle: bool = False) -> AuditReport:
     """Every check `weditor verify` makes; the report lists problems, and what could not be checked."""
-    from weditor.against_base import check_card, compare_files, scan_tensors
+    from weditor.against_base import check_card, compare_files, compare_headers, scan_tensors
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -213,7 +213,7 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
         base_weights = FolderWeights(base_dir, allow_pickle=allow_pickle)
         report.problems += [f"base: {p}" for p in base_weights.problems]
         _recompute(folder, recipe, chains, stored, base_dir, base_weights, report)
-        report.problems += compare_files(base_dir, folder, recipe)
+        report.problems += compare_files(base_dir, folder, recipe) + compare_headers(base_weights, patched)
     problems, report.tensors_read = scan_tensors(patched, base_weights, set(chains))
     report.problems += problems
     card_problems, report.notes = check_card(folder, recipe, base_dir)

@@ -288,12 +288,12 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
     """Copy `base` into `staging`, rewriting only the shards that hold edited tensors.
 
     `edited[component][tensor] = new tensor`; `locations[component][tensor] = relative file`.
-    With `link`, unchanged files are hard-linked instead of copied (same file system only), and
-    only files with no other name (weditor/links.py). Every source must be a regular file of the
-    base's own tree or of `trees` (a pickle-converted mirror's links point into the original base).
+    With `link`, unchanged files are hard-linked instead of copied (same file system only). Every
+    source must be a regular file of the base's own tree or of `trees` (a pickle-converted mirror's
+    links point into the original base), so a linked output file is a base file (weditor/links.py).
     An error while writing names the output file, not the base file it came from.
     """
-    from weditor.links import model_tree, may_hard_link, regular_source
+    from weditor.links import model_tree, regular_source
 
     trees = (model_tree(base), *trees)
     rewrite: dict[str, dict] = {}
@@ -309,12 +309,12 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
             src, dst = Path(root) / name, staging / rel_root / name
             if is_own_file(rel):
                 continue  # a base that was itself patched: its recipe and directions are replaced
-            st = regular_source(src, trees)  # checked again here: the folder may have changed since the start
+            regular_source(src, trees)  # checked again here: the folder may have changed since the start
             try:
                 if rel in rewrite:
                     _rewrite_shard(src, dst, rewrite[rel])
                     continue
-                if link and may_hard_link(st):
+                if link:
                     try:
                         os.link(os.path.realpath(src), dst)
                         continue

@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
-from weditor.recipe import FORMAT, RECIPE_NAME, hash_files
+from weditor.recipe import DIRECTIONS_FILE, FORMAT, READOUT_FILE, RECIPE_NAME, hash_files
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+OWN_FILES = {DIRECTIONS_FILE, READOUT_FILE, "weditor/reins.safetensors"}  # and the pair files, and a frame grid:
+GRID_RE = re.compile(r"^weditor/[^/]*grid[^/]*\.(png|jpe?g|webp|gif)$", re.IGNORECASE)  # card.GRID_EXTENSIONS
 MAX_SHOWN = 5
 
 
@@ -162,6 +164,27 @@ def hash_problems(folder: str | Path, recipe: dict | None, reuse: bool = False) 
     digests = hash_files(folder, reuse=reuse, rels=sorted(have & set(want)))
     problems += [f"{rel}: does not match the SHA-256 in {RECIPE_NAME} (modified or corrupted)"
                  for rel, digest in sorted(digests.items()) if digest != want[rel]]
+    return problems + own_file_problems(recipe, have, digests)
+
+
+def own_file_problems(recipe: dict, files, digests: dict) -> list[str]:
+    """weditor/ holds only what weditor writes there, and each pair file is the one the recipe records.
+
+    diffusers never loads weditor/, but `push` publishes it: a file slipped in there, listed with its
+    hash, would otherwise pass every other check.
+    """
+    pairs = [p for p in recipe.get("pairs") or [] if isinstance(p, dict)]
+    pair_paths = {p.get("path") for p in pairs}
+    problems = [f"{rel}: not a file weditor writes (weditor/ holds the pair files the recipe lists, the directions, "
+                "read-outs, REINS vectors and a frame grid)"
+                for rel in sorted(files) if rel.startswith("weditor/") and rel not in OWN_FILES
+                and rel not in pair_paths and not GRID_RE.match(rel)]
+    for p in pairs:
+        rel, digest = p.get("path"), p.get("sha256")
+        if isinstance(rel, str) and rel not in files:
+            problems.append(f"{rel}: a pair file the recipe lists (pairs[].path) is not in the folder")
+        elif isinstance(rel, str) and rel in digests and isinstance(digest, str) and digests[rel] != digest:
+            problems.append(f"{rel}: not the pair file the recipe records (its SHA-256 differs from pairs[].sha256)")
     return problems
 
 

@@ -11,9 +11,13 @@ writes into the other. So, before anything is written:
   cache repo folder `models--org--name/` that the snapshot belongs to;
 - a link to a folder, a broken link, and anything that is not a regular file (a FIFO, a socket,
   a device) is refused too: the writer would skip the folder, fail, or block;
-- the writer hard-links a file only when it has no other name (`st_nlink == 1`): a base file
-  that is already a hard link may share its inode with a file anywhere on the disk, and is
-  copied instead.
+- the writer links (or copies) the file the link resolves to, checked again when it writes: a
+  hard-linked output file is a base file, the inode of a file in the model's own tree.
+
+Hard links *into* the base are not traced: a file with several names (an earlier output's, say)
+shares its inode with each of them, wherever they are, and nothing on the file system lists them.
+Making one to a file needs access to that file already, unlike a symbolic link, which any archive
+or git clone can carry.
 
 Hidden folders (`.git`, `.cache`) are neither checked nor copied, as in `checkpoint.write_patched`.
 """
@@ -73,8 +77,3 @@ def check_base_links(folder: str | Path, trees=None) -> None:
                 regular_source(Path(root) / name, trees)  # refuses it: a link to a folder (or outside)
         for name in sorted(files):
             regular_source(Path(root) / name, trees)
-
-
-def may_hard_link(st: os.stat_result) -> bool:
-    """A file with one name only: linking it shares its inode with the base file and nothing else."""
-    return st.st_nlink == 1
