@@ -78,6 +78,9 @@ def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = 
     from weditor.links import check_base_links
 
     check_base_links(folder)  # before anything is written: no link out of the model's own tree (weditor/links.py)
+    for path in sorted(folder.rglob(f"*{SAFETENSORS_SUFFIX}")):  # headers only: a hostile length is one line here
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            safetensors_header(path)
     return BaseModel(folder=folder, id=model, revision=rev, pipeline_class=index["_class_name"])
 
 
