@@ -305,6 +305,9 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
             rewrite.setdefault(locations[component][name], {})[name] = value
     for root, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                regular_source(Path(root) / d, trees)  # refused: os.walk would skip the folder silently
         rel_root = Path(root).relative_to(base)
         (staging / rel_root).mkdir(parents=True, exist_ok=True)
         for name in sorted(files):
