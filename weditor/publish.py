@@ -37,8 +37,12 @@ def _verify(out_dir: str | Path, base: str | Path | None = None, allow_unverifie
     """What `weditor verify` checks (weditor/audit.py), raising on the first failure: hashes, then the
     edits recomputed and every other file and tensor compared with the base."""
     from weditor.audit import require_verified, verify_patched
+    from weditor.diffing import CheckFailed
 
-    require_verified(verify_patched(out_dir, base=base, allow_pickle=allow_pickle), allow_unverified_base)
+    try:
+        require_verified(verify_patched(out_dir, base=base, allow_pickle=allow_pickle), allow_unverified_base)
+    except CheckFailed as e:  # for push, a folder that fails verification is a refused input: exit 2
+        raise WeditorError(f"not pushing: {e.message}") from None
 
 
 def _status_of(exc: BaseException) -> tuple[int | None, str]:
