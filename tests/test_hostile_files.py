@@ -448,9 +448,6 @@ def test_push_runs_the_same_verification(copy):
 
 # --------------------------------------------------------------------------- properties
 
-SECRET = Path(tempfile.gettempdir()) / "weditor-hostile-secret.txt"
-
-
 def _apply(folder: Path, op: tuple, outside: Path) -> bool:
     """Apply one tampering; False when it found nothing to act on."""
     kind, i, j = op
@@ -500,18 +497,19 @@ OPS = st.tuples(st.sampled_from(["flip", "text", "add", "link", "delete"]), st.i
 def pristine(patched, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pristine") / "out"
     shutil.copytree(patched, out)
+    (out.parent / "secret.txt").write_text("secret\n")  # a file outside the folder, for links to point at
     return out
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=st.lists(OPS, min_size=1, max_size=3), forged=st.booleans())
 def test_verify_never_passes_a_tampered_folder(pristine, tiny_wan, ops, forged):
-    SECRET.write_text("secret\n")
+    secret = pristine.parent / "secret.txt"
     work = Path(tempfile.mkdtemp(dir=pristine.parent))
     folder = work / "out"
     try:
         shutil.copytree(pristine, folder)
-        applied = [op for op in ops if _apply(folder, op, SECRET)]
+        applied = [op for op in ops if _apply(folder, op, secret)]
         if not applied:
             return
         if forged:
@@ -523,7 +521,7 @@ def test_verify_never_passes_a_tampered_folder(pristine, tiny_wan, ops, forged):
         assert report.problems, (applied, forged)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    assert SECRET.read_text() == "secret\n"
+    assert secret.read_text() == "secret\n"
 
 
 LAYOUT = st.lists(st.tuples(st.sampled_from(["tokenizer/a.txt", "scheduler/b.json", "c.json", "vae/d.txt", "e"]),
@@ -560,3 +558,12 @@ def test_patch_never_writes_a_link_to_outside(tiny_wan_single, tmp_path_factory,
         assert not path.is_symlink()
         if path.is_file():
             assert os.stat(path).st_ino not in secret_inodes
+
+
+def test_errors_name_the_output_not_the_staging_folder(tmp_path):
+    from weditor.workspace import output_name, sibling_name
+
+    out = tmp_path / "out"
+    staged = sibling_name(out, "tmp") / "weditor" / "directions.safetensors"
+    assert output_name(staged, out) == str(out / "weditor" / "directions.safetensors")
+    assert output_name("/somewhere/else.json", out) == "/somewhere/else.json"

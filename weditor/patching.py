@@ -651,17 +651,10 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         try:
             return _run_patch(cfg, echo)
         except OSError as e:  # disk full, permissions, a vanished file: one line, and nothing was published
-            where = f" ({_output_name(e.filename, cfg.out)})" if getattr(e, "filename", None) else ""
+            from weditor.workspace import output_name
+
+            where = f" ({output_name(e.filename, cfg.out)})" if getattr(e, "filename", None) else ""
             raise WeditorError(f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}") from None
-
-
-def _output_name(filename, out) -> str:
-    """A file of the hidden staging folder named as the output file it was to become."""
-    path, out = Path(str(filename)), Path(out)
-    for i, part in enumerate(path.parts):
-        if part.startswith(f".{out.name}.weditor-tmp-") and not part.endswith("-base"):
-            return str(out.joinpath(*path.parts[i + 1:]))
-    return str(filename)
 
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
