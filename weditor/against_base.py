@@ -64,7 +64,8 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
     comps = set(patched.tensors) | (set(base.tensors) - base.unreadable if base is not None else set())
     for comp in sorted(comps - patched.unreadable):
         have = patched.tensors.get(comp, {})
-        if base is not None:
+        compare = base is not None and comp not in base.unreadable  # an unreadable base component is its own problem
+        if compare:
             want = base.tensors.get(comp)
             if want is None:
                 problems.append(f"{comp}: a weights folder the base at {base.folder} does not have")
@@ -80,7 +81,7 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
             checked += 1
             if value.is_floating_point() and not torch.isfinite(value).all():
                 problems.append(f"{comp}/{name}: holds {int((~torch.isfinite(value)).sum())} NaN/Inf value(s)")
-            if base is None or (comp, name) in edited or name not in base.tensors.get(comp, {}):
+            if not compare or (comp, name) in edited or name not in base.tensors.get(comp, {}):
                 continue
             if same_file(patched.folder / have[name], base.folder / base.tensors[comp][name]):
                 continue  # a hard link to the base's file: the same bytes by construction
