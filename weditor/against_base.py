@@ -77,7 +77,11 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
             for name in sorted(set(have) - set(want))[:3] if comp in base.tensors else []:
                 problems.append(f"{comp}/{name}: a tensor the base does not have (added after patching?)")
         for name in sorted(have, key=lambda n: (have[n], n)):  # file by file
-            value = out.get(comp, name)
+            try:
+                value = out.get(comp, name)
+            except Exception as e:  # noqa: BLE001 - a tensor that cannot be read is a finding, not a crash
+                problems.append(f"{comp}/{name}: cannot be read ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+                continue
             checked += 1
             if value.is_floating_point() and not torch.isfinite(value).all():
                 problems.append(f"{comp}/{name}: holds {int((~torch.isfinite(value)).sum())} NaN/Inf value(s)")
@@ -85,7 +89,12 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
                 continue
             if same_file(patched.folder / have[name], base.folder / base.tensors[comp][name]):
                 continue  # a hard link to the base's file: the same bytes by construction
-            if not _same(value, old.get(comp, name)):
+            try:
+                same = _same(value, old.get(comp, name))
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{comp}/{name}: the base's copy cannot be read ({type(e).__name__})")
+                continue
+            if not same:
                 problems.append(f"{comp}/{name}: differs from the base, and the recipe lists no edit of it")
     return problems, checked
 

@@ -126,7 +126,12 @@ def folder_entries(folder: str | Path) -> Entries:
     stack = [folder]
     while stack:
         current = stack.pop()
-        with os.scandir(current) as it:
+        try:
+            it = os.scandir(current)
+        except OSError:  # a folder we may not read: it cannot be vouched for
+            out.others.append(current.relative_to(folder).as_posix() + "/")
+            continue
+        with it:
             for entry in sorted(it, key=lambda e: e.name):
                 rel = Path(entry.path).relative_to(folder).as_posix()
                 if entry.is_symlink():
@@ -156,12 +161,16 @@ def hash_problems(folder: str | Path, recipe: dict | None, reuse: bool = False) 
     entries = folder_entries(folder)
     problems = [f"{rel}: a symbolic link (to {target}); weditor writes regular files only, and a link makes "
                 "the folder hold whatever it points to" for rel, target in sorted(entries.links.items())]
-    problems += [f"{rel}: not a regular file (FIFO, socket or device)" for rel in entries.others]
+    problems += [f"{rel}: not a regular file (FIFO, socket or device), or a folder that cannot be read"
+                 for rel in entries.others]
     odd = set(entries.links) | set(entries.others)
     have = set(entries.files)
     problems += [f"{rel}: listed in {RECIPE_NAME} but missing" for rel in sorted(set(want) - have - odd)]
     problems += [f"{rel}: not listed in {RECIPE_NAME} (added after patching?)" for rel in sorted(have - set(want))]
-    digests = hash_files(folder, reuse=reuse, rels=sorted(have & set(want)))
+    try:
+        digests = hash_files(folder, reuse=reuse, rels=sorted(have & set(want)))
+    except OSError as e:  # a file we may not read: one line, not a traceback from a worker thread
+        raise WeditorError(f"{e.filename or folder}: cannot read it ({e.strerror or e})") from None
     problems += [f"{rel}: does not match the SHA-256 in {RECIPE_NAME} (modified or corrupted)"
                  for rel, digest in sorted(digests.items()) if digest != want[rel]]
     return problems + own_file_problems(recipe, have, digests)
