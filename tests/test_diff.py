@@ -75,7 +75,10 @@ def test_verify_recomputes_every_edit_from_the_base(tiny_wan, patched):
     result = run_cli(["verify", patched])
     assert result.exit_code == 0, result.output
     assert "6 exact" in result.output
-    assert run_cli(["verify", patched, "--no-base"]).exit_code == 0
+    result = run_cli(["verify", patched, "--no-base"])  # hash checks alone are not a verification
+    assert result.exit_code == 2 and "NOT VERIFIED" in result.output and "--allow-unverified-base" in result.output
+    result = run_cli(["verify", patched, "--no-base", "--allow-unverified-base"])
+    assert result.exit_code == 0 and "not checked: 6 edited tensor(s) not recomputed" in result.output
 
 
 def test_a_tensor_modified_after_patching_is_reported(tiny_wan, copy):
@@ -146,7 +149,8 @@ def test_a_forged_recipe_is_caught_by_recomputing_from_the_base(tiny_wan, copy):
     report = verify_patched(copy)
     assert not report.ok
     assert report.recomputed[f"transformer/{name}"].startswith("MISMATCH")
-    assert run_cli(["verify", copy, "--no-base"]).exit_code == 0
+    assert run_cli(["verify", copy, "--no-base", "--allow-unverified-base"]).exit_code == 0  # what hashes alone cannot see
+    assert run_cli(["verify", copy, "--no-base"]).exit_code == 2  # ... which is why they are not enough by default
     assert run_cli(["verify", copy]).exit_code == 1
 
 

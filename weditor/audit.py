@@ -1,17 +1,25 @@
-"""`weditor verify PATCHED`: re-run the offline checks on a patched folder.
+"""`weditor verify PATCHED`: every check of a patched folder that can run offline.
 
-1. Every file against the SHA-256 in weditor.json (weditor.verify.verify_folder's check, but
-   listing every mismatch rather than the first).
+1. The recipe's fields, then every entry of the folder against the SHA-256 in weditor.json:
+   modified, missing and added files, symbolic links and special files (weditor/integrity.py,
+   the one check shared with `diff`, `push` and `patch --overwrite`), all listed.
 2. Every edited tensor, read from its file, against the recipe's sha256_after (several entries
    for one tensor must chain: base -> entry 1 -> entry 2 -> file).
-3. If the base model is available locally (the recipe's base_model.id is a folder that exists,
-   the embedded model, a Hub id already in the local cache, or --base PATH), every edit is
+3. Every tensor of every component finite (weditor/against_base.py), the model card rebuilt
+   from the recipe.
+4. If the base model is available locally (the recipe's base_model.id is a pipeline folder that
+   exists, the embedded model, a Hub id already in the local cache, or --base PATH): every edit
    recomputed from the base weights and the removed directions the folder carries
    (weditor/directions.safetensors: site key -> orthonormal rows; params.strength; for the
    read-out edit also weditor/readout.safetensors: site key -> [A | a]), with
    weditor.edits.remove_input / remove_output (REINS bias folds: add_to_bias with the vector
    in weditor/reins.safetensors), and compared with the stored tensor: bit for bit on the machine
-   that patched, within the storage dtype's rounding elsewhere (a GPU sums in another order).
+   that patched, within the storage dtype's rounding elsewhere (a GPU sums in another order);
+   and every other tensor and file compared with the base (weditor/against_base.py).
+
+Without the base, step 4 cannot run, and the report says so (`unverified`): whoever changed a
+file can have rewritten its hash too. `require_verified` then refuses unless the caller accepts
+that (`--allow-unverified-base`).
 """
 
 from __future__ import annotations
@@ -22,9 +30,10 @@ from pathlib import Path
 
 import torch
 
-from weditor.diffing import FolderWeights, edit_chains, recipe_hash_problems
+from weditor.diffing import CheckFailed, FolderWeights, edit_chains
 from weditor.errors import WeditorError
-from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME, load_recipe
+from weditor.integrity import hash_problems, load_checked_recipe
+from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME
 from weditor.verify import _same_bits, tensor_sha256
 
 REINS_FILE = "weditor/reins.safetensors"
@@ -39,11 +48,19 @@ class AuditReport:
     base: str | None = None
     base_note: str = ""
     recomputed: dict[str, str] = field(default_factory=dict)  # "component/tensor" -> exact | within rounding ... | skipped ...
+    tensors_read: int = 0  # every tensor of the folder: checked finite, and (with the base) equal to it unless edited
     problems: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)  # what could not be checked without the base
+    notes: list[str] = field(default_factory=list)  # checked less than fully, for a reason that is no finding
 
     @property
     def ok(self) -> bool:
+        """No problem found; `complete` says whether everything could be checked."""
         return not self.problems
+
+    @property
+    def complete(self) -> bool:
+        return not self.unverified
 
 
 def locate_base(recipe: dict, base: str | Path | None) -> tuple[Path | None, str]:
@@ -68,6 +85,8 @@ def locate_base(recipe: dict, base: str | Path | None) -> tuple[Path | None, str
             return None, f"the embedded model is not available ({e})"
     path = Path(model_id).expanduser()
     if path.is_dir():
+        if not (path / "model_index.json").is_file():  # never walk an arbitrary folder (`/`) the recipe names
+            return None, f"base model {model_id!r} is a folder but not a diffusers pipeline (no model_index.json)"
         return path, f"{model_id} (the recipe's base_model.id)"
     if model_id.count("/") == 1 and not model_id.startswith((".", "/", "~")):
         try:
@@ -164,18 +183,53 @@ def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, rei
 
 def verify_patched(folder: str | Path, base: str | Path | None = None, use_base: bool = True,
                    allow_pickle: bool = False) -> AuditReport:
+    """Every check `weditor verify` makes; the report lists problems, and what could not be checked."""
+    from weditor.against_base import check_card, compare_files, compare_headers, scan_tensors
+
     folder = Path(folder)
     if not folder.is_dir():
         raise WeditorError(f"{folder}: no such folder")
-    recipe = load_recipe(folder)
+    recipe = load_checked_recipe(folder)  # `[]`, `null`, `"files": [...]`, `"edits": "abc"`: one line, exit 2
     report = AuditReport(str(folder))
-    report.files = len(recipe.get("files") or {})
-    report.problems += recipe_hash_problems(folder, recipe)
+    report.files = len(recipe["files"])
+    report.problems += hash_problems(folder, recipe)
 
     chains = edit_chains(recipe)
     report.edits = sum(len(c) for c in chains.values())
     patched = FolderWeights(folder)
     report.problems += patched.problems
+    stored = _check_stored_edits(patched, chains, report)
+
+    if not use_base:
+        base_dir, report.base_note = None, "not used (--no-base)"
+    else:
+        base_dir, report.base_note = locate_base(recipe, base)
+    if base_dir is not None and base_dir.resolve() == folder.resolve():
+        report.problems.append("the recipe names the folder itself as its base model")
+        base_dir = None
+    base_weights = None
+    if base_dir is not None:
+        report.base = str(base_dir)
+        base_weights = FolderWeights(base_dir, allow_pickle=allow_pickle)
+        report.problems += [f"base: {p}" for p in base_weights.problems]
+        _recompute(folder, recipe, chains, stored, base_dir, base_weights, report)
+        report.problems += compare_files(base_dir, folder, recipe) + compare_headers(base_weights, patched)
+    problems, report.tensors_read = scan_tensors(patched, base_weights, set(chains))
+    report.problems += problems
+    card_problems, report.notes = check_card(folder, recipe, base_dir)
+    report.problems += card_problems
+    if base_dir is None:
+        unedited = report.tensors_read - len(stored)
+        report.unverified = [
+            f"{len(chains)} edited tensor(s) not recomputed from the base (a forged edit with matching hashes would pass)",
+            f"{unedited} unedited tensor(s) and every config, tokenizer and scheduler file not compared with the base "
+            f"(only their SHA-256 in {RECIPE_NAME}, which anyone who changes a file can rewrite)",
+        ]
+    return report
+
+
+def _check_stored_edits(patched: FolderWeights, chains: dict, report: AuditReport) -> dict:
+    """Each edited tensor is where the recipe says, and hashes to its recorded sha256_after."""
     stored: dict[tuple[str, str], torch.Tensor] = {}
     for (comp, name), chain in sorted(chains.items()):
         where = f"{comp}/{name}"
@@ -192,16 +246,12 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
                 report.problems.append(f"{where}: the recipe's edit entries do not chain")
         if tensor_sha256(value) != chain[-1].get("sha256_after"):
             report.problems.append(f"{where}: does not match its sha256_after in {RECIPE_NAME} (modified after patching)")
+    return stored
 
-    if not use_base:
-        report.base_note = "skipped (--no-base)"
-        return report
-    base_dir, note = locate_base(recipe, base)
-    report.base_note = note
-    if base_dir is None:
-        return report
-    report.base = str(base_dir)
-    base_weights = FolderWeights(base_dir, allow_pickle=allow_pickle)
+
+def _recompute(folder: Path, recipe: dict, chains: dict, stored: dict, base_dir: Path, base_weights: FolderWeights,
+               report: AuditReport):
+    """Every edit recomputed from the base and the directions the folder carries, against the stored tensor."""
     directions = _load(folder / DIRECTIONS_FILE)
     reins = _load(folder / REINS_FILE)
     readouts = _load(folder / READOUT_FILE)
@@ -224,6 +274,8 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
             report.recomputed[where] = how
             if how.startswith("MISMATCH"):
                 report.problems.append(f"{where}: {how}")
+            else:  # a kind this weditor cannot recompute: not verified, and said so
+                report.unverified.append(f"{where}: {how}")
             continue
         ok, diff = _close(value, stored[(comp, name)])
         if how == "exact" and _same_bits(value, stored[(comp, name)]):
@@ -234,6 +286,18 @@ def verify_patched(folder: str | Path, base: str | Path | None = None, use_base:
             report.recomputed[where] = f"MISMATCH (max |diff| {diff:.3g})"
             report.problems.append(f"{where}: the edit recomputed from the base and the recorded directions differs "
                                    f"from the stored tensor (max |diff| {diff:.3g})")
+
+
+def require_verified(report: AuditReport, allow_unverified_base: bool = False) -> AuditReport:
+    """Raise unless the report is clean: CheckFailed (exit 1) for a problem found, WeditorError (exit 2)
+    when the base was not there to check against and the caller did not accept that."""
+    if report.problems:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        raise CheckFailed(f"{report.folder}: {report.problems[0]}{more}")
+    if report.unverified and not allow_unverified_base:
+        raise WeditorError(
+            f"{report.folder}: not fully verified: {report.base_note}; {report.unverified[0]}. Give the base with "
+            "--base PATH, or pass --allow-unverified-base to accept a check of the hashes alone")
     return report
 
 
@@ -242,15 +306,24 @@ def _load(path: Path) -> dict:
         return {}
     from safetensors.torch import load_file
 
-    return load_file(path)
+    from weditor.checkpoint import safetensors_header
+
+    safetensors_header(path)  # a hostile header: one line
+    try:
+        return load_file(path)
+    except Exception as e:  # noqa: BLE001 - the Rust reader's errors: one line naming the file
+        raise WeditorError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
 
 
-def format_audit(report: AuditReport) -> list[str]:
+def format_audit(report: AuditReport, allow_unverified_base: bool = False) -> list[str]:
     lines = [f"weditor verify {report.folder}"]
-    hash_problems = [p for p in report.problems if "SHA-256" in p or "listed in" in p or "not listed" in p]
+    hash_problems = [p for p in report.problems if "SHA-256" in p or "listed in" in p or "not listed" in p
+                     or "symbolic link" in p or "not a regular file" in p]
     lines.append(f"  files: {report.files} listed in {RECIPE_NAME}" + ("" if hash_problems else ", all hashes match"))
     lines.append(f"  edits: {report.edits} recorded")
     lines.append(f"  base: {report.base_note}")
+    lines.append(f"  tensors: {report.tensors_read} read, checked finite"
+                 + (", unedited ones compared with the base bit for bit" if report.base else ""))
     if report.recomputed:
         kinds: dict[str, int] = {}
         for how in report.recomputed.values():
@@ -259,5 +332,15 @@ def format_audit(report: AuditReport) -> list[str]:
         lines.append("  recomputed from the base: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
     for p in report.problems:
         lines.append(f"  problem: {p}")
-    lines.append("result: OK" if report.ok else f"result: FAILED, {len(report.problems)} problem(s)")
+    for p in report.unverified:
+        lines.append(f"  not checked: {p}")
+    for p in report.notes:
+        lines.append(f"  note: {p}")
+    if not report.ok:
+        lines.append(f"result: FAILED, {len(report.problems)} problem(s)")
+    elif not report.complete:
+        lines.append("result: OK as far as it could check, without the base (--allow-unverified-base)" if allow_unverified_base
+                     else "result: NOT VERIFIED, the base model was not available to check against")
+    else:
+        lines.append("result: OK")
     return lines

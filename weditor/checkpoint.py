@@ -11,6 +11,7 @@ interrupted run leaves either no output or the complete one, and the base is nev
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ class BaseModel:
     id: str  # what the user named: a Hub id or the path as given
     revision: str | None
     pipeline_class: str
+    tree: Path | None = None  # for a pickle-converted mirror: the original model's tree its links point into
 
 
 def _model_index(folder: Path) -> dict:
@@ -73,6 +75,12 @@ def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = 
             raise WeditorError(f"{model}: could not download ({type(e).__name__}: {str(e).splitlines()[0]})") from None
         rev = folder.name  # snapshot folders are named by commit
     index = _model_index(folder)
+    from weditor.links import check_base_links
+
+    check_base_links(folder)  # before anything is written: no link out of the model's own tree (weditor/links.py)
+    for path in sorted(folder.rglob(f"*{SAFETENSORS_SUFFIX}")):  # headers only: a hostile length is one line here
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            safetensors_header(path)
     return BaseModel(folder=folder, id=model, revision=rev, pipeline_class=index["_class_name"])
 
 
@@ -93,13 +101,15 @@ def stored_dtypes(folder: Path) -> dict[str, str]:
         sizes: dict[str, int] = {}
         for path in component_files(Path(folder), sub.name):
             try:
-                with open(path, "rb") as f:
-                    header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-            except (OSError, ValueError):
-                continue  # unreadable here: from_pretrained will say why
+                header, _ = safetensors_header(path)
+            except WeditorError:
+                continue  # unreadable here: from_pretrained will say why, in one line
             for name, info in header.items():
-                if name != "__metadata__" and info.get("dtype") in _FLOAT_DTYPES:
-                    start, end = info.get("data_offsets", (0, 0))
+                if name != "__metadata__" and isinstance(info, dict) and info.get("dtype") in _FLOAT_DTYPES:
+                    try:
+                        start, end = (int(x) for x in info.get("data_offsets", (0, 0)))
+                    except (TypeError, ValueError):
+                        continue  # a malformed entry: from_pretrained will say why
                     sizes[_FLOAT_DTYPES[info["dtype"]]] = sizes.get(_FLOAT_DTYPES[info["dtype"]], 0) + end - start
         if sizes:
             out[sub.name] = max(sizes, key=sizes.get)
@@ -111,8 +121,11 @@ def tensor_locations(folder: Path, component: str) -> dict[str, str]:
     sub = folder / component
     indexes = sorted(sub.glob(f"*{INDEX_SUFFIX}"))
     if indexes:
-        weight_map = json.loads(indexes[0].read_text(encoding="utf-8"))["weight_map"]
-        return {name: f"{component}/{file}" for name, file in weight_map.items()}
+        try:
+            weight_map = json.loads(indexes[0].read_text(encoding="utf-8"))["weight_map"]
+            return {str(name): f"{component}/{file}" for name, file in weight_map.items() if isinstance(file, str)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise WeditorError(f"{indexes[0]}: not a usable weight index ({type(e).__name__}: {e})") from None
     files = component_files(folder, component)
     if not files:
         pickles = sorted(p.name for p in sub.glob("*.bin")) + sorted(p.name for p in sub.glob("*.pt"))
@@ -124,10 +137,8 @@ def tensor_locations(folder: Path, component: str) -> dict[str, str]:
         raise WeditorError(f"{sub}: no safetensors weights found")
     if len(files) > 1:
         raise WeditorError(f"{sub}: several safetensors files ({files[0].name}, ...) but no index file")
-    from safetensors import safe_open
-
-    with safe_open(files[0], "pt") as f:
-        return {name: f"{component}/{files[0].name}" for name in f.keys()}
+    header, _ = safetensors_header(files[0])  # a hostile header is one line, not a MemoryError
+    return {name: f"{component}/{files[0].name}" for name in sorted(header) if name != "__metadata__"}
 
 
 def read_tensors(folder: Path, wanted: dict[str, str]) -> dict:
@@ -145,11 +156,40 @@ def read_tensors(folder: Path, wanted: dict[str, str]) -> dict:
     return out
 
 
-def _safetensors_header(path: Path) -> tuple[dict, int]:
-    """(header, offset of the data section) of a safetensors file, reading only its header."""
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        return json.loads(f.read(n)), 8 + n
+MAX_HEADER_BYTES = 100_000_000  # the format's own limit (MAX_HEADER_SIZE in the safetensors crate)
+
+
+def safetensors_header(path: Path) -> tuple[dict, int]:
+    """(header, offset of the data section) of a safetensors file, reading only its header.
+
+    The first 8 bytes say how long the header is; a hostile file says 2^40 or 2^63 - 1, and
+    reading that much is a MemoryError or an OverflowError. A length the file cannot hold (or
+    over the format's limit), a header that is not a JSON object, a FIFO or a device named
+    `*.safetensors`: one WeditorError naming the file.
+    """
+    import stat
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise WeditorError(f"{path}: not a regular file")
+        with open(path, "rb") as f:
+            raw = f.read(8)
+            n = int.from_bytes(raw, "little")
+            if len(raw) < 8 or n > min(MAX_HEADER_BYTES, st.st_size - 8):
+                raise WeditorError(f"{path}: not a valid safetensors file (header length {n} bytes in a file of "
+                                   f"{st.st_size} bytes)")
+            header = json.loads(f.read(n))
+    except OSError as e:
+        raise WeditorError(f"{path}: cannot read it ({e.strerror or e})") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise WeditorError(f"{path}: not a valid safetensors header ({str(e).splitlines()[0]})") from None
+    if not isinstance(header, dict):
+        raise WeditorError(f"{path}: not a valid safetensors header (a JSON {type(header).__name__}, not an object)")
+    return header, 8 + n
+
+
+_safetensors_header = safetensors_header
 
 
 _ST_TORCH_DTYPES = {"F64": "float64", "F32": "float32", "BF16": "bfloat16", "F16": "float16", "I64": "int64",
@@ -210,30 +250,64 @@ def check_out_dir(base: Path, out_dir: Path, overwrite: bool):
         raise WeditorError(f"--out {out_dir}: is inside the base model folder {base}; the base is never modified")
     if out in base.parents:
         raise WeditorError(f"--out {out_dir}: contains the base model folder {base}; choose another folder")
+    if out_dir.is_symlink() and not out_dir.exists():
+        raise WeditorError(f"--out {out_dir}: is a broken symbolic link; remove it or choose another folder")
     if out_dir.exists() and not overwrite:
         raise WeditorError(f"--out {out_dir}: already exists (pass --overwrite to replace it)")
     if out_dir.exists():  # --overwrite replaces an earlier output, never an arbitrary folder
-        if not out_dir.is_dir():
-            raise WeditorError(f"--out {out_dir}: is a file, not a folder")
-        if any(out_dir.iterdir()) and not (out_dir / "weditor.json").is_file():
-            raise WeditorError(f"--out {out_dir}: is not a folder written by weditor (no weditor.json); not replacing it")
+        replaceable(out_dir)
     parent = next((p for p in out.parents if p.exists()), None)
     if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise WeditorError(f"--out {out_dir}: cannot write in {parent} (not a writable folder)")
 
 
-def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations: dict[str, dict[str, str]], link: bool = False):
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}  # copyfile names the source for these too
+
+
+def replaceable(out_dir: Path, reuse: bool = False):
+    """Refuse, touching nothing, unless `--overwrite` may replace `out_dir`: an empty folder, or an
+    intact weditor output (valid recipe, every file listed with its hash, nothing else, no links).
+
+    A `weditor.json` alone proves nothing (`{}` is one): a thesis next to it must survive.
+    """
+    from weditor.integrity import check_folder
+
+    if out_dir.is_symlink():
+        raise WeditorError(f"--out {out_dir}: is a symbolic link; not replacing it (give the folder itself)")
+    if not out_dir.is_dir():
+        raise WeditorError(f"--out {out_dir}: is a file, not a folder")
+    if not any(out_dir.iterdir()):
+        return
+    if not (out_dir / "weditor.json").is_file():
+        raise WeditorError(f"--out {out_dir}: is not a folder written by weditor (no weditor.json); not replacing it")
+    try:
+        check_folder(out_dir, reuse=reuse)
+    except WeditorError as e:
+        raise WeditorError(f"--out {out_dir}: not replacing it, it is not an intact weditor output: {e.message}") from None
+
+
+def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations: dict[str, dict[str, str]], link: bool = False,
+                  trees=()):
     """Copy `base` into `staging`, rewriting only the shards that hold edited tensors.
 
     `edited[component][tensor] = new tensor`; `locations[component][tensor] = relative file`.
-    With `link`, unchanged files are hard-linked instead of copied (same file system only).
+    With `link`, unchanged files are hard-linked instead of copied (same file system only). Every
+    source must be a regular file of the base's own tree or of `trees` (a pickle-converted mirror's
+    links point into the original base), so a linked output file is a base file (weditor/links.py).
+    An error while writing names the output file, not the base file it came from.
     """
+    from weditor.links import model_tree, regular_source
+
+    trees = (model_tree(base), *trees)
     rewrite: dict[str, dict] = {}
     for component, tensors in edited.items():
         for name, value in tensors.items():
             rewrite.setdefault(locations[component][name], {})[name] = value
     for root, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                regular_source(Path(root) / d, trees)  # refused: os.walk would skip the folder silently
         rel_root = Path(root).relative_to(base)
         (staging / rel_root).mkdir(parents=True, exist_ok=True)
         for name in sorted(files):
@@ -241,23 +315,31 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
             src, dst = Path(root) / name, staging / rel_root / name
             if is_own_file(rel):
                 continue  # a base that was itself patched: its recipe and directions are replaced
-            if rel in rewrite:
-                _rewrite_shard(src, dst, rewrite[rel])
-            elif link:
-                try:
-                    os.link(os.path.realpath(src), dst)
-                except OSError:
-                    shutil.copyfile(src, dst)
-            else:
-                shutil.copyfile(src, dst)
+            regular_source(src, trees)  # checked again here: the folder may have changed since the start
+            try:
+                if rel in rewrite:
+                    _rewrite_shard(src, dst, rewrite[rel])
+                    continue
+                if link:
+                    try:
+                        os.link(os.path.realpath(src), dst)
+                        continue
+                    except OSError:
+                        pass  # another file system, or no hard links there: copy
+                shutil.copyfile(os.path.realpath(src), dst)
+            except OSError as e:  # disk full, quota: the file that could not be written is the output's
+                if e.errno in _WRITE_ERRNOS:
+                    raise OSError(e.errno, e.strerror or str(e), f"{rel} of the output") from None
+                raise
     return sorted(rewrite)
 
 
 def publish_dir(staging: Path, out_dir: Path, overwrite: bool):
     """Move the finished staging folder to OUT_DIR (replacing an old one only with `overwrite`)."""
-    if out_dir.exists():
+    if out_dir.exists() or out_dir.is_symlink():
         if not overwrite:
             raise WeditorError(f"--out {out_dir}: appeared while patching; not replacing it")
+        replaceable(out_dir, reuse=True)  # checked again: it may have changed while we patched (unchanged files are not re-read)
         from weditor.workspace import exchange, sibling_name
 
         if exchange(staging, out_dir):  # one atomic step where the OS offers it (Linux)

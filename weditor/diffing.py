@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
+from weditor.integrity import folder_entries, hash_problems
 from weditor.pickles import INDEX_RE, WEIGHT_RE, is_pickle_file, load_state_dict
 from weditor.recipe import RECIPE_NAME, is_own_file, list_files, sha256_file
 from weditor.verify import tensor_sha256
@@ -56,6 +57,8 @@ class FolderWeights:
     def __init__(self, folder: Path, allow_pickle: bool = False):
         from safetensors import safe_open
 
+        from weditor.checkpoint import safetensors_header
+
         self.folder = Path(folder)
         self.allow_pickle = allow_pickle
         self.tensors: dict[str, dict[str, str]] = {}  # component -> name -> relative file
@@ -75,8 +78,13 @@ class FolderWeights:
                 for f in st:
                     rel = (rel_root / f).as_posix()
                     try:
+                        safetensors_header(self.folder / rel)  # a hostile header length is a finding, not a MemoryError
                         with safe_open(self.folder / rel, "pt") as handle:
                             keys = list(handle.keys())
+                    except WeditorError as e:
+                        self.problems.append(e.message)
+                        self.unreadable.add(comp)
+                        continue
                     except Exception as e:  # noqa: BLE001 - a truncated or corrupt file is a finding, not a crash
                         self.problems.append(f"{rel}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
                         continue
@@ -200,29 +208,13 @@ def change_stats(old: torch.Tensor, new: torch.Tensor) -> dict:
 # --------------------------------------------------------------------------- the recipe
 
 
-def recipe_hash_problems(folder: Path, recipe: dict | None) -> list[str]:
-    """Every file of `folder` against the recipe's "files" hashes: all mismatches, not just the first."""
-    if recipe is None:
-        return [f"{folder}: no {RECIPE_NAME}; nothing vouches for its files"]
-    want = recipe.get("files") or {}
-    have = list_files(folder)
-    problems = []
-    for rel in sorted(set(want) - set(have)):
-        problems.append(f"{rel}: listed in {RECIPE_NAME} but missing")
-    for rel in sorted(set(have) - set(want)):
-        problems.append(f"{rel}: not listed in {RECIPE_NAME} (added after patching?)")
-    for rel in sorted(set(want) & set(have)):
-        if sha256_file(folder / rel) != want[rel]:
-            problems.append(f"{rel}: does not match the SHA-256 in {RECIPE_NAME} (modified or corrupted)")
-    return problems
-
-
 def load_recipe_or_none(folder: Path) -> dict | None:
-    from weditor.recipe import load_recipe
+    """The checked recipe (weditor/integrity.py), or None when the folder has none; a malformed one is an error."""
+    from weditor.integrity import load_checked_recipe
 
-    if not (folder / RECIPE_NAME).is_file():
+    if not (folder / RECIPE_NAME).exists() and not (folder / RECIPE_NAME).is_symlink():
         return None
-    return load_recipe(folder)
+    return load_checked_recipe(folder)
 
 
 def edit_chains(recipe: dict | None) -> dict[tuple[str, str], list[dict]]:
@@ -310,7 +302,8 @@ def _weight_file(rel: str) -> bool:
 
 
 def _base_files(folder: Path) -> list[str]:
-    return [rel for rel in list_files(folder) if not _hidden(Path(rel)) and not is_own_file(rel)]
+    """The base's files (a link into a Hub cache's blobs included); a FIFO or device is never read."""
+    return [rel for rel in list_files(folder) if not _hidden(Path(rel)) and not is_own_file(rel) and (folder / rel).is_file()]
 
 
 def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffReport):
@@ -319,7 +312,8 @@ def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffR
     converted = pickles.get("converted") or {}
     omitted = set(pickles.get("omitted") or [])
     base_files = set(_base_files(base))
-    patched_files = set(list_files(patched)) | ({RECIPE_NAME} if (patched / RECIPE_NAME).is_file() else set())
+    # regular files only: links and special files are reported by the hash check (weditor/integrity.py), never read
+    patched_files = set(folder_entries(patched).files) | ({RECIPE_NAME} if (patched / RECIPE_NAME).is_file() else set())
     for rel in sorted(base_files | patched_files):
         in_base, in_patched = rel in base_files, rel in patched_files
         if in_base and in_patched:
@@ -401,7 +395,7 @@ def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = Fal
         elif key[0] not in new.tensors:
             report.problems.append(f"{key[0]}/{key[1]}: listed in the recipe's edits, but PATCHED has no such component")
     _compare_files(base, patched, recipe, report)
-    report.problems += [f"recipe: {p}" for p in recipe_hash_problems(patched, recipe)]
+    report.problems += [f"recipe: {p}" for p in hash_problems(patched, recipe)]
     return report
 
 

@@ -661,7 +661,9 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         try:
             return _run_patch(cfg, echo)
         except OSError as e:  # disk full, permissions, a vanished file: one line, and nothing was published
-            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            from weditor.workspace import output_name
+
+            where = f" ({output_name(e.filename, cfg.out)})" if getattr(e, "filename", None) else ""
             raise WeditorError(f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}") from None
 
 
@@ -763,7 +765,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
-        write_patched(base.folder, staging, edited, locations, link=cfg.link)
+        write_patched(base.folder, staging, edited, locations, link=cfg.link, trees=(base.tree,) if base.tree else ())
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
         for ps in pairsets:

@@ -46,6 +46,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 WEIGHT_RE = re.compile(r"^(?P<stem>diffusion_pytorch_model|pytorch_model|model)(?P<shard>-\d+-of-\d+)?\.bin$")
 INDEX_RE = re.compile(r"^(?P<stem>diffusion_pytorch_model|pytorch_model|model)\.bin\.index\.json$")
 FLAG = "--allow-pickle"
+# Weights saved under another pickle suffix: neither diffusers nor weditor loads these names.
+OTHER_WEIGHT_RE = re.compile(r"^(diffusion_pytorch_model|pytorch_model|model)(-\d+-of-\d+)?\.(pt|pth|ckpt|pkl|pickle)$")
 
 
 def is_pickle_file(name: str) -> bool:
@@ -73,6 +75,7 @@ class PicklePlan:
 
     convert: dict[str, list[str]] = field(default_factory=dict)  # folder (relative) -> weight/index files
     omit: list[str] = field(default_factory=list)  # relative paths never read nor written
+    stranded: list[str] = field(default_factory=list)  # weights only as a pickle weditor cannot convert (*.pt, *.ckpt)
 
     @property
     def empty(self) -> bool:
@@ -97,6 +100,8 @@ def scan(folder: Path) -> PicklePlan:
             convertible = []
         if convertible:
             plan.convert[rel_root.as_posix()] = convertible
+        elif not has_safetensors:
+            plan.stranded += [(rel_root / f).as_posix() for f in pickles if OTHER_WEIGHT_RE.match(f)]
         plan.omit += [(rel_root / f).as_posix() for f in pickles if f not in convertible]
     return plan
 
@@ -207,6 +212,11 @@ class BaseWorkspace:
         from weditor.workspace import make_sibling
 
         plan = scan(base.folder)
+        if plan.stranded:  # named here, in the base: the mirror would only say "no weights" in a deleted folder
+            raise WeditorError(
+                f"{base.folder / plan.stranded[0]}: weights only as a pickle; weditor reads safetensors, and with {FLAG} "
+                "the standard pickle names only (diffusion_pytorch_model*.bin, pytorch_model*.bin), which the stock "
+                "loaders read too; convert it to safetensors first")
         if plan.empty:
             return base
         if plan.convert and not self.allow_pickle:
@@ -220,7 +230,9 @@ class BaseWorkspace:
         except OSError as e:
             raise WeditorError(f"converting the pickled weights of {base.folder} failed ({e.strerror or e})") from None
         self.note = {"pickles": {"converted": converted, "omitted": sorted(plan.omit)}}
-        return BaseModel(self.mirror, base.id, base.revision, base.pipeline_class)
+        from weditor.links import model_tree
+
+        return BaseModel(self.mirror, base.id, base.revision, base.pipeline_class, tree=model_tree(base.folder))
 
     def cleanup(self):
         if self.mirror is not None:

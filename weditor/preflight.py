@@ -6,7 +6,8 @@ message (or, worse, in a patch that does nothing):
 - a pair whose two members the model's tokenizer turns into the *same* tokens (the words that
   differ are unknown to it and become `<unk>`, or are normalised away): the pair carries no
   concept, its activation difference is exactly zero;
-- a checkpoint whose weights hold NaN or Inf: every activation downstream is garbage.
+- a checkpoint whose weights hold NaN or Inf (any module the pipeline loads: denoisers, text
+  encoders, the VAE): every activation downstream, or every decoded frame, is garbage.
 """
 
 from __future__ import annotations
@@ -66,5 +67,9 @@ def run_preflight(pipe, adapter, pairsets):
     from weditor.collect import present_denoisers
 
     check_pairs_tokenize_apart(pipe, pairsets)
-    text_encoders = [n for n in getattr(pipe, "components", {}) if n.startswith("text_encoder")]
-    check_weights_finite(pipe, [*present_denoisers(pipe, adapter), *text_encoders])
+    # Every module the output will load, not only those weditor reads: a NaN in the VAE is copied into the
+    # checkpoint untouched and would pass a tensor-for-tensor comparison with the base.
+    denoisers = list(present_denoisers(pipe, adapter))
+    others = sorted(n for n, m in (getattr(pipe, "components", {}) or {}).items()
+                    if isinstance(m, torch.nn.Module) and n not in denoisers)
+    check_weights_finite(pipe, [*denoisers, *others])

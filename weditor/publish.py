@@ -1,8 +1,9 @@
 """Publishing a patched folder to the Hugging Face Hub.
 
-Only a folder whose files still match its recipe is pushed: the recipe's hashes are the audit trail
-of the patch, and a checkpoint that no longer matches them is not the checkpoint the card
-describes. Everything Hub-side is huggingface_hub's: auth (`token=None` lets it find HF_TOKEN or the
+Only a folder that passes `weditor verify` is pushed: its files match the recipe's hashes, and every
+edit recomputed and every other file and tensor compared with the base model give what the recipe
+says (a checkpoint that no longer matches is not the checkpoint the card describes). Without the
+base model at hand, only the hash checks can run, and the push needs `--allow-unverified-base`. Everything Hub-side is huggingface_hub's: auth (`token=None` lets it find HF_TOKEN or the
 saved login), LFS or Xet uploads, retries.
 
 The push is one `create_commit` with one `CommitOperationAdd` per file, rather than `upload_folder`:
@@ -14,7 +15,7 @@ recipe lists, plus `weditor.json`; strays (editor backups, `.DS_Store`) are neve
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 from weditor import recipe as recipe_mod
@@ -31,29 +32,17 @@ STATUS_HINTS = {
 }
 
 
-def _verify_hashes(out_dir: str | Path) -> None:
-    """Every file listed with the hash the recipe records, and no file the recipe does not list."""
-    out_dir = Path(out_dir)
-    expected = recipe_mod.load_recipe(out_dir).get("files")
-    if not isinstance(expected, dict) or not expected:
-        raise WeditorError(f"{out_dir / recipe_mod.RECIPE_NAME}: field 'files' is missing or empty")
-    actual = recipe_mod.hash_files(out_dir)
-    problems = [f"{p} (changed)" for p in sorted(expected) if p in actual and actual[p] != expected[p]]
-    problems += [f"{p} (missing)" for p in sorted(set(expected) - set(actual))]
-    problems += [f"{p} (not in recipe)" for p in sorted(set(actual) - set(expected))]
-    if problems:
-        shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise WeditorError(f"{out_dir}: {len(problems)} file(s) do not match {recipe_mod.RECIPE_NAME}: {shown}")
+def _verify(out_dir: str | Path, base: str | Path | None = None, allow_unverified_base: bool = False,
+            allow_pickle: bool = False) -> None:
+    """What `weditor verify` checks (weditor/audit.py), raising on the first failure: hashes, then the
+    edits recomputed and every other file and tensor compared with the base."""
+    from weditor.audit import require_verified, verify_patched
+    from weditor.diffing import CheckFailed
 
-
-def _verify(out_dir: str | Path) -> None:
-    """`weditor.verify.verify_folder` where it exists, else the same hash check done here."""
-    if importlib.util.find_spec("weditor.verify") is not None:
-        from weditor.verify import verify_folder
-
-        verify_folder(out_dir)
-    else:
-        _verify_hashes(out_dir)
+    try:
+        require_verified(verify_patched(out_dir, base=base, allow_pickle=allow_pickle), allow_unverified_base)
+    except CheckFailed as e:  # for push, a folder that fails verification is a refused input: exit 2
+        raise WeditorError(f"not pushing: {e.message}") from None
 
 
 def _status_of(exc: BaseException) -> tuple[int | None, str]:
@@ -114,11 +103,15 @@ def push_folder(
     token: str | None = None,
     endpoint: str | None = None,
     revision: str | None = None,
+    base: str | Path | None = None,
+    allow_unverified_base: bool = False,
+    allow_pickle: bool = False,
 ) -> str:
     """Verify `out_dir`, create `repo_id` if needed and upload the folder in one commit; return its URL.
 
     Failures (verification, bad token, server errors, no network) are one-line `WeditorError`s naming
-    the repository and HTTP status; the local folder is only ever read.
+    the repository and HTTP status; the local folder is only ever read. The verification is
+    `weditor verify`'s: without the base model, only with `allow_unverified_base`.
     """
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import HFValidationError
@@ -136,7 +129,7 @@ def push_folder(
     if not out_dir.is_dir():
         raise WeditorError(f"{out_dir}: not a folder")
 
-    _verify(out_dir)
+    _verify(out_dir, base=base, allow_unverified_base=allow_unverified_base, allow_pickle=allow_pickle)
     recipe = recipe_mod.load_recipe(out_dir)
     if not isinstance(recipe.get("files"), dict) or not recipe["files"]:
         raise WeditorError(f"{out_dir / recipe_mod.RECIPE_NAME}: field 'files' is missing or empty; nothing to push")

@@ -99,18 +99,18 @@ def _sha256_remembered(path: Path, reuse: bool) -> str:
     return digest
 
 
-def hash_files(folder: str | Path, reuse: bool = False) -> dict[str, str]:
+def hash_files(folder: str | Path, reuse: bool = False, rels: list[str] | None = None) -> dict[str, str]:
     """SHA-256 of every file (`list_files`), several files at a time (hashlib releases the GIL).
 
     With `reuse`, a file this process already hashed and that has not changed since (same inode,
     size, mtime and ctime) is not read again: `weditor patch` re-hashes its folder after writing
     the model card, and the multi-gigabyte shards have not changed by then. Checks of a folder
-    against its recipe (`verify_folder`) never reuse.
+    against its recipe (weditor/integrity.py) never reuse. `rels`: these files only (default: `list_files`).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     folder = Path(folder)
-    rels = list_files(folder)
+    rels = list_files(folder) if rels is None else list(rels)
     workers = max(1, min(8, os.cpu_count() or 1, len(rels)))
     with ThreadPoolExecutor(workers) as pool:
         digests = list(pool.map(lambda rel: _sha256_remembered(folder / rel, reuse), rels))
@@ -133,6 +133,8 @@ def load_recipe(folder: str | Path) -> dict:
         recipe = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise WeditorError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(recipe, dict) or recipe.get("format") != FORMAT:
+    if not isinstance(recipe, dict):  # `[]`, `null`: one line, not an AttributeError
+        raise WeditorError(f"{path}: not a weditor recipe (a JSON {type(recipe).__name__}, expected an object)")
+    if recipe.get("format") != FORMAT:
         raise WeditorError(f"{path}: field 'format' is {recipe.get('format')!r}, expected {FORMAT}")
     return recipe

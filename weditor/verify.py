@@ -3,8 +3,8 @@
 Before `weditor patch` reports success, the staged folder is reloaded with the *stock*
 diffusers pipeline class and compared with the edit held in memory: edited tensors equal,
 every other tensor byte-identical to the base, and the denoiser's output on fixed inputs the
-same as the in-memory edited model's. `verify_folder` re-checks a finished folder offline
-against the hashes in its recipe (tampering, corruption, partial copies).
+same as the in-memory edited model's. `verify_folder` (weditor/integrity.py) re-checks a finished
+folder offline against the hashes in its recipe (tampering, corruption, partial copies).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
-from weditor.recipe import hash_files, is_own_file, load_recipe
+from weditor.integrity import check_folder as verify_folder  # noqa: F401 - the one shared check, under its old name
+from weditor.recipe import is_own_file
 
 FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
 
@@ -85,21 +86,3 @@ def compare_forward(reference, reloaded, run) -> float:
     if not torch.isfinite(b).all():
         raise WeditorError("verification failed: the reloaded model outputs NaN/Inf")
     return float((a - b).abs().max() / a.abs().max().clamp_min(1e-30))
-
-
-def verify_folder(out_dir: str | Path) -> dict:
-    """Offline check of a finished folder against its recipe's file hashes."""
-    out_dir = Path(out_dir)
-    recipe = load_recipe(out_dir)
-    want = recipe.get("files", {})
-    have = hash_files(out_dir)
-    missing = sorted(set(want) - set(have))
-    extra = sorted(set(have) - set(want))
-    if missing:
-        raise WeditorError(f"{out_dir}: file {missing[0]} listed in weditor.json is missing")
-    if extra:
-        raise WeditorError(f"{out_dir}: file {extra[0]} is not listed in weditor.json (added after patching?)")
-    for rel in sorted(want):
-        if have[rel] != want[rel]:
-            raise WeditorError(f"{out_dir}: {rel} does not match the SHA-256 in weditor.json (modified or corrupted)")
-    return {"files": len(have), "recipe": recipe}

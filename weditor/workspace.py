@@ -149,3 +149,12 @@ def make_sibling(out_dir: Path, kind: str = "tmp", suffix: str = "") -> Path:
     path = sibling_name(out_dir, kind, suffix)
     path.mkdir()
     return path
+
+
+def output_name(filename, out_dir) -> str:
+    """A file of OUT_DIR's hidden staging folder named as the output file it was to become (error messages)."""
+    path, out_dir = Path(str(filename)), Path(out_dir)
+    for i, part in enumerate(path.parts):
+        if part.startswith(f".{out_dir.name}.weditor-tmp-") and not part.endswith("-base"):
+            return str(out_dir.joinpath(*path.parts[i + 1:]))
+    return str(filename)

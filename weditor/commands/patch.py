@@ -135,7 +135,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
                                  allow_pickle=allow_pickle)
         result = run_patch(cfg)
         print_summary(result)
-        _push(result, push_to_hub, private)
+        _push(result, push_to_hub, private, allow_pickle)
         return
     if not pairs:
         raise WeditorError("--pairs: give at least one pair file (or --recipe weditor.json)")
@@ -174,15 +174,16 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
     )
     result = run_patch(cfg)
     print_summary(result)
-    _push(result, push_to_hub, private)
+    _push(result, push_to_hub, private, allow_pickle)
 
 
-def _push(result, repo_id, private):
+def _push(result, repo_id, private, allow_pickle=False):
     if repo_id is None:
         return
     from weditor.publish import push_folder
 
-    url = push_folder(result.out_dir, repo_id, private=private)
+    # the same verification as `weditor push`; the base was just read, so it is there to compare with
+    url = push_folder(result.out_dir, repo_id, private=private, allow_pickle=allow_pickle)
     click.echo(f"  pushed: {url}")
 
 

@@ -18,17 +18,24 @@ import click
 @click.option("--endpoint", metavar="URL", default=None,
               help="Hub URL; defaults to HF_ENDPOINT or https://huggingface.co.")
 @click.option("--revision", metavar="BRANCH", default=None, help="Branch to push to (created if missing).")
-def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revision: str | None):
-    """Verify OUT_DIR against its weditor.json and upload it to USER/NAME in one commit.
+@click.option("--base", default=None, type=click.Path(file_okay=False),
+              help="Base model folder to verify against (default: the recipe's base_model, if found locally).")
+@click.option("--allow-unverified-base", is_flag=True,
+              help="Push even though the base model is not available to verify against (hash checks only).")
+@click.option("--allow-pickle", is_flag=True, help="Read pickle-only (.bin) weights of the base to verify against it.")
+def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revision: str | None, base: str | None,
+         allow_unverified_base: bool, allow_pickle: bool):
+    """Verify OUT_DIR as `weditor verify` does and upload it to USER/NAME in one commit.
 
     The token comes from HF_TOKEN or `hf auth login`; it is never printed or stored by weditor.
     A folder without a model card gets one first (README.md, then added to weditor.json).
     """
     from weditor import card, publish
 
-    if not (out_dir / card.CARD_NAME).is_file():
-        publish._verify(out_dir)  # the card re-hashes the folder: check it before blessing it
+    checks = {"base": base, "allow_unverified_base": allow_unverified_base, "allow_pickle": allow_pickle}
+    if not (out_dir / card.CARD_NAME).is_file() and not (out_dir / card.CARD_NAME).is_symlink():
+        publish._verify(out_dir, **checks)  # the card re-hashes the folder: check it before blessing it
         card.finalize_card(out_dir, repo_id=repo_id)
         click.echo(f"wrote {out_dir / card.CARD_NAME}", err=True)
-    url = publish.push_folder(out_dir, repo_id, private=private, endpoint=endpoint, revision=revision)
+    url = publish.push_folder(out_dir, repo_id, private=private, endpoint=endpoint, revision=revision, **checks)
     click.echo(url)

@@ -10,28 +10,32 @@ import click
 @click.command()
 @click.argument("patched", type=click.Path(file_okay=False))
 @click.option("--base", default=None, type=click.Path(file_okay=False),
-              help="Base model folder to recompute the edits from (default: the recipe's base_model, if found locally).")
-@click.option("--no-base", is_flag=True, help="Only the hash checks; do not recompute the edits.")
+              help="Base model folder to compare with (default: the recipe's base_model, if found locally).")
+@click.option("--no-base", is_flag=True,
+              help="Do not use the base even if found: hash checks only (needs --allow-unverified-base to pass).")
+@click.option("--allow-unverified-base", is_flag=True,
+              help="Accept a check without the base model: the edits are not recomputed and the other files and "
+                   "tensors are checked only against the recipe's hashes, which anyone who changes a file can rewrite.")
 @click.option("--allow-pickle", is_flag=True,
               help="Read pickle-only (.bin) weights of the base with torch.load(weights_only=True).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(patched, base, no_base, allow_pickle, as_json):
-    """Check PATCHED against its weditor.json: file hashes, edited tensors, and the edits themselves.
+def verify(patched, base, no_base, allow_unverified_base, allow_pickle, as_json):
+    """Check PATCHED against its weditor.json and its base model: file hashes, links, every tensor
+    finite, the edits recomputed, every other file and tensor equal to the base's, the model card.
 
-    Exits 0 when everything matches, 1 when a check fails (tampering or corruption), 2 when the
-    check cannot run (no such folder, no recipe).
+    Exits 0 when everything matches; 1 when a check fails (tampering or corruption); 2 when the
+    check cannot run (no such folder, no or malformed recipe) or the base model is not available
+    locally and --allow-unverified-base was not given (the report lists what was not checked).
     """
     from dataclasses import asdict
 
-    from weditor.audit import format_audit, verify_patched
-    from weditor.diffing import CheckFailed
+    from weditor.audit import format_audit, require_verified, verify_patched
 
     report = verify_patched(patched, base=base, use_base=not no_base, allow_pickle=allow_pickle)
     if as_json:
-        click.echo(json.dumps({**asdict(report), "ok": report.ok}, indent=2, sort_keys=True))
+        ok = report.ok and (report.complete or allow_unverified_base)
+        click.echo(json.dumps({**asdict(report), "ok": ok, "complete": report.complete}, indent=2, sort_keys=True))
     else:
-        for line in format_audit(report):
+        for line in format_audit(report, allow_unverified_base):
             click.echo(line)
-    if not report.ok:
-        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
-        raise CheckFailed(f"{patched}: {report.problems[0]}{more}")
+    require_verified(report, allow_unverified_base)
