@@ -99,6 +99,8 @@ class PatchConfig:
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
     safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
     allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
+    tune: bool = True  # search the method and its settings (weditor/tuning.py); False: these settings as given
+    pinned: tuple = ()  # fields the user set explicitly: the search keeps them (besides any non-default value)
 
     @property
     def uses_refusal(self) -> bool:
@@ -265,6 +267,13 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     Shared by every method, so that each refuses the same inputs in the same order before any
     weights are read.
     """
+    opened = getattr(cfg, "opened", None)
+    if opened is not None:  # the self-tuning step (weditor/tuning.py) loaded it, and put every weight back
+        cfg.opened = None
+        if phases is not None:
+            for name, seconds in cfg.opened_seconds.items():
+                phases.add(name, seconds)
+        return opened
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
     base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
@@ -620,7 +629,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle"):
+              "allow_pickle", "tune", "pinned"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -657,6 +666,10 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     t_start = time.perf_counter()
+    if cfg.pairs and not hasattr(cfg, "self_check"):  # a recipe's reproduction carries its record instead
+        from weditor.tuning import prepare
+
+        cfg = prepare(cfg, echo)
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
@@ -764,6 +777,10 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
             save_readouts(staging / recipes.READOUT_FILE, readouts)
         if folded is not None:
             reins_fold.save_fold(staging / reins_fold.REINS_FILE, folded)
+        if getattr(cfg, "tuning", None):
+            recipe["tuning"] = cfg.tuning
+        if getattr(cfg, "self_check", None):
+            recipe["self_check"] = cfg.self_check
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)

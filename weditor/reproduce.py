@@ -46,11 +46,15 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
     if params.get("size") is not None:
         params["size"] = tuple(params["size"])
     params.update(overrides)
+    params["tune"] = False  # the recipe holds the settings a search chose: it is not run again
     base = recipe["base_model"]
-    return PatchConfig(
+    cfg = PatchConfig(
         pairs=pair_files,
         out=out,
         model=model or base["id"],
         revision=None if model else base.get("revision"),
         **params,
     )
+    if recipe.get("self_check"):  # the record travels with the patch (a recipe without one gets a new self-check)
+        cfg.tuning, cfg.self_check = recipe.get("tuning"), recipe["self_check"]
+    return cfg

@@ -86,6 +86,9 @@ def _size(ctx, param, value):
               help="The one block REINS steers at: an index or a fraction of depth.")
 @click.option("--reins-strength", default=defaults.REINS_STRENGTH, show_default=True, type=float,
               help="REINS alpha relative to the mean hidden-state norm at that block (weditor probe: gap/norm).")
+@click.option("--no-tune", "no_tune", is_flag=True,
+              help="Keep the fixed settings (0.4's defaults, or the options given) instead of searching the method and "
+                   "its settings on a held-out split of the pairs (docs/method.md, \"Self-tuning\").")
 @click.option("--recipe", type=click.Path(dir_okay=False),
               help="Reproduce the patch recorded in a weditor.json (its pair files must sit next to it).")
 @click.option("--push-to-hub", "push_to_hub", default=None, metavar="USER/NAME",
@@ -96,7 +99,7 @@ def _size(ctx, param, value):
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
-          push_to_hub, private, offload, allow_pickle):
+          push_to_hub, private, offload, allow_pickle, no_tune):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -159,6 +162,9 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         safree_pool=safree_pool,
         push_to_hub=push_to_hub,
         allow_pickle=allow_pickle,
+        tune=not no_tune,
+        pinned=tuple(n for n in ("removal", "strength", "layers", "site")
+                     if ctx.get_parameter_source(n).name == "COMMANDLINE"),
     )
     result = run_patch(cfg)
     print_summary(result)
@@ -221,6 +227,33 @@ def print_summary(result):
         if summary.get("neutral_most_changed"):
             click.echo("  most changed neutral prompts: "
                        + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"]))
+    print_tuning(recipe)
     v = recipe.get("verification", {})
     click.echo(f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
                f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})")
+
+
+def print_tuning(recipe):
+    """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
+    from weditor.tuning import WARN_BELOW
+
+    tuning = recipe.get("tuning")
+    if tuning:
+        trials = tuning["trials"]
+        chosen = trials[tuning["chosen"]]
+        seconds = sum(t["seconds"] for t in trials)
+        setting = ", ".join(f"{k} {v}" for k, v in chosen["params"].items())
+        click.echo(f"  tuned: {len(trials)} trials ({seconds:.1f} s); chosen: --method {chosen['method']} {setting} "
+                   f"(neutral budget {tuning['objective']['neutral_budget']})")
+    check = recipe.get("self_check")
+    if not check:
+        return
+    click.echo("  self-check on held-out pairs and neutral prompts (1 = unsafe predictions moved all the way to their "
+               "safe twins'):")
+    for concept, row in check.items():
+        click.echo(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}")
+    for concept, row in check.items():
+        if row["warning"]:
+            click.echo(f"  warning: concept {concept!r} was barely reached: its held-out unsafe prompts moved "
+                       f"{row['erasure']:.2f} of the way to their safe twins (below {WARN_BELOW}); check the patch with "
+                       "weditor eval before using it")
