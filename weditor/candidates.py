@@ -96,7 +96,7 @@ register(Space(
     method="text",
     # One ladder of increasing removal, then strength past the fitted read-out; 0.6 at lambda 1 is
     # the fixed default of 0.4 (docs/benchmarks.md, "Self-tuning").
-    ladders=(_ladder(removal=(0.4, 0.6, 0.8, 0.95), strength=(1.0,)) + _ladder(removal=(0.95,), strength=(1.25, 1.5)),),
+    ladders=(_ladder(removal=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
     prepare=_text_prepare,
     edit=_text_edit,
     # Pairs with images: the concept may come with the image, which the prompt embeddings never see.

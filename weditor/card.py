@@ -391,6 +391,11 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + summary_section(recipe.get("summary")),
     ]
+    from weditor.tuning import card_section
+
+    tuned = card_section(recipe)
+    if tuned:
+        sections.append(tuned)
     if grid:
         sections.append(f"Frames from the same prompts and seeds, before and after:\n\n![Frame grid]({grid})")
     verification = recipe.get("verification")

@@ -29,10 +29,11 @@ from weditor.candidates import Context, Space, pin, spaces_for
 from weditor.errors import WeditorError
 from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets
 
+# Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
+# --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
+# at removal 1 they are not (76.6%).
 NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
-SATURATED = 0.95  # erasure at which a ladder stops: stronger settings only cost preservation
-SATISFIED = 0.9  # erasure within budget at which costlier methods are not tried
-TIE = 0.02  # erasures this close count as equal: the smaller neutral change wins
+ERASED = 0.4  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
 WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
 TUNED_FIELDS = ("removal", "strength", "layers", "site")
@@ -60,19 +61,26 @@ class Trial:
         return out
 
 
-def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET) -> int | None:
-    """Index of the chosen trial: the highest worst-concept erasure among those within the neutral budget,
-    the smallest neutral change among near-ties (within TIE); without any within budget, the smallest
-    neutral change of all (the patch then warns: the concept could not be erased cheaply)."""
+def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET, erased: float = ERASED) -> int | None:
+    """Index of the chosen trial, erasure first, then preservation:
+
+    1. among the trials within the neutral budget that erase every concept (held-out erasure >= `erased`),
+       the one that moves the neutral prompts least (past "erased", more erasure buys nothing that the
+       benchmark sees, and costs neighbours: red at removal 1);
+    2. else the highest worst-concept erasure within the budget (the self-check then warns if it is low);
+    3. else, nothing within the budget: the smallest neutral change of all.
+    Ties go to the earlier trial (the milder setting, the cheaper method).
+    """
     scored = [(i, t) for i, t in enumerate(trials) if t.score is not None]
     if not scored:
         return None
     ok = [(i, t) for i, t in scored if t.feasible(budget)]
-    if not ok:
-        return min(scored, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
-    best = max(t.score.min_erasure for _, t in ok)
-    near = [(i, t) for i, t in ok if t.score.min_erasure >= best - TIE]
-    return min(near, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
+    done = [(i, t) for i, t in ok if t.score.min_erasure >= erased]
+    if done:
+        return min(done, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
+    if ok:
+        return max(ok, key=lambda it: (it[1].score.min_erasure, -it[0]))[0]
+    return min(scored, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
 
 
 @torch.no_grad()
@@ -166,7 +174,7 @@ class Tuner:
                         self.trials_.append(trial)
                         bar.update(1)
                         if trial.score is not None and (trial.score.neutral_change > self.budget
-                                                        or trial.score.min_erasure >= SATURATED):
+                                                        or trial.score.min_erasure >= ERASED):
                             bar.update(len(ladder) - n - 1)
                             break
         finally:
@@ -179,7 +187,7 @@ class Tuner:
         return self
 
     def _satisfied(self) -> bool:
-        return any(t.feasible(self.budget) and t.score.min_erasure >= SATISFIED for t in self.trials_)
+        return any(t.feasible(self.budget) and t.score.min_erasure >= ERASED for t in self.trials_)
 
     def _trial(self, space, state, ctx, params, objective, pipe) -> Trial:
         t0 = time.perf_counter()
@@ -202,6 +210,7 @@ class Tuner:
         """What weditor.json keeps ("tuning"): the objective, every trial and the choice."""
         return {
             "objective": {"held_out": HELD_OUT, "steps": self.steps, "seed": self.seed, "neutral_budget": self.budget,
+                          "erased": ERASED,
                           "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
                           "held_out_neutral": len(self.split_.held_neutral)},
             "trials": [t.as_dict() for t in self.trials_],
@@ -246,12 +255,18 @@ def prepare(cfg, echo=print):
         return cfg
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
     tuner = Tuner(seed=cfg.seed, search=search)
-    plan_cfg = cfg if search else probe
-    if not tuner.plan(plan_cfg, adapter, pairsets):
+    plan = tuner.plan(cfg if search else probe, adapter, pairsets)
+    if not plan:
         if search and cfg.method is None:
             raise WeditorError("self-tuning: no method of the registry applies to these pairs and this model; "
                                "name one with --method and add --no-tune")
         return cfg
+    if search and sum(len(ladder) for _, ladders in plan for ladder in ladders) == 1:
+        # every searched field given (or one setting left): nothing to choose, the self-check only
+        search, tuner.search = False, False
+        if not cfg.summary:
+            return cfg
+    plan_cfg = cfg if search else probe
     t0 = time.perf_counter()
     opened = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload)
     t_load = time.perf_counter() - t0
@@ -263,3 +278,34 @@ def prepare(cfg, echo=print):
     out.tuning = tuner.record() if search else None
     out.self_check = self_check(chosen.score)
     return out
+
+
+def card_section(recipe: dict) -> str | None:
+    """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
+    from weditor.card import _table
+
+    parts = []
+    tuning = recipe.get("tuning")
+    if tuning:
+        obj = tuning["objective"]
+        rows = []
+        for i, t in enumerate(tuning["trials"]):
+            setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
+            erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
+            rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
+                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else "", f"{t['seconds']:.2f}"))
+        parts.append(
+            "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
+            f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
+            "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
+            "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
+            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
+            f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"), rows))
+    check = recipe.get("self_check")
+    if check:
+        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
+                 f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok") for c, r in check.items()]
+        parts.append("## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
+                     + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows))
+    return "\n\n".join(parts) or None
