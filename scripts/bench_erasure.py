@@ -162,6 +162,7 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
         out = workdir / f"v{abs(hash(variant.name)) % 10**8}"
         options = dict(variant.options)
         pairs = [str(p) for p in options.pop("pairs", [PAIRS])]
+        options.setdefault("tune", False)  # a variant is its fixed settings unless it asks for the search
         cfg = PatchConfig(pairs=pairs, out=str(out), overwrite=True, summary=False, **options)
         run_patch(cfg)
         patch_s = time.perf_counter() - t0
@@ -179,7 +180,8 @@ REFUSAL = {"method": "refusal"}  # the block-by-block refusal edit (the default 
 PAPER = {**REFUSAL, "site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw",
          "edit": "projection", "rank": 100}
 PROJECTION = {**REFUSAL, "edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), lambda 0.85
-DEFAULT = "text read-out (default)"  # --method text, the default since 0.4; the name the CI test asks for
+DEFAULT = "tuned default"  # `weditor patch` with no options (the self-tuning search); the name the CI test asks for
+FIXED_TEXT = "text read-out (0.4 default, --no-tune)"  # --method text at removal 0.6, lambda 1
 REFUSAL_READOUT = "refusal read-out: mean difference (0.3 default)"  # the CI test asks for it too
 CPCA_READOUT = {**REFUSAL, "rank": 100, "alpha": 4.0}  # the refusal read-out along the contrastive-PCA direction
 
@@ -198,7 +200,8 @@ def ablation() -> list[Variant]:
         Variant("refusal read-out + REINS fold", {**REFUSAL, "reins": True}),
         Variant("text read-out (default) + REINS fold", {"reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
-        Variant(DEFAULT, {}),
+        Variant(FIXED_TEXT, {}),
+        Variant(DEFAULT, {"tune": True}),
     ]
 
 

@@ -135,7 +135,8 @@ def _refusal_edit(state, ctx: Context, params: dict) -> dict:
 
 register(Space(
     method="refusal",
-    ladders=tuple(_ladder(layers=(layers,), removal=(0.6, 0.8, 0.95), strength=(1.0,)) for layers in REFUSAL_LAYERS),
+    # No strength axis: it stays per --edit (readout 1, projection 0.85), as without the search.
+    ladders=tuple(_ladder(layers=(layers,), removal=(0.6, 0.8, 0.95)) for layers in REFUSAL_LAYERS),
     prepare=_refusal_prepare,
     edit=_refusal_edit,
 ))
