@@ -15,6 +15,13 @@ from fixed seeds, and reads colour, shape and motion back with the world's class
     python scripts/bench_erasure.py --multi          # red and blue erased in one patch
     python scripts/bench_erasure.py --fine ...       # other colours: every shape x motion, 2 seeds
 
+The concept matrix (issue 19): any shapes-world pair file, whatever its concept's kind (a colour,
+a shape, a motion, one colour on one shape), read from the file (weditor/shapes/concepts.py):
+
+    python scripts/bench_erasure.py --matrix pairs/shapes-circle.toml pairs/shapes-left.toml [--fine]
+    python scripts/bench_erasure.py --matrix dev|held-out|all --variants default refusal
+    python scripts/bench_erasure.py --matrix all --variant 'mine=method:refusal,site:ffn_in' --variants mine
+
 Results are printed as Markdown tables (paste into docs/benchmarks.md) and saved as JSON.
 """
 
@@ -32,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from weditor.shapes.prompt_sets import PromptSet, held_out, used_prompts
+
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "pairs" / "shapes-red.toml"
 TARGET = "red"
@@ -40,23 +49,9 @@ PAIRS_SECOND = ROOT / "pairs" / "shapes-blue.toml"
 
 
 @dataclass
-class PromptSet:
-    name: str
-    prompts: list[str]
-    truth: list[tuple[str, str, str]]  # colour, shape, motion the *original* model should draw
-    seeds: int = 1
-    concept: str | None = None  # the colour to erase, for target sets
-
-
-@dataclass
 class Variant:
     name: str
     options: dict = field(default_factory=dict)  # PatchConfig fields; None = no edit
-
-
-def used_prompts(pairset) -> set[str]:
-    """Every prompt a pair file gives the patch (pair members and neutral prompts): the benchmark's must differ."""
-    return {p.unsafe for p in pairset.pairs} | {p.safe for p in pairset.pairs} | set(pairset.neutral)
 
 
 def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool = False) -> list[PromptSet]:
@@ -75,17 +70,8 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool
     seeds = 1 if quick else 2
     target = PromptSet("target", [], [], seeds=seeds, concept=TARGET)
     synonym = PromptSet("synonyms", [], [], seeds=seeds, concept=TARGET)
-    def held_out(colour: str | None, i: int, s: str, m: str) -> str:
-        """The caption with template i, or the next wording that no pair file uses (pairs, neutral prompts)."""
-        n = len(world.TEMPLATES)
-        for k in range(n):
-            text = world.caption(colour, s, m, template=(i + k) % n)
-            if text not in exclude:
-                return text
-        raise ValueError(f"every wording of {colour} {s} {m} is in a pair file; the benchmark needs held-out prompts")
-
     for i, (s, m) in enumerate(combos):
-        target.prompts.append(held_out(TARGET, i, s, m))
+        target.prompts.append(held_out(TARGET, i, s, m, exclude))
         target.truth.append((TARGET, s, m))
         syn = world.SYNONYMS[TARGET][i % len(world.SYNONYMS[TARGET])]
         synonym.prompts.append(world.caption(TARGET, s, m, template=i % len(world.TEMPLATES), synonyms={TARGET: syn}))
@@ -94,7 +80,7 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool
     if second:
         blue = PromptSet(f"target {SECOND}", [], [], seeds=seeds, concept=SECOND)
         for i, (s, m) in enumerate(combos):
-            blue.prompts.append(held_out(SECOND, i, s, m))
+            blue.prompts.append(held_out(SECOND, i, s, m, exclude))
             blue.truth.append((SECOND, s, m))
         extra.append(blue)
     others = PromptSet("others", [], [], seeds=seeds if fine else 1)
@@ -102,10 +88,10 @@ def prompt_sets(quick: bool, exclude: set[str], second: bool = False, fine: bool
     for i, c in enumerate(colours):
         picks = combos if fine else combos[i % 2 :: 2] if not quick else combos[i % 4 :: 4]
         for j, (s, m) in enumerate(picks):
-            others.prompts.append(held_out(c, i + j, s, m))
+            others.prompts.append(held_out(c, i + j, s, m, exclude))
             others.truth.append((c, s, m))
     for j, (s, m) in enumerate(combos if fine else combos[:: (4 if quick else 2)]):
-        others.prompts.append(held_out(None, j, s, m))
+        others.prompts.append(held_out(None, j, s, m, exclude))
         others.truth.append((world.DEFAULT_COLOR, s, m))
     return [target, synonym, *extra, others]
 
@@ -151,21 +137,12 @@ def score(sets: list[PromptSet], videos: dict, base_videos: dict | None) -> dict
 
 
 def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
-    from weditor.patching import PatchConfig, run_patch
-    from weditor.shapes import load_pipeline
+    from weditor.shapes.matrix import patch_and_load
 
     t0 = time.perf_counter()
-    if variant.options is None:
-        pipe = load_pipeline()
-        patch_s = 0.0
-    else:
-        out = workdir / f"v{abs(hash(variant.name)) % 10**8}"
-        options = dict(variant.options)
-        pairs = [str(p) for p in options.pop("pairs", [PAIRS])]
-        cfg = PatchConfig(pairs=pairs, out=str(out), overwrite=True, summary=False, **options)
-        run_patch(cfg)
-        patch_s = time.perf_counter() - t0
-        pipe = load_pipeline(out)
+    options = None if variant.options is None else dict(variant.options)
+    pairs = [PAIRS] if options is None else options.pop("pairs", [PAIRS])
+    pipe, patch_s = patch_and_load(options, pairs, workdir)
     videos = generate_all(pipe, sets)
     metrics = score(sets, videos, base_videos)
     metrics["patch_seconds"] = round(patch_s, 2)
@@ -285,11 +262,20 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", default=None, help="run only the variants with these names")
     ap.add_argument("--multi", action="store_true", help="multi-concept: red and blue erased in one patch")
     ap.add_argument("--fine", action="store_true", help="other colours: every shape x motion and two seeds (4x the videos)")
+    ap.add_argument("--matrix", nargs="*", default=None, metavar="PAIRS",
+                    help="concept matrix: pair files (any shapes concept), or dev / held-out / all (the shipped ones)")
+    ap.add_argument("--variants", nargs="+", default=None, metavar="NAME",
+                    help="--matrix: variants to run (registered names; default: default refusal and any --variant)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=OPTIONS",
+                    help="--matrix: define a variant, NAME=key:value,... or NAME={json} (PatchConfig options)")
+    ap.add_argument("--batch", type=int, default=32, help="--matrix: prompts per pipeline call")
     args = ap.parse_args(argv)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.matrix is not None:
+        return run_matrix(args)
     from weditor.pairs import load_pairs
 
     # Held out means held out: no benchmark prompt is a pair member or a neutral prompt of either file.
@@ -329,6 +315,53 @@ def main(argv=None):
     for name, error in failed:
         print(f"\nFAILED: {name}: {error}")
     return rows
+
+
+def run_matrix(args) -> list[dict]:
+    """--matrix: every pair file's concept x every variant; one `Error:` line and exit 2 for bad input."""
+    import datetime
+    import platform
+
+    import torch
+
+    from weditor.errors import WeditorError
+    from weditor.pairs import load_pairs
+    from weditor.shapes import matrix
+    from weditor.shapes.concepts import infer_concept
+    from weditor.shapes.matrix_report import markdown
+
+    level = "quick" if args.quick else "fine" if args.fine else "plain"
+    try:
+        defined = [matrix.parse_variant(spec)[0] for spec in args.variant]
+        names = args.variants or [*matrix.DEFAULT_VARIANTS, *defined]
+        unknown = [n for n in names if n not in matrix.VARIANTS]
+        if unknown:
+            raise WeditorError(f"--variants: {unknown[0]!r} is not a variant ({', '.join(matrix.VARIANTS)}); define it "
+                               "with --variant NAME=key:value,...")
+        files = matrix.matrix_files(args.matrix)
+        for f in files:  # every concept is read before any video is made: a bad file fails now, not in an hour
+            if not Path(f).is_file():
+                raise WeditorError(f"--matrix: {f} is not a file (nor dev, held-out, all)")
+            infer_concept(load_pairs(f))
+    except WeditorError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    started, results, cache = time.perf_counter(), [], {}
+    meta = {"command": "python scripts/bench_erasure.py " + " ".join(sys.argv[1:]), "level": level,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpus".replace(" ,", ","),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "batch": args.batch,
+            "variants": {n: matrix.VARIANTS[n] for n in names}}
+    for f in files:
+        results.append(matrix.run_concept(f, names, level=level, batch=args.batch, base_cache=cache))
+        if args.json:  # after every concept: a long run that is stopped keeps what it measured
+            meta["wall_seconds"] = round(time.perf_counter() - started, 1)
+            Path(args.json).write_text(json.dumps({**meta, "results": results}, indent=2) + "\n")
+    print(markdown(results))
+    print(f"\nlevel {level}; wall {time.perf_counter() - started:.0f} s; torch threads {torch.get_num_threads()}; "
+          f"cpu count {os.cpu_count()}; per concept: "
+          + ", ".join(f"{r['label']} {r['wall_seconds']:.0f} s" for r in results))
+    return results
 
 
 if __name__ == "__main__":
