@@ -193,7 +193,7 @@ def test_uce_recipe_reproduces_the_patch_and_verify_recomputes_it(tiny, tmp_path
     assert (p["uce_tokens"], p["uce_lambda"], p["uce_rounds"]) == ("changed", 0.3, 1)
     assert recipe["summary"]["uce"][0]["distance_to_twin_after"] < 1
     assert "closed-form" in (out / "README.md").read_text()
-    again = tmp_path / "again"
+    again = tmp_path / "again" / out.name  # the card names the folder
     result = run_cli(["patch", "--recipe", out / "weditor.json", "--out", again])
     assert result.exit_code == 0, result.output
     assert hash_files(again) == hash_files(out)
