@@ -101,6 +101,10 @@ class PatchConfig:
     allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
     tune: bool = True  # search the method and its settings (weditor/tuning.py); False: these settings as given
     pinned: tuple = ()  # fields the user set explicitly: the search keeps them (besides any non-default value)
+    uce_tokens: str = defaults.UCE_TOKENS  # method "uce" (weditor/kv_edit.py): which tokens of an unsafe prompt are mapped
+    uce_preserve: float = defaults.UCE_PRESERVE
+    uce_lambda: float = defaults.UCE_LAMBDA
+    uce_rounds: int = defaults.UCE_ROUNDS
 
     @property
     def uses_refusal(self) -> bool:
@@ -130,6 +134,16 @@ class PatchConfig:
                 if on:
                     raise WeditorError(f"--{name}: only --method refusal (the block-by-block edit) uses it; this patch runs "
                                        f"--method {self.method}; add --method refusal")
+        if self.method != "uce":  # the key/value edit's own options would be ignored: say so instead
+            for name, default in (("tokens", defaults.UCE_TOKENS), ("preserve", defaults.UCE_PRESERVE),
+                                  ("lambda", defaults.UCE_LAMBDA), ("rounds", defaults.UCE_ROUNDS)):
+                if getattr(self, f"uce_{name}") != default:
+                    raise WeditorError(f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}")
+        elif self.reins:
+            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method uce")
+        elif self.strength is not None:
+            raise WeditorError("--strength: --method uce maps the concept's tokens onto their twins; its strength is "
+                               "--uce-lambda / --uce-preserve")
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
@@ -628,6 +642,8 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
+    for k in ("uce_tokens", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
+        params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
               "allow_pickle", "tune", "pinned"):
         params.pop(k)
@@ -677,6 +693,10 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         from weditor.safree import run_safree
 
         return run_safree(cfg, echo)
+    if cfg.method == "uce":  # the closed-form key/value edit (weditor/kv_edit.py): its own fit, the same write and verification
+        from weditor.uce import run_uce
+
+        return run_uce(cfg, echo)
     if cfg.method == "text":  # the read-out edit on the prompt embeddings: its own fit, the same write and verification
         from weditor.text_readout import run_text_readout
 

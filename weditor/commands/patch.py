@@ -39,7 +39,8 @@ def _size(ctx, param, value):
               help="text: the read-out edit on the prompt embeddings, folded into the linears that read them (--removal, "
                    "--strength apply); refusal: the low-rank refusal edit of every block's video tokens (--site, "
                    "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
-                   "projection folded into the text-input linears (docs/method.md) [default: text; refusal for pairs "
+                   "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
+                   "value (--uce-* options; docs/method.md) [default: text; refusal for pairs "
                    "with images].")
 @click.option("--layers", default=defaults.LAYERS, show_default=True,
               help="--method refusal: blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
@@ -79,6 +80,16 @@ def _size(ctx, param, value):
                    "to --device (diffusers group offloading; slower, same patch).")
 @click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
               help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
+@click.option("--uce-tokens", "uce_tokens", default=defaults.UCE_TOKENS, show_default=True,
+              type=click.Choice(("all", "changed")),
+              help="--method uce: map every aligned token of each unsafe prompt onto its safe twin's ('all'), or only "
+                   "the substituted and deleted ones ('changed', UCE's concept word).")
+@click.option("--uce-preserve", "uce_preserve", default=defaults.UCE_PRESERVE, show_default=True, type=float,
+              help="--method uce: weight of the kept tokens (safe members and neutral prompts) against the mapped ones.")
+@click.option("--uce-lambda", "uce_lambda", default=defaults.UCE_LAMBDA, show_default=True, type=float,
+              help="--method uce: ridge towards the original weights, relative to the kept tokens' mean squared norm / width.")
+@click.option("--uce-rounds", "uce_rounds", default=defaults.UCE_ROUNDS, show_default=True, type=int,
+              help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.")
 @click.option("--reins", is_flag=True,
               help="With --method text or refusal: also fold the REINS steering vector into the ungated residual write "
                    "(docs/reins.md).")
@@ -99,7 +110,7 @@ def _size(ctx, param, value):
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
-          push_to_hub, private, offload, allow_pickle, no_tune):
+          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_preserve, uce_lambda, uce_rounds, no_tune):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -165,6 +176,10 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         tune=not no_tune,
         pinned=tuple(n for n in ("removal", "strength", "layers", "site")
                      if ctx.get_parameter_source(n).name == "COMMANDLINE"),
+        uce_tokens=uce_tokens,
+        uce_preserve=uce_preserve,
+        uce_lambda=uce_lambda,
+        uce_rounds=uce_rounds,
     )
     result = run_patch(cfg)
     print_summary(result)
