@@ -170,3 +170,45 @@ def pin(ladders: tuple, pinned: dict) -> tuple:
             seen_ladders.add(key)
             unique.append(ladder)
     return tuple(unique)
+
+
+# --------------------------------------------------------------------------- UCE key/value edit
+
+
+def _uce_applies(adapter, pairsets) -> bool:
+    from weditor.errors import WeditorError
+    from weditor.kv_edit import refuse_unless_supported
+
+    try:
+        refuse_unless_supported(adapter)
+    except WeditorError:
+        return False
+    return not any(ps.has_images for ps in pairsets)
+
+
+def _uce_prepare(ctx: Context):
+    return {}  # statistics per `uce_tokens`, encoded on first use (`_uce_edit`)
+
+
+def _uce_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor import kv_edit
+    from weditor.pairs import neutral_prompts
+    from weditor.uce import fold, params_from
+
+    kv = params_from(SPACES["uce"].config(ctx.cfg, params))
+    if kv.tokens not in state:
+        state[kv.tokens] = kv_edit.statistics(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets),
+                                              kv.tokens, ctx.settings.device)
+    factors = {c: kv_edit.factor(M) for c, M in kv_edit.solve(state[kv.tokens], kv).items()}
+    edited, _, _ = fold(ctx.pipe, ctx.adapter, ctx.base, factors, kv_edit.kv_linears(ctx.pipe, ctx.adapter))
+    return edited
+
+
+register(Space(
+    method="uce",
+    # Milder first: a heavier ridge towards the original weights keeps more of everything.
+    ladders=(_ladder(uce_tokens=("all",), uce_lambda=(1.0, 0.3, 0.1, 0.03, 0.01)),),
+    prepare=_uce_prepare,
+    edit=_uce_edit,
+    applies=_uce_applies,
+))

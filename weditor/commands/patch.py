@@ -121,6 +121,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
 
     from weditor.errors import WeditorError
     from weditor.patching import PatchConfig, run_patch
+    from weditor.tuning import TUNED_FIELDS
 
     ctx = click.get_current_context()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -174,8 +175,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         push_to_hub=push_to_hub,
         allow_pickle=allow_pickle,
         tune=not no_tune,
-        pinned=tuple(n for n in ("removal", "strength", "layers", "site")
-                     if ctx.get_parameter_source(n).name == "COMMANDLINE"),
+        pinned=tuple(n for n in TUNED_FIELDS if ctx.get_parameter_source(n).name == "COMMANDLINE"),
         uce_tokens=uce_tokens,
         uce_preserve=uce_preserve,
         uce_lambda=uce_lambda,
