@@ -129,3 +129,45 @@ def test_the_self_check_warns_when_the_concept_is_not_reached(tmp_path):
     assert len(warnings) == 1 and "'circle'" in warnings[0]
     recipe = json.loads((tmp_path / "o" / "weditor.json").read_text())
     assert recipe["self_check"]["circle"]["warning"] and recipe["self_check"]["circle"]["erasure"] < 0.25
+
+
+def test_the_choice_rule_is_erasure_first_then_preservation():
+    from weditor.objective import Score
+    from weditor.tuning import Trial, choose
+
+    def t(erasure, change):
+        return Trial("text", {}, Score({"c": erasure}, change))
+
+    # erased within the budget: the least neutral change among those, not the most erasure
+    assert choose([t(0.2, 0.01), t(0.45, 0.015), t(0.8, 0.025), t(0.95, 0.05)], budget=0.03, erased=0.4) == 1
+    # nothing erased: the most erasure within the budget
+    assert choose([t(0.1, 0.01), t(0.3, 0.02), t(0.9, 0.2)], budget=0.03, erased=0.4) == 1
+    # nothing within the budget: the least neutral change
+    assert choose([t(0.9, 0.2), t(0.5, 0.1)], budget=0.03, erased=0.4) == 1
+    # the worst concept decides, failed trials are skipped
+    two = Trial("uce", {}, Score({"a": 0.9, "b": 0.1}, 0.01))
+    assert choose([Trial("x", {}, error="no direction"), two, t(0.41, 0.02)], budget=0.03, erased=0.4) == 2
+    assert choose([Trial("x", {}, error="no direction")]) is None
+
+
+def test_pinned_fields_collapse_their_axis():
+    from weditor.candidates import SPACES, pin
+
+    ladders = pin(SPACES["text"].ladders, {"strength": 1.0})
+    assert all(p["strength"] == 1.0 for ladder in ladders for p in ladder)
+    removals = [p["removal"] for ladder in ladders for p in ladder]
+    assert len(removals) == len(set(removals))  # duplicates dropped
+    assert pin(SPACES["text"].ladders, {"removal": 0.5, "strength": 1.2}) == (({"removal": 0.5, "strength": 1.2},),)
+
+
+def test_the_split_is_seeded_and_holds_out_a_quarter():
+    from weditor.objective import split_pairsets
+    from weditor.pairs import load_pairsets
+
+    pairsets = load_pairsets([str(RED)])
+    a, b, c = split_pairsets(pairsets, 0), split_pairsets(pairsets, 0), split_pairsets(pairsets, 1)
+    assert a == b and a != c
+    held = a.held_pairs["red"]
+    assert len(held) == 2 and len(a.train[0].pairs) == 6  # of 8
+    assert not {u for u, *_ in held} & {p.unsafe for p in a.train[0].pairs}
+    assert len(a.held_neutral) == 4 and not set(a.held_neutral) & set(a.train[0].neutral)  # of 14

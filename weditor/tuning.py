@@ -252,7 +252,9 @@ def prepare(cfg, echo=print):
     probe = replace(cfg)
     probe.resolve_method(pairsets)
     probe.check()  # the user's options are refused before any weights are read, as without tuning
-    search = cfg.tune and not cfg.reins
+    # A method the user names keeps its fixed settings (0.4's behaviour, which every option of that method
+    # describes); the search chooses among methods, keeping any shared field given (--removal, --strength).
+    search = cfg.tune and not cfg.reins and cfg.method is None
     if not (search or cfg.summary) or cfg.reins:
         return cfg
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
