@@ -681,11 +681,17 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
-    t_start = time.perf_counter()
-    if cfg.pairs and not hasattr(cfg, "self_check"):  # a recipe's reproduction carries its record instead
+    if cfg.pairs and not getattr(cfg, "prepared", False) and not hasattr(cfg, "self_check"):
+        # the search (or the self-check) first; a recipe's reproduction carries its record instead
         from weditor.tuning import prepare
 
+        t0 = time.perf_counter()
         cfg = prepare(cfg, echo)
+        cfg.prepared, seconds = True, time.perf_counter() - t0
+        result = _run_patch(cfg, echo)
+        result.timings["total"] += seconds  # the method's own clock started after it
+        return result
+    t_start = time.perf_counter()
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
