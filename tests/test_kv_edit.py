@@ -20,6 +20,7 @@ from weditor import kv_edit
 from weditor.recipe import hash_files
 
 SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope")
+ROOT = DATA.parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +121,21 @@ def test_align_maps_equal_substituted_and_deleted_tokens():
     assert kv_edit.align([5, 9, 7, 1, 0], 4, [5, 9, 8, 1, 0], 4, "changed") == [(2, 2)]
 
 
+def test_common_twins_use_each_concepts_most_frequent_substitute():
+    from weditor.pairs import load_pairsets
+    from weditor.shapes import load_pipeline
+
+    pipe = load_pipeline()
+    circle = load_pairsets([ROOT / "pairs" / "shapes-circle.toml"])
+    twins = kv_edit.common_twins(pipe, circle, 16)
+    assert len(twins) == len(circle[0].pairs)
+    # the file spreads square, triangle and cross evenly: the first one seen wins the tie, for every pair
+    for pair, twin in zip(circle[0].pairs, twins):
+        assert twin == pair.unsafe.replace("circle", "square")
+    red = load_pairsets([ROOT / "pairs" / "shapes-red.toml"])  # deletions: each pair keeps its own twin
+    assert kv_edit.common_twins(pipe, red, 16) == [p.safe for p in red[0].pairs]
+
+
 def random_moments(d=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     c = torch.randn(20, d, generator=g, dtype=torch.float64)
@@ -172,7 +188,7 @@ def test_in_memory_edit_equals_the_folder(tiny, uce_patched):
     for component, tensors in edited.items():
         for name, value in tensors.items():
             assert torch.equal(value, new[(component, name)]), name
-    stats = kv_edit.statistics(pipe, adapter, pairsets, [], "all")
+    stats = kv_edit.statistics(pipe, adapter, pairsets, [], "all", substitute="common")
     with pytest.raises(Exception, match="tokens"):
         kv_edit.edit_in_memory(pipe, adapter, pairsets, params=kv_edit.KVParams(tokens="changed"), stats=stats)
     rounds = kv_edit.edit_in_memory(pipe, adapter, pairsets, params=kv_edit.KVParams(rounds=2))

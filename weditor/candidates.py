@@ -187,7 +187,7 @@ def _uce_applies(adapter, pairsets) -> bool:
 
 
 def _uce_prepare(ctx: Context):
-    return {}  # statistics per `uce_tokens`, encoded on first use (`_uce_edit`)
+    return {}  # statistics per (`uce_tokens`, `uce_substitute`), encoded on first use (`_uce_edit`)
 
 
 def _uce_edit(state, ctx: Context, params: dict) -> dict:
@@ -196,10 +196,11 @@ def _uce_edit(state, ctx: Context, params: dict) -> dict:
     from weditor.uce import fold, params_from
 
     kv = params_from(SPACES["uce"].config(ctx.cfg, params))
-    if kv.tokens not in state:
-        state[kv.tokens] = kv_edit.statistics(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets),
-                                              kv.tokens, ctx.settings.device)
-    factors = {c: kv_edit.factor(M) for c, M in kv_edit.solve(state[kv.tokens], kv).items()}
+    key = (kv.tokens, kv.substitute)
+    if key not in state:
+        state[key] = kv_edit.statistics(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets),
+                                        kv.tokens, ctx.settings.device, kv.substitute)
+    factors = {c: kv_edit.factor(M) for c, M in kv_edit.solve(state[key], kv).items()}
     edited, _, _ = fold(ctx.pipe, ctx.adapter, ctx.base, factors, kv_edit.kv_linears(ctx.pipe, ctx.adapter))
     return edited
 

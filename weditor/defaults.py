@@ -24,6 +24,7 @@ EDIT = "readout"  # a fitted read-out (weditor/readout.py); "projection" is the 
 REMOVAL = 0.6  # edit "readout": share of each concept's mean paired difference removed on its pairs
 READOUT_STRENGTH = 1.0  # edit "readout": the read-out is removed as fitted
 UCE_TOKENS = "all"  # --method uce: map every aligned token of an unsafe prompt ("changed": only the substituted/deleted ones)
+UCE_SUBSTITUTE = "common"  # --method uce: the concept's most frequent substitute for every pair ("pair": each pair's own twin)
 UCE_PRESERVE = 1.0  # --method uce: weight of the kept tokens (safe members, neutral prompts) against the erased ones
 UCE_LAMBDA = 0.1  # --method uce: ridge towards the original weights, relative to the kept tokens' mean squared norm / d
 UCE_ROUNDS = 0  # --method uce: RECE rounds (re-erase the embeddings the edit still reads as the concept)

@@ -45,6 +45,7 @@ from weditor.moments import RunningMoments
 
 SITE = "cross_attn_kv_in"  # every block's attn2.to_k / attn2.to_v
 KV_TOKENS = ("all", "changed")
+SUBSTITUTES = ("pair", "common")
 # The module mapping `encode()`'s encoder_hidden_states onto what attn2.to_k / to_v read (None: read as they are).
 KV_READS = {"wan": "condition_embedder.text_embedder", "ltx": "caption_projection", "unet3d": None}
 REFUSED = {
@@ -154,15 +155,55 @@ class KVStatistics:
     moments: dict[str, KVMoments]
     gram: dict[str, torch.Tensor]
     tokens: str
+    substitute: str = "pair"
     aligned: list[dict] = field(default_factory=list)  # per pair: how many positions were mapped, and to padding
 
 
-def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all", device: str = "cpu") -> KVStatistics:
-    """Encode every pair member and neutral prompt once; accumulate the moments per denoiser."""
+def common_twins(pipe, pairsets, length: int) -> list[str]:
+    """Each pair's safe twin rewritten with its concept's most frequent substitute.
+
+    Least squares maps a token onto the mean of its targets: a circle whose twins are a square, a
+    triangle and a cross becomes their average, which the shapes model still draws as a round blob
+    (docs/benchmarks.md, "UCE"). So per pair file, each substituted run of unsafe tokens (e.g.
+    "circle") gets the safe run that most of its pairs use (ties: the first in the file), and the
+    twin is the unsafe prompt with that substitution, decoded by the tokenizer. Pairs whose diff is
+    not one substitution (a deletion, several edits) keep their own twin.
+    """
+    from collections import Counter
+
+    out = []
+    for ps in pairsets:
+        edits, votes = [], {}
+        for pair in ps.pairs:
+            (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, pair.safe, length)
+            ops = [o for o in difflib.SequenceMatcher(a=ui[:nu], b=si[:ns], autojunk=False).get_opcodes() if o[0] != "equal"]
+            if len(ops) == 1 and ops[0][0] == "replace":
+                _, i1, i2, j1, j2 = ops[0]
+                run, sub = tuple(ui[i1:i2]), tuple(si[j1:j2])
+                votes.setdefault(run, Counter())[sub] += 1
+                edits.append((pair, ui[:nu], i1, i2, run))
+            else:
+                edits.append((pair, None, 0, 0, None))
+        for pair, ids, i1, i2, run in edits:
+            if ids is None:
+                out.append(pair.safe)
+                continue
+            sub = max(votes[run].items(), key=lambda kv: kv[1])[0]  # Counter keeps first-seen order on ties
+            out.append(pipe.tokenizer.decode(ids[:i1] + list(sub) + ids[i2:], skip_special_tokens=True))
+    return out
+
+
+def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all", device: str = "cpu",
+               substitute: str = "pair") -> KVStatistics:
+    """Encode every pair member and neutral prompt once; accumulate the moments per denoiser.
+
+    `substitute="common"`: every twin uses its concept's most frequent substitute (`common_twins`)."""
     from weditor.collect import encode, progress
 
     if tokens not in KV_TOKENS:
         raise WeditorError(f"--uce-tokens {tokens}: must be one of {', '.join(KV_TOKENS)}")
+    if substitute not in SUBSTITUTES:
+        raise WeditorError(f"--uce-substitute {substitute}: must be one of {', '.join(SUBSTITUTES)}")
     refuse_unless_supported(adapter)
     linears = kv_linears(pipe, adapter)
     moments: dict[str, KVMoments] = {}
@@ -174,16 +215,21 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
         return {c: kv_inputs(pipe, adapter, c, cond) for c in linears}
 
     items = [pair for ps in pairsets for pair in ps.pairs]
-    for pair in progress(items, total=len(items), desc="encode pairs"):
-        xu, xs = inputs(pair.unsafe), inputs(pair.safe)
+    twins = [p.safe for p in items]
+    for k, pair in enumerate(progress(items, total=len(items), desc="encode pairs")):
+        xu = inputs(pair.unsafe)
         length = next(iter(xu.values())).shape[0]
-        (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, pair.safe, length)
+        if substitute == "common" and k == 0:
+            twins = common_twins(pipe, pairsets, length)
+        safe = twins[k]
+        xs = inputs(safe)
+        (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, safe, length)
         pairs = align(ui, nu, si, ns, tokens)
         if not pairs:
-            raise WeditorError(f"pair {pair.unsafe!r} / {pair.safe!r}: the two prompts have the same tokens; nothing to map")
+            raise WeditorError(f"pair {pair.unsafe!r} / {safe!r}: the two prompts have the same tokens; nothing to map")
         if any(j < 0 for _, j in pairs) and ns >= length:
-            raise WeditorError(f"{pair.safe!r} fills all {length} positions: no padding to map the deleted tokens onto")
-        aligned.append({"unsafe": pair.unsafe, "mapped": len(pairs), "to_padding": sum(j < 0 for _, j in pairs)})
+            raise WeditorError(f"{safe!r} fills all {length} positions: no padding to map the deleted tokens onto")
+        aligned.append({"unsafe": pair.unsafe, "twin": safe, "mapped": len(pairs), "to_padding": sum(j < 0 for _, j in pairs)})
         iu = torch.tensor([i for i, _ in pairs])
         js = torch.tensor([j if j >= 0 else length - 1 for _, j in pairs])  # the last position is padding
         for c in linears:
@@ -203,7 +249,7 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
             w = get_module(model, f"{p}.weight").detach().double().cpu()
             g.addmm_(w.T, w)
         gram[c] = g
-    return KVStatistics(moments, gram, tokens, aligned)
+    return KVStatistics(moments, gram, tokens, substitute, aligned)
 
 
 # --------------------------------------------------------------------------- the closed form
@@ -234,6 +280,7 @@ class KVParams:
     """The edit's hyper-parameters, as recorded in weditor.json."""
 
     tokens: str = "all"
+    substitute: str = "common"
     preserve_scale: float = 1.0
     lam: float = 0.1
     rounds: int = 0  # RECE rounds
@@ -242,6 +289,8 @@ class KVParams:
     def check(self):
         if self.tokens not in KV_TOKENS:
             raise WeditorError(f"--uce-tokens {self.tokens}: must be one of {', '.join(KV_TOKENS)}")
+        if self.substitute not in SUBSTITUTES:
+            raise WeditorError(f"--uce-substitute {self.substitute}: must be one of {', '.join(SUBSTITUTES)}")
         if not 0.0 < self.preserve_scale <= 1e6:
             raise WeditorError(f"--uce-preserve {self.preserve_scale}: must be in (0, 1e6] (weight of the kept tokens)")
         if not 0.0 < self.lam <= 1e6:
@@ -309,9 +358,10 @@ def edit_in_memory(pipe, adapter, pairsets, neutral: list[str] | None = None, pa
     params = params or KVParams()
     if stats is None:
         stats = statistics(pipe, adapter, pairsets, neutral if neutral is not None else neutral_prompts(pairsets),
-                           params.tokens, device)
-    elif stats.tokens != params.tokens:
-        raise WeditorError(f"statistics were collected with tokens={stats.tokens!r}, the parameters ask {params.tokens!r}")
+                           params.tokens, device, params.substitute)
+    elif (stats.tokens, stats.substitute) != (params.tokens, params.substitute):
+        raise WeditorError(f"statistics were collected with tokens={stats.tokens!r}, substitute={stats.substitute!r}; "
+                           f"the parameters ask {params.tokens!r}, {params.substitute!r}")
     factors = {c: factor(M) for c, M in solve(stats, params).items()}
     out = {}
     for c, paths in kv_linears(pipe, adapter).items():

@@ -102,6 +102,7 @@ class PatchConfig:
     tune: bool = True  # search the method and its settings (weditor/tuning.py); False: these settings as given
     pinned: tuple = ()  # fields the user set explicitly: the search keeps them (besides any non-default value)
     uce_tokens: str = defaults.UCE_TOKENS  # method "uce" (weditor/kv_edit.py): which tokens of an unsafe prompt are mapped
+    uce_substitute: str = defaults.UCE_SUBSTITUTE
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
@@ -135,7 +136,8 @@ class PatchConfig:
                     raise WeditorError(f"--{name}: only --method refusal (the block-by-block edit) uses it; this patch runs "
                                        f"--method {self.method}; add --method refusal")
         if self.method != "uce":  # the key/value edit's own options would be ignored: say so instead
-            for name, default in (("tokens", defaults.UCE_TOKENS), ("preserve", defaults.UCE_PRESERVE),
+            for name, default in (("tokens", defaults.UCE_TOKENS), ("substitute", defaults.UCE_SUBSTITUTE),
+                                  ("preserve", defaults.UCE_PRESERVE),
                                   ("lambda", defaults.UCE_LAMBDA), ("rounds", defaults.UCE_ROUNDS)):
                 if getattr(self, f"uce_{name}") != default:
                     raise WeditorError(f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}")
@@ -642,7 +644,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("uce_tokens", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
+    for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
               "allow_pickle", "tune", "pinned"):

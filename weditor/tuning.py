@@ -36,7 +36,8 @@ NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral
 ERASED = 0.4  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
 WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
-TUNED_FIELDS = ("removal", "strength", "layers", "site", "uce_tokens", "uce_lambda", "uce_preserve", "uce_rounds")
+TUNED_FIELDS = ("removal", "strength", "layers", "site", "uce_tokens", "uce_substitute", "uce_lambda", "uce_preserve",
+                "uce_rounds")
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
 
@@ -225,6 +226,7 @@ def pinned_fields(cfg) -> dict:
     given = {"removal": cfg.removal != defaults.REMOVAL, "strength": cfg.strength is not None,
              "layers": cfg.layers != defaults.LAYERS, "site": cfg.site is not None,
              "uce_tokens": cfg.uce_tokens != defaults.UCE_TOKENS, "uce_lambda": cfg.uce_lambda != defaults.UCE_LAMBDA,
+             "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
              "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE, "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS}
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 

@@ -16,7 +16,7 @@ KIND = "input_readout"  # W (I - Q^T A): weditor.audit recomputes it like the te
 
 
 def params_from(cfg) -> KVParams:
-    return KVParams(tokens=cfg.uce_tokens, preserve_scale=cfg.uce_preserve, lam=cfg.uce_lambda, rounds=cfg.uce_rounds)
+    return KVParams(tokens=cfg.uce_tokens, substitute=cfg.uce_substitute, preserve_scale=cfg.uce_preserve, lam=cfg.uce_lambda, rounds=cfg.uce_rounds)
 
 
 def fold(pipe, adapter, base, factors: dict, linears: dict):
@@ -81,7 +81,8 @@ def run_uce(cfg, echo=print):
     kv_edit.refuse_unless_supported(adapter)
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
     with phases("encode"):
-        stats = kv_edit.statistics(pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device)
+        stats = kv_edit.statistics(pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device,
+                                   params.substitute)
     with phases("fit"):
         maps = kv_edit.solve(stats, params)
         factors = {c: kv_edit.factor(M) for c, M in maps.items()}
@@ -92,7 +93,7 @@ def run_uce(cfg, echo=print):
         summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
     if summary:
         summary = {"sites": [], "uce": rows, **summary}
-    recorded = {"method": "uce", "uce_tokens": params.tokens, "uce_preserve": params.preserve_scale,
+    recorded = {"method": "uce", "uce_tokens": params.tokens, "uce_substitute": params.substitute, "uce_preserve": params.preserve_scale,
                 "uce_lambda": params.lam, "uce_rounds": params.rounds, "seed": cfg.seed, "steps": cfg.steps,
                 "size": list(settings.size), "dtype": cfg.dtype, "uce_fit": rows,
                 "uce_aligned": stats.aligned}

@@ -84,6 +84,10 @@ def _size(ctx, param, value):
               type=click.Choice(("all", "changed")),
               help="--method uce: map every aligned token of each unsafe prompt onto its safe twin's ('all'), or only "
                    "the substituted and deleted ones ('changed', UCE's concept word).")
+@click.option("--uce-substitute", "uce_substitute", default=defaults.UCE_SUBSTITUTE, show_default=True,
+              type=click.Choice(("pair", "common")),
+              help="--method uce: map each unsafe prompt onto its own safe twin ('pair'), or onto the twin made with the "
+                   "concept's most frequent substitute ('common': one target per concept instead of their average).")
 @click.option("--uce-preserve", "uce_preserve", default=defaults.UCE_PRESERVE, show_default=True, type=float,
               help="--method uce: weight of the kept tokens (safe members and neutral prompts) against the mapped ones.")
 @click.option("--uce-lambda", "uce_lambda", default=defaults.UCE_LAMBDA, show_default=True, type=float,
@@ -110,7 +114,7 @@ def _size(ctx, param, value):
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, recipe,
-          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_preserve, uce_lambda, uce_rounds, no_tune):
+          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -177,6 +181,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         tune=not no_tune,
         pinned=tuple(n for n in TUNED_FIELDS if ctx.get_parameter_source(n).name == "COMMANDLINE"),
         uce_tokens=uce_tokens,
+        uce_substitute=uce_substitute,
         uce_preserve=uce_preserve,
         uce_lambda=uce_lambda,
         uce_rounds=uce_rounds,
