@@ -133,8 +133,9 @@ class Tuner:
         pinned = pinned_fields(cfg)
         plan = []
         for space in spaces_for(cfg, adapter, pairsets):
-            if not self.search:
-                return [(space, (({k: getattr(cfg, k) for k in space.ladders[0][0]},),))]
+            if not self.search:  # the configuration's own settings, resolved as its method resolves them
+                resolved = space.config(cfg, {})
+                return [(space, (({k: getattr(resolved, k) for k in space.ladders[0][0]},),))]
             ladders = pin(space.ladders, pinned)
             try:
                 space.config(cfg, ladders[0][0])  # a pinned field this method refuses (e.g. --site for text)
@@ -181,7 +182,9 @@ class Tuner:
         finally:
             bar.close()
             torch.set_rng_state(rng)
-        self.chosen_ = choose(self.trials_, self.budget) if self.search else (0 if self.trials_[0].score else None)
+        if not self.search and self.trials_[0].error:  # the user's own settings: their error, as the method says it
+            raise WeditorError(self.trials_[0].error)
+        self.chosen_ = choose(self.trials_, self.budget) if self.search else 0
         if self.chosen_ is None:
             first = next((t.error for t in self.trials_ if t.error), "no trial could be scored")
             raise WeditorError(f"self-tuning: no setting could be fitted ({first})")
@@ -261,7 +264,8 @@ def prepare(cfg, echo=print):
         return cfg
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
     tuner = Tuner(seed=cfg.seed, search=search)
-    plan = tuner.plan(cfg if search else probe, adapter, pairsets)
+    unresolved = replace(cfg, method=probe.method)  # each method resolves its own defaults (strength, rank)
+    plan = tuner.plan(cfg if search else unresolved, adapter, pairsets)
     if not plan:
         if search and cfg.method is None:
             raise WeditorError("self-tuning: no method of the registry applies to these pairs and this model; "
@@ -272,7 +276,7 @@ def prepare(cfg, echo=print):
         search, tuner.search = False, False
         if not cfg.summary:
             return cfg
-    plan_cfg = cfg if search else probe
+    plan_cfg = cfg if search else unresolved
     t0 = time.perf_counter()
     opened = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload)
     t_load = time.perf_counter() - t0
