@@ -311,7 +311,10 @@ def card_section(recipe: dict) -> str | None:
             "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
             f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
             f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"), rows))
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"),
+                     [rows[tuning["chosen"]]])
+            + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"), rows) + "\n\n</details>")
     check = recipe.get("self_check")
     if check:
         rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
