@@ -332,6 +332,10 @@ def run_matrix(args) -> list[dict]:
 
     level = "quick" if args.quick else "fine" if args.fine else "plain"
     try:
+        clash = [flag for flag, on in (("--sweep", args.sweep), ("--multi", args.multi), ("--only", args.only is not None),
+                                       ("--quick and --fine", args.quick and args.fine)) if on]
+        if clash:
+            raise WeditorError(f"--matrix: {clash[0]} belongs to the red/blue modes; pick variants with --variants")
         defined = [matrix.parse_variant(spec)[0] for spec in args.variant]
         names = args.variants or [*matrix.DEFAULT_VARIANTS, *defined]
         unknown = [n for n in names if n not in matrix.VARIANTS]

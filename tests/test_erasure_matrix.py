@@ -216,6 +216,7 @@ def bench():
     (["--matrix", "no-such.toml"], "is not a file"),
     (["--matrix", "dev", "--variants", "nope"], "'nope' is not a variant"),
     (["--matrix", "dev", "--variant", "x=colour:red"], "not a PatchConfig field"),
+    (["--matrix", "dev", "--multi"], "--multi belongs to the red/blue modes"),
 ])
 def test_the_script_refuses_bad_input_with_one_error_line_before_any_work(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

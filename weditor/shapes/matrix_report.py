@@ -18,8 +18,8 @@ def _pct(x) -> str:
 
 
 def _kept(orig: dict, row: dict, key: str) -> str:
-    drop = 100 * (orig[key] - row[key])
-    return f"{orig[key]:.1%} -> {row[key]:.1%} ({-drop:+.1f})"
+    change = 100 * (row[key] - orig[key]) + 0.0  # + 0.0: no "-0.0"
+    return f"{orig[key]:.1%} -> {row[key]:.1%} ({change:+.1f})"
 
 
 def _misses(row: dict, attrs=("color", "shape", "motion"), top: int = 3) -> str:
@@ -52,7 +52,7 @@ def table(results: list[dict]) -> str:
                 f"| {r['label']} | {r['kind']} | {r['split']} | {name} | {_pct(orig['target']['concept_rate'])} -> "
                 f"{_pct(s['target']['concept_rate'])} | {_pct(syn0)} -> {_pct(syn)} | "
                 + " | ".join(_kept(orig["others"], s["others"], ACC_KEYS[a]) for a in ("color", "shape", "motion"))
-                + f" | {'-' if parts is None else f'{-parts:+.1f}'} | {v['pixel_change']:.4f} | {v['patch_seconds']:.1f} | "
+                + f" | {'-' if parts is None else f'{0.0 - parts:+.1f}'} | {v['pixel_change']:.4f} | {v['patch_seconds']:.1f} | "
                 f"{failed_checks(v['verdict'])} |")
         for name, error in r.get("failed", {}).items():
             lines.append(f"| {r['label']} | {r['kind']} | {r['split']} | {name} | FAILED: {error} |" + " |" * 8)
