@@ -203,7 +203,7 @@ def test_uce_recipe_reproduces_the_patch_and_verify_recomputes_it(tiny, tmp_path
     result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--method", "uce", "--uce-tokens", "changed",
                       "--uce-lambda", "0.3", "--uce-rounds", "1", "--out", out, "--size", FAMILIES["wan"]])
     assert result.exit_code == 0, result.output
-    assert "method uce" in result.output
+    assert "method uce" in result.output and "key/value map of transformer" in result.output
     recipe = json.loads((out / "weditor.json").read_text())
     p = recipe["params"]
     assert (p["uce_tokens"], p["uce_lambda"], p["uce_rounds"]) == ("changed", 0.3, 1)

@@ -232,6 +232,10 @@ def print_summary(result):
         for row in summary["text"]:
             for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                 click.echo(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
+    for row in (summary or {}).get("uce", []):
+        click.echo(f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "
+                   f"(distance left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept "
+                   f"(relative change {row['kept_token_change']:.4f})")
     if summary:
         readout = any("removal" in row for row in summary["sites"])
         if summary["sites"]:
