@@ -142,6 +142,8 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
     t0 = time.perf_counter()
     options = None if variant.options is None else dict(variant.options)
     pairs = [PAIRS] if options is None else options.pop("pairs", [PAIRS])
+    if options is not None:
+        options.setdefault("tune", False)  # a variant is its fixed settings unless it asks for the search
     pipe, patch_s = patch_and_load(options, pairs, workdir)
     videos = generate_all(pipe, sets)
     metrics = score(sets, videos, base_videos)
@@ -156,7 +158,8 @@ REFUSAL = {"method": "refusal"}  # the block-by-block refusal edit (the default 
 PAPER = {**REFUSAL, "site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw",
          "edit": "projection", "rank": 100}
 PROJECTION = {**REFUSAL, "edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), lambda 0.85
-DEFAULT = "text read-out (default)"  # --method text, the default since 0.4; the name the CI test asks for
+DEFAULT = "tuned default"  # `weditor patch` with no options (the self-tuning search); the name the CI test asks for
+FIXED_TEXT = "text read-out (0.4 default, --no-tune)"  # --method text at removal 0.6, lambda 1
 REFUSAL_READOUT = "refusal read-out: mean difference (0.3 default)"  # the CI test asks for it too
 CPCA_READOUT = {**REFUSAL, "rank": 100, "alpha": 4.0}  # the refusal read-out along the contrastive-PCA direction
 
@@ -175,7 +178,8 @@ def ablation() -> list[Variant]:
         Variant("refusal read-out + REINS fold", {**REFUSAL, "reins": True}),
         Variant("text read-out (default) + REINS fold", {"reins": True}),
         Variant("SAFREE (text-embedding projection)", {"method": "safree"}),
-        Variant(DEFAULT, {}),
+        Variant(FIXED_TEXT, {}),
+        Variant(DEFAULT, {"tune": True}),
     ]
 
 

@@ -21,7 +21,8 @@ TINY_PAIRS = DATA / "tiny-red.toml"
 TINY_SIZE = "32x32x5"
 # The paper's setting (input side of the first FFN linear, exact orthogonal projection): the exactness tests of
 # the input-side edit use it; the defaults (output side of the cross-attention) have their own tests.
-PAPER_SITE = ("--method", "refusal", "--layers", "1-3", "--site", "ffn_in", "--edit", "projection", "--strength", "1", "--alpha", "1")
+PAPER_SITE = ("--method", "refusal", "--layers", "1-3", "--site", "ffn_in", "--edit", "projection", "--strength", "1", "--alpha", "1",
+              "--no-tune")
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +50,9 @@ def run_cli(args: list[str]):
 
 
 def patch_tiny(base: Path, out: Path, *options):
-    """`weditor patch BASE` with the tiny red pairs and size, which must succeed; the CLI result."""
-    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *options])
+    """`weditor patch BASE --no-tune` (the fixed settings these tests check) with the tiny red pairs and size,
+    which must succeed; the CLI result."""
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-tune", *options])
     assert result.exit_code == 0, result.output
     return result
 

@@ -24,7 +24,7 @@ def test_text_pairs_get_the_text_readout_file_for_file(tiny_wan_single, tmp_path
     for name, extra in (("default", []), ("explicit", ["--method", "text"])):
         outs[name] = tmp_path / name / "out"  # the folder name appears in the model card
         result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[name], "--size", TINY_SIZE,
-                          "--no-summary", *extra])
+                          "--no-summary", "--no-tune", *extra])
         assert result.exit_code == 0, result.output
     recipe = _recipe(outs["default"])
     assert recipe["method"] == "text" and recipe["params"]["method"] == "text"

@@ -33,7 +33,7 @@ def patcher(tiny, tmp_path_factory, method: str):
         if name not in cache:
             out = tmp_path_factory.mktemp(method) / name
             result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
-                              "--method", method, "--out", out, "--size", FAMILIES[name], "--no-summary"])
+                              "--method", method, "--out", out, "--size", FAMILIES[name], "--no-summary", "--no-tune"])
             assert result.exit_code == 0, result.output
             cache[name] = out
         return cache[name]

@@ -70,6 +70,16 @@ METHOD_NOTES = {
         "read the embeddings, `W <- W (I - strength Q^T A)` (the text encoder is unchanged; A is in "
         "`weditor/readout.safetensors`). Closed form: no gradient training."
     ),
+    "uce": (
+        "Unified Concept Editing's closed-form edit of the cross-attention keys and values (after Gandikota et al., "
+        "\"Unified Concept Editing in Diffusion Models\"). Each unsafe prompt's tokens, as the cross-attention reads "
+        "them, are aligned with its safe twin's by a diff of the token ids (equal to equal, substituted to "
+        "substituted, deleted to the padding vector); every key and value projection `W` of every block is replaced "
+        "by the least-squares `W M` that maps the unsafe tokens onto their twins while keeping the tokens of the safe "
+        "and neutral prompts, `M = (X + p P + lam I)(E + p P + lam I)^-1` (the parameters are listed below; `I - M` "
+        "is stored factored as `Q^T A` in `weditor/directions.safetensors` and `weditor/readout.safetensors`). "
+        "Closed form: no gradient training."
+    ),
 }
 
 
@@ -86,6 +96,8 @@ def method_note(recipe: dict) -> str | None:
     methods = str(recipe.get("method", "")).split("+")
     if "text" in methods:
         note = METHOD_NOTES["text"]
+    elif "uce" in methods:
+        note = METHOD_NOTES["uce"]
     elif "refusal" in methods:
         note = METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))
     else:
@@ -422,6 +434,11 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + summary_section(recipe.get("summary")),
     ]
+    from weditor.tuning import card_section
+
+    tuned = card_section(recipe)
+    if tuned:
+        sections.append(tuned)
     if grid:
         sections.append(f"Frames from the same prompts and seeds, before and after:\n\n![Frame grid]({grid})")
     verification = recipe.get("verification")

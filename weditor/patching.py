@@ -100,6 +100,13 @@ class PatchConfig:
     safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
     allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
     harden: int = 0  # method "text": rounds of attack-and-refit (weditor/harden.py)
+    tune: bool = True  # search the method and its settings (weditor/tuning.py); False: these settings as given
+    pinned: tuple = ()  # fields the user set explicitly: the search keeps them (besides any non-default value)
+    uce_tokens: str = defaults.UCE_TOKENS  # method "uce" (weditor/kv_edit.py): which tokens of an unsafe prompt are mapped
+    uce_substitute: str = defaults.UCE_SUBSTITUTE
+    uce_preserve: float = defaults.UCE_PRESERVE
+    uce_lambda: float = defaults.UCE_LAMBDA
+    uce_rounds: int = defaults.UCE_ROUNDS
 
     @property
     def uses_refusal(self) -> bool:
@@ -129,6 +136,17 @@ class PatchConfig:
                 if on:
                     raise WeditorError(f"--{name}: only --method refusal (the block-by-block edit) uses it; this patch runs "
                                        f"--method {self.method}; add --method refusal")
+        if self.method != "uce":  # the key/value edit's own options would be ignored: say so instead
+            for name, default in (("tokens", defaults.UCE_TOKENS), ("substitute", defaults.UCE_SUBSTITUTE),
+                                  ("preserve", defaults.UCE_PRESERVE),
+                                  ("lambda", defaults.UCE_LAMBDA), ("rounds", defaults.UCE_ROUNDS)):
+                if getattr(self, f"uce_{name}") != default:
+                    raise WeditorError(f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}")
+        elif self.reins:
+            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method uce")
+        elif self.strength is not None:
+            raise WeditorError("--strength: --method uce maps the concept's tokens onto their twins; its strength is "
+                               "--uce-lambda / --uce-preserve")
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
@@ -275,6 +293,13 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     Shared by every method, so that each refuses the same inputs in the same order before any
     weights are read.
     """
+    opened = getattr(cfg, "opened", None)
+    if opened is not None:  # the self-tuning step (weditor/tuning.py) loaded it, and put every weight back
+        cfg.opened = None
+        if phases is not None:
+            for name, seconds in cfg.opened_seconds.items():
+                phases.add(name, seconds)
+        return opened
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
     base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
@@ -629,8 +654,10 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
+    for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
+        params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle"):
+              "allow_pickle", "tune", "pinned"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -668,6 +695,16 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
+    if cfg.pairs and not getattr(cfg, "prepared", False) and not hasattr(cfg, "self_check"):
+        # the search (or the self-check) first; a recipe's reproduction carries its record instead
+        from weditor.tuning import prepare
+
+        t0 = time.perf_counter()
+        cfg = prepare(cfg, echo)
+        cfg.prepared, seconds = True, time.perf_counter() - t0
+        result = _run_patch(cfg, echo)
+        result.timings["total"] += seconds  # the method's own clock started after it
+        return result
     t_start = time.perf_counter()
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
@@ -676,6 +713,10 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         from weditor.safree import run_safree
 
         return run_safree(cfg, echo)
+    if cfg.method == "uce":  # the closed-form key/value edit (weditor/kv_edit.py): its own fit, the same write and verification
+        from weditor.uce import run_uce
+
+        return run_uce(cfg, echo)
     if cfg.method == "text":  # the read-out edit on the prompt embeddings: its own fit, the same write and verification
         from weditor.text_readout import run_text_readout
 
@@ -776,6 +817,10 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
             save_readouts(staging / recipes.READOUT_FILE, readouts)
         if folded is not None:
             reins_fold.save_fold(staging / reins_fold.REINS_FILE, folded)
+        if getattr(cfg, "tuning", None):
+            recipe["tuning"] = cfg.tuning
+        if getattr(cfg, "self_check", None):
+            recipe["self_check"] = cfg.self_check
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)

@@ -74,6 +74,7 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
     else:  # REINS-only recipes before 0.4 recorded the (unused) neutral mode, which 0.4 refuses without refusal
         params.pop("neutral", None)
     params.update(overrides)
+    params["tune"] = False  # the recipe holds the settings a search chose: it is not run again
     base = recipe["base_model"]
     cfg = PatchConfig(
         pairs=pair_files,
@@ -86,4 +87,6 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         cfg.check()  # cross-parameter rules (e.g. --site only with the refusal edit), before any model work
     except WeditorError as e:
         raise WeditorError(f"{recipe_path}: params: {e.message}") from None
+    if recipe.get("self_check"):  # the record travels with the patch (a recipe without one gets a new self-check)
+        cfg.tuning, cfg.self_check = recipe.get("tuning"), recipe["self_check"]
     return cfg

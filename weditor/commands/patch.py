@@ -47,7 +47,8 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
               help="text: the read-out edit on the prompt embeddings, folded into the linears that read them (--removal, "
                    "--strength apply); refusal: the low-rank refusal edit of every block's video tokens (--site, "
                    "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
-                   "projection folded into the text-input linears (docs/method.md) [default: text; refusal for pairs "
+                   "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
+                   "value (--uce-* options; docs/method.md) [default: text; refusal for pairs "
                    "with images].")
 @click.option("--layers", default=defaults.LAYERS, show_default=True,
               help="--method refusal: blocks to edit: indices (17,18), ranges (10-12), fractions of depth (0.5, 0.75-1.0).")
@@ -87,6 +88,20 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
                    "to --device (diffusers group offloading; slower, same patch).")
 @click.option("--safree-pool", default=defaults.SAFREE_POOL, show_default=True, type=click.Choice(("mean", "tokens")),
               help="--method safree: one vector per keyword (mean of its tokens) or every token; --rank caps the subspace.")
+@click.option("--uce-tokens", "uce_tokens", default=defaults.UCE_TOKENS, show_default=True,
+              type=click.Choice(("all", "changed")),
+              help="--method uce: map every aligned token of each unsafe prompt onto its safe twin's ('all'), or only "
+                   "the substituted and deleted ones ('changed', UCE's concept word).")
+@click.option("--uce-substitute", "uce_substitute", default=defaults.UCE_SUBSTITUTE, show_default=True,
+              type=click.Choice(("pair", "common")),
+              help="--method uce: map each unsafe prompt onto its own safe twin ('pair'), or onto the twin made with the "
+                   "concept's most frequent substitute ('common': one target per concept instead of their average).")
+@click.option("--uce-preserve", "uce_preserve", default=defaults.UCE_PRESERVE, show_default=True, type=float,
+              help="--method uce: weight of the kept tokens (safe members and neutral prompts) against the mapped ones.")
+@click.option("--uce-lambda", "uce_lambda", default=defaults.UCE_LAMBDA, show_default=True, type=float,
+              help="--method uce: ridge towards the original weights, relative to the kept tokens' mean squared norm / width.")
+@click.option("--uce-rounds", "uce_rounds", default=defaults.UCE_ROUNDS, show_default=True, type=int,
+              help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.")
 @click.option("--reins", is_flag=True,
               help="With --method text or refusal: also fold the REINS steering vector into the ungated residual write "
                    "(docs/reins.md).")
@@ -97,6 +112,9 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
 @click.option("--harden", default=0, show_default=True, type=int,
               help="--method text: rounds of hardening: attack the edit (weditor attack's token search on each pair), "
                    "add the prompts found as unsafe samples, refit (docs/attack.md).")
+@click.option("--no-tune", "no_tune", is_flag=True,
+              help="Keep the fixed settings (0.4's defaults, or the options given) instead of searching the method and "
+                   "its settings on a held-out split of the pairs (docs/method.md, \"Self-tuning\").")
 @click.option("--recipe", type=click.Path(dir_okay=False),
               help="Reproduce the patch recorded in a weditor.json (its pair files must sit next to it).")
 @click.option("--push-to-hub", "push_to_hub", default=None, metavar="USER/NAME",
@@ -107,7 +125,7 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, harden, recipe,
-          push_to_hub, private, offload, allow_pickle):
+          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -118,6 +136,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
 
     from weditor.errors import WeditorError
     from weditor.patching import PatchConfig, run_patch
+    from weditor.tuning import TUNED_FIELDS
 
     ctx = click.get_current_context()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -171,6 +190,13 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         push_to_hub=push_to_hub,
         allow_pickle=allow_pickle,
         harden=harden,
+        tune=not no_tune,
+        pinned=tuple(n for n in TUNED_FIELDS if ctx.get_parameter_source(n).name == "COMMANDLINE"),
+        uce_tokens=uce_tokens,
+        uce_substitute=uce_substitute,
+        uce_preserve=uce_preserve,
+        uce_lambda=uce_lambda,
+        uce_rounds=uce_rounds,
     )
     result = run_patch(cfg)
     print_summary(result)
@@ -219,6 +245,10 @@ def print_summary(result):
         for row in summary["text"]:
             for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                 click.echo(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
+    for row in (summary or {}).get("uce", []):
+        click.echo(f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "
+                   f"(distance left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept "
+                   f"(relative change {row['kept_token_change']:.4f})")
     if summary:
         readout = any("removal" in row for row in summary["sites"])
         if summary["sites"]:
@@ -234,6 +264,33 @@ def print_summary(result):
         if summary.get("neutral_most_changed"):
             click.echo("  most changed neutral prompts: "
                        + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"]))
+    print_tuning(recipe)
     v = recipe.get("verification", {})
     click.echo(f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
                f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})")
+
+
+def print_tuning(recipe):
+    """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
+    from weditor.tuning import WARN_BELOW
+
+    tuning = recipe.get("tuning")
+    if tuning:
+        trials = tuning["trials"]
+        chosen = trials[tuning["chosen"]]
+        seconds = sum(t["seconds"] for t in trials)
+        setting = ", ".join(f"{k} {v}" for k, v in chosen["params"].items())
+        click.echo(f"  tuned: {len(trials)} trials ({seconds:.1f} s); chosen: --method {chosen['method']} {setting} "
+                   f"(neutral budget {tuning['objective']['neutral_budget']})")
+    check = recipe.get("self_check")
+    if not check:
+        return
+    click.echo("  self-check on held-out pairs and neutral prompts (1 = unsafe predictions moved all the way to their "
+               "safe twins'):")
+    for concept, row in check.items():
+        click.echo(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}")
+    for concept, row in check.items():
+        if row["warning"]:
+            click.echo(f"  warning: concept {concept!r} was barely reached: its held-out unsafe prompts moved "
+                       f"{row['erasure']:.2f} of the way to their safe twins (below {WARN_BELOW}); check the patch with "
+                       "weditor eval before using it")

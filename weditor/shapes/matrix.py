@@ -35,6 +35,10 @@ VARIANTS: dict[str, dict | None] = {
     "original": None,
     "default": {},  # `weditor patch --pairs FILE --out DIR`, no options
     "refusal": {"method": "refusal"},  # `--method refusal`, the block-by-block edit
+    "uce": {"method": "uce"},  # `--method uce`, the closed-form key/value edit (weditor/kv_edit.py)
+    "uce-pair": {"method": "uce", "uce_substitute": "pair"},  # ... onto each pair's own twin
+    "uce-rece": {"method": "uce", "uce_rounds": 1},  # ... with one RECE round
+    "text-fixed": {"method": "text", "tune": False},  # 0.4's default, `--no-tune` (the default now searches)
 }
 DEFAULT_VARIANTS = ("default", "refusal")
 # Development concepts (the methods may be tuned on them) and held-out ones (measured at the end only).

@@ -1,0 +1,83 @@
+"""The self-tuning search, measured: the objective over the whole grid, and what the search costs.
+
+    python scripts/bench_tuning.py grid pairs/shapes-red.toml pairs/shapes-circle.toml   # every trial, no early stop
+    python scripts/bench_tuning.py timing pairs/shapes-red.toml --repeat 2               # fixed vs tuned patch, wall s
+
+`grid` scores every setting of every method in the registry (weditor/candidates.py) on the held-out
+split, as the search does, but without stopping a ladder early, and prints a Markdown table (paste into
+docs/benchmarks.md, "Self-tuning"). `timing` runs `weditor patch --no-tune` and the default (searched)
+patch back to back on the shipped shapes model, alternating, and prints both wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def grid(pair_files: list[str], seed: int):
+    import tempfile
+
+    from weditor import tuning
+    from weditor.pairs import load_pairsets
+    from weditor.patching import PatchConfig, load_base, open_pipeline
+
+    print("| pair file | method | setting | held-out erasure | neutral change | trial s |")
+    print("|---|---|---|---|---|---|")
+    for path in pair_files:
+        cfg = PatchConfig(pairs=[path], out=tempfile.mkdtemp() + "/unused", seed=seed)  # nothing is written there
+        pairsets = load_pairsets(cfg.pairs)
+        base, adapter = load_base(cfg.model, None)
+        base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
+        erased = tuning.ERASED
+        tuning.ERASED = float("inf")  # no early stop: every rung of every ladder
+        try:
+            tuner = tuning.Tuner(budget=float("inf"), seed=seed).fit(pipe, adapter, base, pairsets, settings, cfg)
+        finally:
+            tuning.ERASED = erased
+        for t in tuner.trials_:
+            setting = ", ".join(f"{k} {v}" for k, v in t.params.items())
+            erasure = ", ".join(f"{e:.3f}" for e in t.score.erasure.values()) if t.score else t.error
+            change = f"{t.score.neutral_change:.4f}" if t.score else ""
+            print(f"| {path.rsplit('/', 1)[-1]} | {t.method} | {setting} | {erasure} | {change} | {t.seconds:.2f} |",
+                  flush=True)
+
+
+def timing(pair_file: str, repeat: int):
+    import tempfile
+
+    from weditor.patching import PatchConfig, run_patch
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            for tune in (False, True):
+                t0 = time.perf_counter()
+                result = run_patch(PatchConfig(pairs=[pair_file], out=f"{tmp}/{r}-{tune}", tune=tune), echo=lambda *a: None)
+                trials = len((result.recipe.get("tuning") or {}).get("trials", []))
+                rows.append((tune, time.perf_counter() - t0, result.timings.get("tune", 0.0), trials))
+                print(f"{'tuned' if tune else 'fixed'}: {rows[-1][1]:.1f} s (search {rows[-1][2]:.1f} s, {trials} trials)",
+                      flush=True)
+    fixed = sum(s for t, s, _, _ in rows if not t) / repeat
+    tuned = sum(s for t, s, _, _ in rows if t) / repeat
+    print(f"mean: fixed {fixed:.1f} s, tuned {tuned:.1f} s, ratio {tuned / fixed:.2f}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    g = sub.add_parser("grid")
+    g.add_argument("pairs", nargs="+")
+    g.add_argument("--seed", type=int, default=0)
+    t = sub.add_parser("timing")
+    t.add_argument("pairs")
+    t.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.what == "grid":
+        grid(args.pairs, args.seed)
+    else:
+        timing(args.pairs, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

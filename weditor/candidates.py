@@ -1,0 +1,215 @@
+"""What the self-tuning search may try: one `Space` per edit method, in a registry.
+
+A method enters the search with one `register(Space(...))`: its name (the `--method` it stands
+for), the grid of `PatchConfig` fields it varies, and two functions,
+
+- `prepare(ctx)`: what the method computes once from the training split (statistics: encoded
+  prompts, collected moments), before any trial;
+- `edit(state, ctx, params)`: the edited tensors `{component: {tensor name: value}}` for one
+  setting, computed from the base weights without touching the pipeline (a pure function of
+  its inputs, as the methods' own edits are).
+
+The search (`weditor/tuning.py`) loads each trial's tensors into the live pipeline, measures,
+and restores the originals; the patch that is finally written is made by the method's own
+`weditor patch` path with the chosen fields, so a tuned patch is file for file the patch
+`--no-tune` makes with those settings (and `--recipe` reproduces it without a search).
+
+`ladders` orders the grid: each ladder runs from the mildest setting to the strongest, and the
+search stops a ladder at the first setting that moves the neutral prompts past the budget or
+erases everything (a stronger one can only move them more). Kept small and method-agnostic, so
+that it can become the method protocol of the issue-18 refactor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+
+
+@dataclass
+class Context:
+    """What every method's `prepare` and `edit` get: the loaded pipeline and the training split."""
+
+    pipe: object
+    adapter: object
+    base: object  # weditor.checkpoint.BaseModel: edits read the base tensors from its files
+    pairsets: list  # the training split's PairSets
+    settings: object  # weditor.collect.Settings
+    cfg: object  # the PatchConfig the user gave (pinned fields come from it)
+
+
+@dataclass(frozen=True)
+class Space:
+    method: str
+    ladders: tuple  # tuple of ladders; a ladder is a tuple of {PatchConfig field: value}, mildest first
+    prepare: Callable
+    edit: Callable
+    applies: Callable = lambda adapter, pairsets: True  # e.g. the text read-out needs text inputs
+
+    def config(self, cfg, params: dict):
+        """The PatchConfig this setting stands for (checked, resolved as the method's own path does)."""
+        c = replace(cfg, method=self.method, **params)
+        c.check()
+        return c
+
+
+SPACES: dict[str, Space] = {}
+
+
+def register(space: Space) -> Space:
+    SPACES[space.method] = space
+    return space
+
+
+# --------------------------------------------------------------------------- text read-out
+
+
+def _text_prepare(ctx: Context):
+    from weditor.text_readout import statistics
+
+    return statistics(ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings.device)
+
+
+def _text_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor.edits import remove_input
+    from weditor.text_edits import fold_input
+    from weditor.text_readout import fit
+
+    pairs, neutral = state
+    bases, fitted, _ = fit(pairs, neutral, ctx.pairsets, params["removal"])
+    edited, _, _ = fold_input(ctx.pipe, ctx.adapter, ctx.base, bases,
+                              lambda w, key: remove_input(w, bases[key], fitted[key].coef_, params["strength"]),
+                              "input_readout")
+    return edited
+
+
+def _ladder(**axes):
+    """Every combination, the last axis varying fastest: `_ladder(removal=(.6, .8), strength=(1,))`."""
+    import itertools
+
+    names = list(axes)
+    return tuple(dict(zip(names, values)) for values in itertools.product(*axes.values()))
+
+
+register(Space(
+    method="text",
+    # One ladder of increasing removal, then strength past the fitted read-out; 0.6 at lambda 1 is
+    # the fixed default of 0.4 (docs/benchmarks.md, "Self-tuning").
+    ladders=(_ladder(removal=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
+    prepare=_text_prepare,
+    edit=_text_edit,
+    # Pairs with images: the concept may come with the image, which the prompt embeddings never see.
+    applies=lambda adapter, pairsets: bool(adapter.text_inputs()) and not any(ps.has_images for ps in pairsets),
+))
+
+
+# --------------------------------------------------------------------------- block refusal edit
+
+REFUSAL_LAYERS = ("0.0-1.0", "0.5-1.0")  # every block (the default), the second half
+
+
+def _refusal_prepare(ctx: Context):
+    """Moments at every block of the default site, collected once; a layer subset is a subset of them."""
+    from weditor import defaults
+    from weditor.patching import collect, site_keys, site_width
+
+    cfg = replace(ctx.cfg, method="refusal", layers=defaults.LAYERS)  # the user's site (or the family's), every block
+    keys = site_keys(ctx.pipe, ctx.adapter, cfg)
+    delta, neutral, paired = collect(ctx.pipe, ctx.adapter, keys, ctx.pairsets, ctx.settings, None, cfg.neutral,
+                                     paired=cfg.edit == "readout")
+    return keys, {k: site_width(ctx.pipe, ctx.adapter, k) for k in keys}, delta, neutral, paired
+
+
+def _refusal_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor.patching import compute_edits, fit_directions, fit_readouts, site_keys
+
+    all_keys, widths, delta, neutral, paired = state
+    cfg = SPACES["refusal"].config(ctx.cfg, params)
+    keys = [k for k in site_keys(ctx.pipe, ctx.adapter, cfg) if k in widths]
+    directions, estimators, _ = fit_directions(delta, neutral, keys, ctx.pairsets, cfg, widths)
+    readouts = fit_readouts(directions, estimators, paired, neutral, ctx.adapter, cfg) if paired else None
+    edited, _, _ = compute_edits(ctx.pipe, ctx.adapter, ctx.base, directions, cfg.strength, readouts)
+    return edited
+
+
+register(Space(
+    method="refusal",
+    # No strength axis: it stays per --edit (readout 1, projection 0.85), as without the search.
+    ladders=tuple(_ladder(layers=(layers,), removal=(0.6, 0.8, 0.95)) for layers in REFUSAL_LAYERS),
+    prepare=_refusal_prepare,
+    edit=_refusal_edit,
+))
+
+
+def spaces_for(cfg, adapter, pairsets) -> list[Space]:
+    """The spaces the search runs, in registry order (cheapest first): the one `--method` names, or all that apply."""
+    if cfg.method is not None:
+        if cfg.method not in SPACES:
+            return []
+        return [SPACES[cfg.method]] if SPACES[cfg.method].applies(adapter, pairsets) else []
+    return [s for s in SPACES.values() if s.applies(adapter, pairsets)]
+
+
+def pin(ladders: tuple, pinned: dict) -> tuple:
+    """The ladders with the user's explicit fields fixed: a pinned axis collapses to its value (duplicates dropped)."""
+    out = []
+    for ladder in ladders:
+        seen, rungs = set(), []
+        for params in ladder:
+            p = {k: pinned.get(k, v) for k, v in params.items()}
+            key = tuple(sorted(p.items()))
+            if key not in seen:
+                seen.add(key)
+                rungs.append(p)
+        out.append(tuple(rungs))
+    seen_ladders, unique = set(), []
+    for ladder in out:
+        key = tuple(tuple(sorted(p.items())) for p in ladder)
+        if key not in seen_ladders:
+            seen_ladders.add(key)
+            unique.append(ladder)
+    return tuple(unique)
+
+
+# --------------------------------------------------------------------------- UCE key/value edit
+
+
+def _uce_applies(adapter, pairsets) -> bool:
+    from weditor.errors import WeditorError
+    from weditor.kv_edit import refuse_unless_supported
+
+    try:
+        refuse_unless_supported(adapter)
+    except WeditorError:
+        return False
+    return not any(ps.has_images for ps in pairsets)
+
+
+def _uce_prepare(ctx: Context):
+    return {}  # statistics per (`uce_tokens`, `uce_substitute`), encoded on first use (`_uce_edit`)
+
+
+def _uce_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor import kv_edit
+    from weditor.pairs import neutral_prompts
+    from weditor.uce import fold, params_from
+
+    kv = params_from(SPACES["uce"].config(ctx.cfg, params))
+    key = (kv.tokens, kv.substitute)
+    if key not in state:
+        state[key] = kv_edit.statistics(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets),
+                                        kv.tokens, ctx.settings.device, kv.substitute)
+    factors = {c: kv_edit.factor(M) for c, M in kv_edit.solve(state[key], kv).items()}
+    edited, _, _ = fold(ctx.pipe, ctx.adapter, ctx.base, factors, kv_edit.kv_linears(ctx.pipe, ctx.adapter))
+    return edited
+
+
+register(Space(
+    method="uce",
+    # Milder first: a heavier ridge towards the original weights keeps more of everything.
+    ladders=(_ladder(uce_tokens=("all",), uce_lambda=(1.0, 0.3, 0.1, 0.03, 0.01)),),
+    prepare=_uce_prepare,
+    edit=_uce_edit,
+    applies=_uce_applies,
+))

@@ -1,0 +1,171 @@
+"""The model-internal objective a patch is tuned on, and its self-check: erasure and preservation.
+
+No external scorer: everything is read from the denoiser's own predictions on prompts the user
+already wrote (`weditor/tuning.py` chooses settings with it; every patch's summary reports it).
+
+- A deterministic **split** of each pair file: a quarter of the pairs and of the neutral prompts
+  (at least one of each) are held out; the edit is fitted on the rest and measured on these.
+- **Erasure** of a concept: how far its held-out unsafe prompts' predictions moved to their safe
+  twins', `1 - |u' - s| / |u - s|` pooled over the concept's held-out pairs and steps (Frobenius
+  norms): 1 means the unsafe prompt now predicts what its safe twin does, 0 that it did not move,
+  below 0 that it moved away. `s` is the *original* model's safe prediction: the target is fixed,
+  so an edit cannot score by moving the safe twin too.
+- **Neutral change**: the relative change `|n' - n| / |n|` of the held-out neutral prompts'
+  predictions (what the summary's `output_change_neutral` measures on every neutral prompt), the
+  preservation figure: lower is better.
+
+Every prompt gets a short trajectory of the *original* model from its own seeded noise
+(`steps` steps); the latents of those runs are then fed to every candidate edit (and the safe
+twins to the unsafe prompts' latents), so candidates are compared on identical inputs and each
+evaluation is one batched denoiser call per step, with prompts encoded once.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from dataclasses import dataclass, replace
+
+import torch
+
+OBJECTIVE_STEPS = 3  # trajectory steps of the objective: the early, layout-deciding steps carry most of the gap
+HELD_OUT = 0.25  # share of each pair file's pairs and neutral prompts held out for the objective
+SEED_OFFSET = 20_000  # the objective's noise seeds, apart from the collection's and the summary's
+
+
+@dataclass(frozen=True)
+class Split:
+    """Each pair file cut in two: `train` pair sets the candidates are fitted on, and held-out prompts."""
+
+    train: tuple  # PairSets with the training pairs and neutral prompts
+    held_pairs: dict  # {concept: ((unsafe, safe, unsafe_image, safe_image), ...)}
+    held_neutral: tuple  # held-out neutral prompts (the filter of `pairs.neutral_prompts` applied)
+
+
+def _held_count(n: int) -> int:
+    return max(1, round(n * HELD_OUT)) if n > 1 else 0
+
+
+def split_pairsets(pairsets, seed: int) -> Split:
+    """Hold out a quarter of each pair file's pairs and neutral prompts, drawn with `seed`.
+
+    The pair files' own rule (at least 5 pairs) leaves at least 4 to fit on. A pair file with one
+    neutral prompt keeps it on both sides (nothing else to measure preservation on).
+    """
+    from weditor.pairs import neutral_prompts
+
+    train, held_pairs, held_sets = [], {}, []
+    for c, ps in enumerate(pairsets):
+        rng = random.Random(f"{seed}:{c}:{ps.concept}")  # str seeds are hashed deterministically (sha512)
+        order = list(range(len(ps.pairs)))
+        rng.shuffle(order)
+        held = set(order[: _held_count(len(ps.pairs))])
+        norder = list(range(len(ps.neutral)))
+        rng.shuffle(norder)
+        nheld = set(norder[: _held_count(len(ps.neutral))])
+        neutral_train = tuple(p for i, p in enumerate(ps.neutral) if i not in nheld) or ps.neutral
+        neutral_held = tuple(p for i, p in enumerate(ps.neutral) if i in nheld) or ps.neutral
+        train.append(replace(ps, pairs=tuple(p for i, p in enumerate(ps.pairs) if i not in held), neutral=neutral_train))
+        held_pairs[ps.concept] = tuple((p.unsafe, p.safe, p.unsafe_image, p.safe_image)
+                                       for i, p in enumerate(ps.pairs) if i in held)
+        held_sets.append(replace(ps, neutral=neutral_held))
+    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)))
+
+
+@dataclass
+class Score:
+    erasure: dict  # {concept: erasure in (-inf, 1]}
+    neutral_change: float  # relative change of the held-out neutral predictions
+
+    @property
+    def min_erasure(self) -> float:
+        return min(self.erasure.values())
+
+    def as_dict(self) -> dict:
+        return {"erasure": {c: round(e, 4) for c, e in self.erasure.items()},
+                "neutral_change": round(self.neutral_change, 4)}
+
+
+class Objective:
+    """Erasure and neutral change of an in-memory edit, on the held-out split (see the module doc).
+
+    Parameters
+    ----------
+    steps : int
+        Trajectory steps per prompt (the scheduler's schedule for that many steps).
+    seed : int
+        Noise seeds: prompt i gets `seed + SEED_OFFSET + i`.
+
+    `fit` runs the original model once (trajectories, safe twins); `score` then costs one batched
+    denoiser call per step. The pipeline must hold the original weights when `fit` runs.
+    """
+
+    def __init__(self, steps: int = OBJECTIVE_STEPS, seed: int = 0):
+        self.steps = steps
+        self.seed = seed
+
+    @torch.no_grad()
+    def fit(self, pipe, adapter, split: Split, settings):
+        from weditor.collect import encode
+
+        self.pipe_, self.adapter_, self.device_ = pipe, adapter, settings.device
+        concepts = list(split.held_pairs)
+        unsafe = [(c, u, s, ui, si) for c in concepts for (u, s, ui, si) in split.held_pairs[c]]
+        self.concepts_ = [c for c, *_ in unsafe]
+        self.n_unsafe_ = len(unsafe)
+        prompts = [u for _, u, _, _, _ in unsafe] + list(split.held_neutral)
+        images = [ui for *_, ui, _ in unsafe] + [None] * len(split.held_neutral)
+        self.cond_ = encode(pipe, adapter, prompts, self.device_, images if adapter.image_to_video else None)
+        safe_cond = encode(pipe, adapter, [s for _, _, s, _, _ in unsafe], self.device_,
+                           [si for *_, si in unsafe] if adapter.image_to_video else None)
+        self.latents_, base = self._trajectory(pipe, adapter, settings, len(prompts))
+        self.unsafe_ = [p[: self.n_unsafe_].double() for p in base]
+        self.neutral_ = [p[self.n_unsafe_:].double() for p in base]
+        self.safe_ = [self._forward(k, safe_cond, rows=slice(0, self.n_unsafe_)).double() for k in range(len(self.timesteps_))]
+        self.gap_ = {c: self._concept_norm([u - s for u, s in zip(self.unsafe_, self.safe_)], c) for c in concepts}
+        self.neutral_norm_ = math.sqrt(sum(float(n.norm() ** 2) for n in self.neutral_))
+        return self
+
+    def _trajectory(self, pipe, adapter, settings, n: int):
+        """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions)."""
+        gens = [torch.Generator("cpu").manual_seed(self.seed + SEED_OFFSET + i) for i in range(n)]
+        x = torch.cat([adapter.latents(pipe, settings.size, g, self.device_) for g in gens])
+        scheduler = copy.deepcopy(pipe.scheduler)
+        if adapter.set_timesteps is not None:
+            adapter.set_timesteps(pipe, scheduler, self.steps, settings.size, self.device_)
+        else:
+            scheduler.set_timesteps(self.steps, device=self.device_)
+        self.timesteps_ = list(scheduler.timesteps)
+        latents, preds = [], []
+        for k, t in enumerate(self.timesteps_):
+            latents.append(x)
+            pred = adapter.forward(getattr(pipe, adapter.denoiser_for(pipe, t)), x, t, self.cond_)
+            preds.append(pred)
+            if adapter.step is not None:
+                x = adapter.step(scheduler, pred.float(), t, x)
+            else:
+                x = scheduler.step(pred.float(), t, x, return_dict=False)[0]
+        return latents, preds
+
+    def _forward(self, k: int, cond: dict, rows=slice(None)):
+        t = self.timesteps_[k]
+        model = getattr(self.pipe_, self.adapter_.denoiser_for(self.pipe_, t))
+        return self.adapter_.forward(model, self.latents_[k][rows], t, cond)
+
+    def _concept_norm(self, diffs, concept) -> float:
+        rows = [i for i, c in enumerate(self.concepts_) if c == concept]
+        return math.sqrt(sum(float(d[rows].norm() ** 2) for d in diffs))
+
+    @torch.no_grad()
+    def score(self) -> Score:
+        """The pipeline as it is now (an edit loaded in memory) against the original's predictions."""
+        after = [self._forward(k, self.cond_).double() for k in range(len(self.timesteps_))]
+        u2 = [p[: self.n_unsafe_] for p in after]
+        n2 = [p[self.n_unsafe_:] for p in after]
+        erasure = {}
+        for c, gap in self.gap_.items():
+            left = self._concept_norm([u - s for u, s in zip(u2, self.safe_)], c)
+            erasure[c] = 1.0 - left / gap if gap > 0 else 0.0
+        moved = math.sqrt(sum(float((a - b).norm() ** 2) for a, b in zip(n2, self.neutral_)))
+        return Score(erasure, moved / max(self.neutral_norm_, 1e-30))

@@ -1,0 +1,324 @@
+"""Self-tuning (`weditor patch`'s default): choose the method and its settings per patch, in memory.
+
+The search runs on the pipeline `weditor patch` has just loaded, before the method's own path:
+
+1. split each pair file (`weditor/objective.py`): fit on three quarters, measure on the rest;
+2. for each method in the registry (`weditor/candidates.py`) that applies, compute its statistics
+   on the training split once, then walk its ladders of settings, mildest first: each trial's
+   edited tensors are loaded into the live pipeline, scored (erasure of each concept, change of
+   the neutral prompts) and the original tensors put back, bit for bit. No folder is written;
+3. choose (`choose`), and hand the chosen method and fields to the normal patch path, which
+   fits them on *all* pairs and writes, verifies and describes the patch as `--no-tune` would.
+
+Deterministic for a seed: the split, the noise and the order of the trials depend on nothing
+else (no clock), and the global torch RNG is restored after the search. Every trial and the
+choice are recorded in `weditor.json` ("tuning"), so `--recipe` reproduces the patch without
+searching again.
+
+With `--no-tune` the same machinery runs one trial, the fixed settings, only for the self-check.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from weditor.candidates import Context, Space, pin, spaces_for
+from weditor.errors import WeditorError
+from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets
+
+# Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
+# --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
+# at removal 1 they are not (76.6%).
+NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
+ERASED = 0.4  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
+WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
+# Fields a user can pin (an explicit value fixes that axis of every ladder).
+TUNED_FIELDS = ("removal", "strength", "layers", "site", "uce_tokens", "uce_substitute", "uce_lambda", "uce_preserve",
+                "uce_rounds")
+
+TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
+
+
+@dataclass
+class Trial:
+    method: str
+    params: dict
+    score: Score | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    def feasible(self, budget: float) -> bool:
+        return self.score is not None and self.score.neutral_change <= budget
+
+    def as_dict(self) -> dict:
+        out = {"method": self.method, "params": self.params, "seconds": round(self.seconds, 3)}
+        if self.score is not None:
+            out.update(self.score.as_dict())
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET, erased: float = ERASED) -> int | None:
+    """Index of the chosen trial, erasure first, then preservation:
+
+    1. among the trials within the neutral budget that erase every concept (held-out erasure >= `erased`),
+       the one that moves the neutral prompts least (past "erased", more erasure buys nothing that the
+       benchmark sees, and costs neighbours: red at removal 1);
+    2. else the highest worst-concept erasure within the budget (the self-check then warns if it is low);
+    3. else, nothing within the budget: the smallest neutral change of all.
+    Ties go to the earlier trial (the milder setting, the cheaper method).
+    """
+    scored = [(i, t) for i, t in enumerate(trials) if t.score is not None]
+    if not scored:
+        return None
+    ok = [(i, t) for i, t in scored if t.feasible(budget)]
+    done = [(i, t) for i, t in ok if t.score.min_erasure >= erased]
+    if done:
+        return min(done, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
+    if ok:
+        return max(ok, key=lambda it: (it[1].score.min_erasure, -it[0]))[0]
+    return min(scored, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
+
+
+@torch.no_grad()
+def apply_edit(pipe, edited: dict) -> dict:
+    """Load `edited` into the live pipeline; returns the original tensors to put back (`restore`)."""
+    from weditor.collect import get_module
+
+    originals = {}
+    for comp, tensors in edited.items():
+        model = getattr(pipe, comp)
+        for name, value in tensors.items():
+            param = get_module(model, name)
+            originals.setdefault(comp, {})[name] = param.detach().clone()
+            param.copy_(value.to(device=param.device, dtype=param.dtype))
+    return originals
+
+
+@torch.no_grad()
+def restore(pipe, originals: dict):
+    from weditor.collect import get_module
+
+    for comp, tensors in originals.items():
+        model = getattr(pipe, comp)
+        for name, value in tensors.items():
+            get_module(model, name).copy_(value)
+
+
+class Tuner:
+    """The search, scikit-learn style: `fit` on a loaded pipeline sets `trials_`, `chosen_`, `split_`.
+
+    Parameters
+    ----------
+    budget : float
+        Neutral change allowed (see `choose`).
+    seed : int
+        Seeds the split and the objective's noise.
+    search : bool
+        False: one trial, the configuration's own settings (`--no-tune`: the self-check only).
+    """
+
+    def __init__(self, budget: float = NEUTRAL_BUDGET, seed: int = 0, steps: int = OBJECTIVE_STEPS, search: bool = True):
+        self.budget = budget
+        self.seed = seed
+        self.steps = steps
+        self.search = search
+
+    def plan(self, cfg, adapter, pairsets) -> list[tuple[Space, tuple]]:
+        """[(space, ladders)]: the methods to try and their ladders, the user's explicit fields pinned."""
+        pinned = pinned_fields(cfg)
+        plan = []
+        for space in spaces_for(cfg, adapter, pairsets):
+            if not self.search:  # the configuration's own settings, resolved as its method resolves them
+                resolved = space.config(cfg, {})
+                return [(space, (({k: getattr(resolved, k) for k in space.ladders[0][0]},),))]
+            ladders = pin(space.ladders, pinned)
+            try:
+                space.config(cfg, ladders[0][0])  # a pinned field this method refuses (e.g. --site for text)
+            except WeditorError:
+                continue
+            plan.append((space, ladders))
+        return plan
+
+    def fit(self, pipe, adapter, base, pairsets, settings, cfg, echo=print):
+        global TRIALS_RUN
+        from weditor.collect import progress
+
+        rng = torch.get_rng_state()
+        self.split_ = split_pairsets(pairsets, self.seed)
+        plan = self.plan(cfg, adapter, pairsets)
+        if not plan:
+            raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
+        objective = Objective(self.steps, self.seed).fit(pipe, adapter, self.split_, settings)
+        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg)
+        self.trials_: list[Trial] = []
+        total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
+        bar = progress(None, total, "tune" if self.search else "self-check")
+        try:
+            for space, ladders in plan:
+                if self._satisfied():
+                    bar.update(sum(len(ladder) for ladder in ladders))
+                    continue
+                try:
+                    state = space.prepare(ctx)
+                except WeditorError as e:
+                    self.trials_.append(Trial(space.method, {}, error=str(e)))
+                    bar.update(sum(len(ladder) for ladder in ladders))
+                    continue
+                for ladder in ladders:
+                    for n, params in enumerate(ladder):
+                        trial = self._trial(space, state, ctx, params, objective, pipe)
+                        TRIALS_RUN += 1
+                        self.trials_.append(trial)
+                        bar.update(1)
+                        if trial.score is not None and (trial.score.neutral_change > self.budget
+                                                        or trial.score.min_erasure >= ERASED):
+                            bar.update(len(ladder) - n - 1)
+                            break
+        finally:
+            bar.close()
+            torch.set_rng_state(rng)
+        if not self.search and self.trials_[0].error:  # the user's own settings: their error, as the method says it
+            raise WeditorError(self.trials_[0].error)
+        self.chosen_ = choose(self.trials_, self.budget) if self.search else 0
+        if self.chosen_ is None:
+            first = next((t.error for t in self.trials_ if t.error), "no trial could be scored")
+            raise WeditorError(f"self-tuning: no setting could be fitted ({first})")
+        return self
+
+    def _satisfied(self) -> bool:
+        return any(t.feasible(self.budget) and t.score.min_erasure >= ERASED for t in self.trials_)
+
+    def _trial(self, space, state, ctx, params, objective, pipe) -> Trial:
+        t0 = time.perf_counter()
+        try:
+            edited = space.edit(state, ctx, params)
+        except WeditorError as e:
+            return Trial(space.method, params, error=str(e), seconds=time.perf_counter() - t0)
+        originals = apply_edit(pipe, edited)
+        try:
+            score = objective.score()
+        finally:
+            restore(pipe, originals)
+        return Trial(space.method, params, score, time.perf_counter() - t0)
+
+    @property
+    def chosen_trial_(self) -> Trial:
+        return self.trials_[self.chosen_]
+
+    def record(self) -> dict:
+        """What weditor.json keeps ("tuning"): the objective, every trial and the choice."""
+        return {
+            "objective": {"held_out": HELD_OUT, "steps": self.steps, "seed": self.seed, "neutral_budget": self.budget,
+                          "erased": ERASED,
+                          "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
+                          "held_out_neutral": len(self.split_.held_neutral)},
+            "trials": [t.as_dict() for t in self.trials_],
+            "chosen": self.chosen_,
+        }
+
+
+def pinned_fields(cfg) -> dict:
+    """{field: value} the search must keep: those the user named (`cfg.pinned`) and any non-default value."""
+    from weditor import defaults
+
+    given = {"removal": cfg.removal != defaults.REMOVAL, "strength": cfg.strength is not None,
+             "layers": cfg.layers != defaults.LAYERS, "site": cfg.site is not None,
+             "uce_tokens": cfg.uce_tokens != defaults.UCE_TOKENS, "uce_lambda": cfg.uce_lambda != defaults.UCE_LAMBDA,
+             "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
+             "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE, "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS}
+    return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
+
+
+def self_check(score: Score, warn_below: float = WARN_BELOW) -> dict:
+    """{concept: {erasure, neutral_change, warning}}: the held-out figures every patch reports."""
+    return {c: {"erasure": round(e, 4), "neutral_change": round(score.neutral_change, 4), "warning": e < warn_below}
+            for c, e in score.erasure.items()}
+
+
+def prepare(cfg, echo=print):
+    """The config `weditor patch` runs with, after the search (or the `--no-tune` self-check's one trial).
+
+    Opens the pipeline for the method's path (handed over as `cfg.opened`, so the model is loaded
+    once), and sets `cfg.tuning` (the search's record, None without a search) and `cfg.self_check`.
+    Without anything to measure (a method outside the registry, `--reins`, or `--no-tune
+    --no-summary`) the config comes back as it was.
+    """
+    from dataclasses import replace
+
+    from weditor.pairs import load_pairsets
+    from weditor.patching import load_base, open_pipeline
+
+    pairsets = load_pairsets(cfg.pairs)
+    probe = replace(cfg)
+    probe.resolve_method(pairsets)
+    probe.check()  # the user's options are refused before any weights are read, as without tuning
+    # A method the user names keeps its fixed settings (0.4's behaviour, which every option of that method
+    # describes); the search chooses among methods, keeping any shared field given (--removal, --strength).
+    search = cfg.tune and not cfg.reins and cfg.method is None
+    if not (search or cfg.summary) or cfg.reins:
+        return cfg
+    base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
+    tuner = Tuner(seed=cfg.seed, search=search)
+    unresolved = replace(cfg, method=probe.method)  # each method resolves its own defaults (strength, rank)
+    plan = tuner.plan(cfg if search else unresolved, adapter, pairsets)
+    if not plan:
+        if search and cfg.method is None:
+            raise WeditorError("self-tuning: no method of the registry applies to these pairs and this model; "
+                               "name one with --method and add --no-tune")
+        return cfg
+    if search and sum(len(ladder) for _, ladders in plan for ladder in ladders) == 1:
+        # every searched field given (or one setting left): nothing to choose, the self-check only
+        search, tuner.search = False, False
+        if not cfg.summary:
+            return cfg
+    plan_cfg = cfg if search else unresolved
+    t0 = time.perf_counter()
+    opened = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload)
+    t_load = time.perf_counter() - t0
+    base, _, pipe, settings = opened
+    tuner.fit(pipe, adapter, base, pairsets, settings, plan_cfg, echo)
+    chosen = tuner.chosen_trial_
+    out = replace(cfg, method=chosen.method, tune=False, **chosen.params) if search else cfg
+    out.opened, out.opened_seconds = opened, {"load": t_load, "tune": time.perf_counter() - t0 - t_load}
+    out.tuning = tuner.record() if search else None
+    out.self_check = self_check(chosen.score)
+    return out
+
+
+def card_section(recipe: dict) -> str | None:
+    """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
+    from weditor.card import _table
+
+    parts = []
+    tuning = recipe.get("tuning")
+    if tuning:
+        obj = tuning["objective"]
+        rows = []
+        for i, t in enumerate(tuning["trials"]):
+            setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
+            erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
+            rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
+                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else "", f"{t['seconds']:.2f}"))
+        parts.append(
+            "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
+            f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
+            "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
+            "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
+            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
+            f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"),
+                     [rows[tuning["chosen"]]])
+            + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"), rows) + "\n\n</details>")
+    check = recipe.get("self_check")
+    if check:
+        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
+                 f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok") for c, r in check.items()]
+        parts.append("## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
+                     + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows))
+    return "\n\n".join(parts) or None
