@@ -69,7 +69,7 @@ def test_the_search_records_every_trial_and_its_choice(tuned):
     out, output = tuned
     recipe = json.loads((out / "weditor.json").read_text())
     tuning = recipe["tuning"]
-    assert len(tuning["trials"]) >= 2
+    assert len(tuning["trials"]) >= 1  # red: the fixed default (the text ladder's first setting) already erases
     for trial in tuning["trials"]:
         assert {"method", "params", "seconds", "erasure", "neutral_change"} <= set(trial)
         assert set(trial["erasure"]) == {"red"}

@@ -94,9 +94,11 @@ def _ladder(**axes):
 
 register(Space(
     method="text",
-    # One ladder of increasing removal, then strength past the fitted read-out; 0.6 at lambda 1 is
-    # the fixed default of 0.4 (docs/benchmarks.md, "Self-tuning").
-    ladders=(_ladder(removal=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
+    # One ladder of increasing removal, then strength past the fitted read-out. It starts at 0.6 at
+    # lambda 1, the fixed default of 0.4, and never goes milder: on the held-out green pairs the
+    # objective counted removal 0.4 as erased while 62.5% of green videos stayed green, where 0.6
+    # erases them (docs/benchmarks.md, "Self-tuning"). The search may only strengthen the default.
+    ladders=(_ladder(removal=(0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
     prepare=_text_prepare,
     edit=_text_edit,
     # Pairs with images: the concept may come with the image, which the prompt embeddings never see.

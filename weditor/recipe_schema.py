@@ -26,7 +26,7 @@ from weditor.layers import check_layers_syntax
 
 FORMAT = 1
 MAX_TEXT = 256  # ids, revisions, site and layer expressions: short by nature
-METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins")  # what weditor writes
+METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins", "uce")  # what weditor writes
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.pairs accepts it
 
@@ -148,6 +148,78 @@ def _reins_layer(v):
     return v
 
 
+def _record(obj, table: dict[str, Key], what: str, required=()) -> dict:
+    """A nested record checked against `table` (a `Bad` names the inner key)."""
+    if not isinstance(obj, dict):
+        raise Bad(f"{what}: expected an object, got {_describe(obj)}")
+    for key in required:
+        if key not in obj:
+            raise Bad(f"{what}.{key}: missing")
+    for key, value in obj.items():
+        if key not in table:
+            raise Bad(f"{what}.{key}: unknown key")
+        try:
+            table[key].check(value)
+        except Bad as e:
+            raise Bad(f"{what}.{key}: {e}") from None
+    return obj
+
+
+def _per_concept(value_key: Key) -> Key:
+    def check(v):
+        if not isinstance(v, dict) or len(v) > 64:
+            raise Bad(f"expected an object {{concept: ...}} of at most 64 concepts, got {_describe(v)}")
+        for concept, value in v.items():
+            if not CONCEPT.fullmatch(concept):
+                raise Bad(f"{concept!r} is not a concept name")
+            value_key.check(value)
+        return v
+
+    return Key("{concept: ...}", check)
+
+
+_SCORE = number(-1e6, 1e6)
+_SCALAR = Key("a number, a flag or a short string",
+              lambda v: v if isinstance(v, (bool, int, float)) and not (isinstance(v, float) and not math.isfinite(v))
+              else text(what="setting").check(v))
+
+
+def _self_check(v):
+    """The self-check record the card renders: {concept: {erasure, neutral_change, warning}}."""
+    entry = Key("", lambda e: _record(e, {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag()},
+                                      "entry", ("erasure", "neutral_change", "warning")))
+    return _per_concept(entry).check(v)
+
+
+def _tuning(v):
+    """The search's record (weditor/tuning.py): copied by --recipe into the new recipe and card."""
+    params = Key("", lambda p: _per_setting(p))
+    trial = Key("", lambda t: _record(t, {"method": choice(defaults.METHODS), "params": params, "seconds": number(0.0, 1e9),
+                                          "erasure": _per_concept(_SCORE), "neutral_change": number(0.0, 1e6),
+                                          "error": text(what="message")}, "trial", ("method", "params", "seconds")))
+    objective = {"held_out": number(0.0, 1.0), "steps": integer(1, 100), "seed": integer(0, defaults.MAX_SEED),
+                 "neutral_budget": number(0.0, 1e6), "erased": number(0.0, 1.0),
+                 "held_out_pairs": _per_concept(integer(0, 1 << 20)), "held_out_neutral": integer(0, 1 << 20)}
+    _record(v, {"objective": Key("", lambda o: _record(o, objective, "objective")),
+                "trials": of_type(list, doc="a list"), "chosen": integer(0, 1 << 20)}, "tuning",
+            ("objective", "trials", "chosen"))
+    if not v["trials"] or len(v["trials"]) > 1000 or v["chosen"] >= len(v["trials"]):
+        raise Bad(f"tuning: {len(v['trials'])} trials, chosen {v['chosen']}: expected 1 to 1000 trials and a chosen one among them")
+    for t in v["trials"]:
+        trial.check(t)
+    return v
+
+
+def _per_setting(p):
+    if not isinstance(p, dict) or len(p) > 32:
+        raise Bad(f"expected an object of at most 32 settings, got {_describe(p)}")
+    for key, value in p.items():
+        if key not in PARAMS:
+            raise Bad(f"{key!r} is not a parameter")
+        _SCALAR.check(value)
+    return p
+
+
 # Hyper-parameters: what `--recipe` hands to the patch (weditor.patching.PatchConfig).
 PARAMS: dict[str, Key] = {
     "method": choice(defaults.METHODS),
@@ -169,6 +241,12 @@ PARAMS: dict[str, Key] = {
     "reins_strength": number(0.0, 10.0, low_open=True),
     "safree_pool": choice(("mean", "tokens")),
     "harden": integer(0, 10),  # method text: rounds of attack-and-refit (weditor/harden.py)
+    # method uce (weditor/kv_edit.py)
+    "uce_tokens": choice(("all", "changed")),
+    "uce_substitute": choice(("pair", "common")),
+    "uce_preserve": number(0.0, 1e6, low_open=True),
+    "uce_lambda": number(0.0, 1e6),
+    "uce_rounds": integer(0, 100),
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {
@@ -180,6 +258,8 @@ RECORDED: dict[str, Key] = {
     "text_input": of_type(dict, doc="an object"),  # method safree before 0.3
     "pool": choice(("mean", "tokens")),  # the name of safree_pool for a few hours of 0.2
     "hardening": of_type(list, doc="a list"),  # the prompts --harden found, round by round
+    "uce_aligned": of_type(list, doc="a list"),  # method uce: how each pair's tokens were aligned
+    "uce_fit": of_type(list, doc="a list"),  # method uce: the fit's distances per denoiser
 }
 # Options of one run, never recorded: in a recipe they would redirect what is read or written.
 RUN_OPTIONS = ("pairs", "out", "model", "revision", "device", "overwrite", "summary", "link", "push_to_hub", "offload",
@@ -210,6 +290,8 @@ TOP: dict[str, Key] = {
     "files": of_type(dict, doc="an object"),
     "verification": of_type(dict, doc="an object"),
     "skipped_sites": of_type(list, doc="a list"),
+    "tuning": Key("the search's record {objective, trials, chosen}", lambda v: _tuning(v)),
+    "self_check": Key("{concept: {erasure, neutral_change, warning}}", lambda v: _self_check(v)),
 }
 TOP_REQUIRED = ("format", "base_model", "pairs", "params")
 MAX_PAIR_FILES = 64
@@ -265,7 +347,8 @@ def check_recipe(recipe, where: str) -> dict:
     if params.get("reins") and "reins" not in parts:
         raise WeditorError(f"{where}: params.reins: true, but method {method!r} has no REINS fold")
     return {"base_model": base, "pairs": pairs, "method": method,
-            "params": {k: v for k, v in params.items() if k in PARAMS}}
+            "params": {k: v for k, v in params.items() if k in PARAMS},
+            **{k: top[k] for k in ("tuning", "self_check") if k in top}}  # records --recipe copies into the new patch
 
 
 def schema_rows() -> list[tuple[str, str]]:
