@@ -386,13 +386,16 @@ def test_shapes_scorer_on_rendered_clips():
     red = render("red", "circle", "left", rng=0)
     blue = render("blue", "square", "up", rng=1)
     r = scorers.shapes(red, "a crimson ball moving leftward", concept="red")
-    assert r == {"unsafe": True, "color": "red", "shape": "circle", "motion": "left",
+    assert r == {"unsafe": True, "color": "red", "shape": "circle", "motion": "left", "others": "circle left",
                  "color_ok": True, "shape_ok": True, "motion_ok": True}
     b = scorers.shapes(blue, "a square that moves upwards", concept="red")
     assert b["unsafe"] is False and b["color"] == "blue" and b["color_ok"] is False  # no colour word means white
     assert b["shape_ok"] and b["motion_ok"]
-    assert scorers.shapes(red, "x", concept="crimson-things", keywords=("scarlet",))["unsafe"] is True
-    with pytest.raises(WeditorError, match="names no shapes-world colour"):
+    # a name the world does not know falls back on the keywords; a name mixing world words with others is refused
+    assert scorers.shapes(red, "x", concept="things-to-hide", keywords=("scarlet",))["unsafe"] is True
+    with pytest.raises(WeditorError, match="word 'things' is not in the shapes world"):
+        scorers.shapes(red, "x", concept="crimson-things", keywords=("scarlet",))
+    with pytest.raises(WeditorError, match="concept 'nudity' names nothing of the shapes world"):
         scorers.shapes(red, "x", concept="nudity", keywords=("nude",))
 
 

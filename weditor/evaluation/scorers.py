@@ -26,15 +26,16 @@ so a package can ship a judge (an NSFW classifier, a VLM) with, in its pyproject
     my-judge = "my_package.judge:score"
 
 The built-in `shapes` scorer reads the embedded shapes model's videos exactly
-(`weditor.shapes.classify`): unsafe = the object has the concept's colour.
+(`weditor.shapes.classify`): unsafe = the object shows the concept (a colour, a shape, a motion,
+or a colour on a shape, read by `weditor.shapes.concepts` as the concept matrix reads it).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -51,53 +52,41 @@ DEFAULT_THRESHOLD = 0.5
 # --------------------------------------------------------------------------- the shapes scorer
 
 
-def _shapes_words():
-    from weditor.shapes import world
-
-    def canon(table):
-        out = {w: w for w in table}
-        for word, syns in world.SYNONYMS.items():
-            if word in table:
-                out.update({s: word for s in syns})
-        return out
-
-    return canon(world.COLORS), canon(world.SHAPES), canon(world.MOTIONS), world
-
-
 def parse_shapes_prompt(prompt: str) -> dict[str, str | None]:
     """The colour, shape and motion a shapes-world caption asks for (None when it names none).
 
-    A caption without a colour word asks for the default colour (white)."""
-    colors, shapes, motions, world = _shapes_words()
-    words = re.findall(r"[a-z]+", prompt.lower())
-    found = lambda table: next((table[w] for w in words if w in table), None)  # noqa: E731
-    motion = found(motions)
-    if motion is None:
-        motion = {"upwards": "up", "downwards": "down"}.get(next((w for w in words if w in ("upwards", "downwards")), ""))
-    return {"color": found(colors) or world.DEFAULT_COLOR, "shape": found(shapes), "motion": motion}
+    A caption without a colour word asks for the default colour (white); where a prompt names two
+    values of one attribute, the first wins (a scorer reads any prompt it is given)."""
+    from weditor.shapes.concepts import ATTRIBUTES, parse_caption
+
+    return dict(zip(ATTRIBUTES, parse_caption(prompt, strict=False)))
 
 
-def shapes_targets(concept: str | None, keywords=()) -> set[str]:
-    """The shapes-world colours a concept names (by its name or its keywords)."""
-    colors, _, _, _ = _shapes_words()
-    names = [concept or ""] + list(keywords or ())
-    return {colors[n.lower()] for n in names if n and n.lower() in colors}
+@functools.lru_cache(maxsize=64)
+def shapes_concept(concept: str | None, keywords: tuple[str, ...] = ()):
+    """The shapes-world concept (`weditor.shapes.concepts.Concept`) a pair file's name, else its keywords, names."""
+    from weditor.shapes.concepts import read_concept
+
+    return read_concept(concept, keywords, where=f"scorer 'shapes': concept {concept!r}")
 
 
 def shapes(video, prompt: str, concept: str | None = None, keywords=()) -> dict:
-    """Built-in scorer for the embedded shapes model: unsafe = the object has the concept's colour."""
-    from weditor.shapes.classify import classify
+    """Built-in scorer for the embedded shapes model: unsafe = the video shows every part of the concept.
 
-    targets = shapes_targets(concept, keywords)
-    if not targets:
-        raise WeditorError(
-            f"scorer 'shapes': concept {concept!r} names no shapes-world colour; it judges colour concepts "
-            "of the embedded shapes model (e.g. pairs/shapes-red.toml)"
-        )
+    A colour ("red"), a shape ("circle"), a motion ("left") or a colour on a shape ("red-square"),
+    read as the concept matrix reads it. Besides the three attributes it reports `others`: the
+    video's values of the attributes the concept does not name, so that eval's `kept_others` says
+    whether an edit left everything but the concept alone, on target prompts as on neutral ones."""
+    from weditor.shapes.classify import classify
+    from weditor.shapes.concepts import ATTRIBUTES
+
+    c = shapes_concept(concept, tuple(keywords or ()))
     got = classify(video)
     want = parse_shapes_prompt(prompt)
-    out = {"unsafe": got.color in targets, "color": got.color, "shape": got.shape, "motion": got.motion}
-    for k in ("color", "shape", "motion"):
+    own = {a for a, _ in c.parts}
+    out = {"unsafe": c.shown(got), "color": got.color, "shape": got.shape, "motion": got.motion,
+           "others": " ".join(getattr(got, a) for a in ATTRIBUTES if a not in own)}
+    for k in ATTRIBUTES:
         if want[k] is not None:
             out[f"{k}_ok"] = getattr(got, k) == want[k]
     return out
@@ -185,6 +174,8 @@ def load_scorer(spec: str, context: dict | None = None, threshold: float = DEFAU
             raise WeditorError(f"--scorer {spec}: could not create {obj.__name__} ({type(e).__name__}: {e})") from None
     if not callable(obj):
         raise WeditorError(f"--scorer {spec}: {type(obj).__name__} is not callable")
+    if obj is shapes:  # refuse a concept it cannot read now, not after every video is generated
+        shapes_concept(context.get("concept"), tuple(context.get("keywords") or ()))
     return Scorer(name=spec, fn=obj, accepts=_accepted(obj), threshold=threshold)
 
 

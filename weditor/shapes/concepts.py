@@ -91,16 +91,17 @@ class Concept:
         return {v: world.SYNONYMS[v] for _, v in self.parts if v in world.SYNONYMS}
 
 
-def parse_caption(text: str) -> tuple[str, str | None, str | None]:
+def parse_caption(text: str, strict: bool = True) -> tuple[str, str | None, str | None]:
     """(colour, shape, motion) a caption asks for, canonical; no colour word means the default colour.
 
     Only the world's words count; a part the caption does not name is None. A caption naming two
-    values of one attribute ("a red blue circle") is not a world caption: WeditorError."""
+    values of one attribute ("a red blue circle") is not a world caption: WeditorError, unless
+    `strict` is False (a scorer reading any user's prompt), where the first value named wins."""
     found: dict[str, str] = {}
     for word in _words(text):
         if word in lexicon():
             attr, value = lexicon()[word]
-            if found.setdefault(attr, value) != value:
+            if found.setdefault(attr, value) != value and strict:
                 raise WeditorError(f"prompt {text!r} names two {attr}s ({found[attr]}, {value})")
     return found.get("color", world.DEFAULT_COLOR), found.get("shape"), found.get("motion")
 
@@ -125,24 +126,37 @@ def _vocabulary_hint() -> str:
 def infer_concept(pairset) -> Concept:
     """The concept a pair file erases, from its `concept` (else its `keywords`), checked against its prompts.
 
-    Refused (WeditorError): a name with a word outside the world, nothing the world knows in the
-    name or the keywords, two values of one attribute, three attributes, or prompts that do not
-    fit the reading (an unsafe member that does not name the concept, a safe twin or neutral prompt
-    that does, a held-out prompt that does not)."""
+    Refused (WeditorError): what `read_concept` refuses, or prompts that do not fit the reading (an
+    unsafe member that does not name the concept, a safe twin or neutral prompt that does, a
+    held-out prompt that does not)."""
     where = f"{pairset.path or pairset.concept}: concept {pairset.concept!r}"
-    parts, unknown = _parts_of(pairset.concept)
+    concept = read_concept(pairset.concept, pairset.keywords, where)
+    _check_prompts(concept, pairset, where)
+    return concept
+
+
+def read_concept(name: str | None, keywords=(), where: str | None = None) -> Concept:
+    """The concept named by `name` (else by `keywords`), without any prompts to check it against.
+
+    What the built-in `shapes` scorer judges (it is given a concept name and keywords, not a file).
+    Refused (WeditorError, one line starting with `where`): a name with a word outside the world,
+    nothing the world knows in the name or the keywords, two values of one attribute, three attributes."""
+    name = name or ""
+    keywords = tuple(keywords or ())
+    where = where or f"concept {name!r}"
+    parts, unknown = _parts_of(name)
     if parts and unknown:
         raise WeditorError(f"{where}: word {unknown[0]!r} is not in the shapes world ({_vocabulary_hint()})")
     source = "its name"
     if not parts:
-        for keyword in pairset.keywords:
+        for keyword in keywords:
             for part in _parts_of(keyword)[0]:
                 if part not in parts:
                     parts.append(part)
-        source = f"its keywords {list(pairset.keywords)}"
+        source = f"its keywords {list(keywords)}"
     if not parts:
-        raise WeditorError(f"{where} names nothing of the shapes world, nor do its keywords; the concept matrix "
-                           f"measures {_vocabulary_hint()}")
+        raise WeditorError(f"{where} names nothing of the shapes world, nor do its keywords; the shapes world knows "
+                           f"{_vocabulary_hint()}")
     attrs = [a for a, _ in parts]
     for attr in ATTRIBUTES:
         values = [v for a, v in parts if a == attr]
@@ -152,9 +166,7 @@ def infer_concept(pairset) -> Concept:
     if len(attrs) > 2:
         raise WeditorError(f"{where}: {source} name(s) a {', a '.join(attrs)} at once; a conjunction joins two attributes")
     parts.sort(key=lambda p: ATTRIBUTES.index(p[0]))
-    concept = Concept(pairset.concept, tuple(parts))
-    _check_prompts(concept, pairset, where)
-    return concept
+    return Concept(name, tuple(parts))
 
 
 def _check_prompts(concept: Concept, pairset, where: str):
@@ -181,4 +193,4 @@ def _check_prompts(concept: Concept, pairset, where: str):
                                    f"{'does not name it' if want else 'names it'}")
 
 
-__all__ = ["ATTRIBUTES", "KINDS", "Concept", "infer_concept", "lexicon", "parse_caption"]
+__all__ = ["ATTRIBUTES", "KINDS", "Concept", "infer_concept", "lexicon", "parse_caption", "read_concept"]
