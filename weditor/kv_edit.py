@@ -159,6 +159,37 @@ class KVStatistics:
     aligned: list[dict] = field(default_factory=list)  # per pair: how many positions were mapped, and to padding
 
 
+def _substitution(pipe, pair, length: int):
+    """(unsafe ids, i1, i2, substituted run, safe run) when the twin is one substitution of the unsafe prompt, else None."""
+    (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, pair.safe, length)
+    ops = [o for o in difflib.SequenceMatcher(a=ui[:nu], b=si[:ns], autojunk=False).get_opcodes() if o[0] != "equal"]
+    if len(ops) == 1 and ops[0][0] == "replace":
+        _, i1, i2, j1, j2 = ops[0]
+        return ui[:nu], i1, i2, tuple(ui[i1:i2]), tuple(si[j1:j2])
+    return None
+
+
+def common_substitutes(pipe, pairset, length: int) -> dict[tuple, tuple]:
+    """{substituted token run: the safe run most of the pair file's pairs put in its place} (ties: the first in the file)."""
+    from collections import Counter
+
+    votes: dict[tuple, Counter] = {}
+    for pair in pairset.pairs:
+        found = _substitution(pipe, pair, length)
+        if found is not None:
+            votes.setdefault(found[3], Counter())[found[4]] += 1
+    return {run: max(c.items(), key=lambda kv: kv[1])[0] for run, c in votes.items()}  # Counter keeps first-seen order
+
+
+def common_twin(pipe, pair, substitutes: dict, length: int) -> str:
+    """`pair`'s safe twin with `substitutes` applied (its own twin when it is not one substitution of a known run)."""
+    found = _substitution(pipe, pair, length)
+    if found is None or found[3] not in substitutes:
+        return pair.safe
+    ids, i1, i2, run, _ = found
+    return pipe.tokenizer.decode(ids[:i1] + list(substitutes[run]) + ids[i2:], skip_special_tokens=True)
+
+
 def common_twins(pipe, pairsets, length: int) -> list[str]:
     """Each pair's safe twin rewritten with its concept's most frequent substitute.
 
@@ -169,27 +200,10 @@ def common_twins(pipe, pairsets, length: int) -> list[str]:
     twin is the unsafe prompt with that substitution, decoded by the tokenizer. Pairs whose diff is
     not one substitution (a deletion, several edits) keep their own twin.
     """
-    from collections import Counter
-
     out = []
     for ps in pairsets:
-        edits, votes = [], {}
-        for pair in ps.pairs:
-            (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, pair.safe, length)
-            ops = [o for o in difflib.SequenceMatcher(a=ui[:nu], b=si[:ns], autojunk=False).get_opcodes() if o[0] != "equal"]
-            if len(ops) == 1 and ops[0][0] == "replace":
-                _, i1, i2, j1, j2 = ops[0]
-                run, sub = tuple(ui[i1:i2]), tuple(si[j1:j2])
-                votes.setdefault(run, Counter())[sub] += 1
-                edits.append((pair, ui[:nu], i1, i2, run))
-            else:
-                edits.append((pair, None, 0, 0, None))
-        for pair, ids, i1, i2, run in edits:
-            if ids is None:
-                out.append(pair.safe)
-                continue
-            sub = max(votes[run].items(), key=lambda kv: kv[1])[0]  # Counter keeps first-seen order on ties
-            out.append(pipe.tokenizer.decode(ids[:i1] + list(sub) + ids[i2:], skip_special_tokens=True))
+        substitutes = common_substitutes(pipe, ps, length)
+        out += [common_twin(pipe, pair, substitutes, length) for pair in ps.pairs]
     return out
 
 

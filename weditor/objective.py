@@ -73,6 +73,34 @@ def split_pairsets(pairsets, seed: int) -> Split:
     return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)))
 
 
+def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
+    """`split` with each held-out pair's target twin rewritten with its concept's most frequent substitute.
+
+    A pair file that substitutes (a circle's twins name a square, a triangle, a cross) implies no
+    single place the concept must go, and an edit that sends "circle" to one of them (`--method uce`
+    with its default `--uce-substitute common`) would be scored against the others and look as if it
+    erased nothing (held-out erasure 0.03 on the circle pairs, where every held-out video lost its
+    circle: docs/benchmarks.md, "Self-tuning"). Scoring against the common substitute's twin credits
+    any edit that takes the concept where the pair file mostly sends it. Pairs that delete the concept
+    ("a red circle" -> "a circle") keep their own twin, so colour pairs are scored as before.
+    """
+    from types import SimpleNamespace
+
+    from weditor.collect import encode
+    from weditor.kv_edit import common_substitutes, common_twin
+
+    if getattr(pipe, "tokenizer", None) is None:  # no word-level view of the prompts: keep the pairs' own twins
+        return split
+    with torch.no_grad():
+        length = encode(pipe, adapter, [pairsets[0].pairs[0].unsafe], device)["encoder_hidden_states"].shape[1]
+    held = {}
+    for ps in split.train:  # the substitute the candidates are fitted towards: voted on the training pairs
+        subs = common_substitutes(pipe, ps, length)
+        held[ps.concept] = tuple((u, common_twin(pipe, SimpleNamespace(unsafe=u, safe=s), subs, length), ui, si)
+                                 for u, s, ui, si in split.held_pairs[ps.concept])
+    return replace(split, held_pairs=held)
+
+
 @dataclass
 class Score:
     erasure: dict  # {concept: erasure in (-inf, 1]}

@@ -27,7 +27,7 @@ import torch
 
 from weditor.candidates import Context, Space, pin, spaces_for
 from weditor.errors import WeditorError
-from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets
+from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
 
 # Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
 # --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
@@ -149,7 +149,7 @@ class Tuner:
         from weditor.collect import progress
 
         rng = torch.get_rng_state()
-        self.split_ = split_pairsets(pairsets, self.seed)
+        self.split_ = with_common_targets(split_pairsets(pairsets, self.seed), pipe, adapter, pairsets, cfg.device)
         plan = self.plan(cfg, adapter, pairsets)
         if not plan:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
