@@ -33,7 +33,7 @@ from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split
 # --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
 # at removal 1 they are not (76.6%).
 NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
-ERASED = 0.4  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
+ERASED = 0.5  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
 WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
 TUNED_FIELDS = ("removal", "strength", "layers", "site", "uce_tokens", "uce_substitute", "uce_lambda", "uce_preserve",
