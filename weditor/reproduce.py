@@ -9,6 +9,8 @@ recipe's own folder.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from pathlib import Path, PurePosixPath
 
@@ -84,7 +86,9 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         **params,
     )
     try:
-        cfg.check()  # cross-parameter rules (e.g. --site only with the refusal edit), before any model work
+        # cross-parameter rules (e.g. --site only with the refusal edit), before any model work; on a copy,
+        # since check() also resolves per-method defaults (strength) that the run resolves again
+        dataclasses.replace(cfg).check()
     except WeditorError as e:
         raise WeditorError(f"{recipe_path}: params: {e.message}") from None
     if recipe.get("self_check"):  # the record travels with the patch (a recipe without one gets a new self-check)
