@@ -196,7 +196,7 @@ def _tuning(v):
     params = Key("", lambda p: _per_setting(p))
     trial = Key("", lambda t: _record(t, {"method": choice(defaults.METHODS), "params": params, "seconds": number(0.0, 1e9),
                                           "erasure": _per_concept(_SCORE), "neutral_change": number(0.0, 1e6),
-                                          "error": text(what="message")}, "trial", ("method", "params", "seconds")))
+                                          "error": text(what="message")}, "trial", ("method", "params")))
     objective = {"held_out": number(0.0, 1.0), "steps": integer(1, 100), "seed": integer(0, defaults.MAX_SEED),
                  "neutral_budget": number(0.0, 1e6), "erased": number(0.0, 1.0),
                  "held_out_pairs": _per_concept(integer(0, 1 << 20)), "held_out_neutral": integer(0, 1 << 20)}

@@ -54,7 +54,9 @@ class Trial:
         return self.score is not None and self.score.neutral_change <= budget
 
     def as_dict(self) -> dict:
-        out = {"method": self.method, "params": self.params, "seconds": round(self.seconds, 3)}
+        # No wall time: the record goes into weditor.json and the card, which must be the same bytes
+        # for the same inputs (two runs, or a run and its --recipe); the terminal prints the search's time.
+        out = {"method": self.method, "params": self.params}
         if self.score is not None:
             out.update(self.score.as_dict())
         if self.error is not None:
@@ -303,7 +305,7 @@ def card_section(recipe: dict) -> str | None:
             setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
             erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
             rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
-                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else "", f"{t['seconds']:.2f}"))
+                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else ""))
         parts.append(
             "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
             f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
@@ -311,10 +313,10 @@ def card_section(recipe: dict) -> str | None:
             "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
             f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
             f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"),
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"),
                      [rows[tuning["chosen"]]])
             + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change", "Seconds"), rows) + "\n\n</details>")
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows) + "\n\n</details>")
     check = recipe.get("self_check")
     if check:
         rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",

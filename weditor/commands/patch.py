@@ -264,13 +264,13 @@ def print_summary(result):
         if summary.get("neutral_most_changed"):
             click.echo("  most changed neutral prompts: "
                        + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"]))
-    print_tuning(recipe)
+    print_tuning(recipe, result.timings.get("tune"))
     v = recipe.get("verification", {})
     click.echo(f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
                f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})")
 
 
-def print_tuning(recipe):
+def print_tuning(recipe, seconds: float | None = None):
     """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
     from weditor.tuning import WARN_BELOW
 
@@ -278,9 +278,9 @@ def print_tuning(recipe):
     if tuning:
         trials = tuning["trials"]
         chosen = trials[tuning["chosen"]]
-        seconds = sum(t["seconds"] for t in trials)
         setting = ", ".join(f"{k} {v}" for k, v in chosen["params"].items())
-        click.echo(f"  tuned: {len(trials)} trials ({seconds:.1f} s); chosen: --method {chosen['method']} {setting} "
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        click.echo(f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
                    f"(neutral budget {tuning['objective']['neutral_budget']})")
     check = recipe.get("self_check")
     if not check:
