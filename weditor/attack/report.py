@@ -6,10 +6,9 @@ the two pages look alike; the GIFs are a few kB each on the shapes model and are
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from weditor.evaluation.report import CSS, _e, _kv, _media, _pct, _Raw, _table, data_uri
+from weditor.evaluation.report import _e, _kv, _media, _pct, _Raw, _table, data_uri, page, write_page
 
 
 def _clip(out_dir: Path, rel: str | None):
@@ -68,14 +67,9 @@ def render(report: dict, out_dir: Path) -> str:
         "closer).</p>",
         table,
     ])
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>weditor attack: {_e(concepts)}</title>"
-            f"<style>{CSS}</style></head><body>{body}</body></html>\n")
+    return page(f"weditor attack: {concepts}", body)
 
 
 def write_html(report: dict, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
-    path = out_dir / "attack.html"
-    tmp = path.with_name(f".attack.html.{os.getpid()}.tmp")
-    tmp.write_text(render(report, out_dir), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_page(out_dir / "attack.html", render(report, out_dir))

@@ -252,14 +252,23 @@ def render(report: dict, out_dir: Path) -> str:
         plot,
         _videos_section(report, out_dir),
     ])
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>weditor eval: {_e(concepts)}</title>"
+    return page(f"weditor eval: {concepts}", body)
+
+
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page: `title` (escaped here) and `body` (already HTML) with the report's CSS."""
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
             f"<style>{CSS}</style></head><body>{body}</body></html>\n")
+
+
+def write_page(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a per-process temporary file and a rename: a reader never sees half a page."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def write_html(report: dict, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
-    path = out_dir / "report.html"
-    tmp = path.with_name(f".report.html.{os.getpid()}.tmp")
-    tmp.write_text(render(report, out_dir), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_page(out_dir / "report.html", render(report, out_dir))
