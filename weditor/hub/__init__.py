@@ -1,0 +1,1 @@
+"""Publishing a verified folder to the Hugging Face Hub."""

@@ -1,0 +1,1 @@
+"""What weditor reads and writes: checkpoints, recipes, pair files, pickles, links, the output workspace."""

@@ -1,0 +1,1 @@
+"""A loaded pipeline: loading (every command's), running and tapping it, preflight checks, inspection."""
