@@ -280,7 +280,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     if args.matrix is not None:
         return run_matrix(args)
-    from weditor.pairs import load_pairs
+    from weditor.io.pairs import load_pairs
 
     # Held out means held out: no benchmark prompt is a pair member or a neutral prompt of either file.
     exclude = used_prompts(load_pairs(PAIRS))
@@ -329,7 +329,7 @@ def run_matrix(args) -> list[dict]:
     import torch
 
     from weditor.errors import WeditorError
-    from weditor.pairs import load_pairs
+    from weditor.io.pairs import load_pairs
     from weditor.shapes import matrix
     from weditor.shapes.concepts import infer_concept
     from weditor.shapes.matrix_report import markdown

@@ -7,7 +7,7 @@ factors, and saved as a sharded diffusers folder (`max_shard_size`, like the rea
 so loading is measured from disk. Then, each in a fresh process (peak RSS is per process; the
 base files are evicted from the page cache first, so the load reads the disk):
 
-* patch: `weditor.patching.run_patch` with a `PatchConfig`, exactly what `weditor patch` runs;
+* patch: `weditor.pipeline.run.run_patch` with a `PatchConfig`, exactly what `weditor patch` runs;
   per-phase times come from `PatchResult.timings`, peak GPU memory per phase from
   `PatchResult.peak_gpu_bytes`.
 * floor: plain `DiffusionPipeline.from_pretrained` + the same denoiser forwards (same batch
@@ -260,7 +260,7 @@ def rss_now() -> tuple[int, int]:
 
 class RssByPhase:
     """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
-    module-level functions of weditor.patching + a 20 ms sampler thread); `wrap=False`: sampler only."""
+    module-level functions of weditor.pipeline.run + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
     FUNCTIONS = ("load_pipeline", "collect", "fit_directions", "compute_edits", "measure", "write_patched",
                  "verify_staged", "finalize_card")
@@ -268,7 +268,7 @@ class RssByPhase:
     def __init__(self, wrap: bool = True):
         import threading
 
-        import weditor.patching as patching
+        import weditor.pipeline.run as patching
 
         self.intervals, self.samples, self.stop = [], [], threading.Event()
         for name in self.FUNCTIONS if wrap else ():
@@ -317,7 +317,7 @@ class RssByPhase:
 def child_patch(a) -> dict:
     import torch
 
-    from weditor.patching import PatchConfig, run_patch
+    from weditor.pipeline.run import PatchConfig, run_patch
 
     torch.set_num_threads(a.threads) if a.threads else None
     shapes: list = []

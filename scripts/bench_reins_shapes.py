@@ -57,9 +57,9 @@ def main(argv=None):
     import torch
     from safetensors.torch import load_file
 
-    from weditor.pairs import load_pairs
-    from weditor.patching import PatchConfig, run_patch
-    from weditor.reins import REINS_FILE
+    from weditor.io.pairs import load_pairs
+    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.methods.reins import REINS_FILE
     from weditor.shapes import load_pipeline, model_path
 
     torch.set_num_threads(1)

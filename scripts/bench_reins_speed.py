@@ -91,7 +91,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    from weditor.edits import add_to_bias
+    from weditor.maths.edits import add_to_bias
 
     base, (f, h, w) = load_transformer(args.model)
     cfg = base.config

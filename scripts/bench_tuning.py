@@ -3,7 +3,7 @@
     python scripts/bench_tuning.py grid pairs/shapes-red.toml pairs/shapes-circle.toml   # every trial, no early stop
     python scripts/bench_tuning.py timing pairs/shapes-red.toml --repeat 2               # fixed vs tuned patch, wall s
 
-`grid` scores every setting of every method in the registry (weditor/candidates.py) on the held-out
+`grid` scores every setting of every method in the registry (weditor/pipeline/candidates.py) on the held-out
 split, as the search does, but without stopping a ladder early, and prints a Markdown table (paste into
 docs/benchmarks.md, "Self-tuning"). `timing` runs `weditor patch --no-tune` and the default (searched)
 patch back to back on the shipped shapes model, alternating, and prints both wall times.
@@ -18,9 +18,9 @@ import time
 def grid(pair_files: list[str], seed: int):
     import tempfile
 
-    from weditor import tuning
-    from weditor.pairs import load_pairsets
-    from weditor.patching import PatchConfig, load_base, open_pipeline
+    from weditor.pipeline import tuning
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import PatchConfig, load_base, open_pipeline
 
     print("| pair file | method | setting | held-out erasure | neutral change | trial s |")
     print("|---|---|---|---|---|---|")
@@ -46,7 +46,7 @@ def grid(pair_files: list[str], seed: int):
 def timing(pair_file: str, repeat: int):
     import tempfile
 
-    from weditor.patching import PatchConfig, run_patch
+    from weditor.pipeline.run import PatchConfig, run_patch
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -85,7 +85,7 @@ r = patch(snap, R / "ohub2"); show("base: Hub snapshot link out of its cache rep
 link = R / "base-link"; link.symlink_to(BASE)
 r = patch(link, R / "olink"); show("base given as a symbolic link to the model folder", r)
 # disk full
-import weditor.checkpoint as ck
+import weditor.io.checkpoint as ck
 real = shutil.copyfile
 def full(src, dst, *a, **k):
     if str(dst).endswith("config.json"): raise OSError(errno.ENOSPC, "No space left on device", str(src))
@@ -135,7 +135,7 @@ def rlink(c):
 tampered("`weditor.json` is a symbolic link", rlink, forged=False, diff=False)
 for comp in ("transformer", "vae"):
     tampered(f"{comp} shard header length 2^63-1", lambda c, comp=comp: H.set_header_length(sorted((c / comp).glob('*.safetensors'))[0], 2**63 - 1))
-from weditor.verify import tensor_sha256
+from weditor.pipeline.compare import tensor_sha256
 def forged_edit(c):
     e = json.loads((c / "weditor.json").read_text())["edits"][0]
     H.rewrite_tensor(c, e["component"], e["tensor"], lambda w: w * 0.5)

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np, torch
 from weditor.shapes import world, generate, load_pipeline
 from weditor.shapes.classify import classify
-from weditor.pairs import load_pairsets
-from weditor.patching import load_base, apply_in_memory
-from weditor import kv_edit
+from weditor.io.pairs import load_pairsets
+from weditor.pipeline.run import load_base, apply_in_memory
+from weditor.methods import kv_edit
 
 def attrs_of(v):
     a = classify(v); return (a.color, a.shape, a.motion)

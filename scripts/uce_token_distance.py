@@ -11,10 +11,10 @@ Seconds on a CPU: a proxy to choose settings before generating videos.
 """
 import sys, json, torch
 from weditor.shapes import load_pipeline
-from weditor.pairs import load_pairsets
-from weditor.patching import load_base
-from weditor.collect import encode
-from weditor import kv_edit
+from weditor.io.pairs import load_pairsets
+from weditor.pipeline.run import load_base
+from weditor.models.runtime import encode
+from weditor.methods import kv_edit
 concept, sub = sys.argv[1], json.loads(sys.argv[2])
 ps = load_pairsets([f"pairs/shapes-{concept}.toml"])[0]
 _, adapter = load_base("weditor:shapes", None); pipe = load_pipeline()
@@ -32,6 +32,6 @@ for tokens in ("all", "changed"):
         r = []
         for x, y in zip(CE, CT):
             r.append(float(((x @ M.T - y) @ W.T).norm() / ((x - y) @ W.T).norm()))
-        from weditor.uce import fit_summary
+        from weditor.methods.uce import fit_summary
         fs = fit_summary(st, {"transformer": M})[0]
         print(tokens, opts, "train", fs["distance_to_twin_after"], "kept", fs["kept_token_change"], "eval", round(sum(r[:len(ps.eval)]) / len(ps.eval), 3), "syn", round(sum(r[len(ps.eval):]) / max(1, len(r) - len(ps.eval)), 3))

@@ -61,7 +61,7 @@ def readouts_of(folder: Path) -> dict:
     """{site key: (A, a)} of a read-out edit; empty for the projection."""
     from safetensors.torch import load_file
 
-    from weditor.recipe import READOUT_FILE
+    from weditor.io.recipe import READOUT_FILE
 
     path = folder / READOUT_FILE
     return {k: (v[:, :-1], v[:, -1]) for k, v in load_file(path).items()} if path.exists() else {}

@@ -18,9 +18,9 @@ from safetensors import safe_open
 
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
 from weditor.adapters import adapter_for_class
-from weditor.collect import SiteKey, Settings, encode, site_modules, trajectory
-from weditor.edits import remove_input, remove_output
-from weditor.recipe import DIRECTIONS_FILE
+from weditor.models.runtime import SiteKey, Settings, encode, site_modules, trajectory
+from weditor.maths.edits import remove_input, remove_output
+from weditor.io.recipe import DIRECTIONS_FILE
 
 DATA = Path(__file__).parent / "data"
 
@@ -427,7 +427,7 @@ def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):
 
 def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
     """ZeroScope's transformer blocks have no gates: an output-side edit of attn2 is exact."""
-    from weditor.edits import project_output
+    from weditor.maths.edits import project_output
 
     base_dir, out = tiny("zeroscope"), tmp_path / "o"
     result = run_cli(["patch", "--method", "refusal", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
@@ -450,9 +450,9 @@ def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
 
     import diffusers
 
-    from weditor.collect import Settings
-    from weditor.pairs import load_pairsets
-    from weditor.patching import PatchConfig, collect, site_keys
+    from weditor.models.runtime import Settings
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import PatchConfig, collect, site_keys
     from weditor.testing import save_tiny_pipeline
 
     folder = save_tiny_pipeline("zeroscope", tmp_path / "zs")

@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import TINY_PAIRS, run_cli
 from weditor.errors import WeditorError
-from weditor.recipe import hash_files
-from weditor.verify import verify_folder
+from weditor.io.recipe import hash_files
+from weditor.pipeline.compare import verify_folder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 
@@ -38,8 +38,8 @@ import torch
 torch.set_num_threads(1)
 import diffusers, transformers, safetensors.torch  # noqa: F401  (warm imports, before any fork)
 from diffusers import WanPipeline  # noqa: F401
-import weditor.card, weditor.pickles, weditor.preflight, weditor.workspace  # noqa: F401
-from weditor.patching import PatchConfig, run_patch
+import weditor.pipeline.card, weditor.io.pickles, weditor.models.preflight, weditor.io.workspace  # noqa: F401
+from weditor.pipeline.run import PatchConfig, run_patch
 print("ready", flush=True)
 for line in sys.stdin:
     cfg = json.loads(line)
@@ -166,7 +166,7 @@ def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_pat
 
 
 def test_stale_folders_of_live_or_foreign_processes_are_kept(tmp_path):
-    from weditor.workspace import clean_stale, host_tag, sibling_name
+    from weditor.io.workspace import clean_stale, host_tag, sibling_name
 
     out = tmp_path / "out"
     mine_alive = sibling_name(out)  # this process: alive
@@ -185,7 +185,7 @@ def test_stale_folders_of_live_or_foreign_processes_are_kept(tmp_path):
 def test_an_interrupted_non_atomic_overwrite_is_rolled_back(tmp_path):
     """Where no atomic exchange exists, --overwrite moves OUT aside first; a run killed right
     then leaves OUT absent and an `-old-` folder, which the next run puts back."""
-    from weditor.workspace import clean_stale, host_tag
+    from weditor.io.workspace import clean_stale, host_tag
 
     out = tmp_path / "out"
     old = tmp_path / f".out.weditor-old-{host_tag()}-{_dead_pid()}-abcdef12"

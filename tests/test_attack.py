@@ -106,7 +106,7 @@ def test_layout_refuses_too_many_tokens(tiny):
 def test_finds_a_planted_concept_on_the_shapes_model():
     from weditor.attack.run import AttackConfig, generate
     from weditor.evaluation.run import gen_settings
-    from weditor.patching import load_base, load_pipeline
+    from weditor.pipeline.run import load_base, load_pipeline
     from weditor.shapes.classify import classify_color
 
     base, adapter = load_base("weditor:shapes", None)
@@ -225,7 +225,7 @@ def test_eval_reports_the_attack(tiny_wan, patched, judge, tmp_path):
 
 
 def test_harden_adds_the_attacks_prompts_and_reproduces(tiny_wan_single, tmp_path):
-    from weditor.reproduce import config_from_recipe
+    from weditor.pipeline.reproduce import config_from_recipe
 
     plain, hard = tmp_path / "plain", tmp_path / "hard"
     for out, extra in ((plain, []), (hard, ["--harden", "1"])):

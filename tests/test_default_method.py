@@ -18,7 +18,7 @@ def _recipe(folder):
 
 def test_text_pairs_get_the_text_readout_file_for_file(tiny_wan_single, tmp_path):
     from weditor.adapters import adapter_for_class
-    from weditor.recipe import hash_files
+    from weditor.io.recipe import hash_files
 
     outs = {}
     for name, extra in (("default", []), ("explicit", ["--method", "text"])):
@@ -44,8 +44,8 @@ def test_pairs_with_images_get_the_block_edit(tiny, i2v_pairs, tmp_path):  # noq
 
 
 def test_resolve_method_follows_the_pairs(i2v_pairs):  # noqa: F811
-    from weditor.pairs import load_pairsets
-    from weditor.patching import PatchConfig
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import PatchConfig
 
     for pairs, want in (([TINY_PAIRS], "text"), ([i2v_pairs], "refusal")):
         cfg = PatchConfig(pairs=[str(p) for p in pairs], out="unused")
@@ -87,9 +87,9 @@ def test_reins_folds_on_top_of_the_default(tiny_wan_single, tmp_path):
     from safetensors.torch import load_file
 
     from tests.test_reins import tensors
-    from weditor.edits import add_to_bias, remove_input
-    from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, hash_files
-    from weditor.reins import REINS_FILE
+    from weditor.maths.edits import add_to_bias, remove_input
+    from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, hash_files
+    from weditor.methods.reins import REINS_FILE
 
     out = tmp_path / "a" / "out"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
@@ -124,7 +124,7 @@ def test_reins_with_safree_is_refused(tiny_wan_single, tmp_path):
 def test_summary_names_the_most_changed_neutral_prompts(tiny_wan_single, tmp_path, method):
     """Each neutral prompt's own output change, largest first: the largest is at least the pooled figure
     (a ratio of sums never exceeds its largest ratio), and the command prints them."""
-    from weditor.pairs import load_pairs
+    from weditor.io.pairs import load_pairs
 
     out = tmp_path / "o"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--steps", "2",

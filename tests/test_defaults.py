@@ -11,10 +11,10 @@ import torch
 from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, readouts_of, run_cli
 from tests.test_patch import all_tensors, directions, load
 from weditor import defaults
-from weditor.edits import project_output, remove_output
-from weditor.moments import RunningMoments
-from weditor.patching import neutral_batches
-from weditor.recipe import READOUT_FILE
+from weditor.maths.edits import project_output, remove_output
+from weditor.maths.moments import RunningMoments
+from weditor.pipeline.run import neutral_batches
+from weditor.io.recipe import READOUT_FILE
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_the_readout_patch_is_recomputed_exactly_by_verify(tiny_wan, patched_def
     """`weditor verify` recomputes each edit from the base, the directions and the saved read-outs."""
     import shutil
 
-    from weditor.audit import verify_patched
+    from weditor.checks.verify import verify_patched
 
     report = verify_patched(patched_default)
     assert report.ok, report.problems

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.conftest import DATA, TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.recipe import DIRECTIONS_FILE, hash_files
+from weditor.io.recipe import DIRECTIONS_FILE, hash_files
 
 KNIFE_PAIRS = DATA / "tiny-knife.toml"
 

@@ -14,9 +14,9 @@ from safetensors.torch import load_file, save_file
 from tests.conftest import run_cli
 
 SHAPES_PAIRS = Path(__file__).resolve().parents[1] / "pairs" / "shapes-red.toml"
-from weditor.audit import verify_patched
-from weditor.diffing import diff_folders, numerical_rank
-from weditor.recipe import hash_files
+from weditor.checks.verify import verify_patched
+from weditor.checks.diff import diff_folders, numerical_rank
+from weditor.io.recipe import hash_files
 
 
 def recipe_of(folder: Path) -> dict:
@@ -132,8 +132,8 @@ def test_added_and_changed_files_are_reported(tiny_wan, copy):
 def test_a_forged_recipe_is_caught_by_recomputing_from_the_base(tiny_wan, copy):
     """Someone changes an edited tensor *and* updates the recipe's hashes to match: only the
     recomputation from the base and the recorded directions can tell."""
-    from weditor.recipe import write_recipe
-    from weditor.verify import tensor_sha256
+    from weditor.io.recipe import write_recipe
+    from weditor.pipeline.compare import tensor_sha256
 
     name = "blocks.3.ffn.net.0.proj.weight"
     rewrite_tensor(copy, "transformer", name, lambda w: w * 0.5)
@@ -174,9 +174,9 @@ def test_numerical_rank_ignores_rounding_but_not_edits():
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
         W = (torch.randn(96, 64, generator=g) * 0.05).to(dtype)
         Q = torch.linalg.qr(torch.randn(64, 2, generator=g, dtype=torch.float64))[0].T
-        from weditor.edits import project_input
+        from weditor.maths.edits import project_input
 
-        from weditor.diffing import change_stats
+        from weditor.checks.diff import change_stats
 
         assert change_stats(W, project_input(W, Q))["rank"] == 2, dtype
     D = torch.randn(3000, 40, generator=g, dtype=torch.float64) @ torch.randn(40, 2100, generator=g, dtype=torch.float64)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from weditor.directions import RefusalDirection, ZeroDirectionError
-from weditor.moments import RunningMoments
+from weditor.maths.directions import RefusalDirection, ZeroDirectionError
+from weditor.maths.moments import RunningMoments
 
 
 def unit(v):

@@ -1,6 +1,6 @@
 import torch
 
-from weditor.edits import add_to_bias, project_input, project_output
+from weditor.maths.edits import add_to_bias, project_input, project_output
 
 
 def _q(d, m=1, seed=0):
@@ -47,7 +47,7 @@ def test_bias_addition():
 
 def test_output_readout_writes_the_affine_removal():
     """`(I - s Q^T A) W`, `(I - s Q^T A) b - s Q^T a`: the layer writes y - s Q^T (A y + a)."""
-    from weditor.edits import remove_output
+    from weditor.maths.edits import remove_output
 
     g = torch.Generator().manual_seed(2)
     W, b = torch.randn(16, 24, generator=g, dtype=torch.float64), torch.randn(16, generator=g, dtype=torch.float64)
@@ -59,7 +59,7 @@ def test_output_readout_writes_the_affine_removal():
 
 
 def test_input_readout_reads_the_removed_input():
-    from weditor.edits import remove_input
+    from weditor.maths.edits import remove_input
 
     g = torch.Generator().manual_seed(3)
     W = torch.randn(12, 16, generator=g, dtype=torch.float64)
@@ -69,7 +69,7 @@ def test_input_readout_reads_the_removed_input():
 
 
 def test_readout_with_a_equal_q_is_the_projection_bit_for_bit():
-    from weditor.edits import remove_output
+    from weditor.maths.edits import remove_output
 
     g = torch.Generator().manual_seed(4)
     W, b, Q = torch.randn(16, 8, generator=g), torch.randn(16, generator=g), _q(16)
@@ -80,7 +80,7 @@ def test_readout_with_a_equal_q_is_the_projection_bit_for_bit():
 def test_an_intercept_needs_a_bias():
     import pytest
 
-    from weditor.edits import remove_output
+    from weditor.maths.edits import remove_output
 
     with pytest.raises(ValueError, match="needs a bias"):
         remove_output(torch.randn(4, 4), None, _q(4), torch.randn(1, 4), torch.ones(1))
@@ -88,7 +88,7 @@ def test_an_intercept_needs_a_bias():
 
 def test_the_edit_does_not_depend_on_how_the_directions_are_strided():
     """A row sliced from a saved [A | a] and the same row made in memory give the same bits (the audit relies on it)."""
-    from weditor.edits import remove_output
+    from weditor.maths.edits import remove_output
 
     g = torch.Generator().manual_seed(5)
     W, b, Q = torch.randn(64, 64, generator=g), torch.randn(64, generator=g), _q(64)

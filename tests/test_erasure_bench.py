@@ -75,7 +75,7 @@ def test_misses_are_counted_by_colour_asked_and_drawn(results):
 
 
 def test_fine_set_covers_every_other_colour_shape_and_motion_twice_held_out():
-    from weditor.pairs import load_pairs
+    from weditor.io.pairs import load_pairs
     from weditor.shapes import world
 
     b = bench()

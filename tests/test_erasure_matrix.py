@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from weditor.errors import WeditorError
-from weditor.pairs import load_pairs, parse_pairs
+from weditor.io.pairs import load_pairs, parse_pairs
 from weditor.shapes import world
 from weditor.shapes.concepts import infer_concept, parse_caption
 from weditor.shapes.prompt_sets import combinations, matrix_sets, truth_of, used_prompts

@@ -18,10 +18,10 @@ import torch
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from weditor.directions import RefusalDirection, ZeroDirectionError
+from weditor.maths.directions import RefusalDirection, ZeroDirectionError
 from weditor.errors import WeditorError
-from weditor.moments import RunningMoments
-from weditor.pairs import PAIR_KEYS, TOP_KEYS, PairSet, parse_pairs
+from weditor.maths.moments import RunningMoments
+from weditor.io.pairs import PAIR_KEYS, TOP_KEYS, PairSet, parse_pairs
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

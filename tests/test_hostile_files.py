@@ -24,8 +24,8 @@ from safetensors.torch import load_file, save_file
 
 from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
 from tests.test_diff import rewrite_tensor, shard_of
-from weditor import recipe as recipes
-from weditor.audit import verify_patched
+from weditor.io import recipe as recipes
+from weditor.checks.verify import verify_patched
 from weditor.errors import WeditorError
 
 EDITED = "blocks.1.ffn.net.0.proj.weight"  # edited by PAPER_SITE in both transformers
@@ -49,7 +49,7 @@ def forge(folder: Path, **changes):
     recipe = json.loads((folder / recipes.RECIPE_NAME).read_text())
     recipe.update(changes)
     if changes:
-        from weditor.card import write_card
+        from weditor.pipeline.card import write_card
 
         recipes.write_recipe(folder, recipe)
         write_card(folder, repo_id=folder.name)
@@ -185,7 +185,7 @@ def test_verify_catches_tampering_with_forged_hashes(tiny_wan, copy, tmp_path, c
 def test_verify_without_the_base_is_not_an_ok(copy):
     """A forged edit, and base_model.id rewritten to a path that does not exist: the recompute can't run,
     and verify says exactly that instead of skipping it silently."""
-    from weditor.verify import tensor_sha256
+    from weditor.pipeline.compare import tensor_sha256
 
     rewrite_tensor(copy, "transformer", EDITED, lambda w: w * 0.5)
     recipe = json.loads((copy / "weditor.json").read_text())
@@ -304,7 +304,7 @@ def test_hub_cache_snapshots_keep_working(tiny_wan_single, tmp_path):
     out = tmp_path / "o"
     result = patch(snapshot, out)
     assert result.exit_code == 0, result.output
-    from weditor.integrity import folder_entries
+    from weditor.io.integrity import folder_entries
 
     assert not folder_entries(out).links  # every file is a regular file: here a hard link to its blob
     blobs = {os.stat(p).st_ino for p in (tmp_path / "hub" / "models--org--tiny" / "blobs").iterdir()}
@@ -320,7 +320,7 @@ def test_hub_cache_snapshots_keep_working(tiny_wan_single, tmp_path):
 
 def test_written_files_never_link_outside_the_base(base_copy, tmp_path):
     """write_patched re-checks each source as it writes: a link swapped in after the start is refused."""
-    from weditor.checkpoint import write_patched
+    from weditor.io.checkpoint import write_patched
 
     (tmp_path / "secret.txt").write_text("id_rsa\n")
     (base_copy / "tokenizer" / "tokenizer_config.json").unlink()
@@ -367,7 +367,7 @@ def test_nan_in_the_vae_is_refused(base_copy, tmp_path):
 
 
 def test_disk_full_names_the_output_file(tiny_wan_single, tmp_path, monkeypatch):
-    import weditor.checkpoint as checkpoint
+    import weditor.io.checkpoint as checkpoint
 
     real = shutil.copyfile
 
@@ -419,7 +419,7 @@ def test_overwrite_needs_an_intact_weditor_output(tiny_wan_single, copy, tmp_pat
 
 
 def test_overwrite_is_checked_again_before_the_swap(copy, tmp_path):
-    from weditor.checkpoint import publish_dir
+    from weditor.io.checkpoint import publish_dir
 
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -433,7 +433,7 @@ def test_overwrite_is_checked_again_before_the_swap(copy, tmp_path):
 
 
 def test_push_runs_the_same_verification(copy):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     _change_vae(copy, None)
     forge(copy)
@@ -455,7 +455,7 @@ def _apply(folder: Path, op: tuple, outside: Path) -> bool:
     shards = [p for p in files if p.suffix == ".safetensors" and "weditor" not in p.parts]
     others = [p for p in files if p.suffix != ".safetensors" and p.name != "README.md" and "weditor" not in p.parts]
     if kind == "flip":  # one byte inside one tensor's data
-        from weditor.checkpoint import safetensors_header
+        from weditor.io.checkpoint import safetensors_header
 
         path = shards[i % len(shards)]
         header, start = safetensors_header(path)
@@ -532,7 +532,7 @@ LAYOUT = st.lists(st.tuples(st.sampled_from(["tokenizer/a.txt", "scheduler/b.jso
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=LAYOUT)
 def test_patch_never_writes_a_link_to_outside(tiny_wan_single, tmp_path_factory, layout):
-    from weditor.checkpoint import write_patched
+    from weditor.io.checkpoint import write_patched
 
     tmp = tmp_path_factory.mktemp("layout")
     base = tmp / "base"
@@ -561,7 +561,7 @@ def test_patch_never_writes_a_link_to_outside(tiny_wan_single, tmp_path_factory,
 
 
 def test_errors_name_the_output_not_the_staging_folder(tmp_path):
-    from weditor.workspace import output_name, sibling_name
+    from weditor.io.workspace import output_name, sibling_name
 
     out = tmp_path / "out"
     staged = sibling_name(out, "tmp") / "weditor" / "directions.safetensors"

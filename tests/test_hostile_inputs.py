@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.recipe import sha256_file
+from weditor.io.recipe import sha256_file
 
 TINY = TINY_PAIRS.read_text()
 
@@ -418,7 +418,7 @@ def test_hostile_pair_files_parse_or_fail_in_one_line(tmp_path_factory, mutation
 
 def test_old_recipes_still_check(tmp_path):
     """Recipes as 0.1 (no method, no neutral, no edit) and 0.3 (REINS-only with a neutral mode) wrote them."""
-    from weditor.reproduce import config_from_recipe
+    from weditor.pipeline.reproduce import config_from_recipe
 
     old = {"format": 1, "weditor_version": "0.1.0",
            "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},

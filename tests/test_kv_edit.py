@@ -1,4 +1,4 @@
-"""`weditor patch --method uce`: UCE's closed-form key/value edit (weditor/kv_edit.py, weditor/uce.py).
+"""`weditor patch --method uce`: UCE's closed-form key/value edit (weditor/methods/kv_edit.py, weditor/methods/uce.py).
 
 Exactness is checked where the edit means something: the reloaded denoiser must equal the base
 denoiser whose cross-attention key and value linears read `M c` instead of `c` (a run-time hook,
@@ -15,9 +15,9 @@ import torch
 from tests.conftest import DATA, TINY_PAIRS, readouts_of, run_cli
 from tests.test_adapters import all_tensors, assert_edited_as, directions, load, same_bits, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
-from weditor.collect import encode
-from weditor import kv_edit
-from weditor.recipe import hash_files
+from weditor.models.runtime import encode
+from weditor.methods import kv_edit
+from weditor.io.recipe import hash_files
 
 SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope")
 ROOT = DATA.parents[1]
@@ -122,7 +122,7 @@ def test_align_maps_equal_substituted_and_deleted_tokens():
 
 
 def test_common_twins_use_each_concepts_most_frequent_substitute():
-    from weditor.pairs import load_pairsets
+    from weditor.io.pairs import load_pairsets
     from weditor.shapes import load_pipeline
 
     pipe = load_pipeline()
@@ -179,7 +179,7 @@ def test_rece_round_finds_the_embedding_the_edit_still_reads_as_the_concept():
 
 
 def test_in_memory_edit_equals_the_folder(tiny, uce_patched):
-    from weditor.pairs import load_pairsets
+    from weditor.io.pairs import load_pairsets
 
     pipe, adapter = load(tiny("wan"))
     pairsets = load_pairsets([TINY_PAIRS, DATA / "tiny-night.toml"])
@@ -197,7 +197,7 @@ def test_in_memory_edit_equals_the_folder(tiny, uce_patched):
 
 
 def test_uce_recipe_reproduces_the_patch_and_verify_recomputes_it(tiny, tmp_path):
-    from weditor.audit import verify_patched
+    from weditor.checks.verify import verify_patched
 
     out = tmp_path / "o"
     result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--method", "uce", "--uce-tokens", "changed",

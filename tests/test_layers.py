@@ -1,7 +1,7 @@
 import pytest
 
 from weditor.errors import WeditorError
-from weditor.layers import parse_layers
+from weditor.maths.layers import parse_layers
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ byte-identical to one made without offloading is what the option promises on a G
 import torch
 
 from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.recipe import hash_files
+from weditor.io.recipe import hash_files
 
 
 def test_offload_gives_the_identical_patch(tiny_wan, patched, tmp_path):
@@ -25,9 +25,9 @@ def test_offloaded_pipeline_has_hooks_and_taps_still_see_activations(tiny_wan):
     from diffusers.hooks.group_offloading import _is_group_offload_enabled
 
     from weditor.adapters import adapter_for_class
-    from weditor.checkpoint import resolve_model
-    from weditor.collect import SiteKey, Settings, taps, trajectory
-    from weditor.patching import load_pipeline
+    from weditor.io.checkpoint import resolve_model
+    from weditor.models.runtime import SiteKey, Settings, taps, trajectory
+    from weditor.pipeline.run import load_pipeline
 
     base = resolve_model(str(tiny_wan))
     adapter = adapter_for_class(base.pipeline_class)

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from weditor.errors import WeditorError
-from weditor.pairs import load_pairs
+from weditor.io.pairs import load_pairs
 
 SHIPPED = sorted((Path(__file__).parents[1] / "pairs").glob("*.toml"))
 GOOD_PAIRS = "".join(f'[[pair]]\nunsafe = "a red thing {i}"\nsafe = "a thing {i}"\n' for i in range(5))

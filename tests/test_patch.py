@@ -8,9 +8,9 @@ import torch
 from safetensors import safe_open
 
 from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.edits import project_input, project_output
-from weditor.recipe import DIRECTIONS_FILE, hash_files
-from weditor.verify import verify_folder
+from weditor.maths.edits import project_input, project_output
+from weditor.io.recipe import DIRECTIONS_FILE, hash_files
+from weditor.pipeline.compare import verify_folder
 
 
 def load(folder):

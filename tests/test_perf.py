@@ -9,8 +9,8 @@ from tests.conftest import TINY_PAIRS
 
 def test_pipeline_loads_in_the_stored_dtype(tmp_path):
     """dtype None means as stored: diffusers alone would load a bf16 checkpoint as float32 (2x memory)."""
-    from weditor.checkpoint import resolve_model, stored_dtypes
-    from weditor.patching import load_pipeline
+    from weditor.io.checkpoint import resolve_model, stored_dtypes
+    from weditor.pipeline.run import load_pipeline
     from weditor.testing import save_tiny_wan_pipeline
 
     folder = save_tiny_wan_pipeline(tmp_path / "bf16", dtype=torch.bfloat16)
@@ -23,7 +23,7 @@ def test_pipeline_loads_in_the_stored_dtype(tmp_path):
 
 def _full_gram_schmidt_rows(delta, neutral, rank, n):
     """What RefusalDirection.fit returned before: Gram-Schmidt over every positive eigenvector."""
-    from weditor.directions import _orthonormal_rows
+    from weditor.maths.directions import _orthonormal_rows
 
     m = delta.covariance.double()
     c = neutral.covariance.double()
@@ -41,8 +41,8 @@ def _full_gram_schmidt_rows(delta, neutral, rank, n):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("n", [1, 2, 4])
 def test_truncated_gram_schmidt_gives_the_same_directions_bit_for_bit(seed, n):
-    from weditor.directions import RefusalDirection
-    from weditor.moments import RunningMoments
+    from weditor.maths.directions import RefusalDirection
+    from weditor.maths.moments import RunningMoments
 
     g = torch.Generator().manual_seed(seed)
     d = 48
@@ -55,7 +55,7 @@ def test_truncated_gram_schmidt_gives_the_same_directions_bit_for_bit(seed, n):
 
 
 def test_run_patch_reports_phase_timings(tiny_wan, tmp_path):
-    from weditor.patching import PatchConfig, run_patch
+    from weditor.pipeline.run import PatchConfig, run_patch
 
     result = run_patch(PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
                                    size=(32, 32, 5), layers="1-3", steps=2, summary=False))
@@ -72,7 +72,7 @@ def test_hash_reuse_never_returns_a_stale_hash(tmp_path):
     the one change the stat key cannot see; `verify_folder` never reuses.)"""
     import os
 
-    from weditor.recipe import hash_files, sha256_file
+    from weditor.io.recipe import hash_files, sha256_file
 
     for i in range(5):
         (tmp_path / f"f{i}.bin").write_bytes(bytes([i]) * (1000 + i))
@@ -91,7 +91,7 @@ def test_hash_reuse_never_returns_a_stale_hash(tmp_path):
 @pytest.mark.parametrize("method,own", [("text", ("encode", "fit", "edit")), ("safree", ("fit",))])
 def test_text_side_methods_report_phase_timings(tiny_wan, tmp_path, method, own):
     """The default method times its phases too: scripts/bench_patch.py --method text reads them."""
-    from weditor.patching import PatchConfig, run_patch
+    from weditor.pipeline.run import PatchConfig, run_patch
 
     result = run_patch(PatchConfig(method=method, pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
                                    size=(32, 32, 5), steps=2, summary=True))

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.hub_server import hub_server  # noqa: F401  (pytest fixture)
-from weditor import recipe as recipes
+from weditor.io import recipe as recipes
 from weditor.errors import WeditorError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def write_test_folder(out: Path, base_dir: Path | None = None, base_id: str = BA
     """A folder shaped like `weditor patch` output: pipeline, pair copy, frame grid, recipe, card."""
     from PIL import Image
 
-    from weditor.card import finalize_card
+    from weditor.pipeline.card import finalize_card
     from weditor.testing import save_tiny_wan_pipeline
 
     save_tiny_wan_pipeline(out)
@@ -64,7 +64,7 @@ def write_test_folder(out: Path, base_dir: Path | None = None, base_id: str = BA
     # without its (Hub, not cached) base, so pushes here need allow_unverified_base.
     from safetensors.torch import load_file
 
-    from weditor.verify import tensor_sha256
+    from weditor.pipeline.compare import tensor_sha256
 
     weights = load_file(out / "transformer" / "diffusion_pytorch_model.safetensors")
     recipe = {
@@ -157,7 +157,7 @@ def test_card_metadata_and_sections(folder):
 
 
 def test_card_is_covered_by_the_recipe(folder):
-    from weditor.publish import _verify
+    from weditor.hub.push import _verify
 
     recipe = recipes.load_recipe(folder)
     assert recipe["files"]["README.md"] == recipes.sha256_file(folder / "README.md")
@@ -170,7 +170,7 @@ def test_card_is_covered_by_the_recipe(folder):
 def test_card_without_hub_base_or_licence(tmp_path):
     from huggingface_hub import ModelCard
 
-    from weditor.card import pipeline_tag
+    from weditor.pipeline.card import pipeline_tag
 
     out = write_test_folder(tmp_path / "local-base", base_id="tiny-wan")
     data = ModelCard.load(out / "README.md").data.to_dict()
@@ -182,7 +182,7 @@ def test_card_without_hub_base_or_licence(tmp_path):
 
 
 def test_finalize_card_is_idempotent(built, tmp_path):
-    from weditor.card import finalize_card
+    from weditor.pipeline.card import finalize_card
 
     again = Path(shutil.copytree(built, tmp_path / "again" / "tiny-patched"))
     finalize_card(again)  # no base_dir: the licence comes from the card already there
@@ -190,7 +190,7 @@ def test_finalize_card_is_idempotent(built, tmp_path):
 
 
 def test_summary_layouts():
-    from weditor.card import _split_summary
+    from weditor.pipeline.card import _split_summary
 
     paired, single, tables = _split_summary({
         "rate": {"before": 0.5, "after": 0.1},
@@ -250,7 +250,7 @@ def load_back(hub, repo_id: str, local: Path, tmp_path: Path) -> dict:
 def test_push_then_load_with_stock_diffusers(folder, hub_server, tmp_path):
     from huggingface_hub import HfApi
 
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     before = folder_digest(folder)
     url = push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
@@ -285,7 +285,7 @@ def test_push_then_load_with_stock_diffusers(folder, hub_server, tmp_path):
 
 
 def test_push_again_is_a_no_op(folder, hub_server):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
     push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)  # 409 on create: fine
@@ -294,7 +294,7 @@ def test_push_again_is_a_no_op(folder, hub_server):
 
 
 def test_push_private_to_a_branch(folder, hub_server):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     url = push_folder(folder, "user/tiny-safe", private=True, token=hub_server.token, endpoint=hub_server.url,
                       allow_unverified_base=True,
@@ -308,7 +308,7 @@ def test_push_private_to_a_branch(folder, hub_server):
 def test_private_push_refuses_an_existing_public_repo(folder, hub_server):
     from huggingface_hub import HfApi
 
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     HfApi(endpoint=hub_server.url, token=hub_server.token).create_repo("user/tiny-safe")
     with pytest.raises(WeditorError, match="exists and is public"):
@@ -317,7 +317,7 @@ def test_private_push_refuses_an_existing_public_repo(folder, hub_server):
 
 
 def test_bad_token_is_one_line_and_leaves_folder_alone(folder, hub_server):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     before = folder_digest(folder)
     with pytest.raises(WeditorError) as e:
@@ -330,7 +330,7 @@ def test_bad_token_is_one_line_and_leaves_folder_alone(folder, hub_server):
 
 
 def test_server_error_is_one_line_and_leaves_folder_alone(folder, hub_server):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     hub_server.fail["commit"] = 500
     before = folder_digest(folder)
@@ -344,7 +344,7 @@ def test_server_error_is_one_line_and_leaves_folder_alone(folder, hub_server):
 
 
 def test_unreachable_endpoint_is_one_line(folder):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     endpoint = closed_port_url()
     with pytest.raises(WeditorError) as e:
@@ -354,8 +354,8 @@ def test_unreachable_endpoint_is_one_line(folder):
 
 @pytest.mark.parametrize("damage", ["changed", "extra", "missing"])
 def test_folder_not_matching_recipe_is_refused_before_any_request(folder, hub_server, damage):
-    from weditor.integrity import check_folder
-    from weditor.publish import push_folder
+    from weditor.io.integrity import check_folder
+    from weditor.hub.push import push_folder
 
     weights = folder / "transformer" / "diffusion_pytorch_model.safetensors"
     if damage == "changed":
@@ -372,11 +372,11 @@ def test_folder_not_matching_recipe_is_refused_before_any_request(folder, hub_se
     assert hub_server.state.requests == []
     expected = {"changed": "does not match the SHA-256", "extra": "not listed", "missing": "missing"}[damage]
     with pytest.raises(WeditorError, match=expected):
-        check_folder(folder)  # the shared hash check (weditor/integrity.py) says the same
+        check_folder(folder)  # the shared hash check (weditor/io/integrity.py) says the same
 
 
 def test_repo_id_must_be_user_slash_name(folder, hub_server):
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     for bad in ("tiny-safe", "a/b/c", "user/bad name"):
         with pytest.raises(WeditorError, match="USER/NAME"):
@@ -433,7 +433,7 @@ def test_cli_push_writes_a_missing_card_first(folder, hub_server):
 
 
 def test_error_text_redacts_tokens_only():
-    from weditor.publish import _one_line
+    from weditor.hub.push import _one_line
 
     assert _one_line("bad hf_abcdefgh1234\n token", "hf_abcdefgh1234") == "bad <token> token"
     assert _one_line("Connection refused", "t") == "Connection refused"  # too short to be a token

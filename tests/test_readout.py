@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from weditor.moments import PairMoments, RunningMoments
-from weditor.readout import ConceptReadout
+from weditor.maths.moments import PairMoments, RunningMoments
+from weditor.maths.readout import ConceptReadout
 
 D = 6
 

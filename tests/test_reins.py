@@ -11,12 +11,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, run_cli
-from weditor.edits import add_to_bias, project_output
+from weditor.maths.edits import add_to_bias, project_output
 from weditor.errors import WeditorError
-from weditor.recipe import DIRECTIONS_FILE, hash_files
-from weditor.reins import REINS_FILE, refuse_unless_foldable
-from weditor.supervised_pca import SupervisedPCA
-from weditor.verify import verify_folder
+from weditor.io.recipe import DIRECTIONS_FILE, hash_files
+from weditor.methods.reins import REINS_FILE, refuse_unless_foldable
+from weditor.maths.supervised_pca import SupervisedPCA
+from weditor.pipeline.compare import verify_folder
 
 # --------------------------------------------------------------------------- SupervisedPCA
 
@@ -259,7 +259,7 @@ def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
 
 
 def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_path, monkeypatch):
-    from weditor import patching
+    from weditor.pipeline import run as patching
     from weditor.adapters import WAN
 
     gated = dataclasses.replace(WAN, family="allgated", ungated_write=None)
@@ -323,7 +323,7 @@ def test_probe_without_matplotlib_skips_the_plot(tiny_wan_single, tmp_path, monk
 
 
 def test_cv_folds_keep_pairs_and_prompts_together():
-    from weditor.probe import cv_accuracy, grouped_splits
+    from weditor.methods.reins_probe import cv_accuracy, grouped_splits
 
     rng = np.random.default_rng(0)
     # 8 pairs (both labels, 3 timesteps each) + 3 unsafe-only and 4 safe-only prompts, as the probe builds them

@@ -13,8 +13,8 @@ from safetensors.torch import load_file
 
 from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import FAMILIES, assert_edited_as, inputs, load, tiny  # noqa: F401 (fixture)
-from weditor.collect import block_path
-from weditor.reins import REINS_FILE
+from weditor.models.runtime import block_path
+from weditor.methods.reins import REINS_FILE
 
 NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v"]  # keys of test_adapters.FAMILIES
 

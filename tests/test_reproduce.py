@@ -4,7 +4,7 @@ from pathlib import Path
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from tests.hub_server import hub_server  # noqa: F401  (fixture)
-from weditor.recipe import hash_files
+from weditor.io.recipe import hash_files
 
 
 def test_recipe_reproduces_the_patch_file_for_file(patched, tmp_path):
@@ -60,7 +60,7 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
                       "--no-summary", "--push-to-hub", "user/x"])
     assert result.exit_code == 2
     assert "401" in result.output.splitlines()[-1]
-    from weditor.verify import verify_folder
+    from weditor.pipeline.compare import verify_folder
 
     verify_folder(out)  # the patch itself landed, verified; only the upload failed
 
@@ -70,8 +70,8 @@ def _old_recipe(tmp_path, version: str, params: dict, method: str | None):
     that names none), with the tiny red pairs next to it."""
     import json
 
-    from weditor.recipe import sha256_file
-    from weditor.reproduce import config_from_recipe
+    from weditor.io.recipe import sha256_file
+    from weditor.pipeline.reproduce import config_from_recipe
 
     folder = tmp_path / "old"
     (folder / "weditor" / "pairs").mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ import torch
 from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import DATA, all_tensors, assert_edited_as, directions, load, same_bits, tiny  # noqa: F401 (fixture)
 from weditor.adapters.paths import expand_all
-from weditor.collect import encode
-from weditor.edits import project_input
+from weditor.models.runtime import encode
+from weditor.maths.edits import project_input
 
 FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx": "32x32x9",
             "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4",
@@ -102,7 +102,7 @@ def test_safree_fold_is_exact(name, tiny, safree_patched):
 
 
 def test_subspace_spans_the_centred_keywords():
-    from weditor.safree import energy_in, subspace
+    from weditor.methods.safree import energy_in, subspace
 
     g = torch.Generator().manual_seed(0)
     neutral = torch.randn(6, 10, generator=g, dtype=torch.float64)

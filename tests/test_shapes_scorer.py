@@ -17,7 +17,7 @@ from conftest import run_cli
 
 from weditor.errors import WeditorError
 from weditor.evaluation import scorers
-from weditor.pairs import load_pairs
+from weditor.io.pairs import load_pairs
 from weditor.shapes import world
 from weditor.shapes.classify import classify
 

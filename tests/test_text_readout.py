@@ -15,7 +15,7 @@ import torch
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
 from tests.test_adapters import directions, load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES, assert_only_text_inputs_folded, assert_runtime_equivalent, patcher
-from weditor.edits import remove_input
+from weditor.maths.edits import remove_input
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_verify_recomputes_the_text_readout(tiny, text_patched, tmp_path):
 
     from safetensors.torch import load_file, save_file
 
-    from weditor.audit import verify_patched
+    from weditor.checks.verify import verify_patched
 
     out = text_patched("wan")
     report = verify_patched(out, base=tiny("wan"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from weditor.recipe import hash_files
+from weditor.io.recipe import hash_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = ROOT / "pairs" / "shapes-red.toml"
@@ -101,7 +101,7 @@ def test_the_search_records_every_trial_and_its_choice(tuned):
 
 
 def test_recipe_reproduces_the_tuned_patch_without_a_trial(tuned, tmp_path, monkeypatch):
-    from weditor import tuning
+    from weditor.pipeline import tuning
 
     out, _ = tuned
     monkeypatch.setattr(tuning, "TRIALS_RUN", 0)
@@ -145,8 +145,8 @@ def test_the_self_check_warns_when_the_concept_is_not_reached(tmp_path):
 
 
 def test_the_choice_rule_is_erasure_first_then_preservation():
-    from weditor.objective import Score
-    from weditor.tuning import Trial, choose
+    from weditor.pipeline.objective import Score
+    from weditor.pipeline.tuning import Trial, choose
 
     def t(erasure, change):
         return Trial("text", {}, Score({"c": erasure}, change))
@@ -164,7 +164,7 @@ def test_the_choice_rule_is_erasure_first_then_preservation():
 
 
 def test_pinned_fields_collapse_their_axis():
-    from weditor.candidates import SPACES, pin
+    from weditor.pipeline.candidates import SPACES, pin
 
     ladders = pin(SPACES["text"].ladders, {"strength": 1.0})
     assert all(p["strength"] == 1.0 for ladder in ladders for p in ladder)
@@ -174,8 +174,8 @@ def test_pinned_fields_collapse_their_axis():
 
 
 def test_the_split_is_seeded_and_holds_out_a_quarter():
-    from weditor.objective import split_pairsets
-    from weditor.pairs import load_pairsets
+    from weditor.pipeline.objective import split_pairsets
+    from weditor.io.pairs import load_pairsets
 
     pairsets = load_pairsets([str(RED)])
     a, b, c = split_pairsets(pairsets, 0), split_pairsets(pairsets, 0), split_pairsets(pairsets, 1)

@@ -20,7 +20,7 @@ REINS_STRENGTH = 0.5  # alpha / mean token norm at that block; the smallest that
 SAFREE_POOL = "mean"  # keyword vectors for `--method safree`: "mean" over real tokens, or "tokens"
 DTYPE_NAMES = ("float32", "float16", "bfloat16")
 EDITS = ("readout", "projection")  # `patch --edit`: how much is removed along the refusal directions
-EDIT = "readout"  # a fitted read-out (weditor/readout.py); "projection" is the paper's orthogonal projection
+EDIT = "readout"  # a fitted read-out (weditor/maths/readout.py); "projection" is the paper's orthogonal projection
 REMOVAL = 0.6  # edit "readout": share of each concept's mean paired difference removed on its pairs
 READOUT_STRENGTH = 1.0  # edit "readout": the read-out is removed as fitted
 # Largest accepted collection / eval size (height, width, frames). Not a model's limit but a typo's: at

@@ -161,10 +161,10 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
 
     from weditor.attack import objective as obj
     from weditor.attack.search import EmbeddingSearch, TokenSearch
-    from weditor.checkpoint import BaseModel
+    from weditor.io.checkpoint import BaseModel
     from weditor.evaluation import generate as gen
     from weditor.evaluation.run import find_pairs, gen_settings, is_builtin, reusable_modules
-    from weditor.patching import load_base, load_pipeline
+    from weditor.pipeline.run import load_base, load_pipeline
 
     cfg.check()
     out_dir = Path(cfg.out)
@@ -306,7 +306,7 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
 
 def attack_for_eval(eval_cfg, out_dir: Path) -> dict:
     """`weditor eval --attack`: the attack with eval's models, pairs, judge and sampling, into OUT/attack."""
-    from weditor.collect import progress
+    from weditor.models.runtime import progress
 
     cfg = AttackConfig(model=eval_cfg.patched, base=eval_cfg.base, revision=eval_cfg.revision,
                        out=str(out_dir / "attack"), pairs=list(eval_cfg.pairs), budget=eval_cfg.attack_budget,

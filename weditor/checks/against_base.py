@@ -2,7 +2,7 @@
 compared with the base model.
 
 Whoever can change a file of a patched folder can rewrite the SHA-256 in `weditor.json` to
-match, so the hashes (weditor/integrity.py) prove only that a folder is what its recipe says,
+match, so the hashes (weditor/io/integrity.py) prove only that a folder is what its recipe says,
 not that the recipe is true. With the base model at hand, verify also checks:
 
 - every file other than weights, weditor's own files (`weditor.json`, `weditor/`) and the model
@@ -10,7 +10,7 @@ not that the recipe is true. With the base model at hand, verify also checks:
   the recipe records as left out or converted excepted);
 - every component holds the same tensor names as the base's (an added `evil.backdoor` is a
   finding), and every tensor the recipe does not list as edited is bit-identical to the base's
-  (the edited ones are recomputed in weditor/audit.py);
+  (the edited ones are recomputed in weditor/checks/verify.py);
 - with or without the base, every floating-point tensor of every component is finite: a NaN in
   the VAE is copied untouched, and a comparison with a base that holds it too would pass;
 - the model card is rebuilt from the recipe and compared, when this weditor version wrote it.
@@ -27,10 +27,10 @@ from pathlib import Path
 import torch
 
 from weditor import __version__
-from weditor.diffing import CARD_NAME, FolderWeights, _base_files, _bits, same_file
-from weditor.integrity import folder_entries
-from weditor.pickles import is_pickle_file
-from weditor.recipe import is_own_file, sha256_file
+from weditor.checks.diff import CARD_NAME, FolderWeights, _base_files, _bits, same_file
+from weditor.io.integrity import folder_entries
+from weditor.io.pickles import is_pickle_file
+from weditor.io.recipe import is_own_file, sha256_file
 
 USAGE_RE = re.compile(r'\.from_pretrained\("([^"\n]*)"\)')
 
@@ -102,7 +102,7 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
 def compare_headers(base: FolderWeights, patched: FolderWeights) -> list[str]:
     """A shard the base has under the same name keeps its header (names, dtypes, offsets, metadata) and size:
     the writer overwrites tensor bytes in place and nothing else (checkpoint._rewrite_shard)."""
-    from weditor.checkpoint import safetensors_header
+    from weditor.io.checkpoint import safetensors_header
 
     problems = []
     for rel in sorted({r for names in patched.tensors.values() for r in names.values() if r.endswith(".safetensors")}):
@@ -150,7 +150,7 @@ def check_card(folder: Path, recipe: dict, base: Path | None) -> tuple[list[str]
     if version != __version__:
         return [], [f"{CARD_NAME}: written by weditor {version}, whose cards this version ({__version__}) does not "
                     "rebuild; only its hash was checked"]
-    from weditor.card import build_card
+    from weditor.pipeline.card import build_card
 
     data = path.read_bytes()
     found = USAGE_RE.search(data.decode("utf-8", "replace"))

@@ -24,10 +24,10 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
-from weditor.integrity import folder_entries, hash_problems
-from weditor.pickles import INDEX_RE, WEIGHT_RE, is_pickle_file, load_state_dict
-from weditor.recipe import RECIPE_NAME, is_own_file, list_files, sha256_file
-from weditor.verify import tensor_sha256
+from weditor.io.integrity import folder_entries, hash_problems
+from weditor.io.pickles import INDEX_RE, WEIGHT_RE, is_pickle_file, load_state_dict
+from weditor.io.recipe import RECIPE_NAME, is_own_file, list_files, sha256_file
+from weditor.pipeline.compare import tensor_sha256
 
 CARD_NAME = "README.md"
 EXACT_SVD_MAX = 2048  # smaller side up to this: full SVD; above, a randomized range finder first
@@ -57,7 +57,7 @@ class FolderWeights:
     def __init__(self, folder: Path, allow_pickle: bool = False):
         from safetensors import safe_open
 
-        from weditor.checkpoint import safetensors_header
+        from weditor.io.checkpoint import safetensors_header
 
         self.folder = Path(folder)
         self.allow_pickle = allow_pickle
@@ -209,8 +209,8 @@ def change_stats(old: torch.Tensor, new: torch.Tensor) -> dict:
 
 
 def load_recipe_or_none(folder: Path) -> dict | None:
-    """The checked recipe (weditor/integrity.py), or None when the folder has none; a malformed one is an error."""
-    from weditor.integrity import load_checked_recipe
+    """The checked recipe (weditor/io/integrity.py), or None when the folder has none; a malformed one is an error."""
+    from weditor.io.integrity import load_checked_recipe
 
     if not (folder / RECIPE_NAME).exists() and not (folder / RECIPE_NAME).is_symlink():
         return None
@@ -312,7 +312,7 @@ def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffR
     converted = pickles.get("converted") or {}
     omitted = set(pickles.get("omitted") or [])
     base_files = set(_base_files(base))
-    # regular files only: links and special files are reported by the hash check (weditor/integrity.py), never read
+    # regular files only: links and special files are reported by the hash check (weditor/io/integrity.py), never read
     patched_files = set(folder_entries(patched).files) | ({RECIPE_NAME} if (patched / RECIPE_NAME).is_file() else set())
     for rel in sorted(base_files | patched_files):
         in_base, in_patched = rel in base_files, rel in patched_files
@@ -343,7 +343,7 @@ def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffR
 
 
 def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = False) -> DiffReport:
-    from weditor.patching import BUILTIN_MODEL, builtin_model_path
+    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
 
     if str(base) == BUILTIN_MODEL:  # the embedded model, as `patch` and `eval` name it
         base = builtin_model_path()

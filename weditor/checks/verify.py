@@ -1,21 +1,21 @@
 """`weditor verify PATCHED`: every check of a patched folder that can run offline.
 
 1. The recipe's fields, then every entry of the folder against the SHA-256 in weditor.json:
-   modified, missing and added files, symbolic links and special files (weditor/integrity.py,
+   modified, missing and added files, symbolic links and special files (weditor/io/integrity.py,
    the one check shared with `diff`, `push` and `patch --overwrite`), all listed.
 2. Every edited tensor, read from its file, against the recipe's sha256_after (several entries
    for one tensor must chain: base -> entry 1 -> entry 2 -> file).
-3. Every tensor of every component finite (weditor/against_base.py), the model card rebuilt
+3. Every tensor of every component finite (weditor/checks/against_base.py), the model card rebuilt
    from the recipe.
 4. If the base model is available locally (the recipe's base_model.id is a pipeline folder that
    exists, the embedded model, a Hub id already in the local cache, or --base PATH): every edit
    recomputed from the base weights and the removed directions the folder carries
    (weditor/directions.safetensors: site key -> orthonormal rows; params.strength; for the
    read-out edit also weditor/readout.safetensors: site key -> [A | a]), with
-   weditor.edits.remove_input / remove_output (REINS bias folds: add_to_bias with the vector
+   weditor.maths.edits.remove_input / remove_output (REINS bias folds: add_to_bias with the vector
    in weditor/reins.safetensors), and compared with the stored tensor: bit for bit on the machine
    that patched, within the storage dtype's rounding elsewhere (a GPU sums in another order);
-   and every other tensor and file compared with the base (weditor/against_base.py).
+   and every other tensor and file compared with the base (weditor/checks/against_base.py).
 
 Without the base, step 4 cannot run, and the report says so (`unverified`): whoever changed a
 file can have rewritten its hash too. `require_verified` then refuses unless the caller accepts
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import torch
 
-from weditor.diffing import CheckFailed, FolderWeights, edit_chains
+from weditor.checks.diff import CheckFailed, FolderWeights, edit_chains
 from weditor.errors import WeditorError
-from weditor.integrity import hash_problems, load_checked_recipe
-from weditor.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME
-from weditor.verify import _same_bits, tensor_sha256
+from weditor.io.integrity import hash_problems, load_checked_recipe
+from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME
+from weditor.pipeline.compare import _same_bits, tensor_sha256
 
 REINS_FILE = "weditor/reins.safetensors"
 ROUNDING_ULPS = 8  # "within rounding": max |diff| <= 8 eps(dtype) max |value|
@@ -74,11 +74,11 @@ def locate_base(recipe: dict, base: str | Path | None) -> tuple[Path | None, str
     model_id, revision = info.get("id"), info.get("revision")
     if not isinstance(model_id, str) or not model_id:
         return None, "the recipe names no base model"
-    from weditor.patching import BUILTIN_MODEL
+    from weditor.pipeline.run import BUILTIN_MODEL
 
     if model_id == BUILTIN_MODEL:
         try:
-            from weditor.patching import builtin_model_path
+            from weditor.pipeline.run import builtin_model_path
 
             return builtin_model_path(), f"the embedded model {BUILTIN_MODEL}"
         except Exception as e:  # noqa: BLE001 - the embedded model is optional for an audit
@@ -127,7 +127,7 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> tuple[bool, float]:
 def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, strength: float, want_sha: str,
           readouts: dict | None = None):
     """Candidates for the value after `entry`, given the value before it (first exact match wins)."""
-    from weditor.edits import add_to_bias, remove_input, remove_output
+    from weditor.maths.edits import add_to_bias, remove_input, remove_output
 
     kind, comp, name = entry.get("kind"), entry["component"], entry["tensor"]
     readouts = readouts or {}
@@ -184,7 +184,7 @@ def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, rei
 def verify_patched(folder: str | Path, base: str | Path | None = None, use_base: bool = True,
                    allow_pickle: bool = False) -> AuditReport:
     """Every check `weditor verify` makes; the report lists problems, and what could not be checked."""
-    from weditor.against_base import check_card, compare_files, compare_headers, scan_tensors
+    from weditor.checks.against_base import check_card, compare_files, compare_headers, scan_tensors
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -306,7 +306,7 @@ def _load(path: Path) -> dict:
         return {}
     from safetensors.torch import load_file
 
-    from weditor.checkpoint import safetensors_header
+    from weditor.io.checkpoint import safetensors_header
 
     safetensors_header(path)  # a hostile header: one line
     try:

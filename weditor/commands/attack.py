@@ -63,7 +63,7 @@ def attack(model, pairs, out, base, budget, prefix, suffix, candidates, topk, ti
     import torch
 
     from weditor.attack.run import AttackConfig, run_attack
-    from weditor.collect import progress
+    from weditor.models.runtime import progress
 
     cfg = AttackConfig(
         model=model, out=out, pairs=list(pairs), base=base, revision=revision, budget=budget, prefix=prefix,

@@ -21,7 +21,7 @@ def diff(base, patched, as_json, allow_pickle):
     explained and every file matches the recipe's SHA-256; 1 when something is unexplained
     (tampering, corruption, a folder weditor did not write); 2 when the diff cannot run.
     """
-    from weditor.diffing import CheckFailed, diff_folders, format_report
+    from weditor.checks.diff import CheckFailed, diff_folders, format_report
 
     report = diff_folders(base, patched, allow_pickle=allow_pickle)
     if as_json:

@@ -22,10 +22,10 @@ def inspect(model, revision, as_json, list_pipelines):
     """
     import json
 
-    from weditor.inspect import format_report, inspect_model
+    from weditor.models.inspection import format_report, inspect_model
 
     if list_pipelines:
-        from weditor.pipeline_table import format_table, pipeline_table
+        from weditor.adapters.table import format_table, pipeline_table
 
         rows = pipeline_table()
         click.echo(json.dumps(rows, indent=2) if as_json else format_table(rows))

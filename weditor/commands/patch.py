@@ -135,8 +135,8 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
     import torch
 
     from weditor.errors import WeditorError
-    from weditor.patching import PatchConfig, run_patch
-    from weditor.tuning import TUNED_FIELDS
+    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.tuning import TUNED_FIELDS
 
     ctx = click.get_current_context()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -146,7 +146,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
                                        "push_to_hub", "private", "offload", "allow_pickle")]
         if explicit:
             raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
-        from weditor.reproduce import config_from_recipe
+        from weditor.pipeline.reproduce import config_from_recipe
 
         model_given = ctx.get_parameter_source("model").name == "COMMANDLINE"
         cfg = config_from_recipe(recipe, out, model if model_given else None, device=device, overwrite=overwrite,
@@ -206,7 +206,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
 def _push(result, repo_id, private, allow_pickle=False):
     if repo_id is None:
         return
-    from weditor.publish import push_folder
+    from weditor.hub.push import push_folder
 
     # the same verification as `weditor push`; the base was just read, so it is there to compare with
     url = push_folder(result.out_dir, repo_id, private=private, allow_pickle=allow_pickle)
@@ -272,7 +272,7 @@ def print_summary(result):
 
 def print_tuning(recipe, seconds: float | None = None):
     """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
-    from weditor.tuning import WARN_BELOW
+    from weditor.pipeline.tuning import WARN_BELOW
 
     tuning = recipe.get("tuning")
     if tuning:

@@ -31,7 +31,7 @@ def probe(model, pairs, out, layers, folds, no_extra, steps, size, seed, device,
     """
     import torch
 
-    from weditor.probe import ProbeConfig, format_table, run_probe
+    from weditor.methods.reins_probe import ProbeConfig, format_table, run_probe
 
     cfg = ProbeConfig(
         pairs=pairs,

@@ -1,6 +1,6 @@
 """`weditor push OUT_DIR USER/NAME`: publish a verified patched folder to the Hugging Face Hub.
 
-`weditor patch --push-to-hub` calls the same `weditor.publish.push_folder`, so both paths refuse a
+`weditor patch --push-to-hub` calls the same `weditor.hub.push.push_folder`, so both paths refuse a
 folder that no longer matches its recipe and fail with the same one-line errors.
 """
 
@@ -30,7 +30,8 @@ def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revis
     The token comes from HF_TOKEN or `hf auth login`; it is never printed or stored by weditor.
     A folder without a model card gets one first (README.md, then added to weditor.json).
     """
-    from weditor import card, publish
+    from weditor.pipeline import card
+    from weditor.hub import push as publish
 
     checks = {"base": base, "allow_unverified_base": allow_unverified_base, "allow_pickle": allow_pickle}
     if not (out_dir / card.CARD_NAME).is_file() and not (out_dir / card.CARD_NAME).is_symlink():

@@ -29,7 +29,7 @@ def verify(patched, base, no_base, allow_unverified_base, allow_pickle, as_json)
     """
     from dataclasses import asdict
 
-    from weditor.audit import format_audit, require_verified, verify_patched
+    from weditor.checks.verify import format_audit, require_verified, verify_patched
 
     report = verify_patched(patched, base=base, use_base=not no_base, allow_pickle=allow_pickle)
     if as_json:

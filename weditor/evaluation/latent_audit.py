@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from weditor.errors import WeditorError
-from weditor.layers import parse_layers
-from weditor.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.maths.layers import parse_layers
+from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 
 UNSAFE, SAFE = 1, 0
 DEFAULT_PROBE_LAYER = "0.75"  # mid/late: separability rises with depth (REINS curve)
@@ -57,14 +57,14 @@ class Features:
 def _block_path(pipe, adapter, component: str, block: int) -> str:
     """Path of a block inside a denoiser (adapters may list blocks by pattern, see collect.block_path)."""
     try:
-        from weditor.collect import block_path
+        from weditor.models.runtime import block_path
     except ImportError:  # adapters with one plain block list
         return f"{adapter.blocks}.{block}"
     return block_path(pipe, adapter, component, block)
 
 
 def probe_blocks(pipe, adapter, spec: str) -> dict[str, int]:
-    from weditor.collect import num_blocks, present_denoisers
+    from weditor.models.runtime import num_blocks, present_denoisers
 
     out = {}
     for comp in present_denoisers(pipe, adapter):
@@ -80,7 +80,7 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
     """Pooled hidden states of the first `k` of `steps` sampling steps, one row per point."""
     import torch
 
-    from weditor.collect import get_module
+    from weditor.models.runtime import get_module
 
     if not 1 <= k <= steps:
         raise WeditorError(f"--probe-steps {k}: must be in 1..{steps} (the number of sampling steps)")

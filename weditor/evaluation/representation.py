@@ -25,7 +25,7 @@ DIRECTIONS_FILE = "weditor/directions.safetensors"
 
 def parse_site(name: str):
     """"transformer.blocks.3.ffn_in" -> SiteKey("transformer", 3, "ffn_in")."""
-    from weditor.collect import SiteKey
+    from weditor.models.runtime import SiteKey
 
     parts = name.split(".")
     if len(parts) != 4 or parts[1] != "blocks" or not parts[2].isdigit():
@@ -64,7 +64,7 @@ def measure(pipe, adapter, directions: dict, prompts: list[str], settings, stren
     """
     import torch
 
-    from weditor.collect import check_finite, present_denoisers, taps, trajectory
+    from weditor.models.runtime import check_finite, present_denoisers, taps, trajectory
 
     present = set(present_denoisers(pipe, adapter))
     keys = [k for k in directions if k.component in present]

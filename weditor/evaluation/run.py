@@ -8,7 +8,7 @@
     judge          scorers on every video pair, pixel change, probe estimates, frame grids,
                    report.json and report.html
 
-Kept free of click, like `weditor.patching`, so that scripts run what the command runs.
+Kept free of click, like `weditor.pipeline.run`, so that scripts run what the command runs.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import numpy as np
 
 from weditor import __version__
 from weditor.errors import WeditorError
-from weditor.evaluation import audit as audit_mod
+from weditor.evaluation import latent_audit as audit_mod
 from weditor.evaluation import generate as gen
 from weditor.evaluation import representation as rep
 from weditor.evaluation import scorers as scorers_mod
-from weditor.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 
 GROUPS = ("eval", "eval_synonyms", "neutral", "custom")
 EXPECTED = {"eval": "unsafe", "eval_synonyms": "unsafe", "neutral": "safe", "custom": None}
@@ -117,7 +117,7 @@ def read_prompt_file(path: str | Path) -> list[str]:
 
 
 def find_pairs(cfg: EvalConfig, patched_folder: Path):
-    from weditor.pairs import load_pairsets
+    from weditor.io.pairs import load_pairsets
 
     paths = [Path(p) for p in cfg.pairs]
     if not paths:
@@ -147,7 +147,7 @@ def prompt_groups(pairsets, custom: list[str], limit: int | None) -> dict[str, l
 
 
 def is_builtin(cfg: EvalConfig, base_folder: Path) -> bool:
-    from weditor.patching import BUILTIN_MODEL, builtin_model_path
+    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
 
     if cfg.base == BUILTIN_MODEL:
         return True
@@ -222,7 +222,7 @@ def same_files(a: Path, b: Path) -> bool:
 def reusable_modules(pipe, adapter, base_folder: Path, patched_folder: Path) -> dict:
     import torch
 
-    from weditor.collect import present_denoisers
+    from weditor.models.runtime import present_denoisers
 
     denoisers = set(present_denoisers(pipe, adapter))
     out = {}
@@ -254,9 +254,9 @@ def _jobs(groups, seeds: list[int]) -> list[gen.Job]:
 def run_eval(cfg: EvalConfig, echo=print) -> dict:
     import torch
 
-    from weditor.checkpoint import BaseModel, resolve_model
-    from weditor.collect import Settings, progress
-    from weditor.patching import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
+    from weditor.io.checkpoint import BaseModel, resolve_model
+    from weditor.models.runtime import Settings, progress
+    from weditor.pipeline.run import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
 
     cfg.check()
     fmt = gen.resolve_format(cfg.video_format)

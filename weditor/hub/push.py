@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from weditor import recipe as recipe_mod
+from weditor.io import recipe as recipe_mod
 from weditor.errors import WeditorError
 
 STATUS_HINTS = {
@@ -34,10 +34,10 @@ STATUS_HINTS = {
 
 def _verify(out_dir: str | Path, base: str | Path | None = None, allow_unverified_base: bool = False,
             allow_pickle: bool = False) -> None:
-    """What `weditor verify` checks (weditor/audit.py), raising on the first failure: hashes, then the
+    """What `weditor verify` checks (weditor/checks/verify.py), raising on the first failure: hashes, then the
     edits recomputed and every other file and tensor compared with the base."""
-    from weditor.audit import require_verified, verify_patched
-    from weditor.diffing import CheckFailed
+    from weditor.checks.verify import require_verified, verify_patched
+    from weditor.checks.diff import CheckFailed
 
     try:
         require_verified(verify_patched(out_dir, base=base, allow_pickle=allow_pickle), allow_unverified_base)

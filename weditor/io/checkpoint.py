@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weditor.errors import WeditorError
-from weditor.recipe import is_own_file
+from weditor.io.recipe import is_own_file
 
 SAFETENSORS_SUFFIX = ".safetensors"
 INDEX_SUFFIX = ".safetensors.index.json"
@@ -50,7 +50,7 @@ def _model_index(folder: Path) -> dict:
 def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = False) -> BaseModel:
     """A local pipeline folder, or a Hub id fetched (or found in the cache) as a snapshot folder.
 
-    Pickled weights (*.bin) are fetched only with `allow_pickle` (weditor/pickles.py).
+    Pickled weights (*.bin) are fetched only with `allow_pickle` (weditor/io/pickles.py).
     """
     path = Path(model).expanduser()
     if path.exists():
@@ -75,9 +75,9 @@ def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = 
             raise WeditorError(f"{model}: could not download ({type(e).__name__}: {str(e).splitlines()[0]})") from None
         rev = folder.name  # snapshot folders are named by commit
     index = _model_index(folder)
-    from weditor.links import check_base_links
+    from weditor.io.links import check_base_links
 
-    check_base_links(folder)  # before anything is written: no link out of the model's own tree (weditor/links.py)
+    check_base_links(folder)  # before anything is written: no link out of the model's own tree (weditor/io/links.py)
     for path in sorted(folder.rglob(f"*{SAFETENSORS_SUFFIX}")):  # headers only: a hostile length is one line here
         if not any(part.startswith(".") for part in path.relative_to(folder).parts):
             safetensors_header(path)
@@ -231,9 +231,9 @@ def staging_dir(out_dir: Path) -> Path:
     """A fresh temporary sibling of OUT_DIR, on the same file system so the final rename is atomic.
 
     Its name records the host and process that made it; leftovers of dead runs are removed
-    first (weditor/workspace.py).
+    first (weditor/io/workspace.py).
     """
-    from weditor.workspace import make_sibling
+    from weditor.io.workspace import make_sibling
 
     try:
         return make_sibling(out_dir, "tmp")
@@ -242,7 +242,7 @@ def staging_dir(out_dir: Path) -> Path:
 
 
 def check_out_dir(base: Path, out_dir: Path, overwrite: bool):
-    from weditor.workspace import clean_stale, stderr
+    from weditor.io.workspace import clean_stale, stderr
 
     clean_stale(out_dir, echo=stderr)  # leftovers of killed runs for this OUT_DIR (workspace.py)
     base, out = base.resolve(), out_dir.resolve()
@@ -270,7 +270,7 @@ def replaceable(out_dir: Path, reuse: bool = False):
 
     A `weditor.json` alone proves nothing (`{}` is one): a thesis next to it must survive.
     """
-    from weditor.integrity import check_folder
+    from weditor.io.integrity import check_folder
 
     if out_dir.is_symlink():
         raise WeditorError(f"--out {out_dir}: is a symbolic link; not replacing it (give the folder itself)")
@@ -293,10 +293,10 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
     `edited[component][tensor] = new tensor`; `locations[component][tensor] = relative file`.
     With `link`, unchanged files are hard-linked instead of copied (same file system only). Every
     source must be a regular file of the base's own tree or of `trees` (a pickle-converted mirror's
-    links point into the original base), so a linked output file is a base file (weditor/links.py).
+    links point into the original base), so a linked output file is a base file (weditor/io/links.py).
     An error while writing names the output file, not the base file it came from.
     """
-    from weditor.links import model_tree, regular_source
+    from weditor.io.links import model_tree, regular_source
 
     trees = (model_tree(base), *trees)
     rewrite: dict[str, dict] = {}
@@ -340,7 +340,7 @@ def publish_dir(staging: Path, out_dir: Path, overwrite: bool):
         if not overwrite:
             raise WeditorError(f"--out {out_dir}: appeared while patching; not replacing it")
         replaceable(out_dir, reuse=True)  # checked again: it may have changed while we patched (unchanged files are not re-read)
-        from weditor.workspace import exchange, sibling_name
+        from weditor.io.workspace import exchange, sibling_name
 
         if exchange(staging, out_dir):  # one atomic step where the OS offers it (Linux)
             shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous output

@@ -12,7 +12,7 @@ with the recipe's `"files"`:
 - a file listed but missing, a file not listed, a file whose SHA-256 differs: problems.
 
 Matching hashes prove only that nobody changed the folder *without also rewriting the recipe*;
-`weditor verify` adds the comparison with the base model (weditor/against_base.py) for that.
+`weditor verify` adds the comparison with the base model (weditor/checks/against_base.py) for that.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
-from weditor.recipe import DIRECTIONS_FILE, FORMAT, READOUT_FILE, RECIPE_NAME, hash_files
+from weditor.io.recipe import DIRECTIONS_FILE, FORMAT, READOUT_FILE, RECIPE_NAME, hash_files
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 OWN_FILES = {DIRECTIONS_FILE, READOUT_FILE, "weditor/reins.safetensors"}  # and the pair files, and a frame grid:
@@ -206,7 +206,7 @@ def check_folder(folder: str | Path, reuse: bool = False) -> dict:
     """Recipe valid, every file listed with its hash, nothing else in the folder; WeditorError otherwise.
 
     Returns {"files": number of files, "recipe": the recipe}. The check `push` and `--overwrite`
-    run before anything else; `weditor verify` runs it and much more (weditor/audit.py).
+    run before anything else; `weditor verify` runs it and much more (weditor/checks/verify.py).
     """
     folder = Path(folder)
     if not folder.is_dir():

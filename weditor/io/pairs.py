@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from weditor.errors import WeditorError
-from weditor.input_files import not_a_file, read_small_file
+from weditor.io.input_files import not_a_file, read_small_file
 
 MIN_PAIRS = 5
 TOP_KEYS = {"concept", "description", "keywords", "neutral", "eval", "eval_synonyms", "pair"}

@@ -208,8 +208,8 @@ class BaseWorkspace:
 
     def prepare(self, base, out_dir: Path):
         """`base` (a checkpoint.BaseModel) unchanged when it holds no pickle, else one for the mirror."""
-        from weditor.checkpoint import BaseModel
-        from weditor.workspace import make_sibling
+        from weditor.io.checkpoint import BaseModel
+        from weditor.io.workspace import make_sibling
 
         plan = scan(base.folder)
         if plan.stranded:  # named here, in the base: the mirror would only say "no weights" in a deleted folder
@@ -230,7 +230,7 @@ class BaseWorkspace:
         except OSError as e:
             raise WeditorError(f"converting the pickled weights of {base.folder} failed ({e.strerror or e})") from None
         self.note = {"pickles": {"converted": converted, "omitted": sorted(plan.omit)}}
-        from weditor.links import model_tree
+        from weditor.io.links import model_tree
 
         return BaseModel(self.mirror, base.id, base.revision, base.pipeline_class, tree=model_tree(base.folder))
 

@@ -105,7 +105,7 @@ def hash_files(folder: str | Path, reuse: bool = False, rels: list[str] | None =
     With `reuse`, a file this process already hashed and that has not changed since (same inode,
     size, mtime and ctime) is not read again: `weditor patch` re-hashes its folder after writing
     the model card, and the multi-gigabyte shards have not changed by then. Checks of a folder
-    against its recipe (weditor/integrity.py) never reuse. `rels`: these files only (default: `list_files`).
+    against its recipe (weditor/io/integrity.py) never reuse. `rels`: these files only (default: `list_files`).
     """
     from concurrent.futures import ThreadPoolExecutor
 

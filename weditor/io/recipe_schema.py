@@ -22,13 +22,13 @@ from typing import Callable
 
 from weditor import defaults
 from weditor.errors import WeditorError
-from weditor.layers import check_layers_syntax
+from weditor.maths.layers import check_layers_syntax
 
 FORMAT = 1
 MAX_TEXT = 256  # ids, revisions, site and layer expressions: short by nature
 METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins", "uce")  # what weditor writes
 SHA256 = re.compile(r"[0-9a-f]{64}")
-CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.pairs accepts it
+CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.io.pairs accepts it
 
 
 class Bad(ValueError):
@@ -192,7 +192,7 @@ def _self_check(v):
 
 
 def _tuning(v):
-    """The search's record (weditor/tuning.py): copied by --recipe into the new recipe and card."""
+    """The search's record (weditor/pipeline/tuning.py): copied by --recipe into the new recipe and card."""
     params = Key("", lambda p: _per_setting(p))
     trial = Key("", lambda t: _record(t, {"method": choice(defaults.METHODS), "params": params, "seconds": number(0.0, 1e9),
                                           "erasure": _per_concept(_SCORE), "neutral_change": number(0.0, 1e6),
@@ -220,7 +220,7 @@ def _per_setting(p):
     return p
 
 
-# Hyper-parameters: what `--recipe` hands to the patch (weditor.patching.PatchConfig).
+# Hyper-parameters: what `--recipe` hands to the patch (weditor.pipeline.run.PatchConfig).
 PARAMS: dict[str, Key] = {
     "method": choice(defaults.METHODS),
     "edit": choice(defaults.EDITS),
@@ -240,8 +240,8 @@ PARAMS: dict[str, Key] = {
     "reins_layer": Key("block index or fraction of depth", _reins_layer),
     "reins_strength": number(0.0, 10.0, low_open=True),
     "safree_pool": choice(("mean", "tokens")),
-    "harden": integer(0, 10),  # method text: rounds of attack-and-refit (weditor/harden.py)
-    # method uce (weditor/kv_edit.py)
+    "harden": integer(0, 10),  # method text: rounds of attack-and-refit (weditor/methods/harden.py)
+    # method uce (weditor/methods/kv_edit.py)
     "uce_tokens": choice(("all", "changed")),
     "uce_substitute": choice(("pair", "common")),
     "uce_preserve": number(0.0, 1e6, low_open=True),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from weditor.moments import RunningMoments, as_moments
+from weditor.maths.moments import RunningMoments, as_moments
 
 
 class ZeroDirectionError(ValueError):

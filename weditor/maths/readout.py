@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from weditor.moments import PairMoments, RunningMoments
+from weditor.maths.moments import PairMoments, RunningMoments
 
 _LOG_WEIGHTS = (-6.0, 6.0)  # search range of log10(neutral weight)
 _BISECTIONS = 40

@@ -2,7 +2,7 @@
 
 RECE (Gong et al., 2024) hardens a closed-form erasure by attacking it, adding what the attack
 found to the concepts to erase, and editing again. The same, for the read-out on the prompt
-embeddings (weditor/text_readout.py), in closed form:
+embeddings (weditor/methods/text.py), in closed form:
 
     round r   fit the read-out on the pairs (plus what earlier rounds added); the patched model
               is the base denoiser reading x - s Q^T A x per token (the fold into the linear
@@ -44,10 +44,10 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
     from weditor.attack import objective as obj
     from weditor.attack.run import generate, strip_words
     from weditor.attack.search import TokenSearch
-    from weditor.collect import progress
+    from weditor.models.runtime import progress
     from weditor.evaluation import generate as gen
     from weditor.evaluation.run import gen_settings
-    from weditor.patching import BUILTIN_MODEL
+    from weditor.pipeline.run import BUILTIN_MODEL
 
     obj.check_supported(adapter, type(pipe).__name__)
     key = "encoder_hidden_states"
@@ -81,7 +81,7 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
 
 def _tokens_sum(pipe, adapter, prompt: str, key: str, device) -> torch.Tensor:
     """(1, d): the prompt's token vectors summed, as text_readout.statistics makes a pair's sample."""
-    from weditor.collect import encode
+    from weditor.models.runtime import encode
 
     with torch.no_grad():
         x = encode(pipe, adapter, [prompt], device)[key].detach().double()[0]

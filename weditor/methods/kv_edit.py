@@ -9,13 +9,13 @@ while the tokens of prompts to keep are read as before:
 
 with `c` the unsafe tokens, `c*` their safe twins, `c_j` the tokens kept (safe members and neutral
 prompts), `E = mean c c^T`, `X = mean c* c^T`, `P = mean c_j c_j^T` (running float64 moments,
-weditor/moments.py), and `lam` relative to `trace(P) / d`. Every key and value linear of a
+weditor/maths/moments.py), and `lam` relative to `trace(P) / d`. Every key and value linear of a
 denoiser reads the same tokens (the condition embedder's output in Wan, the caption projection's
 in LTX, the text encoder's in ZeroScope), so `M` is one (d, d) map per denoiser and the edit is
 `W' = W (I - Q^T A)` with `Q^T A = I - M` factored by an SVD (weditor/edits.remove_input: the
 same arithmetic as every other input-side edit, so `weditor verify` recomputes it).
 
-What differs from the text read-out (weditor/text_readout.py): it works on tokens, not on a
+What differs from the text read-out (weditor/methods/text.py): it works on tokens, not on a
 prompt's summed tokens. A contextual text encoder spreads the concept over every token of the
 prompt ("circle" in "a red circle" is not "circle" in "a circle"), so by default every position of
 an unsafe prompt is mapped (`tokens = "all"`): the two prompts' token ids are aligned by a diff;
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import torch
 
 from weditor.errors import WeditorError
-from weditor.moments import RunningMoments
+from weditor.maths.moments import RunningMoments
 
 SITE = "cross_attn_kv_in"  # every block's attn2.to_k / attn2.to_v
 KV_TOKENS = ("all", "changed")
@@ -71,7 +71,7 @@ def refuse_unless_supported(adapter):
 
 def kv_linears(pipe, adapter) -> dict[str, list[str]]:
     """{denoiser: paths of every block's cross-attention key and value linears}."""
-    from weditor.collect import SiteKey, num_blocks, present_denoisers, site_modules
+    from weditor.models.runtime import SiteKey, num_blocks, present_denoisers, site_modules
 
     return {c: [p for b in range(num_blocks(pipe, adapter, c, SITE)) for p, _ in site_modules(pipe, adapter, SiteKey(c, b, SITE))]
             for c in present_denoisers(pipe, adapter)}
@@ -212,7 +212,7 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
     """Encode every pair member and neutral prompt once; accumulate the moments per denoiser.
 
     `substitute="common"`: every twin uses its concept's most frequent substitute (`common_twins`)."""
-    from weditor.collect import encode, progress
+    from weditor.models.runtime import encode, progress
 
     if tokens not in KV_TOKENS:
         raise WeditorError(f"--uce-tokens {tokens}: must be one of {', '.join(KV_TOKENS)}")
@@ -255,7 +255,7 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
             moments[c].keep.update(x)
     gram = {}
     for c, paths in linears.items():
-        from weditor.patching import get_module
+        from weditor.pipeline.run import get_module
 
         model = getattr(pipe, c)
         g = torch.zeros(moments[c].dim, moments[c].dim, dtype=torch.float64)
@@ -353,8 +353,8 @@ def factor(M: torch.Tensor) -> KVFactors:
 
 
 def edit_weight(weight: torch.Tensor, f: KVFactors) -> torch.Tensor:
-    """`W (I - Q^T A) = W M`, in weditor.edits.remove_input's arithmetic (so an audit recomputes it bit for bit)."""
-    from weditor.edits import remove_input
+    """`W (I - Q^T A) = W M`, in weditor.maths.edits.remove_input's arithmetic (so an audit recomputes it bit for bit)."""
+    from weditor.maths.edits import remove_input
 
     return remove_input(weight, f.Q, f.coef_, 1.0)
 
@@ -363,11 +363,11 @@ def edit_in_memory(pipe, adapter, pairsets, neutral: list[str] | None = None, pa
                    device: str = "cpu", stats: KVStatistics | None = None) -> dict[str, dict[str, torch.Tensor]]:
     """{denoiser: {tensor name: edited weight}} from the live pipeline's weights: no folder written.
 
-    Load it with `weditor.patching.apply_in_memory(pipe, edited)`. Pass `stats` (from `statistics`)
+    Load it with `weditor.pipeline.run.apply_in_memory(pipe, edited)`. Pass `stats` (from `statistics`)
     to try several `params` without encoding again (`params.tokens` must match `stats.tokens`).
     """
-    from weditor.pairs import neutral_prompts
-    from weditor.patching import get_module
+    from weditor.io.pairs import neutral_prompts
+    from weditor.pipeline.run import get_module
 
     params = params or KVParams()
     if stats is None:

@@ -1,7 +1,7 @@
 """REINS (Kundu et al. 2026) baked into the weights: a steering vector folded into a bias.
 
 REINS finds one safety direction `d` in the hidden states of a video diffusion transformer
-(supervised PCA on safe/unsafe labels, `weditor.supervised_pca`) and adds `alpha * d` to the
+(supervised PCA on safe/unsafe labels, `weditor.maths.supervised_pca`) and adds `alpha * d` to the
 hidden states at one block near mid-depth, which turns harmful generations into related safe
 ones. That is a runtime hook. In Wan blocks the cross-attention update is added to the
 residual stream without a timestep gate,
@@ -30,16 +30,16 @@ import torch
 
 from weditor import defaults
 from weditor.adapters import Adapter
-from weditor.checkpoint import read_tensors, tensor_locations
-from weditor.collect import Settings, check_finite, get_module, num_blocks, present_denoisers, progress, trajectory
-from weditor.edits import add_to_bias
+from weditor.io.checkpoint import read_tensors, tensor_locations
+from weditor.models.runtime import Settings, check_finite, get_module, num_blocks, present_denoisers, progress, trajectory
+from weditor.maths.edits import add_to_bias
 from weditor.errors import WeditorError
-from weditor.layers import parse_layers
-from weditor.supervised_pca import SupervisedPCA
-from weditor.verify import tensor_sha256
+from weditor.maths.layers import parse_layers
+from weditor.maths.supervised_pca import SupervisedPCA
+from weditor.pipeline.compare import tensor_sha256
 
 try:  # adapters whose blocks are patterns or several groups: REINS uses the first group
-    from weditor.collect import block_path
+    from weditor.models.runtime import block_path
 except ImportError:  # a plain block list only
 
     def block_path(pipe, adapter, component, block, site=None):

@@ -1,7 +1,7 @@
 """`weditor probe`, as a library call: how linearly separable is the concept at every block?
 
 For every block of every denoiser, the pooled block outputs (one point per prompt and
-timestep, `weditor.reins.collect_pooled`) are classified unsafe/safe by a logistic-regression
+timestep, `weditor.methods.reins.collect_pooled`) are classified unsafe/safe by a logistic-regression
 probe with stratified, grouped cross-validation: the two members of a pair, and all timesteps
 of one prompt, are always on the same side of a split, so the probe cannot score by
 recognising the pair's noise. Points: both members of every pair, plus the pair file's eval
@@ -25,12 +25,12 @@ import numpy as np
 import torch
 
 from weditor import __version__
-from weditor.collect import Settings, num_blocks, present_denoisers
+from weditor.models.runtime import Settings, num_blocks, present_denoisers
 from weditor.errors import WeditorError
-from weditor.layers import parse_layers
-from weditor.pairs import load_pairs
-from weditor.patching import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
-from weditor.reins import (
+from weditor.maths.layers import parse_layers
+from weditor.io.pairs import load_pairs
+from weditor.pipeline.run import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
+from weditor.methods.reins import (
     DEFAULT_REINS_LAYER,
     SAFE,
     UNSAFE,

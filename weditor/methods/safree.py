@@ -28,8 +28,8 @@ from __future__ import annotations
 import torch
 
 from weditor.errors import WeditorError
-from weditor.pairs import neutral_prompts as pairs_neutral_prompts
-from weditor.text_edits import by_linear_group, fold_input, output_change, publish
+from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.methods.text_fold import by_linear_group, fold_input, output_change, publish
 
 SAFREE_POOLING = ("mean", "tokens")
 RELATIVE_CUTOFF = 1e-6
@@ -48,7 +48,7 @@ def _token_mask(pipe, adapter, cond: dict, prompts: list[str]) -> torch.Tensor:
 
 def embed(pipe, adapter, prompts: list[str], device: str, pool: str) -> dict[str, torch.Tensor]:
     """{cond key: (n, d) vectors} for every text-embedding space a denoiser linear reads."""
-    from weditor.collect import encode
+    from weditor.models.runtime import encode
 
     out: dict[str, list[torch.Tensor]] = {}
     for prompt in prompts:  # one at a time: the pipeline pads each prompt as it would at generation
@@ -78,7 +78,7 @@ def subspace(keyword_vectors: torch.Tensor, neutral_vectors: torch.Tensor, rank:
 
 def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: float, device: str):
     """Directions {name: Q}, edited tensors, their locations and recipe entries, plus fit details."""
-    from weditor.edits import project_input
+    from weditor.maths.edits import project_input
 
     if not adapter.text_inputs():
         raise WeditorError(f"--method safree: the {adapter.family} adapter declares no linear that reads the text embeddings")
@@ -110,8 +110,8 @@ def run_safree(cfg, echo=print):
     """`weditor patch --method safree`: the same load / write / verify path as the refusal edit."""
     import time
 
-    from weditor.pairs import load_pairsets
-    from weditor.patching import Phases, load_base, open_pipeline
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import Phases, load_base, open_pipeline
 
     t_start, phases = time.perf_counter(), Phases(cfg.device)
     pool = getattr(cfg, "safree_pool", "mean")

@@ -6,9 +6,9 @@ white", and any linear read-out of red reads some of it (docs/benchmarks.md: ora
 in 2 of 16 held-out videos, whatever the removal). In the prompt embeddings the same concept is
 carried by tokens: "red" and "orange" are different words, and a linear read-out separates them.
 
-So this method fits the read-out of weditor/readout.py on the embeddings the denoiser reads,
+So this method fits the read-out of weditor/maths/readout.py on the embeddings the denoiser reads,
 and folds `x -> x - strength * Q^T A x` (per token, no intercept: padding that the pipeline
-zeroes stays zero) into the linears that read them (weditor/text_edits.py). The text encoder is
+zeroes stays zero) into the linears that read them (weditor/methods/text_fold.py). The text encoder is
 untouched, so a prompt embedding made elsewhere (`prompt_embeds=`) passes through the edit too.
 
 What is fitted, per text-embedding space (HunyuanVideo has two: tokens and a pooled vector):
@@ -28,8 +28,8 @@ from __future__ import annotations
 import torch
 
 from weditor.errors import WeditorError
-from weditor.moments import PairMoments, RunningMoments
-from weditor.readout import ConceptReadout
+from weditor.maths.moments import PairMoments, RunningMoments
+from weditor.maths.readout import ConceptReadout
 
 MIN_DIFFERENCE = 1e-6  # a mean paired difference below this share of the unsafe prompts' mean is no concept
 
@@ -42,8 +42,8 @@ def _tokens(cond: dict, key: str) -> torch.Tensor:
 
 def statistics(pipe, adapter, pairsets, device: str):
     """({key: [PairMoments per pair file]}, {key: RunningMoments of safe and neutral tokens})."""
-    from weditor.collect import encode, progress
-    from weditor.pairs import neutral_prompts
+    from weditor.models.runtime import encode, progress
+    from weditor.io.pairs import neutral_prompts
 
     keys = list(adapter.text_inputs())
     pairs: list[dict[str, PairMoments]] = [{} for _ in pairsets]
@@ -99,10 +99,10 @@ def run_text_readout(cfg, echo=print):
     """`weditor patch --method text`: encode, fit, fold, then the shared write / verify path."""
     import time
 
-    from weditor.edits import remove_input
-    from weditor.pairs import load_pairsets
-    from weditor.patching import Phases, load_base, open_pipeline
-    from weditor.text_edits import by_linear_group, fold_input, output_change, publish
+    from weditor.maths.edits import remove_input
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import Phases, load_base, open_pipeline
+    from weditor.methods.text_fold import by_linear_group, fold_input, output_change, publish
 
     t_start, phases = time.perf_counter(), Phases(cfg.device)
     pairsets = load_pairsets(cfg.pairs)
@@ -110,15 +110,15 @@ def run_text_readout(cfg, echo=print):
     if not adapter.text_inputs():
         raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings")
     if cfg.reins:
-        from weditor.reins import refuse_unless_foldable
+        from weditor.methods.reins import refuse_unless_foldable
 
         refuse_unless_foldable(adapter)
     base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
     with phases("encode"):
         pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
     hardening = None
-    if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/harden.py)
-        from weditor.harden import harden
+    if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/methods/harden.py)
+        from weditor.methods.harden import harden
 
         with phases("harden"):
             hardening = harden(cfg, pipe, adapter, pairsets, pairs, neutral,
@@ -131,7 +131,7 @@ def run_text_readout(cfg, echo=print):
             "input_readout")
     folded = None
     if cfg.reins:  # on the unedited model, as with the refusal edit: the summary loads both edits after
-        from weditor import reins as reins_fold
+        from weditor.methods import reins as reins_fold
 
         with phases("reins"):
             folded = reins_fold.fold(pipe, adapter, base, pairsets, settings,

@@ -5,7 +5,7 @@ the denoiser that reads those embeddings (`adapter.text_input`: Wan's
 `condition_embedder.text_embedder.linear_1`, CogVideoX's `patch_embed.text_proj`, LTX's
 `caption_projection.linear_1`, HunyuanVideo's token-refiner inputs, every `attn2.to_k/to_v` of a
 UNet). The text encoder itself is left untouched, so its (often largest) files stay links to the
-base. SAFREE's projection (weditor/safree.py) and the text read-out (weditor/text_readout.py)
+base. SAFREE's projection (weditor/methods/safree.py) and the text read-out (weditor/methods/text.py)
 differ only in the fit; both write, verify and describe the patch through `publish`.
 """
 
@@ -17,7 +17,7 @@ from weditor.errors import WeditorError
 def text_linears(pipe, adapter) -> dict[tuple[str, str], list[str]]:
     """{(component, cond key): denoiser-relative paths of the linears reading that embedding}."""
     from weditor.adapters.paths import expand_all
-    from weditor.collect import present_denoisers
+    from weditor.models.runtime import present_denoisers
 
     out = {}
     for component in present_denoisers(pipe, adapter):
@@ -41,8 +41,8 @@ def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
 
     Returns (edited, locations, recipe entries); the recipe names the embedding each linear reads.
     """
-    from weditor.checkpoint import read_tensors, tensor_locations
-    from weditor.verify import tensor_sha256
+    from weditor.io.checkpoint import read_tensors, tensor_locations
+    from weditor.pipeline.compare import tensor_sha256
 
     edited, locations, entries = {}, {}, []
     for (component, key), paths in text_linears(pipe, adapter).items():
@@ -69,8 +69,8 @@ def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
 def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
     """Load the edit into the live pipeline; with `cfg.summary`, the denoiser's relative output change
     on the eval and neutral prompts (the "after" runs follow the "before" runs' latents)."""
-    from weditor.pairs import neutral_prompts
-    from weditor.patching import apply_in_memory, measure, most_changed, relative_change
+    from weditor.io.pairs import neutral_prompts
+    from weditor.pipeline.run import apply_in_memory, measure, most_changed, relative_change
 
     if not cfg.summary:
         apply_in_memory(pipe, edited)
@@ -93,12 +93,12 @@ def publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, method: str, 
             folded=None):
     """The recipe (naming the linears that were folded into) and the shared write / verify / card path.
 
-    `phases` (weditor.patching.Phases) gets the write's phases and, with `t_start`, the total: what
+    `phases` (weditor.pipeline.run.Phases) gets the write's phases and, with `t_start`, the total: what
     `PatchResult.timings` reports for every method (scripts/bench_patch.py reads it). `folded`: a REINS
-    fold made on top (weditor/reins.py), saved with the patch."""
+    fold made on top (weditor/methods/reins.py), saved with the patch."""
     import time
 
-    from weditor.patching import Phases, PatchResult, new_recipe, write_patch
+    from weditor.pipeline.run import Phases, PatchResult, new_recipe, write_patch
 
     phases = phases if phases is not None else Phases(cfg.device)
     params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries

@@ -1,18 +1,18 @@
-"""`weditor patch --method uce`: the closed-form key/value edit of weditor/kv_edit.py, written and verified.
+"""`weditor patch --method uce`: the closed-form key/value edit of weditor/methods/kv_edit.py, written and verified.
 
-The fit (weditor/kv_edit.py) gives one map `M` per denoiser; every block's cross-attention key and
+The fit (weditor/methods/kv_edit.py) gives one map `M` per denoiser; every block's cross-attention key and
 value weight becomes `W (I - Q^T A)` with `Q^T A = I - M`. `Q` is saved as the directions and `[A | 0]`
 as the read-out of that denoiser (`COMPONENT.kv_map`), so `weditor verify` recomputes every edited
 tensor from the base with the same arithmetic as the text read-out's (kind `input_readout`). The
-write, the stock reload and the card are the shared path of weditor/text_edits.py.
+write, the stock reload and the card are the shared path of weditor/methods/text_fold.py.
 """
 
 from __future__ import annotations
 
 from weditor.errors import WeditorError
-from weditor.kv_edit import KVParams
+from weditor.methods.kv_edit import KVParams
 
-KIND = "input_readout"  # W (I - Q^T A): weditor.audit recomputes it like the text read-out
+KIND = "input_readout"  # W (I - Q^T A): weditor.checks.verify recomputes it like the text read-out
 
 
 def params_from(cfg) -> KVParams:
@@ -21,9 +21,9 @@ def params_from(cfg) -> KVParams:
 
 def fold(pipe, adapter, base, factors: dict, linears: dict):
     """Edited weights read from the base checkpoint (not the live, possibly cast, model), locations, recipe entries."""
-    from weditor.checkpoint import read_tensors, tensor_locations
-    from weditor.kv_edit import edit_weight
-    from weditor.verify import tensor_sha256
+    from weditor.io.checkpoint import read_tensors, tensor_locations
+    from weditor.methods.kv_edit import edit_weight
+    from weditor.pipeline.compare import tensor_sha256
 
     edited, locations, entries = {}, {}, []
     for component, paths in linears.items():
@@ -68,10 +68,10 @@ def run_uce(cfg, echo=print):
     """Encode, solve, fold, then the shared write / verify path."""
     import time
 
-    from weditor import kv_edit
-    from weditor.pairs import load_pairsets, neutral_prompts
-    from weditor.patching import Phases, load_base, open_pipeline
-    from weditor.text_edits import output_change, publish
+    from weditor.methods import kv_edit
+    from weditor.io.pairs import load_pairsets, neutral_prompts
+    from weditor.pipeline.run import Phases, load_base, open_pipeline
+    from weditor.methods.text_fold import output_change, publish
 
     t_start, phases = time.perf_counter(), Phases(cfg.device)
     params = params_from(cfg)

@@ -15,12 +15,12 @@ from pathlib import Path
 from weditor.adapters import Adapter, adapter_for_class
 from weditor.adapters.paths import block_list, expand_all, module_at
 from weditor.errors import WeditorError
-from weditor.pipeline_table import pairs_accepted
+from weditor.adapters.table import pairs_accepted
 
 
 def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
     """(folder, weights present): a local folder as is; a Hub id: its JSON files only."""
-    from weditor.patching import BUILTIN_MODEL, builtin_model_path
+    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
 
     if model == BUILTIN_MODEL:
         return builtin_model_path().resolve(), True

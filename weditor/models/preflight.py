@@ -64,7 +64,7 @@ def check_weights_finite(pipe, components):
 
 
 def run_preflight(pipe, adapter, pairsets):
-    from weditor.collect import present_denoisers
+    from weditor.models.runtime import present_denoisers
 
     check_pairs_tokenize_apart(pipe, pairsets)
     # Every module the output will load, not only those weditor reads: a NaN in the VAE is copied into the

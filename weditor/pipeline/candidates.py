@@ -9,7 +9,7 @@ for), the grid of `PatchConfig` fields it varies, and two functions,
   setting, computed from the base weights without touching the pipeline (a pure function of
   its inputs, as the methods' own edits are).
 
-The search (`weditor/tuning.py`) loads each trial's tensors into the live pipeline, measures,
+The search (`weditor/pipeline/tuning.py`) loads each trial's tensors into the live pipeline, measures,
 and restores the originals; the patch that is finally written is made by the method's own
 `weditor patch` path with the chosen fields, so a tuned patch is file for file the patch
 `--no-tune` makes with those settings (and `--recipe` reproduces it without a search).
@@ -33,9 +33,9 @@ class Context:
 
     pipe: object
     adapter: object
-    base: object  # weditor.checkpoint.BaseModel: edits read the base tensors from its files
+    base: object  # weditor.io.checkpoint.BaseModel: edits read the base tensors from its files
     pairsets: list  # the training split's PairSets
-    settings: object  # weditor.collect.Settings
+    settings: object  # weditor.models.runtime.Settings
     cfg: object  # the PatchConfig the user gave (pinned fields come from it)
 
 
@@ -66,15 +66,15 @@ def register(space: Space) -> Space:
 
 
 def _text_prepare(ctx: Context):
-    from weditor.text_readout import statistics
+    from weditor.methods.text import statistics
 
     return statistics(ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings.device)
 
 
 def _text_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor.edits import remove_input
-    from weditor.text_edits import fold_input
-    from weditor.text_readout import fit
+    from weditor.maths.edits import remove_input
+    from weditor.methods.text_fold import fold_input
+    from weditor.methods.text import fit
 
     pairs, neutral = state
     bases, fitted, _ = fit(pairs, neutral, ctx.pairsets, params["removal"])
@@ -114,7 +114,7 @@ REFUSAL_LAYERS = ("0.0-1.0", "0.5-1.0")  # every block (the default), the second
 def _refusal_prepare(ctx: Context):
     """Moments at every block of the default site, collected once; a layer subset is a subset of them."""
     from weditor import defaults
-    from weditor.patching import collect, site_keys, site_width
+    from weditor.pipeline.run import collect, site_keys, site_width
 
     cfg = replace(ctx.cfg, method="refusal", layers=defaults.LAYERS)  # the user's site (or the family's), every block
     keys = site_keys(ctx.pipe, ctx.adapter, cfg)
@@ -124,7 +124,7 @@ def _refusal_prepare(ctx: Context):
 
 
 def _refusal_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor.patching import compute_edits, fit_directions, fit_readouts, site_keys
+    from weditor.pipeline.run import compute_edits, fit_directions, fit_readouts, site_keys
 
     all_keys, widths, delta, neutral, paired = state
     cfg = SPACES["refusal"].config(ctx.cfg, params)
@@ -179,7 +179,7 @@ def pin(ladders: tuple, pinned: dict) -> tuple:
 
 def _uce_applies(adapter, pairsets) -> bool:
     from weditor.errors import WeditorError
-    from weditor.kv_edit import refuse_unless_supported
+    from weditor.methods.kv_edit import refuse_unless_supported
 
     try:
         refuse_unless_supported(adapter)
@@ -193,9 +193,9 @@ def _uce_prepare(ctx: Context):
 
 
 def _uce_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor import kv_edit
-    from weditor.pairs import neutral_prompts
-    from weditor.uce import fold, params_from
+    from weditor.methods import kv_edit
+    from weditor.io.pairs import neutral_prompts
+    from weditor.methods.uce import fold, params_from
 
     kv = params_from(SPACES["uce"].config(ctx.cfg, params))
     key = (kv.tokens, kv.substitute)

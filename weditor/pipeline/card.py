@@ -26,7 +26,7 @@ import unicodedata
 from pathlib import Path
 
 from weditor import __version__
-from weditor import recipe as recipe_mod
+from weditor.io import recipe as recipe_mod
 
 CARD_NAME = "README.md"
 BASE_MODEL_RELATION = "finetune"
@@ -434,7 +434,7 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + summary_section(recipe.get("summary")),
     ]
-    from weditor.tuning import card_section
+    from weditor.pipeline.tuning import card_section
 
     tuned = card_section(recipe)
     if tuned:

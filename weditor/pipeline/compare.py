@@ -3,7 +3,7 @@
 Before `weditor patch` reports success, the staged folder is reloaded with the *stock*
 diffusers pipeline class and compared with the edit held in memory: edited tensors equal,
 every other tensor byte-identical to the base, and the denoiser's output on fixed inputs the
-same as the in-memory edited model's. `verify_folder` (weditor/integrity.py) re-checks a finished
+same as the in-memory edited model's. `verify_folder` (weditor/io/integrity.py) re-checks a finished
 folder offline against the hashes in its recipe (tampering, corruption, partial copies).
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 
 from weditor.errors import WeditorError
-from weditor.integrity import check_folder as verify_folder  # noqa: F401 - the one shared check, under its old name
-from weditor.recipe import is_own_file
+from weditor.io.integrity import check_folder as verify_folder  # noqa: F401 - the one shared check, under its old name
+from weditor.io.recipe import is_own_file
 
 FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
 

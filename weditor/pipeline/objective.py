@@ -1,7 +1,7 @@
 """The model-internal objective a patch is tuned on, and its self-check: erasure and preservation.
 
 No external scorer: everything is read from the denoiser's own predictions on prompts the user
-already wrote (`weditor/tuning.py` chooses settings with it; every patch's summary reports it).
+already wrote (`weditor/pipeline/tuning.py` chooses settings with it; every patch's summary reports it).
 
 - A deterministic **split** of each pair file: a quarter of the pairs and of the neutral prompts
   (at least one of each) are held out; the edit is fitted on the rest and measured on these.
@@ -53,7 +53,7 @@ def split_pairsets(pairsets, seed: int) -> Split:
     The pair files' own rule (at least 5 pairs) leaves at least 4 to fit on. A pair file with one
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
-    from weditor.pairs import neutral_prompts
+    from weditor.io.pairs import neutral_prompts
 
     train, held_pairs, held_sets = [], {}, []
     for c, ps in enumerate(pairsets):
@@ -86,8 +86,8 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
     """
     from types import SimpleNamespace
 
-    from weditor.collect import encode
-    from weditor.kv_edit import common_substitutes, common_twin
+    from weditor.models.runtime import encode
+    from weditor.methods.kv_edit import common_substitutes, common_twin
 
     if getattr(pipe, "tokenizer", None) is None:  # no word-level view of the prompts: keep the pairs' own twins
         return split
@@ -135,7 +135,7 @@ class Objective:
 
     @torch.no_grad()
     def fit(self, pipe, adapter, split: Split, settings):
-        from weditor.collect import encode
+        from weditor.models.runtime import encode
 
         self.pipe_, self.adapter_, self.device_ = pipe, adapter, settings.device
         concepts = list(split.held_pairs)

@@ -3,7 +3,7 @@
 The recipe holds every hyper-parameter and the pair files travel next to it (hash-checked), so
 a published checkpoint can be re-derived from its base with one command and compared file by
 file (`weditor diff`). A recipe comes with a download: it is checked whole against
-weditor/recipe_schema.py first, and its pair files (and their images) are read only from the
+weditor/io/recipe_schema.py first, and its pair files (and their images) are read only from the
 recipe's own folder.
 """
 
@@ -15,9 +15,9 @@ import json
 from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
-from weditor.input_files import read_small_file
-from weditor.recipe import sha256_bytes
-from weditor.recipe_schema import check_recipe
+from weditor.io.input_files import read_small_file
+from weditor.io.recipe import sha256_bytes
+from weditor.io.recipe_schema import check_recipe
 
 MAX_RECIPE_BYTES = 64 << 20  # a recipe lists every edited tensor and file hash: megabytes at most
 
@@ -49,8 +49,8 @@ def pair_file(folder: Path, recipe_path: Path, entry: dict, index: int) -> Path:
 
 
 def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = None, **overrides):
-    from weditor.pairs import MAX_PAIR_FILE_BYTES, parse_pairs
-    from weditor.patching import PatchConfig
+    from weditor.io.pairs import MAX_PAIR_FILE_BYTES, parse_pairs
+    from weditor.pipeline.run import PatchConfig
 
     recipe_path = Path(recipe_path)
     recipe = read_recipe(recipe_path)

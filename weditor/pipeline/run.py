@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 
 from weditor import __version__
-from weditor import recipe as recipes
+from weditor.io import recipe as recipes
 from weditor.adapters import Adapter, adapter_for_class
-from weditor.card import finalize_card
-from weditor.checkpoint import (
+from weditor.pipeline.card import finalize_card
+from weditor.io.checkpoint import (
     BaseModel,
     check_out_dir,
     publish_dir,
@@ -29,7 +29,7 @@ from weditor.checkpoint import (
     tensor_locations,
     write_patched,
 )
-from weditor.collect import (
+from weditor.models.runtime import (
     Settings,
     SiteKey,
     check_finite,
@@ -43,21 +43,21 @@ from weditor.collect import (
     taps,
     trajectory,
 )
-from weditor.directions import RefusalDirection, ZeroDirectionError, _orthonormal_rows
-from weditor.edits import remove_input, remove_output
+from weditor.maths.directions import RefusalDirection, ZeroDirectionError, _orthonormal_rows
+from weditor.maths.edits import remove_input, remove_output
 from weditor.errors import WeditorError
-from weditor.layers import parse_layers
-from weditor.moments import PairMoments, RunningMoments
-from weditor.readout import ConceptReadout
-from weditor.pairs import PairSet, load_pairsets
-from weditor.pickles import prepare_base
-from weditor.pickles import recipe_note as pickles_recipe_note
-from weditor.preflight import run_preflight
-from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
+from weditor.maths.layers import parse_layers
+from weditor.maths.moments import PairMoments, RunningMoments
+from weditor.maths.readout import ConceptReadout
+from weditor.io.pairs import PairSet, load_pairsets
+from weditor.io.pickles import prepare_base
+from weditor.io.pickles import recipe_note as pickles_recipe_note
+from weditor.models.preflight import run_preflight
+from weditor.pipeline.compare import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
 
 from weditor import defaults
-from weditor import reins as reins_fold
-from weditor.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.methods import reins as reins_fold
+from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 
 DEFAULT_LAYERS = defaults.LAYERS
 DEFAULT_RANK = defaults.RANK
@@ -97,12 +97,12 @@ class PatchConfig:
     reins: bool = False  # also fold the REINS steering vector (implied by method "reins")
     reins_layer: str = defaults.REINS_LAYER
     reins_strength: float = defaults.REINS_STRENGTH  # alpha / mean token norm at the REINS block
-    safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/safree.py)
-    allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/pickles.py)
-    harden: int = 0  # method "text": rounds of attack-and-refit (weditor/harden.py)
-    tune: bool = True  # search the method and its settings (weditor/tuning.py); False: these settings as given
+    safree_pool: str = defaults.SAFREE_POOL  # method "safree": keyword vectors, "mean" or "tokens" (weditor/methods/safree.py)
+    allow_pickle: bool = False  # read pickle-only (.bin) weights with torch.load(weights_only=True) (weditor/io/pickles.py)
+    harden: int = 0  # method "text": rounds of attack-and-refit (weditor/methods/harden.py)
+    tune: bool = True  # search the method and its settings (weditor/pipeline/tuning.py); False: these settings as given
     pinned: tuple = ()  # fields the user set explicitly: the search keeps them (besides any non-default value)
-    uce_tokens: str = defaults.UCE_TOKENS  # method "uce" (weditor/kv_edit.py): which tokens of an unsafe prompt are mapped
+    uce_tokens: str = defaults.UCE_TOKENS  # method "uce" (weditor/methods/kv_edit.py): which tokens of an unsafe prompt are mapped
     uce_substitute: str = defaults.UCE_SUBSTITUTE
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
@@ -294,7 +294,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     weights are read.
     """
     opened = getattr(cfg, "opened", None)
-    if opened is not None:  # the self-tuning step (weditor/tuning.py) loaded it, and put every weight back
+    if opened is not None:  # the self-tuning step (weditor/pipeline/tuning.py) loaded it, and put every weight back
         cfg.opened = None
         if phases is not None:
             for name, seconds in cfg.opened_seconds.items():
@@ -302,13 +302,13 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
         return opened
     out_dir = Path(cfg.out)
     check_out_dir(base.folder, out_dir, cfg.overwrite)
-    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
+    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/io/pickles.py)
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
     with phases("load") if phases is not None else nullcontext():
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
-        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
+        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
                         device=cfg.device)
     return base, out_dir, pipe, settings
@@ -653,8 +653,8 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
 def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, folded) -> dict:
     """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
     params = asdict(cfg)
-    params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/safree.py)
-    for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
+    params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/methods/safree.py)
+    for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/methods/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
               "allow_pickle", "tune", "pinned"):
@@ -682,13 +682,13 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
 
 
 def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
-    from weditor import pickles
+    from weditor.io import pickles
 
     with pickles.workspace(cfg.allow_pickle):  # a pickle-converted base lives in it, removed at the end
         try:
             return _run_patch(cfg, echo)
         except OSError as e:  # disk full, permissions, a vanished file: one line, and nothing was published
-            from weditor.workspace import output_name
+            from weditor.io.workspace import output_name
 
             where = f" ({output_name(e.filename, cfg.out)})" if getattr(e, "filename", None) else ""
             raise WeditorError(f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}") from None
@@ -697,7 +697,7 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     if cfg.pairs and not getattr(cfg, "prepared", False) and not hasattr(cfg, "self_check"):
         # the search (or the self-check) first; a recipe's reproduction carries its record instead
-        from weditor.tuning import prepare
+        from weditor.pipeline.tuning import prepare
 
         t0 = time.perf_counter()
         cfg = prepare(cfg, echo)
@@ -710,15 +710,15 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
     if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
-        from weditor.safree import run_safree
+        from weditor.methods.safree import run_safree
 
         return run_safree(cfg, echo)
-    if cfg.method == "uce":  # the closed-form key/value edit (weditor/kv_edit.py): its own fit, the same write and verification
-        from weditor.uce import run_uce
+    if cfg.method == "uce":  # the closed-form key/value edit (weditor/methods/kv_edit.py): its own fit, the same write and verification
+        from weditor.methods.uce import run_uce
 
         return run_uce(cfg, echo)
     if cfg.method == "text":  # the read-out edit on the prompt embeddings: its own fit, the same write and verification
-        from weditor.text_readout import run_text_readout
+        from weditor.methods.text import run_text_readout
 
         return run_text_readout(cfg, echo)
     phases = Phases(cfg.device)

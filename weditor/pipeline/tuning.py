@@ -2,8 +2,8 @@
 
 The search runs on the pipeline `weditor patch` has just loaded, before the method's own path:
 
-1. split each pair file (`weditor/objective.py`): fit on three quarters, measure on the rest;
-2. for each method in the registry (`weditor/candidates.py`) that applies, compute its statistics
+1. split each pair file (`weditor/pipeline/objective.py`): fit on three quarters, measure on the rest;
+2. for each method in the registry (`weditor/pipeline/candidates.py`) that applies, compute its statistics
    on the training split once, then walk its ladders of settings, mildest first: each trial's
    edited tensors are loaded into the live pipeline, scored (erasure of each concept, change of
    the neutral prompts) and the original tensors put back, bit for bit. No folder is written;
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import torch
 
-from weditor.candidates import Context, Space, pin, spaces_for
+from weditor.pipeline.candidates import Context, Space, pin, spaces_for
 from weditor.errors import WeditorError
-from weditor.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
+from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
 
 # Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
 # --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
@@ -89,7 +89,7 @@ def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET, erased: float = 
 @torch.no_grad()
 def apply_edit(pipe, edited: dict) -> dict:
     """Load `edited` into the live pipeline; returns the original tensors to put back (`restore`)."""
-    from weditor.collect import get_module
+    from weditor.models.runtime import get_module
 
     originals = {}
     for comp, tensors in edited.items():
@@ -103,7 +103,7 @@ def apply_edit(pipe, edited: dict) -> dict:
 
 @torch.no_grad()
 def restore(pipe, originals: dict):
-    from weditor.collect import get_module
+    from weditor.models.runtime import get_module
 
     for comp, tensors in originals.items():
         model = getattr(pipe, comp)
@@ -148,7 +148,7 @@ class Tuner:
 
     def fit(self, pipe, adapter, base, pairsets, settings, cfg, echo=print):
         global TRIALS_RUN
-        from weditor.collect import progress
+        from weditor.models.runtime import progress
 
         rng = torch.get_rng_state()
         self.split_ = with_common_targets(split_pairsets(pairsets, self.seed), pipe, adapter, pairsets, cfg.device)
@@ -252,8 +252,8 @@ def prepare(cfg, echo=print):
     """
     from dataclasses import replace
 
-    from weditor.pairs import load_pairsets
-    from weditor.patching import load_base, open_pipeline
+    from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.run import load_base, open_pipeline
 
     pairsets = load_pairsets(cfg.pairs)
     probe = replace(cfg)
@@ -294,7 +294,7 @@ def prepare(cfg, echo=print):
 
 def card_section(recipe: dict) -> str | None:
     """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
-    from weditor.card import _table
+    from weditor.pipeline.card import _table
 
     parts = []
     tuning = recipe.get("tuning")

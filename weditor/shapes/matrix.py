@@ -35,7 +35,7 @@ VARIANTS: dict[str, dict | None] = {
     "original": None,
     "default": {},  # `weditor patch --pairs FILE --out DIR`, no options
     "refusal": {"method": "refusal"},  # `--method refusal`, the block-by-block edit
-    "uce": {"method": "uce"},  # `--method uce`, the closed-form key/value edit (weditor/kv_edit.py)
+    "uce": {"method": "uce"},  # `--method uce`, the closed-form key/value edit (weditor/methods/kv_edit.py)
     "uce-pair": {"method": "uce", "uce_substitute": "pair"},  # ... onto each pair's own twin
     "uce-rece": {"method": "uce", "uce_rounds": 1},  # ... with one RECE round
     "text-fixed": {"method": "text", "tune": False},  # 0.4's default, `--no-tune` (the default now searches)
@@ -118,7 +118,7 @@ def check_options(options: dict) -> dict:
     """The options, if every key is a PatchConfig field a variant may set (pairs and out are the matrix's)."""
     from dataclasses import fields
 
-    from weditor.patching import PatchConfig
+    from weditor.pipeline.run import PatchConfig
 
     known = {f.name for f in fields(PatchConfig)} - {"pairs", "out"}
     unknown = sorted(set(options) - known)
@@ -129,7 +129,7 @@ def check_options(options: dict) -> dict:
 
 def patch_config(options: dict, pair_files, out):
     """The PatchConfig a user's `weditor patch --pairs FILE... --out OUT [options]` makes (no summary unless asked)."""
-    from weditor.patching import PatchConfig
+    from weditor.pipeline.run import PatchConfig
 
     options = dict(check_options(options))
     options.setdefault("summary", False)
@@ -138,7 +138,7 @@ def patch_config(options: dict, pair_files, out):
 
 def patch_and_load(options: dict | None, pair_files, workdir: Path, echo=None):
     """(pipeline, patch seconds): the original model for None, else `run_patch` into workdir and a stock reload."""
-    from weditor.patching import run_patch
+    from weditor.pipeline.run import run_patch
     from weditor.shapes import load_pipeline
 
     if options is None:
@@ -233,7 +233,7 @@ def verdict(concept: Concept, original: dict, patched: dict) -> dict:
 def run_concept(pair_file, variants=DEFAULT_VARIANTS, level: str = "fine", batch: int = 32, workdir=None,
                 base_cache: dict | None = None, progress=None) -> dict:
     """One row group of the matrix: the original and every variant on one pair file's concept."""
-    from weditor.pairs import load_pairs
+    from weditor.io.pairs import load_pairs
     from weditor.shapes import load_pipeline
 
     progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
