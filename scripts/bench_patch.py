@@ -260,19 +260,21 @@ def rss_now() -> tuple[int, int]:
 
 class RssByPhase:
     """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
-    module-level functions of weditor.pipeline.run + a 20 ms sampler thread); `wrap=False`: sampler only."""
+    module-level functions where the stages call them + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
-    FUNCTIONS = ("load_pipeline", "collect", "fit_directions", "compute_edits", "measure", "write_patched",
-                 "verify_staged", "finalize_card")
+    FUNCTIONS = {"load_pipeline": "weditor.pipeline.load", "collect": "weditor.methods.refusal",
+                 "fit_directions": "weditor.methods.refusal", "compute_edits": "weditor.methods.refusal",
+                 "measure": "weditor.methods.refusal", "write_patched": "weditor.pipeline.write",
+                 "verify_staged": "weditor.pipeline.write", "finalize_card": "weditor.pipeline.write"}
 
     def __init__(self, wrap: bool = True):
+        import importlib
         import threading
 
-        import weditor.pipeline.run as patching
-
         self.intervals, self.samples, self.stop = [], [], threading.Event()
-        for name in self.FUNCTIONS if wrap else ():
-            setattr(patching, name, self._wrap(name, getattr(patching, name)))
+        for name, where in self.FUNCTIONS.items() if wrap else ():
+            module = importlib.import_module(where)
+            setattr(module, name, self._wrap(name, getattr(module, name)))
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
@@ -317,7 +319,8 @@ class RssByPhase:
 def child_patch(a) -> dict:
     import torch
 
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
 
     torch.set_num_threads(a.threads) if a.threads else None
     shapes: list = []

@@ -58,7 +58,8 @@ def main(argv=None):
     from safetensors.torch import load_file
 
     from weditor.io.pairs import load_pairs
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
     from weditor.methods.reins import REINS_FILE
     from weditor.shapes import load_pipeline, model_path
 

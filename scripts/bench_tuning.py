@@ -20,7 +20,9 @@ def grid(pair_files: list[str], seed: int):
 
     from weditor.pipeline import tuning
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import PatchConfig, load_base, open_pipeline
+    from weditor.pipeline.config import PatchConfig
+    from weditor.models.loading import load_base
+    from weditor.pipeline.load import open_pipeline
 
     print("| pair file | method | setting | held-out erasure | neutral change | trial s |")
     print("|---|---|---|---|---|---|")
@@ -46,7 +48,8 @@ def grid(pair_files: list[str], seed: int):
 def timing(pair_file: str, repeat: int):
     import tempfile
 
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,7 +14,8 @@ import numpy as np, torch
 from weditor.shapes import world, generate, load_pipeline
 from weditor.shapes.classify import classify
 from weditor.io.pairs import load_pairsets
-from weditor.pipeline.run import load_base, apply_in_memory
+from weditor.models.loading import load_base
+from weditor.models.measure import apply_in_memory
 from weditor.methods import kv_edit
 
 def attrs_of(v):

@@ -12,7 +12,7 @@ Seconds on a CPU: a proxy to choose settings before generating videos.
 import sys, json, torch
 from weditor.shapes import load_pipeline
 from weditor.io.pairs import load_pairsets
-from weditor.pipeline.run import load_base
+from weditor.models.loading import load_base
 from weditor.models.runtime import encode
 from weditor.methods import kv_edit
 concept, sub = sys.argv[1], json.loads(sys.argv[2])

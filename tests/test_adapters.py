@@ -452,7 +452,8 @@ def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
 
     from weditor.models.runtime import Settings
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import PatchConfig, collect, site_keys
+    from weditor.pipeline.config import PatchConfig
+    from weditor.methods.refusal import collect, site_keys
     from weditor.testing import save_tiny_pipeline
 
     folder = save_tiny_pipeline("zeroscope", tmp_path / "zs")

@@ -25,7 +25,7 @@ import pytest
 from tests.conftest import TINY_PAIRS, run_cli
 from weditor.errors import WeditorError
 from weditor.io.recipe import hash_files
-from weditor.pipeline.compare import verify_folder
+from weditor.io.integrity import check_folder as verify_folder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 
@@ -39,7 +39,8 @@ torch.set_num_threads(1)
 import diffusers, transformers, safetensors.torch  # noqa: F401  (warm imports, before any fork)
 from diffusers import WanPipeline  # noqa: F401
 import weditor.pipeline.card, weditor.io.pickles, weditor.models.preflight, weditor.io.workspace  # noqa: F401
-from weditor.pipeline.run import PatchConfig, run_patch
+from weditor.pipeline.config import PatchConfig
+from weditor.pipeline.run import run_patch
 print("ready", flush=True)
 for line in sys.stdin:
     cfg = json.loads(line)

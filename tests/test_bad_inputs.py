@@ -17,7 +17,7 @@ import torch
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from weditor.io.recipe import hash_files
-from weditor.pipeline.compare import verify_folder
+from weditor.io.integrity import check_folder as verify_folder
 
 GOOD = 'concept = "x"\nneutral = ["a dog"]\n'
 PAIRS = "".join(f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a car {w}"\n' for w in ("on a street", "at night", "in the rain", "by a river", "in a city"))
@@ -330,22 +330,23 @@ def test_disk_full_while_writing(tiny_wan_single, tmp_path, monkeypatch):
     refused(patch(tiny_wan_single, TINY_PAIRS, out, "--layers", "3"), out, "No space left on device")
 
 
-@pytest.mark.parametrize("where", ["weditor.io.checkpoint.write_patched", "weditor.pipeline.run.verify_staged",
-                                   "weditor.io.checkpoint.publish_dir"])
+@pytest.mark.parametrize("where", ["weditor.io.checkpoint.write_patched", "weditor.pipeline.verify.verify_staged",
+                                   "weditor.io.checkpoint.move_into_place"])
 def test_interrupt_while_writing_leaves_nothing(tiny_wan_single, tmp_path, monkeypatch, where):
     """Ctrl-C (or any exception) at any point of the write: no OUT_DIR, no staging folder."""
     import importlib
 
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
 
     module, name = where.rsplit(".", 1)
     real = getattr(importlib.import_module(module), name)
 
     def interrupted(*args, **kwargs):
-        real(*args, **kwargs) if name != "publish_dir" else None
+        real(*args, **kwargs) if name != "move_into_place" else None
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(importlib.import_module("weditor.pipeline.run"), name, interrupted)
+    monkeypatch.setattr(importlib.import_module("weditor.pipeline.write"), name, interrupted)
     out = tmp_path / "out"
     cfg = PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan_single), layers="3",
                       size=(32, 32, 5), steps=2, summary=False)

@@ -45,7 +45,7 @@ def test_pairs_with_images_get_the_block_edit(tiny, i2v_pairs, tmp_path):  # noq
 
 def test_resolve_method_follows_the_pairs(i2v_pairs):  # noqa: F811
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import PatchConfig
+    from weditor.pipeline.config import PatchConfig
 
     for pairs, want in (([TINY_PAIRS], "text"), ([i2v_pairs], "refusal")):
         cfg = PatchConfig(pairs=[str(p) for p in pairs], out="unused")

@@ -13,7 +13,7 @@ from tests.test_patch import all_tensors, directions, load
 from weditor import defaults
 from weditor.maths.edits import project_output, remove_output
 from weditor.maths.moments import RunningMoments
-from weditor.pipeline.run import neutral_batches
+from weditor.methods.refusal import neutral_batches
 from weditor.io.recipe import READOUT_FILE
 
 

@@ -194,7 +194,7 @@ def test_audit_reads_the_trajectory_the_pipeline_samples(tiny_wan):
     from diffusers import WanPipeline
 
     from weditor.adapters import WAN
-    from weditor.evaluation import latent_audit
+    from weditor.evaluation import latent_audit as audit
 
     pipe = WanPipeline.from_pretrained(tiny_wan)
     pipe.set_progress_bar_config(disable=True)
@@ -220,7 +220,7 @@ def test_audit_trajectory_on_other_families(family):
 
     from weditor.adapters import adapter_for_class
     from weditor.models.runtime import get_module
-    from weditor.evaluation import latent_audit
+    from weditor.evaluation import latent_audit as audit
     from weditor.testing import TINY_PIPELINES
 
     builder, kwargs = TINY_PIPELINES[family]

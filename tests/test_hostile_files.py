@@ -419,13 +419,13 @@ def test_overwrite_needs_an_intact_weditor_output(tiny_wan_single, copy, tmp_pat
 
 
 def test_overwrite_is_checked_again_before_the_swap(copy, tmp_path):
-    from weditor.io.checkpoint import publish_dir
+    from weditor.io.checkpoint import move_into_place
 
     staging = tmp_path / "staging"
     staging.mkdir()
     (copy / "thesis.tex").write_text("written while the patch ran")
     with pytest.raises(WeditorError, match="thesis.tex: not listed"):
-        publish_dir(staging, copy, overwrite=True)
+        move_into_place(staging, copy, overwrite=True)
     assert (copy / "thesis.tex").exists() and staging.exists()
 
 

@@ -27,7 +27,7 @@ def test_offloaded_pipeline_has_hooks_and_taps_still_see_activations(tiny_wan):
     from weditor.adapters import adapter_for_class
     from weditor.io.checkpoint import resolve_model
     from weditor.models.runtime import SiteKey, Settings, taps, trajectory
-    from weditor.pipeline.run import load_pipeline
+    from weditor.models.loading import load_pipeline
 
     base = resolve_model(str(tiny_wan))
     adapter = adapter_for_class(base.pipeline_class)

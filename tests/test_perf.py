@@ -10,7 +10,7 @@ from tests.conftest import TINY_PAIRS
 def test_pipeline_loads_in_the_stored_dtype(tmp_path):
     """dtype None means as stored: diffusers alone would load a bf16 checkpoint as float32 (2x memory)."""
     from weditor.io.checkpoint import resolve_model, stored_dtypes
-    from weditor.pipeline.run import load_pipeline
+    from weditor.models.loading import load_pipeline
     from weditor.testing import save_tiny_wan_pipeline
 
     folder = save_tiny_wan_pipeline(tmp_path / "bf16", dtype=torch.bfloat16)
@@ -55,7 +55,8 @@ def test_truncated_gram_schmidt_gives_the_same_directions_bit_for_bit(seed, n):
 
 
 def test_run_patch_reports_phase_timings(tiny_wan, tmp_path):
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
 
     result = run_patch(PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
                                    size=(32, 32, 5), layers="1-3", steps=2, summary=False))
@@ -91,7 +92,8 @@ def test_hash_reuse_never_returns_a_stale_hash(tmp_path):
 @pytest.mark.parametrize("method,own", [("text", ("encode", "fit", "edit")), ("safree", ("fit",))])
 def test_text_side_methods_report_phase_timings(tiny_wan, tmp_path, method, own):
     """The default method times its phases too: scripts/bench_patch.py --method text reads them."""
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
 
     result = run_patch(PatchConfig(method=method, pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
                                    size=(32, 32, 5), steps=2, summary=True))

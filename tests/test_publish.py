@@ -190,7 +190,7 @@ def test_finalize_card_is_idempotent(built, tmp_path):
 
 
 def test_summary_layouts():
-    from weditor.pipeline.card import _split_summary
+    from weditor.pipeline.markdown import _split_summary
 
     paired, single, tables = _split_summary({
         "rate": {"before": 0.5, "after": 0.1},

@@ -16,7 +16,7 @@ from weditor.errors import WeditorError
 from weditor.io.recipe import DIRECTIONS_FILE, hash_files
 from weditor.methods.reins import REINS_FILE, refuse_unless_foldable
 from weditor.maths.supervised_pca import SupervisedPCA
-from weditor.pipeline.compare import verify_folder
+from weditor.io.integrity import check_folder as verify_folder
 
 # --------------------------------------------------------------------------- SupervisedPCA
 
@@ -259,14 +259,14 @@ def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
 
 
 def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_path, monkeypatch):
-    from weditor.pipeline import run as patching
+    from weditor.pipeline import load as load_stage
     from weditor.adapters import WAN
 
     gated = dataclasses.replace(WAN, family="allgated", ungated_write=None)
     with pytest.raises(WeditorError, match="allgated family has no ungated residual write"):
         refuse_unless_foldable(gated)
-    real = patching.load_base
-    monkeypatch.setattr(patching, "load_base", lambda m, r, *a, **k: (real(m, r, *a, **k)[0], gated))
+    real = load_stage.load_base
+    monkeypatch.setattr(load_stage, "load_base", lambda m, r, *a, **k: (real(m, r, *a, **k)[0], gated))
     out = tmp_path / "o"
     result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--method", "reins"])
     assert result.exit_code == 2

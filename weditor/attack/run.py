@@ -164,7 +164,7 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     from weditor.io.checkpoint import BaseModel
     from weditor.evaluation import generate as gen
     from weditor.evaluation.run import find_pairs, gen_settings, is_builtin, reusable_modules
-    from weditor.pipeline.run import load_base, load_pipeline
+    from weditor.models.loading import load_base, load_pipeline
 
     cfg.check()
     out_dir = Path(cfg.out)

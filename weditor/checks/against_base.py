@@ -27,10 +27,10 @@ from pathlib import Path
 import torch
 
 from weditor import __version__
-from weditor.checks.diff import CARD_NAME, FolderWeights, _base_files, _bits, same_file
+from weditor.checks.diff import FolderWeights, _base_files, _bits, same_file
 from weditor.io.integrity import folder_entries
 from weditor.io.pickles import is_pickle_file
-from weditor.io.recipe import is_own_file, sha256_file
+from weditor.io.recipe import CARD_NAME, is_own_file, sha256_file
 
 USAGE_RE = re.compile(r'\.from_pretrained\("([^"\n]*)"\)')
 

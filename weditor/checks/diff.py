@@ -26,10 +26,9 @@ import torch
 from weditor.errors import WeditorError
 from weditor.io.integrity import folder_entries, hash_problems
 from weditor.io.pickles import INDEX_RE, WEIGHT_RE, is_pickle_file, load_state_dict
-from weditor.io.recipe import RECIPE_NAME, is_own_file, list_files, sha256_file
-from weditor.pipeline.compare import tensor_sha256
+from weditor.io.recipe import CARD_NAME, RECIPE_NAME, is_own_file, list_files, sha256_file
+from weditor.io.tensors import tensor_sha256
 
-CARD_NAME = "README.md"
 EXACT_SVD_MAX = 2048  # smaller side up to this: full SVD; above, a randomized range finder first
 
 
@@ -343,7 +342,7 @@ def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffR
 
 
 def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = False) -> DiffReport:
-    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
+    from weditor.models.loading import BUILTIN_MODEL, builtin_model_path
 
     if str(base) == BUILTIN_MODEL:  # the embedded model, as `patch` and `eval` name it
         base = builtin_model_path()

@@ -33,10 +33,9 @@ import torch
 from weditor.checks.diff import CheckFailed, FolderWeights, edit_chains
 from weditor.errors import WeditorError
 from weditor.io.integrity import hash_problems, load_checked_recipe
-from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME
-from weditor.pipeline.compare import _same_bits, tensor_sha256
+from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME, REINS_FILE
+from weditor.io.tensors import same_bits as _same_bits, tensor_sha256
 
-REINS_FILE = "weditor/reins.safetensors"
 ROUNDING_ULPS = 8  # "within rounding": max |diff| <= 8 eps(dtype) max |value|
 
 
@@ -74,11 +73,11 @@ def locate_base(recipe: dict, base: str | Path | None) -> tuple[Path | None, str
     model_id, revision = info.get("id"), info.get("revision")
     if not isinstance(model_id, str) or not model_id:
         return None, "the recipe names no base model"
-    from weditor.pipeline.run import BUILTIN_MODEL
+    from weditor.models.loading import BUILTIN_MODEL
 
     if model_id == BUILTIN_MODEL:
         try:
-            from weditor.pipeline.run import builtin_model_path
+            from weditor.models.loading import builtin_model_path
 
             return builtin_model_path(), f"the embedded model {BUILTIN_MODEL}"
         except Exception as e:  # noqa: BLE001 - the embedded model is optional for an audit

@@ -135,7 +135,8 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
     import torch
 
     from weditor.errors import WeditorError
-    from weditor.pipeline.run import PatchConfig, run_patch
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.run import run_patch
     from weditor.pipeline.tuning import TUNED_FIELDS
 
     ctx = click.get_current_context()

@@ -147,7 +147,7 @@ def prompt_groups(pairsets, custom: list[str], limit: int | None) -> dict[str, l
 
 
 def is_builtin(cfg: EvalConfig, base_folder: Path) -> bool:
-    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
+    from weditor.models.loading import BUILTIN_MODEL, builtin_model_path
 
     if cfg.base == BUILTIN_MODEL:
         return True
@@ -256,7 +256,8 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
 
     from weditor.io.checkpoint import BaseModel, resolve_model
     from weditor.models.runtime import Settings, progress
-    from weditor.pipeline.run import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
+    from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
+    from weditor.defaults import STEPS as DEFAULT_STEPS
 
     cfg.check()
     fmt = gen.resolve_format(cfg.video_format)

@@ -334,7 +334,7 @@ def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations:
     return sorted(rewrite)
 
 
-def publish_dir(staging: Path, out_dir: Path, overwrite: bool):
+def move_into_place(staging: Path, out_dir: Path, overwrite: bool):
     """Move the finished staging folder to OUT_DIR (replacing an old one only with `overwrite`)."""
     if out_dir.exists() or out_dir.is_symlink():
         if not overwrite:

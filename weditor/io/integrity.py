@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
-from weditor.io.recipe import DIRECTIONS_FILE, FORMAT, READOUT_FILE, RECIPE_NAME, hash_files
+from weditor.io.recipe import DIRECTIONS_FILE, FORMAT, READOUT_FILE, RECIPE_NAME, REINS_FILE, hash_files
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-OWN_FILES = {DIRECTIONS_FILE, READOUT_FILE, "weditor/reins.safetensors"}  # and the pair files, and a frame grid:
+OWN_FILES = {DIRECTIONS_FILE, READOUT_FILE, REINS_FILE}  # and the pair files, and a frame grid:
 GRID_RE = re.compile(r"^weditor/[^/]*grid[^/]*\.(png|jpe?g|webp|gif)$", re.IGNORECASE)  # card.GRID_EXTENSIONS
 MAX_SHOWN = 5
 

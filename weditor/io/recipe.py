@@ -37,6 +37,8 @@ RECIPE_NAME = "weditor.json"
 PAIRS_DIR = "weditor/pairs"
 DIRECTIONS_FILE = "weditor/directions.safetensors"  # removed directions per site, rows orthonormal
 READOUT_FILE = "weditor/readout.safetensors"  # edit "readout": [A | a] per site, (m, d + 1)
+REINS_FILE = "weditor/reins.safetensors"  # REINS: per block, the unit direction d and the vector folded
+CARD_NAME = "README.md"  # the model card, covered by the recipe's hashes
 FORMAT = 1
 
 

@@ -47,7 +47,7 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
     from weditor.models.runtime import progress
     from weditor.evaluation import generate as gen
     from weditor.evaluation.run import gen_settings
-    from weditor.pipeline.run import BUILTIN_MODEL
+    from weditor.defaults import BUILTIN_MODEL
 
     obj.check_supported(adapter, type(pipe).__name__)
     key = "encoder_hidden_states"

@@ -255,7 +255,7 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
             moments[c].keep.update(x)
     gram = {}
     for c, paths in linears.items():
-        from weditor.pipeline.run import get_module
+        from weditor.models.runtime import get_module
 
         model = getattr(pipe, c)
         g = torch.zeros(moments[c].dim, moments[c].dim, dtype=torch.float64)
@@ -367,7 +367,7 @@ def edit_in_memory(pipe, adapter, pairsets, neutral: list[str] | None = None, pa
     to try several `params` without encoding again (`params.tokens` must match `stats.tokens`).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.pipeline.run import get_module
+    from weditor.models.runtime import get_module
 
     params = params or KVParams()
     if stats is None:

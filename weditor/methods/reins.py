@@ -31,24 +31,30 @@ import torch
 from weditor import defaults
 from weditor.adapters import Adapter
 from weditor.io.checkpoint import read_tensors, tensor_locations
-from weditor.models.runtime import Settings, check_finite, get_module, num_blocks, present_denoisers, progress, trajectory
+from weditor.io.recipe import REINS_FILE  # noqa: F401 - where `save_fold` is written
+from weditor.models.runtime import (
+    Settings,
+    block_path,
+    check_finite,
+    get_module,
+    num_blocks,
+    present_denoisers,
+    progress,
+    trajectory,
+)
 from weditor.maths.edits import add_to_bias
 from weditor.errors import WeditorError
 from weditor.maths.layers import parse_layers
 from weditor.maths.supervised_pca import SupervisedPCA
-from weditor.pipeline.compare import tensor_sha256
-
-try:  # adapters whose blocks are patterns or several groups: REINS uses the first group
-    from weditor.models.runtime import block_path
-except ImportError:  # a plain block list only
-
-    def block_path(pipe, adapter, component, block, site=None):
-        return f"{adapter.blocks}.{block}"
+from weditor.io.tensors import tensor_sha256
 
 DEFAULT_REINS_LAYER = defaults.REINS_LAYER  # REINS: steering works best near mid-depth
-DEFAULT_REINS_STRENGTH = defaults.REINS_STRENGTH  # alpha / (mean token norm at the layer)
-REINS_FILE = "weditor/reins.safetensors"  # per block: unit direction d and the vector folded
 UNSAFE, SAFE = 1, 0
+CARD_NOTE = (
+    " A REINS steering vector (the supervised-PCA direction separating unsafe from safe prompts in one block's "
+    "pooled hidden states, scaled by `alpha`) is added to the bias of that block's ungated write, `b <- b + alpha d` "
+    "(`weditor/reins.safetensors`)."
+)
 
 
 @dataclass(frozen=True)
@@ -263,13 +269,14 @@ def bias_name(pipe, adapter: Adapter, key: BlockKey) -> str:
 
 
 def fold(pipe, adapter: Adapter, base, pairsets, settings: Settings, keys: list[BlockKey], strength: float,
-         edited: dict, locations: dict, entries: list) -> Fold:
+         edits) -> Fold:
     """Fit the REINS direction at each steering block (`reins_blocks`) and add `alpha * d` to the bias
     of that block's ungated write.
 
-    `edited`, `locations` and `entries` (as `patching.compute_edits` returns them) are
-    extended in place. A bias another edit already changed is folded on top of that edit.
+    `edits` (the `EditSet` of the method below, weditor/methods/base.py) is extended in place: a bias
+    that edit already changed is folded on top of it.
     """
+    edited, locations, entries = edits.edited, edits.locations, edits.entries
     refuse_unless_foldable(adapter)
     data = collect_pooled(pipe, adapter, keys, pair_runs(pairsets), settings)
     result = Fold(keys=keys, directions={}, strength=strength, vectors={}, alphas={})

@@ -29,7 +29,8 @@ from weditor.models.runtime import Settings, num_blocks, present_denoisers
 from weditor.errors import WeditorError
 from weditor.maths.layers import parse_layers
 from weditor.io.pairs import load_pairs
-from weditor.pipeline.run import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
+from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
+from weditor.defaults import STEPS as DEFAULT_STEPS
 from weditor.methods.reins import (
     DEFAULT_REINS_LAYER,
     SAFE,

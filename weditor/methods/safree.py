@@ -29,7 +29,7 @@ import torch
 
 from weditor.errors import WeditorError
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
-from weditor.methods.text_fold import by_linear_group, fold_input, output_change, publish
+from weditor.methods.text_fold import by_linear_group, fold_input
 
 SAFREE_POOLING = ("mean", "tokens")
 RELATIVE_CUTOFF = 1e-6
@@ -106,38 +106,54 @@ def energy_in(vectors: torch.Tensor, Q: torch.Tensor) -> float:
     return float((v @ Q.T).pow(2).sum() / v.pow(2).sum().clamp_min(1e-300))
 
 
-def run_safree(cfg, echo=print):
-    """`weditor patch --method safree`: the same load / write / verify path as the refusal edit."""
-    import time
+class Safree:
+    """`--method safree`: SAFREE's keyword subspace, projected out of the text embeddings the denoiser reads."""
 
-    from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import Phases, load_base, open_pipeline
+    name = "safree"
 
-    t_start, phases = time.perf_counter(), Phases(cfg.device)
-    pool = getattr(cfg, "safree_pool", "mean")
-    if pool not in SAFREE_POOLING:
-        raise WeditorError(f"--safree-pool {pool}: must be one of {', '.join(SAFREE_POOLING)}")
-    pairsets = load_pairsets(cfg.pairs)
-    base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
-    with phases("fit"):  # encoding the pairs' keywords included
-        directions, edited, locations, entries, fit = fold(pipe, adapter, base, pairsets, cfg.rank, pool, cfg.strength,
-                                                           cfg.device)
-    energies = []
-    with phases("summary"):
-        if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
-            eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-            ev = embed(pipe, adapter, eval_prompts, cfg.device, pool)
-            nt = embed(pipe, adapter, pairs_neutral_prompts(pairsets), cfg.device, pool)
-            kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
-            energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
-                         "eval_energy": round(energy_in(ev[key], Q), 4), "neutral_energy": round(energy_in(nt[key], Q), 4)}
-                        for key, Q in fit["bases"].items()]
-        summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
-    if summary:
-        summary = {"sites": [], "safree": energies, **summary}
-    params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": pool, "steps": cfg.steps,
-              "size": list(settings.size), "seed": cfg.seed, "dtype": cfg.dtype, "keywords": fit["keywords"],
-              "subspaces": fit["subspaces"]}
-    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "safree", params, edited, locations, entries,
-                   summary, directions, phases=phases, t_start=t_start)
+    @staticmethod
+    def card_note(params: dict) -> None:
+        return None  # the card's parameter table says it
+
+    def check(self, cfg, adapter):
+        pool = getattr(cfg, "safree_pool", "mean")
+        if pool not in SAFREE_POOLING:
+            raise WeditorError(f"--safree-pool {pool}: must be one of {', '.join(SAFREE_POOLING)}")
+
+    def fit(self, ctx):
+        from weditor.methods.base import EditSet, Fitted
+
+        cfg, pool = ctx.cfg, getattr(ctx.cfg, "safree_pool", "mean")
+        with ctx.phases("fit"):  # encoding the pairs' keywords included
+            directions, edited, locations, entries, fitted = fold(ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets,
+                                                                  cfg.rank, pool, cfg.strength, cfg.device)
+        return Fitted(EditSet(edited, locations, entries), directions, state={"fit": fitted, "pool": pool})
+
+    def summarise(self, ctx, fitted) -> dict:
+        from weditor.models.measure import eval_prompts, output_change
+
+        cfg, pipe, adapter, pool, fit = ctx.cfg, ctx.pipe, ctx.adapter, fitted.state["pool"], fitted.state["fit"]
+        energies = []
+        with ctx.phases("summary"):
+            if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
+                ev = embed(pipe, adapter, eval_prompts(ctx.pairsets), cfg.device, pool)
+                nt = embed(pipe, adapter, pairs_neutral_prompts(ctx.pairsets), cfg.device, pool)
+                kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
+                energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
+                             "eval_energy": round(energy_in(ev[key], Q), 4),
+                             "neutral_energy": round(energy_in(nt[key], Q), 4)}
+                            for key, Q in fit["bases"].items()]
+            summary = output_change(cfg, pipe, adapter, ctx.pairsets, ctx.settings, fitted.edits.edited)
+        return {"sites": [], "safree": energies, **summary} if summary else summary
+
+    def params(self, ctx, fitted) -> dict:
+        from weditor.methods.text_fold import text_input_param
+
+        cfg, fit = ctx.cfg, fitted.state["fit"]
+        params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": fitted.state["pool"],
+                  "steps": cfg.steps, "size": list(ctx.settings.size), "seed": cfg.seed, "dtype": cfg.dtype,
+                  "keywords": fit["keywords"], "subspaces": fit["subspaces"]}
+        return {**params, **text_input_param(fitted.edits)}
+
+
+SAFREE = Safree()

@@ -95,65 +95,80 @@ def fit(pairs: dict, neutral: dict, pairsets, removal: float):
     return bases, readouts, weights
 
 
-def run_text_readout(cfg, echo=print):
-    """`weditor patch --method text`: encode, fit, fold, then the shared write / verify path."""
-    import time
+CARD_NOTE = (
+    "a least-squares read-out of the concept, removed from the prompt embeddings the denoiser reads. Prompts "
+    "that differ only by the concept give a direction Q in the text-embedding space (their mean difference); "
+    "a read-out `A x` of how much of the concept each token carries is fitted so that the unsafe prompts lose "
+    "their difference and the safe and neutral prompts lose nothing, and folded into the linear layers that "
+    "read the embeddings, `W <- W (I - strength Q^T A)` (the text encoder is unchanged; A is in "
+    "`weditor/readout.safetensors`). Closed form: no gradient training."
+)
 
-    from weditor.maths.edits import remove_input
-    from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import Phases, load_base, open_pipeline
-    from weditor.methods.text_fold import by_linear_group, fold_input, output_change, publish
 
-    t_start, phases = time.perf_counter(), Phases(cfg.device)
-    pairsets = load_pairsets(cfg.pairs)
-    base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    if not adapter.text_inputs():
-        raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings")
-    if cfg.reins:
-        from weditor.methods.reins import refuse_unless_foldable
+class Text:
+    """`--method text`: encode, fit the read-out per text embedding, fold it into the linears that read it."""
 
-        refuse_unless_foldable(adapter)
-    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
-    with phases("encode"):
-        pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
-    hardening = None
-    if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/methods/harden.py)
-        from weditor.methods.harden import harden
+    name = "text"
 
-        with phases("harden"):
-            hardening = harden(cfg, pipe, adapter, pairsets, pairs, neutral,
-                               lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
-    with phases("fit"):
-        bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
-    with phases("edit"):
-        edited, locations, entries = fold_input(
-            pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
-            "input_readout")
-    folded = None
-    if cfg.reins:  # on the unedited model, as with the refusal edit: the summary loads both edits after
-        from weditor.methods import reins as reins_fold
+    @staticmethod
+    def card_note(params: dict) -> str:
+        return CARD_NOTE
 
-        with phases("reins"):
-            folded = reins_fold.fold(pipe, adapter, base, pairsets, settings,
-                                     reins_fold.reins_blocks(pipe, adapter, cfg.reins_layer), cfg.reins_strength,
-                                     edited, locations, entries)
-    rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
-             "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
-            for key, ro in fitted.items()]
-    short = [r["embedding"] for r in rows if min(r["removal"]) < cfg.removal - 1e-3]
-    if short:
-        echo(f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings")
-    with phases("summary"):  # includes loading the edit into the live model
-        summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
-    if summary:
-        summary = {"sites": [], "text": rows, **summary}
-    params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength, "seed": cfg.seed,
-              "steps": cfg.steps, "size": list(settings.size), "dtype": cfg.dtype, "readouts": rows}
-    if hardening is not None:
-        params.update(harden=cfg.harden, hardening=hardening)
-    if folded is not None:
-        params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
-                      reins_layer_resolved=folded.layer_resolved)
-    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "text+reins" if folded else "text", params,
-                   edited, locations, entries, summary, by_linear_group(pipe, adapter, bases),
-                   by_linear_group(pipe, adapter, fitted), phases=phases, t_start=t_start, folded=folded)
+    def check(self, cfg, adapter):
+        if not adapter.text_inputs():
+            raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text "
+                               "embeddings")
+
+    def fit(self, ctx):
+        from weditor.maths.edits import remove_input
+        from weditor.methods.base import EditSet, Fitted
+        from weditor.methods.text_fold import by_linear_group, fold_input
+
+        cfg, pipe, adapter, phases, pairsets = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases, ctx.pairsets
+        with phases("encode"):
+            pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
+        hardening = None
+        if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/methods/harden.py)
+            from weditor.methods.harden import harden
+
+            with phases("harden"):
+                hardening = harden(cfg, pipe, adapter, pairsets, pairs, neutral,
+                                   lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
+        with phases("fit"):
+            bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
+        with phases("edit"):
+            edits = EditSet(*fold_input(
+                pipe, adapter, ctx.base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
+                "input_readout"))
+        rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
+                 "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
+                for key, ro in fitted.items()]
+        short = [r["embedding"] for r in rows if min(r["removal"]) < cfg.removal - 1e-3]
+        if short:
+            ctx.echo(f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings")
+        return Fitted(edits, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted),
+                      state={"rows": rows, "hardening": hardening})
+
+    def summarise(self, ctx, fitted) -> dict:
+        from weditor.models.measure import output_change
+
+        with ctx.phases("summary"):  # includes loading the edit into the live model
+            summary = output_change(ctx.cfg, ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings, fitted.edits.edited)
+        return {"sites": [], "text": fitted.state["rows"], **summary} if summary else summary
+
+    def params(self, ctx, fitted) -> dict:
+        from weditor.methods.text_fold import text_input_param
+
+        cfg = ctx.cfg
+        params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength,
+                  "seed": cfg.seed, "steps": cfg.steps, "size": list(ctx.settings.size), "dtype": cfg.dtype,
+                  "readouts": fitted.state["rows"]}
+        if fitted.state["hardening"] is not None:
+            params.update(harden=cfg.harden, hardening=fitted.state["hardening"])
+        if fitted.folded is not None:
+            params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
+                          reins_layer_resolved=fitted.folded.layer_resolved)
+        return {**params, **text_input_param(fitted.edits)}
+
+
+TEXT = Text()

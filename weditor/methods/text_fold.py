@@ -6,7 +6,7 @@ the denoiser that reads those embeddings (`adapter.text_input`: Wan's
 `caption_projection.linear_1`, HunyuanVideo's token-refiner inputs, every `attn2.to_k/to_v` of a
 UNet). The text encoder itself is left untouched, so its (often largest) files stay links to the
 base. SAFREE's projection (weditor/methods/safree.py) and the text read-out (weditor/methods/text.py)
-differ only in the fit; both write, verify and describe the patch through `publish`.
+differ only in the fit; the pipeline writes, verifies and describes their patches as any other's.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
     Returns (edited, locations, recipe entries); the recipe names the embedding each linear reads.
     """
     from weditor.io.checkpoint import read_tensors, tensor_locations
-    from weditor.pipeline.compare import tensor_sha256
+    from weditor.io.tensors import tensor_sha256
 
     edited, locations, entries = {}, {}, []
     for (component, key), paths in text_linears(pipe, adapter).items():
@@ -66,47 +66,7 @@ def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
     return edited, locations, entries
 
 
-def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
-    """Load the edit into the live pipeline; with `cfg.summary`, the denoiser's relative output change
-    on the eval and neutral prompts (the "after" runs follow the "before" runs' latents)."""
-    from weditor.io.pairs import neutral_prompts
-    from weditor.pipeline.run import apply_in_memory, measure, most_changed, relative_change
-
-    if not cfg.summary:
-        apply_in_memory(pipe, edited)
-        return {}
-    eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-    neutral = neutral_prompts(pairsets)
-    _, rec_eval = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength)
-    _, rec_neutral = measure(pipe, adapter, [], {}, neutral, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    _, rec_eval2 = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength, forced=rec_eval)
-    _, rec_neutral2 = measure(pipe, adapter, [], {}, neutral, settings, cfg.strength, forced=rec_neutral)
-    return {"output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
-            "eval_prompts": len(eval_prompts), "neutral_prompts": len(neutral)}
-
-
-def publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, method: str, params: dict, edited, locations,
-            entries, summary: dict, directions: dict, readouts: dict | None = None, phases=None, t_start=None,
-            folded=None):
-    """The recipe (naming the linears that were folded into) and the shared write / verify / card path.
-
-    `phases` (weditor.pipeline.run.Phases) gets the write's phases and, with `t_start`, the total: what
-    `PatchResult.timings` reports for every method (scripts/bench_patch.py reads it). `folded`: a REINS
-    fold made on top (weditor/methods/reins.py), saved with the patch."""
-    import time
-
-    from weditor.pipeline.run import Phases, PatchResult, new_recipe, write_patch
-
-    phases = phases if phases is not None else Phases(cfg.device)
-    params = {**params, "text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in entries
-                                                  if e["component"] == c and e["kind"] != "bias_fold"}) for c in edited}}
-    recipe = new_recipe(base, pairsets, method, params, entries, summary)
-    recipe = write_patch(cfg, base, adapter, pipe, settings, out_dir, pairsets, recipe, edited, locations, directions,
-                         readouts, folded=folded, phases=phases)
-    if t_start is not None:
-        phases.seconds["total"] = time.perf_counter() - t_start
-    return PatchResult(out_dir=out_dir, recipe=recipe, summary=summary, timings=phases.seconds,
-                       peak_gpu_bytes=phases.peak_gpu_bytes)
+def text_input_param(edits) -> dict:
+    """The recipe's "text_input": per denoiser, the linears the text-side edit was folded into."""
+    return {"text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in edits.entries
+                                      if e["component"] == c and e["kind"] != "bias_fold"}) for c in edits.edited}}

@@ -4,7 +4,7 @@ The fit (weditor/methods/kv_edit.py) gives one map `M` per denoiser; every block
 value weight becomes `W (I - Q^T A)` with `Q^T A = I - M`. `Q` is saved as the directions and `[A | 0]`
 as the read-out of that denoiser (`COMPONENT.kv_map`), so `weditor verify` recomputes every edited
 tensor from the base with the same arithmetic as the text read-out's (kind `input_readout`). The
-write, the stock reload and the card are the shared path of weditor/methods/text_fold.py.
+write, the stock reload and the card are the pipeline's, as for every method (weditor/pipeline/run.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def fold(pipe, adapter, base, factors: dict, linears: dict):
     """Edited weights read from the base checkpoint (not the live, possibly cast, model), locations, recipe entries."""
     from weditor.io.checkpoint import read_tensors, tensor_locations
     from weditor.methods.kv_edit import edit_weight
-    from weditor.pipeline.compare import tensor_sha256
+    from weditor.io.tensors import tensor_sha256
 
     edited, locations, entries = {}, {}, []
     for component, paths in linears.items():
@@ -64,40 +64,66 @@ def fit_summary(stats, maps: dict) -> list[dict]:
     return rows
 
 
-def run_uce(cfg, echo=print):
-    """Encode, solve, fold, then the shared write / verify path."""
-    import time
+class Uce:
+    """`--method uce`: encode the pairs, solve the key/value maps in closed form, fold them into every key and value."""
 
-    from weditor.methods import kv_edit
-    from weditor.io.pairs import load_pairsets, neutral_prompts
-    from weditor.pipeline.run import Phases, load_base, open_pipeline
-    from weditor.methods.text_fold import output_change, publish
+    name = "uce"
 
-    t_start, phases = time.perf_counter(), Phases(cfg.device)
-    params = params_from(cfg)
-    params.check()
-    pairsets = load_pairsets(cfg.pairs)
-    base, adapter = load_base(cfg.model, cfg.revision, getattr(cfg, "allow_pickle", False))
-    kv_edit.refuse_unless_supported(adapter)
-    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
-    with phases("encode"):
-        stats = kv_edit.statistics(pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device,
-                                   params.substitute)
-    with phases("fit"):
-        maps = kv_edit.solve(stats, params)
-        factors = {c: kv_edit.factor(M) for c, M in maps.items()}
-    with phases("edit"):
-        edited, locations, entries = fold(pipe, adapter, base, factors, kv_edit.kv_linears(pipe, adapter))
-    rows = fit_summary(stats, maps)
-    with phases("summary"):  # includes loading the edit into the live model
-        summary = output_change(cfg, pipe, adapter, pairsets, settings, edited)
-    if summary:
-        summary = {"sites": [], "uce": rows, **summary}
-    recorded = {"method": "uce", "uce_tokens": params.tokens, "uce_substitute": params.substitute, "uce_preserve": params.preserve_scale,
-                "uce_lambda": params.lam, "uce_rounds": params.rounds, "seed": cfg.seed, "steps": cfg.steps,
-                "size": list(settings.size), "dtype": cfg.dtype, "uce_fit": rows,
-                "uce_aligned": stats.aligned}
-    directions = {f"{c}.kv_map": f.Q for c, f in factors.items()}
-    readouts = {f"{c}.kv_map": f for c, f in factors.items()}
-    return publish(cfg, base, adapter, pipe, settings, out_dir, pairsets, "uce", recorded, edited, locations, entries,
-                   summary, directions, readouts, phases=phases, t_start=t_start)
+    @staticmethod
+    def card_note(params: dict) -> str:
+        return CARD_NOTE
+
+    def check(self, cfg, adapter):
+        from weditor.methods import kv_edit
+
+        params_from(cfg).check()
+        kv_edit.refuse_unless_supported(adapter)
+
+    def fit(self, ctx):
+        from weditor.io.pairs import neutral_prompts
+        from weditor.methods import kv_edit
+        from weditor.methods.base import EditSet, Fitted
+
+        cfg, pipe, adapter, phases, pairsets = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases, ctx.pairsets
+        params = params_from(cfg)
+        with phases("encode"):
+            stats = kv_edit.statistics(pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device,
+                                       params.substitute)
+        with phases("fit"):
+            maps = kv_edit.solve(stats, params)
+            factors = {c: kv_edit.factor(M) for c, M in maps.items()}
+        with phases("edit"):
+            edits = EditSet(*fold(pipe, adapter, ctx.base, factors, kv_edit.kv_linears(pipe, adapter)))
+        return Fitted(edits, {f"{c}.kv_map": f.Q for c, f in factors.items()}, {f"{c}.kv_map": f for c, f in factors.items()},
+                      state={"rows": fit_summary(stats, maps), "params": params, "aligned": stats.aligned})
+
+    def summarise(self, ctx, fitted) -> dict:
+        from weditor.models.measure import output_change
+
+        with ctx.phases("summary"):  # includes loading the edit into the live model
+            summary = output_change(ctx.cfg, ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings, fitted.edits.edited)
+        return {"sites": [], "uce": fitted.state["rows"], **summary} if summary else summary
+
+    def params(self, ctx, fitted) -> dict:
+        from weditor.methods.text_fold import text_input_param
+
+        cfg, params = ctx.cfg, fitted.state["params"]
+        recorded = {"method": "uce", "uce_tokens": params.tokens, "uce_substitute": params.substitute,
+                    "uce_preserve": params.preserve_scale, "uce_lambda": params.lam, "uce_rounds": params.rounds,
+                    "seed": cfg.seed, "steps": cfg.steps, "size": list(ctx.settings.size), "dtype": cfg.dtype,
+                    "uce_fit": fitted.state["rows"], "uce_aligned": fitted.state["aligned"]}
+        return {**recorded, **text_input_param(fitted.edits)}
+
+
+CARD_NOTE = (
+    "Unified Concept Editing's closed-form edit of the cross-attention keys and values (after Gandikota et al., "
+    "\"Unified Concept Editing in Diffusion Models\"). Each unsafe prompt's tokens, as the cross-attention reads "
+    "them, are aligned with its safe twin's by a diff of the token ids (equal to equal, substituted to "
+    "substituted, deleted to the padding vector); every key and value projection `W` of every block is replaced "
+    "by the least-squares `W M` that maps the unsafe tokens onto their twins while keeping the tokens of the safe "
+    "and neutral prompts, `M = (X + p P + lam I)(E + p P + lam I)^-1` (the parameters are listed below; `I - M` "
+    "is stored factored as `Q^T A` in `weditor/directions.safetensors` and `weditor/readout.safetensors`). "
+    "Closed form: no gradient training."
+)
+
+UCE = Uce()

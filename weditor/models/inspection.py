@@ -20,7 +20,7 @@ from weditor.adapters.table import pairs_accepted
 
 def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
     """(folder, weights present): a local folder as is; a Hub id: its JSON files only."""
-    from weditor.pipeline.run import BUILTIN_MODEL, builtin_model_path
+    from weditor.models.loading import BUILTIN_MODEL, builtin_model_path
 
     if model == BUILTIN_MODEL:
         return builtin_model_path().resolve(), True

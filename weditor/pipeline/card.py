@@ -18,22 +18,20 @@ and then re-hashes the folder, so `weditor verify` and `weditor push` accept it.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import tomllib
-import unicodedata
 from pathlib import Path
 
 from weditor import __version__
 from weditor.io import recipe as recipe_mod
+from weditor.io.recipe import CARD_NAME
+from weditor.pipeline.markdown import _code, _flatten, _plain, _py_string, _table, summary_section
 
-CARD_NAME = "README.md"
 BASE_MODEL_RELATION = "finetune"
 TAGS = ("weditor", "safety", "concept-erasure")
 GRID_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_EDIT_ROWS = 40
-LABEL_KEYS = ("site", "name", "metric", "concept", "prompt")
 
 # Hub task ids per pipeline class; the fallbacks in `pipeline_tag` cover other video pipelines.
 PIPELINE_TAGS = {
@@ -42,69 +40,11 @@ PIPELINE_TAGS = {
     "WanVideoToVideoPipeline": "video-to-video",
 }
 
-_REFUSAL = (
-    "a low-rank refusal vector (after Facchiano et al., \"Video Unlearning via Low-Rank Refusal Vector\"). "
-    "Per-token activation differences between prompts that differ only by the concept, under the same "
-    "noise, give a concept direction Q per edited layer; "
-)
-METHOD_NOTES = {
-    "projection": _REFUSAL + (
-        "kept within a low-rank subspace that discounts the variance of neutral prompts, each edited linear layer "
-        "is then projected so that it no longer reads along that direction, `W <- W (I - strength Q^T Q)`, or no "
-        "longer writes along it into the residual stream, `W <- (I - strength Q^T Q) W` (the edited sites are "
-        "listed below). Closed form: no gradient training."
-    ),
-    "readout": _REFUSAL + (
-        "each edited linear layer then removes, along Q, a least-squares read-out `A x + a` of how much of the "
-        "concept a token carries (fitted so that the unsafe prompts lose their difference and the safe and "
-        "neutral prompts lose nothing): `W <- W (I - strength Q^T A)` on a layer that reads the residual stream, "
-        "`W <- (I - strength Q^T A) W`, `b <- (I - strength Q^T A) b - strength Q^T a` on one that writes into it "
-        "(the edited sites are listed below; A and a are in `weditor/readout.safetensors`). Closed form: no "
-        "gradient training."
-    ),
-    "text": (
-        "a least-squares read-out of the concept, removed from the prompt embeddings the denoiser reads. Prompts "
-        "that differ only by the concept give a direction Q in the text-embedding space (their mean difference); "
-        "a read-out `A x` of how much of the concept each token carries is fitted so that the unsafe prompts lose "
-        "their difference and the safe and neutral prompts lose nothing, and folded into the linear layers that "
-        "read the embeddings, `W <- W (I - strength Q^T A)` (the text encoder is unchanged; A is in "
-        "`weditor/readout.safetensors`). Closed form: no gradient training."
-    ),
-    "uce": (
-        "Unified Concept Editing's closed-form edit of the cross-attention keys and values (after Gandikota et al., "
-        "\"Unified Concept Editing in Diffusion Models\"). Each unsafe prompt's tokens, as the cross-attention reads "
-        "them, are aligned with its safe twin's by a diff of the token ids (equal to equal, substituted to "
-        "substituted, deleted to the padding vector); every key and value projection `W` of every block is replaced "
-        "by the least-squares `W M` that maps the unsafe tokens onto their twins while keeping the tokens of the safe "
-        "and neutral prompts, `M = (X + p P + lam I)(E + p P + lam I)^-1` (the parameters are listed below; `I - M` "
-        "is stored factored as `Q^T A` in `weditor/directions.safetensors` and `weditor/readout.safetensors`). "
-        "Closed form: no gradient training."
-    ),
-}
-
-
-REINS_NOTE = (
-    " A REINS steering vector (the supervised-PCA direction separating unsafe from safe prompts in one block's "
-    "pooled hidden states, scaled by `alpha`) is added to the bias of that block's ungated write, `b <- b + alpha d` "
-    "(`weditor/reins.safetensors`)."
-)
-
-
 def method_note(recipe: dict) -> str | None:
-    """The edit's description: the refusal edit's projection or read-out (recipes before 0.3 have no `edit`:
-    projection), or the text read-out; then the REINS fold, where there is one."""
-    methods = str(recipe.get("method", "")).split("+")
-    if "text" in methods:
-        note = METHOD_NOTES["text"]
-    elif "uce" in methods:
-        note = METHOD_NOTES["uce"]
-    elif "refusal" in methods:
-        note = METHOD_NOTES.get((recipe.get("params") or {}).get("edit", "projection"))
-    else:
-        note = None
-    if "reins" in methods:
-        note = note + REINS_NOTE if note else REINS_NOTE.strip()
-    return note
+    """The edit's description: its method's card paragraph, then the REINS fold's, where there is one."""
+    from weditor.methods.registry import card_note
+
+    return card_note(recipe)
 
 
 LIMITATIONS = """\
@@ -185,143 +125,6 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
         return {k: getattr(card.data, k, None) for k in ("license", "license_name", "license_link")
                 if getattr(card.data, k, None)}
     return {}
-
-
-# -- markdown helpers ----------------------------------------------------------------------------
-# Every string the card shows that a user or a base model chose (prompts, descriptions, folder and
-# model names, parameters) goes through `_plain`, `_code` or `_py_string`: the card is hashed, pushed
-# and rendered by the Hub, so `<script>` must arrive as text, and invisible characters (NUL, a
-# right-to-left override) as visible escapes. Ordinary strings come out unchanged.
-
-
-def _plain(value) -> str:
-    """A user string as Markdown text: `&`, `<`, `>` HTML-escaped; control, format (bidi, zero-width)
-    and other non-characters shown as `\\uXXXX`."""
-    text = html.escape(str(value), quote=False)
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
-
-
-def _code(value) -> str:
-    """An inline code span for a name, when it can be one literally; otherwise the escaped text."""
-    text = str(value)
-    if text and text.isprintable() and "`" not in text and html.escape(text, quote=False) == text:
-        return f"`{text}`"
-    return _plain(text)
-
-
-def _py_string(value: str) -> str:
-    """A Python string literal for a code block: JSON's escapes (quotes, backslashes, non-printable
-    characters) plus `<`, `>`, `&` as `\\u003c`..., which Python reads back as the same string."""
-    text = json.dumps(value, ensure_ascii=not value.isprintable())
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        text = f"{value:.4g}"
-    elif isinstance(value, (dict, list, tuple)):
-        text = json.dumps(value, sort_keys=True)
-    else:
-        text = str(value)
-    if len(text) > 120:
-        text = text[:117] + "..."
-    return _plain(text.replace("\n", " ")).replace("|", "\\|")
-
-
-def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _flatten(obj, prefix: str = "") -> list[tuple[str, object]]:
-    if isinstance(obj, dict) and obj:
-        out = []
-        for key in sorted(obj, key=str):
-            out += _flatten(obj[key], f"{prefix}.{key}" if prefix else str(key))
-        return out
-    return [(prefix, obj)]
-
-
-def _is_scalar(value) -> bool:
-    return value is None or isinstance(value, (int, float, str, bool))
-
-
-def _split_summary(summary) -> tuple[list[tuple], list[tuple], list[tuple[str, list]]]:
-    """(measure, before, after) rows, (measure, value) rows and (title, records) tables.
-
-    `weditor patch` owns the summary's layout, so the usual shapes are all recognised rather than
-    one: `{"x": {"before": 1, "after": 0}}`, `{"before": {...}, "after": {...}}`,
-    `{"x_before": 1, "x_after": 0}`, and lists of records (per-site figures) as their own table.
-    """
-    paired: list[tuple] = []
-    single: list[tuple] = []
-    tables: list[tuple[str, list]] = []
-
-    def join(label: str, key) -> str:
-        return f"{label} / {key}" if label else str(key)
-
-    def walk(obj, label: str):
-        if isinstance(obj, list) and obj and all(isinstance(x, dict) for x in obj):
-            tables.append((label or "records", obj))
-            return
-        if not isinstance(obj, dict):
-            single.append((label or "value", obj))
-            return
-        rest = dict(obj)
-        before, after = obj.get("before"), obj.get("after")
-        if "before" in obj and "after" in obj and _is_scalar(before) and _is_scalar(after):
-            paired.append((label or "value", before, after))
-            del rest["before"], rest["after"]
-        elif isinstance(before, dict) and isinstance(after, dict):
-            b, a = dict(_flatten(before)), dict(_flatten(after))
-            for key in sorted(set(b) | set(a)):
-                paired.append((join(label, key), b.get(key, "-"), a.get(key, "-")))
-            del rest["before"], rest["after"]
-        for key in sorted(rest, key=str):
-            value = rest[key]
-            m = re.fullmatch(r"(.+?)([_ -])(before|after)", str(key))
-            if m:
-                twin = m.group(1) + m.group(2) + ("after" if m.group(3) == "before" else "before")
-                if twin in rest and _is_scalar(value) and _is_scalar(rest[twin]):
-                    if m.group(3) == "before":  # emitted once, with its "after" twin
-                        paired.append((join(label, m.group(1)), value, rest[twin]))
-                    continue
-            if _is_scalar(value):
-                single.append((join(label, key), value))
-            else:
-                walk(value, join(label, key))
-
-    walk(summary, "")
-    return paired, single, tables
-
-
-def _column_order(key: str):
-    """Record keys come back sorted from JSON: put the label first and each "before" by its "after"."""
-    if key in LABEL_KEYS:
-        return (0, LABEL_KEYS.index(key), "", 0)
-    m = re.fullmatch(r"(.+?)[_ -](before|after)", key)
-    return (1, 0, m.group(1), 1 if m.group(2) == "before" else 2) if m else (1, 0, key, 0)
-
-
-def summary_section(summary) -> str:
-    if not summary:
-        return "No measurements were recorded in `weditor.json`."
-    paired, single, tables = _split_summary(summary)
-    parts = []
-    if paired:
-        rows = []
-        for name, before, after in paired:
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after))
-            rows.append((name, before, after, f"{after - before:+.4g}" if numeric else "-"))
-        parts.append(_table(("Measure", "Before", "After", "Change"), rows))
-    if single:
-        parts.append(_table(("Measure", "Value"), single))
-    for title, records in tables:
-        columns = sorted(dict.fromkeys(k for r in records for k in r), key=_column_order)
-        rows = [tuple(r.get(c, "") for c in columns) for r in records]
-        parts.append(f"{_code(title)}:\n\n" + _table(tuple(columns), rows))
-    return "\n\n".join(parts)
 
 
 # -- card ----------------------------------------------------------------------------------------
@@ -434,9 +237,8 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + summary_section(recipe.get("summary")),
     ]
-    from weditor.pipeline.tuning import card_section
 
-    tuned = card_section(recipe)
+    tuned = tuning_section(recipe)
     if tuned:
         sections.append(tuned)
     if grid:
@@ -490,3 +292,37 @@ def finalize_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_
     recipe["files"] = recipe_mod.hash_files(out_dir, reuse=True)  # only what changed is read again
     recipe_mod.write_recipe(out_dir, recipe)
     return path
+
+
+def tuning_section(recipe: dict) -> str | None:
+    """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
+    from weditor.pipeline.tuning import WARN_BELOW
+
+    parts = []
+    tuning = recipe.get("tuning")
+    if tuning:
+        obj = tuning["objective"]
+        rows = []
+        for i, t in enumerate(tuning["trials"]):
+            setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
+            erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
+            rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
+                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else ""))
+        parts.append(
+            "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
+            f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
+            "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
+            "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
+            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
+            f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"),
+                     [rows[tuning["chosen"]]])
+            + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows) + "\n\n</details>")
+    check = recipe.get("self_check")
+    if check:
+        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
+                 f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok") for c, r in check.items()]
+        parts.append("## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
+                     + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows))
+    return "\n\n".join(parts) or None

@@ -3,33 +3,22 @@
 Before `weditor patch` reports success, the staged folder is reloaded with the *stock*
 diffusers pipeline class and compared with the edit held in memory: edited tensors equal,
 every other tensor byte-identical to the base, and the denoiser's output on fixed inputs the
-same as the in-memory edited model's. `verify_folder` (weditor/io/integrity.py) re-checks a finished
+same as the in-memory edited model's. `check_folder` (weditor/io/integrity.py) re-checks a finished
 folder offline against the hashes in its recipe (tampering, corruption, partial copies).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import torch
 
 from weditor.errors import WeditorError
-from weditor.io.integrity import check_folder as verify_folder  # noqa: F401 - the one shared check, under its old name
 from weditor.io.recipe import is_own_file
+from weditor.io.tensors import same_bits as _same_bits
 
 FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
-
-
-def tensor_sha256(t: torch.Tensor) -> str:
-    return hashlib.sha256(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()).hexdigest()
-
-
-def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
-    if a.dtype != b.dtype or a.shape != b.shape:
-        return False
-    return torch.equal(a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8))
 
 
 def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) -> int:

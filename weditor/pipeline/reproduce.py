@@ -50,7 +50,7 @@ def pair_file(folder: Path, recipe_path: Path, entry: dict, index: int) -> Path:
 
 def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = None, **overrides):
     from weditor.io.pairs import MAX_PAIR_FILE_BYTES, parse_pairs
-    from weditor.pipeline.run import PatchConfig
+    from weditor.pipeline.config import PatchConfig
 
     recipe_path = Path(recipe_path)
     recipe = read_recipe(recipe_path)

@@ -253,7 +253,8 @@ def prepare(cfg, echo=print):
     from dataclasses import replace
 
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.run import load_base, open_pipeline
+    from weditor.models.loading import load_base
+    from weditor.pipeline.load import open_pipeline
 
     pairsets = load_pairsets(cfg.pairs)
     probe = replace(cfg)
@@ -290,37 +291,3 @@ def prepare(cfg, echo=print):
     out.tuning = tuner.record() if search else None
     out.self_check = self_check(chosen.score)
     return out
-
-
-def card_section(recipe: dict) -> str | None:
-    """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
-    from weditor.pipeline.card import _table
-
-    parts = []
-    tuning = recipe.get("tuning")
-    if tuning:
-        obj = tuning["objective"]
-        rows = []
-        for i, t in enumerate(tuning["trials"]):
-            setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
-            erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
-            rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
-                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else ""))
-        parts.append(
-            "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
-            f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
-            "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
-            "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
-            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
-            f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"),
-                     [rows[tuning["chosen"]]])
-            + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows) + "\n\n</details>")
-    check = recipe.get("self_check")
-    if check:
-        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
-                 f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok") for c, r in check.items()]
-        parts.append("## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
-                     + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows))
-    return "\n\n".join(parts) or None

@@ -118,7 +118,7 @@ def check_options(options: dict) -> dict:
     """The options, if every key is a PatchConfig field a variant may set (pairs and out are the matrix's)."""
     from dataclasses import fields
 
-    from weditor.pipeline.run import PatchConfig
+    from weditor.pipeline.config import PatchConfig
 
     known = {f.name for f in fields(PatchConfig)} - {"pairs", "out"}
     unknown = sorted(set(options) - known)
@@ -129,7 +129,7 @@ def check_options(options: dict) -> dict:
 
 def patch_config(options: dict, pair_files, out):
     """The PatchConfig a user's `weditor patch --pairs FILE... --out OUT [options]` makes (no summary unless asked)."""
-    from weditor.pipeline.run import PatchConfig
+    from weditor.pipeline.config import PatchConfig
 
     options = dict(check_options(options))
     options.setdefault("summary", False)

@@ -1,0 +1,85 @@
+"""The load stage: pairs, base model and adapter, the checks that need no weights, the pipeline, preflight.
+
+Shared by every method, so that each refuses the same inputs in the same order before any weights
+are read; its output is the `PatchContext` the method and the later stages work on.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from weditor.adapters import Adapter
+from weditor.errors import WeditorError
+from weditor.io.checkpoint import BaseModel, check_out_dir
+from weditor.io.pairs import PairSet, load_pairsets
+from weditor.io.pickles import prepare_base
+from weditor.models.loading import default_size, load_base, load_pipeline
+from weditor.models.preflight import run_preflight
+from weditor.models.runtime import Settings
+from weditor.pipeline.config import PatchConfig
+from weditor.pipeline.phases import Phases
+
+
+@dataclass
+class PatchContext:
+    """Everything the stages after loading work on; a method reads it and writes nothing to it."""
+
+    cfg: PatchConfig
+    echo: object
+    phases: Phases
+    t_start: float
+    pairsets: list[PairSet]
+    base: BaseModel
+    adapter: Adapter
+    out_dir: Path
+    pipe: object
+    settings: Settings
+
+
+def load(cfg: PatchConfig, method, echo=print, t_start: float | None = None) -> PatchContext:
+    """Pairs, base and adapter, the method's and the REINS fold's refusals, then the pipeline."""
+    from weditor.methods.reins import refuse_unless_foldable
+
+    t_start = time.perf_counter() if t_start is None else t_start
+    phases = Phases(cfg.device)
+    pairsets = load_pairsets(cfg.pairs)
+    base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
+    method.check(cfg, adapter)
+    if cfg.uses_reins:
+        refuse_unless_foldable(adapter)
+    base, out_dir, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=cfg.offload, phases=phases)
+    return PatchContext(cfg, echo, phases, t_start, pairsets, base, adapter, out_dir, pipe, settings)
+
+
+def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, adapter: Adapter, offload: bool,
+                  phases: Phases | None = None):
+    """(base, out_dir, pipe, settings): the checks that need no weights, then the pipeline, loaded and preflighted.
+
+    Shared by every method, so that each refuses the same inputs in the same order before any
+    weights are read.
+    """
+    opened = getattr(cfg, "opened", None)
+    if opened is not None:  # the self-tuning step (weditor/pipeline/tuning.py) loaded it, and put every weight back
+        cfg.opened = None
+        if phases is not None:
+            for name, seconds in cfg.opened_seconds.items():
+                phases.add(name, seconds)
+        return opened
+    out_dir = Path(cfg.out)
+    check_out_dir(base.folder, out_dir, cfg.overwrite)
+    base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/io/pickles.py)
+    if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
+        raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    torch.manual_seed(cfg.seed)
+    with phases("load") if phases is not None else nullcontext():
+        pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
+        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
+    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
+                        device=cfg.device)
+    return base, out_dir, pipe, settings
+
