@@ -26,8 +26,7 @@ LAYERS = [
     ("pipeline", ["weditor.pipeline"]),
     ("checks", ["weditor.checks"]),
     ("hub", ["weditor.hub"]),
-    ("benchmarks", ["weditor.shapes.matrix", "weditor.shapes.matrix_report", "weditor.testing",
-                    "weditor.testing_families"]),
+    ("benchmarks", ["weditor.shapes.matrix", "weditor.shapes.matrix_report", "weditor.testing"]),
     ("commands", ["weditor.commands", "weditor.cli"]),
 ]
 

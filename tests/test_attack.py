@@ -105,7 +105,7 @@ def test_layout_refuses_too_many_tokens(tiny):
 
 def test_finds_a_planted_concept_on_the_shapes_model():
     from weditor.attack.run import AttackConfig, generate
-    from weditor.evaluation.run import gen_settings
+    from weditor.evaluation.inputs import gen_settings
     from weditor.models.loading import load_base, load_pipeline
     from weditor.shapes.classify import classify_color
 

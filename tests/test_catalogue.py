@@ -11,7 +11,7 @@ from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
-from weditor.testing_families import TINY_FAMILY_PIPELINES
+from weditor.testing.families import TINY_FAMILY_PIPELINES
 
 
 @pytest.fixture(scope="module")

@@ -441,7 +441,7 @@ def test_grid_layout(tmp_path):
 
 
 def test_prompt_file(tmp_path):
-    from weditor.evaluation.run import read_prompt_file
+    from weditor.evaluation.inputs import read_prompt_file
 
     p = tmp_path / "p.txt"
     p.write_text("# comment\n a   dog\n\na cat\na dog\n")

@@ -85,7 +85,7 @@ class AttackConfig:
 
 
 def base_of(cfg: AttackConfig, folder: Path) -> str:
-    from weditor.evaluation.run import _load_recipe
+    from weditor.evaluation.inputs import _load_recipe
 
     if cfg.base:
         return cfg.base
@@ -163,7 +163,7 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     from weditor.attack.search import EmbeddingSearch, TokenSearch
     from weditor.io.checkpoint import BaseModel
     from weditor.evaluation import generate as gen
-    from weditor.evaluation.run import find_pairs, gen_settings, is_builtin, reusable_modules
+    from weditor.evaluation.inputs import find_pairs, gen_settings, is_builtin, reusable_modules
     from weditor.models.loading import load_base, load_pipeline
 
     cfg.check()

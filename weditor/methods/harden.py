@@ -46,7 +46,7 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
     from weditor.attack.search import TokenSearch
     from weditor.models.runtime import progress
     from weditor.evaluation import generate as gen
-    from weditor.evaluation.run import gen_settings
+    from weditor.evaluation.inputs import gen_settings
     from weditor.defaults import BUILTIN_MODEL
 
     obj.check_supported(adapter, type(pipe).__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 def _wan_parts(seed: int):
-    from weditor.testing import build_tiny_wan_pipeline
+    from weditor.testing.pipelines import build_tiny_wan_pipeline
 
     base = build_tiny_wan_pipeline(num_layers=1, seed=seed)
     return base.tokenizer, base.text_encoder, base.vae
@@ -97,7 +97,7 @@ def build_tiny_zeroscope_v2v_pipeline(seed: int = 0):
     """ZeroScope's video-to-video pipeline around the tiny TextToVideoSD parts."""
     from diffusers import VideoToVideoSDPipeline
 
-    from weditor.testing import build_tiny_zeroscope_pipeline
+    from weditor.testing.pipelines import build_tiny_zeroscope_pipeline
 
     return VideoToVideoSDPipeline(**build_tiny_zeroscope_pipeline(seed=seed).components)
 
@@ -106,7 +106,7 @@ def build_tiny_cogvideox_v2v_pipeline(seed: int = 0):
     """CogVideoXVideoToVideoPipeline around the tiny CogVideoX text-to-video parts."""
     from diffusers import CogVideoXVideoToVideoPipeline
 
-    from weditor.testing import build_tiny_cogvideox_pipeline
+    from weditor.testing.pipelines import build_tiny_cogvideox_pipeline
 
     return CogVideoXVideoToVideoPipeline(**build_tiny_cogvideox_pipeline(seed=seed).components)
 
@@ -116,7 +116,7 @@ def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
     import torch
     from diffusers import HunyuanSkyreelsImageToVideoPipeline, HunyuanVideoTransformer3DModel
 
-    from weditor.testing import build_tiny_hunyuan_pipeline
+    from weditor.testing.pipelines import build_tiny_hunyuan_pipeline
 
     parts = build_tiny_hunyuan_pipeline(seed=seed).components
     torch.manual_seed(seed + 1)
@@ -133,7 +133,7 @@ def build_tiny_mochi_pipeline(seed: int = 0):
     import torch
     from diffusers import AutoencoderKLMochi, FlowMatchEulerDiscreteScheduler, MochiPipeline, MochiTransformer3DModel
 
-    from weditor.testing import _t5, build_tokenizer
+    from weditor.testing.pipelines import _t5, build_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
@@ -152,7 +152,7 @@ def build_tiny_ltx_condition_pipeline(seed: int = 0):
     """LTXConditionPipeline around the tiny LTX parts, with the plain flow-matching scheduler it passes timesteps to."""
     from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline
 
-    from weditor.testing import build_tiny_ltx_pipeline
+    from weditor.testing.pipelines import build_tiny_ltx_pipeline
 
     parts = build_tiny_ltx_pipeline(seed=seed).components
     parts["scheduler"] = FlowMatchEulerDiscreteScheduler()
@@ -168,7 +168,7 @@ def build_qwen_chat_tokenizer(system_message: str):
     real tokenizer's do, so its crop keeps exactly the prompt."""
     from tokenizers import Regex, pre_tokenizers
 
-    from weditor.testing import WORDS, _word_level
+    from weditor.testing.pipelines import WORDS, _word_level
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", "<|fill|>"]
     tok = _word_level(f"{system_message} system user assistant \n " + " ".join(WORDS), specials,
@@ -240,7 +240,7 @@ def build_llava_llama_tokenizer():
     from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video_image2video import DEFAULT_PROMPT_TEMPLATE
     from tokenizers import Regex, pre_tokenizers
 
-    from weditor.testing import WORDS, _word_level
+    from weditor.testing.pipelines import WORDS, _word_level
 
     specials = ["<|end_of_text|>", "<|begin_of_text|>", "<unk>", "<|start_header_id|>", "<|end_header_id|>",
                 "<|eot_id|>", "<image>"]
@@ -269,7 +269,7 @@ def build_tiny_hunyuan_i2v_pipeline(seed: int = 0):
         LlavaForConditionalGeneration,
     )
 
-    from weditor.testing import build_tiny_hunyuan_pipeline
+    from weditor.testing.pipelines import build_tiny_hunyuan_pipeline
 
     parts = build_tiny_hunyuan_pipeline(seed=seed).components
     torch.manual_seed(seed + 1)

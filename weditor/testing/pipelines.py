@@ -340,14 +340,3 @@ TINY_PIPELINES = {
     "hunyuanvideo": (build_tiny_hunyuan_pipeline, {}),
     "zeroscope": (build_tiny_zeroscope_pipeline, {}),
 }
-
-
-def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
-    builder, defaults = TINY_PIPELINES[name]
-    path = Path(path)
-    builder(**{**defaults, **kwargs}).save_pretrained(path, safe_serialization=True)
-    return path
-
-from weditor.testing_families import TINY_FAMILY_PIPELINES  # noqa: E402  (the newer families: own module)
-
-TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
