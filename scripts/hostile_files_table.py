@@ -135,7 +135,7 @@ def rlink(c):
 tampered("`weditor.json` is a symbolic link", rlink, forged=False, diff=False)
 for comp in ("transformer", "vae"):
     tampered(f"{comp} shard header length 2^63-1", lambda c, comp=comp: H.set_header_length(sorted((c / comp).glob('*.safetensors'))[0], 2**63 - 1))
-from weditor.pipeline.compare import tensor_sha256
+from weditor.io.tensors import tensor_sha256
 def forged_edit(c):
     e = json.loads((c / "weditor.json").read_text())["edits"][0]
     H.rewrite_tensor(c, e["component"], e["tensor"], lambda w: w * 0.5)

@@ -112,6 +112,7 @@ def outcome(out: Path) -> str:
     return "complete"
 
 
+@pytest.mark.slow
 def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_path):
     out = tmp_path / "out"
     cfg = dict(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan), layers="2-3", size=[32, 32, 5],

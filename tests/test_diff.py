@@ -133,7 +133,7 @@ def test_a_forged_recipe_is_caught_by_recomputing_from_the_base(tiny_wan, copy):
     """Someone changes an edited tensor *and* updates the recipe's hashes to match: only the
     recomputation from the base and the recorded directions can tell."""
     from weditor.io.recipe import write_recipe
-    from weditor.pipeline.compare import tensor_sha256
+    from weditor.io.tensors import tensor_sha256
 
     name = "blocks.3.ffn.net.0.proj.weight"
     rewrite_tensor(copy, "transformer", name, lambda w: w * 0.5)

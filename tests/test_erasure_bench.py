@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "bench_erasure.py"
+pytestmark = pytest.mark.slow  # the benchmark's quick subset: renders and judges videos
 
 
 def bench():

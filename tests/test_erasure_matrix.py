@@ -240,6 +240,7 @@ def test_check_concept_is_the_one_line_ci_helper():
     assert result["sets"]["target"]["n"] == 8 and result["sets"]["others"]["n"] == 16
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair_file, kind", [("shapes-red.toml", "attribute"), ("shapes-circle.toml", "object"),
                                              ("shapes-left.toml", "action")])
 def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):

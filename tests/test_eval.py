@@ -296,6 +296,7 @@ def test_report_html_is_self_contained(evaluated):
         assert needle in page
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs headless Chromium: apt-get install -y chromium")
 def test_report_renders_in_chromium(evaluated, tmp_path):
     """Screenshot the page, and the page with the grids hidden: the difference is the grid, and not blank."""

@@ -185,7 +185,7 @@ def test_verify_catches_tampering_with_forged_hashes(tiny_wan, copy, tmp_path, c
 def test_verify_without_the_base_is_not_an_ok(copy):
     """A forged edit, and base_model.id rewritten to a path that does not exist: the recompute can't run,
     and verify says exactly that instead of skipping it silently."""
-    from weditor.pipeline.compare import tensor_sha256
+    from weditor.io.tensors import tensor_sha256
 
     rewrite_tensor(copy, "transformer", EDITED, lambda w: w * 0.5)
     recipe = json.loads((copy / "weditor.json").read_text())

@@ -10,7 +10,7 @@ from safetensors import safe_open
 from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
 from weditor.maths.edits import project_input, project_output
 from weditor.io.recipe import DIRECTIONS_FILE, hash_files
-from weditor.pipeline.compare import verify_folder
+from weditor.io.integrity import check_folder as verify_folder
 
 
 def load(folder):

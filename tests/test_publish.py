@@ -64,7 +64,7 @@ def write_test_folder(out: Path, base_dir: Path | None = None, base_id: str = BA
     # without its (Hub, not cached) base, so pushes here need allow_unverified_base.
     from safetensors.torch import load_file
 
-    from weditor.pipeline.compare import tensor_sha256
+    from weditor.io.tensors import tensor_sha256
 
     weights = load_file(out / "transformer" / "diffusion_pytorch_model.safetensors")
     recipe = {

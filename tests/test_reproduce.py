@@ -60,7 +60,7 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
                       "--no-summary", "--push-to-hub", "user/x"])
     assert result.exit_code == 2
     assert "401" in result.output.splitlines()[-1]
-    from weditor.pipeline.compare import verify_folder
+    from weditor.io.integrity import check_folder as verify_folder
 
     verify_folder(out)  # the patch itself landed, verified; only the upload failed
 
