@@ -130,3 +130,15 @@ def test_the_layer_test_catches_an_upward_import():
     """The checker itself: a maths module importing the pipeline would be reported."""
     assert layer_of("weditor.pipeline.run") > layer_of("weditor.maths.moments")
     assert "weditor.maths.moments" in GRAPH["weditor.maths.directions"]  # it sees real imports
+
+
+def test_patch_help_leads_with_the_common_options_and_groups_each_methods():
+    from tests.conftest import run_cli
+
+    text = run_cli(["patch", "--help"]).output
+    lead = [text.index(f"  --{o} ") for o in ("pairs", "out", "removal", "device", "dtype", "offload", "recipe",
+                                                "push-to-hub")]
+    assert lead == sorted(lead) and text.index("Options:") < lead[0]
+    sections = ["--method refusal (the block-by-block edit):", "--method text:", "--method safree:", "--method uce:"]
+    for section, first in zip(sections, ("--layers", "--harden", "--safree-pool", "--uce-tokens")):
+        assert lead[-1] < text.index(section) < text.index(f"  {first} ")

@@ -87,9 +87,6 @@ class Adapter:
                 raise WeditorError(f"{', '.join(self.pipelines)} needs the Python package {package!r}, which is not "
                                    f"installed (diffusers cleans its prompts with it): pip install {package}") from None
 
-    def writes(self) -> list[str]:
-        return [name for name, s in self.sites.items() if s.role == "writes"]
-
     def block_groups(self) -> dict[str, tuple[str, ...]]:
         """{group name: block-list paths or patterns}; a plain `blocks` is the one group "blocks"."""
         spec = self.blocks

@@ -37,8 +37,35 @@ def _size(ctx, param, value):
 # Seeds: 0 .. 2**63 - 1 (runs add per-prompt offsets to a 64-bit torch seed; see defaults.MAX_SEED).
 SEED = click.IntRange(0, defaults.MAX_SEED)
 
+# `--help` leads with what every patch uses; each method's own options follow under its name. Every
+# option is declared once below and validated once, in `PatchConfig.check` (weditor/pipeline/config.py).
+LEAD = ("pairs", "out", "removal", "device", "dtype", "offload", "recipe", "push_to_hub")
+SECTIONS = {
+    "Method and measurement": ("method", "no_tune", "strength", "steps", "size", "seed", "no_summary"),
+    "--method refusal (the block-by-block edit)": ("layers", "site", "edit", "rank", "alpha", "neutral", "directions"),
+    "--method text": ("harden",),
+    "--method safree": ("safree_pool",),
+    "--method uce": ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"),
+    "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
+    "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle"),
+}
 
-@click.command()
+
+class SectionedCommand(click.Command):
+    """`weditor patch --help` in sections: the common options first, then one section per method."""
+
+    def format_options(self, ctx, formatter):
+        rows = {p.name: p.get_help_record(ctx) for p in self.get_params(ctx) if isinstance(p, click.Option)}
+        placed = {n for names in SECTIONS.values() for n in names}
+        lead = [n for n in LEAD if n in rows] + [n for n in rows if n not in placed and n not in LEAD]
+        for title, names in (("Options", lead), *SECTIONS.items()):
+            records = [rows[n] for n in names if rows.get(n)]
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+@click.command(cls=SectionedCommand)
 @click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
 @click.option("--pairs", "pairs", multiple=True, type=click.Path(dir_okay=False),
               help="Pair file (TOML); repeat to erase several concepts in one patch.")

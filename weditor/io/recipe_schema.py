@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from weditor import defaults
+from weditor.io.migrations import rename_old_keys
 from weditor.errors import WeditorError
 from weditor.maths.layers import check_layers_syntax
 
@@ -220,7 +221,7 @@ def _per_setting(p):
     return p
 
 
-# Hyper-parameters: what `--recipe` hands to the patch (weditor.pipeline.run.PatchConfig).
+# Hyper-parameters: what `--recipe` hands to the patch (weditor.pipeline.config.PatchConfig).
 PARAMS: dict[str, Key] = {
     "method": choice(defaults.METHODS),
     "edit": choice(defaults.EDITS),
@@ -338,8 +339,7 @@ def check_recipe(recipe, where: str) -> dict:
             raise WeditorError(f"{where}: params.{key}: not a recipe parameter (a recipe records how a patch was made; "
                                "what it reads and where it writes are given on the command line)")
     params = _fields(top["params"], PARAMS, f"{where}: params.", extra=RECORDED)
-    if "pool" in params:  # safree_pool's first name
-        params.setdefault("safree_pool", params["pool"])
+    rename_old_keys(params)  # weditor/io/migrations.py
     method = top.get("method", "refusal")  # the oldest recipes name none: they could only be the refusal edit
     parts = method.split("+")
     if "method" in params and params["method"] != parts[0]:

@@ -369,7 +369,7 @@ class Refusal:
 
     @staticmethod
     def card_note(params: dict) -> str | None:
-        return CARD_NOTES.get(params.get("edit", "projection"))  # recipes before 0.3 have no `edit`: projection
+        return CARD_NOTES.get(params.get("edit"))
 
     def check(self, cfg, adapter):
         pass  # every adapter declares its edit sites

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from weditor.io.migrations import current_params
+
 # name -> "module:object" implementing the protocol of weditor/methods/base.py; imported when asked for
 METHODS = {
     "text": "weditor.methods.text:TEXT",
@@ -28,7 +30,7 @@ def card_note(recipe: dict) -> str | None:
     note = None
     for name in names:
         if name in METHODS and name != "reins":
-            note = get(name).card_note(recipe.get("params") or {})
+            note = get(name).card_note(current_params(recipe.get("method", ""), recipe.get("params") or {}))
             break
     if "reins" in names:
         note = note + REINS_NOTE if note else REINS_NOTE.strip()

@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from weditor.adapters import Adapter
+from weditor.adapters.paths import module_at
 from weditor.errors import WeditorError
 
 
@@ -34,9 +35,8 @@ class SiteKey:
 
 
 def get_module(root, path: str):
-    for part in path.split("."):
-        root = root[int(part)] if part.isdigit() else getattr(root, part)
-    return root
+    """The submodule (or parameter) at a dotted path; indices of module lists included."""
+    return module_at(root, path)
 
 
 def block_paths(model, adapter: Adapter, site: str | None = None) -> list[str]:

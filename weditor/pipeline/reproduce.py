@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from weditor.errors import WeditorError
 from weditor.io.input_files import read_small_file
+from weditor.io.migrations import current_params
 from weditor.io.recipe import sha256_bytes
 from weditor.io.recipe_schema import check_recipe
 
@@ -65,16 +66,7 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         if pairset.concept != entry["concept"]:
             raise WeditorError(f"{recipe_path}: pairs[{i}].concept {entry['concept']!r}: the pair file says {pairset.concept!r}")
         pair_files.append(str(path))
-    params = dict(recipe["params"])
-    methods = recipe["method"].split("+")
-    params.setdefault("method", methods[0])  # the default method changed in 0.4 (refusal -> text)
-    if "reins" in methods and methods[0] != "reins":
-        params.setdefault("reins", True)  # 0.1 recipes left the flag out of params; the method says it
-    if "refusal" in methods:
-        params.setdefault("neutral", "raw")  # recipes written before 0.2 collected neutral prompts one by one
-        params.setdefault("edit", "projection")  # and before 0.3 removed everything along the directions
-    else:  # REINS-only recipes before 0.4 recorded the (unused) neutral mode, which 0.4 refuses without refusal
-        params.pop("neutral", None)
+    params = current_params(recipe["method"], recipe["params"])  # older versions' defaults made explicit
     params.update(overrides)
     params["tune"] = False  # the recipe holds the settings a search chose: it is not run again
     base = recipe["base_model"]
