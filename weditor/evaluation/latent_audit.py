@@ -80,6 +80,7 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
     """Pooled hidden states of the first `k` of `steps` sampling steps, one row per point."""
     import torch
 
+    from weditor.models.hooks import TapRegistry
     from weditor.models.runtime import get_module
 
     if not 1 <= k <= steps:
@@ -89,15 +90,15 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
 
     state = {"batch": 1}
 
-    def hook(module, args, output):
-        h = (output[0] if isinstance(output, tuple) else output).detach()
+    def seen(h):
         # The conditional branch is batch element 0. Blocks that fold frames into the batch
         # (UNet3D: (batch * frames, tokens, dim), batch-major) hold it in the first rows.
         rows = h.shape[0] // state["batch"] if h.shape[0] % state["batch"] == 0 else 1
         captured.append(h[:rows].reshape(1, -1, h.shape[-1]).double().mean(1)[0].cpu())
 
-    handles = [get_module(getattr(pipe, c), _block_path(pipe, adapter, c, b)).register_forward_hook(hook)
-               for c, b in blocks.items()]
+    taps = TapRegistry()
+    for c, b in blocks.items():
+        taps.tap(get_module(getattr(pipe, c), _block_path(pipe, adapter, c, b)), "output", seen)
     from weditor.evaluation.generate import uses_cfg
 
     cfg = uses_cfg(adapter, guidance)
@@ -134,8 +135,7 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
                 raise WeditorError(f"hidden states are NaN/Inf for prompt {p.prompt!r}; try --dtype float32")
             rows.append(feat)
     finally:
-        for h in handles:
-            h.remove()
+        taps.remove()
     return Features(np.stack(rows), seconds, blocks)
 
 

@@ -46,6 +46,7 @@ from weditor.maths.edits import add_to_bias
 from weditor.errors import WeditorError
 from weditor.maths.layers import parse_layers
 from weditor.maths.supervised_pca import SupervisedPCA
+from weditor.models.hooks import TapRegistry
 from weditor.io.tensors import tensor_sha256
 
 DEFAULT_REINS_LAYER = defaults.REINS_LAYER  # REINS: steering works best near mid-depth
@@ -90,25 +91,22 @@ class BlockTaps:
     def __init__(self, pipe, adapter: Adapter, keys: list[BlockKey]):
         self.fn = None
         self.batch = 1
-        self.handles = []
+        self.registry = TapRegistry()
         for key in keys:
             block = get_module(getattr(pipe, key.component), block_path(pipe, adapter, key.component, key.block))
-            self.handles.append(block.register_forward_hook(self._hook(key)))
+            self.registry.tap(block, "output", self._pooled(key))
 
-    def _hook(self, key):
-        def hook(module, args, output):
+    def _pooled(self, key):
+        def seen(h):
             if self.fn is None:
                 return
-            h = (output[0] if isinstance(output, tuple) else output).detach()
             h = h.reshape(self.batch, -1, h.shape[-1]).double()
             self.fn(key, h.mean(1), h.norm(dim=-1).sum(1), h.shape[1])
 
-        return hook
+        return seen
 
     def remove(self):
-        for h in self.handles:
-            h.remove()
-        self.handles = []
+        self.registry.remove()
 
 
 @dataclass

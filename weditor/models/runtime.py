@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from weditor.adapters import Adapter
 from weditor.adapters.paths import module_at
+from weditor.models.hooks import TapRegistry
 from weditor.errors import WeditorError
 
 
@@ -77,33 +78,20 @@ class Taps:
 
     def __init__(self, pipe, adapter: Adapter, keys: list[SiteKey]):
         self.fn: Callable | None = None
-        self.handles = []
+        self.registry = TapRegistry()
         for key in keys:
             _, module = site_modules(pipe, adapter, key)[0]
-            if adapter.sites[key.site].role == "reads":
-                hook = module.register_forward_pre_hook(self._pre(key))
-            else:
-                hook = module.register_forward_hook(self._post(key))
-            self.handles.append(hook)
+            self.registry.tap(module, "input" if adapter.sites[key.site].role == "reads" else "output", self._to_fn(key))
 
-    def _pre(self, key):
-        def hook(module, args):
+    def _to_fn(self, key):
+        def seen(x):
             if self.fn is not None:
-                self.fn(key, args[0].detach())
+                self.fn(key, x)
 
-        return hook
-
-    def _post(self, key):
-        def hook(module, args, output):
-            if self.fn is not None:
-                self.fn(key, output.detach())
-
-        return hook
+        return seen
 
     def remove(self):
-        for h in self.handles:
-            h.remove()
-        self.handles = []
+        self.registry.remove()
 
 
 @contextmanager
