@@ -26,7 +26,8 @@ from pathlib import Path
 from weditor import __version__
 from weditor.io import recipe as recipe_mod
 from weditor.io.recipe import CARD_NAME
-from weditor.pipeline.markdown import _code, _flatten, _plain, _py_string, _table, summary_section
+from weditor.pipeline.markdown import _code, _flatten, _plain, _py_string, _table
+from weditor.pipeline.summary import Summary
 
 BASE_MODEL_RELATION = "finetune"
 TAGS = ("weditor", "safety", "concept-erasure")
@@ -235,7 +236,7 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
                                      else "No pair files are recorded in `weditor.json`."),
         "## How\n\n" + _edits_section(recipe),
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
-        "the edit (from `weditor.json`):\n\n" + summary_section(recipe.get("summary")),
+        "the edit (from `weditor.json`):\n\n" + Summary(recipe, recipe.get("summary") or {}).card_markdown(),
     ]
 
     tuned = tuning_section(recipe)
