@@ -27,9 +27,10 @@ from pathlib import Path
 import torch
 
 from weditor import __version__
-from weditor.checks.diff import FolderWeights, _base_files, _bits, same_file
+from weditor.checks.diff import FolderWeights, _base_files, same_file
 from weditor.io.integrity import folder_entries
 from weditor.io.pickles import is_pickle_file
+from weditor.io.tensors import same_bits
 from weditor.io.recipe import CARD_NAME, is_own_file, sha256_file
 
 USAGE_RE = re.compile(r'\.from_pretrained\("([^"\n]*)"\)')
@@ -50,10 +51,6 @@ class _Handles:
 
             self.open[rel] = safe_open(self.weights.folder / rel, "pt")
         return self.open[rel].get_tensor(name)
-
-
-def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(_bits(a), _bits(b))
 
 
 def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set) -> tuple[list[str], int]:
@@ -90,7 +87,7 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
             if same_file(patched.folder / have[name], base.folder / base.tensors[comp][name]):
                 continue  # a hard link to the base's file: the same bytes by construction
             try:
-                same = _same(value, old.get(comp, name))
+                same = same_bits(value, old.get(comp, name))
             except Exception as e:  # noqa: BLE001
                 problems.append(f"{comp}/{name}: the base's copy cannot be read ({type(e).__name__})")
                 continue

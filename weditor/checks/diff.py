@@ -27,7 +27,7 @@ from weditor.errors import WeditorError
 from weditor.io.integrity import folder_entries, hash_problems
 from weditor.io.pickles import INDEX_RE, WEIGHT_RE, is_pickle_file, load_state_dict
 from weditor.io.recipe import CARD_NAME, RECIPE_NAME, is_own_file, list_files, sha256_file
-from weditor.io.tensors import tensor_sha256
+from weditor.io.tensors import same_bits, tensor_sha256
 
 EXACT_SVD_MAX = 2048  # smaller side up to this: full SVD; above, a randomized range finder first
 
@@ -373,7 +373,7 @@ def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = Fal
                     report.problems.append(f"{comp}/{name}: listed in the recipe's edits, but PATCHED holds the base's file")
                 continue
             x, y = old.get(comp, name), new.get(comp, name)
-            if x.dtype == y.dtype and x.shape == y.shape and torch.equal(_bits(x), _bits(y)):
+            if same_bits(x, y):
                 if (comp, name) in chains:
                     seen_chains.add((comp, name))
                     report.problems.append(f"{comp}/{name}: listed in the recipe's edits, but identical to the base (edit undone?)")
@@ -396,11 +396,6 @@ def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = Fal
     _compare_files(base, patched, recipe, report)
     report.problems += [f"recipe: {p}" for p in hash_problems(patched, recipe)]
     return report
-
-
-def _bits(t: torch.Tensor) -> torch.Tensor:
-    t = t.contiguous().reshape(-1)
-    return t.view(torch.uint8) if t.dtype != torch.bool else t
 
 
 # --------------------------------------------------------------------------- printing

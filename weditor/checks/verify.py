@@ -34,7 +34,7 @@ from weditor.checks.diff import CheckFailed, FolderWeights, edit_chains
 from weditor.errors import WeditorError
 from weditor.io.integrity import hash_problems, load_checked_recipe
 from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME, REINS_FILE
-from weditor.io.tensors import same_bits as _same_bits, tensor_sha256
+from weditor.io.tensors import same_bits, tensor_sha256
 
 ROUNDING_ULPS = 8  # "within rounding": max |diff| <= 8 eps(dtype) max |value|
 
@@ -277,7 +277,7 @@ def _recompute(folder: Path, recipe: dict, chains: dict, stored: dict, base_dir:
                 report.unverified.append(f"{where}: {how}")
             continue
         ok, diff = _close(value, stored[(comp, name)])
-        if how == "exact" and _same_bits(value, stored[(comp, name)]):
+        if how == "exact" and same_bits(value, stored[(comp, name)]):
             report.recomputed[where] = "exact"
         elif ok:
             report.recomputed[where] = f"within rounding (max |diff| {diff:.3g})"

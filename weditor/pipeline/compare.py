@@ -16,7 +16,7 @@ import torch
 
 from weditor.errors import WeditorError
 from weditor.io.recipe import is_own_file
-from weditor.io.tensors import same_bits as _same_bits
+from weditor.io.tensors import same_bits
 
 FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device give 0
 
@@ -44,7 +44,7 @@ def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) ->
             for name in new.keys():
                 got = new.get_tensor(name)
                 want = expected_edits[name] if name in expected_edits else old.get_tensor(name)
-                if not _same_bits(got, want):
+                if not same_bits(got, want):
                     what = "the in-memory edit" if name in expected_edits else "the base (untouched tensor)"
                     raise WeditorError(f"verification failed: {rel}:{name} differs from {what}")
                 checked += 1
