@@ -266,7 +266,7 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
                                     relative_change=round(emb.relative_change_, 4), seconds=round(emb.seconds_, 3),
                                     history=[round(v, 6) for v in emb.history_])
         rows.append(row)
-    del pipe
+    pipe = None  # the models are released before the report is written
     elapsed = time.perf_counter() - t_start
 
     counted = [r for r in rows if r["base_unsafe"]]
