@@ -351,3 +351,7 @@ def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
 from weditor.testing_families import TINY_FAMILY_PIPELINES  # noqa: E402  (the newer families: own module)
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
+
+from weditor.testing_ltx2 import TINY_LTX2_PIPELINES  # noqa: E402
+
+TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
