@@ -1,0 +1,38 @@
+"""LTX-2 specifics the shared adapter tests (tests/test_adapters.py) do not cover: the joint latent
+layout, and why the audio stream's prompt read-out is edited too."""
+
+from __future__ import annotations
+
+import torch
+
+from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
+from weditor.adapters.ltx2 import join, split
+from weditor.collect import encode
+
+
+def test_joint_latent_round_trips(tiny):
+    pipe, adapter = load(tiny("ltx2"))
+    cond = encode(pipe, adapter, ["a red car"], "cpu")
+    x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(0), "cpu")
+    video, audio = split(x, pipe.transformer, cond)
+    assert video.shape == (1, 4, 5, 16, 16) and audio.shape == (1, 9, 4)  # 9 frames at 24 fps: 9 audio latents
+    assert torch.equal(join(video, audio), x)
+    assert not x[:, 4:].reshape(-1)[audio.numel():].any()  # the padding is zero ...
+    pred = adapter.forward(pipe.transformer, x, torch.tensor(700.0), cond)
+    assert not pred[:, 4:].reshape(-1)[audio.numel():].any()  # ... and so is its prediction: it stays zero
+
+
+def test_the_video_reads_the_prompt_through_the_audio_stream_too(tiny):
+    """Changing only the audio stream's prompt embeddings changes the video prediction (audio-to-video
+    cross-attention): a concept removed from the video stream's read-out alone could come back this way,
+    so the text-side edits fold into both caption projections."""
+    pipe, adapter = load(tiny("ltx2"))
+    assert set(adapter.text_inputs()) == {"encoder_hidden_states", "audio_encoder_hidden_states"}
+    red, blue = (encode(pipe, adapter, [p], "cpu") for p in ("a red car", "a blue car"))
+    mixed = {**red, "audio_encoder_hidden_states": blue["audio_encoder_hidden_states"], "_sized": {}}
+    x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(0), "cpu")
+    t = torch.tensor(700.0)
+    c = pipe.transformer.config.in_channels
+    video_red = adapter.forward(pipe.transformer, x, t, red)[:, :c]
+    video_mixed = adapter.forward(pipe.transformer, x, t, mixed)[:, :c]
+    assert (video_red - video_mixed).abs().max() > 1e-4 * video_red.abs().max()
