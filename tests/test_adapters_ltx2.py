@@ -1,5 +1,5 @@
-"""LTX-2 specifics the shared adapter tests (tests/test_adapters.py) do not cover: the joint latent
-layout, and why the audio stream's prompt read-out is edited too."""
+"""What the shared adapter tests (tests/test_adapters.py) do not cover: LTX-2's joint latent layout and
+why its audio stream's prompt read-out is edited too; every adapter's declared package requirements."""
 
 from __future__ import annotations
 
@@ -36,3 +36,22 @@ def test_the_video_reads_the_prompt_through_the_audio_stream_too(tiny):
     video_red = adapter.forward(pipe.transformer, x, t, red)[:, :c]
     video_mixed = adapter.forward(pipe.transformer, x, t, mixed)[:, :c]
     assert (video_red - video_mixed).abs().max() > 1e-4 * video_red.abs().max()
+
+
+def test_every_pipeline_calling_ftfy_unguarded_requires_it():
+    """diffusers imports ftfy only if installed, then some pipelines call `ftfy.fix_text` anyway (a NameError
+    mid-run without it): their adapters must declare it (one Error line up front). Read off the sources."""
+    import inspect
+    import re
+    import sys
+
+    import diffusers
+
+    from weditor.adapters import ADAPTERS
+
+    for adapter in ADAPTERS:
+        for cls in adapter.pipelines:
+            source = inspect.getsource(sys.modules[getattr(diffusers, cls).__module__])
+            calls = [m.start() for m in re.finditer(r"ftfy\.fix_text\(", source)]
+            unguarded = any("if is_ftfy_available()" not in source[max(0, i - 80): i] for i in calls)
+            assert (("ftfy", "ftfy") in adapter.requires) == unguarded, cls
