@@ -66,6 +66,8 @@ FAMILIES = {
     "ltx2-i2v": ("ltx2-i2v", "32x32x9", "1-2", ["--no-summary"]),
     "ltx2-kv": ("ltx2", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "ltx2-audio-kv": ("ltx2", "32x32x9", "0-2", ["--no-summary", "--site", "audio_cross_attn_kv_in"]),
+    "ltx2-condition": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx2-condition-text": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -82,7 +84,7 @@ PIPELINE_CLASS = {
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
     "hunyuan15": "HunyuanVideo15Pipeline", "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
-    "ltx2": "LTX2Pipeline", "ltx2-i2v": "LTX2ImageToVideoPipeline",
+    "ltx2": "LTX2Pipeline", "ltx2-i2v": "LTX2ImageToVideoPipeline", "ltx2-condition": "LTX2ConditionPipeline",
 }
 
 
@@ -323,6 +325,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs.update(stg_scale=0.0, modality_scale=1.0, guidance_rescale=0.0, audio_guidance_scale=1.0, audio_stg_scale=0.0,
                       audio_modality_scale=1.0, audio_guidance_rescale=0.0, image_crf=0)
     accepted = inspect.signature(pipe.__call__).parameters
+    if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
+        from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+        kwargs["conditions"] = [LTX2VideoCondition(frames=kwargs.pop("image"), index=0, strength=1.0, crf=0)]
     if type(pipe).__name__ == "SkyReelsV2DiffusionForcingVideoToVideoPipeline":  # the image as a one-frame video
         kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
     elif type(pipe).__name__ == "LucyEditPipeline":  # the source video: the image held for every frame

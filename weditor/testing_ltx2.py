@@ -15,8 +15,7 @@ def build_gemma_tokenizer(max_length: int = 16):
     from weditor.testing import WORDS, _word_level
 
     tok = _word_level(WORDS, ["<pad>", "<eos>", "<bos>", "<unk>"], template="<bos> $A", bos_token="<bos>",
-                      eos_token="<eos>", pad_token="<pad>", model_max_length=max_length)
-    tok.padding_side = "left"
+                      eos_token="<eos>", pad_token="<pad>", model_max_length=max_length, padding_side="left")
     return tok
 
 

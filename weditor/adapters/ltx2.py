@@ -46,7 +46,8 @@ def encode(pipe, prompts: list[str], device, images=None):
 
     embeds, mask, _, _ = pipe.encode_prompt(prompts, do_classifier_free_guidance=False, device=device,
                                             max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH))
-    side = getattr(pipe.tokenizer, "padding_side", "left")
+    # the padding side the connectors are told: LTX2ConditionPipeline reads it once, when it is built
+    side = getattr(pipe, "tokenizer_padding_side", None) or getattr(pipe.tokenizer, "padding_side", "left")
     video, audio, mask = pipe.connectors(embeds, mask, padding_side=side)
     per_second = pipe.audio_sampling_rate / pipe.audio_hop_length / float(pipe.audio_vae_temporal_compression_ratio)
     return {
@@ -213,3 +214,63 @@ def _image_tokens(pipe, images, x, device) -> dict:
 
 
 LTX2_I2V = replace(LTX2, pipelines=("LTX2ImageToVideoPipeline",), image_to_video=True, encode=encode_i2v)
+
+
+# --------------------------------------------------------------------------- conditioning frames
+
+
+def encode_condition(pipe, prompts: list[str], device, images=None):
+    """LTX2ConditionPipeline: an image is a frame-0 condition at strength 1 (what an I2V pair carries); with
+    none (every member None), the pipeline's text-only mode. A separate `audio_scheduler` would step the audio
+    latent on other sigmas than the joint latent weditor carries: refused."""
+    from weditor.adapters.common import as_images
+    from weditor.errors import WeditorError
+
+    if getattr(pipe, "audio_scheduler", None) is not None:
+        raise WeditorError("LTX2ConditionPipeline with its own audio_scheduler is not supported: weditor steps the video "
+                           "and the audio latent together, on the video scheduler's sigmas")
+    cond = encode(pipe, prompts, device)
+    if images is not None and all(im is None for im in images):
+        images = None
+    images = as_images(images, len(prompts)) if images is not None else [None] * len(prompts)
+    cond["_build"] = lambda x: _condition_tokens(pipe, images, x, device)
+    return cond
+
+
+def _condition_tokens(pipe, images, x, device) -> dict:
+    """The pipeline's `prepare_latents` per member: clean frame-0 tokens and the mask (zeros in text-only mode,
+    where the pipeline still passes per-token timesteps)."""
+    import torch
+    from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+    f, h, w = x.shape[2:]
+    height, width = h * pipe.vae_spatial_compression_ratio, w * pipe.vae_spatial_compression_ratio
+    frames = (f - 1) * pipe.vae_temporal_compression_ratio + 1
+    tokens, masks = [], []
+    for image in images:
+        conditions = None if image is None else [LTX2VideoCondition(frames=image, index=0, strength=1.0, crf=0)]
+        _, mask, clean, _ = pipe.prepare_latents(
+            conditions, 1, pipe.transformer.config.in_channels, height, width, frames, FRAME_RATE, 1.0, torch.float32,
+            device, torch.Generator("cpu").manual_seed(0))
+        tokens.append(clean * mask)
+        masks.append(mask.squeeze(-1))
+    return {"image_latents": torch.cat(tokens), "conditioning_mask": torch.cat(masks)}
+
+
+def latents_condition(pipe, size: tuple[int, int, int], generator, device):
+    """LTX2ConditionPipeline's draws: packed video noise (1, N, C), then audio noise; unpacked and joined."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    height, width, frames = size
+    f = (frames - 1) // pipe.vae_temporal_compression_ratio + 1
+    grid = (f, height // pipe.vae_spatial_compression_ratio, width // pipe.vae_spatial_compression_ratio)
+    c = pipe.transformer.config.in_channels
+    video = pipe._unpack_latents(randn_tensor((1, grid[0] * grid[1] * grid[2], c), generator=generator), *grid)
+    per_second = pipe.audio_sampling_rate / pipe.audio_hop_length / float(pipe.audio_vae_temporal_compression_ratio)
+    length = audio_length(f, pipe.vae_temporal_compression_ratio, per_second)
+    audio = randn_tensor((1, pipe.audio_vae.config.latent_channels, length, audio_mel_bins(pipe)), generator=generator)
+    return join(video, pipe._pack_audio_latents(audio)).to(device)
+
+
+LTX2_CONDITION = replace(LTX2, pipelines=("LTX2ConditionPipeline",), image_to_video=True, encode=encode_condition,
+                         latents=latents_condition)
