@@ -3,6 +3,7 @@ why its audio stream's prompt read-out is edited too; every adapter's declared p
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
@@ -55,3 +56,35 @@ def test_every_pipeline_calling_ftfy_unguarded_requires_it():
             calls = [m.start() for m in re.finditer(r"ftfy\.fix_text\(", source)]
             unguarded = any("if is_ftfy_available()" not in source[max(0, i - 80): i] for i in calls)
             assert (("ftfy", "ftfy") in adapter.requires) == unguarded, cls
+
+
+@pytest.mark.parametrize("config, gated, text", [
+    ({}, False, True),  # LTX-2.0
+    ({"cross_attn_mod": True, "audio_cross_attn_mod": True, "use_prompt_embeddings": False}, True, False),  # LTX-2.3
+])
+def test_ltx23_checkpoints_get_the_gated_table(tmp_path, config, gated, text):
+    """LTX-2.3 gates the prompt's cross-attention add (`gate_text_q`) and has no caption projection: the
+    adapter read off the checkpoint's transformer config refuses REINS and output-side cross-attention edits
+    there, and declares no text-side fold; LTX-2.0 keeps the ungated table."""
+    import json
+
+    from weditor.adapters import adapter_for_model
+
+    (tmp_path / "transformer").mkdir()
+    (tmp_path / "transformer" / "config.json").write_text(json.dumps({"_class_name": "LTX2VideoTransformer3DModel", **config}))
+    adapter = adapter_for_model(tmp_path, "LTX2ConditionPipeline")
+    assert adapter.pipelines == ("LTX2ConditionPipeline",) and adapter.encode is not None
+    assert adapter.sites["cross_attn_out"].gated is gated and adapter.sites["audio_cross_attn_out"].gated is gated
+    assert (adapter.ungated_write is None) is gated
+    assert bool(adapter.text_inputs()) is text
+    assert not adapter.sites[adapter.default_site].gated
+
+
+def test_a_bad_denoiser_config_is_one_error(tmp_path):
+    from weditor.adapters import adapter_for_model
+    from weditor.errors import WeditorError
+
+    (tmp_path / "transformer").mkdir()
+    (tmp_path / "transformer" / "config.json").write_text("[1, 2")
+    with pytest.raises(WeditorError, match="not a JSON config"):
+        adapter_for_model(tmp_path, "LTX2Pipeline")

@@ -16,7 +16,7 @@ import torch
 
 from weditor import __version__
 from weditor import recipe as recipes
-from weditor.adapters import Adapter, adapter_for_class
+from weditor.adapters import Adapter, adapter_for_model
 from weditor.card import finalize_card
 from weditor.checkpoint import (
     BaseModel,
@@ -241,7 +241,7 @@ def load_base(model: str, revision: str | None, allow_pickle: bool = False) -> t
         base = BaseModel(base.folder, BUILTIN_MODEL, None, base.pipeline_class)
     else:
         base = resolve_model(model, revision, allow_pickle)
-    adapter = adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
+    adapter = adapter_for_model(base.folder, base.pipeline_class, f"{base.folder}/model_index.json")
     adapter.check_requirements()  # a package the stock pipeline calls unguarded (ftfy): one line, not a NameError later
     return base, adapter
 

@@ -20,7 +20,12 @@ def build_gemma_tokenizer(max_length: int = 16):
 
 
 def _gemma3(tokenizer):
-    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3TextConfig,
+        SiglipVisionConfig,
+    )
 
     text = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=32, num_hidden_layers=2,
                             num_attention_heads=2, num_key_value_heads=1, head_dim=8, sliding_window=8,
@@ -36,7 +41,11 @@ def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
     """A random `LTX2Pipeline` (`t2v`), `LTX2ImageToVideoPipeline` (`i2v`) or `LTX2ConditionPipeline` (`condition`)."""
     import diffusers
     import torch
-    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, FlowMatchEulerDiscreteScheduler
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+    )
     from diffusers.pipelines.ltx2 import LTX2TextConnectors
     from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
 

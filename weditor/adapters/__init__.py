@@ -37,6 +37,29 @@ def adapter_for_class(class_name: str, where: str = "model_index.json") -> Adapt
     )
 
 
+def adapter_for_model(folder, class_name: str, where: str = "model_index.json") -> Adapter:
+    """`adapter_for_class`, then its `variant` for the checkpoint in `folder` (read off its first denoiser's
+    config.json): the table that is exact for this checkpoint's blocks."""
+    import json
+    from pathlib import Path
+
+    from weditor.input_files import read_small_file
+
+    adapter = adapter_for_class(class_name, where)
+    if adapter.variant is None:
+        return adapter
+    path = Path(folder) / adapter.denoisers[0] / "config.json"
+    if not path.exists() and not path.is_symlink():  # `inspect` of a Hub id fetches model_index.json alone
+        return adapter
+    try:
+        config = json.loads(read_small_file(path, "denoiser config", 1 << 20))
+    except ValueError as e:
+        raise WeditorError(f"{path}: not a JSON config ({e})") from None
+    if not isinstance(config, dict):
+        raise WeditorError(f"{path}: not a JSON object")
+    return adapter.variant(adapter, config)
+
+
 def unlisted_video_pipelines(classes=None) -> list[str]:
     """Video pipeline classes of the installed diffusers with neither an adapter nor a refusal row."""
     from weditor.adapters.catalogue import video_pipeline_classes
@@ -45,4 +68,4 @@ def unlisted_video_pipelines(classes=None) -> list[str]:
     return [c for c in (video_pipeline_classes() if classes is None else classes) if c not in known]
 
 
-__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "supported_pipelines", "unlisted_video_pipelines"]
+__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "adapter_for_model", "supported_pipelines", "unlisted_video_pipelines"]

@@ -76,6 +76,9 @@ class Adapter:
     # Python packages the stock pipeline calls without checking that they are installed (the diffusers
     # module imports them only if present, then calls them anyway): (import name, pip name) pairs.
     requires: tuple[tuple[str, str], ...] = ()
+    # Where one pipeline class covers checkpoints whose blocks differ in what is gated (LTX-2.0 / 2.3):
+    # variant(adapter, denoiser config dict) -> the adapter for that checkpoint (weditor.adapters.adapter_for_model).
+    variant: Callable | None = field(default=None, repr=False)
 
     def check_requirements(self):
         """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""

@@ -34,7 +34,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from weditor.adapters.base import Adapter, Site
-from weditor.adapters.sites import UNGATED_CROSS_ATTENTION_WRITE, cross_attention_dit_sites
+from weditor.adapters.sites import (
+    UNGATED_CROSS_ATTENTION_WRITE,
+    cross_attention_dit_sites,
+)
 
 MAX_TEXT_LENGTH = 1024  # the pipeline's default max_sequence_length
 FRAME_RATE = 24.0  # the pipeline's default frame_rate (it scales the temporal RoPE and sets the audio length)
@@ -106,7 +109,10 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 def set_timesteps(pipe, scheduler, steps: int, size, device):
     """As LTX2Pipeline.__call__: sigmas linspace(1, 1/n), shifted by mu(video sequence length)."""
     import numpy as np
-    from diffusers.pipelines.ltx2.pipeline_ltx2 import calculate_shift, retrieve_timesteps
+    from diffusers.pipelines.ltx2.pipeline_ltx2 import (
+        calculate_shift,
+        retrieve_timesteps,
+    )
 
     height, width, frames = size
     tokens = (((frames - 1) // pipe.vae_temporal_compression_ratio + 1) * (height // pipe.vae_spatial_compression_ratio)
@@ -164,6 +170,27 @@ AUDIO_SITES = {
                                  doc="audio stream's cross-attention output (ungated in LTX-2.0)"),
 }
 
+def ltx23(adapter: Adapter, config: dict) -> Adapter:
+    """LTX-2.3 checkpoints (`cross_attn_mod`: the prompt's cross-attention add is gated by `gate_text_q` and the
+    prompt modulated by the timestep before `to_k/to_v`; `use_prompt_embeddings=False`: no caption projection):
+    the cross-attention writes are gated (no output-side edit, no REINS) and no linear reads the prompt as
+    encoded (no text-side fold). Input-side sites stay exact."""
+    video, audio = bool(config.get("cross_attn_mod")), bool(config.get("audio_cross_attn_mod"))
+    captions = config.get("use_prompt_embeddings", True)
+    if not (video or audio or not captions):
+        return adapter
+    sites = dict(adapter.sites)
+    if video:
+        sites["cross_attn_out"] = replace(sites["cross_attn_out"], gated=True, doc="cross-attention output (gated in LTX-2.3)")
+    if audio:
+        sites["audio_cross_attn_out"] = replace(sites["audio_cross_attn_out"], gated=True,
+                                                doc="audio cross-attention output (gated in LTX-2.3)")
+    return replace(adapter, family="ltx2.3", sites=sites, default_site="ffn_in" if video else adapter.default_site,
+                   ungated_write=None if video else adapter.ungated_write,
+                   text_input=adapter.text_input if captions else None,
+                   more_text_inputs=adapter.more_text_inputs if captions else (), variant=None)
+
+
 LTX2 = Adapter(
     family="ltx2",
     pipelines=("LTX2Pipeline",),
@@ -180,6 +207,7 @@ LTX2 = Adapter(
     denoiser_for=denoiser_for,
     set_timesteps=set_timesteps,
     default_size=(256, 256, 17),
+    variant=ltx23,
 )
 
 
