@@ -15,9 +15,11 @@ the video stream alone could come back through `audio_to_video_attn`. So the tex
 text read-out, SAFREE) edit both caption projections (`caption_projection.linear_1` for the video
 stream, `audio_caption_projection.linear_1` for the audio one, each with its own direction, fitted on
 its own embeddings), and the audio stream's sites are in the table for a block-site edit (one
-`--site` per patch: patch the result again with `--site audio_cross_attn_kv_in`). LTX-2.3 checkpoints
-(`use_prompt_embeddings=False`, no caption projection, timestep-modulated text) have no linear that
-reads the prompt as is: the text-side edits are refused there ("no linear matches"); block sites work.
+`--site` per patch: patch the result again with `--site audio_cross_attn_kv_in`). That table is exact on
+LTX-2.0. LTX-2.3 checkpoints (`cross_attn_mod`: the prompt's cross-attention add gated by `gate_text_q`;
+`use_prompt_embeddings=False`: no caption projection) get the gated table instead (`ltx23`, chosen from
+the transformer's config by `weditor.adapters.adapter_for_model`): no REINS, no output-side
+cross-attention edit, no text-side fold; input-side sites stay exact.
 
 The latent weditor carries is the joint state: the video latent (1, C, F, h, w) with the packed
 audio latent (1, L, C_a) appended as extra channels (flattened, zero-padded to whole F*h*w planes).
