@@ -61,6 +61,13 @@ FAMILIES = {
     # so no refusal patch (a collection run) here: its fold is checked in test_safree / test_text_readout
     "hunyuan15": ("hunyuan15", "32x32x5", "0-1", ["--no-summary"]),
     "hunyuan15-i2v": ("hunyuan15-i2v", "32x32x5", "0-1", ["--no-summary"]),
+    # LTX-2: the joint audio-video transformer (weditor/adapters/ltx2.py); the audio stream's own prompt read-out
+    "ltx2": ("ltx2", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx2-i2v": ("ltx2-i2v", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx2-kv": ("ltx2", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "ltx2-audio-kv": ("ltx2", "32x32x9", "0-2", ["--no-summary", "--site", "audio_cross_attn_kv_in"]),
+    "ltx2-condition": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),
+    "ltx2-condition-text": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -77,6 +84,7 @@ PIPELINE_CLASS = {
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
     "hunyuan15": "HunyuanVideo15Pipeline", "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
+    "ltx2": "LTX2Pipeline", "ltx2-i2v": "LTX2ImageToVideoPipeline", "ltx2-condition": "LTX2ConditionPipeline",
 }
 
 
@@ -313,7 +321,14 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     if adapter.image_to_video and not family.endswith("-text"):
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
     kwargs["image_cond_noise_scale"] = 0.0  # LTXConditionPipeline: no fresh noise on the conditioning tokens
+    if type(pipe).__name__.startswith("LTX2"):  # one pass per step (no CFG, STG, modality guidance), no image re-encode
+        kwargs.update(stg_scale=0.0, modality_scale=1.0, guidance_rescale=0.0, audio_guidance_scale=1.0, audio_stg_scale=0.0,
+                      audio_modality_scale=1.0, audio_guidance_rescale=0.0, image_crf=0)
     accepted = inspect.signature(pipe.__call__).parameters
+    if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
+        from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+        kwargs["conditions"] = [LTX2VideoCondition(frames=kwargs.pop("image"), index=0, strength=1.0, crf=0)]
     if type(pipe).__name__ == "SkyReelsV2DiffusionForcingVideoToVideoPipeline":  # the image as a one-frame video
         kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
     elif type(pipe).__name__ == "LucyEditPipeline":  # the source video: the image held for every frame
@@ -322,6 +337,11 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
         kwargs["strength"] = 1.0
     pipe(**{k: v for k, v in kwargs.items() if k in accepted})
+
+
+def _ltx_grid(pipe, size):
+    r_t, r_s = pipe.vae_temporal_compression_ratio, pipe.vae_spatial_compression_ratio
+    return (size[2] - 1) // r_t + 1, size[0] // r_s, size[1] // r_s
 
 
 def _to_adapter_layout(pipe, x, size):
@@ -337,6 +357,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]
+    if name.startswith("LTX2"):
+        return x  # joined in the hook
     if name.startswith("LTX"):
         from diffusers import LTXPipeline
 
@@ -354,6 +376,13 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
     model = getattr(pipe, adapter.denoisers[0])
 
     def hook(module, args, kwargs, output):
+        if "audio_hidden_states" in kwargs:  # LTX-2: the video and the audio stream, joined as the adapter carries them
+            from weditor.adapters.ltx2 import join
+
+            grid = _ltx_grid(pipe, size)
+            seen.append(tuple(join(pipe._unpack_latents(v, *grid), a) for v, a in (
+                (kwargs["hidden_states"], kwargs["audio_hidden_states"]), output)))
+            return
         seen.append((kwargs.get("hidden_states", args[0] if args else None), output[0]))
 
     handle = model.register_forward_hook(hook, with_kwargs=True)
@@ -364,7 +393,7 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
     forced = [(None, None, _to_adapter_layout(pipe, x, size), None) for x, _ in seen]
     record = trajectory(pipe, adapter, cond, Settings(size=size, steps=steps), seed=0, forced=forced)
     for (component, t, _, ours), (_, theirs) in zip(record, seen):
-        if type(pipe).__name__.startswith("LTX"):
+        if type(pipe).__name__.startswith("LTX") and not type(pipe).__name__.startswith("LTX2"):
             from diffusers import LTXPipeline
 
             ours = LTXPipeline._pack_latents(ours, 1, 1)

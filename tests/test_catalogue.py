@@ -12,6 +12,7 @@ from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.families import TINY_FAMILY_PIPELINES
+from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_inspect_pipelines_lists_every_row():
     assert all(cls in text for cls in rows)
 
 
-@pytest.mark.parametrize("name", sorted(TINY_FAMILY_PIPELINES))
+@pytest.mark.parametrize("name", sorted({**TINY_FAMILY_PIPELINES, **TINY_LTX2_PIPELINES}))
 def test_inspect_resolves_every_new_class(name, tiny):
     """`weditor inspect` (configs only, meta device) finds blocks, sites and text-input linears on each."""
     folder = tiny(name)
@@ -94,3 +95,5 @@ def test_inspect_resolves_every_new_class(name, tiny):
         assert all(g["blocks"] > 0 for g in d["block_groups"].values())
         assert all(site["width"] for site in d["sites"].values())
         assert d["text_input_linears"] and all(d["text_input_linears"].values())
+        if name.startswith("ltx2"):  # both streams read the prompt
+            assert set(d["text_input_linears"]) == {"encoder_hidden_states", "audio_encoder_hidden_states"}

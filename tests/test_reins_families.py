@@ -16,7 +16,7 @@ from tests.test_adapters import FAMILIES, assert_edited_as, inputs, load, tiny  
 from weditor.models.runtime import block_path
 from weditor.methods.reins import REINS_FILE
 
-NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v"]  # keys of test_adapters.FAMILIES
+NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v", "ltx2"]  # keys of test_adapters.FAMILIES
 
 
 @pytest.mark.parametrize("name", NAMES)

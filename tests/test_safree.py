@@ -22,7 +22,8 @@ FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx
             "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4",
             # new text-input linears (Mochi's pooler), or the same linear feeding more blocks (VACE)
             "mochi": "32x32x7", "wan-vace": "32x32x5", "hunyuan15": "32x32x5",
-            "hunyuan-i2v": "32x32x5"}  # Llava: the prompt embeddings carry the image's tokens
+            "hunyuan-i2v": "32x32x5",  # Llava: the prompt embeddings carry the image's tokens
+            "ltx2": "32x32x9"}  # two embeddings read: the video and the audio stream's connector outputs
 
 
 def patcher(tiny, tmp_path_factory, method: str):

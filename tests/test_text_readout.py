@@ -40,6 +40,8 @@ def test_text_readout_fold_is_exact(name, tiny, text_patched):
         assert torch.allclose(Q.norm(dim=1), torch.ones(2, dtype=Q.dtype))
         assert not ros[name_][1].any()  # no intercept: zero padding stays zero
         edits[key] = (Q, A)
+    if name == "ltx2":  # both streams' prompt read-outs, each fitted on its own embeddings
+        assert set(edits) == {"encoder_hidden_states", "audio_encoder_hidden_states"}
     assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe,
                                    lambda w, key: remove_input(w, *edits[key], strength))
 

@@ -11,13 +11,14 @@ from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx_condition import LTX_CONDITION
+from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.errors import WeditorError
 
 ADAPTERS: tuple[Adapter, ...] = (
-    WAN, WAN_I2V, *wan_family.ADAPTERS, COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V, LTX, LTX_I2V, LTX_CONDITION, HUNYUAN, HUNYUAN_I2V, HUNYUAN_SKYREELS_I2V, HUNYUAN15, HUNYUAN15_I2V, MOCHI, UNET3D, UNET3D_V2V,
+    WAN, WAN_I2V, *wan_family.ADAPTERS, COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V, LTX, LTX_I2V, LTX_CONDITION, LTX2, LTX2_I2V, LTX2_CONDITION, HUNYUAN, HUNYUAN_I2V, HUNYUAN_SKYREELS_I2V, HUNYUAN15, HUNYUAN15_I2V, MOCHI, UNET3D, UNET3D_V2V,
 )
 
 
@@ -36,6 +37,29 @@ def adapter_for_class(class_name: str, where: str = "model_index.json") -> Adapt
     )
 
 
+def adapter_for_model(folder, class_name: str, where: str = "model_index.json") -> Adapter:
+    """`adapter_for_class`, then its `variant` for the checkpoint in `folder` (read off its first denoiser's
+    config.json): the table that is exact for this checkpoint's blocks."""
+    import json
+    from pathlib import Path
+
+    from weditor.io.input_files import read_small_file
+
+    adapter = adapter_for_class(class_name, where)
+    if adapter.variant is None:
+        return adapter
+    path = Path(folder) / adapter.denoisers[0] / "config.json"
+    if not path.exists() and not path.is_symlink():  # `inspect` of a Hub id fetches model_index.json alone
+        return adapter
+    try:
+        config = json.loads(read_small_file(path, "denoiser config", 1 << 20))
+    except ValueError as e:
+        raise WeditorError(f"{path}: not a JSON config ({e})") from None
+    if not isinstance(config, dict):
+        raise WeditorError(f"{path}: not a JSON object")
+    return adapter.variant(adapter, config)
+
+
 def unlisted_video_pipelines(classes=None) -> list[str]:
     """Video pipeline classes of the installed diffusers with neither an adapter nor a refusal row."""
     from weditor.adapters.catalogue import video_pipeline_classes
@@ -44,4 +68,4 @@ def unlisted_video_pipelines(classes=None) -> list[str]:
     return [c for c in (video_pipeline_classes() if classes is None else classes) if c not in known]
 
 
-__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "supported_pipelines", "unlisted_video_pipelines"]
+__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "adapter_for_model", "supported_pipelines", "unlisted_video_pipelines"]

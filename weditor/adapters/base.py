@@ -58,6 +58,9 @@ class Adapter:
     # encode() returns as "encoder_hidden_states"; `pooled_text_input`: those reading "pooled_projections".
     text_input: str | tuple[str, ...] | None = None
     pooled_text_input: str | tuple[str, ...] | None = None
+    # Further text embeddings a denoiser reads, {encode() output key: linear(s)} (LTX-2's audio stream
+    # reads its own connector output through `audio_caption_projection`): each key gets its own directions.
+    more_text_inputs: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # ((key, linear(s)), ...)
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
@@ -73,6 +76,9 @@ class Adapter:
     # Python packages the stock pipeline calls without checking that they are installed (the diffusers
     # module imports them only if present, then calls them anyway): (import name, pip name) pairs.
     requires: tuple[tuple[str, str], ...] = ()
+    # Where one pipeline class covers checkpoints whose blocks differ in what is gated (LTX-2.0 / 2.3):
+    # variant(adapter, denoiser config dict) -> the adapter for that checkpoint (weditor.adapters.adapter_for_model).
+    variant: Callable | None = field(default=None, repr=False)
 
     def check_requirements(self):
         """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""
@@ -107,4 +113,6 @@ class Adapter:
         for key, value in (("encoder_hidden_states", self.text_input), ("pooled_projections", self.pooled_text_input)):
             if value:
                 out[key] = (value,) if isinstance(value, str) else tuple(value)
+        for key, value in self.more_text_inputs:
+            out[key] = (value,) if isinstance(value, str) else tuple(value)
         return out

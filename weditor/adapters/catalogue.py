@@ -36,12 +36,6 @@ REFUSED: dict[str, str] = {
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
                                      "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
-    # LTX-2: one denoiser call predicts the video AND an audio latent that is stepped alongside; weditor's
-    # trajectory (collect.trajectory, one latent per step) would have to carry and force the audio latent too
-    "LTX2Pipeline": f"{NOT_YET}: LTX-2 joint audio-video transformer (each step also denoises an audio latent, "
-                    "which weditor's one-latent trajectory does not carry; Gemma 3 text through connectors)",
-    "LTX2ImageToVideoPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, image-conditioned",
-    "LTX2ConditionPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, conditioning frames",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",

@@ -211,18 +211,21 @@ def forward_lucy(model, x, t, cond):
         )[0]
 
 
-SKYREELS = replace(WAN, pipelines=("SkyReelsV2Pipeline",))
-WAN_V2V = replace(WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
+# Every pipeline built on Wan but WanPipeline itself calls ftfy.fix_text unguarded (tests/test_adapters_ltx2.py
+# reads the diffusers sources to check): the same `requires` as Wan I2V.
+_WAN = replace(WAN, requires=WAN_I2V.requires)
+SKYREELS = replace(_WAN, pipelines=("SkyReelsV2Pipeline",))
+WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
 SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline", "ChronoEditPipeline"))
-SKYREELS_DF = replace(WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
+SKYREELS_DF = replace(_WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
                       latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
 SKYREELS_DF_PREFIX = replace(
     SKYREELS_DF,
     pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
     image_to_video=True, encode=encode_df_prefix,
 )
-WAN_VACE = replace(WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
-LUCY = replace(WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
+WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
+LUCY = replace(_WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
                forward=forward_lucy)
 
 ADAPTERS = (SKYREELS, WAN_V2V, SKYREELS_I2V, SKYREELS_DF, SKYREELS_DF_PREFIX, WAN_VACE, LUCY)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from weditor.adapters import Adapter, adapter_for_class
+from weditor.adapters import Adapter, adapter_for_model
 from weditor.adapters.paths import block_list, expand_all, module_at
 from weditor.errors import WeditorError
 from weditor.adapters.table import pairs_accepted
@@ -86,7 +86,7 @@ def inspect_model(model: str, revision: str | None = None) -> dict:
     folder, local = _folder(model, revision)
     index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
     pipeline_class = index.get("_class_name")
-    adapter = adapter_for_class(pipeline_class, f"{folder}/model_index.json")
+    adapter = adapter_for_model(folder, pipeline_class, f"{folder}/model_index.json")
     report = {
         "model": model,
         "family": adapter.family,

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from weditor import defaults
-from weditor.adapters import Adapter, adapter_for_class
+from weditor.adapters import Adapter, adapter_for_model
 from weditor.errors import WeditorError
 from weditor.io.checkpoint import BaseModel, resolve_model, stored_dtypes
 
@@ -32,7 +32,7 @@ def load_base(model: str, revision: str | None, allow_pickle: bool = False) -> t
         base = BaseModel(base.folder, BUILTIN_MODEL, None, base.pipeline_class)
     else:
         base = resolve_model(model, revision, allow_pickle)
-    adapter = adapter_for_class(base.pipeline_class, f"{base.folder}/model_index.json")
+    adapter = adapter_for_model(base.folder, base.pipeline_class, f"{base.folder}/model_index.json")
     adapter.check_requirements()  # a package the stock pipeline calls unguarded (ftfy): one line, not a NameError later
     return base, adapter
 

@@ -1,7 +1,7 @@
 """Tiny random pipelines of every supported family, built offline for the tests (no weights downloaded).
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
-the newer ones; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
+the newer ones, `ltx2.py` LTX-2's; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from weditor.testing.families import TINY_FAMILY_PIPELINES
+from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
 from weditor.testing.pipelines import TINY_PIPELINES, WORDS, _t5, _word_level  # noqa: F401 - used by tests
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
+TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 
 
 def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
