@@ -19,7 +19,7 @@ from weditor.methods import registry
 from weditor.methods.base import recipe_method
 from weditor.pipeline.config import PatchConfig, PatchResult
 from weditor.pipeline.load import load
-from weditor.pipeline.write import new_recipe, write_patch
+from weditor.pipeline.write import Recipe, write_patch
 
 
 def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
@@ -60,8 +60,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
                                             cfg.reins_strength, fitted.edits)
     summary = method.summarise(ctx, fitted)  # loads the edit into the live pipeline, measured or not
     params = method.params(ctx, fitted)
-    recipe = new_recipe(ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary,
-                        **fitted.extra)
+    recipe = Recipe(ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary,
+                    fitted.extra)
     recipe = write_patch(cfg, ctx.base, ctx.adapter, ctx.pipe, ctx.settings, ctx.out_dir, ctx.pairsets, recipe,
                          fitted.edits, fitted.directions, fitted.readouts, fitted.folded, ctx.phases,
                          release=fitted.release)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -23,27 +24,41 @@ from weditor.pipeline.phases import Phases
 from weditor.pipeline.verify import verify_staged
 
 
-def new_recipe(base: BaseModel, pairsets: list[PairSet], method: str, params: dict, entries: list, summary: dict,
-               **extra) -> dict:
-    """The recipe every method writes; file hashes, verification and the card are added by `write_patch`."""
-    recipe = {
-        "format": recipes.FORMAT,
-        "weditor_version": __version__,
-        "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
-        "pairs": [
-            {"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets
-        ],
-        "method": method,
-        "params": params,
-        "edits": entries,
-        **extra,
-        "summary": summary,
-    }
-    recipe["base_model"].update(pickles_recipe_note())  # converted / left-out pickle files, if any
-    return recipe
+@dataclass
+class Recipe:
+    """What every method's patch records in `weditor.json`, version `recipes.FORMAT` (recipes of older
+    versions are read through weditor/io/migrations.py); `write_patch` adds the file hashes, the
+    verification and the search's record, then the card is built from it."""
+
+    base: BaseModel
+    pairsets: list[PairSet]
+    method: str  # the method's name, "+reins" with a REINS fold on top (methods.base.recipe_method)
+    params: dict  # every hyper-parameter that took part (the method's `params`)
+    edits: list  # the EditSet's entries
+    summary: dict  # the method's `summarise`
+    extra: dict = field(default_factory=dict)  # fields a method adds before the summary (refusal: skipped_sites)
+
+    def to_dict(self) -> dict:
+        base = self.base
+        recipe = {
+            "format": recipes.FORMAT,
+            "weditor_version": __version__,
+            "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
+            "pairs": [
+                {"path": f"{recipes.PAIRS_DIR}/{ps.concept}.toml", "concept": ps.concept, "sha256": ps.sha256}
+                for ps in self.pairsets
+            ],
+            "method": self.method,
+            "params": self.params,
+            "edits": self.edits,
+            **self.extra,
+            "summary": self.summary,
+        }
+        recipe["base_model"].update(pickles_recipe_note())  # converted / left-out pickle files, if any
+        return recipe
 
 
-def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: dict,
+def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: Recipe,
                 edits: EditSet, directions: dict, readouts: dict | None = None, folded=None,
                 phases: Phases | None = None, release: bool = False) -> dict:
     """Stage the patched folder, verify it with a stock reload, write the card, then rename it into place.
@@ -52,6 +67,7 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
     Returns the recipe as written (with file hashes and the verification).
     """
     phases = phases if phases is not None else Phases(cfg.device)
+    recipe = recipe.to_dict()
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
