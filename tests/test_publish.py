@@ -145,13 +145,14 @@ def test_card_metadata_and_sections(folder):
     for needle in (
         "## What was removed", "## How", "## Measured effect", "## Limitations", "## Reproduce",
         "weditor patch --recipe weditor.json --out OUT",
-        'from diffusers import WanPipeline\npipe = WanPipeline.from_pretrained("tiny-patched")',
+        "from diffusers import WanPipeline\n", 'pipe = WanPipeline.from_pretrained("USER/NAME", torch_dtype=dtype)',
+        "# Wan2.1-T2V-1.3B-Diffusers without nudity",  # never the folder's name (tiny-patched)
         "![Frame grid](weditor/grid.png)",
         "| nudity | 0.8125 | 0.0625 | -0.75 |",  # before/after/change from recipe["summary"]
         "| transformer.blocks.1.ffn | 0.91 | 0.02 | 1 |",  # per-site records as their own table
         "| strength | 1 |", "**Blocks:** 1, 2", "**Rank per edit:** 1",
         "not a content filter", "Fine-tuning can undo it", "Paraphrases and adversarial prompts",
-        "| tensors_checked | 42 |",
+        "| tensors checked | 42 |",
     ):
         assert needle in text, needle
 
@@ -427,7 +428,7 @@ def test_cli_push_writes_a_missing_card_first(folder, hub_server):
     result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
                          env={"HF_TOKEN": hub_server.token})
     assert result.exit_code == 0, result.output
-    assert 'WanPipeline.from_pretrained("user/tiny-safe")' in (folder / "README.md").read_text()
+    assert 'WanPipeline.from_pretrained("user/tiny-safe", torch_dtype=dtype)' in (folder / "README.md").read_text()
     assert "README.md" in recipes.load_recipe(folder)["files"]
     assert "README.md" in hub_server.repo("user/tiny-safe").resolve("main").files
 

@@ -18,6 +18,7 @@ from weditor import __version__
 from weditor import recipe as recipes
 from weditor.adapters import Adapter, adapter_for_class
 from weditor.card import finalize_card
+from weditor.card_meta import recipe_record as card_record
 from weditor.checkpoint import (
     BaseModel,
     check_out_dir,
@@ -107,6 +108,7 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
+    card: dict | None = None  # --base-model / --license, or a recipe's `card` record (weditor/card_meta.py)
 
     @property
     def uses_refusal(self) -> bool:
@@ -657,7 +659,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned"):
+              "allow_pickle", "tune", "pinned", "card"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -821,6 +823,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
             recipe["tuning"] = cfg.tuning
         if getattr(cfg, "self_check", None):
             recipe["self_check"] = cfg.self_check
+        recipe["card"] = card_record(cfg.card, base, pairsets)  # base_model, license, pair file names
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)
@@ -831,7 +834,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
-            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub or out_dir.name)
+            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub)  # never the folder's name
             recipe = recipes.load_recipe(staging)
             publish_dir(staging, out_dir, cfg.overwrite)
     except BaseException:
