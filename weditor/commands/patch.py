@@ -137,6 +137,10 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
     model. The result loads with the stock pipeline class, e.g.
     `WanPipeline.from_pretrained(OUT)`.
     """
+    from weditor.hub_access import check_hub_model
+
+    if recipe is None:
+        check_hub_model(model, revision)  # an unreachable Hub: one line in seconds, before torch and diffusers load
     import torch
 
     from weditor.errors import WeditorError
@@ -162,6 +166,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
                                  summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub, offload=offload,
                                  allow_pickle=allow_pickle)
         cfg.card = {**(cfg.card or {}), **card} or None
+        check_hub_model(cfg.model, cfg.revision)
         result = run_patch(cfg)
         print_summary(result)
         _push(result, push_to_hub, private, allow_pickle)

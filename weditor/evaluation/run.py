@@ -259,6 +259,10 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     from weditor.patching import BUILTIN_MODEL, DEFAULT_STEPS, default_size, load_base, load_pipeline
 
     cfg.check()
+    from weditor.hub_access import check_hub_model
+
+    for model in (cfg.base, cfg.patched):  # an unreachable Hub: one plain line now, not after the retries
+        check_hub_model(model, cfg.revision if model == cfg.base else None)
     fmt = gen.resolve_format(cfg.video_format)
     base, adapter = load_base(cfg.base, cfg.revision)
     patched = resolve_model(cfg.patched)
