@@ -92,6 +92,9 @@ def test_videos_and_grids_on_disk(evaluated):
         with Image.open(out / report["grids"][g]) as im:
             assert im.format == "PNG" and im.width > 8 * 96  # 4 frames x 2 models
     assert "10 generated, 0 reused" in output
+    # the bound, said before the work, and the estimate after the first video
+    assert "weditor eval: 10 videos (5 per model; 10 to generate)" in output and "--limit N" in output
+    assert "first video: " in output and "estimated time for the rest: about " in output
 
 
 def test_same_seed_for_base_and_patched(evaluated, tiny_wan):
@@ -106,6 +109,27 @@ def test_same_seed_for_base_and_patched(evaluated, tiny_wan):
     video = pipe(prompt=[row["prompt"]], height=32, width=32, num_frames=5, num_inference_steps=2, guidance_scale=5.0,
                  max_sequence_length=16, output_type="np", generator=[torch.Generator().manual_seed(row["seed"])]).frames[0]
     assert np.array_equal(gen.to_uint8(video), np.load(out / row["base"]["frames"]))
+
+
+def test_an_interrupted_run_resumes(evaluated, tiny_wan, patched, plugin, monkeypatch, tmp_path):
+    """Videos already on disk are kept; only the missing ones (an interrupted run's) are generated."""
+    first, report, _, _ = evaluated
+    out = tmp_path / "interrupted"
+    shutil.copytree(first / "videos", out / "videos")
+    patched_npy = [out / r["patched"]["frames"] for r in report["videos"] if r["group"] != "custom"]
+    for path in patched_npy[:3]:  # the run stopped before these three
+        path.unlink()
+    kept = {p: p.stat().st_mtime_ns for p in (out / "videos").rglob("*.npy")}
+    monkeypatch.setenv("EVAL_PLUGIN_LOG", str(tmp_path / "log"))
+    monkeypatch.syspath_prepend(str(plugin))
+    result = run_cli(eval_args(tiny_wan, patched, out, "--pairs", TINY_PAIRS, "--no-audit", "--no-representation",
+                               "--scorer", "eval_judge_plugin:score"))
+    assert result.exit_code == 0, result.output
+    assert f"8 videos (4 per model; 3 to generate; 5 already in {out} from an earlier run)" in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["videos_generated"] == {"base": 0, "patched": 3}
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # nothing generated twice
+    assert all(p.is_file() for p in patched_npy)
 
 
 def test_second_run_generates_nothing(evaluated, tiny_wan, patched, plugin, monkeypatch, tmp_path):
