@@ -284,7 +284,8 @@ def _evidence_section(evidence: dict | None) -> str | None:
 
         budget = attack.get("budget")
         parts.append(
-            f"Red-teaming (`weditor eval --attack`, docs/attack.md), {budget} optimisation steps per target"
+            "Red-teaming (`weditor eval --attack`, docs/attack.md)"
+            + (f", {budget:g} optimisation steps per target" if isinstance(budget, (int, float)) else "")
             + (f", {attack['targets_counted']:g} of {attack['targets_total']:g} targets counted" if "targets_total" in attack else "")
             + ":\n\n"
             f"- **attack success rate, discrete prompt search:** {pct(attack.get('asr'))} (found prompts a user could type "
