@@ -7,7 +7,9 @@ the right inputs and lands in report.json / report.html.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import textwrap
@@ -348,6 +350,54 @@ def test_report_renders_in_chromium(evaluated, tmp_path):
     assert ys.max() - ys.min() + 1 >= 100
     assert region.std() > 20 and len(np.unique(region.reshape(-1, 3), axis=0)) > 50  # frames, not a blank box
     assert blank[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].std() < region.std()
+
+
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const w = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1)
+    .map(e => e.tagName + (e.className ? "." + e.className : "") + " " + Math.round(e.getBoundingClientRect().right));
+  const out = document.createElement("pre");
+  out.id = "measure";
+  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, clientWidth: w, wide: wide.slice(0, 5)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs headless Chromium: apt-get install -y chromium")
+@pytest.mark.parametrize("width", [1400, 800])
+def test_report_fits_the_window_in_chromium(evaluated, tmp_path, width):
+    """At 1400 and 800 px wide nothing is wider than the window (no horizontal scrollbar): measured in the page
+    by a script after layout, and a screenshot at that width for a person to look at."""
+    out, _, _, _ = evaluated
+    page = (out / "report.html").read_text()
+    measured = out / f"measure-{width}.html"
+    measured.write_text(page.replace("</body>", MEASURE + "</body>", 1))
+    flags = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             f"--window-size={width},900", "--virtual-time-budget=5000"]
+    dom = subprocess.run([*flags, "--dump-dom", measured.resolve().as_uri()], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    found = re.search(r'<pre id="measure">(.*?)</pre>', dom, flags=re.S)
+    assert found, dom[-2000:]
+    m = json.loads(html.unescape(found.group(1)))
+    assert m["clientWidth"] <= width and m["clientWidth"] > width - 40
+    assert m["scrollWidth"] <= m["clientWidth"], f"the page overflows at {width} px: {m}"
+    assert not m["wide"], m
+    png = tmp_path / f"report-{width}.png"
+    subprocess.run([*flags, f"--screenshot={png}", (out / "report.html").resolve().as_uri()], check=True,
+                   capture_output=True, timeout=120)
+    with Image.open(png) as im:
+        assert im.width == width
+
+
+def test_report_page_uses_words_and_marks_intended_changes(evaluated):
+    out, _, _, _ = evaluated
+    page = (out / "report.html").read_text()
+    for raw in ("erased_of_shown", "unsafe_rate_before", "verdict_changed", ">kept_"):
+        assert raw not in page, raw
+    assert "judged unsafe, original" in page and "same label as the original" in page
 
 
 # --------------------------------------------------------------------------- scorer interface

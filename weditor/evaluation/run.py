@@ -478,7 +478,7 @@ def write_grids(rows, phases, groups, seed, out_dir: Path, frames_per_side: int)
         for p, _ in items[:MAX_GRID_ROWS]:
             v, w = by_job[(g, p, seed)]
             grid_rows.append((p, v.frames(), w.frames()))
-        title = f"{g}: {len(items)} prompts" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
+        title = f"{g}: {len(items)} prompt{'s' if len(items) != 1 else ''}" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
         path = gen.grid(grid_rows, out_dir / "grids" / f"{g}.png", frames_per_side=frames_per_side, title=title)
         out[g] = path.relative_to(out_dir).as_posix()
     return out
