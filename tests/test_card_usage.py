@@ -101,6 +101,16 @@ def test_card_has_no_noise_and_names_the_pair_file_as_passed(shapes_patch):
         assert section in card
 
 
+def test_every_file_weditor_writes_has_the_same_mode(shapes_patch):
+    """safetensors' save_file makes 0600 files; weditor/*.safetensors get the mode of every other new file (0644)."""
+    from weditor.file_modes import default_file_mode
+
+    own = [p for p in (shapes_patch / "weditor").rglob("*") if p.is_file()] + [shapes_patch / "README.md",
+                                                                             shapes_patch / "weditor.json"]
+    assert any(p.suffix == ".safetensors" for p in own)
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in own} == {p.name: oct(default_file_mode()) for p in own}
+
+
 # -- base_model and licence -------------------------------------------------------------------------
 
 

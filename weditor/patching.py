@@ -19,6 +19,7 @@ from weditor import recipe as recipes
 from weditor.adapters import Adapter, adapter_for_class
 from weditor.card import finalize_card
 from weditor.card_meta import recipe_record as card_record
+from weditor.file_modes import share_like_other_files
 from weditor.checkpoint import (
     BaseModel,
     check_out_dir,
@@ -824,6 +825,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
         if getattr(cfg, "self_check", None):
             recipe["self_check"] = cfg.self_check
         recipe["card"] = card_record(cfg.card, base, pairsets)  # base_model, license, pair file names
+        share_like_other_files(staging / "weditor")  # safetensors writes 0600 (weditor/file_modes.py)
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)

@@ -38,7 +38,7 @@ EMBEDDED_DEFAULT_GUIDANCE = 6.0  # HunyuanVideo's pipeline default, which its ad
 MAX_GRID_ROWS = 24
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
-PROBE_PLOTS = ("probe.png", "weditor/probe.png", "reins.png", "weditor/reins.png")
+PROBE_PLOTS = ("probe.png", "weditor/probe.png", "reins.png", "weditor/reins.png", "probe.svg", "weditor/probe.svg")
 
 
 @dataclass
