@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from weditor.adapters import Adapter, adapter_for_class
 from weditor.card import finalize_card
 from weditor.card_meta import recipe_record as card_record
 from weditor.file_modes import share_like_other_files
+from weditor import status
 from weditor.checkpoint import (
     BaseModel,
     check_out_dir,
@@ -223,9 +224,11 @@ class Phases:
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
+        status.show(name)  # a line on the terminal while a phase without a bar runs (weditor/status.py)
         try:
             yield
         finally:
+            status.clear()
             if self.cuda:
                 torch.cuda.synchronize(self.device)
                 self.peak_gpu_bytes[name] = int(torch.cuda.max_memory_allocated(self.device))
@@ -309,7 +312,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
-    with phases("load") if phases is not None else nullcontext():
+    with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
         run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
@@ -762,6 +765,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     meter = reins_fold.Meter(pipe, adapter, folded)  # projections on the REINS direction; inert without one
 
     t_summary = time.perf_counter()
+    status.show("summary")
     summary = summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter,
                         readouts)
     meter.close()
