@@ -158,6 +158,18 @@ def test_base_model_and_license_options_on_patch_and_recipe(tiny_wan_single, tmp
     assert folder_digest(again) == folder_digest(out)
 
 
+def test_a_local_folder_named_like_a_hub_id_is_not_a_base_model(tiny_wan_single, tmp_path, monkeypatch):
+    """`weditor patch models/wan` with that folder on disk: the card must not link the Hub's models/wan."""
+    shutil.copytree(tiny_wan_single, tmp_path / "models" / "wan")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["patch", "models/wan", "--pairs", TINY_PAIRS, "--out", tmp_path / "out", "--size", TINY_SIZE,
+                      "--no-tune", "--no-summary"])
+    assert result.exit_code == 0, result.output
+    assert _metadata(tmp_path / "out").base_model is None
+    assert json.loads((tmp_path / "out" / "weditor.json").read_text())["card"]["base_model"] is None
+    assert run_cli(["verify", tmp_path / "out", "--base", tmp_path / "models" / "wan"]).exit_code == 0
+
+
 @pytest.mark.parametrize("option, value", [("--base-model", "not an id"), ("--base-model", "../x/y"),
                                            ("--base-model", "a/b/c"), ("--license", "Apache 2.0")])
 def test_bad_base_model_or_license_is_one_error_line(tiny_wan_single, tmp_path, option, value):

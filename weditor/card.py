@@ -169,7 +169,7 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
         candidates.append(Path(base_id) / CARD_NAME)
     candidates.append(out_dir / CARD_NAME)
     meta = recipe.get("card") if isinstance(recipe.get("card"), dict) else {}
-    hub_id = meta.get("base_model") or base_id
+    hub_id = meta["base_model"] if "base_model" in meta else base_id
     if is_hub_id(hub_id):
         try:
             from huggingface_hub import try_to_load_from_cache
@@ -307,7 +307,7 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
     base = recipe.get("base_model") or {}
     meta = recipe.get("card") if isinstance(recipe.get("card"), dict) else {}
     base_id = base.get("id")
-    hub_id = meta.get("base_model") or (base_id if is_hub_id(base_id) else None)
+    hub_id = meta["base_model"] if "base_model" in meta else (base_id if is_hub_id(base_id) else None)
     revision = meta.get("base_revision") if meta.get("base_model") else base.get("revision")
     pipeline_class = base.get("pipeline_class") or _model_index_class(out_dir) or "DiffusionPipeline"
     if not (isinstance(pipeline_class, str) and pipeline_class.isidentifier() and pipeline_class.isascii()):

@@ -63,9 +63,12 @@ def recipe_record(given: dict | None, base, pairsets) -> dict:
     """The recipe's `card` record for a run: what was given (`--base-model`, `--license`, or a
     recipe's own record) over what was found (a snapshot's id, the pair file names)."""
     record: dict = {}
-    origin = snapshot_origin(base.folder) if not HUB_ID.fullmatch(str(base.id)) else None
+    local = Path(str(base.id)).expanduser().exists()  # MODEL was a folder, even one named like ORG/NAME
+    origin = snapshot_origin(base.folder) if local or not HUB_ID.fullmatch(str(base.id)) else None
     if origin:
         record["base_model"], record["base_revision"] = origin
+    elif local:
+        record["base_model"] = None  # no Hub id to link: `models/wan` on disk is not the Hub's models/wan
     record["pair_files"] = {ps.concept: Path(str(ps.path)).name for ps in pairsets}
     for key, value in (given or {}).items():
         if value is not None:

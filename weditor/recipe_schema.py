@@ -223,7 +223,7 @@ def _card(v):
         return run
 
     name = text(re.compile(r"[^/\\\x00-\x1f]{1,255}"), what="file name")
-    return _record(v, {"base_model": Key("a Hub id ORG/NAME", checked(check_base_model)),
+    return _record(v, {"base_model": _optional(Key("a Hub id ORG/NAME", checked(check_base_model))),
                        "base_revision": text(re.compile(r"[\w.-]{1,128}"), what="revision"),
                        "license": Key("a licence id", checked(check_license)),
                        "pair_files": Key("{concept: file name}", lambda x: _per_concept(name).check(x)),
