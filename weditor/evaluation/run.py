@@ -25,6 +25,7 @@ import numpy as np
 from weditor import __version__
 from weditor.errors import WeditorError
 from weditor.evaluation import audit as audit_mod
+from weditor.evaluation import bound
 from weditor.evaluation import generate as gen
 from weditor.evaluation import representation as rep
 from weditor.evaluation import scorers as scorers_mod
@@ -323,8 +324,8 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
                       for j in jobs) for role in fps} if cfg.videos else {"base": 0, "patched": 0}
     audit_runs = (len(train_points) + 2 * len(eval_points)) if do_audit else 0
     audit_share = min(cfg.probe_steps, settings.steps) / settings.steps
-    echo(announce(len(jobs), todo, audit_runs, out_dir))
-    progress = estimating(progress, sum(todo.values()), audit_runs * audit_share, echo)
+    echo(bound.announce(len(jobs), todo, audit_runs, out_dir))
+    progress = bound.estimating(progress, sum(todo.values()), audit_runs * audit_share)
     phases = {"base": Phase(), "patched": Phase()}
     for role in ("base", "patched"):
         ph = phases[role]
@@ -423,48 +424,6 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     write_html(report, out_dir)
     report["out_dir"] = str(out_dir)
     return report
-
-
-# --------------------------------------------------------------------------- the bound, said before the work
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else (f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h")
-
-
-def announce(n_jobs: int, todo: dict, audit_runs: int, out_dir: Path) -> str:
-    """What the run will generate, before it starts: the number a user needs to decide to wait or --limit."""
-    total = 2 * n_jobs
-    left = sum(todo.values())
-    cached = f"; {total - left} already in {out_dir} from an earlier run" if left < total else ""
-    audit = f", then {audit_runs} short audit runs" if audit_runs else ""
-    return (f"weditor eval: {total} videos ({n_jobs} per model; {left} to generate{cached}){audit}. "
-            "--limit N takes N prompts per group; an interrupted run resumes where it stopped (same command, same --out).")
-
-
-def estimating(progress, videos: int, audit_equivalent: float, echo):
-    """`progress` that times the first video it generates and prints the estimated time for the rest."""
-    state = {"said": False}
-
-    def wrapped(items, total, desc):
-        bar = progress(items, total, desc)
-        if state["said"] or not desc.startswith("generate"):
-            yield from bar
-            return
-        t0 = None
-        for item in bar:
-            if t0 is not None and not state["said"]:
-                first = time.perf_counter() - t0
-                state["said"] = True
-                rest = first * (videos - 1 + audit_equivalent)
-                bar.write(f"first video: {first:.1f} s; estimated time for the rest: about {_duration(rest)} "
-                          f"({videos - 1} videos" + (" and the audit)" if audit_equivalent else ")"))
-            t0 = time.perf_counter()
-            yield item
-        if t0 is not None and not state["said"]:  # one video only: nothing left to estimate
-            state["said"] = True
-
-    return wrapped
 
 
 # --------------------------------------------------------------------------- pieces of the report
