@@ -32,7 +32,7 @@ def test_patch_on_a_terminal_names_every_silent_phase(tiny_wan_single, tmp_path)
     os.close(leader)
     assert run.returncode == 0, seen.decode(errors="replace")[-2000:]
     text = seen.decode(errors="replace")
-    for words in ("loading the model", "measuring the edit", "verifying: reloading the output", "hashing the files",
+    for words in ("loading the model", "measuring the edit", "verifying: reloading the output", "writing the patched folder", "hashing the files",
                   "writing the model card"):
         assert f"weditor: {words}" in text, (words, text[-3000:])
     assert "weditor: " not in stdout.decode()  # the summary on stdout stays clean

@@ -813,6 +813,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
+        status.show("save")
         write_patched(base.folder, staging, edited, locations, link=cfg.link, trees=(base.tree,) if base.tree else ())
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import sys
 DESCRIPTIONS = {
     "load": "loading the model",
     "summary": "measuring the edit: held-out and neutral prompts, before and after",
+    "save": "writing the patched folder (edited shards rewritten, other files linked or copied)",
     "hash": "hashing the files written",
     "verify": "verifying: reloading the output with stock diffusers and comparing it with the edit",
     "card": "writing the model card",
