@@ -180,3 +180,19 @@ def test_bad_base_model_or_license_is_one_error_line(tiny_wan_single, tmp_path, 
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error:") and option in lines[0], result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("card, message", [({"base_model": "not-an-id"}, "card.base_model"),
+                                           ({"license": "Apache 2"}, "card.license"),
+                                           ({"pair_files": {"red": "../x.toml"}}, "card.pair_files"),
+                                           ({"extra": 1}, "card.extra: unknown key")])
+def test_a_recipes_card_record_is_checked(shapes_patch, tmp_path, card, message):
+    """The `card` record travels with a download like the rest of the recipe: checked before any model work."""
+    folder = Path(shutil.copytree(shapes_patch / "weditor", tmp_path / "r" / "weditor"))
+    recipe = json.loads((shapes_patch / "weditor.json").read_text())
+    recipe["card"] = card
+    (folder.parent / "weditor.json").write_text(json.dumps(recipe))
+    result = run_cli(["patch", "--recipe", folder.parent / "weditor.json", "--out", tmp_path / "out"])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and message in lines[0], result.output
+    assert not (tmp_path / "out").exists()

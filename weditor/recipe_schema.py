@@ -222,7 +222,7 @@ def _card(v):
                 raise Bad(e.message.strip()) from None
         return run
 
-    name = text(re.compile(r"[^/\\\x00-\x1f]{1,255}"), what="file name")
+    name = text(re.compile(r"[^/\x00-\x1f]{1,255}"), what="file name")  # as Path.name gives it
     return _record(v, {"base_model": _optional(Key("a Hub id ORG/NAME", checked(check_base_model))),
                        "base_revision": text(re.compile(r"[\w.-]{1,128}"), what="revision"),
                        "license": Key("a licence id", checked(check_license)),
