@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from weditor import __version__
 from weditor import recipe as recipes
 from weditor.adapters import Adapter, adapter_for_model
 from weditor.card import finalize_card
+from weditor.card_meta import recipe_record as card_record
+from weditor.file_modes import share_like_other_files
+from weditor import status
 from weditor.checkpoint import (
     BaseModel,
     check_out_dir,
@@ -107,6 +110,7 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
+    card: dict | None = None  # --base-model / --license, or a recipe's `card` record (weditor/card_meta.py)
 
     @property
     def uses_refusal(self) -> bool:
@@ -220,9 +224,11 @@ class Phases:
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
+        status.show(name)  # a line on the terminal while a phase without a bar runs (weditor/status.py)
         try:
             yield
         finally:
+            status.clear()
             if self.cuda:
                 torch.cuda.synchronize(self.device)
                 self.peak_gpu_bytes[name] = int(torch.cuda.max_memory_allocated(self.device))
@@ -306,7 +312,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
-    with phases("load") if phases is not None else nullcontext():
+    with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
         run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
@@ -657,7 +663,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned"):
+              "allow_pickle", "tune", "pinned", "card"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -759,6 +765,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     meter = reins_fold.Meter(pipe, adapter, folded)  # projections on the REINS direction; inert without one
 
     t_summary = time.perf_counter()
+    status.show("summary")
     summary = summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter,
                         readouts)
     meter.close()
@@ -806,6 +813,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
+        status.show("save")
         write_patched(base.folder, staging, edited, locations, link=cfg.link, trees=(base.tree,) if base.tree else ())
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
@@ -821,6 +829,8 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
             recipe["tuning"] = cfg.tuning
         if getattr(cfg, "self_check", None):
             recipe["self_check"] = cfg.self_check
+        recipe["card"] = card_record(cfg.card, base, pairsets)  # base_model, license, pair file names
+        share_like_other_files(staging / "weditor")  # safetensors writes 0600 (weditor/file_modes.py)
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)
@@ -831,7 +841,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
-            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub or out_dir.name)
+            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub)  # never the folder's name
             recipe = recipes.load_recipe(staging)
             publish_dir(staging, out_dir, cfg.overwrite)
     except BaseException:
