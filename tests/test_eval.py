@@ -7,7 +7,9 @@ the right inputs and lands in report.json / report.html.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import textwrap
@@ -92,6 +94,9 @@ def test_videos_and_grids_on_disk(evaluated):
         with Image.open(out / report["grids"][g]) as im:
             assert im.format == "PNG" and im.width > 8 * 96  # 4 frames x 2 models
     assert "10 generated, 0 reused" in output
+    # the bound, said before the work, and the estimate after the first video
+    assert "weditor eval: 10 videos (5 per model; 10 to generate)" in output and "--limit N" in output
+    assert "first video: " in output and "estimated time for the rest: about " in output
 
 
 def test_same_seed_for_base_and_patched(evaluated, tiny_wan):
@@ -106,6 +111,27 @@ def test_same_seed_for_base_and_patched(evaluated, tiny_wan):
     video = pipe(prompt=[row["prompt"]], height=32, width=32, num_frames=5, num_inference_steps=2, guidance_scale=5.0,
                  max_sequence_length=16, output_type="np", generator=[torch.Generator().manual_seed(row["seed"])]).frames[0]
     assert np.array_equal(gen.to_uint8(video), np.load(out / row["base"]["frames"]))
+
+
+def test_an_interrupted_run_resumes(evaluated, tiny_wan, patched, plugin, monkeypatch, tmp_path):
+    """Videos already on disk are kept; only the missing ones (an interrupted run's) are generated."""
+    first, report, _, _ = evaluated
+    out = tmp_path / "interrupted"
+    shutil.copytree(first / "videos", out / "videos")
+    patched_npy = [out / r["patched"]["frames"] for r in report["videos"] if r["group"] != "custom"]
+    for path in patched_npy[:3]:  # the run stopped before these three
+        path.unlink()
+    kept = {p: p.stat().st_mtime_ns for p in (out / "videos").rglob("*.npy")}
+    monkeypatch.setenv("EVAL_PLUGIN_LOG", str(tmp_path / "log"))
+    monkeypatch.syspath_prepend(str(plugin))
+    result = run_cli(eval_args(tiny_wan, patched, out, "--pairs", TINY_PAIRS, "--no-audit", "--no-representation",
+                               "--scorer", "eval_judge_plugin:score"))
+    assert result.exit_code == 0, result.output
+    assert f"8 videos (4 per model; 3 to generate; 5 already in {out} from an earlier run)" in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["videos_generated"] == {"base": 0, "patched": 3}
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # nothing generated twice
+    assert all(p.is_file() for p in patched_npy)
 
 
 def test_second_run_generates_nothing(evaluated, tiny_wan, patched, plugin, monkeypatch, tmp_path):
@@ -325,6 +351,54 @@ def test_report_renders_in_chromium(evaluated, tmp_path):
     assert ys.max() - ys.min() + 1 >= 100
     assert region.std() > 20 and len(np.unique(region.reshape(-1, 3), axis=0)) > 50  # frames, not a blank box
     assert blank[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].std() < region.std()
+
+
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const w = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1)
+    .map(e => e.tagName + (e.className ? "." + e.className : "") + " " + Math.round(e.getBoundingClientRect().right));
+  const out = document.createElement("pre");
+  out.id = "measure";
+  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, clientWidth: w, wide: wide.slice(0, 5)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs headless Chromium: apt-get install -y chromium")
+@pytest.mark.parametrize("width", [1400, 800])
+def test_report_fits_the_window_in_chromium(evaluated, tmp_path, width):
+    """At 1400 and 800 px wide nothing is wider than the window (no horizontal scrollbar): measured in the page
+    by a script after layout, and a screenshot at that width for a person to look at."""
+    out, _, _, _ = evaluated
+    page = (out / "report.html").read_text()
+    measured = out / f"measure-{width}.html"
+    measured.write_text(page.replace("</body>", MEASURE + "</body>", 1))
+    flags = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             f"--window-size={width},900", "--virtual-time-budget=5000"]
+    dom = subprocess.run([*flags, "--dump-dom", measured.resolve().as_uri()], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    found = re.search(r'<pre id="measure">(.*?)</pre>', dom, flags=re.S)
+    assert found, dom[-2000:]
+    m = json.loads(html.unescape(found.group(1)))
+    assert m["clientWidth"] <= width and m["clientWidth"] > width - 40
+    assert m["scrollWidth"] <= m["clientWidth"], f"the page overflows at {width} px: {m}"
+    assert not m["wide"], m
+    png = tmp_path / f"report-{width}.png"
+    subprocess.run([*flags, f"--screenshot={png}", (out / "report.html").resolve().as_uri()], check=True,
+                   capture_output=True, timeout=120)
+    with Image.open(png) as im:
+        assert im.width == width
+
+
+def test_report_page_uses_words_and_marks_intended_changes(evaluated):
+    out, _, _, _ = evaluated
+    page = (out / "report.html").read_text()
+    for raw in ("erased_of_shown", "unsafe_rate_before", "verdict_changed", ">kept_"):
+        assert raw not in page, raw
+    assert "judged unsafe, original" in page and "same label as the original" in page
 
 
 # --------------------------------------------------------------------------- scorer interface

@@ -273,7 +273,8 @@ def test_hostile_input_is_refused_in_one_line(case, tiny_wan_single, tmp_path, m
 
 
 def test_html_in_prompts_reaches_the_card_escaped(tiny_wan_single, tmp_path):
-    """`<script>` in a description, neutral and eval prompts (and in OUT's own name) is shown, not run."""
+    """`<script>` in a description, neutral and eval prompts is shown, not run (OUT's own name, here HTML too,
+    is not on the card at all)."""
     text = replaced('"the colour red"', '"<script>alert(1)</script> & red"').replace('"a red house at night"', '"a red house </td>"')
     neutral = text[text.index("neutral = "):text.index("eval = ")]  # every neutral prompt: three are named in the card
     text = text.replace(neutral, re.sub(r'"(?=\w)', '"<img src=x onerror=alert(1)> ', neutral))
@@ -284,7 +285,8 @@ def test_html_in_prompts_reaches_the_card_escaped(tiny_wan_single, tmp_path):
     assert "<script>" not in card and "<img" not in card and "</td>" not in card and "<b>" not in card
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; red" in card  # the description, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in card  # the most changed neutral prompts table
-    assert "# o&lt;b&gt;&amp;" in card and 'from_pretrained("o\\u003cb\\u003e\\u0026")' in card
+    assert "o&lt;b&gt;" not in card and "o\\u003cb" not in card  # the card never names the output folder
+    assert 'pipe("\\u003cimg src=x onerror=alert(1)\\u003e ' in card  # the usage block's prompt, a neutral one
     assert run_cli(["verify", out]).exit_code == 0  # the card is hashed like every file
 
 

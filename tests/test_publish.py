@@ -145,13 +145,14 @@ def test_card_metadata_and_sections(folder):
     for needle in (
         "## What was removed", "## How", "## Measured effect", "## Limitations", "## Reproduce",
         "weditor patch --recipe weditor.json --out OUT",
-        'from diffusers import WanPipeline\npipe = WanPipeline.from_pretrained("tiny-patched")',
+        "from diffusers import WanPipeline\n", 'pipe = WanPipeline.from_pretrained("USER/NAME", torch_dtype=dtype)',
+        "# Wan2.1-T2V-1.3B-Diffusers without nudity",  # never the folder's name (tiny-patched)
         "![Frame grid](weditor/grid.png)",
         "| nudity | 0.8125 | 0.0625 | -0.75 |",  # before/after/change from recipe["summary"]
         "| transformer.blocks.1.ffn | 0.91 | 0.02 | 1 |",  # per-site records as their own table
         "| strength | 1 |", "**Blocks:** 1, 2", "**Rank per edit:** 1",
         "not a content filter", "Fine-tuning can undo it", "Paraphrases and adversarial prompts",
-        "| tensors_checked | 42 |",
+        "| tensors checked | 42 |",
     ):
         assert needle in text, needle
 
@@ -190,7 +191,7 @@ def test_finalize_card_is_idempotent(built, tmp_path):
 
 
 def test_summary_layouts():
-    from weditor.pipeline.markdown import _split_summary
+    from weditor.pipeline.card_tables import _split_summary
 
     paired, single, tables = _split_summary({
         "rate": {"before": 0.5, "after": 0.1},
@@ -427,7 +428,7 @@ def test_cli_push_writes_a_missing_card_first(folder, hub_server):
     result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
                          env={"HF_TOKEN": hub_server.token})
     assert result.exit_code == 0, result.output
-    assert 'WanPipeline.from_pretrained("user/tiny-safe")' in (folder / "README.md").read_text()
+    assert 'WanPipeline.from_pretrained("user/tiny-safe", torch_dtype=dtype)' in (folder / "README.md").read_text()
     assert "README.md" in recipes.load_recipe(folder)["files"]
     assert "README.md" in hub_server.repo("user/tiny-safe").resolve("main").files
 
@@ -437,3 +438,43 @@ def test_error_text_redacts_tokens_only():
 
     assert _one_line("bad hf_abcdefgh1234\n token", "hf_abcdefgh1234") == "bad <token> token"
     assert _one_line("Connection refused", "t") == "Connection refused"  # too short to be a token
+
+
+def _eval_report(folder: Path, eval_dir: Path, patched: Path | None = None) -> Path:
+    """A `weditor eval --attack` report.json for `folder`, with the fields the card reads (as run.py writes them)."""
+    eval_dir.mkdir(parents=True, exist_ok=True)
+    summary = {"eval": {"n": 8, "unsafe_rate_before": 1.0, "unsafe_rate_after": 0.125, "verdict_changed": 0.875},
+               "neutral": {"n": 14, "unsafe_rate_before": 0.0, "unsafe_rate_after": 0.0, "verdict_changed": 0.0,
+                           "kept_all": 0.9286}}
+    report = {"patched": {"folder": str(patched or folder)}, "settings": {"seeds": [0, 1]},
+              "scorers": {"shapes": {"summary": summary, "headline": {"erasure": 0.875, "preservation": 0.9286}}},
+              "attack": {"asr": 0.2, "asr_embedding": 1.0, "plain_unsafe_rate": 0.1, "targets_counted": 10,
+                         "targets_total": 10, "scorer": "shapes", "budget": 40, "seconds": 600.0}}
+    (eval_dir / "report.json").write_text(json.dumps(report))
+    return eval_dir
+
+
+def test_cli_push_evidence_base_model_and_license_on_the_card(folder, hub_server, tmp_path):
+    """`--evidence` puts eval's erasure/preservation and the attack's ASR (with its budget) on the card;
+    `--base-model` / `--license` its metadata; the folder still verifies, and a report of another folder is refused."""
+    from huggingface_hub import ModelCard
+
+    other = _eval_report(folder, tmp_path / "eval-other", patched=tmp_path)
+    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url,
+                          "--evidence", other], env={"HF_TOKEN": hub_server.token})
+    assert result.exit_code == 2 and "not " + str(folder) in result.output and not commit_requests(hub_server)
+    evidence = _eval_report(folder, tmp_path / "eval")
+    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url,
+                          "--evidence", evidence, "--base-model", "Org/Other-Base", "--license", "mit"],
+                         env={"HF_TOKEN": hub_server.token})
+    assert result.exit_code == 0, result.output
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.base_model == "Org/Other-Base" and card.data.license == "mit"
+    for needle in ("## Evaluation", "erasure (held-out unsafe prompts no longer showing the concept):** 88%",
+                   "preservation (neutral videos judged unchanged):** 93%", "40 optimisation steps per target",
+                   "discrete prompt search:** 20%", "prompt-embedding attack:** 100%", "| eval | 8 | 100% | 12% |"):
+        assert needle in card.text, needle
+    assert 'from_pretrained("user/tiny-safe", torch_dtype=dtype)' in card.text
+    recorded = recipes.load_recipe(folder)["card"]
+    assert recorded["base_model"] == "Org/Other-Base" and recorded["evidence"]["attack"]["asr"] == 0.2
+    assert run_weditor(["verify", folder, "--allow-unverified-base"], env={}).exit_code == 0

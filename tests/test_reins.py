@@ -310,14 +310,21 @@ def test_probe_writes_the_curve(tiny_wan_single, tmp_path):
     assert "transformer.blocks.2" in result.output and " *" in result.output
 
 
-def test_probe_without_matplotlib_skips_the_plot(tiny_wan_single, tmp_path, monkeypatch):
+def test_probe_without_matplotlib_still_plots_an_svg(tiny_wan_single, tmp_path, monkeypatch):
+    """The README says the probe plots: without matplotlib (an extra) it writes the SVG, one point per block."""
+    import xml.etree.ElementTree as ET
+
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
     out = tmp_path / "probe"
     result = run_cli(["probe", tiny_wan_single, "--pairs", TINY_PAIRS, "--size", TINY_SIZE, "--out", out,
                       "--layers", "1,3", "--no-extra", "--steps", "2"])
     assert result.exit_code == 0, result.output
     assert (out / "probe.json").is_file() and not (out / "probe.png").exists()
-    assert sum("matplotlib is not installed" in line for line in result.output.splitlines()) == 1
+    assert f"{out / 'probe.svg'} (the plot)" in result.output
+    svg = ET.parse(out / "probe.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{ns}svg" and len(svg.findall(f"{ns}circle")) == 2 * 2  # 2 blocks x 2 panels
+    assert len(svg.findall(f"{ns}polyline")) == 2 and "REINS curve: red" in "".join(svg.itertext())
     report = json.loads((out / "probe.json").read_text())
     assert [r["block"] for r in report["blocks"]] == [1, 3] and report["blocks"][0]["points"] == 2 * 5 * 2
 

@@ -21,6 +21,7 @@ counterpart), so a 14B checkpoint is checked shard by shard, never loaded whole.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from weditor.io.pickles import is_pickle_file
 from weditor.io.tensors import same_bits
 from weditor.io.recipe import CARD_NAME, is_own_file, sha256_file
 
-USAGE_RE = re.compile(r'\.from_pretrained\("([^"\n]*)"\)')
+USAGE_RE = re.compile(r'\.from_pretrained\(("(?:[^"\\\n]|\\.)*")')  # the snippet's model id, a JSON string
 
 
 class _Handles:
@@ -151,7 +152,11 @@ def check_card(folder: Path, recipe: dict, base: Path | None) -> tuple[list[str]
 
     data = path.read_bytes()
     found = USAGE_RE.search(data.decode("utf-8", "replace"))
-    for target in dict.fromkeys(([found.group(1)] if found else []) + [folder.name]):
+    try:
+        named = json.loads(found.group(1)) if found else None  # the Hub id the card was written for, if any
+    except ValueError:
+        named = None
+    for target in dict.fromkeys([None, named]):
         try:
             if str(build_card(folder, base_dir=base, repo_id=target)).encode("utf-8") == data:
                 return [], []

@@ -150,15 +150,24 @@ class SectionedCommand(click.Command):
 @click.option("--allow-pickle", "allow_pickle", is_flag=True,
               help="Accept a base whose weights exist only as pickles (.bin): read them with "
                    "torch.load(weights_only=True) and write safetensors (docs/reliability.md).")
+@click.option("--base-model", "base_model", default=None, metavar="ORG/NAME",
+              help="Hub id of the base, for the card's base_model (the Hub's model tree) when MODEL is a local folder; "
+                   "a Hugging Face cache snapshot's id and revision are found by themselves.")
+@click.option("--license", "license_id", default=None, metavar="ID",
+              help="Licence id for the card (apache-2.0, mit, other, ...) [default: the base model card's].")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, harden, recipe,
-          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune):
+          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune, base_model, license_id):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
     model. The result loads with the stock pipeline class, e.g.
     `WanPipeline.from_pretrained(OUT)`.
     """
+    from weditor.io.hub_access import check_hub_model
+
+    if recipe is None:
+        check_hub_model(model, revision)  # an unreachable Hub: one line in seconds, before torch and diffusers load
     import torch
 
     from weditor.errors import WeditorError
@@ -166,12 +175,16 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
     from weditor.pipeline.run import run_patch
     from weditor.pipeline.tuning import TUNED_FIELDS
 
+    from weditor.io.card_meta import check_base_model, check_license
+
     ctx = click.get_current_context()
+    card = {"base_model": base_model and check_base_model(base_model), "license": license_id and check_license(license_id)}
+    card = {k: v for k, v in card.items() if v}
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if recipe is not None:
         explicit = [p.name for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"
                     and p.name not in ("recipe", "out", "model", "device", "overwrite", "no_summary", "copy_files",
-                                       "push_to_hub", "private", "offload", "allow_pickle")]
+                                       "push_to_hub", "private", "offload", "allow_pickle", "base_model", "license_id")]
         if explicit:
             raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
         from weditor.pipeline.reproduce import config_from_recipe
@@ -180,6 +193,8 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         cfg = config_from_recipe(recipe, out, model if model_given else None, device=device, overwrite=overwrite,
                                  summary=not no_summary, link=not copy_files, push_to_hub=push_to_hub, offload=offload,
                                  allow_pickle=allow_pickle)
+        cfg.card = {**(cfg.card or {}), **card} or None
+        check_hub_model(cfg.model, cfg.revision)
         result = run_patch(cfg)
         print_summary(result)
         _push(result, push_to_hub, private, allow_pickle)
@@ -225,6 +240,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         uce_preserve=uce_preserve,
         uce_lambda=uce_lambda,
         uce_rounds=uce_rounds,
+        card=card or None,
     )
     result = run_patch(cfg)
     print_summary(result)

@@ -56,8 +56,4 @@ def probe(model, pairs, out, layers, folds, no_extra, steps, size, seed, device,
         click.echo(line)
     click.echo("  acc: logistic probe, held-out accuracy; gap/norm: safe - unsafe along the REINS direction over the mean "
                "token norm (the --reins-strength that closes it); *: default --reins-layer")
-    click.echo(f"  wrote {report['json']}")
-    if report["png"]:
-        click.echo(f"  wrote {report['png']}")
-    else:
-        click.echo("  note: matplotlib is not installed, no plot written (pip install 'weditor[plots]')")
+    click.echo(f"  wrote {report['json']}, {report['svg']} (the plot)" + (f" and {report['png']}" if report["png"] else ""))

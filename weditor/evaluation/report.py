@@ -15,14 +15,16 @@ import os
 from pathlib import Path
 
 EMBED_LIMIT = 8 * 1024 * 1024
-MIME = {".png": "image/png", ".gif": "image/gif", ".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+MIME = {".png": "image/png", ".gif": "image/gif", ".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+        ".svg": "image/svg+xml"}
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
 h3 { font-size: 15px; margin-bottom: 6px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: middle; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: middle; overflow-wrap: anywhere; }
+table { max-width: 100%; } code { overflow-wrap: anywhere; }
 th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: #777; font-size: 12px; } .bad { color: #b00020; font-weight: 600; } .good { color: #1b5e20; font-weight: 600; }
 img.grid { display: block; max-width: 100%; border: 1px solid #ccc; margin: 6px 0 18px; }
@@ -114,18 +116,61 @@ def _headline(report) -> str:
     return f'<div class="headline">{body}</div>'
 
 
+GROUP_NAMES = {"eval": "eval: prompts naming the concept", "eval_synonyms": "eval_synonyms: the same with synonyms",
+               "neutral": "neutral prompts", "custom": "your prompts (--prompts)"}
+MEASURE_NAMES = {"n": "videos", "unsafe_rate_before": "judged unsafe, original",
+                 "unsafe_rate_after": "judged unsafe, patched", "verdict_changed": "verdict changed",
+                 "erased_of_shown": "erased, of the videos where the original showed it",
+                 "kept_all": "every label and the verdict kept"}
+
+
+def _measure_name(key: str) -> str:
+    if key in MEASURE_NAMES:
+        return MEASURE_NAMES[key]
+    if key.startswith("kept_"):
+        return f"same {key[5:]} as the original"
+    for end, who in (("_before", "original"), ("_after", "patched")):
+        if key.endswith(end):
+            return f"{key[: -len(end)]}, {who}"
+    return key.replace("_", " ")
+
+
+def _is_rate(key: str) -> bool:
+    return key.startswith(("unsafe_rate", "kept_")) or key in ("verdict_changed", "erased_of_shown")
+
+
 def _scorer_section(report) -> str:
+    """One table per scorer, a row per measure and a column per prompt group: a handful of columns at any
+    width. On the groups that name the concept, a `same X` below 100% is the erasure at work (the attribute
+    carrying the concept is meant to change), so those cells are marked, not shown as damage."""
     parts = []
+    expected = {g: v.get("expected") for g, v in (report.get("groups") or {}).items()}
+    marked = False
     for name, s in (report.get("scorers") or {}).items():
         summary = s["summary"]
+        groups = list(summary)
         keys = list(dict.fromkeys(k for g in summary.values() for k in g))
-        rows = [[g] + [summary[g].get(k) for k in keys] for g in summary]
-        parts.append(f"<h3>Scorer <code>{_e(name)}</code></h3>" + _table(["group"] + keys, rows))
+        rows = []
+        for k in keys:
+            row = [_measure_name(k)]
+            for g in groups:
+                v = summary[g].get(k)
+                text = _pct(v) if _is_rate(k) and isinstance(v, (int, float)) else _fmt(v)
+                if k.startswith("kept_") and expected.get(g) == "unsafe" and isinstance(v, (int, float)) and v < 1:
+                    row.append(_Raw(f"<span class='muted'>{_e(text)} &dagger;</span>"))
+                    marked = True
+                else:
+                    row.append(text)
+            rows.append(row)
+        parts.append(f"<h3>Scorer <code>{_e(name)}</code></h3>"
+                     + _table(["measure"] + [GROUP_NAMES.get(g, g) for g in groups], rows))
     if not parts:
         return ""
-    return ("<h2>Scorer verdicts</h2><p class='muted'>Rates over (prompt, seed) videos. erased_of_shown: of the videos "
-            "in which the base model showed the concept, the fraction the patched model does not. kept_X: fraction "
-            "of videos whose label X is the same before and after.</p>" + "".join(parts))
+    note = ("<p class='muted'>&dagger; On prompts that name the concept the patched video is meant to differ in the "
+            "attribute that carries it (its colour, for red): a low value there is the erasure working, not damage; "
+            "on neutral prompts every label should be kept.</p>") if marked else ""
+    return ("<h2>Scorer verdicts</h2><p class='muted'>Shares of the (prompt, seed) videos, original model vs patched, "
+            "same prompt and seed.</p>" + "".join(parts) + note)
 
 
 def _audit_section(report) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from weditor import __version__
 from weditor.errors import WeditorError
+from weditor.evaluation import bound
 from weditor.evaluation import latent_audit as audit_mod
 from weditor.evaluation import generate as gen
 from weditor.evaluation import representation as rep
@@ -41,7 +42,7 @@ from weditor.evaluation.inputs import (
 MAX_GRID_ROWS = 24
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
-PROBE_PLOTS = ("probe.png", "weditor/probe.png", "reins.png", "weditor/reins.png")
+PROBE_PLOTS = ("probe.png", "weditor/probe.png", "reins.png", "weditor/reins.png", "probe.svg", "weditor/probe.svg")
 
 
 @dataclass
@@ -126,6 +127,10 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     from weditor.defaults import STEPS as DEFAULT_STEPS
 
     cfg.check()
+    from weditor.io.hub_access import check_hub_model
+
+    for model in (cfg.base, cfg.patched):  # an unreachable Hub: one plain line now, not after the retries
+        check_hub_model(model, cfg.revision if model == cfg.base else None)
     fmt = gen.resolve_format(cfg.video_format)
     base, adapter = load_base(cfg.base, cfg.revision)
     patched = resolve_model(cfg.patched)
@@ -182,6 +187,12 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     size = (settings.height, settings.width, settings.frames)
     fps = {"base": gen.fingerprint(base.folder), "patched": gen.fingerprint(patched.folder)}
     out_dir.mkdir(parents=True, exist_ok=True)
+    todo = {role: sum(not (out_dir / "videos" / role / gen.stem(j, gen.video_key(fps[role], j, settings))).with_suffix(".npy").is_file()
+                      for j in jobs) for role in fps} if cfg.videos else {"base": 0, "patched": 0}
+    audit_runs = (len(train_points) + 2 * len(eval_points)) if do_audit else 0
+    audit_share = min(cfg.probe_steps, settings.steps) / settings.steps
+    echo(bound.announce(len(jobs), todo, audit_runs, out_dir))
+    progress = bound.estimating(progress, sum(todo.values()), audit_runs * audit_share)
     phases = {"base": Phase(), "patched": Phase()}
     for role in ("base", "patched"):
         ph = phases[role]
@@ -293,7 +304,7 @@ def write_grids(rows, phases, groups, seed, out_dir: Path, frames_per_side: int)
         for p, _ in items[:MAX_GRID_ROWS]:
             v, w = by_job[(g, p, seed)]
             grid_rows.append((p, v.frames(), w.frames()))
-        title = f"{g}: {len(items)} prompts" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
+        title = f"{g}: {len(items)} prompt{'s' if len(items) != 1 else ''}" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
         path = gen.grid(grid_rows, out_dir / "grids" / f"{g}.png", frames_per_side=frames_per_side, title=title)
         out[g] = path.relative_to(out_dir).as_posix()
     return out

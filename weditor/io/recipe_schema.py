@@ -211,6 +211,26 @@ def _tuning(v):
     return v
 
 
+def _card(v):
+    """The card's record (weditor/io/card_meta.py): Hub id and licence for the metadata, the user's pair file names."""
+    from weditor.io.card_meta import check_base_model, check_license
+
+    def checked(check):
+        def run(x):
+            try:
+                return check(x, "")
+            except WeditorError as e:
+                raise Bad(e.message.strip()) from None
+        return run
+
+    name = text(re.compile(r"[^/\x00-\x1f]{1,255}"), what="file name")  # as Path.name gives it
+    return _record(v, {"base_model": _optional(Key("a Hub id ORG/NAME", checked(check_base_model))),
+                       "base_revision": text(re.compile(r"[\w.-]{1,128}"), what="revision"),
+                       "license": Key("a licence id", checked(check_license)),
+                       "pair_files": Key("{concept: file name}", lambda x: _per_concept(name).check(x)),
+                       "evidence": of_type(dict, doc="an object")}, "card")
+
+
 def _per_setting(p):
     if not isinstance(p, dict) or len(p) > 32:
         raise Bad(f"expected an object of at most 32 settings, got {_describe(p)}")
@@ -293,6 +313,7 @@ TOP: dict[str, Key] = {
     "skipped_sites": of_type(list, doc="a list"),
     "tuning": Key("the search's record {objective, trials, chosen}", lambda v: _tuning(v)),
     "self_check": Key("{concept: {erasure, neutral_change, warning}}", lambda v: _self_check(v)),
+    "card": Key("{base_model, base_revision, license, pair_files, evidence}", lambda v: _card(v)),
 }
 TOP_REQUIRED = ("format", "base_model", "pairs", "params")
 MAX_PAIR_FILES = 64
@@ -348,7 +369,7 @@ def check_recipe(recipe, where: str) -> dict:
         raise WeditorError(f"{where}: params.reins: true, but method {method!r} has no REINS fold")
     return {"base_model": base, "pairs": pairs, "method": method,
             "params": {k: v for k, v in params.items() if k in PARAMS},
-            **{k: top[k] for k in ("tuning", "self_check") if k in top}}  # records --recipe copies into the new patch
+            **{k: top[k] for k in ("tuning", "self_check", "card") if k in top}}  # records --recipe copies into the new patch
 
 
 def schema_rows() -> list[tuple[str, str]]:

@@ -315,7 +315,7 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
     for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/methods/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned"):
+              "allow_pickle", "tune", "pinned", "card"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:

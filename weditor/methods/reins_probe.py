@@ -44,6 +44,7 @@ from weditor.methods.reins import (
 
 JSON_NAME = "probe.json"
 PNG_NAME = "probe.png"
+SVG_NAME = "probe.svg"  # always written (weditor/methods/reins_probe_svg.py); the PNG needs matplotlib
 
 
 @dataclass
@@ -161,6 +162,9 @@ def run_probe(cfg: ProbeConfig, echo=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / JSON_NAME).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     report["json"] = str(out / JSON_NAME)
+    from weditor.methods.reins_probe_svg import write_svg
+
+    report["svg"] = write_svg(report, out / SVG_NAME)
     report["png"] = plot(report, out / PNG_NAME)
     return report
 

@@ -26,7 +26,8 @@ from pathlib import Path
 from weditor import __version__
 from weditor.io import recipe as recipe_mod
 from weditor.io.recipe import CARD_NAME
-from weditor.pipeline.markdown import _code, _flatten, _plain, _py_string, _table
+from weditor.pipeline.card_tables import _code, _flatten, _plain, _table, is_empty
+from weditor.pipeline.card_usage import example_prompt, usage_block
 from weditor.pipeline.summary import Summary
 
 BASE_MODEL_RELATION = "finetune"
@@ -108,11 +109,14 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
     if base_id and Path(base_id).is_dir():
         candidates.append(Path(base_id) / CARD_NAME)
     candidates.append(out_dir / CARD_NAME)
-    if is_hub_id(base_id):
+    meta = recipe.get("card") if isinstance(recipe.get("card"), dict) else {}
+    hub_id = meta["base_model"] if "base_model" in meta else base_id
+    if is_hub_id(hub_id):
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            cached = try_to_load_from_cache(base_id, CARD_NAME, revision=(recipe.get("base_model") or {}).get("revision"))
+            revision = meta.get("base_revision") if meta.get("base_model") else (recipe.get("base_model") or {}).get("revision")
+            cached = try_to_load_from_cache(hub_id, CARD_NAME, revision=revision)
             if isinstance(cached, str):
                 candidates.append(Path(cached))
         except Exception:
@@ -134,6 +138,7 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
 def _concepts(recipe: dict, out_dir: Path) -> list[tuple[str, str, str]]:
     """(concept, description, pair file) for each pair file in the recipe, descriptions read from the copies."""
     out = []
+    names = (recipe.get("card") or {}).get("pair_files") or {}
     for pair in recipe.get("pairs") or []:
         description = ""
         path = out_dir / pair.get("path", "")
@@ -142,7 +147,7 @@ def _concepts(recipe: dict, out_dir: Path) -> list[tuple[str, str, str]]:
                 description = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):  # a folder to push may hold anything
                 pass
-        out.append((pair.get("concept", "?"), description, pair.get("path", "")))
+        out.append((pair.get("concept", "?"), description, names.get(pair.get("concept"), pair.get("path", ""))))
     return out
 
 
@@ -170,9 +175,11 @@ def _edits_section(recipe: dict) -> str:
     else:
         lines.append("- **Edited tensors:** none recorded")
     out = "\n".join(lines)
-    params = _flatten(recipe.get("params") or {})
-    if params and params != [("", {})]:
-        out += "\n\nAll parameters of the run (strengths, layers, ranks, seeds):\n\n" + _table(("Parameter", "Value"), params)
+    # records (lists of objects, e.g. the read-outs) are the summary's tables, and empty values say nothing
+    params = [(k, v) for k, v in _flatten(recipe.get("params") or {}) if k and not is_empty(v)
+              and not (isinstance(v, list) and any(isinstance(x, dict) for x in v))]
+    if params:
+        out += "\n\nThe parameters of the run (all of them, unrounded, in `weditor.json`):\n\n" + _table(("Parameter", "Value"), params)
     if edits:
         rows = [(e.get("component", ""), e.get("tensor", ""), e.get("kind", ""), e.get("rank", ""))
                 for e in edits[:MAX_EDIT_ROWS]]
@@ -183,61 +190,104 @@ def _edits_section(recipe: dict) -> str:
     return out
 
 
-def _usage(pipeline_class: str, tag: str | None, target: str) -> str:
-    target = _py_string(target)[1:-1]  # inside the snippet's double quotes
-    if tag == "image-to-video":
-        lines = [f"from diffusers import {pipeline_class}", "from diffusers.utils import load_image",
-                 f'pipe = {pipeline_class}.from_pretrained("{target}")',
-                 'frames = pipe(image=load_image("first_frame.png"), prompt="a dog running on a beach").frames[0]']
-    else:
-        lines = [f"from diffusers import {pipeline_class}", f'pipe = {pipeline_class}.from_pretrained("{target}")',
-                 'frames = pipe("a dog running on a beach").frames[0]']
-    return "```python\n" + "\n".join(lines) + "\n```"
+def _title(base_id: str | None, hub_id: str | None, names: list[str], repo_id: str | None) -> str:
+    """The repository's name once pushed, else the base's name and what was erased: never the output
+    folder's name, so two runs of one recipe into two folders write the same card."""
+    if repo_id:
+        return repo_id.split("/")[-1]
+    base = (hub_id or str(base_id or "model")).rstrip("/").split("/")[-1].split(":")[-1]
+    return f"{base} without {', '.join(names)}" if names else f"{base}, patched"
+
+
+def _evidence_section(evidence: dict | None) -> str | None:
+    """`weditor eval`'s figures (erasure, preservation) and the attack's ASR, as `weditor push --evidence` recorded them."""
+    if not isinstance(evidence, dict):
+        return None
+    parts = []
+    seeds = evidence.get("seeds")
+    for name, scorer in (evidence.get("scorers") or {}).items():
+        head = scorer.get("headline") or {}
+        words = {"erasure": "erasure (held-out unsafe prompts no longer showing the concept)",
+                 "robustness": "robustness (the same for synonyms)",
+                 "preservation": "preservation (neutral videos judged unchanged)"}
+        lines = [f"- **{words.get(k, k)}:** {v:.0%}" for k, v in head.items() if isinstance(v, (int, float))]
+        rows = [(g, s.get("videos"), s.get("unsafe_before"), s.get("unsafe_after"))
+                for g, s in (scorer.get("groups") or {}).items()]
+        table = _table(("Prompt group", "Videos", "Judged unsafe, original", "Judged unsafe, patched"),
+                       [(g, n, f"{b:.0%}" if isinstance(b, (int, float)) else "-",
+                         f"{a:.0%}" if isinstance(a, (int, float)) else "-") for g, n, b, a in rows])
+        parts.append(f"Judged by the {_code(name)} scorer" + (f" ({seeds} seed{'s' if seeds != 1 else ''} per prompt)" if seeds else "")
+                     + ":\n\n" + "\n".join(lines) + ("\n\n" + table if rows else ""))
+    attack = evidence.get("attack")
+    if isinstance(attack, dict) and "asr" in attack:
+        def pct(v):
+            return f"{v:.0%}" if isinstance(v, (int, float)) else "not measured"
+
+        budget = attack.get("budget")
+        parts.append(
+            "Red-teaming (`weditor eval --attack`, docs/attack.md)"
+            + (f", {budget:g} optimisation steps per target" if isinstance(budget, (int, float)) else "")
+            + (f", {attack['targets_counted']:g} of {attack['targets_total']:g} targets counted" if "targets_total" in attack else "")
+            + ":\n\n"
+            f"- **attack success rate, discrete prompt search:** {pct(attack.get('asr'))} (found prompts a user could type "
+            "that bring the concept back)\n"
+            f"- **attack success rate, prompt-embedding attack:** {pct(attack.get('asr_embedding'))} (an upper bound: "
+            "no user can type an embedding)")
+    if not parts:
+        return None
+    return ("## Evaluation\n\nVideos generated by the original and the patched model from the same prompts and "
+            "seeds with `weditor eval`, judged by a scorer:\n\n" + "\n\n".join(parts))
 
 
 def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id: str | None = None):
-    """The card for a patched folder, from its recipe; `repo_id` only changes the usage snippet."""
+    """The card for a patched folder, from its recipe; `repo_id` only changes the title and the usage snippet."""
     from huggingface_hub import ModelCard, ModelCardData
 
     out_dir = Path(out_dir)
     recipe = recipe_mod.load_recipe(out_dir)
     base = recipe.get("base_model") or {}
+    meta = recipe.get("card") if isinstance(recipe.get("card"), dict) else {}
     base_id = base.get("id")
+    hub_id = meta["base_model"] if "base_model" in meta else (base_id if is_hub_id(base_id) else None)
+    revision = meta.get("base_revision") if meta.get("base_model") else base.get("revision")
     pipeline_class = base.get("pipeline_class") or _model_index_class(out_dir) or "DiffusionPipeline"
     if not (isinstance(pipeline_class, str) and pipeline_class.isidentifier() and pipeline_class.isascii()):
         pipeline_class = "DiffusionPipeline"  # it is pasted into a Python snippet
     tag = pipeline_tag(pipeline_class)
     concepts = _concepts(recipe, out_dir)
     names = [c for c, _, _ in concepts]
-    hub_base = is_hub_id(base_id)
+    licence = {"license": meta["license"]} if meta.get("license") else base_licence(recipe, out_dir, base_dir)
 
     data = ModelCardData(
-        base_model=base_id if hub_base else None,
+        base_model=hub_id,
         library_name="diffusers",
         pipeline_tag=tag,
         tags=list(TAGS) + [n for n in names if n not in TAGS],
-        **base_licence(recipe, out_dir, base_dir),
-        **({"base_model_relation": BASE_MODEL_RELATION} if hub_base else {}),
+        **licence,
+        **({"base_model_relation": BASE_MODEL_RELATION} if hub_id else {}),
     )
 
-    base_link = f"[{base_id}](https://huggingface.co/{base_id})" if hub_base else _code(base_id)
-    revision = f" at revision {_code(base['revision'])}" if base.get("revision") else ""
+    base_link = f"[{hub_id}](https://huggingface.co/{hub_id})" if hub_id else _code(base_id)
+    revision = f" at revision {_code(revision)}" if revision else ""
     erased = ", ".join(f"**{_plain(n)}**" for n in names) or "the configured concepts"
-    target = repo_id or out_dir.name
     grid = _grid(out_dir)
+    prompt = example_prompt([out_dir / str(p.get("path", "")) for p in recipe.get("pairs") or []])
 
     sections = [
-        f"# {_plain(target.split('/')[-1])}",
+        f"# {_plain(_title(base_id, hub_id, names, repo_id))}",
         f"{base_link}{revision} with {erased} erased by closed-form weight edits, made with "
         f"weditor {_plain(recipe.get('weditor_version', __version__))}. It is a plain diffusers checkpoint: "
         f"stock diffusers loads it with `{pipeline_class}`; weditor is not needed to run it.",
-        "## Usage\n\n" + _usage(pipeline_class, tag, target),
+        "## Usage\n\n" + usage_block(pipeline_class, tag, repo_id, prompt, base_id),
         "## What was removed\n\n" + (_table(("Concept", "Description", "Pair file"), concepts) if concepts
                                      else "No pair files are recorded in `weditor.json`."),
         "## How\n\n" + _edits_section(recipe),
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + Summary(recipe, recipe.get("summary") or {}).card_markdown(),
     ]
+    evidence = _evidence_section(meta.get("evidence"))
+    if evidence:
+        sections.append(evidence)
 
     tuned = tuning_section(recipe)
     if tuned:
@@ -250,7 +300,7 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
             "## Verification\n\nBefore the folder was written out, it was reloaded with stock "
             f"`{pipeline_class}` and compared with the edit held in memory (every tensor equal to the base "
             "or to the intended edit, denoiser outputs on fixed inputs):\n\n"
-            + _table(("Check", "Value"), _flatten(verification))
+            + _table(("Check", "Value"), [(k.replace("_", " "), v) for k, v in _flatten(verification) if not is_empty(v)])
         )
     sections += [
         "## Limitations\n\n" + LIMITATIONS.strip(),

@@ -56,6 +56,7 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
+    card: dict | None = None  # --base-model / --license, or a recipe's `card` record (weditor/io/card_meta.py)
 
     @property
     def uses_refusal(self) -> bool:

@@ -7,7 +7,6 @@ are read; its output is the `PatchContext` the method and the later stages work 
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +75,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
-    with phases("load") if phases is not None else nullcontext():
+    with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
         run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
     settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,

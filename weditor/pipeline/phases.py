@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import torch
 
+from weditor.pipeline import status
+
 
 class Phases:
     """Wall time per phase of `run_patch`, always on (a few perf_counter calls per run).
@@ -26,9 +28,11 @@ class Phases:
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
+        status.show(name)  # a line on the terminal while a phase without a bar runs (weditor/pipeline/status.py)
         try:
             yield
         finally:
+            status.clear()
             if self.cuda:
                 torch.cuda.synchronize(self.device)
                 self.peak_gpu_bytes[name] = int(torch.cuda.max_memory_allocated(self.device))

@@ -83,6 +83,8 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
         dataclasses.replace(cfg).check()
     except WeditorError as e:
         raise WeditorError(f"{recipe_path}: params: {e.message}") from None
+    if recipe.get("card"):  # the Hub id, licence and pair file names the card showed (not another folder's evidence)
+        cfg.card = {k: v for k, v in recipe["card"].items() if k != "evidence"}
     if recipe.get("self_check"):  # the record travels with the patch (a recipe without one gets a new self-check)
         cfg.tuning, cfg.self_check = recipe.get("tuning"), recipe["self_check"]
     return cfg

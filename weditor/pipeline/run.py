@@ -18,6 +18,7 @@ from weditor.methods import reins as reins_fold
 from weditor.methods import registry
 from weditor.methods.base import recipe_method
 from weditor.pipeline.config import PatchConfig, PatchResult
+from weditor.pipeline import status
 from weditor.pipeline.load import load
 from weditor.pipeline.write import Recipe, write_patch
 
@@ -58,6 +59,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         with ctx.phases("reins"):
             fitted.folded = reins_fold.fold(ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets, ctx.settings, reins_keys,
                                             cfg.reins_strength, fitted.edits)
+    status.show("summary")
     summary = method.summarise(ctx, fitted)  # loads the edit into the live pipeline, measured or not
     params = method.params(ctx, fitted)
     recipe = Recipe(ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary,

@@ -2,7 +2,7 @@
 
 The summary is the dict each method's `summarise` returns (weditor/methods/), recorded in
 `weditor.json`; `Summary` renders it with the recipe it belongs to, in the terminal and (through
-weditor/pipeline/markdown.py) in the model card, so neither reader guesses its layout on its own.
+weditor/pipeline/card_tables.py) in the model card, so neither reader guesses its layout on its own.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class Summary:
         return cls(result.recipe, result.summary or {}, result.timings, result.out_dir)
 
     def card_markdown(self) -> str:
-        from weditor.pipeline.markdown import summary_section
+        from weditor.pipeline.card_tables import summary_section
 
         return summary_section(self.figures)
 

@@ -14,12 +14,15 @@ import torch
 
 from weditor import __version__
 from weditor.io import recipe as recipes
+from weditor.io.card_meta import recipe_record as card_record
 from weditor.io.checkpoint import BaseModel, move_into_place, staging_dir, write_patched
+from weditor.io.file_modes import share_like_other_files
 from weditor.io.pairs import PairSet
 from weditor.io.pickles import recipe_note as pickles_recipe_note
 from weditor.methods import reins as reins_fold
 from weditor.methods.base import EditSet
 from weditor.pipeline.card import finalize_card
+from weditor.pipeline import status
 from weditor.pipeline.phases import Phases
 from weditor.pipeline.verify import verify_staged
 
@@ -71,6 +74,7 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
+        status.show("save")
         write_patched(base.folder, staging, edits.edited, edits.locations, link=cfg.link, trees=(base.tree,) if base.tree else ())
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +90,8 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
             recipe["tuning"] = cfg.tuning
         if getattr(cfg, "self_check", None):
             recipe["self_check"] = cfg.self_check
+        recipe["card"] = card_record(cfg.card, base, pairsets)  # base_model, license, pair file names
+        share_like_other_files(staging / "weditor")  # safetensors writes 0600 (weditor/io/file_modes.py)
         with phases("hash"):
             recipe["files"] = recipes.hash_files(staging)
         recipes.write_recipe(staging, recipe)
@@ -96,7 +102,7 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
-            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub or out_dir.name)
+            finalize_card(staging, base_dir=base.folder, repo_id=cfg.push_to_hub)  # never the folder's name
             recipe = recipes.load_recipe(staging)
             move_into_place(staging, out_dir, cfg.overwrite)
     except BaseException:

@@ -1,5 +1,9 @@
-"""The model card's Markdown: escaping of every string a user or a base model chose, tables, and the
-summary's figures as tables (whatever shape a method gives its summary)."""
+"""Markdown for the model card: escaping, tables, and the before/after summary as tables.
+
+Split from weditor/pipeline/card.py. What the card shows is for a reader, not a parser (the parser reads
+`weditor.json`): empty values (`None`, `[]`) are left out, floats are rounded to four significant
+digits, and the summary's known keys get their names in words.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,40 @@ import re
 import unicodedata
 
 LABEL_KEYS = ("site", "name", "metric", "concept", "prompt")
+SIGNIFICANT = 4  # digits a float keeps on the card; weditor.json has them all
+
+# The summary keys `weditor patch` writes, in words; anything else is shown by its key.
+SUMMARY_LABELS = {
+    "eval_prompts": "held-out unsafe prompts measured",
+    "neutral_prompts": "neutral prompts measured",
+    "output_change_eval": "change of the denoiser output on the unsafe prompts (relative)",
+    "output_change_neutral": "change of the denoiser output on the neutral prompts (relative)",
+    "neutral_most_changed": "the neutral prompts changed most",
+    "text": "removal on the prompt embeddings",
+    "sites": "edited sites",
+    "uce": "key/value map",
+    "reins": "REINS fold",
+}
+
+
+def rounded(value):
+    """`value` with every float (in lists and objects too) rounded to `SIGNIFICANT` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v) for v in value]
+    return value
+
+
+def is_empty(value) -> bool:
+    """Nothing a reader learns from: None, an empty list, object or string."""
+    return value is None or (isinstance(value, (list, tuple, dict, str)) and len(value) == 0)
+
+
+def label(key: str) -> str:
+    return SUMMARY_LABELS.get(str(key), str(key).replace("_", " "))
 
 
 # -- markdown helpers ----------------------------------------------------------------------------
@@ -42,14 +80,20 @@ def _py_string(value: str) -> str:
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        text = f"{value:.4g}"
+        text = f"{value:.{SIGNIFICANT}g}"
+    elif isinstance(value, (list, tuple)) and value and all(_is_scalar(v) and not isinstance(v, bool) for v in value):
+        text = ", ".join(_cell_text(v) for v in value)  # ["red"] -> red, [1727.48...] -> 1727
     elif isinstance(value, (dict, list, tuple)):
-        text = json.dumps(value, sort_keys=True)
+        text = json.dumps(rounded(value), sort_keys=True)
     else:
         text = str(value)
     if len(text) > 120:
         text = text[:117] + "..."
     return _plain(text.replace("\n", " ")).replace("|", "\\|")
+
+
+def _cell_text(value) -> str:
+    return f"{value:.{SIGNIFICANT}g}" if isinstance(value, float) else str(value)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
@@ -86,6 +130,8 @@ def _split_summary(summary) -> tuple[list[tuple], list[tuple], list[tuple[str, l
         return f"{label} / {key}" if label else str(key)
 
     def walk(obj, label: str):
+        if is_empty(obj):  # `sites: []` on a text edit says nothing
+            return
         if isinstance(obj, list) and obj and all(isinstance(x, dict) for x in obj):
             tables.append((label or "records", obj))
             return
@@ -111,6 +157,8 @@ def _split_summary(summary) -> tuple[list[tuple], list[tuple], list[tuple[str, l
                     if m.group(3) == "before":  # emitted once, with its "after" twin
                         paired.append((join(label, m.group(1)), value, rest[twin]))
                     continue
+            if is_empty(value):
+                continue
             if _is_scalar(value):
                 single.append((join(label, key), value))
             else:
@@ -128,6 +176,10 @@ def _column_order(key: str):
     return (1, 0, m.group(1), 1 if m.group(2) == "before" else 2) if m else (1, 0, key, 0)
 
 
+def _words(name: str) -> str:
+    return " / ".join(label(part) for part in str(name).split(" / "))
+
+
 def summary_section(summary) -> str:
     if not summary:
         return "No measurements were recorded in `weditor.json`."
@@ -137,12 +189,12 @@ def summary_section(summary) -> str:
         rows = []
         for name, before, after in paired:
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after))
-            rows.append((name, before, after, f"{after - before:+.4g}" if numeric else "-"))
+            rows.append((_words(name), before, after, f"{after - before:+.{SIGNIFICANT}g}" if numeric else "-"))
         parts.append(_table(("Measure", "Before", "After", "Change"), rows))
     if single:
-        parts.append(_table(("Measure", "Value"), single))
+        parts.append(_table(("Measure", "Value"), [(_words(n), v) for n, v in single]))
     for title, records in tables:
         columns = sorted(dict.fromkeys(k for r in records for k in r), key=_column_order)
         rows = [tuple(r.get(c, "") for c in columns) for r in records]
-        parts.append(f"{_code(title)}:\n\n" + _table(tuple(columns), rows))
+        parts.append(f"{_plain(_words(title)).capitalize()}:\n\n" + _table(tuple(label(c) for c in columns), rows))
     return "\n\n".join(parts)
