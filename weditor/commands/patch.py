@@ -47,7 +47,7 @@ SECTIONS = {
     "--method safree": ("safree_pool",),
     "--method uce": ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"),
     "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
-    "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle"),
+    "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
 }
 
 
