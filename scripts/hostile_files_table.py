@@ -31,8 +31,8 @@ BASE = save_tiny_wan_pipeline(R / "base", seed=1)
 rows = []
 
 def show(label, result):
-    errs = [l for l in result.output.splitlines() if l.startswith("Error:")]
-    res = [l for l in result.output.splitlines() if l.startswith("result:")]
+    errs = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    res = [line for line in result.output.splitlines() if line.startswith("result:")]
     tb = "Traceback" in result.output or result.exception is not None and not isinstance(result.exception, SystemExit)
     first = (errs[0][7:] if errs else (res[0] if res else "")).replace(str(R) + "/", "")
     if len(first) > 150: first = first[:147] + "..."

@@ -12,11 +12,11 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from tests.conftest import run_cli
+from weditor.checks.diff import diff_folders, numerical_rank
+from weditor.checks.verify import verify_patched
+from weditor.io.recipe import hash_files
 
 SHAPES_PAIRS = Path(__file__).resolve().parents[1] / "pairs" / "shapes-red.toml"
-from weditor.checks.verify import verify_patched
-from weditor.checks.diff import diff_folders, numerical_rank
-from weditor.io.recipe import hash_files
 
 
 def recipe_of(folder: Path) -> dict:
