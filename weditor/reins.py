@@ -142,7 +142,7 @@ def pair_runs(pairsets) -> list[Run]:
     runs, g = [], 0
     for ps in pairsets:
         for p in ps.pairs:
-            images = None if p.unsafe_image is None else (p.unsafe_image, p.safe_image)
+            images = None if p.conditioning[0] is None else p.conditioning
             runs.append(Run((p.unsafe, p.safe), (UNSAFE, SAFE), g, images))
             g += 1
     return runs

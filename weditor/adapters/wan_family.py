@@ -215,7 +215,24 @@ def forward_lucy(model, x, t, cond):
 # reads the diffusers sources to check): the same `requires` as Wan I2V.
 _WAN = replace(WAN, requires=WAN_I2V.requires)
 SKYREELS = replace(_WAN, pipelines=("SkyReelsV2Pipeline",))
-WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
+def video_latents_v2v(pipe, frames, size, device):
+    """WanVideoToVideoPipeline.prepare_latents' clean latents of `frames` (PIL images at the collection size)."""
+    import torch
+    from diffusers.pipelines.wan.pipeline_wan_video2video import retrieve_latents
+
+    height, width, _ = size
+    video = pipe.video_processor.preprocess_video(frames, height=height, width=width).to(device, pipe.vae.dtype)
+    latents = retrieve_latents(pipe.vae.encode(video), sample_mode="argmax").float()
+    z = pipe.vae.config.z_dim
+    mean = torch.tensor(pipe.vae.config.latents_mean).view(1, z, 1, 1, 1).to(device)
+    inv_std = 1.0 / torch.tensor(pipe.vae.config.latents_std).view(1, z, 1, 1, 1).to(device)
+    return (latents - mean) * inv_std
+
+
+# Pairs without a video start from noise (strength 1: the whole schedule); a pair's `video` is noised
+# to the stock pipeline's default strength, 0.8, as `pipe(video=..., prompt=...)` would (weditor/pair_videos.py).
+WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df, video_input=True,
+                  video_latents=video_latents_v2v, video_strength=0.8)
 SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline", "ChronoEditPipeline"))
 SKYREELS_DF = replace(_WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
                       latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
