@@ -185,3 +185,36 @@ def test_a_still_image_is_a_one_frame_video(tmp_path):
     ps = load_pairs(video_pairs(tmp_path, lambda k: 'video = "s.png"'))
     frames = read_video(ps.pairs[0].video, SIZE)
     assert len(frames) == SIZE[2] and frames[0].getpixel((0, 0)) == (9, 8, 7)
+
+
+def test_vace_takes_the_video_as_its_control_video_as_the_stock_pipeline_does(tmp_path):
+    """WanVACEPipeline(video=...) and the adapter's trajectory give the denoiser the same latents and control
+    latents; the control differs from the no-video one, and so do the predictions."""
+    from weditor.testing import TINY_PIPELINES
+
+    build, kwargs = TINY_PIPELINES["wan-vace"]
+    pipe, adapter = build(**kwargs), adapter_for_class("WanVACEPipeline")
+    video, steps = gif(tmp_path / "v.gif", (220, 30, 30)), 3
+    seen = []
+    handle = pipe.transformer.register_forward_pre_hook(
+        lambda m, args, kw: seen.append((kw["hidden_states"].clone(), kw["control_hidden_states"].clone())), with_kwargs=True)
+    try:
+        pipe(video=read_video(video, SIZE), prompt=PROMPT, height=SIZE[0], width=SIZE[1], num_frames=SIZE[2],
+             num_inference_steps=steps, guidance_scale=1.0, generator=torch.Generator().manual_seed(0),
+             output_type="latent", max_sequence_length=16)
+    finally:
+        handle.remove()
+    controls = []
+    hook = pipe.transformer.register_forward_pre_hook(
+        lambda m, args, kw: controls.append(kw["control_hidden_states"].clone()), with_kwargs=True)
+    try:
+        record = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [video]), Settings(size=SIZE, steps=steps), 0)
+        plain = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [None]), Settings(size=SIZE, steps=steps), 0)
+    finally:
+        hook.remove()
+    assert len(record) == len(seen) == steps
+    for (_, _, x, _), control, (x_stock, control_stock) in zip(record, controls, seen):
+        assert (x - x_stock).abs().max() <= 1e-5 * x_stock.abs().max()
+        assert (control - control_stock).abs().max() <= 1e-6 * control_stock.abs().max()
+    assert (controls[0] - controls[steps]).abs().max() > 1e-3  # with vs without the video
+    assert (record[0][3] - plain[0][3]).abs().max() > 1e-4

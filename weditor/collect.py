@@ -138,7 +138,7 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
         scheduler.set_timesteps(settings.steps, device=settings.device)
     batch = next(iter(cond.values())).shape[0]
     x, timesteps = first, scheduler.timesteps
-    if cond.get("_video") is not None:  # video-to-video: the video noised to a cut schedule (weditor/pair_videos.py)
+    if cond.get("_video") is not None and adapter.video_latents is not None:  # V2V: the video noised, the schedule cut
         from weditor.pair_videos import video_start
 
         x, timesteps = video_start(pipe, adapter, scheduler, cond["_video"], first, settings.size, settings.device)
@@ -175,7 +175,9 @@ def encode(pipe, adapter: Adapter, prompts: list[str], device, images=None) -> d
     if adapter.image_to_video:
         return adapter.encode(pipe, prompts, device, images=images)
     if adapter.video_input and images and images[0] is not None:  # one video for the batch: it shares one latent
-        return {**adapter.encode(pipe, prompts, device), "_video": images[0]}
+        cond = adapter.encode(pipe, prompts, device)
+        cond["_video"] = images[0]  # set in place: an adapter's lazy entries may read it (VACE's control)
+        return cond
     return adapter.encode(pipe, prompts, device)
 
 

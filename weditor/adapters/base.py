@@ -62,9 +62,10 @@ class Adapter:
     # reads its own connector output through `audio_caption_projection`): each key gets its own directions.
     more_text_inputs: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # ((key, linear(s)), ...)
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
-    # The pipeline starts from a noised input video (pairs may carry `video`): collection encodes it with
-    # video_latents(pipe, frames, size, device) -> clean latents, and noises them to the schedule cut to
-    # `video_strength` (weditor/pair_videos.video_start). False: pairs with videos are refused.
+    # Pairs may carry a `video` (weditor/pair_videos.py); False: pairs with videos are refused. With
+    # `video_latents(pipe, frames, size, device) -> clean latents`, the pipeline starts from the noised video:
+    # collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the adapter's
+    # encode reads cond["_video"] itself (VACE's control video).
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
     video_strength: float = 1.0

@@ -125,18 +125,23 @@ def denoiser_for(pipe, t) -> str:
 
 def encode_vace(pipe, prompts, device, images=None):
     cond = WAN.encode(pipe, prompts, device)
-    cond["_build"] = lambda x: _vace_control(pipe, x, device)
+    # A pair's video (weditor.collect.encode sets cond["_video"] after this returns) is the control video.
+    cond["_build"] = lambda x: _vace_control(pipe, x, device, cond.get("_video"))
     return cond
 
 
-def _vace_control(pipe, x, device) -> dict:
-    """The pipeline's own control latents for no video and no mask (its text-to-video mode)."""
+def _vace_control(pipe, x, device, video_path=None) -> dict:
+    """The pipeline's own control latents for `video_path` (frames at the collection size) and no mask;
+    without a video, for no video and no mask (its text-to-video mode)."""
     import torch
+
+    from weditor.pair_videos import read_video
 
     frames_lat, h, w = x.shape[2:]
     height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
     frames = (frames_lat - 1) * pipe.vae_scale_factor_temporal + 1
-    video, mask, refs = pipe.preprocess_conditions(None, None, None, 1, height, width, frames, torch.float32, device)
+    video = None if video_path is None else read_video(video_path, (height, width, frames))
+    video, mask, refs = pipe.preprocess_conditions(video, None, None, 1, height, width, frames, torch.float32, device)
     control = pipe.prepare_video_latents(video, mask, refs, None, device)
     control = torch.cat([control, pipe.prepare_masks(mask, refs, None)], dim=1)
     model = pipe.transformer if pipe.transformer is not None else pipe.transformer_2
@@ -241,7 +246,8 @@ SKYREELS_DF_PREFIX = replace(
     pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
     image_to_video=True, encode=encode_df_prefix,
 )
-WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
+# A pair's `video` is VACE's control video (no mask: the whole video is the condition); without one, its text-to-video mode.
+WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace, video_input=True)
 LUCY = replace(_WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
                forward=forward_lucy)
 
