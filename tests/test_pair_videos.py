@@ -128,11 +128,15 @@ def test_pairs_with_videos_patch_wan_v2v_and_differ_from_pairs_without(tmp_path)
     for name, p in (("video", pairs), ("plain", TINY_PAIRS)):
         out = tmp_path / f"out-{name}"
         result = run_cli(["patch", model, "--pairs", p, "--out", out, "--size", TINY_SIZE, "--method", "refusal",
-                          "--no-summary", "--steps", "2"])
+                          "--reins", "--no-summary", "--steps", "2"])
         assert result.exit_code == 0, result.output
         outs[name] = load_file(next((out / "transformer").glob("*.safetensors")))
-    diffs = [float((outs["video"][k] - outs["plain"][k]).abs().max()) for k in outs["video"]]
-    assert max(diffs) > 1e-6
+    diffs = {k: float((outs["video"][k] - outs["plain"][k]).abs().max()) for k in outs["video"]}
+    assert max(diffs.values()) > 1e-6
+    # REINS folds into a bias of its layer; its statistics come from the pair runs, which carry the video too
+    from weditor.reins import pair_runs
+
+    assert all(run.images == (p.video, p.video) for run, p in zip(pair_runs([load_pairs(pairs)]), load_pairs(pairs).pairs))
 
 
 def test_video_pairs_are_refused_where_no_video_is_fed(tmp_path, tiny_wan_single):
