@@ -222,3 +222,19 @@ def test_vace_takes_the_video_as_its_control_video_as_the_stock_pipeline_does(tm
         assert (control - control_stock).abs().max() <= 1e-6 * control_stock.abs().max()
     assert (controls[0] - controls[steps]).abs().max() > 1e-3  # with vs without the video
     assert (record[0][3] - plain[0][3]).abs().max() > 1e-4
+
+
+def test_video_pairs_default_to_the_block_edit_and_skip_the_prompt_only_methods(tmp_path):
+    """The concept may be in the video, which prompt embeddings never see: as for images, the default is
+    `refusal`, and the search does not offer `text` or `uce`."""
+    from weditor.candidates import SPACES
+    from weditor.patching import PatchConfig
+
+    ps = load_pairs(video_pairs(tmp_path))
+    cfg = PatchConfig(pairs=[str(ps.path)], out=str(tmp_path / "o"))
+    cfg.resolve_method([ps])
+    assert cfg.method == "refusal"
+    adapter = adapter_for_class("WanVideoToVideoPipeline")
+    plain = load_pairs(TINY_PAIRS)
+    assert SPACES["text"].applies(adapter, [plain]) and not SPACES["text"].applies(adapter, [ps])
+    assert SPACES["uce"].applies(adapter, [plain]) and not SPACES["uce"].applies(adapter, [ps])

@@ -128,7 +128,7 @@ def _confined(value, where: str, base: Path, root: Path | None, what: str) -> Pa
     confined = root if root is not None else base
     target = Path(os.path.realpath(path))
     if not target.is_relative_to(Path(os.path.realpath(confined))):
-        how = f"a symbolic link to {target}, " if target != Path(os.path.abspath(path)) else ""
+        how = f"a symbolic link to {target}, " if os.path.islink(path) else ""
         if root is not None:
             raise WeditorError(f"{where}: {what} {path} is {how}outside {root}; files a recipe names are read only from its own folder")
         raise WeditorError(f"{where}: {what} {path} is {how}outside the pair file's folder {base}; {what}s are read only "
