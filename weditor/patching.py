@@ -52,6 +52,7 @@ from weditor.errors import WeditorError
 from weditor.layers import parse_layers
 from weditor.moments import PairMoments, RunningMoments
 from weditor.readout import ConceptReadout
+from weditor.pair_videos import check_videos_accepted
 from weditor.pairs import PairSet, load_pairsets
 from weditor.pickles import prepare_base
 from weditor.pickles import recipe_note as pickles_recipe_note
@@ -125,7 +126,7 @@ class PatchConfig:
         erased as much as the block edit and kept other concepts better (docs/benchmarks.md). A pair
         with images may carry its concept in the image, which only the video tokens see."""
         if self.method is None:
-            self.method = defaults.IMAGE_METHOD if any(ps.has_images for ps in pairsets) else defaults.METHOD
+            self.method = defaults.IMAGE_METHOD if any(ps.has_images or ps.has_videos for ps in pairsets) else defaults.METHOD
 
     def check(self):
         if self.method is None:  # a library caller that did not resolve it from its pairs
@@ -311,6 +312,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/pickles.py)
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    check_videos_accepted(pairsets, adapter, base.pipeline_class)  # videos only where a family feeds them
     torch.manual_seed(cfg.seed)
     with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
@@ -387,7 +389,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
     neutral = {k: RunningMoments(widths[k], device) for k in keys}
     neutral_prompts = pairs_neutral_prompts(pairsets)
-    jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
+    jobs = [("pair", ps.concept, [p.unsafe, p.safe], list(p.conditioning)) for ps in pairsets for p in ps.pairs]
     images = neutral_images(pairsets, len(neutral_prompts))
     if neutral_mode == "prompt" and len(neutral_prompts) > 1:
         jobs += [("neutral batch", None, [neutral_prompts[i] for i in b], [images[i] for i in b])

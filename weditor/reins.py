@@ -31,7 +31,7 @@ import torch
 from weditor import defaults
 from weditor.adapters import Adapter
 from weditor.checkpoint import read_tensors, tensor_locations
-from weditor.collect import Settings, check_finite, get_module, num_blocks, present_denoisers, progress, trajectory
+from weditor.collect import Settings, check_finite, encode, get_module, num_blocks, present_denoisers, progress, trajectory
 from weditor.edits import add_to_bias
 from weditor.errors import WeditorError
 from weditor.layers import parse_layers
@@ -142,7 +142,7 @@ def pair_runs(pairsets) -> list[Run]:
     runs, g = [], 0
     for ps in pairsets:
         for p in ps.pairs:
-            images = None if p.unsafe_image is None else (p.unsafe_image, p.safe_image)
+            images = None if p.conditioning[0] is None else p.conditioning
             runs.append(Run((p.unsafe, p.safe), (UNSAFE, SAFE), g, images))
             g += 1
     return runs
@@ -174,10 +174,8 @@ def collect_pooled(pipe, adapter: Adapter, keys: list[BlockKey], runs: list[Run]
         for i, run in enumerate(progress(runs, len(runs), desc)):
             state["run"] = run
             taps.batch = len(run.prompts)
-            if run.images is None:
-                cond = adapter.encode(pipe, list(run.prompts), settings.device)
-            else:
-                cond = adapter.encode(pipe, list(run.prompts), settings.device, images=list(run.images))
+            # weditor.collect.encode: images to an image-to-video adapter, a pair's video to a video-input one
+            cond = encode(pipe, adapter, list(run.prompts), settings.device, None if run.images is None else list(run.images))
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
     finally:
         taps.remove()
