@@ -57,7 +57,7 @@ from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_fil
 from weditor.pipeline.measure import measure, most_changed, relative_change, summarise  # noqa: F401 - the summary
 from weditor.pipeline.reload_check import verify_staged  # noqa: F401 - the reload check
 
-from weditor import defaults
+from weditor import defaults, distributed
 from weditor import reins as reins_fold
 from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
@@ -617,6 +617,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
+    distributed.check_method(cfg.method, cfg.uses_reins)  # under torchrun: a method that deals its work out
+    cfg.device = distributed.device_for(cfg.device)
     if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
         from weditor.safree import run_safree
 
@@ -711,6 +713,7 @@ def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_
     Returns the recipe as written (with file hashes and the verification).
     """
     phases = phases if phases is not None else Phases(cfg.device)
+    distributed.stop_unless_main()  # under torchrun rank 0 alone writes and verifies (weditor/distributed.py)
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()

@@ -15,6 +15,7 @@ import copy
 
 import torch
 
+from weditor import distributed
 from weditor.collect import check_finite, taps
 
 DEFAULT_BATCH = 32  # prompts per forward unless --batch; halved while the device runs out of memory
@@ -92,7 +93,6 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
     `conds`: the prompts' encodings (one per prompt, from `encode_once`), else encoded here.
     `batch`: prompts per forward (None: `DEFAULT_BATCH`, halved on out-of-memory).
     `seeds`: each prompt's noise seed (None: seed + 10000 + its index in `prompts`)."""
-    sums = {k: [0.0, 0] for k in keys}
     r_hat = {k: directions[k][0].to(settings.device) for k in keys}
     # After the edit, measure what the edited linear actually uses: a reading site's tap sees its
     # input, which the edit leaves alone, so the projection is applied here; a writing site's tap
@@ -112,36 +112,71 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
             ro = readouts.get(key) if readouts else None
             A = Q if ro is None else torch.as_tensor(ro.coef_).to(settings.device).double()
             p = p - strength * (x @ A.T) @ (Q @ r_hat[key].double())
-        sums[key][0] += float(p.sum())
-        sums[key][1] += p.numel()
+        state["sums"][key][0] += float(p.sum())
+        state["sums"][key][1] += p.numel()
 
     if conds is None:
         conds = encode_once(pipe, adapter, prompts, settings.device, batch)
     if seeds is None:
         seeds = [settings.seed + SEED_OFFSET + i for i in range(len(prompts))]
+
+    def run(part: slice):
+        """One batch: its members' records and its own projection sums (added up in batch order below)."""
+        state["prompts"], state["sums"] = prompts[part], {k: [0.0, 0] for k in keys}
+        recs = trajectories(pipe, adapter, conds[part], settings, seeds[part], None if forced is None else forced[part])
+        return recs, state["sums"]
+
     size = max(1, min(batch or DEFAULT_BATCH, len(prompts)))
-    records: list[list] = []
+    done: list[tuple] = []
     with taps(pipe, adapter, keys) as t:
         t.fn = on_activation
-        start = 0
-        while start < len(prompts):
-            part = slice(start, start + size)
-            state["prompts"] = prompts[part]
-            saved = copy.deepcopy(sums)
-            try:
-                records += trajectories(pipe, adapter, conds[part], settings, seeds[part],
-                                        None if forced is None else forced[part])
-            except (RuntimeError, MemoryError) as e:
-                if batch is not None or size == 1 or not _out_of_memory(e):
-                    raise
-                sums.clear()
-                sums.update(saved)
-                size = max(1, size // 2)  # what fits: the default batch, halved until it does
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
-                continue
-            start += size
+        if distributed.world() > 1:  # batches dealt out to the ranks, every result on every rank, in order
+            parts = [slice(i, i + size) for i in range(0, len(prompts), size)]
+            done = [_unpack(u, pipe, adapter, keys) for u in
+                    distributed.map_units(lambda part: _pack(*run(part), adapter), parts, settings.device)]
+        else:
+            start = 0
+            while start < len(prompts):
+                try:
+                    done.append(run(slice(start, start + size)))
+                except (RuntimeError, MemoryError) as e:
+                    if batch is not None or size == 1 or not _out_of_memory(e):
+                        raise
+                    size = max(1, size // 2)  # what fits: the default batch, halved until it does
+                    if torch.cuda.is_available():
+                        torch.cuda.empty_cache()
+                    continue
+                start += size
+    sums = {k: [0.0, 0] for k in keys}
+    records: list[list] = []
+    for recs, part_sums in done:
+        records += recs
+        for k, (s, n) in part_sums.items():
+            sums[k][0] += s
+            sums[k][1] += n
     return {k: s / max(n, 1) for k, (s, n) in sums.items()}, records
+
+
+def _pack(records, sums, adapter) -> dict:
+    """One batch's result as tensors (weditor/distributed.py sends them as safetensors)."""
+    out = {"sums": torch.tensor([v for k in sorted(sums, key=str) for v in sums[k]], dtype=torch.float64)}
+    for m, rec in enumerate(records):
+        for s, (component, t, x, pred) in enumerate(rec):
+            out[f"{m}.{s}.c"] = torch.tensor([adapter.denoisers.index(component)])
+            out[f"{m}.{s}.t"], out[f"{m}.{s}.x"], out[f"{m}.{s}.pred"] = torch.as_tensor(t), x, pred
+    return out
+
+
+def _unpack(unit: dict, pipe, adapter, keys) -> tuple:
+    flat = unit["sums"].tolist()
+    sums = {k: [flat[2 * i], int(flat[2 * i + 1])] for i, k in enumerate(sorted(keys, key=str))}
+    members = sorted({int(name.split(".")[0]) for name in unit if name != "sums"})
+    records = []
+    for m in members:
+        steps = sorted({int(name.split(".")[1]) for name in unit if name.startswith(f"{m}.")})
+        records.append([(adapter.denoisers[int(unit[f"{m}.{s}.c"])], unit[f"{m}.{s}.t"], unit[f"{m}.{s}.x"],
+                         unit[f"{m}.{s}.pred"]) for s in steps])
+    return records, sums
 
 
 def relative_change(before, after) -> float:
