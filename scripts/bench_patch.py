@@ -447,7 +447,11 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
         ("save (incl. hash)", t.get("save")), ("  of which hash", t.get("hash")), ("verify", t.get("verify")),
         ("card (re-hash)", t.get("card")), ("total run_patch", t.get("total")),
     ]
-    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards, {p['tensors_edited']} tensors edited"]
+    from collections import Counter
+
+    batches = ", ".join(f"{n} at batch {b}" for b, n in sorted(Counter(s[0] for s in p["forwards"]).items()))
+    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards ({batches}), "
+             f"{p['tensors_edited']} tensors edited"]
     lines.append("| phase | patch (s) | floor (s) |")
     lines.append("|---|---:|---:|")
     floor = {"load": f["load_s"], "total run_patch": f["load_s"] + f["forwards_s"] + f["save_s"]}

@@ -648,6 +648,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         with phases("fit"):
             directions, estimators, skipped = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
             readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
+        del delta, neutral, paired  # the moments (d x d per site and concept) are not needed after the fit
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]
             echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "

@@ -132,6 +132,7 @@ def run_text_readout(cfg, echo=print):
                                lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
     with phases("fit"):
         bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
+    del pairs, neutral  # the moments (d x d per concept) are not needed after the fit
     with phases("edit"):
         edited, locations, entries = fold_input(
             pipe, adapter, base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
