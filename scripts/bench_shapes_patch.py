@@ -40,6 +40,7 @@ def child_patch(a) -> dict:
         return original(self, *args, **kwargs)
 
     diffusers.WanTransformer3DModel.forward = forward
+    cpu = wrap_cpu()
     c1 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         kwargs = {"batch": a.batch} if a.batch else {}
@@ -51,9 +52,34 @@ def child_patch(a) -> dict:
         recipe = json.loads(Path(f"{tmp}/out/weditor.json").read_text())
     return {"imports_cpu_s": imports, "work_cpu_s": time.process_time() - c1, "timings": result.timings,
             "forwards": forwards, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            "tuning_chosen": (recipe.get("tuning") or {}).get("chosen"),
+            "cpu_s_by_stage": cpu, "tuning_chosen": (recipe.get("tuning") or {}).get("chosen"),
             "tuning_trials": [t.get("params") for t in (recipe.get("tuning") or {}).get("trials", [])],
             "summary": result.summary}
+
+
+STAGES = (("weditor.tuning", "prepare", "self-check / tuning"), ("weditor.patching", "load_pipeline", "load (each)"),
+          ("weditor.text_readout", "statistics", "encode"), ("weditor.text_edits", "output_change", "summary"),
+          ("weditor.patching", "verify_staged", "verify"), ("weditor.patching", "write_patch", "write + verify + card"))
+
+
+def wrap_cpu() -> dict:
+    """Process CPU seconds per stage of the patch (bench-side wrappers; nested stages counted in both)."""
+    import importlib
+
+    cpu: dict = {}
+    for module_name, name, label in STAGES:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, name)
+
+        def wrapper(*args, _fn=fn, _label=label, **kwargs):
+            c0 = time.process_time()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                cpu[_label] = cpu.get(_label, 0.0) + time.process_time() - c0
+
+        setattr(module, name, wrapper)
+    return cpu
 
 
 def child_floor(a) -> dict:
@@ -109,6 +135,7 @@ def main():
     print(f"patch: imports {p['imports_cpu_s']:.2f} s CPU, after imports {p['work_cpu_s']:.2f} s CPU; "
           f"{len(p['forwards'])} denoiser forwards (batches {sorted({s[0] for s in p['forwards']})}); "
           f"phases (wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
+    print("patch CPU s by stage: " + ", ".join(f"{k} {v:.2f}" for k, v in p.get("cpu_s_by_stage", {}).items()))
     print(f"floor: imports {f['imports_cpu_s']:.2f} s CPU, after imports {f['work_cpu_s']:.2f} s CPU "
           f"(load {f['load_cpu_s']:.2f}, encode {f['prompts_encoded']} prompts {f['encode_cpu_s']:.2f}, save {f['save_cpu_s']:.2f})")
     summary_share = t.get("summary", 0) / max(t.get("total", 1e-9), 1e-9)
