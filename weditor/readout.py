@@ -141,6 +141,7 @@ class ConceptReadout:
             L = torch.linalg.cholesky(g_neutral)
         except torch.linalg.LinAlgError:
             raise ValueError("the neutral tokens' Gram matrix is not positive definite; raise ridge") from None
+        del g_neutral, eye  # at Wan's width each is 134 MB; the solver needs neither
         probes = torch.stack([phi for phi, _ in targets], dim=1)
         solver = shifted_solver(L, g_pairs, rhs, probes, self.solver)
         solve = solver.solve

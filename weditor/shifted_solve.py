@@ -50,9 +50,10 @@ class TridiagonalSolver:
         self.L = L
         left = torch.linalg.solve_triangular(L, g_pairs, upper=False)  # L^-1 G
         M = torch.linalg.solve_triangular(L, left.T, upper=False)  # L^-1 (L^-1 G)^T = L^-1 G L^-T (G symmetric)
-        M = ((M + M.T) / 2).numpy()
         del left
-        c, d, e, tau, info = lapack.dsytrd(M, lower=1)
+        # dsytrd reads one triangle and works in place: M.T is Fortran-ordered, so nothing is copied
+        c, d, e, tau, info = lapack.dsytrd(M.numpy().T, lower=1, overwrite_a=1)
+        del M
         if info != 0:
             raise ValueError(f"tridiagonal reduction failed (LAPACK info {info})")
         self.reflectors, self.tau = c, tau
