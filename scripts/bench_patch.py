@@ -262,17 +262,31 @@ class RssByPhase:
     """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
     module-level functions of weditor.patching + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
-    FUNCTIONS = ("load_pipeline", "collect", "fit_directions", "compute_edits", "measure", "write_patched",
-                 "verify_staged", "finalize_card")
+    FUNCTIONS = (("weditor.patching", "load_pipeline"), ("weditor.preflight", "run_preflight"),
+                 ("weditor.patching", "collect"), ("weditor.patching", "fit_directions"),
+                 ("weditor.patching", "fit_readouts"), ("weditor.text_readout", "statistics"), ("weditor.text_readout", "fit"),
+                 ("weditor.patching", "compute_edits"), ("weditor.pipeline.measure", "measure"),
+                 ("weditor.patching", "write_patched"), ("weditor.pipeline.reload_check", "compare_safetensors"),
+                 ("weditor.pipeline.reload_check", "reference_outputs"), ("weditor.patching", "verify_staged"),
+                 ("weditor.patching", "finalize_card"))
 
     def __init__(self, wrap: bool = True):
+        import importlib
         import threading
 
-        import weditor.patching as patching
-
         self.intervals, self.samples, self.stop = [], [], threading.Event()
-        for name in self.FUNCTIONS if wrap else ():
-            setattr(patching, name, self._wrap(name, getattr(patching, name)))
+        for module_name, name in self.FUNCTIONS if wrap else ():
+            try:
+                module = importlib.import_module(module_name)
+                fn = getattr(module, name)
+            except (ImportError, AttributeError):  # an older tree: that function is not there
+                continue
+            wrapped = self._wrap(name, fn)
+            setattr(module, name, wrapped)
+            if module_name == "weditor.preflight":  # imported by name into weditor.patching
+                import weditor.patching as patching
+
+                setattr(patching, name, wrapped)
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
@@ -319,6 +333,7 @@ def child_patch(a) -> dict:
 
     from weditor.patching import PatchConfig, run_patch
 
+    import_rss = rss_now()[0]  # torch, diffusers, weditor imported: the "+ imports" of the memory target
     torch.set_num_threads(a.threads) if a.threads else None
     shapes: list = []
     count_forwards(denoiser_class(a.model), shapes)
@@ -336,7 +351,13 @@ def child_patch(a) -> dict:
         "written": written_bytes(Path(a.out)), "tensors_edited": len(result.recipe["edits"]),
         "peak_rss_by_function": rss.peaks(1), "peak_anon_by_function": rss.peaks(2),
         "peak_anon_bytes": rss.peak_anon(), "cpu_s": cpu, "cpu_s_by_function": rss.cpu_seconds(),
+        "import_rss_bytes": import_rss, "transformer_bytes": transformer_bytes(Path(a.base)),
     }
+
+
+def transformer_bytes(base: Path) -> int:
+    """Bytes of the denoiser's safetensors files (what the memory target is relative to)."""
+    return sum(p.stat().st_size for d in ("transformer", "transformer_2") for p in (base / d).glob("*.safetensors"))
 
 
 def child_floor(a) -> dict:
@@ -426,7 +447,11 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
         ("save (incl. hash)", t.get("save")), ("  of which hash", t.get("hash")), ("verify", t.get("verify")),
         ("card (re-hash)", t.get("card")), ("total run_patch", t.get("total")),
     ]
-    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards, {p['tensors_edited']} tensors edited"]
+    from collections import Counter
+
+    batches = ", ".join(f"{n} at batch {b}" for b, n in sorted(Counter(s[0] for s in p["forwards"]).items()))
+    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards ({batches}), "
+             f"{p['tensors_edited']} tensors edited"]
     lines.append("| phase | patch (s) | floor (s) |")
     lines.append("|---|---:|---:|")
     floor = {"load": f["load_s"], "total run_patch": f["load_s"] + f["forwards_s"] + f["save_s"]}
@@ -444,6 +469,10 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
                      f"overhead {100 * (p['cpu_s'] / f['cpu_s'] - 1):+.0f}%")
         lines.append("- patch CPU s by function: " + ", ".join(f"{k} {v:.1f}" for k, v in p["cpu_s_by_function"].items()))
     lines.append(f"- peak RSS (incl. mmap'ed file pages): patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB")
+    if p.get("transformer_bytes"):
+        ratio = (p["peak_rss_bytes"] - p["import_rss_bytes"]) / p["transformer_bytes"]
+        lines.append(f"- patch peak RSS over the RSS after imports ({gib(p['import_rss_bytes'])} GiB): "
+                     f"{ratio:.2f}x the transformer's {gib(p['transformer_bytes'])} GiB (target <= 1.5x)")
     if "peak_anon_bytes" in p and "peak_anon_bytes" in f:
         lines.append(f"- peak anonymous memory: patch {gib(p['peak_anon_bytes'])} GiB, floor {gib(f['peak_anon_bytes'])} GiB")
     if p.get("peak_rss_by_function"):

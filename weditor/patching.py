@@ -57,9 +57,11 @@ from weditor.pairs import PairSet, load_pairsets
 from weditor.pickles import prepare_base
 from weditor.pickles import recipe_note as pickles_recipe_note
 from weditor.preflight import run_preflight
-from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256
+from weditor.verify import FORWARD_TOLERANCE, compare_forward, compare_other_files, compare_safetensors, tensor_sha256  # noqa: F401
+from weditor.pipeline.measure import measure, most_changed, relative_change, summarise  # noqa: F401 - the summary
+from weditor.pipeline.reload_check import verify_staged  # noqa: F401 - the reload check
 
-from weditor import defaults
+from weditor import defaults, distributed
 from weditor import reins as reins_fold
 from weditor.pairs import neutral_prompts as pairs_neutral_prompts
 
@@ -112,6 +114,7 @@ class PatchConfig:
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
     card: dict | None = None  # --base-model / --license, or a recipe's `card` record (weditor/card_meta.py)
+    batch: int | None = None  # summary prompts per denoiser forward (None: weditor/pipeline/measure.py's default, halved while out of memory)
 
     @property
     def uses_refusal(self) -> bool:
@@ -194,6 +197,8 @@ class PatchConfig:
             raise WeditorError(f"--seed {self.seed}: must be in 0..{defaults.MAX_SEED} (see defaults.MAX_SEED)")
         if self.size is not None and any(not 1 <= v <= top for v, top in zip(self.size, defaults.MAX_SIZE)):
             raise WeditorError(f"--size {self.size}: each of height, width, frames must be in 1..{'/'.join(map(str, defaults.MAX_SIZE))}")
+        if self.batch is not None and not 1 <= self.batch <= 4096:
+            raise WeditorError(f"--batch {self.batch}: must be in 1..4096 (prompts per summary forward)")
         if self.dtype is not None and self.dtype not in DTYPES:
             raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
 
@@ -558,104 +563,7 @@ def apply_in_memory(pipe, edited: dict[str, dict]):
 
 
 # --------------------------------------------------------------------------- summary
-
-
-def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=None, readouts=None):
-    """Mean projection on r_hat per site (effective input/output of the edited linear) and predictions."""
-    sums = {k: [0.0, 0] for k in keys}
-    r_hat = {k: directions[k][0].to(settings.device) for k in keys}
-    # After the edit, measure what the edited linear actually uses: a reading site's tap sees its
-    # input, which the edit leaves alone, so the projection is applied here; a writing site's tap
-    # already sees the edited output.
-    apply_q = forced is not None
-    state = {}
-
-    def on_activation(key, x):
-        check_finite(key, x, state["prompt"])
-        x = x.double()
-        p = x @ r_hat[key].double()
-        if apply_q and adapter.sites[key.site].role == "reads":
-            Q = directions[key].to(settings.device).double()
-            ro = readouts.get(key) if readouts else None
-            A = Q if ro is None else torch.as_tensor(ro.coef_).to(settings.device).double()
-            p = p - strength * (x @ A.T) @ (Q @ r_hat[key].double())
-        sums[key][0] += float(p.sum())
-        sums[key][1] += p.numel()
-
-    records = []
-    with taps(pipe, adapter, keys) as t:
-        t.fn = on_activation
-        for i, prompt in enumerate(prompts):
-            state["prompt"] = prompt
-            cond = adapter.encode(pipe, [prompt], settings.device)
-            rec = trajectory(pipe, adapter, cond, settings, seed=settings.seed + 10_000 + i, forced=None if forced is None else forced[i])
-            records.append(rec)
-    return {k: s / max(n, 1) for k, (s, n) in sums.items()}, records
-
-
-def relative_change(before, after) -> float:
-    num = sum(float((b[3].float() - a[3].float()).norm() ** 2) for rb, ra in zip(before, after) for b, a in zip(rb, ra))
-    den = sum(float(b[3].float().norm() ** 2) for rb in before for b in rb)
-    return (num / max(den, 1e-30)) ** 0.5
-
-
-MOST_CHANGED = 3  # neutral prompts named in the summary
-
-
-def most_changed(prompts, before, after, n: int = MOST_CHANGED) -> list[dict]:
-    """The neutral prompts whose denoiser output the edit changed most, each alone: the pooled
-    figure can hide one prompt that lost a neighbouring concept (an orange drawn yellow)."""
-    changes = [(relative_change([rb], [ra]), p) for p, rb, ra in zip(prompts, before, after)]
-    changes.sort(key=lambda c: -c[0])
-    return [{"prompt": p, "change": round(c, 4)} for c, p in changes[:n]]
-
-
-def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg: PatchConfig, edited,
-              meter, readouts=None) -> dict:
-    """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
-
-    The "after" runs are fed the "before" runs' latents step by step, so the relative output
-    change measures the edit, not a diverging trajectory.
-    """
-    summary = {}
-    if cfg.summary:
-        eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
-        neutral_prompts = pairs_neutral_prompts(pairsets)
-        meter.phase = "eval_before"
-        proj_eval, rec_eval = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength)
-        meter.phase = "neutral_before"
-        proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    if cfg.summary:
-        meter.phase = "eval_after"
-        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, eval_prompts, settings, cfg.strength, forced=rec_eval,
-                                        readouts=readouts)
-        meter.phase = "neutral_after"
-        _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
-        summary = {
-            "sites": [
-                {
-                    "site": str(k),
-                    "width": widths[k],
-                    "rank": int(directions[k].shape[0]),
-                    "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
-                    "proj_eval_before": round(proj_eval[k], 4),
-                    "proj_neutral_before": round(proj_neutral[k], 4),
-                    "proj_eval_after": round(after_eval[k], 4),
-                    **({"removal": round(float(readouts[k].removal_.min()), 4),
-                        "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}")} if readouts else {}),
-                }
-                for k in keys
-            ],
-            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "neutral_most_changed": most_changed(neutral_prompts, rec_neutral, rec_neutral2),
-            "eval_prompts": len(eval_prompts),
-            "neutral_prompts": len(neutral_prompts),
-        }
-        if meter.result is not None:  # a REINS fold: projections on its direction too
-            summary["reins"] = meter.summary()
-    return summary
+# measure, relative_change, most_changed, summarise: weditor/pipeline/measure.py (imported above)
 
 
 def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, folded) -> dict:
@@ -665,7 +573,7 @@ def recipe_params(cfg: PatchConfig, settings: Settings, pipe, adapter, keys, fol
     for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned", "card"):
+              "allow_pickle", "tune", "pinned", "card", "batch"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -717,6 +625,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
+    distributed.check_method(cfg.method, cfg.uses_reins)  # under torchrun: a method that deals its work out
+    cfg.device = distributed.device_for(cfg.device)
     if cfg.method == "safree":  # the text-embedding projection: its own fit, the same write and verification
         from weditor.safree import run_safree
 
@@ -746,6 +656,7 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
         with phases("fit"):
             directions, estimators, skipped = fit_directions(delta, neutral, keys, pairsets, cfg, widths)
             readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
+        del delta, neutral, paired  # the moments (d x d per site and concept) are not needed after the fit
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]
             echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
@@ -805,13 +716,14 @@ def new_recipe(base: BaseModel, pairsets: list[PairSet], method: str, params: di
 
 def write_patch(cfg: PatchConfig, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: dict,
                 edited, locations, directions: dict, readouts: dict | None = None, folded=None,
-                phases: Phases | None = None, release: bool = False) -> dict:
+                phases: Phases | None = None, release: bool = True) -> dict:
     """Stage the patched folder, verify it with a stock reload, write the card, then rename it into place.
 
     Nothing reaches `out_dir` unless every step passed; the staging folder is removed on any error.
     Returns the recipe as written (with file hashes and the verification).
     """
     phases = phases if phases is not None else Phases(cfg.device)
+    distributed.stop_unless_main()  # under torchrun rank 0 alone writes and verifies (weditor/distributed.py)
     staging = staging_dir(out_dir)
     try:
         t_save = time.perf_counter()
@@ -875,45 +787,3 @@ def load_directions(path: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     return load_file(path)
-
-
-def verify_staged(base, staging, pipe, adapter, edited, locations, settings, cfg, release: bool = False) -> dict:
-    """Reload the staged folder with the stock pipeline class and compare with the in-memory edit.
-
-    With `release`, the in-memory denoisers are dropped from `pipe` once their reference outputs
-    are computed, before the reload: peak memory then holds one copy of each denoiser, not two.
-    """
-    edited_files: dict[str, dict] = {}
-    for comp, tensors in edited.items():
-        for name, value in tensors.items():
-            edited_files.setdefault(locations[comp][name], {})[name] = value
-    checked = compare_safetensors(base.folder, staging, edited_files)
-    compare_other_files(base.folder, staging)
-    # The denoisers are reloaded from the staged files by the stock pipeline class; the other
-    # modules (text encoder, VAE: often the bulk of the bytes) were just proven identical to
-    # the base, so the ones in memory are handed over instead of being read a second time.
-    comps = present_denoisers(pipe, adapter)
-    reuse = {n: m for n, m in pipe.components.items() if n not in comps and isinstance(m, torch.nn.Module)}
-    cond = adapter.encode(pipe, ["a test prompt"], settings.device)
-    generator = torch.Generator("cpu").manual_seed(cfg.seed + 99)
-    x = adapter.latents(pipe, settings.size, generator, settings.device)
-    timesteps = (torch.tensor(900.0), torch.tensor(300.0))
-    reference = {(c, i): adapter.forward(getattr(pipe, c), x, t.to(settings.device), cond) for c in comps for i, t in enumerate(timesteps)}
-    if release:
-        for comp in comps:
-            setattr(pipe, comp, None)
-    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device,
-                             offload=cfg.offload, **reuse)
-    worst = 0.0
-    for comp in comps:
-        for name, value in edited.get(comp, {}).items():
-            param = get_module(getattr(reloaded, comp), name)
-            if not torch.equal(param.detach(), value.to(device=param.device, dtype=param.dtype)):
-                raise WeditorError(f"verification failed: reloaded {comp}.{name} differs from the in-memory edit")
-        for i, t in enumerate(timesteps):
-            run = lambda m: reference[(comp, i)] if m is None else adapter.forward(m, x, t.to(settings.device), cond)  # noqa: E731
-            worst = max(worst, compare_forward(None, getattr(reloaded, comp), run))
-    if worst > FORWARD_TOLERANCE:
-        raise WeditorError(f"verification failed: reloaded denoiser output differs by {worst:.3g} (relative) from the in-memory edit")
-    del reloaded
-    return {"tensors_checked": checked, "forward_max_rel_diff": worst, "tolerance": FORWARD_TOLERANCE}

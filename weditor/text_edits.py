@@ -70,18 +70,18 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
     """Load the edit into the live pipeline; with `cfg.summary`, the denoiser's relative output change
     on the eval and neutral prompts (the "after" runs follow the "before" runs' latents)."""
     from weditor.pairs import neutral_prompts
-    from weditor.patching import apply_in_memory, measure, most_changed, relative_change
+    from weditor.patching import apply_in_memory
+    from weditor.pipeline.measure import before_after, most_changed, relative_change
 
     if not cfg.summary:
         apply_in_memory(pipe, edited)
         return {}
     eval_prompts = [p for ps in pairsets for p in ps.eval] or [p.unsafe for ps in pairsets for p in ps.pairs]
     neutral = neutral_prompts(pairsets)
-    _, rec_eval = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength)
-    _, rec_neutral = measure(pipe, adapter, [], {}, neutral, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    _, rec_eval2 = measure(pipe, adapter, [], {}, eval_prompts, settings, cfg.strength, forced=rec_eval)
-    _, rec_neutral2 = measure(pipe, adapter, [], {}, neutral, settings, cfg.strength, forced=rec_neutral)
+    before, after = before_after(pipe, adapter, [], {}, eval_prompts, neutral, settings, cfg.strength,
+                                 lambda: apply_in_memory(pipe, edited), batch=getattr(cfg, "batch", None))
+    (_, rec_eval), (_, rec_neutral) = before
+    (_, rec_eval2), (_, rec_neutral2) = after
     return {"output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
             "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
             "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
