@@ -262,19 +262,26 @@ class RssByPhase:
     """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
     module-level functions where the stages call them + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
-    FUNCTIONS = {"load_pipeline": "weditor.pipeline.load", "collect": "weditor.methods.refusal",
-                 "fit_directions": "weditor.methods.refusal", "compute_edits": "weditor.methods.refusal",
-                 "measure": "weditor.methods.refusal", "write_patched": "weditor.pipeline.write",
-                 "verify_staged": "weditor.pipeline.write", "finalize_card": "weditor.pipeline.write"}
+    FUNCTIONS = (("weditor.pipeline.load", "load_pipeline"), ("weditor.pipeline.load", "run_preflight"),
+                 ("weditor.methods.refusal", "collect"), ("weditor.methods.refusal", "fit_directions"),
+                 ("weditor.methods.refusal", "fit_readouts"), ("weditor.methods.text", "statistics"),
+                 ("weditor.methods.text", "fit"), ("weditor.methods.refusal", "compute_edits"),
+                 ("weditor.models.measure", "measure"), ("weditor.pipeline.write", "write_patched"),
+                 ("weditor.pipeline.verify", "compare_safetensors"), ("weditor.pipeline.verify", "reference_outputs"),
+                 ("weditor.pipeline.write", "verify_staged"), ("weditor.pipeline.write", "finalize_card"))
 
     def __init__(self, wrap: bool = True):
         import importlib
         import threading
 
         self.intervals, self.samples, self.stop = [], [], threading.Event()
-        for name, where in self.FUNCTIONS.items() if wrap else ():
-            module = importlib.import_module(where)
-            setattr(module, name, self._wrap(name, getattr(module, name)))
+        for module_name, name in self.FUNCTIONS if wrap else ():
+            try:
+                module = importlib.import_module(module_name)
+                fn = getattr(module, name)
+            except (ImportError, AttributeError):  # an older tree: that function is not there
+                continue
+            setattr(module, name, self._wrap(name, fn))
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
@@ -322,6 +329,7 @@ def child_patch(a) -> dict:
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.run import run_patch
 
+    import_rss = rss_now()[0]  # torch, diffusers, weditor imported: the "+ imports" of the memory target
     torch.set_num_threads(a.threads) if a.threads else None
     shapes: list = []
     count_forwards(denoiser_class(a.model), shapes)
@@ -339,7 +347,13 @@ def child_patch(a) -> dict:
         "written": written_bytes(Path(a.out)), "tensors_edited": len(result.recipe["edits"]),
         "peak_rss_by_function": rss.peaks(1), "peak_anon_by_function": rss.peaks(2),
         "peak_anon_bytes": rss.peak_anon(), "cpu_s": cpu, "cpu_s_by_function": rss.cpu_seconds(),
+        "import_rss_bytes": import_rss, "transformer_bytes": transformer_bytes(Path(a.base)),
     }
+
+
+def transformer_bytes(base: Path) -> int:
+    """Bytes of the denoiser's safetensors files (what the memory target is relative to)."""
+    return sum(p.stat().st_size for d in ("transformer", "transformer_2") for p in (base / d).glob("*.safetensors"))
 
 
 def child_floor(a) -> dict:
@@ -429,7 +443,11 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
         ("save (incl. hash)", t.get("save")), ("  of which hash", t.get("hash")), ("verify", t.get("verify")),
         ("card (re-hash)", t.get("card")), ("total run_patch", t.get("total")),
     ]
-    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards, {p['tensors_edited']} tensors edited"]
+    from collections import Counter
+
+    batches = ", ".join(f"{n} at batch {b}" for b, n in sorted(Counter(s[0] for s in p["forwards"]).items()))
+    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards ({batches}), "
+             f"{p['tensors_edited']} tensors edited"]
     lines.append("| phase | patch (s) | floor (s) |")
     lines.append("|---|---:|---:|")
     floor = {"load": f["load_s"], "total run_patch": f["load_s"] + f["forwards_s"] + f["save_s"]}
@@ -447,6 +465,10 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
                      f"overhead {100 * (p['cpu_s'] / f['cpu_s'] - 1):+.0f}%")
         lines.append("- patch CPU s by function: " + ", ".join(f"{k} {v:.1f}" for k, v in p["cpu_s_by_function"].items()))
     lines.append(f"- peak RSS (incl. mmap'ed file pages): patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB")
+    if p.get("transformer_bytes"):
+        ratio = (p["peak_rss_bytes"] - p["import_rss_bytes"]) / p["transformer_bytes"]
+        lines.append(f"- patch peak RSS over the RSS after imports ({gib(p['import_rss_bytes'])} GiB): "
+                     f"{ratio:.2f}x the transformer's {gib(p['transformer_bytes'])} GiB (target <= 1.5x)")
     if "peak_anon_bytes" in p and "peak_anon_bytes" in f:
         lines.append(f"- peak anonymous memory: patch {gib(p['peak_anon_bytes'])} GiB, floor {gib(f['peak_anon_bytes'])} GiB")
     if p.get("peak_rss_by_function"):

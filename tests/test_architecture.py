@@ -27,7 +27,7 @@ LAYERS = [
     ("checks", ["weditor.checks"]),
     ("hub", ["weditor.hub"]),
     ("benchmarks", ["weditor.shapes.matrix", "weditor.shapes.matrix_report", "weditor.testing"]),
-    ("commands", ["weditor.commands", "weditor.cli"]),
+    ("commands", ["weditor.commands", "weditor.cli", "weditor.__main__"]),
 ]
 
 

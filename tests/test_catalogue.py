@@ -77,6 +77,9 @@ def test_inspect_pipelines_lists_every_row():
     assert set(rows) == set(supported_pipelines()) | set(REFUSED)
     assert rows["SkyReelsV2Pipeline"]["reins"] == "exact (attn2.to_out.0)"
     assert rows["SkyReelsV2ImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert rows["WanVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["WanVACEPipeline"]["pairs"] == "videos (control video)"
+    assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "prompts only"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
     text = run_cli(["inspect", "--pipelines"]).output

@@ -151,6 +151,36 @@ def i2v_without_ftfy(tmp: Path, monkeypatch) -> Path:
     return save_tiny_pipeline("wan-i2v", tmp / "i2v")
 
 
+def image_pairs(tmp: Path, image: str, make=None) -> Path:
+    """A pair file at `tmp`/sub/p.toml whose five pairs name `image`; `make(tmp)` builds the files first.
+
+    tmp/secret.png is a real image *outside* the pair file's folder: what a hostile pair file reaches for.
+    """
+    from PIL import Image
+
+    (tmp / "sub").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp / "secret.png")
+    if make is not None:
+        make(tmp)
+    text = 'concept = "red"\nneutral = ["a dog"]\n' + "".join(
+        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "{image}"\n' for i in range(5))
+    return pairs_with(tmp / "sub", text)
+
+
+def _sparse_png(path: Path, size: int) -> None:
+    """A file of `size` bytes that starts like a PNG (sparse: nothing is written to disk)."""
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(size)
+
+
+def _huge_png(path: Path) -> None:
+    """A 9,000 x 9,000 bilevel PNG: 81 million pixels (under PIL's own limit, over weditor's) in a few hundred kilobytes."""
+    from PIL import Image
+
+    Image.new("1", (9_000, 9_000)).save(path)
+
+
 # (id, what the input is, builder(tmp, ctx) -> extra CLI args, message the one Error line must contain).
 # `ctx` holds the tiny model ("model") and the monkeypatch fixture.
 P = "--pairs"
@@ -209,6 +239,18 @@ CASES = [
     ("image-zero-width", "pair image name with a zero-width space (U+200B), not there",
      _edited('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'),
      "a\\u200bb.png does not exist"),
+    ("image-dotdot", "pair image `../secret.png`, outside the pair file's folder",
+     _patch(lambda t: image_pairs(t, "../secret.png")), "sub/../secret.png is outside the pair file's folder"),
+    ("image-absolute", "pair image an absolute path outside the pair file's folder",
+     _patch(lambda t: image_pairs(t, str(t / "secret.png"))), "is outside the pair file's folder"),
+    ("image-symlink-out", "pair image a symbolic link out of the pair file's folder",
+     _patch(lambda t: image_pairs(t, "img.png", lambda t: (t / "sub" / "img.png").symlink_to(t / "secret.png"))),
+     "img.png is a symbolic link to "),
+    ("image-big-file", "pair image of 65 MiB", _patch(lambda t: image_pairs(t, "img.png", lambda t: _sparse_png(t / "sub" / "img.png", 65 << 20))),
+     "img.png is 65 MiB; at most 64 MiB"),
+    ("image-pixels", "pair image of 9,000 x 9,000 pixels",
+     _patch(lambda t: image_pairs(t, "img.png", lambda t: _huge_png(t / "sub" / "img.png"))),
+     "9000x9000 pixels, more than 64,000,000"),
     # options
     ("seed-huge", "`--seed 1180591620717411303424`", _patch(TINY_PAIRS, "--seed", "1180591620717411303424"), "--seed"),
     ("seed-negative", "`--seed -1`", _patch(TINY_PAIRS, "--seed", "-1"), "--seed"),

@@ -62,6 +62,13 @@ class Adapter:
     # reads its own connector output through `audio_caption_projection`): each key gets its own directions.
     more_text_inputs: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # ((key, linear(s)), ...)
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
+    # Pairs may carry a `video` (weditor/io/pair_videos.py); False: pairs with videos are refused. With
+    # `video_latents(pipe, frames, size, device) -> clean latents`, the pipeline starts from the noised video:
+    # collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the adapter's
+    # encode reads cond["_video"] itself (VACE's control video).
+    video_input: bool = False
+    video_latents: Callable | None = field(default=None, repr=False)
+    video_strength: float = 1.0
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
     latents: Callable = field(default=None, repr=False)

@@ -125,18 +125,23 @@ def denoiser_for(pipe, t) -> str:
 
 def encode_vace(pipe, prompts, device, images=None):
     cond = WAN.encode(pipe, prompts, device)
-    cond["_build"] = lambda x: _vace_control(pipe, x, device)
+    # A pair's video (weditor.models.runtime.encode sets cond["_video"] after this returns) is the control video.
+    cond["_build"] = lambda x: _vace_control(pipe, x, device, cond.get("_video"))
     return cond
 
 
-def _vace_control(pipe, x, device) -> dict:
-    """The pipeline's own control latents for no video and no mask (its text-to-video mode)."""
+def _vace_control(pipe, x, device, video_path=None) -> dict:
+    """The pipeline's own control latents for `video_path` (frames at the collection size) and no mask;
+    without a video, for no video and no mask (its text-to-video mode)."""
     import torch
+
+    from weditor.io.pair_videos import read_video
 
     frames_lat, h, w = x.shape[2:]
     height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
     frames = (frames_lat - 1) * pipe.vae_scale_factor_temporal + 1
-    video, mask, refs = pipe.preprocess_conditions(None, None, None, 1, height, width, frames, torch.float32, device)
+    video = None if video_path is None else read_video(video_path, (height, width, frames))
+    video, mask, refs = pipe.preprocess_conditions(video, None, None, 1, height, width, frames, torch.float32, device)
     control = pipe.prepare_video_latents(video, mask, refs, None, device)
     control = torch.cat([control, pipe.prepare_masks(mask, refs, None)], dim=1)
     model = pipe.transformer if pipe.transformer is not None else pipe.transformer_2
@@ -215,7 +220,24 @@ def forward_lucy(model, x, t, cond):
 # reads the diffusers sources to check): the same `requires` as Wan I2V.
 _WAN = replace(WAN, requires=WAN_I2V.requires)
 SKYREELS = replace(_WAN, pipelines=("SkyReelsV2Pipeline",))
-WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df)  # its prepare_latents wants a video
+def video_latents_v2v(pipe, frames, size, device):
+    """WanVideoToVideoPipeline.prepare_latents' clean latents of `frames` (PIL images at the collection size)."""
+    import torch
+    from diffusers.pipelines.wan.pipeline_wan_video2video import retrieve_latents
+
+    height, width, _ = size
+    video = pipe.video_processor.preprocess_video(frames, height=height, width=width).to(device, pipe.vae.dtype)
+    latents = retrieve_latents(pipe.vae.encode(video), sample_mode="argmax").float()
+    z = pipe.vae.config.z_dim
+    mean = torch.tensor(pipe.vae.config.latents_mean).view(1, z, 1, 1, 1).to(device)
+    inv_std = 1.0 / torch.tensor(pipe.vae.config.latents_std).view(1, z, 1, 1, 1).to(device)
+    return (latents - mean) * inv_std
+
+
+# Pairs without a video start from noise (strength 1: the whole schedule); a pair's `video` is noised
+# to the stock pipeline's default strength, 0.8, as `pipe(video=..., prompt=...)` would (weditor/io/pair_videos.py).
+WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df, video_input=True,
+                  video_latents=video_latents_v2v, video_strength=0.8)
 SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline", "ChronoEditPipeline"))
 SKYREELS_DF = replace(_WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
                       latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
@@ -224,7 +246,8 @@ SKYREELS_DF_PREFIX = replace(
     pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
     image_to_video=True, encode=encode_df_prefix,
 )
-WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace)
+# A pair's `video` is VACE's control video (no mask: the whole video is the condition); without one, its text-to-video mode.
+WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace, video_input=True)
 LUCY = replace(_WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
                forward=forward_lucy)
 

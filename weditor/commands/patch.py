@@ -108,6 +108,8 @@ class SectionedCommand(click.Command):
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--no-summary", is_flag=True, help="Skip the before/after measurement (faster).")
+@click.option("--batch", default=None, type=click.IntRange(1, 4096),
+              help="Summary prompts per denoiser forward (default: 32, halved while the device runs out of memory).")
 @click.option("--copy", "copy_files", is_flag=True,
               help="Copy unchanged files instead of hard-linking them to the base (links need one file system).")
 @click.option("--offload", is_flag=True,
@@ -157,7 +159,7 @@ class SectionedCommand(click.Command):
               help="Licence id for the card (apache-2.0, mit, other, ...) [default: the base model card's].")
 def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength, neutral, directions, steps, size, seed, device, dtype,
           revision, overwrite, no_summary, copy_files, method, safree_pool, reins, reins_layer, reins_strength, harden, recipe,
-          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune, base_model, license_id):
+          push_to_hub, private, offload, allow_pickle, uce_tokens, uce_substitute, uce_preserve, uce_lambda, uce_rounds, no_tune, base_model, license_id, batch):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -241,6 +243,7 @@ def patch(model, pairs, out, layers, site, edit, removal, rank, alpha, strength,
         uce_lambda=uce_lambda,
         uce_rounds=uce_rounds,
         card=card or None,
+        batch=batch,
     )
     result = run_patch(cfg)
     print_summary(result)

@@ -148,6 +148,9 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
                            "(generation would need an input image per prompt)")
     if any(ps.has_images for ps in pairsets):
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    if any(ps.has_videos for ps in pairsets):
+        raise WeditorError(f"{pairsets[0].path}: pairs carry videos; `weditor eval` generates from prompts only for now "
+                           "(give --prompts FILE, or pair files without videos)")
     groups = prompt_groups(pairsets, custom, cfg.limit)
     concept_of = {(g, p): c for g, items in groups.items() for p, c in items}
     builtin = is_builtin(cfg, base.folder)

@@ -14,12 +14,14 @@ leaks into the direction; strict validation here is cheaper than a silently bad 
     [[pair]]
     unsafe = "..."
     safe = "..."
-    image = "img.png"                   # optional, image-to-video: relative to the pair file
+    image = "img.png"                   # optional, image-to-video: inside the pair file's folder
+    video = "clip.gif"                  # optional, video-to-video: an animated GIF/PNG/WebP, same folder
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 import unicodedata
@@ -28,10 +30,11 @@ from pathlib import Path
 
 from weditor.errors import WeditorError
 from weditor.io.input_files import not_a_file, read_small_file
+from weditor.io.pair_videos import check_video
 
 MIN_PAIRS = 5
 TOP_KEYS = {"concept", "description", "keywords", "neutral", "eval", "eval_synonyms", "pair"}
-PAIR_KEYS = {"unsafe", "safe", "image", "unsafe_image", "safe_image"}
+PAIR_KEYS = {"unsafe", "safe", "image", "unsafe_image", "safe_image", "video"}
 CONCEPT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # The concept names `weditor/pairs/<concept>.toml` in every output and a tag on its model card: a label,
 # checked here rather than when the file is written, after the whole collection and fit.
@@ -39,6 +42,10 @@ MAX_CONCEPT = 64
 # Names Windows cannot create as files (with any extension): an output is cloned there too.
 RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 MAX_PAIR_FILE_BYTES = 16 << 20  # a pair file is prompts: kilobytes
+# A conditioning image is one frame, resized to the collection size: a larger file or picture is refused
+# before it is decoded (PIL's own bomb check only warns below 2x its limit).
+MAX_IMAGE_BYTES = 64 << 20
+MAX_IMAGE_PIXELS = 64_000_000
 # Refused in every string of a pair file: C0/C1 control characters (NUL included) other than tab, line
 # feed and carriage return, which are whitespace like any other (every run of whitespace becomes one
 # space), and the Unicode bidirectional controls, which make a prompt display differently from what it
@@ -52,6 +59,12 @@ class Pair:
     safe: str
     unsafe_image: Path | None = None
     safe_image: Path | None = None
+    video: Path | None = None  # a conditioning video, shared by both members (weditor/io/pair_videos.py)
+
+    @property
+    def conditioning(self) -> tuple[Path | None, Path | None]:
+        """What each member is conditioned on besides its prompt: its image, or the pair's video."""
+        return (self.unsafe_image or self.video, self.safe_image or self.video)
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,10 @@ class PairSet:
     @property
     def has_images(self) -> bool:
         return any(p.unsafe_image is not None for p in self.pairs)
+
+    @property
+    def has_videos(self) -> bool:
+        return any(p.video is not None for p in self.pairs)
 
 
 def _text(value, where: str) -> str:
@@ -98,19 +115,56 @@ def _texts(value, where: str, required: bool) -> tuple[str, ...]:
     return items
 
 
-def _image(value, where: str, base: Path, root: Path | None = None) -> Path | None:
+def _confined(value, where: str, base: Path, root: Path | None, what: str) -> Path:
+    """The path `value` names, relative to `base`, which must resolve inside `root` (default: `base` itself).
+
+    A pair file is often someone else's (downloaded, cloned, a recipe): a path that climbs out of
+    its folder (`../../.ssh/id_rsa`, `/etc/shadow`) or a symbolic link that leads out of it would
+    make weditor read, decode and feed to a model a file the pair file's author never had. So the
+    resolved path (every link followed) must lie inside the pair file's own folder, as it must inside
+    a recipe's folder for the pair files a recipe names.
+    """
+    path = base / _text(value, where)
+    confined = root if root is not None else base
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(Path(os.path.realpath(confined))):
+        how = f"a symbolic link to {target}, " if os.path.islink(path) else ""
+        if root is not None:
+            raise WeditorError(f"{where}: {what} {path} is {how}outside {root}; files a recipe names are read only from its own folder")
+        raise WeditorError(f"{where}: {what} {path} is {how}outside the pair file's folder {base}; {what}s are read only "
+                           f"from the pair file's own folder (copy the {what} there)")
+    return path
+
+
+def _video(value, where: str, base: Path, root: Path | None = None) -> Path | None:
     if value is None:
         return None
-    path = base / _text(value, where)
-    if root is not None and not path.resolve().is_relative_to(root.resolve()):
-        raise WeditorError(f"{where}: image {path} is outside {root}; files a recipe names are read only from its own folder")
+    path = _confined(value, where, base, root, "video")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise WeditorError(f"{where}: video file {path} {problem}")
+    check_video(path, where)
+    return path
+
+
+def _image(value, where: str, base: Path, root: Path | None = None) -> Path | None:
+    """The image file `value` names, confined like every file a pair file names; its size capped before decoding."""
+    if value is None:
+        return None
+    path = _confined(value, where, base, root, "image")
     problem = not_a_file(path)
     if problem is not None:
         raise WeditorError(f"{where}: image file {path} {problem}")
+    size = os.path.getsize(path)
+    if size > MAX_IMAGE_BYTES:
+        raise WeditorError(f"{where}: image file {path} is {size / (1 << 20):.0f} MiB; at most "
+                           f"{MAX_IMAGE_BYTES >> 20} MiB (a conditioning frame is resized to the video size anyway)")
     try:
         from PIL import Image
 
         with Image.open(path) as im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{im.width}x{im.height} pixels, more than {MAX_IMAGE_PIXELS:,}")
             im.verify()
     except Exception as e:  # any decoder failure means the same thing to the user
         raise WeditorError(f"{where}: image file {path} is not a readable image ({e})") from None
@@ -177,9 +231,15 @@ def parse_pairs(raw: bytes, path: Path, root: Path | None = None) -> PairSet:
         safe_image = _image(entry.get("safe_image"), f"{where}: safe_image", base, root) or shared
         if (unsafe_image is None) != (safe_image is None):
             raise WeditorError(f"{where}: an image is given for one member only")
-        pairs.append(Pair(unsafe, safe, unsafe_image, safe_image))
+        video = _video(entry.get("video"), f"{where}: video", base, root)
+        if video is not None and unsafe_image is not None:
+            raise WeditorError(f"{where}: carries an image and a video; a model takes one or the other "
+                               "(image-to-video or video-to-video)")
+        pairs.append(Pair(unsafe, safe, unsafe_image, safe_image, video))
     if len({p.unsafe_image is None for p in pairs}) > 1:
         raise WeditorError(f"{name}: some pairs have images and some do not; give every pair an image or none")
+    if len({p.video is None for p in pairs}) > 1:
+        raise WeditorError(f"{name}: some pairs have videos and some do not; give every pair a video or none")
 
     return PairSet(
         concept=concept,

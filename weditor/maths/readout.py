@@ -27,6 +27,7 @@ from __future__ import annotations
 import torch
 
 from weditor.maths.moments import PairMoments, RunningMoments
+from weditor.maths.shifted_solve import EigSolver, shifted_solver
 
 _LOG_WEIGHTS = (-6.0, 6.0)  # search range of log10(neutral weight)
 _BISECTIONS = 40
@@ -61,6 +62,10 @@ class ConceptReadout:
     fit_intercept : bool
         Fit the constant `a` too. A reading linear folds `a` into its bias only through its
         weight, and some have no bias, so the patch fits it for writing linears only.
+    solver : str
+        How the shifted systems are solved (weditor/maths/shifted_solve.py): "eig" (a full
+        eigendecomposition), "tridiagonal" (a tridiagonal reduction, CPU), or "auto" (the
+        tridiagonal one on the CPU from width 1024, the eigendecomposition otherwise).
     ridge : float
         Tikhonov term added to the paired and to the neutral Gram matrices, each relative to its
         own mean second moment: it keeps both invertible when there are fewer tokens than
@@ -80,10 +85,11 @@ class ConceptReadout:
         Paired tokens seen (over all concepts).
     """
 
-    def __init__(self, removal: float = 0.6, fit_intercept: bool = True, ridge: float = 1e-6):
+    def __init__(self, removal: float = 0.6, fit_intercept: bool = True, ridge: float = 1e-6, solver: str = "auto"):
         self.removal = removal
         self.fit_intercept = fit_intercept
         self.ridge = ridge
+        self.solver = solver
 
     def fit(self, Q, pairs: list[PairMoments], neutral: RunningMoments | None = None,
             calibrate: list[int] | None = None) -> "ConceptReadout":
@@ -129,27 +135,30 @@ class ConceptReadout:
         if not torch.isfinite(g_pairs).all() or not torch.isfinite(g_neutral).all():
             raise ValueError("activations overflow float64")
 
-        # (G_pairs + w G_neutral)^-1 for any w from one eigendecomposition: with G_neutral = L L^T
-        # and L^-1 G_pairs L^-T = V diag(lam) V^T, the inverse is L^-T V diag(1/(lam + w)) V^T L^-1.
+        # (G_pairs + w G_neutral)^-1 for any w from one factorisation: with G_neutral = L L^T and
+        # M = L^-1 G_pairs L^-T, the inverse is L^-T (M + w I)^-1 L^-1 (weditor/maths/shifted_solve.py).
         try:
             L = torch.linalg.cholesky(g_neutral)
         except torch.linalg.LinAlgError:
             raise ValueError("the neutral tokens' Gram matrix is not positive definite; raise ridge") from None
-        L_inv = torch.linalg.solve_triangular(L, eye, upper=False)
-        lam, V = torch.linalg.eigh(L_inv @ g_pairs @ L_inv.T)
-        lam = lam.clamp_min(0)
-        left, right = L_inv.T @ V, V.T @ (L_inv @ rhs)
-
-        def solve(weight: float) -> torch.Tensor:
-            return left @ (right / (lam + weight)[:, None])
+        del g_neutral, eye  # at Wan's width each is 134 MB; the solver needs neither
+        probes = torch.stack([phi for phi, _ in targets], dim=1)
+        solver = shifted_solver(L, g_pairs, rhs, probes, self.solver)
+        solve = solver.solve
 
         def reached(sol: torch.Tensor) -> torch.Tensor:
             return torch.stack([(phi @ sol) @ t / (t @ t).clamp_min(1e-300) for phi, t in targets])
 
+        def reached_at(weight: float) -> torch.Tensor:
+            if isinstance(solver, EigSolver):  # as it always was, bit for bit
+                return reached(solve(weight))
+            at = solver.probe(weight).to(device)  # (concepts, m): phi_c^T solve(weight), O(d)
+            return torch.stack([at[c] @ t / (t @ t).clamp_min(1e-300) for c, (_, t) in enumerate(targets)])
+
         chosen = list(range(len(pairs))) if calibrate is None else list(calibrate)
 
         def enough(weight: float) -> bool:
-            return float(reached(solve(weight))[chosen].min()) >= self.removal
+            return float(reached_at(weight)[chosen].min()) >= self.removal
 
         lo, hi = _LOG_WEIGHTS
         if enough(10**hi):

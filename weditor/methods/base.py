@@ -48,7 +48,7 @@ class Fitted:
     folded: object = None  # a REINS fold on top (weditor/methods/reins.py), saved to weditor/reins.safetensors
     state: dict = field(default_factory=dict)  # the method's own (keys, estimators, rows ...), for summarise/params
     extra: dict = field(default_factory=dict)  # recipe fields besides "params" (refusal: "skipped_sites")
-    release: bool = False  # the reload check may drop the in-memory denoisers once it has its reference outputs
+    release: bool = True  # the reload check drops the in-memory denoisers once it has its reference outputs
 
 
 def recipe_method(method, fitted: Fitted) -> str:

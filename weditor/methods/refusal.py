@@ -28,7 +28,7 @@ from weditor.maths.moments import PairMoments, RunningMoments
 from weditor.maths.readout import ConceptReadout
 from weditor.methods import reins as reins_fold
 from weditor.methods.base import EditSet, Fitted
-from weditor.models.measure import apply_in_memory, eval_prompts, measure, most_changed, relative_change
+from weditor.models.measure import apply_in_memory, before_after, eval_prompts, most_changed, relative_change
 from weditor.models.runtime import (
     Settings,
     SiteKey,
@@ -102,7 +102,7 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
         delta = {ps.concept: {k: RunningMoments(widths[k], device) for k in keys} for ps in pairsets}
     neutral = {k: RunningMoments(widths[k], device) for k in keys}
     neutral_prompts = pairs_neutral_prompts(pairsets)
-    jobs = [("pair", ps.concept, [p.unsafe, p.safe], [p.unsafe_image, p.safe_image]) for ps in pairsets for p in ps.pairs]
+    jobs = [("pair", ps.concept, [p.unsafe, p.safe], list(p.conditioning)) for ps in pairsets for p in ps.pairs]
     images = neutral_images(pairsets, len(neutral_prompts))
     if neutral_mode == "prompt" and len(neutral_prompts) > 1:
         jobs += [("neutral batch", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
@@ -260,51 +260,47 @@ def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float, r
     return edited, locations, entries
 
 
-def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited,
-              meter, readouts=None) -> dict:
+def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter,
+              readouts=None) -> dict:
     """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
 
     The "after" runs are fed the "before" runs' latents step by step, so the relative output
-    change measures the edit, not a diverging trajectory.
+    change measures the edit, not a diverging trajectory. Forwards: 2 x (eval + neutral prompts)
+    / `cfg.batch` per step.
     """
-    summary = {}
-    if cfg.summary:
-        prompts = eval_prompts(pairsets)
-        neutral_prompts = pairs_neutral_prompts(pairsets)
-        meter.phase = "eval_before"
-        proj_eval, rec_eval = measure(pipe, adapter, keys, directions, prompts, settings, cfg.strength)
-        meter.phase = "neutral_before"
-        proj_neutral, rec_neutral = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength)
-    apply_in_memory(pipe, edited)
-    if cfg.summary:
-        meter.phase = "eval_after"
-        after_eval, rec_eval2 = measure(pipe, adapter, keys, directions, prompts, settings, cfg.strength, forced=rec_eval,
-                                        readouts=readouts)
-        meter.phase = "neutral_after"
-        _, rec_neutral2 = measure(pipe, adapter, keys, directions, neutral_prompts, settings, cfg.strength, forced=rec_neutral)
-        summary = {
-            "sites": [
-                {
-                    "site": str(k),
-                    "width": widths[k],
-                    "rank": int(directions[k].shape[0]),
-                    "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
-                    "proj_eval_before": round(proj_eval[k], 4),
-                    "proj_neutral_before": round(proj_neutral[k], 4),
-                    "proj_eval_after": round(after_eval[k], 4),
-                    **({"removal": round(float(readouts[k].removal_.min()), 4),
-                        "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}")} if readouts else {}),
-                }
-                for k in keys
-            ],
-            "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "neutral_most_changed": most_changed(neutral_prompts, rec_neutral, rec_neutral2),
-            "eval_prompts": len(prompts),
-            "neutral_prompts": len(neutral_prompts),
-        }
-        if meter.result is not None:  # a REINS fold: projections on its direction too
-            summary["reins"] = meter.summary()
+    if not cfg.summary:
+        apply_in_memory(pipe, edited)
+        return {}
+    prompts = eval_prompts(pairsets)
+    neutral_prompts = pairs_neutral_prompts(pairsets)
+    before, after = before_after(pipe, adapter, keys, directions, prompts, neutral_prompts, settings,
+                                 cfg.strength, lambda: apply_in_memory(pipe, edited), readouts=readouts,
+                                 batch=getattr(cfg, "batch", None), meter=meter)
+    (proj_eval, rec_eval), (proj_neutral, rec_neutral) = before
+    (after_eval, rec_eval2), (_, rec_neutral2) = after
+    summary = {
+        "sites": [
+            {
+                "site": str(k),
+                "width": widths[k],
+                "rank": int(directions[k].shape[0]),
+                "retained_norm": round(min(est.retained_norm_ for (c, kk), est in estimators.items() if kk == k), 4),
+                "proj_eval_before": round(proj_eval[k], 4),
+                "proj_neutral_before": round(proj_neutral[k], 4),
+                "proj_eval_after": round(after_eval[k], 4),
+                **({"removal": round(float(readouts[k].removal_.min()), 4),
+                    "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}")} if readouts else {}),
+            }
+            for k in keys
+        ],
+        "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
+        "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+        "neutral_most_changed": most_changed(neutral_prompts, rec_neutral, rec_neutral2),
+        "eval_prompts": len(prompts),
+        "neutral_prompts": len(neutral_prompts),
+    }
+    if meter.result is not None:  # a REINS fold: projections on its direction too
+        summary["reins"] = meter.summary()
     return summary
 
 
@@ -315,7 +311,7 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
     for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/methods/uce.py)
         params.pop(k)
     for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned", "card"):
+              "allow_pickle", "tune", "pinned", "card", "batch"):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
@@ -384,6 +380,7 @@ class Refusal:
         with phases("fit"):
             directions, estimators, skipped = fit_directions(delta, neutral, keys, ctx.pairsets, cfg, widths)
             readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
+        del delta, neutral, paired  # the moments (d x d per site and concept) are not needed after the fit
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]
             echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
@@ -397,7 +394,7 @@ class Refusal:
         with phases("edit"):
             edits = EditSet(*compute_edits(pipe, adapter, ctx.base, directions, cfg.strength, readouts))
         return Fitted(edits, directions, readouts, state={"keys": keys, "widths": widths, "estimators": estimators},
-                      extra={"skipped_sites": skipped}, release=True)
+                      extra={"skipped_sites": skipped})
 
     def summarise(self, ctx, fitted: Fitted) -> dict:
         """The projections at every edited site (and on the REINS direction, when folded), before and after."""
@@ -424,8 +421,7 @@ class ReinsOnly(Refusal):
         return None
 
     def fit(self, ctx) -> Fitted:
-        return Fitted(EditSet(), state={"keys": [], "widths": {}, "estimators": {}}, extra={"skipped_sites": []},
-                      release=True)
+        return Fitted(EditSet(), state={"keys": [], "widths": {}, "estimators": {}}, extra={"skipped_sites": []})
 
 
 REFUSAL = Refusal()

@@ -36,6 +36,7 @@ from weditor.models.runtime import (
     Settings,
     block_path,
     check_finite,
+    encode,
     get_module,
     num_blocks,
     present_denoisers,
@@ -146,7 +147,7 @@ def pair_runs(pairsets) -> list[Run]:
     runs, g = [], 0
     for ps in pairsets:
         for p in ps.pairs:
-            images = None if p.unsafe_image is None else (p.unsafe_image, p.safe_image)
+            images = None if p.conditioning[0] is None else p.conditioning
             runs.append(Run((p.unsafe, p.safe), (UNSAFE, SAFE), g, images))
             g += 1
     return runs
@@ -178,10 +179,8 @@ def collect_pooled(pipe, adapter: Adapter, keys: list[BlockKey], runs: list[Run]
         for i, run in enumerate(progress(runs, len(runs), desc)):
             state["run"] = run
             taps.batch = len(run.prompts)
-            if run.images is None:
-                cond = adapter.encode(pipe, list(run.prompts), settings.device)
-            else:
-                cond = adapter.encode(pipe, list(run.prompts), settings.device, images=list(run.images))
+            # weditor.models.runtime.encode: images to an image-to-video adapter, a pair's video to a video-input one
+            cond = encode(pipe, adapter, list(run.prompts), settings.device, None if run.images is None else list(run.images))
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
     finally:
         taps.remove()

@@ -42,30 +42,37 @@ def _tokens(cond: dict, key: str) -> torch.Tensor:
 
 def statistics(pipe, adapter, pairsets, device: str):
     """({key: [PairMoments per pair file]}, {key: RunningMoments of safe and neutral tokens})."""
-    from weditor.models.runtime import encode, progress
     from weditor.io.pairs import neutral_prompts
+    from weditor.models.distributed import map_units
+    from weditor.models.runtime import encode, progress
 
     keys = list(adapter.text_inputs())
     pairs: list[dict[str, PairMoments]] = [{} for _ in pairsets]
     neutral: dict[str, RunningMoments] = {}
 
-    def add_neutral(cond):
-        for key in keys:
-            x = _tokens(cond, key)
-            neutral.setdefault(key, RunningMoments(x.shape[1])).update(x)
-
     items = [(c, pair) for c, ps in enumerate(pairsets) for pair in ps.pairs]
-    for c, pair in progress(items, total=len(items), desc="encode pairs"):
+
+    def encode_pair(item) -> dict:  # one unit of work (dealt out to the ranks under torchrun)
+        _, pair = item
         with torch.no_grad():
             cu = encode(pipe, adapter, [pair.unsafe], device)
             cs = encode(pipe, adapter, [pair.safe], device)
-        for key in keys:
-            u, s = _tokens(cu, key), _tokens(cs, key)
-            pairs[c].setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
-        add_neutral(cs)
-    for prompt in neutral_prompts(pairsets):
+        return {**{f"u.{key}": _tokens(cu, key) for key in keys}, **{f"s.{key}": _tokens(cs, key) for key in keys}}
+
+    def encode_neutral(prompt) -> dict:
         with torch.no_grad():
-            add_neutral(encode(pipe, adapter, [prompt], device))
+            cond = encode(pipe, adapter, [prompt], device)
+        return {key: _tokens(cond, key) for key in keys}
+
+    for (c, _), tokens in zip(items, map_units(encode_pair, progress(items, total=len(items), desc="encode pairs"))):
+        for key in keys:
+            u, s = tokens[f"u.{key}"], tokens[f"s.{key}"]
+            pairs[c].setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
+        for key in keys:  # the safe member's tokens are neutral ones
+            neutral.setdefault(key, RunningMoments(tokens[f"s.{key}"].shape[1])).update(tokens[f"s.{key}"])
+    for tokens in map_units(encode_neutral, neutral_prompts(pairsets)):
+        for key in keys:
+            neutral.setdefault(key, RunningMoments(tokens[key].shape[1])).update(tokens[key])
     return {key: [p[key] for p in pairs] for key in keys}, neutral
 
 
@@ -136,6 +143,7 @@ class Text:
                                    lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
         with phases("fit"):
             bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
+        pairs = neutral = None  # the moments (d x d per concept) are not needed after the fit
         with phases("edit"):
             edits = EditSet(*fold_input(
                 pipe, adapter, ctx.base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),

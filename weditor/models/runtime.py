@@ -125,9 +125,13 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     else:
         scheduler.set_timesteps(settings.steps, device=settings.device)
     batch = next(iter(cond.values())).shape[0]
-    x = first
+    x, timesteps = first, scheduler.timesteps
+    if cond.get("_video") is not None and adapter.video_latents is not None:  # V2V: the video noised, the schedule cut
+        from weditor.io.pair_videos import video_start
+
+        x, timesteps = video_start(pipe, adapter, scheduler, cond["_video"], first, settings.size, settings.device)
     record = []
-    for i, t in enumerate(scheduler.timesteps):
+    for i, t in enumerate(timesteps):
         if forced is not None:
             x = forced[i][2]
         component = adapter.denoiser_for(pipe, t)
@@ -154,13 +158,18 @@ def progress(iterable, total: int, desc: str):
 
 
 def encode(pipe, adapter: Adapter, prompts: list[str], device, images=None) -> dict:
-    """`adapter.encode`, handing images only to image-to-video adapters (None: a mid-grey frame each)."""
+    """`adapter.encode`, handing images only to image-to-video adapters (None: a mid-grey frame each), and
+    a video (the first of `images`, the batch's shared one) to video-to-video adapters as `cond["_video"]`."""
     if adapter.image_to_video:
         return adapter.encode(pipe, prompts, device, images=images)
+    if adapter.video_input and images and images[0] is not None:  # one video for the batch: it shares one latent
+        cond = adapter.encode(pipe, prompts, device)
+        cond["_video"] = images[0]  # set in place: an adapter's lazy entries may read it (VACE's control)
+        return cond
     return adapter.encode(pipe, prompts, device)
 
 
 def neutral_images(pairsets, n: int) -> list:
-    """Images for `n` neutral prompts on an image-to-video model: the pairs' safe images, in turn."""
-    safe = [p.safe_image for ps in pairsets for p in ps.pairs if p.safe_image is not None]
+    """Images (or videos) for `n` neutral prompts on an image- (video-) to-video model: the pairs' safe ones, in turn."""
+    safe = [p.conditioning[1] for ps in pairsets for p in ps.pairs if p.conditioning[1] is not None]
     return [safe[i % len(safe)] if safe else None for i in range(n)]

@@ -101,8 +101,8 @@ register(Space(
     ladders=(_ladder(removal=(0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
     prepare=_text_prepare,
     edit=_text_edit,
-    # Pairs with images: the concept may come with the image, which the prompt embeddings never see.
-    applies=lambda adapter, pairsets: bool(adapter.text_inputs()) and not any(ps.has_images for ps in pairsets),
+    # Pairs with images (or videos): the concept may come with them, which the prompt embeddings never see.
+    applies=lambda adapter, pairsets: bool(adapter.text_inputs()) and not any(ps.has_images or ps.has_videos for ps in pairsets),
 ))
 
 
@@ -185,7 +185,7 @@ def _uce_applies(adapter, pairsets) -> bool:
         refuse_unless_supported(adapter)
     except WeditorError:
         return False
-    return not any(ps.has_images for ps in pairsets)
+    return not any(ps.has_images or ps.has_videos for ps in pairsets)
 
 
 def _uce_prepare(ctx: Context):

@@ -56,6 +56,7 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
+    batch: int | None = None  # summary prompts per denoiser forward (None: weditor/models/measure.py's default, halved while out of memory)
     card: dict | None = None  # --base-model / --license, or a recipe's `card` record (weditor/io/card_meta.py)
 
     @property
@@ -71,7 +72,7 @@ class PatchConfig:
         erased as much as the block edit and kept other concepts better (docs/benchmarks.md). A pair
         with images may carry its concept in the image, which only the video tokens see."""
         if self.method is None:
-            self.method = defaults.IMAGE_METHOD if any(ps.has_images for ps in pairsets) else defaults.METHOD
+            self.method = defaults.IMAGE_METHOD if any(ps.has_images or ps.has_videos for ps in pairsets) else defaults.METHOD
 
     def check(self):
         if self.method is None:  # a library caller that did not resolve it from its pairs
@@ -139,6 +140,8 @@ class PatchConfig:
             raise WeditorError(f"--seed {self.seed}: must be in 0..{defaults.MAX_SEED} (see defaults.MAX_SEED)")
         if self.size is not None and any(not 1 <= v <= top for v, top in zip(self.size, defaults.MAX_SIZE)):
             raise WeditorError(f"--size {self.size}: each of height, width, frames must be in 1..{'/'.join(map(str, defaults.MAX_SIZE))}")
+        if self.batch is not None and not 1 <= self.batch <= 4096:
+            raise WeditorError(f"--batch {self.batch}: must be in 1..4096 (prompts per summary forward)")
         if self.dtype is not None and self.dtype not in DTYPES:
             raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
 

@@ -15,6 +15,7 @@ import torch
 from weditor.adapters import Adapter
 from weditor.errors import WeditorError
 from weditor.io.checkpoint import BaseModel, check_out_dir
+from weditor.io.pair_videos import check_videos_accepted
 from weditor.io.pairs import PairSet, load_pairsets
 from weditor.io.pickles import prepare_base
 from weditor.models.loading import default_size, load_base, load_pipeline
@@ -74,6 +75,7 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
     base = prepare_base(base, out_dir)  # pickles refused, or converted into a mirror (weditor/io/pickles.py)
     if any(ps.has_images for ps in pairsets) and not adapter.image_to_video:
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
+    check_videos_accepted(pairsets, adapter, base.pipeline_class)  # videos only where a family feeds them
     torch.manual_seed(cfg.seed)
     with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)

@@ -17,6 +17,7 @@ from weditor.io.pairs import load_pairsets
 from weditor.methods import reins as reins_fold
 from weditor.methods import registry
 from weditor.methods.base import recipe_method
+from weditor.models import distributed
 from weditor.pipeline.config import PatchConfig, PatchResult
 from weditor.pipeline import status
 from weditor.pipeline.load import load
@@ -51,6 +52,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     if cfg.method is None and cfg.pairs:
         cfg.resolve_method(load_pairsets(cfg.pairs))
     cfg.check()
+    distributed.check_method(cfg.method, cfg.uses_reins)  # under torchrun: a method that deals its work out
+    cfg.device = distributed.device_for(cfg.device)
     method = registry.get(cfg.method)
     ctx = load(cfg, method, echo, t_start)
     reins_keys = reins_fold.reins_blocks(ctx.pipe, ctx.adapter, cfg.reins_layer) if cfg.uses_reins else []

@@ -21,6 +21,7 @@ from weditor.io.pairs import PairSet
 from weditor.io.pickles import recipe_note as pickles_recipe_note
 from weditor.methods import reins as reins_fold
 from weditor.methods.base import EditSet
+from weditor.models import distributed
 from weditor.pipeline.card import finalize_card
 from weditor.pipeline import status
 from weditor.pipeline.phases import Phases
@@ -63,13 +64,14 @@ class Recipe:
 
 def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: Recipe,
                 edits: EditSet, directions: dict, readouts: dict | None = None, folded=None,
-                phases: Phases | None = None, release: bool = False) -> dict:
+                phases: Phases | None = None, release: bool = True) -> dict:
     """Stage the patched folder, verify it with a stock reload, write the card, then rename it into place.
 
     Nothing reaches `out_dir` unless every step passed; the staging folder is removed on any error.
     Returns the recipe as written (with file hashes and the verification).
     """
     phases = phases if phases is not None else Phases(cfg.device)
+    distributed.stop_unless_main()  # under torchrun rank 0 alone writes and verifies (weditor/models/distributed.py)
     recipe = recipe.to_dict()
     staging = staging_dir(out_dir)
     try:

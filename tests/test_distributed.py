@@ -1,0 +1,61 @@
+"""`torchrun --nproc-per-node=2 -m weditor patch` (gloo, CPU) writes the single-process patch, byte for byte.
+
+Both runs use one thread per process (torchrun's default; a matmul may round differently with
+another thread count), the tiny Wan pipeline and the default method (the text read-out, with its
+self-check and the summary: the units dealt out to the ranks are the pair encodings, the neutral
+encodings and the summary's batches; `--batch 2` makes several batches of the summary's prompts).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import TINY_PAIRS, TINY_SIZE
+from weditor.io.recipe import hash_files
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", TQDM_DISABLE="1", HF_HUB_OFFLINE="1")
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    return env
+
+
+def _patch(prefix: list[str], base, out, extra=()):
+    args = ["patch", str(base), "--pairs", str(TINY_PAIRS), "--out", str(out), "--size", TINY_SIZE, "--batch", "2", *extra]
+    return subprocess.run([*prefix, *args], env=_env(), capture_output=True, text=True, timeout=600)
+
+
+def _torchrun():
+    runner = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    if runner is None:
+        pytest.skip("torchrun is not installed beside this Python")
+    return [runner, "--standalone", "--nproc-per-node=2", "-m", "weditor"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
+                    reason="torch.distributed with gloo is needed")
+def test_torchrun_two_ranks_write_the_single_process_patch_byte_for_byte(tiny_wan_single, tmp_path):
+    one = _patch([sys.executable, "-m", "weditor"], tiny_wan_single, tmp_path / "one" / "out")
+    assert one.returncode == 0, one.stdout + one.stderr
+    two = _patch(_torchrun(), tiny_wan_single, tmp_path / "two" / "out")
+    assert two.returncode == 0, two.stdout + two.stderr
+    a, b = hash_files(tmp_path / "one" / "out"), hash_files(tmp_path / "two" / "out")
+    assert a == b  # every file: shards, directions, read-out, recipe with its summary, card
+    recipe = json.loads((tmp_path / "two" / "out" / "weditor.json").read_text())
+    assert recipe["method"].startswith("text") and recipe["summary"]["neutral_prompts"] > 2
+    assert two.stdout.count("verified: reloaded") == 1  # rank 0 alone writes, verifies and reports
+
+
+@pytest.mark.slow
+def test_torchrun_refuses_a_method_that_is_not_data_parallel(tiny_wan_single, tmp_path):
+    res = _patch(_torchrun(), tiny_wan_single, tmp_path / "o", ["--method", "refusal", "--no-tune"])
+    assert res.returncode != 0
+    assert "not data-parallel yet" in res.stderr + res.stdout
+    assert not (tmp_path / "o").exists()
