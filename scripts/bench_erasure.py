@@ -155,8 +155,16 @@ def run_variant(variant: Variant, sets, base_videos, workdir: Path) -> dict:
 # The paper's published setting (input of the first FFN linear of the last blocks, exact removal),
 # with our relative alpha at 1 and the neutral prompts used as they come.
 REFUSAL = {"method": "refusal"}  # the block-by-block refusal edit (the default before 0.4)
-PAPER = {**REFUSAL, "site": "ffn_in", "layers": "0.5-1.0", "alpha": 1.0, "strength": 1.0, "neutral": "raw",
-         "edit": "projection", "rank": 100}
+PAPER = {
+    **REFUSAL,
+    "site": "ffn_in",
+    "layers": "0.5-1.0",
+    "alpha": 1.0,
+    "strength": 1.0,
+    "neutral": "raw",
+    "edit": "projection",
+    "rank": 100,
+}
 PROJECTION = {**REFUSAL, "edit": "projection"}  # weditor 0.2's default: cPCA direction (rank 100, alpha 4), lambda 0.85
 DEFAULT = "tuned default"  # `weditor patch` with no options (the self-tuning search); the name the CI test asks for
 FIXED_TEXT = "text read-out (0.4 default, --no-tune)"  # --method text at removal 0.6, lambda 1
@@ -237,15 +245,19 @@ def markdown_multi(rows: list[tuple[str, dict]]) -> str:
     for name, m in rows:
         groups = [name for name, g in m.items() if isinstance(g, dict) and "n" in g]  # every set
         shape, motion = pooled(m, "shape_acc", groups), pooled(m, "motion_acc", groups)
-        lines.append(f"| {name} | {m['target']['red_rate']:.0%} | {m['synonyms']['red_rate']:.0%} | "
-                     f"{m[f'target {SECOND}']['concept_rate']:.0%} | {m['others']['colour_acc']:.1%} | {shape:.1%} | "
-                     f"{motion:.1%} | {m['others'].get('pixel_change', 0):.4f} |")
+        lines.append(
+            f"| {name} | {m['target']['red_rate']:.0%} | {m['synonyms']['red_rate']:.0%} | "
+            f"{m[f'target {SECOND}']['concept_rate']:.0%} | {m['others']['colour_acc']:.1%} | {shape:.1%} | "
+            f"{motion:.1%} | {m['others'].get('pixel_change', 0):.4f} |"
+        )
     return "\n".join(lines)
 
 
 def markdown(rows: list[tuple[str, dict]]) -> str:
-    head = ("| variant | red (plain) | red (synonyms) | colour acc. others | shape acc. | motion acc. | "
-            "pixel change others | patch s |")
+    head = (
+        "| variant | red (plain) | red (synonyms) | colour acc. others | shape acc. | motion acc. | "
+        "pixel change others | patch s |"
+    )
     lines = [head, "|" + "---|" * 8]
     for name, m in rows:
         t, s, o = m["target"], m["synonyms"], m["others"]
@@ -265,13 +277,30 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="run only the variants with these names")
     ap.add_argument("--multi", action="store_true", help="multi-concept: red and blue erased in one patch")
-    ap.add_argument("--fine", action="store_true", help="other colours: every shape x motion and two seeds (4x the videos)")
-    ap.add_argument("--matrix", nargs="*", default=None, metavar="PAIRS",
-                    help="concept matrix: pair files (any shapes concept), or dev / held-out / all (the shipped ones)")
-    ap.add_argument("--variants", nargs="+", default=None, metavar="NAME",
-                    help="--matrix: variants to run (registered names; default: default refusal and any --variant)")
-    ap.add_argument("--variant", action="append", default=[], metavar="NAME=OPTIONS",
-                    help="--matrix: define a variant, NAME=key:value,... or NAME={json} (PatchConfig options)")
+    ap.add_argument(
+        "--fine", action="store_true", help="other colours: every shape x motion and two seeds (4x the videos)"
+    )
+    ap.add_argument(
+        "--matrix",
+        nargs="*",
+        default=None,
+        metavar="PAIRS",
+        help="concept matrix: pair files (any shapes concept), or dev / held-out / all (the shipped ones)",
+    )
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="--matrix: variants to run (registered names; default: default refusal and any --variant)",
+    )
+    ap.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=OPTIONS",
+        help="--matrix: define a variant, NAME=key:value,... or NAME={json} (PatchConfig options)",
+    )
     ap.add_argument("--batch", type=int, default=32, help="--matrix: prompts per pipeline call")
     args = ap.parse_args(argv)
     import torch
@@ -306,14 +335,19 @@ def main(argv=None):
             rows.append((v.name, metrics))
             if args.json:  # after every variant: a long sweep that is stopped keeps what it measured
                 Path(args.json).write_text(json.dumps({"rows": rows, "failed": failed}, indent=2) + "\n")
-            print(f"[{time.perf_counter() - started:6.1f}s] {v.name}: red {metrics['target']['red_rate']:.0%}, "
-                  f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%} "
-                  f"(misses: {metrics['others']['colour_misses'] or 'none'})",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{time.perf_counter() - started:6.1f}s] {v.name}: red {metrics['target']['red_rate']:.0%}, "
+                f"synonyms {metrics['synonyms']['red_rate']:.0%}, others colour {metrics['others']['colour_acc']:.1%} "
+                f"(misses: {metrics['others']['colour_misses'] or 'none'})",
+                file=sys.stderr,
+                flush=True,
+            )
     print(markdown_multi(rows) if args.multi else markdown(rows))
     counts = {ps.name: len(ps.prompts) * ps.seeds for ps in sets}
-    print(f"\nprompts x seeds: {counts}; wall {time.perf_counter() - started:.0f} s; "
-          f"torch threads {torch.get_num_threads()}; cpu count {os.cpu_count()}")
+    print(
+        f"\nprompts x seeds: {counts}; wall {time.perf_counter() - started:.0f} s; "
+        f"torch threads {torch.get_num_threads()}; cpu count {os.cpu_count()}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"counts": counts, "rows": rows, "failed": failed}, indent=2) + "\n")
     for name, error in failed:
@@ -336,16 +370,26 @@ def run_matrix(args) -> list[dict]:
 
     level = "quick" if args.quick else "fine" if args.fine else "plain"
     try:
-        clash = [flag for flag, on in (("--sweep", args.sweep), ("--multi", args.multi), ("--only", args.only is not None),
-                                       ("--quick and --fine", args.quick and args.fine)) if on]
+        clash = [
+            flag
+            for flag, on in (
+                ("--sweep", args.sweep),
+                ("--multi", args.multi),
+                ("--only", args.only is not None),
+                ("--quick and --fine", args.quick and args.fine),
+            )
+            if on
+        ]
         if clash:
             raise WeditorError(f"--matrix: {clash[0]} belongs to the red/blue modes; pick variants with --variants")
         defined = [matrix.parse_variant(spec)[0] for spec in args.variant]
         names = args.variants or [*matrix.DEFAULT_VARIANTS, *defined]
         unknown = [n for n in names if n not in matrix.VARIANTS]
         if unknown:
-            raise WeditorError(f"--variants: {unknown[0]!r} is not a variant ({', '.join(matrix.VARIANTS)}); define it "
-                               "with --variant NAME=key:value,...")
+            raise WeditorError(
+                f"--variants: {unknown[0]!r} is not a variant ({', '.join(matrix.VARIANTS)}); define it "
+                "with --variant NAME=key:value,..."
+            )
         files = matrix.matrix_files(args.matrix)
         for f in files:  # every concept is read before any video is made: a bad file fails now, not in an hour
             if not Path(f).is_file():
@@ -355,20 +399,27 @@ def run_matrix(args) -> list[dict]:
         print(f"Error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
     started, results, cache = time.perf_counter(), [], {}
-    meta = {"command": "python scripts/bench_erasure.py " + " ".join(sys.argv[1:]), "level": level,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpus".replace(" ,", ","),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "batch": args.batch,
-            "variants": {n: matrix.VARIANTS[n] for n in names}}
+    meta = {
+        "command": "python scripts/bench_erasure.py " + " ".join(sys.argv[1:]),
+        "level": level,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpus".replace(" ,", ","),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "variants": {n: matrix.VARIANTS[n] for n in names},
+    }
     for f in files:
         results.append(matrix.run_concept(f, names, level=level, batch=args.batch, base_cache=cache))
         if args.json:  # after every concept: a long run that is stopped keeps what it measured
             meta["wall_seconds"] = round(time.perf_counter() - started, 1)
             Path(args.json).write_text(json.dumps({**meta, "results": results}, indent=2) + "\n")
     print(markdown(results))
-    print(f"\nlevel {level}; wall {time.perf_counter() - started:.0f} s; torch threads {torch.get_num_threads()}; "
-          f"cpu count {os.cpu_count()}; per concept: "
-          + ", ".join(f"{r['label']} {r['wall_seconds']:.0f} s" for r in results))
+    print(
+        f"\nlevel {level}; wall {time.perf_counter() - started:.0f} s; torch threads {torch.get_num_threads()}; "
+        f"cpu count {os.cpu_count()}; per concept: "
+        + ", ".join(f"{r['label']} {r['wall_seconds']:.0f} s" for r in results)
+    )
     return results
 
 

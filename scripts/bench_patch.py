@@ -36,21 +36,56 @@ from pathlib import Path
 # ----------------------------------------------------------------------------- model specs
 
 WAN21_13B = dict(  # Wan-AI/Wan2.1-T2V-1.3B-Diffusers transformer/config.json
-    patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16, out_channels=16,
-    text_dim=4096, freq_dim=256, ffn_dim=8960, num_layers=30, cross_attn_norm=True,
-    qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024,
+    patch_size=(1, 2, 2),
+    num_attention_heads=12,
+    attention_head_dim=128,
+    in_channels=16,
+    out_channels=16,
+    text_dim=4096,
+    freq_dim=256,
+    ffn_dim=8960,
+    num_layers=30,
+    cross_attn_norm=True,
+    qk_norm="rms_norm_across_heads",
+    eps=1e-6,
+    rope_max_seq_len=1024,
 )
 WAN22_5B = dict(  # Wan-AI/Wan2.2-TI2V-5B-Diffusers transformer/config.json
-    patch_size=(1, 2, 2), num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
-    text_dim=4096, freq_dim=256, ffn_dim=14336, num_layers=30, cross_attn_norm=True,
-    qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024,
+    patch_size=(1, 2, 2),
+    num_attention_heads=24,
+    attention_head_dim=128,
+    in_channels=48,
+    out_channels=48,
+    text_dim=4096,
+    freq_dim=256,
+    ffn_dim=14336,
+    num_layers=30,
+    cross_attn_norm=True,
+    qk_norm="rms_norm_across_heads",
+    eps=1e-6,
+    rope_max_seq_len=1024,
 )
 COGVIDEOX_5B = dict(  # THUDM/CogVideoX-5b transformer/config.json
-    num_attention_heads=48, attention_head_dim=64, in_channels=16, out_channels=16, time_embed_dim=512,
-    text_embed_dim=4096, num_layers=42, sample_width=90, sample_height=60, sample_frames=49, patch_size=2,
-    temporal_compression_ratio=4, max_text_seq_length=226, use_rotary_positional_embeddings=True,
-    use_learned_positional_embeddings=False, flip_sin_to_cos=True, freq_shift=0, activation_fn="gelu-approximate",
-    norm_eps=1e-5, timestep_activation_fn="silu",
+    num_attention_heads=48,
+    attention_head_dim=64,
+    in_channels=16,
+    out_channels=16,
+    time_embed_dim=512,
+    text_embed_dim=4096,
+    num_layers=42,
+    sample_width=90,
+    sample_height=60,
+    sample_frames=49,
+    patch_size=2,
+    temporal_compression_ratio=4,
+    max_text_seq_length=226,
+    use_rotary_positional_embeddings=True,
+    use_learned_positional_embeddings=False,
+    flip_sin_to_cos=True,
+    freq_shift=0,
+    activation_fn="gelu-approximate",
+    norm_eps=1e-5,
+    timestep_activation_fn="silu",
 )
 MODELS = ("wan2.1-1.3b", "wan2.2-5b", "cogvideox-5b")
 SHARD = "2GB"
@@ -98,35 +133,94 @@ def build_pipeline(model: str, dtype_name: str, text_len: int, seed: int = 0):
 
         wan22 = model == "wan2.2-5b"
         cfg = WAN22_5B if wan22 else WAN21_13B
-        text_encoder = UMT5EncoderModel(UMT5Config(
-            vocab_size=len(tokenizer), d_model=cfg["text_dim"], d_kv=64, d_ff=64, num_layers=1, num_heads=2,
-            relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
+        text_encoder = UMT5EncoderModel(
+            UMT5Config(
+                vocab_size=len(tokenizer),
+                d_model=cfg["text_dim"],
+                d_kv=64,
+                d_ff=64,
+                num_layers=1,
+                num_heads=2,
+                relative_attention_num_buckets=8,
+                dropout_rate=0.0,
+            )
+        ).eval()
         z = cfg["in_channels"]
-        vae_cfg = dict(base_dim=8, z_dim=z, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
-                       latents_mean=[0.0] * z, latents_std=[1.0] * z)
+        vae_cfg = dict(
+            base_dim=8,
+            z_dim=z,
+            dim_mult=[1, 1, 1, 1],
+            num_res_blocks=1,
+            temperal_downsample=[False, True, True],
+            latents_mean=[0.0] * z,
+            latents_std=[1.0] * z,
+        )
         if wan22:  # the Wan2.2 VAE: residual blocks, 2x2 patchified pixels, 16x spatial compression
-            vae_cfg.update(is_residual=True, in_channels=12, out_channels=12, patch_size=2, scale_factor_spatial=16,
-                           scale_factor_temporal=4, decoder_base_dim=8)
+            vae_cfg.update(
+                is_residual=True,
+                in_channels=12,
+                out_channels=12,
+                patch_size=2,
+                scale_factor_spatial=16,
+                scale_factor_temporal=4,
+                decoder_base_dim=8,
+            )
         vae = AutoencoderKLWan(**vae_cfg).eval()
         transformer = materialize(empty_model(WanTransformer3DModel, **cfg), dtype, seed)
-        scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True,
-                                            flow_shift=5.0 if wan22 else 3.0, num_train_timesteps=1000)
-        pipe = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
-                           transformer=transformer, expand_timesteps=wan22)
+        scheduler = UniPCMultistepScheduler(
+            prediction_type="flow_prediction",
+            use_flow_sigmas=True,
+            flow_shift=5.0 if wan22 else 3.0,
+            num_train_timesteps=1000,
+        )
+        pipe = WanPipeline(
+            tokenizer=tokenizer,
+            text_encoder=text_encoder,
+            vae=vae,
+            scheduler=scheduler,
+            transformer=transformer,
+            expand_timesteps=wan22,
+        )
     elif model == "cogvideox-5b":
-        from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
+        from diffusers import (
+            AutoencoderKLCogVideoX,
+            CogVideoXDDIMScheduler,
+            CogVideoXPipeline,
+            CogVideoXTransformer3DModel,
+        )
 
         cfg = dict(COGVIDEOX_5B, max_text_seq_length=min(text_len, COGVIDEOX_5B["max_text_seq_length"]))
-        text_encoder = T5EncoderModel(T5Config(
-            vocab_size=len(tokenizer), d_model=cfg["text_embed_dim"], d_kv=64, d_ff=64, num_layers=1, num_heads=2,
-            relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
+        text_encoder = T5EncoderModel(
+            T5Config(
+                vocab_size=len(tokenizer),
+                d_model=cfg["text_embed_dim"],
+                d_kv=64,
+                d_ff=64,
+                num_layers=1,
+                num_heads=2,
+                relative_attention_num_buckets=8,
+                dropout_rate=0.0,
+            )
+        ).eval()
         vae = AutoencoderKLCogVideoX(
-            in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
-            up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), latent_channels=16,
-            layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4).eval()
+            in_channels=3,
+            out_channels=3,
+            down_block_types=("CogVideoXDownBlock3D",) * 4,
+            up_block_types=("CogVideoXUpBlock3D",) * 4,
+            block_out_channels=(8, 8, 8, 8),
+            latent_channels=16,
+            layers_per_block=1,
+            norm_num_groups=2,
+            temporal_compression_ratio=4,
+        ).eval()
         transformer = materialize(empty_model(CogVideoXTransformer3DModel, **cfg), dtype, seed)
-        pipe = CogVideoXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
-                                 scheduler=CogVideoXDDIMScheduler())
+        pipe = CogVideoXPipeline(
+            tokenizer=tokenizer,
+            text_encoder=text_encoder,
+            vae=vae,
+            transformer=transformer,
+            scheduler=CogVideoXDDIMScheduler(),
+        )
     else:
         raise SystemExit(f"--model {model}: one of {', '.join(MODELS)}")
     return pipe.to(dtype=dtype)
@@ -148,8 +242,11 @@ def ensure_base(args, model: str) -> Path:
     pipe.save_pretrained(tmp, safe_serialization=True, max_shard_size=SHARD)
     os.rename(tmp, folder)
     n = sum(p.numel() for p in pipe.transformer.parameters())
-    print(f"built {model} ({n / 1e9:.2f} B transformer parameters, {args.dtype}) in {t1 - t0:.1f} s, "
-          f"saved in {time.perf_counter() - t1:.1f} s -> {folder}", file=sys.stderr)
+    print(
+        f"built {model} ({n / 1e9:.2f} B transformer parameters, {args.dtype}) in {t1 - t0:.1f} s, "
+        f"saved in {time.perf_counter() - t1:.1f} s -> {folder}",
+        file=sys.stderr,
+    )
     return folder
 
 
@@ -164,10 +261,13 @@ def write_pairs(path: Path, n: int) -> Path:
     """`n` distinct pairs, all words in weditor.testing's tokenizer vocabulary."""
     combos = [(a, v, p) for a in NOUNS for v in VERBS for p in PLACES if a != p]
     assert n <= len(combos)
-    lines = ['concept = "red"', 'description = "synthetic benchmark pairs"',
-             'neutral = ["a blue car on a street", "a dog running in a forest", "a man walking at night",',
-             '           "a green tree by a river", "people dancing in a room", "a cat on a table"]',
-             'eval = ["a red boat on a river", "a red house at night", "a red flower in the rain"]']
+    lines = [
+        'concept = "red"',
+        'description = "synthetic benchmark pairs"',
+        'neutral = ["a blue car on a street", "a dog running in a forest", "a man walking at night",',
+        '           "a green tree by a river", "people dancing in a room", "a cat on a table"]',
+        'eval = ["a red boat on a river", "a red house at night", "a red flower in the rain"]',
+    ]
     step = max(1, len(combos) // n)
     for a, v, p in combos[::step][:n]:
         lines += ["[[pair]]", f'unsafe = "a red {a} {v} in the {p}"', f'safe = "a {a} {v} in the {p}"']
@@ -262,13 +362,22 @@ class RssByPhase:
     """Peak RSS and anonymous RSS per library function of `run_patch` (bench-side wrappers around
     module-level functions where the stages call them + a 20 ms sampler thread); `wrap=False`: sampler only."""
 
-    FUNCTIONS = (("weditor.pipeline.load", "load_pipeline"), ("weditor.pipeline.load", "run_preflight"),
-                 ("weditor.methods.refusal", "collect"), ("weditor.methods.refusal", "fit_directions"),
-                 ("weditor.methods.refusal", "fit_readouts"), ("weditor.methods.text", "statistics"),
-                 ("weditor.methods.text", "fit"), ("weditor.methods.refusal", "compute_edits"),
-                 ("weditor.models.measure", "measure"), ("weditor.pipeline.write", "write_patched"),
-                 ("weditor.pipeline.verify", "compare_safetensors"), ("weditor.pipeline.verify", "reference_outputs"),
-                 ("weditor.pipeline.write", "verify_staged"), ("weditor.pipeline.write", "finalize_card"))
+    FUNCTIONS = (
+        ("weditor.pipeline.load", "load_pipeline"),
+        ("weditor.pipeline.load", "run_preflight"),
+        ("weditor.methods.refusal", "collect"),
+        ("weditor.methods.refusal", "fit_directions"),
+        ("weditor.methods.refusal", "fit_readouts"),
+        ("weditor.methods.text", "statistics"),
+        ("weditor.methods.text", "fit"),
+        ("weditor.methods.refusal", "compute_edits"),
+        ("weditor.models.measure", "measure"),
+        ("weditor.pipeline.write", "write_patched"),
+        ("weditor.pipeline.verify", "compare_safetensors"),
+        ("weditor.pipeline.verify", "reference_outputs"),
+        ("weditor.pipeline.write", "verify_staged"),
+        ("weditor.pipeline.write", "finalize_card"),
+    )
 
     def __init__(self, wrap: bool = True):
         import importlib
@@ -292,6 +401,7 @@ class RssByPhase:
                 return fn(*args, **kwargs)
             finally:
                 self.intervals.append((name, t0, time.perf_counter(), time.process_time() - c0))
+
         return wrapper
 
     def _sample(self):
@@ -336,18 +446,37 @@ def child_patch(a) -> dict:
     rss = RssByPhase()
     io0 = proc_io()
     kwargs = {"offload": True} if a.offload else {}
-    cfg = PatchConfig(pairs=[a.pair_file], out=a.out, model=a.base, size=a.size, steps=a.steps, device=a.device,
-                      overwrite=True, summary=not a.no_summary, method=a.method, **kwargs)
+    cfg = PatchConfig(
+        pairs=[a.pair_file],
+        out=a.out,
+        model=a.base,
+        size=a.size,
+        steps=a.steps,
+        device=a.device,
+        overwrite=True,
+        summary=not a.no_summary,
+        method=a.method,
+        **kwargs,
+    )
     t0, c0 = time.perf_counter(), time.process_time()
     result = run_patch(cfg)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
-        "wall_s": wall, "timings": result.timings, "peak_gpu_bytes": result.peak_gpu_bytes,
-        "peak_rss_bytes": peak_rss_bytes(), "io": io_delta(io0, proc_io()), "forwards": shapes,
-        "written": written_bytes(Path(a.out)), "tensors_edited": len(result.recipe["edits"]),
-        "peak_rss_by_function": rss.peaks(1), "peak_anon_by_function": rss.peaks(2),
-        "peak_anon_bytes": rss.peak_anon(), "cpu_s": cpu, "cpu_s_by_function": rss.cpu_seconds(),
-        "import_rss_bytes": import_rss, "transformer_bytes": transformer_bytes(Path(a.base)),
+        "wall_s": wall,
+        "timings": result.timings,
+        "peak_gpu_bytes": result.peak_gpu_bytes,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "io": io_delta(io0, proc_io()),
+        "forwards": shapes,
+        "written": written_bytes(Path(a.out)),
+        "tensors_edited": len(result.recipe["edits"]),
+        "peak_rss_by_function": rss.peaks(1),
+        "peak_anon_by_function": rss.peaks(2),
+        "peak_anon_bytes": rss.peak_anon(),
+        "cpu_s": cpu,
+        "cpu_s_by_function": rss.cpu_seconds(),
+        "import_rss_bytes": import_rss,
+        "transformer_bytes": transformer_bytes(Path(a.base)),
     }
 
 
@@ -386,7 +515,11 @@ def child_floor(a) -> dict:
             kw = {}
             if a.model.startswith("cogvideox"):
                 kw["image_rotary_emb"] = pipe._prepare_rotary_positional_embeddings(
-                    shape[3] * pipe.vae_scale_factor_spatial, shape[4] * pipe.vae_scale_factor_spatial, shape[1], a.device)
+                    shape[3] * pipe.vae_scale_factor_spatial,
+                    shape[4] * pipe.vae_scale_factor_spatial,
+                    shape[1],
+                    a.device,
+                )
             model(hidden_states=x, timestep=t, encoder_hidden_states=e, return_dict=False, **kw)
     sync(a.device)
     out["forwards_s"] = time.perf_counter() - t1
@@ -415,9 +548,30 @@ def sync(device):
 def spawn(args, role: str, extra: list[str]) -> dict:
     out = Path(args.workdir) / f"result-{role}.json"
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, __file__, "--child", role, "--result", str(out), "--model", args.model_now, "--dtype", args.dtype,
-           "--device", args.device, "--workdir", args.workdir, "--text-len", str(args.text_len), "--steps", str(args.steps),
-           "--threads", str(args.threads), "--method", args.method] + extra
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        role,
+        "--result",
+        str(out),
+        "--model",
+        args.model_now,
+        "--dtype",
+        args.dtype,
+        "--device",
+        args.device,
+        "--workdir",
+        args.workdir,
+        "--text-len",
+        str(args.text_len),
+        "--steps",
+        str(args.steps),
+        "--threads",
+        str(args.threads),
+        "--method",
+        args.method,
+    ] + extra
     env = dict(os.environ, HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env)
@@ -437,17 +591,26 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
     t = p["timings"]
     collect_fwd = t.get("collect", 0) - t.get("statistics", 0)
     rows = [
-        ("load", t.get("load")), ("encode (--method text)", t.get("encode")), ("collect (forwards)", collect_fwd),
+        ("load", t.get("load")),
+        ("encode (--method text)", t.get("encode")),
+        ("collect (forwards)", collect_fwd),
         ("statistics (taps)", t.get("statistics")),
-        ("fit (eigh)", t.get("fit")), ("edit", t.get("edit")), ("summary", t.get("summary")),
-        ("save (incl. hash)", t.get("save")), ("  of which hash", t.get("hash")), ("verify", t.get("verify")),
-        ("card (re-hash)", t.get("card")), ("total run_patch", t.get("total")),
+        ("fit (eigh)", t.get("fit")),
+        ("edit", t.get("edit")),
+        ("summary", t.get("summary")),
+        ("save (incl. hash)", t.get("save")),
+        ("  of which hash", t.get("hash")),
+        ("verify", t.get("verify")),
+        ("card (re-hash)", t.get("card")),
+        ("total run_patch", t.get("total")),
     ]
     from collections import Counter
 
     batches = ", ".join(f"{n} at batch {b}" for b, n in sorted(Counter(s[0] for s in p["forwards"]).items()))
-    lines = [f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards ({batches}), "
-             f"{p['tensors_edited']} tensors edited"]
+    lines = [
+        f"### {model}, {n_pairs} pairs: {len(p['forwards'])} denoiser forwards ({batches}), "
+        f"{p['tensors_edited']} tensors edited"
+    ]
     lines.append("| phase | patch (s) | floor (s) |")
     lines.append("|---|---:|---:|")
     floor = {"load": f["load_s"], "total run_patch": f["load_s"] + f["forwards_s"] + f["save_s"]}
@@ -460,32 +623,52 @@ def report(model: str, n_pairs: int, p: dict, f: dict) -> str:
     over = t["total"] / floor["total run_patch"] - 1
     lines.append(f"- overhead over the floor (wall): {100 * over:+.0f}%")
     if "cpu_s" in p and "cpu_s" in f:
-        lines.append(f"- process CPU time: patch {p['cpu_s']:.1f} s, floor {f['cpu_s']:.1f} s "
-                     f"(floor load {f['load_cpu_s']:.1f}, forwards {f['forwards_cpu_s']:.1f}, save {f['save_cpu_s']:.1f}); "
-                     f"overhead {100 * (p['cpu_s'] / f['cpu_s'] - 1):+.0f}%")
-        lines.append("- patch CPU s by function: " + ", ".join(f"{k} {v:.1f}" for k, v in p["cpu_s_by_function"].items()))
-    lines.append(f"- peak RSS (incl. mmap'ed file pages): patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB")
+        lines.append(
+            f"- process CPU time: patch {p['cpu_s']:.1f} s, floor {f['cpu_s']:.1f} s "
+            f"(floor load {f['load_cpu_s']:.1f}, forwards {f['forwards_cpu_s']:.1f}, save {f['save_cpu_s']:.1f}); "
+            f"overhead {100 * (p['cpu_s'] / f['cpu_s'] - 1):+.0f}%"
+        )
+        lines.append(
+            "- patch CPU s by function: " + ", ".join(f"{k} {v:.1f}" for k, v in p["cpu_s_by_function"].items())
+        )
+    lines.append(
+        f"- peak RSS (incl. mmap'ed file pages): patch {gib(p['peak_rss_bytes'])} GiB, floor {gib(f['peak_rss_bytes'])} GiB"
+    )
     if p.get("transformer_bytes"):
         ratio = (p["peak_rss_bytes"] - p["import_rss_bytes"]) / p["transformer_bytes"]
-        lines.append(f"- patch peak RSS over the RSS after imports ({gib(p['import_rss_bytes'])} GiB): "
-                     f"{ratio:.2f}x the transformer's {gib(p['transformer_bytes'])} GiB (target <= 1.5x)")
+        lines.append(
+            f"- patch peak RSS over the RSS after imports ({gib(p['import_rss_bytes'])} GiB): "
+            f"{ratio:.2f}x the transformer's {gib(p['transformer_bytes'])} GiB (target <= 1.5x)"
+        )
     if "peak_anon_bytes" in p and "peak_anon_bytes" in f:
-        lines.append(f"- peak anonymous memory: patch {gib(p['peak_anon_bytes'])} GiB, floor {gib(f['peak_anon_bytes'])} GiB")
+        lines.append(
+            f"- peak anonymous memory: patch {gib(p['peak_anon_bytes'])} GiB, floor {gib(f['peak_anon_bytes'])} GiB"
+        )
     if p.get("peak_rss_by_function"):
-        lines.append("- patch peak RSS by function (GiB): "
-                     + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_rss_by_function"].items()))
+        lines.append(
+            "- patch peak RSS by function (GiB): "
+            + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_rss_by_function"].items())
+        )
     if p.get("peak_anon_by_function"):
-        lines.append("- patch peak anonymous memory by function (GiB): "
-                     + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_anon_by_function"].items()))
+        lines.append(
+            "- patch peak anonymous memory by function (GiB): "
+            + ", ".join(f"{k} {gib(v)}" for k, v in p["peak_anon_by_function"].items())
+        )
     if p["peak_gpu_bytes"]:
-        lines.append(f"- peak GPU: patch {gib(max(p['peak_gpu_bytes'].values()))} GiB "
-                     f"({', '.join(f'{k} {gib(v)}' for k, v in p['peak_gpu_bytes'].items())}); "
-                     f"floor after load {gib(f['gpu_after_load'])}, after forwards {gib(f['gpu_after_forwards'])} GiB")
+        lines.append(
+            f"- peak GPU: patch {gib(max(p['peak_gpu_bytes'].values()))} GiB "
+            f"({', '.join(f'{k} {gib(v)}' for k, v in p['peak_gpu_bytes'].items())}); "
+            f"floor after load {gib(f['gpu_after_load'])}, after forwards {gib(f['gpu_after_forwards'])} GiB"
+        )
     pio, fio = p["io"], f["io"]
-    lines.append(f"- bytes read from disk / through read(): patch {gib(pio.get('read_bytes'))} / {gib(pio.get('rchar'))} GiB, "
-                 f"floor {gib(fio.get('read_bytes'))} / {gib(fio.get('rchar'))} GiB")
-    lines.append(f"- bytes written: patch {gib(pio.get('write_bytes'))} GiB (new files {gib(p['written']['new'])} GiB, "
-                 f"hard-linked {gib(p['written']['hard_linked'])} GiB), floor {gib(fio.get('write_bytes'))} GiB")
+    lines.append(
+        f"- bytes read from disk / through read(): patch {gib(pio.get('read_bytes'))} / {gib(pio.get('rchar'))} GiB, "
+        f"floor {gib(fio.get('read_bytes'))} / {gib(fio.get('rchar'))} GiB"
+    )
+    lines.append(
+        f"- bytes written: patch {gib(pio.get('write_bytes'))} GiB (new files {gib(p['written']['new'])} GiB, "
+        f"hard-linked {gib(p['written']['hard_linked'])} GiB), floor {gib(fio.get('write_bytes'))} GiB"
+    )
     return "\n".join(lines)
 
 
@@ -502,8 +685,12 @@ def main():
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "weditor-bench"))
     ap.add_argument("--no-summary", action="store_true", help="patch with --no-summary")
     ap.add_argument("--offload", action="store_true", help="patch with --offload")
-    ap.add_argument("--method", default="refusal", choices=("refusal", "text"),
-                    help="the block edit (collection runs: what docs/benchmarks.md times) or the text read-out")
+    ap.add_argument(
+        "--method",
+        default="refusal",
+        choices=("refusal", "text"),
+        help="the block edit (collection runs: what docs/benchmarks.md times) or the text read-out",
+    )
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--json", help="write all results here")
     ap.add_argument("--child", choices=("patch", "floor"), help=argparse.SUPPRESS)
@@ -537,7 +724,9 @@ def main():
             shutil.rmtree(out, ignore_errors=True)
             evict(base)
             extra = ["--base", str(base), "--pair-file", str(pair_file), "--out", str(out), "--size", a.size]
-            p = spawn(a, "patch", extra + (["--no-summary"] if a.no_summary else []) + (["--offload"] if a.offload else []))
+            p = spawn(
+                a, "patch", extra + (["--no-summary"] if a.no_summary else []) + (["--offload"] if a.offload else [])
+            )
             shutil.rmtree(out, ignore_errors=True)
             f = None
             if not a.no_floor:
@@ -545,9 +734,19 @@ def main():
                 fw.write_text(json.dumps(p["forwards"]))
                 evict(base)
                 f = spawn(a, "floor", ["--base", str(base), "--forwards", str(fw), "--size", a.size])
-            row = {"model": model, "dtype": a.dtype, "size": a.size, "steps": a.steps, "pairs": n, "device": a.device,
-                   "text_len": a.text_len, "threads": a.threads, "patch": p, "floor": f,
-                   "date": time.strftime("%Y-%m-%d %H:%M")}
+            row = {
+                "model": model,
+                "dtype": a.dtype,
+                "size": a.size,
+                "steps": a.steps,
+                "pairs": n,
+                "device": a.device,
+                "text_len": a.text_len,
+                "threads": a.threads,
+                "patch": p,
+                "floor": f,
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+            }
             results.append(row)
             p_short = dict(p, forwards=len(p["forwards"]))
             print(json.dumps({"model": model, "pairs": n, "patch": p_short, "floor": f}, indent=1), file=sys.stderr)

@@ -47,8 +47,11 @@ def main():
             out[solver + "_s"] = time.process_time() - c0
         diff = float(np.abs(out["tridiagonal"].coef_ - out["eig"].coef_).max() / np.abs(out["eig"].coef_).max())
         rows.append({"width": d, "eig_s": out["eig_s"], "tridiagonal_s": out["tridiagonal_s"], "max_rel_diff": diff})
-        print(f"| {d} | {out['eig_s']:.2f} | {out['tridiagonal_s']:.2f} | {out['eig_s'] / out['tridiagonal_s']:.1f}x "
-              f"| {diff:.1e} |", flush=True)
+        print(
+            f"| {d} | {out['eig_s']:.2f} | {out['tridiagonal_s']:.2f} | {out['eig_s'] / out['tridiagonal_s']:.1f}x "
+            f"| {diff:.1e} |",
+            flush=True,
+        )
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

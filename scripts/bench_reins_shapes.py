@@ -50,17 +50,21 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--strengths", type=float, nargs="*", default=[0.1, 0.2, 0.3, 0.5])
-    ap.add_argument("--layers", nargs="*", default=["0.25", "0.75"], help="extra --reins-layer values at --hook-strength")
-    ap.add_argument("--hook-strength", type=float, default=0.3, help="strength of the layer sweep and the hook variants")
+    ap.add_argument(
+        "--layers", nargs="*", default=["0.25", "0.75"], help="extra --reins-layer values at --hook-strength"
+    )
+    ap.add_argument(
+        "--hook-strength", type=float, default=0.3, help="strength of the layer sweep and the hook variants"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     import torch
     from safetensors.torch import load_file
 
     from weditor.io.pairs import load_pairs
+    from weditor.methods.reins import REINS_FILE
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.run import run_patch
-    from weditor.methods.reins import REINS_FILE
     from weditor.shapes import load_pipeline, model_path
 
     torch.set_num_threads(1)
@@ -73,8 +77,12 @@ def main(argv=None):
         metrics.update(extra or {})
         metrics.setdefault("patch_seconds", 0.0)
         rows.append((name, metrics))
-        print(f"[{time.perf_counter() - started:6.1f}s] {name}: red {metrics['target']['red_rate']:.0%}, "
-              f"others colour {metrics['others']['colour_acc']:.1%}", file=sys.stderr, flush=True)
+        print(
+            f"[{time.perf_counter() - started:6.1f}s] {name}: red {metrics['target']['red_rate']:.0%}, "
+            f"others colour {metrics['others']['colour_acc']:.1%}",
+            file=sys.stderr,
+            flush=True,
+        )
         if args.json:
             Path(args.json).write_text(json.dumps({"rows": rows}, indent=2) + "\n")
 
@@ -87,13 +95,26 @@ def main(argv=None):
         for strength, layer in grid:
             out = Path(tmp) / f"s{strength}-l{layer}"
             t0 = time.perf_counter()
-            result = run_patch(PatchConfig(pairs=[str(B.PAIRS)], out=str(out), method="reins", reins_strength=strength,
-                                           reins_layer=layer, summary=False), echo=lambda *a: None)
+            result = run_patch(
+                PatchConfig(
+                    pairs=[str(B.PAIRS)],
+                    out=str(out),
+                    method="reins",
+                    reins_strength=strength,
+                    reins_layer=layer,
+                    summary=False,
+                ),
+                echo=lambda *a: None,
+            )
             seconds = time.perf_counter() - t0
             (key,) = result.recipe["params"]["reins_layer_resolved"].items()
             folds[(strength, layer)] = (key[1], load_file(out / REINS_FILE))
-            report(f"fold, strength {strength:g}, layer {layer} (block {key[1]})", B.generate_all(load_pipeline(out), sets),
-                   base, {"patch_seconds": round(seconds, 2)})
+            report(
+                f"fold, strength {strength:g}, layer {layer} (block {key[1]})",
+                B.generate_all(load_pipeline(out), sets),
+                base,
+                {"patch_seconds": round(seconds, 2)},
+            )
 
     block, tensors = folds[(args.hook_strength, "0.5")]
     vector = tensors[f"transformer.blocks.{block}.vector"].float()
@@ -102,8 +123,11 @@ def main(argv=None):
         from weditor.shapes import NUM_INFERENCE_STEPS
 
         module = pipe.transformer.blocks[block].attn2.to_out[0]
-        return [module.register_forward_hook(
-            lambda m, a, y: y + vector.to(y.dtype) if state["step"] < NUM_INFERENCE_STEPS / 2 else y)]
+        return [
+            module.register_forward_hook(
+                lambda m, a, y: y + vector.to(y.dtype) if state["step"] < NUM_INFERENCE_STEPS / 2 else y
+            )
+        ]
 
     def norm_preserving(pipe, state):
         def hook(m, a, h):
@@ -113,9 +137,16 @@ def main(argv=None):
         return [pipe.transformer.blocks[block].register_forward_hook(hook)]
 
     s = args.hook_strength
-    report(f"(b) hook, first half of the steps only, strength {s:g}", generate_with_hook(load_pipeline(), sets, early_half), base)
-    report(f"(c) hook at the block output, token norm kept, strength {s:g}",
-           generate_with_hook(load_pipeline(), sets, norm_preserving), base)
+    report(
+        f"(b) hook, first half of the steps only, strength {s:g}",
+        generate_with_hook(load_pipeline(), sets, early_half),
+        base,
+    )
+    report(
+        f"(c) hook at the block output, token norm kept, strength {s:g}",
+        generate_with_hook(load_pipeline(), sets, norm_preserving),
+        base,
+    )
     print(B.markdown(rows))
     print(f"\nmodel {model_path().name}; wall {time.perf_counter() - started:.0f} s")
     return rows

@@ -43,9 +43,17 @@ def random_transformer(num_layers, hidden, heads, text_dim, latent, seed=0):
 
     torch.manual_seed(seed)
     model = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=hidden // heads, in_channels=16,
-        out_channels=16, text_dim=text_dim, freq_dim=256, ffn_dim=4 * hidden, num_layers=num_layers,
-        cross_attn_norm=True, rope_max_seq_len=1024,
+        patch_size=(1, 2, 2),
+        num_attention_heads=heads,
+        attention_head_dim=hidden // heads,
+        in_channels=16,
+        out_channels=16,
+        text_dim=text_dim,
+        freq_dim=256,
+        ffn_dim=4 * hidden,
+        num_layers=num_layers,
+        cross_attn_norm=True,
+        rope_max_seq_len=1024,
     ).eval()
     return model, latent
 
@@ -134,20 +142,28 @@ def main():
 
     params = sum(p.numel() for p in base.parameters())
     tokens = f * (h // cfg.patch_size[1]) * (w // cfg.patch_size[2])
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores visible, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), python {platform.python_version()}")
+    print(
+        f"machine: {cpu_name()}, {os.cpu_count()} cores visible, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), python {platform.python_version()}"
+    )
     print(f"command: python scripts/bench_reins_speed.py {' '.join(sys.argv[1:])}".rstrip())
-    print(f"model: {args.model} ({params / 1e6:.1f}M parameters, {len(base.blocks)} blocks, width {hidden}), "
-          f"{tokens} video tokens, REINS at block {layer}; {args.repeats} forwards per variant, round-robin")
+    print(
+        f"model: {args.model} ({params / 1e6:.1f}M parameters, {len(base.blocks)} blocks, width {hidden}), "
+        f"{tokens} video tokens, REINS at block {layer}; {args.repeats} forwards per variant, round-robin"
+    )
     med_base = statistics.median(times["base"])
     cpu_base = statistics.median(cpu["base"])
-    print(f"  {'variant':<8}{'wall median ms':>16}{'IQR ms':>9}{'min ms':>9}{'vs base':>9}"
-          f"{'CPU median ms':>15}{'vs base':>9}")
+    print(
+        f"  {'variant':<8}{'wall median ms':>16}{'IQR ms':>9}{'min ms':>9}{'vs base':>9}"
+        f"{'CPU median ms':>15}{'vs base':>9}"
+    )
     for name, ts in times.items():
         q = statistics.quantiles(ts, n=4)
         med, c = statistics.median(ts), statistics.median(cpu[name])
-        print(f"  {name:<8}{med * 1e3:>16.3f}{(q[2] - q[0]) * 1e3:>9.3f}{min(ts) * 1e3:>9.3f}{med / med_base:>9.3f}"
-              f"{c * 1e3:>15.3f}{c / cpu_base:>9.3f}")
+        print(
+            f"  {name:<8}{med * 1e3:>16.3f}{(q[2] - q[0]) * 1e3:>9.3f}{min(ts) * 1e3:>9.3f}{med / med_base:>9.3f}"
+            f"{c * 1e3:>15.3f}{c / cpu_base:>9.3f}"
+        )
     print(f"  folded vs hook: max relative output difference {rel:.2e}")
 
 

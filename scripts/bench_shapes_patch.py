@@ -51,16 +51,27 @@ def child_patch(a) -> dict:
             cfg = PatchConfig(pairs=[a.pairs], out=f"{tmp}/out", tune=not a.no_tune)
         result = run_patch(cfg, echo=lambda *_: None)
         recipe = json.loads(Path(f"{tmp}/out/weditor.json").read_text())
-    return {"imports_cpu_s": imports, "work_cpu_s": time.process_time() - c1, "timings": result.timings,
-            "forwards": forwards, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            "cpu_s_by_stage": cpu, "tuning_chosen": (recipe.get("tuning") or {}).get("chosen"),
-            "tuning_trials": [t.get("params") for t in (recipe.get("tuning") or {}).get("trials", [])],
-            "summary": result.summary}
+    return {
+        "imports_cpu_s": imports,
+        "work_cpu_s": time.process_time() - c1,
+        "timings": result.timings,
+        "forwards": forwards,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "cpu_s_by_stage": cpu,
+        "tuning_chosen": (recipe.get("tuning") or {}).get("chosen"),
+        "tuning_trials": [t.get("params") for t in (recipe.get("tuning") or {}).get("trials", [])],
+        "summary": result.summary,
+    }
 
 
-STAGES = (("weditor.pipeline.tuning", "prepare", "self-check / tuning"), ("weditor.pipeline.run", "load_pipeline", "load (each)"),
-          ("weditor.methods.text", "statistics", "encode"), ("weditor.methods.text_fold", "output_change", "summary"),
-          ("weditor.pipeline.run", "verify_staged", "verify"), ("weditor.pipeline.run", "write_patch", "write + verify + card"))
+STAGES = (
+    ("weditor.pipeline.tuning", "prepare", "self-check / tuning"),
+    ("weditor.pipeline.run", "load_pipeline", "load (each)"),
+    ("weditor.methods.text", "statistics", "encode"),
+    ("weditor.methods.text_fold", "output_change", "summary"),
+    ("weditor.pipeline.run", "verify_staged", "verify"),
+    ("weditor.pipeline.run", "write_patch", "write + verify + card"),
+)
 
 
 def wrap_cpu() -> dict:
@@ -101,14 +112,22 @@ def child_floor(a) -> dict:
     prompts = [p for ps in pairsets for pair in ps.pairs for p in (pair.unsafe, pair.safe)] + neutral_prompts(pairsets)
     c2 = time.process_time()
     with torch.no_grad():
-        pipe.encode_prompt(prompts, do_classifier_free_guidance=False, max_sequence_length=pipe.tokenizer.model_max_length)
+        pipe.encode_prompt(
+            prompts, do_classifier_free_guidance=False, max_sequence_length=pipe.tokenizer.model_max_length
+        )
     encode = time.process_time() - c2
     c3 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         pipe.transformer.save_pretrained(tmp, safe_serialization=True)
     save = time.process_time() - c3
-    return {"imports_cpu_s": imports, "load_cpu_s": load, "encode_cpu_s": encode, "save_cpu_s": save,
-            "prompts_encoded": len(prompts), "work_cpu_s": load + encode + save}
+    return {
+        "imports_cpu_s": imports,
+        "load_cpu_s": load,
+        "encode_cpu_s": encode,
+        "save_cpu_s": save,
+        "prompts_encoded": len(prompts),
+        "work_cpu_s": load + encode + save,
+    }
 
 
 def main():
@@ -127,22 +146,40 @@ def main():
     out = {}
     for role in ("patch", "floor"):
         with tempfile.NamedTemporaryFile(suffix=".json") as f:
-            cmd = [sys.executable, __file__, "--child", role, "--result", f.name, "--pairs", a.pairs,
-                   "--threads", str(a.threads), "--batch", str(a.batch)] + (["--no-tune"] if a.no_tune else [])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                role,
+                "--result",
+                f.name,
+                "--pairs",
+                a.pairs,
+                "--threads",
+                str(a.threads),
+                "--batch",
+                str(a.batch),
+            ] + (["--no-tune"] if a.no_tune else [])
             subprocess.run(cmd, check=True, env={**__import__("os").environ, "TQDM_DISABLE": "1"})
             out[role] = json.loads(Path(f.name).read_text())
     p, f = out["patch"], out["floor"]
     t = p["timings"]
-    print(f"patch: imports {p['imports_cpu_s']:.2f} s CPU, after imports {p['work_cpu_s']:.2f} s CPU; "
-          f"{len(p['forwards'])} denoiser forwards (batches {sorted({s[0] for s in p['forwards']})}); "
-          f"phases (wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
+    print(
+        f"patch: imports {p['imports_cpu_s']:.2f} s CPU, after imports {p['work_cpu_s']:.2f} s CPU; "
+        f"{len(p['forwards'])} denoiser forwards (batches {sorted({s[0] for s in p['forwards']})}); "
+        f"phases (wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items())
+    )
     print("patch CPU s by stage: " + ", ".join(f"{k} {v:.2f}" for k, v in p.get("cpu_s_by_stage", {}).items()))
-    print(f"floor: imports {f['imports_cpu_s']:.2f} s CPU, after imports {f['work_cpu_s']:.2f} s CPU "
-          f"(load {f['load_cpu_s']:.2f}, encode {f['prompts_encoded']} prompts {f['encode_cpu_s']:.2f}, save {f['save_cpu_s']:.2f})")
+    print(
+        f"floor: imports {f['imports_cpu_s']:.2f} s CPU, after imports {f['work_cpu_s']:.2f} s CPU "
+        f"(load {f['load_cpu_s']:.2f}, encode {f['prompts_encoded']} prompts {f['encode_cpu_s']:.2f}, save {f['save_cpu_s']:.2f})"
+    )
     summary_share = t.get("summary", 0) / max(t.get("total", 1e-9), 1e-9)
-    print(f"patch / floor after imports: {p['work_cpu_s'] / f['work_cpu_s']:.2f}x; total with imports: "
-          f"{(p['work_cpu_s'] + p['imports_cpu_s']) / (f['work_cpu_s'] + f['imports_cpu_s']):.2f}x; "
-          f"summary share of run_patch wall: {100 * summary_share:.0f}%; tuning chosen: {p['tuning_chosen']}")
+    print(
+        f"patch / floor after imports: {p['work_cpu_s'] / f['work_cpu_s']:.2f}x; total with imports: "
+        f"{(p['work_cpu_s'] + p['imports_cpu_s']) / (f['work_cpu_s'] + f['imports_cpu_s']):.2f}x; "
+        f"summary share of run_patch wall: {100 * summary_share:.0f}%; tuning chosen: {p['tuning_chosen']}"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1))
 

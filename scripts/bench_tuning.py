@@ -18,10 +18,10 @@ import time
 def grid(pair_files: list[str], seed: int):
     import tempfile
 
-    from weditor.pipeline import tuning
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.config import PatchConfig
     from weditor.models.loading import load_base
+    from weditor.pipeline import tuning
+    from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.load import open_pipeline
 
     print("| pair file | method | setting | held-out erasure | neutral change | trial s |")
@@ -41,8 +41,10 @@ def grid(pair_files: list[str], seed: int):
             setting = ", ".join(f"{k} {v}" for k, v in t.params.items())
             erasure = ", ".join(f"{e:.3f}" for e in t.score.erasure.values()) if t.score else t.error
             change = f"{t.score.neutral_change:.4f}" if t.score else ""
-            print(f"| {path.rsplit('/', 1)[-1]} | {t.method} | {setting} | {erasure} | {change} | {t.seconds:.2f} |",
-                  flush=True)
+            print(
+                f"| {path.rsplit('/', 1)[-1]} | {t.method} | {setting} | {erasure} | {change} | {t.seconds:.2f} |",
+                flush=True,
+            )
 
 
 def timing(pair_file: str, repeat: int):
@@ -56,11 +58,15 @@ def timing(pair_file: str, repeat: int):
         for r in range(repeat):
             for tune in (False, True):
                 t0 = time.perf_counter()
-                result = run_patch(PatchConfig(pairs=[pair_file], out=f"{tmp}/{r}-{tune}", tune=tune), echo=lambda *a: None)
+                result = run_patch(
+                    PatchConfig(pairs=[pair_file], out=f"{tmp}/{r}-{tune}", tune=tune), echo=lambda *a: None
+                )
                 trials = len((result.recipe.get("tuning") or {}).get("trials", []))
                 rows.append((tune, time.perf_counter() - t0, result.timings.get("tune", 0.0), trials))
-                print(f"{'tuned' if tune else 'fixed'}: {rows[-1][1]:.1f} s (search {rows[-1][2]:.1f} s, {trials} trials)",
-                      flush=True)
+                print(
+                    f"{'tuned' if tune else 'fixed'}: {rows[-1][1]:.1f} s (search {rows[-1][2]:.1f} s, {trials} trials)",
+                    flush=True,
+                )
     fixed = sum(s for t, s, _, _ in rows if not t) / repeat
     tuned = sum(s for t, s, _, _ in rows if t) / repeat
     print(f"mean: fixed {fixed:.1f} s, tuned {tuned:.1f} s, ratio {tuned / fixed:.2f}")

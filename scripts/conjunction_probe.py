@@ -20,6 +20,7 @@ For the conjunction COLOUR-SHAPE it prints
 
     python scripts/conjunction_probe.py red square
 """
+
 import argparse
 import itertools
 
@@ -27,8 +28,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from weditor.methods import kv_edit
-from weditor.models.runtime import encode
 from weditor.models.loading import load_base
+from weditor.models.runtime import encode
 from weditor.shapes import load_pipeline, world
 
 
@@ -47,8 +48,11 @@ def main():
     for c, s, m, t in itertools.product(colours, world.SHAPES, world.MOTIONS, range(len(world.TEMPLATES))):
         p = world.caption(c, s, m, t)
         cond = encode(pipe, adapter, [p], "cpu")
-        spaces = {"te": cond["encoder_hidden_states"][0].detach().double().numpy(),
-                  "kv": kv_edit.kv_inputs(pipe, adapter, "transformer", cond).numpy(), "ffn": hidden["ffn"]}
+        spaces = {
+            "te": cond["encoder_hidden_states"][0].detach().double().numpy(),
+            "kv": kv_edit.kv_inputs(pipe, adapter, "transformer", cond).numpy(),
+            "ffn": hidden["ffn"],
+        }
         ids, _ = kv_edit.token_ids(pipe, p, spaces["kv"].shape[0])
         toks = pipe.tokenizer.convert_ids_to_tokens(ids)
         ci = next(i for i, tk in enumerate(toks) if c in tk)
@@ -56,7 +60,9 @@ def main():
         rows.append((c, s, t, {k: {"colour": v[ci], "shape": v[si]} for k, v in spaces.items()}))
     C, S = a.colour, a.shape
     print(f"conjunction {C} on {S}; {len(rows)} captions")
-    print("| place | token | held-out template accuracy | shift to C-on-other (|x|) | shift to other-on-S | spread within | interaction vs blue/circle-like pair |")
+    print(
+        "| place | token | held-out template accuracy | shift to C-on-other (|x|) | shift to other-on-S | spread within | interaction vs blue/circle-like pair |"
+    )
     print("|---|---|---|---|---|---|---|")
     other_c = next(c for c in colours if c != C)
     other_s = next(s for s in world.SHAPES if s != S)
@@ -73,10 +79,16 @@ def main():
             c_el = mean(lambda r: r[0] == C and r[1] != S)
             s_el = mean(lambda r: r[0] != C and r[1] == S)
             spread = np.mean([np.linalg.norm(r[3][space][pos] - cs) for r in rows if r[0] == C and r[1] == S])
-            inter = (cs - mean(lambda r: r[0] == C and r[1] == other_s) - mean(lambda r: r[0] == other_c and r[1] == S)
-                     + mean(lambda r: r[0] == other_c and r[1] == other_s))
-            print(f"| {space} | {pos} | {acc:.3f} | {np.linalg.norm(cs - c_el):.3f} ({np.linalg.norm(cs):.2f}) | "
-                  f"{np.linalg.norm(cs - s_el):.3f} | {spread:.3f} | {np.linalg.norm(inter):.3f} ({other_c}/{other_s}) |")
+            inter = (
+                cs
+                - mean(lambda r: r[0] == C and r[1] == other_s)
+                - mean(lambda r: r[0] == other_c and r[1] == S)
+                + mean(lambda r: r[0] == other_c and r[1] == other_s)
+            )
+            print(
+                f"| {space} | {pos} | {acc:.3f} | {np.linalg.norm(cs - c_el):.3f} ({np.linalg.norm(cs):.2f}) | "
+                f"{np.linalg.norm(cs - s_el):.3f} | {spread:.3f} | {np.linalg.norm(inter):.3f} ({other_c}/{other_s}) |"
+            )
 
 
 if __name__ == "__main__":

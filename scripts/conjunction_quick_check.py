@@ -13,6 +13,7 @@ Each grid entry is `weditor.methods.kv_edit.KVParams` fields plus `site`:
 
     python scripts/conjunction_quick_check.py red-square '[{"site": "te", "preserve_scale": 10, "lam": 0.01}]'
 """
+
 import json
 import sys
 from pathlib import Path
@@ -20,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from weditor.methods import kv_edit
 from weditor.io.pairs import load_pairsets
-from weditor.models.measure import apply_in_memory
+from weditor.methods import kv_edit
 from weditor.models.loading import load_base
+from weditor.models.measure import apply_in_memory
 from weditor.shapes import load_pipeline
 
 HERE = Path(__file__).resolve().parent
@@ -34,13 +35,19 @@ exec(compile(_src, str(HERE / "uce_quick_check.py"), "exec"), uqc.__dict__)
 
 def parts(videos, keep, colour, shape):
     attrs = [uqc.attrs_of(v) for v in videos]
-    groups = {"C elsewhere": lambda t: t[0] == colour, "S elsewhere": lambda t: t[1] == shape,
-              "rest": lambda t: t[0] != colour and t[1] != shape}
+    groups = {
+        "C elsewhere": lambda t: t[0] == colour,
+        "S elsewhere": lambda t: t[1] == shape,
+        "rest": lambda t: t[0] != colour and t[1] != shape,
+    }
     out = {}
     for name, f in groups.items():
         rows = [(a, t) for a, (_, t) in zip(attrs, keep) if f(t)]
-        out[name] = {"n": len(rows), "colour": round(100 * np.mean([a[0] == t[0] for a, t in rows]), 1),
-                     "shape": round(100 * np.mean([a[1] == t[1] for a, t in rows]), 1)}
+        out[name] = {
+            "n": len(rows),
+            "colour": round(100 * np.mean([a[0] == t[0] for a, t in rows]), 1),
+            "shape": round(100 * np.mean([a[1] == t[1] for a, t in rows]), 1),
+        }
     return out
 
 
@@ -53,8 +60,11 @@ def main():
     orig = {n: p.detach().clone() for n, p in pipe.transformer.named_parameters()}
     base, base_videos = uqc.score(concept, ps, pipe, "base")
     keep = uqc.keep_prompts(concept)
-    print("original", json.dumps({"shown": base["erase"], "synonyms": base["synonyms"],
-                                  **parts(base_videos, keep, colour, shape)}), flush=True)
+    print(
+        "original",
+        json.dumps({"shown": base["erase"], "synonyms": base["synonyms"], **parts(base_videos, keep, colour, shape)}),
+        flush=True,
+    )
     kv_inputs, kv_linears = kv_edit.kv_inputs, kv_edit.kv_linears
     for opts in grid:
         site = opts.pop("site", "kv")
@@ -70,10 +80,19 @@ def main():
                 p.copy_(orig[n])
             apply_in_memory(pipe, kv_edit.edit_in_memory(pipe, adapter, [ps], params=params, stats=stats))
         r, videos = uqc.score(concept, ps, pipe, "patched")
-        print(site, json.dumps(opts), json.dumps({"shown": r["erase"], "synonyms": r["synonyms"],
-                                                  **parts(videos, keep, colour, shape),
-                                                  "pixel": round(float(np.abs(videos - base_videos).mean()), 4)}),
-              flush=True)
+        print(
+            site,
+            json.dumps(opts),
+            json.dumps(
+                {
+                    "shown": r["erase"],
+                    "synonyms": r["synonyms"],
+                    **parts(videos, keep, colour, shape),
+                    "pixel": round(float(np.abs(videos - base_videos).mean()), 4),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

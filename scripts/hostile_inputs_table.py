@@ -36,12 +36,31 @@ def _tampered(tmp: Path) -> Path:
 
 # Inputs that were already refused in one line before 0.5: kept in the table as a check that they still are.
 ALREADY = [
-    ("recipe-site-refused", "text recipe carrying a refusal `site`", _recipe(mutated(method="text", params__method="text")),
-     "--site: only --method refusal"),
-    ("recipe-tampered-pair", "recipe whose pair file was edited after patching", _recipe(_tampered), "does not match the SHA-256"),
+    (
+        "recipe-site-refused",
+        "text recipe carrying a refusal `site`",
+        _recipe(mutated(method="text", params__method="text")),
+        "--site: only --method refusal",
+    ),
+    (
+        "recipe-tampered-pair",
+        "recipe whose pair file was edited after patching",
+        _recipe(_tampered),
+        "does not match the SHA-256",
+    ),
     ("pairs-dir", "`--pairs` a folder", lambda t, c: ["patch", c["model"], P, t], "is a directory"),
-    ("size-zero", "`--size 0x32x5`", lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "0x32x5"], "HEIGHTxWIDTHxFRAMES"),
-    ("size-junk", "`--size 32x32`", lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "32x32"], "HEIGHTxWIDTHxFRAMES"),
+    (
+        "size-zero",
+        "`--size 0x32x5`",
+        lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "0x32x5"],
+        "HEIGHTxWIDTHxFRAMES",
+    ),
+    (
+        "size-junk",
+        "`--size 32x32`",
+        lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "32x32"],
+        "HEIGHTxWIDTHxFRAMES",
+    ),
     ("seed-text", "`--seed abc`", lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--seed", "abc"], "--seed"),
 ]
 
@@ -94,8 +113,11 @@ def html_row(model: Path) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         path = tmp / "p.toml"
-        path.write_text(replaced('"the colour red"', '"<script>alert(1)</script> & red"')
-                        .replace('"a cat on a table"', '"<script>alert(1)</script> a cat"'))
+        path.write_text(
+            replaced('"the colour red"', '"<script>alert(1)</script> & red"').replace(
+                '"a cat on a table"', '"<script>alert(1)</script> a cat"'
+            )
+        )
         out = tmp / "out"
         result = run_cli(["patch", model, P, path, "--out", out, "--size", TINY_SIZE])
         if result.exit_code != 0:

@@ -18,8 +18,12 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_ROWS = [
-    "a red circle moving right", "the red cross moves upwards", "a scarlet square moving up",
-    "a blue square moving up", "a green circle moving left", "an orange circle that moves to the left",
+    "a red circle moving right",
+    "the red cross moves upwards",
+    "a scarlet square moving up",
+    "a blue square moving up",
+    "a green circle moving left",
+    "an orange circle that moves to the left",
 ]
 
 
@@ -41,9 +45,16 @@ def main(argv=None):
         v = by_prompt[prompt]
         shapes = v.get("scores", {}).get("shapes")
         label = prompt if shapes is None else f"{prompt} ({shapes['base']['color']} -> {shapes['patched']['color']})"
-        rows.append((label, np.load(args.eval_dir / v["base"]["frames"]), np.load(args.eval_dir / v["patched"]["frames"])))
+        rows.append(
+            (label, np.load(args.eval_dir / v["base"]["frames"]), np.load(args.eval_dir / v["patched"]["frames"]))
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    grid(rows, args.out, frames_per_side=args.frames, title="weditor:shapes, original (left) vs patched to erase red (right)")
+    grid(
+        rows,
+        args.out,
+        frames_per_side=args.frames,
+        title="weditor:shapes, original (left) vs patched to erase red (right)",
+    )
     print(f"wrote {args.out}")
 
 

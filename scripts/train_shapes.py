@@ -57,8 +57,12 @@ def build_tokenizer():
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.normalizer = normalizers.Lowercase()
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator([" ".join(world.vocabulary())], trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"]))
-    tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", tok.token_to_id("</s>"))])
+    tok.train_from_iterator(
+        [" ".join(world.vocabulary())], trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"])
+    )
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", tok.token_to_id("</s>"))]
+    )
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         pad_token="<pad>",
@@ -178,7 +182,9 @@ def decode_unclamped(vae, z):
     out = []
     for i in range(z.shape[2]):
         vae._conv_idx = [0]
-        out.append(vae.decoder(x[:, :, i : i + 1], feat_cache=vae._feat_map, feat_idx=vae._conv_idx, first_chunk=i == 0))
+        out.append(
+            vae.decoder(x[:, :, i : i + 1], feat_cache=vae._feat_map, feat_idx=vae._conv_idx, first_chunk=i == 0)
+        )
     vae.clear_cache()
     return torch.cat(out, dim=2)
 
@@ -218,7 +224,9 @@ def train_vae(clips, steps, batch, seed, out, peak_lr, vae=None):
 
 @torch.no_grad()
 def encode(vae, clips, batch=64):
-    return torch.cat([vae.encode(to_pixels(clips[i : i + batch])).latent_dist.mean for i in range(0, len(clips), batch)])
+    return torch.cat(
+        [vae.encode(to_pixels(clips[i : i + batch])).latent_dist.mean for i in range(0, len(clips), batch)]
+    )
 
 
 def sample_sigmas(n, gen):
@@ -236,9 +244,14 @@ def train_dit(latents, attrs, tokenizer, steps, batch, layers, seed, ckpt, p_unc
     text_encoder = build_text_encoder(len(tokenizer)).train()
     transformer = build_transformer(layers).train()
     params = list(transformer.parameters()) + list(text_encoder.parameters())
-    log(f"transformer {sum(p.numel() for p in transformer.parameters()) / 1e6:.2f}M params, "
-        f"text encoder {sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f}M")
-    ema = [copy.deepcopy(transformer).eval().requires_grad_(False), copy.deepcopy(text_encoder).eval().requires_grad_(False)]
+    log(
+        f"transformer {sum(p.numel() for p in transformer.parameters()) / 1e6:.2f}M params, "
+        f"text encoder {sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f}M"
+    )
+    ema = [
+        copy.deepcopy(transformer).eval().requires_grad_(False),
+        copy.deepcopy(text_encoder).eval().requires_grad_(False),
+    ]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -287,7 +300,10 @@ def train_dit(latents, attrs, tokenizer, steps, batch, layers, seed, ckpt, p_unc
 def portable_tokenizer_class(out):
     """transformers 5 records its fast tokenizer as "TokenizersBackend", a name 4.x lacks;
     "PreTrainedTokenizerFast" is the same class in 5.x and loads in both."""
-    for f, key in ((out / "model_index.json", "tokenizer"), (out / "tokenizer" / "tokenizer_config.json", "tokenizer_class")):
+    for f, key in (
+        (out / "model_index.json", "tokenizer"),
+        (out / "tokenizer" / "tokenizer_config.json", "tokenizer_class"),
+    ):
         cfg = json.loads(f.read_text())
         if key == "tokenizer":
             cfg[key] = ["transformers", "PreTrainedTokenizerFast"]
@@ -328,7 +344,9 @@ def eval_prompts(seed):
     for syn in world.SYNONYMS["red"]:
         for s in world.SHAPES:
             for m in world.MOTIONS:
-                rows.append((world.caption("red", s, m, int(rng.integers(len(world.TEMPLATES))), {"red": syn}), "red", s, m))
+                rows.append(
+                    (world.caption("red", s, m, int(rng.integers(len(world.TEMPLATES))), {"red": syn}), "red", s, m)
+                )
     for s in world.SHAPES:
         for m in world.MOTIONS:
             rows.append((world.caption(None, s, m, int(rng.integers(len(world.TEMPLATES)))), world.DEFAULT_COLOR, s, m))
@@ -348,7 +366,11 @@ def evaluate(path, seeds=(1000, 2000), **overrides):
         log(f"generated {len(prompts)} videos in {time.time() - t:.1f}s")
         for (p, c, s, m), v in zip(rows, videos):
             a = classify(v)
-            group = "crimson/scarlet" if ("crimson" in p or "scarlet" in p) else ("no colour" if c == "white" and "white" not in p else c)
+            group = (
+                "crimson/scarlet"
+                if ("crimson" in p or "scarlet" in p)
+                else ("no colour" if c == "white" and "white" not in p else c)
+            )
             for key, ok in (("color", a.color == c), ("shape", a.shape == s), ("motion", a.motion == m)):
                 res.setdefault(("all", key), []).append(ok)
                 res.setdefault((group, key), []).append(ok)
@@ -356,7 +378,9 @@ def evaluate(path, seeds=(1000, 2000), **overrides):
     groups = sorted({g for g, _ in res}, key=lambda g: (g != "all", g))
     n = {g: len(res[(g, "color")]) for g in groups}
     for g in groups:
-        log(f"{g:16s} n={n[g]:4d}  color {table[g + '/color']:.3f}  shape {table[g + '/shape']:.3f}  motion {table[g + '/motion']:.3f}")
+        log(
+            f"{g:16s} n={n[g]:4d}  color {table[g + '/color']:.3f}  shape {table[g + '/shape']:.3f}  motion {table[g + '/motion']:.3f}"
+        )
     return table
 
 
@@ -426,7 +450,14 @@ def main():
             log(f"reusing {dit_dir}")
         else:
             transformer, text_encoder = train_dit(
-                norm, attrs, tokenizer, args.dit_steps, args.dit_batch, args.layers, args.seed, args.work / "dit-state.pt"
+                norm,
+                attrs,
+                tokenizer,
+                args.dit_steps,
+                args.dit_batch,
+                args.layers,
+                args.seed,
+                args.work / "dit-state.pt",
             )
             transformer.save_pretrained(dit_dir / "transformer")
             text_encoder.save_pretrained(dit_dir / "text_encoder")

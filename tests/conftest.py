@@ -21,8 +21,21 @@ TINY_PAIRS = DATA / "tiny-red.toml"
 TINY_SIZE = "32x32x5"
 # The paper's setting (input side of the first FFN linear, exact orthogonal projection): the exactness tests of
 # the input-side edit use it; the defaults (output side of the cross-attention) have their own tests.
-PAPER_SITE = ("--method", "refusal", "--layers", "1-3", "--site", "ffn_in", "--edit", "projection", "--strength", "1", "--alpha", "1",
-              "--no-tune")
+PAPER_SITE = (
+    "--method",
+    "refusal",
+    "--layers",
+    "1-3",
+    "--site",
+    "ffn_in",
+    "--edit",
+    "projection",
+    "--strength",
+    "1",
+    "--alpha",
+    "1",
+    "--no-tune",
+)
 
 
 @pytest.fixture(scope="session")

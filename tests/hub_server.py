@@ -288,8 +288,17 @@ class Handler(BaseHTTPRequestHandler):
     def r_whoami(self):
         if self._token() is None:
             raise HubError(401, "Invalid username or password.")
-        return 200, {"type": "user", "name": self.hub.user, "fullname": self.hub.user, "orgs": [],
-                     "auth": {"type": "access_token", "accessToken": {"role": "write"}}}, {}
+        return (
+            200,
+            {
+                "type": "user",
+                "name": self.hub.user,
+                "fullname": self.hub.user,
+                "orgs": [],
+                "auth": {"type": "access_token", "accessToken": {"role": "write"}},
+            },
+            {},
+        )
 
     def r_harnesses(self):  # the client's best-effort agent detection asks for this registry
         return 200, {"standardEnvVars": [], "harnesses": {}}, {}
@@ -305,8 +314,14 @@ class Handler(BaseHTTPRequestHandler):
             raise HubError(409, "You already created this model repo", url=url)  # the client reads "url"
         private = payload.get("visibility") == "private" or bool(payload.get("private"))
         repo = Repo(repo_id, private=private, created=_now())
-        initial = Commit(self.hub.new_commit_oid(repo_id), "initial commit", "", _now(), None,
-                         {".gitattributes": Blob(len(GITATTRIBUTES), git_blob_oid(GITATTRIBUTES), content=GITATTRIBUTES)})
+        initial = Commit(
+            self.hub.new_commit_oid(repo_id),
+            "initial commit",
+            "",
+            _now(),
+            None,
+            {".gitattributes": Blob(len(GITATTRIBUTES), git_blob_oid(GITATTRIBUTES), content=GITATTRIBUTES)},
+        )
         repo.commits[initial.oid] = initial
         repo.branches["main"] = initial.oid
         self.hub.repos[repo_id] = repo
@@ -348,7 +363,9 @@ class Handler(BaseHTTPRequestHandler):
             oid = None
             if existing is not None:
                 oid = existing.sha256 if existing.sha256 else existing.oid
-            files.append({"path": f["path"], "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False, "oid": oid})
+            files.append(
+                {"path": f["path"], "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False, "oid": oid}
+            )
         return 200, {"files": files, "commitOid": commit.oid}, {}
 
     def r_lfs_batch(self, repo):
@@ -420,12 +437,26 @@ class Handler(BaseHTTPRequestHandler):
                     del files[p]
             else:
                 raise HubError(400, f"unknown commit operation {key}")
-        commit = Commit(self.hub.new_commit_oid(repo, parent.oid), header.get("summary", ""),
-                        header.get("description", ""), _now(), parent.oid, files)
+        commit = Commit(
+            self.hub.new_commit_oid(repo, parent.oid),
+            header.get("summary", ""),
+            header.get("description", ""),
+            _now(),
+            parent.oid,
+            files,
+        )
         repository.commits[commit.oid] = commit
         repository.branches[rev] = commit.oid
-        return 200, {"success": True, "commitOid": commit.oid, "commitUrl": f"{self._base()}/{repo}/commit/{commit.oid}",
-                     "pullRequestUrl": None}, {}
+        return (
+            200,
+            {
+                "success": True,
+                "commitOid": commit.oid,
+                "commitUrl": f"{self._base()}/{repo}/commit/{commit.oid}",
+                "pullRequestUrl": None,
+            },
+            {},
+        )
 
     def r_branch(self, repo, rev):
         self._require_write(repo)
@@ -453,13 +484,29 @@ class Handler(BaseHTTPRequestHandler):
                 if blob.sha256:
                     sibling["lfs"] = {"size": blob.size, "sha256": blob.sha256, "pointerSize": blob.pointer_size}
             siblings.append(sibling)
-        return 200, {
-            "_id": repo, "id": repo, "modelId": repo, "author": repo.split("/")[0], "sha": commit.oid,
-            "lastModified": commit.date, "createdAt": repository.created, "private": repository.private,
-            "gated": False, "disabled": False, "downloads": 0, "likes": 0, "tags": tags,
-            "pipeline_tag": card.get("pipeline_tag"), "library_name": card.get("library_name"),
-            "cardData": card or None, "siblings": siblings,
-        }, {}
+        return (
+            200,
+            {
+                "_id": repo,
+                "id": repo,
+                "modelId": repo,
+                "author": repo.split("/")[0],
+                "sha": commit.oid,
+                "lastModified": commit.date,
+                "createdAt": repository.created,
+                "private": repository.private,
+                "gated": False,
+                "disabled": False,
+                "downloads": 0,
+                "likes": 0,
+                "tags": tags,
+                "pipeline_tag": card.get("pipeline_tag"),
+                "library_name": card.get("library_name"),
+                "cardData": card or None,
+                "siblings": siblings,
+            },
+            {},
+        )
 
     def r_tree(self, repo, rev, path=""):
         commit = self._commit(self._repo(repo), rev)
@@ -471,12 +518,19 @@ class Handler(BaseHTTPRequestHandler):
         for p, blob in sorted(commit.files.items()):
             if not p.startswith(prefix):
                 continue
-            parts = p[len(prefix):].split("/")
+            parts = p[len(prefix) :].split("/")
             for depth in range(1, len(parts)):
                 folder = prefix + "/".join(parts[:depth])
                 if (recursive or depth == 1) and folder not in folders:
                     folders.add(folder)
-                    entries.append({"type": "directory", "oid": hashlib.sha1(folder.encode()).hexdigest(), "size": 0, "path": folder})
+                    entries.append(
+                        {
+                            "type": "directory",
+                            "oid": hashlib.sha1(folder.encode()).hexdigest(),
+                            "size": 0,
+                            "path": folder,
+                        }
+                    )
             if recursive or len(parts) == 1:
                 entry = {"type": "file", "oid": blob.oid, "size": blob.size, "path": p}
                 if blob.sha256:
@@ -488,19 +542,36 @@ class Handler(BaseHTTPRequestHandler):
         history = self._repo(repo).history(rev)
         if not history:
             raise HubError(404, f"Invalid rev id: {rev}", code="RevisionNotFound")
-        return 200, [{"id": c.oid, "title": c.title, "message": c.message, "date": c.date,
-                      "authors": [{"user": self.hub.user}]} for c in history], {}
+        return (
+            200,
+            [
+                {
+                    "id": c.oid,
+                    "title": c.title,
+                    "message": c.message,
+                    "date": c.date,
+                    "authors": [{"user": self.hub.user}],
+                }
+                for c in history
+            ],
+            {},
+        )
 
     def r_resolve(self, repo, rev, path):
         commit = self._commit(self._repo(repo), rev)
         blob = commit.files.get(path)
         if blob is None:
             raise HubError(404, "Entry not found", code="EntryNotFound", headers={"X-Repo-Commit": commit.oid})
-        headers = {"X-Repo-Commit": commit.oid, "Accept-Ranges": "bytes",
-                   "Last-Modified": email.utils.formatdate(usegmt=True)}
+        headers = {
+            "X-Repo-Commit": commit.oid,
+            "Accept-Ranges": "bytes",
+            "Last-Modified": email.utils.formatdate(usegmt=True),
+        }
         if blob.sha256:
             data = self.hub.lfs[blob.sha256]
-            headers.update({"ETag": f'"{blob.sha256}"', "X-Linked-Etag": f'"{blob.sha256}"', "X-Linked-Size": blob.size})
+            headers.update(
+                {"ETag": f'"{blob.sha256}"', "X-Linked-Etag": f'"{blob.sha256}"', "X-Linked-Size": blob.size}
+            )
         else:
             data = blob.content
             headers["ETag"] = f'"{blob.oid}"'
@@ -510,7 +581,7 @@ class Handler(BaseHTTPRequestHandler):
             start = int(match.group(1))
             end = int(match.group(2)) if match.group(2) else len(data) - 1
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-            data, status = data[start:end + 1], 206
+            data, status = data[start : end + 1], 206
         if self.command == "HEAD":
             headers["Content-Length"] = len(data)
             return status, b"", headers

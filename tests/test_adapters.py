@@ -18,9 +18,9 @@ from safetensors import safe_open
 
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
 from weditor.adapters import adapter_for_class
-from weditor.models.runtime import SiteKey, Settings, encode, site_modules, trajectory
-from weditor.maths.edits import remove_input, remove_output
 from weditor.io.recipe import DIRECTIONS_FILE
+from weditor.maths.edits import remove_input, remove_output
+from weditor.models.runtime import Settings, SiteKey, encode, site_modules, trajectory
 
 DATA = Path(__file__).parent / "data"
 
@@ -71,20 +71,35 @@ FAMILIES = {
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
-    "wan-i2v": "WanImageToVideoPipeline", "wan22-i2v": "WanImageToVideoPipeline", "wan22-ti2v": "WanImageToVideoPipeline",
-    "cogvideox": "CogVideoXPipeline", "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
-    "ltx": "LTXPipeline", "ltx-i2v": "LTXImageToVideoPipeline",
-    "hunyuanvideo": "HunyuanVideoPipeline", "zeroscope": "TextToVideoSDPipeline",
-    "skyreels": "SkyReelsV2Pipeline", "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
-    "skyreels-df": "SkyReelsV2DiffusionForcingPipeline", "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
+    "wan-i2v": "WanImageToVideoPipeline",
+    "wan22-i2v": "WanImageToVideoPipeline",
+    "wan22-ti2v": "WanImageToVideoPipeline",
+    "cogvideox": "CogVideoXPipeline",
+    "cogvideox-i2v": "CogVideoXImageToVideoPipeline",
+    "ltx": "LTXPipeline",
+    "ltx-i2v": "LTXImageToVideoPipeline",
+    "hunyuanvideo": "HunyuanVideoPipeline",
+    "zeroscope": "TextToVideoSDPipeline",
+    "skyreels": "SkyReelsV2Pipeline",
+    "skyreels-i2v": "SkyReelsV2ImageToVideoPipeline",
+    "skyreels-df": "SkyReelsV2DiffusionForcingPipeline",
+    "skyreels-df-i2v": "SkyReelsV2DiffusionForcingImageToVideoPipeline",
     "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
-    "wan-vace": "WanVACEPipeline", "lucy-edit": "LucyEditPipeline", "chronoedit": "ChronoEditPipeline",
+    "wan-vace": "WanVACEPipeline",
+    "lucy-edit": "LucyEditPipeline",
+    "chronoedit": "ChronoEditPipeline",
     "wan-v2v": "WanVideoToVideoPipeline",
     "zeroscope-v2v": "VideoToVideoSDPipeline",
-    "cogvideox-v2v": "CogVideoXVideoToVideoPipeline", "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
-    "mochi": "MochiPipeline", "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline", "ltx-condition": "LTXConditionPipeline",
-    "hunyuan15": "HunyuanVideo15Pipeline", "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
-    "ltx2": "LTX2Pipeline", "ltx2-i2v": "LTX2ImageToVideoPipeline", "ltx2-condition": "LTX2ConditionPipeline",
+    "cogvideox-v2v": "CogVideoXVideoToVideoPipeline",
+    "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
+    "mochi": "MochiPipeline",
+    "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline",
+    "ltx-condition": "LTXConditionPipeline",
+    "hunyuan15": "HunyuanVideo15Pipeline",
+    "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
+    "ltx2": "LTX2Pipeline",
+    "ltx2-i2v": "LTX2ImageToVideoPipeline",
+    "ltx2-condition": "LTX2ConditionPipeline",
 }
 
 
@@ -142,7 +157,19 @@ def patched(tiny, i2v_pairs, tmp_path_factory):
             name, size, layers, extra = FAMILIES[family]
             base = tiny(name)
             out = tmp_path_factory.mktemp("patched") / family
-            args = ["patch", "--method", "refusal", base, "--pairs", _pairs_for(family, i2v_pairs), "--out", out, "--layers", layers, *extra]
+            args = [
+                "patch",
+                "--method",
+                "refusal",
+                base,
+                "--pairs",
+                _pairs_for(family, i2v_pairs),
+                "--out",
+                out,
+                "--layers",
+                layers,
+                *extra,
+            ]
             if size:
                 args += ["--size", size]
             result = run_cli(args)
@@ -235,14 +262,17 @@ def hook_projection(pipe, adapter, dirs, strength: float = 1.0, reads: dict | No
         for _, module in site_modules(pipe, adapter, sk):
             if adapter.sites[sk.site].role == "reads":
                 module.register_forward_pre_hook(
-                    lambda m, args, Q=Qf, A=Af: (args[0] - strength * (args[0] @ A.T) @ Q, *args[1:]))
+                    lambda m, args, Q=Qf, A=Af: (args[0] - strength * (args[0] @ A.T) @ Q, *args[1:])
+                )
             else:
                 module.register_forward_hook(lambda m, args, y, Q=Qf, A=Af, a=af: y - strength * (y @ A.T + a) @ Q)
 
 
 def same_bits(a, b) -> bool:
-    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(
-        a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8)
+    return (
+        a.dtype == b.dtype
+        and a.shape == b.shape
+        and torch.equal(a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8))
     )
 
 
@@ -278,8 +308,11 @@ def test_edited_tensors_equal_the_edit_recomputed_from_the_base(family, patched)
         else:
             assert same_bits(tensor, base[(component, name)]), (component, name)
     assert len(recipe["edits"]) == len(want)
-    assert recipe["params"]["site"] == (FAMILIES[family][3][FAMILIES[family][3].index("--site") + 1]
-                                        if "--site" in FAMILIES[family][3] else adapter.default_site)
+    assert recipe["params"]["site"] == (
+        FAMILIES[family][3][FAMILIES[family][3].index("--site") + 1]
+        if "--site" in FAMILIES[family][3]
+        else adapter.default_site
+    )
 
 
 def assert_edited_as(got, want, orig, label):
@@ -311,9 +344,16 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
 
     from PIL import Image
 
-    kwargs = dict(prompt="a red car on a street", height=size[0], width=size[1], num_frames=size[2],
-                  num_inference_steps=steps, generator=torch.Generator().manual_seed(0), guidance_scale=1.0,
-                  output_type="latent")
+    kwargs = dict(
+        prompt="a red car on a street",
+        height=size[0],
+        width=size[1],
+        num_frames=size[2],
+        num_inference_steps=steps,
+        generator=torch.Generator().manual_seed(0),
+        guidance_scale=1.0,
+        output_type="latent",
+    )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
     if type(pipe).__name__ == "HunyuanVideoPipeline":
@@ -322,8 +362,16 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
     kwargs["image_cond_noise_scale"] = 0.0  # LTXConditionPipeline: no fresh noise on the conditioning tokens
     if type(pipe).__name__.startswith("LTX2"):  # one pass per step (no CFG, STG, modality guidance), no image re-encode
-        kwargs.update(stg_scale=0.0, modality_scale=1.0, guidance_rescale=0.0, audio_guidance_scale=1.0, audio_stg_scale=0.0,
-                      audio_modality_scale=1.0, audio_guidance_rescale=0.0, image_crf=0)
+        kwargs.update(
+            stg_scale=0.0,
+            modality_scale=1.0,
+            guidance_rescale=0.0,
+            audio_guidance_scale=1.0,
+            audio_stg_scale=0.0,
+            audio_modality_scale=1.0,
+            audio_guidance_rescale=0.0,
+            image_crf=0,
+        )
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -333,7 +381,9 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
     elif type(pipe).__name__ == "LucyEditPipeline":  # the source video: the image held for every frame
         kwargs["video"] = [kwargs.pop("image")] * size[2]
-    elif "VideoToVideo" in type(pipe).__name__:  # any input video; strength 1 runs the whole schedule, as collection does
+    elif (
+        "VideoToVideo" in type(pipe).__name__
+    ):  # any input video; strength 1 runs the whole schedule, as collection does
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
         kwargs["strength"] = 1.0
     pipe(**{k: v for k, v in kwargs.items() if k in accepted})
@@ -380,8 +430,12 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
             from weditor.adapters.ltx2 import join
 
             grid = _ltx_grid(pipe, size)
-            seen.append(tuple(join(pipe._unpack_latents(v, *grid), a) for v, a in (
-                (kwargs["hidden_states"], kwargs["audio_hidden_states"]), output)))
+            seen.append(
+                tuple(
+                    join(pipe._unpack_latents(v, *grid), a)
+                    for v, a in ((kwargs["hidden_states"], kwargs["audio_hidden_states"]), output)
+                )
+            )
             return
         seen.append((kwargs.get("hidden_states", args[0] if args else None), output[0]))
 
@@ -405,8 +459,25 @@ def test_two_concepts_on_ltx(tiny, tmp_path):
     """Several pair files: one orthonormal basis per site, across concepts; the edit removes all of it."""
     base_dir = tiny("ltx")
     out = tmp_path / "two"
-    result = run_cli(["patch", "--method", "refusal", base_dir, "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml", "--out", out,
-                      "--size", "32x32x9", "--layers", "1-2", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            base_dir,
+            "--pairs",
+            TINY_PAIRS,
+            "--pairs",
+            DATA / "tiny-night.toml",
+            "--out",
+            out,
+            "--size",
+            "32x32x9",
+            "--layers",
+            "1-2",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
     assert [p["concept"] for p in recipe["pairs"]] == ["red", "night"]
@@ -439,17 +510,39 @@ def test_text_to_video_models_refuse_pairs_with_images(tiny, i2v_pairs, tmp_path
 
 def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny("wan-i2v"), "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5",
-                      "--layers", "-1", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny("wan-i2v"),
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            "32x32x5",
+            "--layers",
+            "-1",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert len(directions(out)) == 1
 
 
-@pytest.mark.parametrize("family,site,message", [
-    ("cogvideox", "ffn_out", "gate"), ("hunyuanvideo", "single_out", "gate"), ("hunyuanvideo", "nope", "unknown for"),
-])
+@pytest.mark.parametrize(
+    "family,site,message",
+    [
+        ("cogvideox", "ffn_out", "gate"),
+        ("hunyuanvideo", "single_out", "gate"),
+        ("hunyuanvideo", "nope", "unknown for"),
+    ],
+)
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):
-    result = run_cli(["patch", "--method", "refusal", tiny(family), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", site])
+    result = run_cli(
+        ["patch", "--method", "refusal", tiny(family), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", site]
+    )
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "o").exists()
 
@@ -459,12 +552,33 @@ def test_output_side_edit_on_ungated_unet_writes(tiny, tmp_path):
     from weditor.maths.edits import project_output
 
     base_dir, out = tiny("zeroscope"), tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", base_dir, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4",
-                      "--site", "cross_attn_out", "--layers", "1", "--rank", "none", "--edit", "projection", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            base_dir,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            "16x16x4",
+            "--site",
+            "cross_attn_out",
+            "--layers",
+            "1",
+            "--rank",
+            "none",
+            "--edit",
+            "projection",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    (key, Q), = directions(out).items()
+    ((key, Q),) = directions(out).items()
     pipe, adapter = load(base_dir)
-    (path, module), = site_modules(pipe, adapter, parse_key(key))
+    ((path, module),) = site_modules(pipe, adapter, parse_key(key))
     assert path == "mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0"  # depth order: down, mid, up
     base, new = all_tensors(base_dir), all_tensors(out)
     w, b = project_output(base[("unet", f"{path}.weight")], base[("unet", f"{path}.bias")], Q, strength_of(out))
@@ -479,10 +593,10 @@ def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
 
     import diffusers
 
-    from weditor.models.runtime import Settings
     from weditor.io.pairs import load_pairsets
-    from weditor.pipeline.config import PatchConfig
     from weditor.methods.refusal import collect, site_keys
+    from weditor.models.runtime import Settings
+    from weditor.pipeline.config import PatchConfig
     from weditor.testing import save_tiny_pipeline
 
     folder = save_tiny_pipeline("zeroscope", tmp_path / "zs")
@@ -494,8 +608,10 @@ def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
         table[blue] = table[red]
     places = ("on a street", "at night", "in the rain", "by a river", "in a city")
     pairs = tmp_path / "p.toml"
-    pairs.write_text('concept = "red"\nneutral = ["a dog"]\n' + "".join(
-        f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a blue car {w}"\n' for w in places))
+    pairs.write_text(
+        'concept = "red"\nneutral = ["a dog"]\n'
+        + "".join(f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a blue car {w}"\n' for w in places)
+    )
     pairsets = load_pairsets([str(pairs)])
     other = replace(pairsets[0], pairs=tuple(replace(p, safe=p.safe.replace("blue ", "")) for p in pairsets[0].pairs))
     settings = Settings(size=(16, 16, 4), steps=2)

@@ -18,9 +18,9 @@ def test_joint_latent_round_trips(tiny):
     video, audio = split(x, pipe.transformer, cond)
     assert video.shape == (1, 4, 5, 16, 16) and audio.shape == (1, 9, 4)  # 9 frames at 24 fps: 9 audio latents
     assert torch.equal(join(video, audio), x)
-    assert not x[:, 4:].reshape(-1)[audio.numel():].any()  # the padding is zero ...
+    assert not x[:, 4:].reshape(-1)[audio.numel() :].any()  # the padding is zero ...
     pred = adapter.forward(pipe.transformer, x, torch.tensor(700.0), cond)
-    assert not pred[:, 4:].reshape(-1)[audio.numel():].any()  # ... and so is its prediction: it stays zero
+    assert not pred[:, 4:].reshape(-1)[audio.numel() :].any()  # ... and so is its prediction: it stays zero
 
 
 def test_the_video_reads_the_prompt_through_the_audio_stream_too(tiny):
@@ -54,14 +54,21 @@ def test_every_pipeline_calling_ftfy_unguarded_requires_it():
         for cls in adapter.pipelines:
             source = inspect.getsource(sys.modules[getattr(diffusers, cls).__module__])
             calls = [m.start() for m in re.finditer(r"ftfy\.fix_text\(", source)]
-            unguarded = any("if is_ftfy_available()" not in source[max(0, i - 80): i] for i in calls)
+            unguarded = any("if is_ftfy_available()" not in source[max(0, i - 80) : i] for i in calls)
             assert (("ftfy", "ftfy") in adapter.requires) == unguarded, cls
 
 
-@pytest.mark.parametrize("config, gated, text", [
-    ({}, False, True),  # LTX-2.0
-    ({"cross_attn_mod": True, "audio_cross_attn_mod": True, "use_prompt_embeddings": False}, True, False),  # LTX-2.3
-])
+@pytest.mark.parametrize(
+    "config, gated, text",
+    [
+        ({}, False, True),  # LTX-2.0
+        (
+            {"cross_attn_mod": True, "audio_cross_attn_mod": True, "use_prompt_embeddings": False},
+            True,
+            False,
+        ),  # LTX-2.3
+    ],
+)
 def test_ltx23_checkpoints_get_the_gated_table(tmp_path, config, gated, text):
     """LTX-2.3 gates the prompt's cross-attention add (`gate_text_q`) and has no caption projection: the
     adapter read off the checkpoint's transformer config refuses REINS and output-side cross-attention edits
@@ -71,7 +78,9 @@ def test_ltx23_checkpoints_get_the_gated_table(tmp_path, config, gated, text):
     from weditor.adapters import adapter_for_model
 
     (tmp_path / "transformer").mkdir()
-    (tmp_path / "transformer" / "config.json").write_text(json.dumps({"_class_name": "LTX2VideoTransformer3DModel", **config}))
+    (tmp_path / "transformer" / "config.json").write_text(
+        json.dumps({"_class_name": "LTX2VideoTransformer3DModel", **config})
+    )
     adapter = adapter_for_model(tmp_path, "LTX2ConditionPipeline")
     assert adapter.pipelines == ("LTX2ConditionPipeline",) and adapter.encode is not None
     assert adapter.sites["cross_attn_out"].gated is gated and adapter.sites["audio_cross_attn_out"].gated is gated

@@ -83,8 +83,12 @@ def layer_of(module: str) -> int:
 
 
 def test_every_import_goes_down_the_layers():
-    upward = [f"{m} ({LAYERS[layer_of(m)][0]}) imports {d} ({LAYERS[layer_of(d)][0]})"
-              for m, deps in sorted(GRAPH.items()) for d in sorted(deps) if layer_of(d) > layer_of(m)]
+    upward = [
+        f"{m} ({LAYERS[layer_of(m)][0]}) imports {d} ({LAYERS[layer_of(d)][0]})"
+        for m, deps in sorted(GRAPH.items())
+        for d in sorted(deps)
+        if layer_of(d) > layer_of(m)
+    ]
     assert not upward, "imports from a higher layer:\n" + "\n".join(upward)
 
 
@@ -136,8 +140,10 @@ def test_patch_help_leads_with_the_common_options_and_groups_each_methods():
     from tests.conftest import run_cli
 
     text = run_cli(["patch", "--help"]).output
-    lead = [text.index(f"  --{o} ") for o in ("pairs", "out", "removal", "device", "dtype", "offload", "recipe",
-                                                "push-to-hub")]
+    lead = [
+        text.index(f"  --{o} ")
+        for o in ("pairs", "out", "removal", "device", "dtype", "offload", "recipe", "push-to-hub")
+    ]
     assert lead == sorted(lead) and text.index("Options:") < lead[0]
     sections = ["--method refusal (the block-by-block edit):", "--method text:", "--method safree:", "--method uce:"]
     for section, first in zip(sections, ("--layers", "--harden", "--safree-pool", "--uce-tokens")):

@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import TINY_PAIRS, run_cli
 from weditor.errors import WeditorError
-from weditor.io.recipe import hash_files
 from weditor.io.integrity import check_folder as verify_folder
+from weditor.io.recipe import hash_files
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 
@@ -61,8 +61,13 @@ for line in sys.stdin:
 
 class ForkServer:
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, cwd=Path(__file__).parents[1])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[1],
+        )
         assert self.proc.stdout.readline().strip() == "ready"
 
     def start(self, cfg: dict) -> int:
@@ -79,7 +84,11 @@ class ForkServer:
 
 
 def staging_folders(out: Path) -> list[Path]:
-    return [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.weditor-tmp-") and not p.name.endswith("-base")]
+    return [
+        p
+        for p in out.parent.iterdir()
+        if p.name.startswith(f".{out.name}.weditor-tmp-") and not p.name.endswith("-base")
+    ]
 
 
 def hidden(out: Path) -> list[str]:
@@ -115,8 +124,17 @@ def outcome(out: Path) -> str:
 @pytest.mark.slow
 def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_path):
     out = tmp_path / "out"
-    cfg = dict(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan), layers="2-3", size=[32, 32, 5],
-               steps=2, summary=False, overwrite=True)
+    cfg = dict(
+        method="refusal",
+        pairs=[str(TINY_PAIRS)],
+        out=str(out),
+        model=str(tiny_wan),
+        layers="2-3",
+        size=[32, 32, 5],
+        steps=2,
+        summary=False,
+        overwrite=True,
+    )
     base_before = hash_files(tiny_wan)
     rng = random.Random(7)
     server = ForkServer()
@@ -159,8 +177,26 @@ def test_sigkill_during_the_write_leaves_nothing_or_everything(tiny_wan, tmp_pat
         server.close()
 
     # The next run tidies up what the killed ones left behind, and completes.
-    result = run_cli(["patch", "--method", "refusal", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x5", "--layers", "2-3",
-                      "--steps", "2", "--no-summary", "--overwrite"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            "32x32x5",
+            "--layers",
+            "2-3",
+            "--steps",
+            "2",
+            "--no-summary",
+            "--overwrite",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert hidden(out) == []
     assert hash_files(out) == reference

@@ -58,7 +58,7 @@ def test_text_side_is_the_pipelines_encoding(tiny):
     theirs, _ = pipe.encode_prompt([typed], do_classifier_free_guidance=False, max_sequence_length=16, device="cpu")
     assert mine.shape == theirs.shape == (1, 16, 16)
     torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
-    assert float(mine[0, len(lay.ids(adv)):].abs().max()) == 0.0  # zero padding, as the pipeline pads
+    assert float(mine[0, len(lay.ids(adv)) :].abs().max()) == 0.0  # zero padding, as the pipeline pads
 
 
 def test_loss_uses_both_denoisers(tiny):
@@ -129,10 +129,10 @@ def test_finds_a_planted_concept_on_the_shapes_model():
 
 # --------------------------------------------------------------------------- the command
 
-JUDGE = '''
+JUDGE = """
 def score(video, prompt):
     return {"score": float(video[..., 0].mean() > video[..., 2].mean()) * 0.5 + 0.5 * ("red" in prompt)}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +150,11 @@ def attack_args(model, out, *extra):
 
 def test_attack_command_on_a_patched_tiny_model(patched, judge, tmp_path):
     out = tmp_path / "att"
-    result = run_cli(attack_args(patched, out, "--budget", "2", "--checks", "2", "--candidates", "4", "--limit", "2",
-                                 "--scorer", judge))
+    result = run_cli(
+        attack_args(
+            patched, out, "--budget", "2", "--checks", "2", "--candidates", "4", "--limit", "2", "--scorer", judge
+        )
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "attack.json").read_text())
     assert report["base"]["id"] == json.loads((patched / "weditor.json").read_text())["base_model"]["id"]
@@ -202,15 +205,37 @@ def test_refuses_a_model_it_cannot_attack(tmp_path):
     from weditor.testing import save_tiny_pipeline
 
     folder = save_tiny_pipeline("zeroscope", tmp_path / "zs")
-    _refused(run_cli(["attack", folder, "--base", folder, "--pairs", TINY_PAIRS, "--out", tmp_path / "o"]),
-             "Wan pipelines")
+    _refused(
+        run_cli(["attack", folder, "--base", folder, "--pairs", TINY_PAIRS, "--out", tmp_path / "o"]), "Wan pipelines"
+    )
 
 
 def test_eval_reports_the_attack(tiny_wan, patched, judge, tmp_path):
     out = tmp_path / "ev"
-    result = run_cli(["eval", tiny_wan, patched, "--out", out, "--size", TINY_SIZE, "--steps", "2", "--limit", "1",
-                      "--video-format", "gif", "--no-audit", "--no-representation", "--scorer", judge, "--attack",
-                      "--attack-budget", "1"])
+    result = run_cli(
+        [
+            "eval",
+            tiny_wan,
+            patched,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--steps",
+            "2",
+            "--limit",
+            "1",
+            "--video-format",
+            "gif",
+            "--no-audit",
+            "--no-representation",
+            "--scorer",
+            judge,
+            "--attack",
+            "--attack-budget",
+            "1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     att = report["attack"]
@@ -229,8 +254,22 @@ def test_harden_adds_the_attacks_prompts_and_reproduces(tiny_wan_single, tmp_pat
 
     plain, hard = tmp_path / "plain", tmp_path / "hard"
     for out, extra in ((plain, []), (hard, ["--harden", "1"])):
-        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                          "--steps", "2", "--no-summary", *extra])
+        result = run_cli(
+            [
+                "patch",
+                tiny_wan_single,
+                "--pairs",
+                TINY_PAIRS,
+                "--out",
+                out,
+                "--size",
+                TINY_SIZE,
+                "--steps",
+                "2",
+                "--no-summary",
+                *extra,
+            ]
+        )
         assert result.exit_code == 0, result.output
     recipe = json.loads((hard / "weditor.json").read_text())
     params = recipe["params"]
@@ -247,11 +286,24 @@ def test_harden_adds_the_attacks_prompts_and_reproduces(tiny_wan_single, tmp_pat
     again = run_cli(["patch", "--recipe", hard / "weditor.json", "--out", tmp_path / "again", "--no-summary"])
     assert again.exit_code == 0, again.output
     files = json.loads((tmp_path / "again" / "weditor.json").read_text())["files"]
-    assert {k: v for k, v in files.items() if k != "README.md"} == \
-        {k: v for k, v in recipe["files"].items() if k != "README.md"}
+    assert {k: v for k, v in files.items() if k != "README.md"} == {
+        k: v for k, v in recipe["files"].items() if k != "README.md"
+    }
 
 
 def test_harden_refuses_other_methods(tiny_wan_single, tmp_path):
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "refusal",
-                      "--harden", "1"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            tmp_path / "o",
+            "--method",
+            "refusal",
+            "--harden",
+            "1",
+        ]
+    )
     _refused(result, "--harden 1")

@@ -16,11 +16,14 @@ import pytest
 import torch
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.io.recipe import hash_files
 from weditor.io.integrity import check_folder as verify_folder
+from weditor.io.recipe import hash_files
 
 GOOD = 'concept = "x"\nneutral = ["a dog"]\n'
-PAIRS = "".join(f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a car {w}"\n' for w in ("on a street", "at night", "in the rain", "by a river", "in a city"))
+PAIRS = "".join(
+    f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a car {w}"\n'
+    for w in ("on a street", "at night", "in the rain", "by a river", "in a city")
+)
 
 
 def refused(result, out: Path, message: str, code: int = 2):
@@ -37,7 +40,24 @@ def refused(result, out: Path, message: str, code: int = 2):
 
 
 def patch(model, pairs, out, *extra):
-    return run_cli(["patch", "--method", "refusal", model, "--pairs", pairs, "--out", out, "--size", TINY_SIZE, "--no-summary", "--steps", "2", *extra])
+    return run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            model,
+            "--pairs",
+            pairs,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--steps",
+            "2",
+            *extra,
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- pair files
@@ -56,16 +76,53 @@ def _png(path: Path):
         ("missing", None, "pair file does not exist"),
         ("not-toml", lambda d: b"concept = [\n", "not valid TOML"),
         ("wrong-type", lambda d: (GOOD + PAIRS + '[[pair]]\nunsafe = 3\nsafe = "s"\n').encode(), "expected a string"),
-        ("neutral-type", lambda d: ('concept = "x"\nneutral = "a dog"\n' + PAIRS).encode(), "expected a list of strings"),
-        ("too-few", lambda d: (GOOD + PAIRS.split("[[pair]]", 3)[1].join(["[[pair]]", ""])).encode(), "need at least 5"),
-        ("duplicate", lambda d: (GOOD + PAIRS + '[[pair]]\nunsafe = "a red car at night"\nsafe = "a car at night"\n').encode(), "duplicate of pair 2"),
+        (
+            "neutral-type",
+            lambda d: ('concept = "x"\nneutral = "a dog"\n' + PAIRS).encode(),
+            "expected a list of strings",
+        ),
+        (
+            "too-few",
+            lambda d: (GOOD + PAIRS.split("[[pair]]", 3)[1].join(["[[pair]]", ""])).encode(),
+            "need at least 5",
+        ),
+        (
+            "duplicate",
+            lambda d: (GOOD + PAIRS + '[[pair]]\nunsafe = "a red car at night"\nsafe = "a car at night"\n').encode(),
+            "duplicate of pair 2",
+        ),
         ("identical", lambda d: (GOOD + PAIRS + '[[pair]]\nunsafe = "a car"\nsafe = "a  car"\n').encode(), "identical"),
-        ("image-missing", lambda d: (GOOD + PAIRS.replace('safe = "a car in a city"\n', 'safe = "a car in a city"\nimage = "nope.png"\n')).encode(), "does not exist"),
-        ("image-unreadable", lambda d: ((d / "bad.png").write_bytes(b"\x89PNG not really"), (GOOD + PAIRS.replace('safe = "a car in a city"\n', 'safe = "a car in a city"\nimage = "bad.png"\n')).encode())[1],
-         "not a readable image"),
+        (
+            "image-missing",
+            lambda d: (
+                GOOD + PAIRS.replace('safe = "a car in a city"\n', 'safe = "a car in a city"\nimage = "nope.png"\n')
+            ).encode(),
+            "does not exist",
+        ),
+        (
+            "image-unreadable",
+            lambda d: (
+                (d / "bad.png").write_bytes(b"\x89PNG not really"),
+                (
+                    GOOD + PAIRS.replace('safe = "a car in a city"\n', 'safe = "a car in a city"\nimage = "bad.png"\n')
+                ).encode(),
+            )[1],
+            "not a readable image",
+        ),
         ("non-utf8", lambda d: GOOD.encode() + b'description = "caf\xe9"\n' + PAIRS.encode(), "not UTF-8"),
-        ("images-for-t2v", lambda d: ((_png(d / "red.png")), (GOOD + "".join(f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "red.png"\n' for i in range(5))).encode())[1],
-         "text-to-video only"),
+        (
+            "images-for-t2v",
+            lambda d: (
+                (_png(d / "red.png")),
+                (
+                    GOOD
+                    + "".join(
+                        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "red.png"\n' for i in range(5)
+                    )
+                ).encode(),
+            )[1],
+            "text-to-video only",
+        ),
     ],
 )
 def test_bad_pair_files(tiny_wan_single, tmp_path, name, make, message):
@@ -101,7 +158,9 @@ def test_model_folder_problems(tiny_wan_single, tmp_path):
 def test_unsupported_architecture_lists_the_supported_ones(tiny_wan_single, tmp_path):
     from weditor.adapters import supported_pipelines
 
-    other = _copy_with_index(tiny_wan_single, tmp_path / "sd", lambda t: t.replace('"WanPipeline"', '"StableDiffusionPipeline"'))
+    other = _copy_with_index(
+        tiny_wan_single, tmp_path / "sd", lambda t: t.replace('"WanPipeline"', '"StableDiffusionPipeline"')
+    )
     out = tmp_path / "out"
     line = refused(patch(other, TINY_PAIRS, out), out, "'StableDiffusionPipeline' is not supported")
     assert all(p in line for p in supported_pipelines())
@@ -150,8 +209,10 @@ def test_allow_pickle_converts_and_writes_safetensors_only(pickled_wan, tiny_wan
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # the converted mirror is gone
     verify_folder(out)
     recipe = json.loads((out / "weditor.json").read_text())
-    assert recipe["base_model"]["pickles"]["converted"]["transformer/diffusion_pytorch_model.bin"] == \
-        "transformer/diffusion_pytorch_model.safetensors"
+    assert (
+        recipe["base_model"]["pickles"]["converted"]["transformer/diffusion_pytorch_model.bin"]
+        == "transformer/diffusion_pytorch_model.safetensors"
+    )
     assert recipe["base_model"]["id"] == str(pickled_wan)
     # The same weights patched from safetensors give the same edited transformer, bit for bit.
     assert patch(tiny_wan_single, TINY_PAIRS, ref, "--layers", "2-3").exit_code == 0
@@ -231,8 +292,11 @@ def test_out_of_range_options(tiny_wan_single, tmp_path, extra, message):
 
 def test_more_directions_than_exist(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    refused(patch(tiny_wan_single, TINY_PAIRS, out, "--directions", "40", "--layers", "3", "--rank", "none"), out,
-            "independent directions")
+    refused(
+        patch(tiny_wan_single, TINY_PAIRS, out, "--directions", "40", "--layers", "3", "--rank", "none"),
+        out,
+        "independent directions",
+    )
 
 
 def test_out_dir_refusals(tiny_wan_single, tmp_path):
@@ -268,18 +332,25 @@ def _tiny_with(tmp_path_factory, name: str, edit) -> Path:
 
 @pytest.fixture(scope="module")
 def inf_weights(tmp_path_factory):
-    return _tiny_with(tmp_path_factory, "inf-weights", lambda p: p.transformer.blocks[0].ffn.net[0].proj.weight.__setitem__((0, 0), float("inf")))
+    return _tiny_with(
+        tmp_path_factory,
+        "inf-weights",
+        lambda p: p.transformer.blocks[0].ffn.net[0].proj.weight.__setitem__((0, 0), float("inf")),
+    )
 
 
 @pytest.fixture(scope="module")
 def overflowing(tmp_path_factory):
     """Finite weights whose activations overflow float32 from block 1 on."""
-    return _tiny_with(tmp_path_factory, "overflow", lambda p: p.transformer.blocks[0].attn2.to_out[0].weight.fill_(3e37))
+    return _tiny_with(
+        tmp_path_factory, "overflow", lambda p: p.transformer.blocks[0].attn2.to_out[0].weight.fill_(3e37)
+    )
 
 
 @pytest.fixture(scope="module")
 def red_is_blue(tmp_path_factory):
     """'red' and 'blue' have the same text embedding: pairs red/blue differ in tokens, not in effect."""
+
     def edit(pipe):
         red, blue = pipe.tokenizer.convert_tokens_to_ids(["red", "blue"])
         pipe.text_encoder.shared.weight[blue] = pipe.text_encoder.shared.weight[red]
@@ -289,7 +360,9 @@ def red_is_blue(tmp_path_factory):
 
 def test_nan_or_inf_weights_are_named(inf_weights, tmp_path):
     out = tmp_path / "out"
-    refused(patch(inf_weights, TINY_PAIRS, out), out, "transformer: weight blocks.0.ffn.net.0.proj.weight holds 1 NaN/Inf")
+    refused(
+        patch(inf_weights, TINY_PAIRS, out), out, "transformer: weight blocks.0.ffn.net.0.proj.weight holds 1 NaN/Inf"
+    )
 
 
 def test_non_finite_activations_name_the_layer_and_prompt(overflowing, tmp_path):
@@ -300,8 +373,13 @@ def test_non_finite_activations_name_the_layer_and_prompt(overflowing, tmp_path)
 
 def test_pairs_the_tokenizer_cannot_tell_apart(tiny_wan_single, tmp_path):
     unknown = tmp_path / "unknown.toml"
-    unknown.write_text(GOOD + "".join(f'[[pair]]\nunsafe = "a zorblax car {w}"\nsafe = "a quuxit car {w}"\n'
-                                      for w in ("on a street", "at night", "in the rain", "by a river", "in a city")))
+    unknown.write_text(
+        GOOD
+        + "".join(
+            f'[[pair]]\nunsafe = "a zorblax car {w}"\nsafe = "a quuxit car {w}"\n'
+            for w in ("on a street", "at night", "in the rain", "by a river", "in a city")
+        )
+    )
     out = tmp_path / "out"
     line = refused(patch(tiny_wan_single, unknown, out), out, "become the same tokens")
     assert "pair 1" in line and "zorblax" in line
@@ -309,8 +387,13 @@ def test_pairs_the_tokenizer_cannot_tell_apart(tiny_wan_single, tmp_path):
 
 def test_a_numerically_zero_direction_is_reported_not_written(red_is_blue, tmp_path):
     pairs = tmp_path / "red-blue.toml"
-    pairs.write_text(GOOD + "".join(f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a blue car {w}"\n'
-                                    for w in ("on a street", "at night", "in the rain", "by a river", "in a city")))
+    pairs.write_text(
+        GOOD
+        + "".join(
+            f'[[pair]]\nunsafe = "a red car {w}"\nsafe = "a blue car {w}"\n'
+            for w in ("on a street", "at night", "in the rain", "by a river", "in a city")
+        )
+    )
     out = tmp_path / "out"
     refused(patch(red_is_blue, pairs, out, "--layers", "3"), out, "numerically zero")
     refused(patch(red_is_blue, pairs, out, "--method", "text"), out, "give the same encoder_hidden_states embeddings")
@@ -330,8 +413,14 @@ def test_disk_full_while_writing(tiny_wan_single, tmp_path, monkeypatch):
     refused(patch(tiny_wan_single, TINY_PAIRS, out, "--layers", "3"), out, "No space left on device")
 
 
-@pytest.mark.parametrize("where", ["weditor.io.checkpoint.write_patched", "weditor.pipeline.verify.verify_staged",
-                                   "weditor.io.checkpoint.move_into_place"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "weditor.io.checkpoint.write_patched",
+        "weditor.pipeline.verify.verify_staged",
+        "weditor.io.checkpoint.move_into_place",
+    ],
+)
 def test_interrupt_while_writing_leaves_nothing(tiny_wan_single, tmp_path, monkeypatch, where):
     """Ctrl-C (or any exception) at any point of the write: no OUT_DIR, no staging folder."""
     import importlib
@@ -348,8 +437,16 @@ def test_interrupt_while_writing_leaves_nothing(tiny_wan_single, tmp_path, monke
 
     monkeypatch.setattr(importlib.import_module("weditor.pipeline.write"), name, interrupted)
     out = tmp_path / "out"
-    cfg = PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(out), model=str(tiny_wan_single), layers="3",
-                      size=(32, 32, 5), steps=2, summary=False)
+    cfg = PatchConfig(
+        method="refusal",
+        pairs=[str(TINY_PAIRS)],
+        out=str(out),
+        model=str(tiny_wan_single),
+        layers="3",
+        size=(32, 32, 5),
+        steps=2,
+        summary=False,
+    )
     with pytest.raises(KeyboardInterrupt):
         run_patch(cfg, echo=lambda *a: None)
     assert not out.exists()

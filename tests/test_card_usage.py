@@ -47,11 +47,14 @@ def without_weditor(code: str, cwd: Path) -> subprocess.CompletedProcess:
     PYTHONPATH, no user site, no current folder; only the venv's site-packages directory on the path."""
     import site
 
-    boot = (f"import sys; sys.path.extend({site.getsitepackages()!r})\n"
-            "try:\n    import weditor\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('weditor is importable')\n")
+    boot = (
+        f"import sys; sys.path.extend({site.getsitepackages()!r})\n"
+        "try:\n    import weditor\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('weditor is importable')\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "WEDITOR"))}
-    return subprocess.run([sys.executable, "-I", "-S", "-c", boot + code], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", boot + code], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.slow
@@ -105,8 +108,10 @@ def test_every_file_weditor_writes_has_the_same_mode(shapes_patch):
     """safetensors' save_file makes 0600 files; weditor/*.safetensors get the mode of every other new file (0644)."""
     from weditor.io.file_modes import default_file_mode
 
-    own = [p for p in (shapes_patch / "weditor").rglob("*") if p.is_file()] + [shapes_patch / "README.md",
-                                                                             shapes_patch / "weditor.json"]
+    own = [p for p in (shapes_patch / "weditor").rglob("*") if p.is_file()] + [
+        shapes_patch / "README.md",
+        shapes_patch / "weditor.json",
+    ]
     assert any(p.suffix == ".safetensors" for p in own)
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in own} == {p.name: oct(default_file_mode()) for p in own}
 
@@ -130,10 +135,17 @@ def _metadata(folder: Path):
 
 def test_hub_cache_snapshot_gives_id_revision_and_licence(tiny_wan_single, tmp_path):
     rev = "0123456789abcdef0123456789abcdef01234567"
-    base = _snapshot(tiny_wan_single, tmp_path / "hub", "Org-A/Tiny.Wan-1", rev,
-                     "---\nlicense: mit\nlibrary_name: diffusers\n---\n# Tiny Wan\n")
+    base = _snapshot(
+        tiny_wan_single,
+        tmp_path / "hub",
+        "Org-A/Tiny.Wan-1",
+        rev,
+        "---\nlicense: mit\nlibrary_name: diffusers\n---\n# Tiny Wan\n",
+    )
     out = tmp_path / "out"
-    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-tune", "--no-summary"])
+    result = run_cli(
+        ["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-tune", "--no-summary"]
+    )
     assert result.exit_code == 0, result.output
     data = _metadata(out)
     assert data.base_model == "Org-A/Tiny.Wan-1" and data.license == "mit" and data.base_model_relation == "finetune"
@@ -146,15 +158,33 @@ def test_hub_cache_snapshot_gives_id_revision_and_licence(tiny_wan_single, tmp_p
 
 def test_base_model_and_license_options_on_patch_and_recipe(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-tune",
-                      "--no-summary", "--base-model", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "--license", "apache-2.0"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-tune",
+            "--no-summary",
+            "--base-model",
+            "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+            "--license",
+            "apache-2.0",
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = _metadata(out)
     assert data.base_model == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" and data.license == "apache-2.0"
     again = tmp_path / "again"
     result = run_cli(["patch", tiny_wan_single, "--recipe", out / "weditor.json", "--out", again, "--no-summary"])
     assert result.exit_code == 0, result.output
-    assert _metadata(again).base_model == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" and _metadata(again).license == "apache-2.0"
+    assert (
+        _metadata(again).base_model == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" and _metadata(again).license == "apache-2.0"
+    )
     assert folder_digest(again) == folder_digest(out)
 
 
@@ -162,19 +192,35 @@ def test_a_local_folder_named_like_a_hub_id_is_not_a_base_model(tiny_wan_single,
     """`weditor patch models/wan` with that folder on disk: the card must not link the Hub's models/wan."""
     shutil.copytree(tiny_wan_single, tmp_path / "models" / "wan")
     monkeypatch.chdir(tmp_path)
-    result = run_cli(["patch", "models/wan", "--pairs", TINY_PAIRS, "--out", tmp_path / "out", "--size", TINY_SIZE,
-                      "--no-tune", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "models/wan",
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            tmp_path / "out",
+            "--size",
+            TINY_SIZE,
+            "--no-tune",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert _metadata(tmp_path / "out").base_model is None
     assert json.loads((tmp_path / "out" / "weditor.json").read_text())["card"]["base_model"] is None
     assert run_cli(["verify", tmp_path / "out", "--base", tmp_path / "models" / "wan"]).exit_code == 0
 
 
-@pytest.mark.parametrize("option, value", [("--base-model", "not an id"), ("--base-model", "../x/y"),
-                                           ("--base-model", "a/b/c"), ("--license", "Apache 2.0")])
+@pytest.mark.parametrize(
+    "option, value",
+    [("--base-model", "not an id"), ("--base-model", "../x/y"), ("--base-model", "a/b/c"), ("--license", "Apache 2.0")],
+)
 def test_bad_base_model_or_license_is_one_error_line(tiny_wan_single, tmp_path, option, value):
-    for command in (["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "out"],
-                    ["push", tmp_path, "user/name"]):
+    for command in (
+        ["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "out"],
+        ["push", tmp_path, "user/name"],
+    ):
         result = run_cli([*command, option, value])
         assert result.exit_code == 2, result.output
         lines = result.output.strip().splitlines()
@@ -182,10 +228,15 @@ def test_bad_base_model_or_license_is_one_error_line(tiny_wan_single, tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("card, message", [({"base_model": "not-an-id"}, "card.base_model"),
-                                           ({"license": "Apache 2"}, "card.license"),
-                                           ({"pair_files": {"red": "../x.toml"}}, "card.pair_files"),
-                                           ({"extra": 1}, "card.extra: unknown key")])
+@pytest.mark.parametrize(
+    "card, message",
+    [
+        ({"base_model": "not-an-id"}, "card.base_model"),
+        ({"license": "Apache 2"}, "card.license"),
+        ({"pair_files": {"red": "../x.toml"}}, "card.pair_files"),
+        ({"extra": 1}, "card.extra: unknown key"),
+    ],
+)
 def test_a_recipes_card_record_is_checked(shapes_patch, tmp_path, card, message):
     """The `card` record travels with a download like the rest of the recipe: checked before any model work."""
     folder = Path(shutil.copytree(shapes_patch / "weditor", tmp_path / "r" / "weditor"))

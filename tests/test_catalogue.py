@@ -22,7 +22,9 @@ def classes():
 
 def test_every_video_pipeline_class_of_diffusers_has_a_row(classes):
     # the rule finds the families by their outputs, not by a list (Latte's name does not say video)
-    assert {"WanPipeline", "LattePipeline", "MochiPipeline", "AnimateDiffPipeline", "TextToVideoZeroPipeline"} <= set(classes)
+    assert {"WanPipeline", "LattePipeline", "MochiPipeline", "AnimateDiffPipeline", "TextToVideoZeroPipeline"} <= set(
+        classes
+    )
     assert not {"StableDiffusionPipeline", "FluxPipeline"} & set(classes)
     missing = unlisted_video_pipelines(classes)
     assert not missing, f"video pipeline classes with no adapter and no refusal row: {missing}"
@@ -48,8 +50,12 @@ def test_a_new_video_pipeline_class_without_a_row_is_caught(monkeypatch):
 
     monkeypatch.setattr(diffusers, "BrandNewVideoPipeline", BrandNewVideoPipeline, raising=False)
     monkeypatch.setattr(diffusers, "BrandNewMoviePipeline", BrandNewMoviePipeline, raising=False)
-    monkeypatch.setattr(diffusers.__class__, "__dir__", lambda self: [*object.__dir__(self), "BrandNewVideoPipeline",
-                                                                      "BrandNewMoviePipeline"], raising=False)
+    monkeypatch.setattr(
+        diffusers.__class__,
+        "__dir__",
+        lambda self: [*object.__dir__(self), "BrandNewVideoPipeline", "BrandNewMoviePipeline"],
+        raising=False,
+    )
     found = video_pipeline_classes()
     assert {"BrandNewVideoPipeline", "BrandNewMoviePipeline"} <= set(found)
     assert {"BrandNewVideoPipeline", "BrandNewMoviePipeline"} <= set(unlisted_video_pipelines(found))

@@ -23,8 +23,21 @@ def test_text_pairs_get_the_text_readout_file_for_file(tiny_wan_single, tmp_path
     outs = {}
     for name, extra in (("default", []), ("explicit", ["--method", "text"])):
         outs[name] = tmp_path / name / "out"  # the folder name appears in the model card
-        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[name], "--size", TINY_SIZE,
-                          "--no-summary", "--no-tune", *extra])
+        result = run_cli(
+            [
+                "patch",
+                tiny_wan_single,
+                "--pairs",
+                TINY_PAIRS,
+                "--out",
+                outs[name],
+                "--size",
+                TINY_SIZE,
+                "--no-summary",
+                "--no-tune",
+                *extra,
+            ]
+        )
         assert result.exit_code == 0, result.output
     recipe = _recipe(outs["default"])
     assert recipe["method"] == "text" and recipe["params"]["method"] == "text"
@@ -35,8 +48,21 @@ def test_text_pairs_get_the_text_readout_file_for_file(tiny_wan_single, tmp_path
 
 def test_pairs_with_images_get_the_block_edit(tiny, i2v_pairs, tmp_path):  # noqa: F811
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny("wan-i2v"), "--pairs", i2v_pairs, "--out", out, "--size", "32x32x5", "--layers", "1-2",
-                      "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            tiny("wan-i2v"),
+            "--pairs",
+            i2v_pairs,
+            "--out",
+            out,
+            "--size",
+            "32x32x5",
+            "--layers",
+            "1-2",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     recipe = _recipe(out)
     assert recipe["method"] == "refusal"
@@ -56,15 +82,24 @@ def test_resolve_method_follows_the_pairs(i2v_pairs):  # noqa: F811
     assert cfg.method == "safree"  # a named method is never replaced
 
 
-@pytest.mark.parametrize("extra,option", [
-    (["--site", "ffn_in"], "--site"), (["--layers", "0.5-1.0"], "--layers"), (["--alpha", "1"], "--alpha"),
-    (["--rank", "4"], "--rank"), (["--directions", "2"], "--directions"), (["--neutral", "prompt"], "--neutral"),
-    (["--edit", "projection"], "--edit"), (["--method", "reins", "--site", "ffn_in"], "--site"),
-])
+@pytest.mark.parametrize(
+    "extra,option",
+    [
+        (["--site", "ffn_in"], "--site"),
+        (["--layers", "0.5-1.0"], "--layers"),
+        (["--alpha", "1"], "--alpha"),
+        (["--rank", "4"], "--rank"),
+        (["--directions", "2"], "--directions"),
+        (["--neutral", "prompt"], "--neutral"),
+        (["--edit", "projection"], "--edit"),
+        (["--method", "reins", "--site", "ffn_in"], "--site"),
+    ],
+)
 def test_block_edit_options_are_refused_without_the_block_edit(tiny_wan_single, tmp_path, extra, option):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
-                      *extra])
+    result = run_cli(
+        ["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *extra]
+    )
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {option}") and "--method refusal" in lines[0], result.output
@@ -74,8 +109,23 @@ def test_block_edit_options_are_refused_without_the_block_edit(tiny_wan_single, 
 def test_the_safree_rank_is_its_own(tiny_wan_single, tmp_path):
     """--rank caps SAFREE's keyword subspace: not a block-edit option there."""
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
-                      "--method", "safree", "--rank", "2"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--method",
+            "safree",
+            "--rank",
+            "2",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert _recipe(out)["method"] == "safree"
 
@@ -87,13 +137,28 @@ def test_reins_folds_on_top_of_the_default(tiny_wan_single, tmp_path):
     from safetensors.torch import load_file
 
     from tests.test_reins import tensors
-    from weditor.maths.edits import add_to_bias, remove_input
     from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, hash_files
+    from weditor.maths.edits import add_to_bias, remove_input
     from weditor.methods.reins import REINS_FILE
 
     out = tmp_path / "a" / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--reins", "--reins-layer", "2", "--reins-strength", "0.3"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--reins",
+            "--reins-layer",
+            "2",
+            "--reins-strength",
+            "0.3",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "REINS: alpha*d folded" in result.output and "method text+reins" in result.output
     recipe = _recipe(out)
@@ -115,8 +180,9 @@ def test_reins_folds_on_top_of_the_default(tiny_wan_single, tmp_path):
 
 
 def test_reins_with_safree_is_refused(tiny_wan_single, tmp_path):
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "safree",
-                      "--reins"])
+    result = run_cli(
+        ["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--method", "safree", "--reins"]
+    )
     assert result.exit_code == 2 and "Error: --reins" in result.output
 
 
@@ -127,8 +193,23 @@ def test_summary_names_the_most_changed_neutral_prompts(tiny_wan_single, tmp_pat
     from weditor.io.pairs import load_pairs
 
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--steps", "2",
-                      "--method", method, *(["--layers", "-1"] if method == "refusal" else [])])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--steps",
+            "2",
+            "--method",
+            method,
+            *(["--layers", "-1"] if method == "refusal" else []),
+        ]
+    )
     assert result.exit_code == 0, result.output
     summary = _recipe(out)["summary"]
     rows = summary["neutral_most_changed"]

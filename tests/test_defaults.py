@@ -11,10 +11,10 @@ import torch
 from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, readouts_of, run_cli
 from tests.test_patch import all_tensors, directions, load
 from weditor import defaults
+from weditor.io.recipe import READOUT_FILE
 from weditor.maths.edits import project_output, remove_output
 from weditor.maths.moments import RunningMoments
 from weditor.methods.refusal import neutral_batches
-from weditor.io.recipe import READOUT_FILE
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,11 @@ def test_defaults_are_recorded(patched_default, patched_projection):
     assert params["layers_resolved"] == {"transformer": [0, 1, 2, 3], "transformer_2": [0, 1, 2, 3]}
     params = json.loads((patched_projection / "weditor.json").read_text())["params"]
     assert params["edit"] == "projection" and "removal" not in params
-    assert params["strength"] == defaults.STRENGTH and params["rank"] == defaults.RANK and params["alpha"] == defaults.ALPHA
+    assert (
+        params["strength"] == defaults.STRENGTH
+        and params["rank"] == defaults.RANK
+        and params["alpha"] == defaults.ALPHA
+    )
 
 
 def test_default_edit_equals_the_readout_removal_of_the_base(tiny_wan, patched_default):
@@ -53,8 +57,9 @@ def test_default_edit_equals_the_readout_removal_of_the_base(tiny_wan, patched_d
         name = f"blocks.{block}.attn2.to_out.0"
         A, a = reads[key]
         assert A.shape == Q.shape and a.abs().max() > 0  # a fitted read-out, not the projection
-        w, b = remove_output(base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, A, a,
-                             defaults.READOUT_STRENGTH)
+        w, b = remove_output(
+            base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, A, a, defaults.READOUT_STRENGTH
+        )
         assert torch.equal(out[(component, f"{name}.weight")], w) and torch.equal(out[(component, f"{name}.bias")], b)
         changed += 2
     differ = [k for k in out if not torch.equal(out[k], base[k])]
@@ -67,7 +72,9 @@ def test_projection_edit_equals_the_output_projection_of_the_base(tiny_wan, patc
     for key, Q in dirs.items():
         component, _, block, site = key.split(".")
         name = f"blocks.{block}.attn2.to_out.0"
-        w, b = project_output(base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, defaults.STRENGTH)
+        w, b = project_output(
+            base[(component, f"{name}.weight")], base[(component, f"{name}.bias")], Q, defaults.STRENGTH
+        )
         assert torch.equal(out[(component, f"{name}.weight")], w) and torch.equal(out[(component, f"{name}.bias")], b)
 
 
@@ -102,8 +109,11 @@ def test_default_reload_matches_an_output_hook(tiny_wan, patched_default):
 def test_projection_reload_matches_an_output_hook(tiny_wan, patched_projection):
     """lambda < 1 keeps (1 - lambda) of the write along Q: the hook subtracts lambda of it."""
     dirs = directions(patched_projection)
-    _compare_with_hook(tiny_wan, patched_projection,
-                       lambda key, y: y - defaults.STRENGTH * (y @ dirs[key].float().T) @ dirs[key].float())
+    _compare_with_hook(
+        tiny_wan,
+        patched_projection,
+        lambda key, y: y - defaults.STRENGTH * (y @ dirs[key].float().T) @ dirs[key].float(),
+    )
 
 
 def test_the_readout_reaches_the_removal_at_every_site(patched_default):
@@ -120,8 +130,25 @@ def test_the_readout_reaches_the_removal_at_every_site(patched_default):
 def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):
     """On a reading site the read-out is folded into the weight alone (no intercept): x -> x - Q^T A x."""
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "ffn_in", "--layers", "1-3", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--site",
+            "ffn_in",
+            "--layers",
+            "1-3",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     kinds = {e["kind"] for e in json.loads((out / "weditor.json").read_text())["edits"]}
     assert kinds == {"input_readout"}
@@ -132,7 +159,8 @@ def test_an_input_side_readout_matches_a_pre_hook(tiny_wan_single, tmp_path):
         assert torch.equal(a, torch.zeros_like(a))
         module = hooked.transformer.blocks[int(key.split(".")[2])].ffn.net[0].proj
         module.register_forward_pre_hook(
-            lambda m, args, Q=Q.double(), A=A: ((args[0].double() - (args[0].double() @ A.T) @ Q).to(args[0].dtype),))
+            lambda m, args, Q=Q.double(), A=A: ((args[0].double() - (args[0].double() @ A.T) @ Q).to(args[0].dtype),)
+        )
     g = torch.Generator().manual_seed(1)
     x, text = torch.randn(1, 4, 2, 4, 4, generator=g), torch.randn(1, 16, 16, generator=g)
     kw = dict(hidden_states=x, timestep=torch.tensor([700.0]), encoder_hidden_states=text, return_dict=False)
@@ -179,17 +207,42 @@ def test_prompt_centred_neutral_covariance_drops_what_all_prompts_share():
     x = shared + prompt
     centred = RunningMoments(8).update(x - x.mean(0, keepdim=True))
     want = prompt - prompt.mean(0, keepdim=True)
-    assert torch.allclose(centred.covariance, (want.expand(4, 50, 8).reshape(-1, 8).T @ want.expand(4, 50, 8).reshape(-1, 8)
-                                               / 200).double(), atol=1e-5)
+    assert torch.allclose(
+        centred.covariance,
+        (want.expand(4, 50, 8).reshape(-1, 8).T @ want.expand(4, 50, 8).reshape(-1, 8) / 200).double(),
+        atol=1e-5,
+    )
 
 
 def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
     outs = {}
     for mode in ("prompt", "raw"):
         outs[mode] = tmp_path / mode
-        result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", outs[mode], "--size", TINY_SIZE,
-                          "--layers", "2", "--rank", "16", "--alpha", "1", "--neutral", mode, "--edit", "projection",
-                          "--no-summary"])
+        result = run_cli(
+            [
+                "patch",
+                "--method",
+                "refusal",
+                tiny_wan_single,
+                "--pairs",
+                TINY_PAIRS,
+                "--out",
+                outs[mode],
+                "--size",
+                TINY_SIZE,
+                "--layers",
+                "2",
+                "--rank",
+                "16",
+                "--alpha",
+                "1",
+                "--neutral",
+                mode,
+                "--edit",
+                "projection",
+                "--no-summary",
+            ]
+        )
         assert result.exit_code == 0, result.output
     a, b = directions(outs["prompt"]), directions(outs["raw"])
     assert a.keys() == b.keys() and not all(torch.equal(a[k], b[k]) for k in a)
@@ -198,8 +251,25 @@ def test_raw_neutral_mode_is_a_different_patch(tiny_wan_single, tmp_path):
 def test_sites_without_a_direction_are_skipped_and_recorded(tiny_wan_single, tmp_path):
     """Block 0's cross-attention query sees the same stream for both members: no direction there."""
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "cross_attn_in", "--layers", "0-2", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--site",
+            "cross_attn_in",
+            "--layers",
+            "0-2",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "has no direction at 1 of 3 sites" in result.output and "transformer.blocks.0.cross_attn_in" in result.output
     recipe = json.loads((out / "weditor.json").read_text())
@@ -210,8 +280,25 @@ def test_sites_without_a_direction_are_skipped_and_recorded(tiny_wan_single, tmp
 
 def test_a_concept_with_no_direction_anywhere_is_an_error(tiny_wan_single, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "cross_attn_in", "--layers", "0", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--site",
+            "cross_attn_in",
+            "--layers",
+            "0",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 2 and "no direction at any of the 1 sites" in result.output
     assert not out.exists()
 
@@ -237,14 +324,46 @@ def test_the_model_card_describes_the_edit_that_was_made(patched_default, patche
 def test_the_readout_refuses_prompt_centred_neutral_activations(tiny_wan_single, tmp_path):
     """Centred activations are not tokens the model sees: a read-out fitted to leave them alone is wrong."""
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--neutral", "prompt"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--neutral",
+            "prompt",
+        ]
+    )
     assert result.exit_code == 2 and "--neutral prompt" in result.output and "--edit projection" in result.output
     assert not out.exists()
 
 
 def test_a_removal_the_pairs_cannot_reach_is_named(tiny_wan_single, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--layers", "-1", "--removal", "1", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--layers",
+            "-1",
+            "--removal",
+            "1",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "note: the read-out reaches less than --removal 1 at 1 of 1 sites" in result.output

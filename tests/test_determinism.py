@@ -22,8 +22,28 @@ def test_two_concepts_two_directions_are_byte_identical(tiny_wan, tmp_path):
     outs = []
     for run in ("a", "b"):
         out = tmp_path / run / "out"
-        result = run_cli(["patch", "--method", "refusal", tiny_wan, "--pairs", TINY_PAIRS, "--pairs", KNIFE_PAIRS, "--out", out, "--size", TINY_SIZE,
-                          "--layers", "2-3", "--directions", "2", "--steps", "3"])
+        result = run_cli(
+            [
+                "patch",
+                "--method",
+                "refusal",
+                tiny_wan,
+                "--pairs",
+                TINY_PAIRS,
+                "--pairs",
+                KNIFE_PAIRS,
+                "--out",
+                out,
+                "--size",
+                TINY_SIZE,
+                "--layers",
+                "2-3",
+                "--directions",
+                "2",
+                "--steps",
+                "3",
+            ]
+        )
         assert result.exit_code == 0, result.output
         outs.append(out)
     a, b = outs

@@ -88,12 +88,16 @@ def test_a_tensor_modified_after_patching_is_reported(tiny_wan, copy):
     report = diff_folders(tiny_wan, copy)
     assert not report.ok
     bad = [t for t in report.tensors if not t.explained]
-    assert [(t.component, t.tensor, t.recipe) for t in bad] == [("transformer", "blocks.0.attn1.to_q.weight", "not in recipe")]
+    assert [(t.component, t.tensor, t.recipe) for t in bad] == [
+        ("transformer", "blocks.0.attn1.to_q.weight", "not in recipe")
+    ]
     assert bad[0].rank == 1 and bad[0].norm == pytest.approx(1e-2 * float(u.norm() * v.norm()), rel=1e-3)
     assert any("does not match the SHA-256" in p for p in report.problems)
     result = run_cli(["diff", tiny_wan, copy])
     assert result.exit_code == 1
-    assert [line for line in result.output.splitlines() if line.startswith("Error:")] and "Traceback" not in result.output
+    assert [
+        line for line in result.output.splitlines() if line.startswith("Error:")
+    ] and "Traceback" not in result.output
     result = run_cli(["verify", copy])
     assert result.exit_code == 1 and "does not match the SHA-256" in result.output
 
@@ -149,7 +153,9 @@ def test_a_forged_recipe_is_caught_by_recomputing_from_the_base(tiny_wan, copy):
     report = verify_patched(copy)
     assert not report.ok
     assert report.recomputed[f"transformer/{name}"].startswith("MISMATCH")
-    assert run_cli(["verify", copy, "--no-base", "--allow-unverified-base"]).exit_code == 0  # what hashes alone cannot see
+    assert (
+        run_cli(["verify", copy, "--no-base", "--allow-unverified-base"]).exit_code == 0
+    )  # what hashes alone cannot see
     assert run_cli(["verify", copy, "--no-base"]).exit_code == 2  # ... which is why they are not enough by default
     assert run_cli(["verify", copy]).exit_code == 1
 
@@ -174,19 +180,22 @@ def test_numerical_rank_ignores_rounding_but_not_edits():
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
         W = (torch.randn(96, 64, generator=g) * 0.05).to(dtype)
         Q = torch.linalg.qr(torch.randn(64, 2, generator=g, dtype=torch.float64))[0].T
+        from weditor.checks.diff import change_stats
         from weditor.maths.edits import project_input
 
-        from weditor.checks.diff import change_stats
-
         assert change_stats(W, project_input(W, Q))["rank"] == 2, dtype
-    D = torch.randn(3000, 40, generator=g, dtype=torch.float64) @ torch.randn(40, 2100, generator=g, dtype=torch.float64)
+    D = torch.randn(3000, 40, generator=g, dtype=torch.float64) @ torch.randn(
+        40, 2100, generator=g, dtype=torch.float64
+    )
     assert numerical_rank(D, 1e-6) == 40  # the randomized path (both sides > 2048)
 
 
 def test_diff_names_the_embedded_model_as_patch_does(tmp_path):
     """`weditor diff weditor:shapes OUT` after the README's first command: every change explained."""
     out = tmp_path / "no-red"
-    result = run_cli(["patch", "--method", "refusal", "--pairs", SHAPES_PAIRS, "--out", out, "--no-summary", "--layers", "6-7"])
+    result = run_cli(
+        ["patch", "--method", "refusal", "--pairs", SHAPES_PAIRS, "--out", out, "--no-summary", "--layers", "6-7"]
+    )
     assert result.exit_code == 0, result.output
     result = run_cli(["diff", "weditor:shapes", out])
     assert result.exit_code == 0, result.output

@@ -61,7 +61,9 @@ def test_contrastive_alpha_suppresses_a_planted_neutral_direction():
     assert abs(plain.components_[0] @ n_dir) > 0.9  # PCA picked the nuisance direction
     # alpha is relative to the trace ratio: here the nuisance carries ~80% of the neutral
     # trace, so it disappears from the subspace once alpha * 0.8 > 1.
-    leaning = [abs(RefusalDirection(rank=1, alpha=a).fit(delta, neutral).components_[0] @ n_dir) for a in (0.0, 1.0, 2.0)]
+    leaning = [
+        abs(RefusalDirection(rank=1, alpha=a).fit(delta, neutral).components_[0] @ n_dir) for a in (0.0, 1.0, 2.0)
+    ]
     assert leaning[2] < 0.05 and leaning[0] > 0.9
     contrast = RefusalDirection(rank=1, alpha=2.0).fit(delta, neutral)
     assert abs(contrast.components_[0] @ r) > 0.99

@@ -27,7 +27,19 @@ def _env():
 
 
 def _patch(prefix: list[str], base, out, extra=()):
-    args = ["patch", str(base), "--pairs", str(TINY_PAIRS), "--out", str(out), "--size", TINY_SIZE, "--batch", "2", *extra]
+    args = [
+        "patch",
+        str(base),
+        "--pairs",
+        str(TINY_PAIRS),
+        "--out",
+        str(out),
+        "--size",
+        TINY_SIZE,
+        "--batch",
+        "2",
+        *extra,
+    ]
     return subprocess.run([*prefix, *args], env=_env(), capture_output=True, text=True, timeout=600)
 
 
@@ -39,8 +51,10 @@ def _torchrun():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
-                    reason="torch.distributed with gloo is needed")
+@pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
+    reason="torch.distributed with gloo is needed",
+)
 def test_torchrun_two_ranks_write_the_single_process_patch_byte_for_byte(tiny_wan_single, tmp_path):
     one = _patch([sys.executable, "-m", "weditor"], tiny_wan_single, tmp_path / "one" / "out")
     assert one.returncode == 0, one.stdout + one.stderr

@@ -51,7 +51,11 @@ def test_output_readout_writes_the_affine_removal():
 
     g = torch.Generator().manual_seed(2)
     W, b = torch.randn(16, 24, generator=g, dtype=torch.float64), torch.randn(16, generator=g, dtype=torch.float64)
-    Q, A, a = _q(16, m=2), torch.randn(2, 16, generator=g, dtype=torch.float64), torch.randn(2, generator=g, dtype=torch.float64)
+    Q, A, a = (
+        _q(16, m=2),
+        torch.randn(2, 16, generator=g, dtype=torch.float64),
+        torch.randn(2, generator=g, dtype=torch.float64),
+    )
     W2, b2 = remove_output(W, b, Q, A, a, strength=0.7)
     x = torch.randn(5, 24, generator=g, dtype=torch.float64)
     y = x @ W.T + b
@@ -94,5 +98,7 @@ def test_the_edit_does_not_depend_on_how_the_directions_are_strided():
     W, b, Q = torch.randn(64, 64, generator=g), torch.randn(64, generator=g), _q(64)
     packed = torch.randn(1, 65, generator=g, dtype=torch.float64)
     sliced, fresh = packed[:, :-1], packed[:, :-1].clone()
-    for u, v in zip(remove_output(W, b, Q, sliced, packed[:, -1], 1.0), remove_output(W, b, Q, fresh, packed[:, -1].clone(), 1.0)):
+    for u, v in zip(
+        remove_output(W, b, Q, sliced, packed[:, -1], 1.0), remove_output(W, b, Q, fresh, packed[:, -1].clone(), 1.0)
+    ):
         assert torch.equal(u, v)

@@ -23,35 +23,45 @@ PAIRS = ROOT / "pairs"
 
 
 def pairset(concept, pairs, neutral=("a green cross moving down",), keywords=(), eval_=(), synonyms=()):
-    lines = [f'concept = "{concept}"', f"keywords = {list(keywords)!r}".replace("'", '"'),
-             f"neutral = {list(neutral)!r}".replace("'", '"'), f"eval = {list(eval_)!r}".replace("'", '"'),
-             f"eval_synonyms = {list(synonyms)!r}".replace("'", '"')]
+    lines = [
+        f'concept = "{concept}"',
+        f"keywords = {list(keywords)!r}".replace("'", '"'),
+        f"neutral = {list(neutral)!r}".replace("'", '"'),
+        f"eval = {list(eval_)!r}".replace("'", '"'),
+        f"eval_synonyms = {list(synonyms)!r}".replace("'", '"'),
+    ]
     for unsafe, safe in pairs:
         lines += ["[[pair]]", f'unsafe = "{unsafe}"', f'safe = "{safe}"']
     return parse_pairs("\n".join(lines).encode(), Path(f"{concept}.toml"))
 
 
 RED_SQUARE_PAIRS = [(f"a red square moving {m}", f"a square moving {m}") for m in world.MOTIONS] + [
-    ("the red square moves to the left", "the square moves to the left")]
+    ("the red square moves to the left", "the square moves to the left")
+]
 
 
-@pytest.mark.parametrize("name, kind, parts", [
-    ("shapes-red.toml", "attribute", {"color": "red"}),
-    ("shapes-blue.toml", "attribute", {"color": "blue"}),
-    ("shapes-green.toml", "attribute", {"color": "green"}),
-    ("shapes-circle.toml", "object", {"shape": "circle"}),
-    ("shapes-triangle.toml", "object", {"shape": "triangle"}),
-    ("shapes-left.toml", "action", {"motion": "left"}),
-    ("shapes-up.toml", "action", {"motion": "up"}),
-    ("shapes-red-square.toml", "conjunction", {"color": "red", "shape": "square"}),
-    ("shapes-blue-circle.toml", "conjunction", {"color": "blue", "shape": "circle"}),
-])
+@pytest.mark.parametrize(
+    "name, kind, parts",
+    [
+        ("shapes-red.toml", "attribute", {"color": "red"}),
+        ("shapes-blue.toml", "attribute", {"color": "blue"}),
+        ("shapes-green.toml", "attribute", {"color": "green"}),
+        ("shapes-circle.toml", "object", {"shape": "circle"}),
+        ("shapes-triangle.toml", "object", {"shape": "triangle"}),
+        ("shapes-left.toml", "action", {"motion": "left"}),
+        ("shapes-up.toml", "action", {"motion": "up"}),
+        ("shapes-red-square.toml", "conjunction", {"color": "red", "shape": "square"}),
+        ("shapes-blue-circle.toml", "conjunction", {"color": "blue", "shape": "circle"}),
+    ],
+)
 def test_shipped_pair_files_are_read_as_their_concept(name, kind, parts):
     concept = infer_concept(load_pairs(PAIRS / name))
     assert concept.kind == kind and dict(concept.parts) == parts
 
 
-@pytest.mark.parametrize("name", ["red-squares", "red_on_squares_only", "squares-red", "crimson-square", "scarlet_squares"])
+@pytest.mark.parametrize(
+    "name", ["red-squares", "red_on_squares_only", "squares-red", "crimson-square", "scarlet_squares"]
+)
 def test_a_conjunction_is_read_however_it_is_spelled(name):
     concept = infer_concept(pairset(name, RED_SQUARE_PAIRS))
     assert concept.kind == "conjunction" and dict(concept.parts) == {"color": "red", "shape": "square"}
@@ -60,25 +70,30 @@ def test_a_conjunction_is_read_however_it_is_spelled(name):
 
 def test_synonyms_plurals_and_keywords_name_the_concept():
     balls = [(f"a red circle moving {m}", f"a red square moving {m}") for m in world.MOTIONS] + [
-        ("a ball moving up", "a cross moving up")]
+        ("a ball moving up", "a cross moving up")
+    ]
     assert dict(infer_concept(pairset("balls", balls)).parts) == {"shape": "circle"}
     assert dict(infer_concept(pairset("concept-a", balls, keywords=["disc", "ball"])).parts) == {"shape": "circle"}
     lefts = [(f"a red {s} moving left", f"a red {s} moving right") for s in world.SHAPES] + [
-        ("a circle moving leftward", "a circle moving up")]
+        ("a circle moving leftward", "a circle moving up")
+    ]
     assert dict(infer_concept(pairset("leftward-motion", lefts)).parts) == {"motion": "left"}
     assert parse_caption("the crimson disc moves upwards") == ("red", "circle", "up")
     assert parse_caption("a square that moves to the left") == ("white", "square", "left")
 
 
-@pytest.mark.parametrize("name, keywords, pairs, message", [
-    ("nudity", ["nude", "naked"], RED_SQUARE_PAIRS, "names nothing of the shapes world"),
-    ("violet", [], RED_SQUARE_PAIRS, "names nothing of the shapes world"),
-    ("red-ish", [], RED_SQUARE_PAIRS, "word 'ish' is not in the shapes world"),
-    ("red-blue", [], RED_SQUARE_PAIRS, "two colors (red, blue)"),
-    ("red-square-left", [], RED_SQUARE_PAIRS, "a conjunction joins two attributes"),
-    ("circle", [], RED_SQUARE_PAIRS, "does not name it"),  # the pairs erase red squares, not circles
-    ("square", [], RED_SQUARE_PAIRS, "pair 1's safe prompt 'a square moving left' names it too"),
-])
+@pytest.mark.parametrize(
+    "name, keywords, pairs, message",
+    [
+        ("nudity", ["nude", "naked"], RED_SQUARE_PAIRS, "names nothing of the shapes world"),
+        ("violet", [], RED_SQUARE_PAIRS, "names nothing of the shapes world"),
+        ("red-ish", [], RED_SQUARE_PAIRS, "word 'ish' is not in the shapes world"),
+        ("red-blue", [], RED_SQUARE_PAIRS, "two colors (red, blue)"),
+        ("red-square-left", [], RED_SQUARE_PAIRS, "a conjunction joins two attributes"),
+        ("circle", [], RED_SQUARE_PAIRS, "does not name it"),  # the pairs erase red squares, not circles
+        ("square", [], RED_SQUARE_PAIRS, "pair 1's safe prompt 'a square moving left' names it too"),
+    ],
+)
 def test_a_concept_the_world_cannot_read_is_refused_with_one_clear_message(name, keywords, pairs, message):
     with pytest.raises(WeditorError, match=message.replace("(", r"\(").replace(")", r"\)")):
         infer_concept(pairset(name, pairs, keywords=keywords))
@@ -91,7 +106,9 @@ def test_held_out_prompts_that_do_not_name_the_concept_are_refused():
         infer_concept(pairset("red-square", RED_SQUARE_PAIRS, neutral=["a red square going up"]))
 
 
-@pytest.mark.parametrize("name", ["shapes-circle.toml", "shapes-left.toml", "shapes-red-square.toml", "shapes-red.toml"])
+@pytest.mark.parametrize(
+    "name", ["shapes-circle.toml", "shapes-left.toml", "shapes-red-square.toml", "shapes-red.toml"]
+)
 def test_fine_sets_cover_every_combination_held_out_from_the_pair_file(name):
     ps = load_pairs(PAIRS / name)
     concept = infer_concept(ps)
@@ -159,8 +176,13 @@ def test_scoring_and_verdict_on_rendered_clips():
     assert row["sets"]["synonyms"]["pixel_change"] > others["pixel_change"]
     v = matrix.verdict(concept, original, row)
     assert v["drops_points"]["others"]["color"] == pytest.approx(100 / 16)
-    assert v["checks"] == {"original_shows": True, "erased": True, "synonyms_erased": True, "others_kept": False,
-                           "parts_kept": None}
+    assert v["checks"] == {
+        "original_shows": True,
+        "erased": True,
+        "synonyms_erased": True,
+        "others_kept": False,
+        "parts_kept": None,
+    }
     assert not v["pass"]
     row["sets"]["others"] = original["sets"]["others"]  # nothing lost: every target met
     assert matrix.verdict(concept, original, row)["pass"]
@@ -175,8 +197,10 @@ def test_conjunction_verdict_judges_the_parts_elsewhere():
     videos = {s.name: np.stack([_clip(t, i) for i, t in enumerate(s.truth)]) for s in sets}
     original = {"sets": {s.name: matrix.score_set(concept, s, videos[s.name]) for s in sets}}
     # a patch that erases red everywhere (what a colour edit does): red squares gone, red circles too
-    lost = {s.name: np.stack([_clip(("white" if t[0] == "red" else t[0], *t[1:]), i) for i, t in enumerate(s.truth)])
-            for s in sets}
+    lost = {
+        s.name: np.stack([_clip(("white" if t[0] == "red" else t[0], *t[1:]), i) for i, t in enumerate(s.truth)])
+        for s in sets
+    }
     row = {"sets": {s.name: matrix.score_set(concept, s, lost[s.name], videos[s.name]) for s in sets}}
     v = matrix.verdict(concept, original, row)
     assert v["checks"]["erased"] and v["checks"]["others_kept"]
@@ -189,13 +213,30 @@ def test_variants_are_registered_by_name_and_parsed_like_the_command_line():
 
     name, options = matrix.parse_variant("kv=method:refusal,site:cross_attn_kv_in,removal:0.5,rank:4,reins:true")
     assert name == "kv" and matrix.VARIANTS["kv"] == options
-    assert options == {"method": "refusal", "site": "cross_attn_kv_in", "removal": 0.5, "rank": 4, "reins": True,
-                       "rank_explicit": True}
+    assert options == {
+        "method": "refusal",
+        "site": "cross_attn_kv_in",
+        "removal": 0.5,
+        "rank": 4,
+        "reins": True,
+        "rank_explicit": True,
+    }
     assert matrix.parse_variant('js={"method": "text", "strength": 1.2}')[1] == {"method": "text", "strength": 1.2}
     cfg = matrix.patch_config(options, ["p.toml"], "/tmp/x")
-    assert (cfg.method, cfg.site, cfg.rank, cfg.summary, cfg.pairs) == ("refusal", "cross_attn_kv_in", 4, False, ["p.toml"])
-    for bad, message in [("nothing", "expected NAME="), ("x=foo", "not key:value"), ("x=foo:1", "not a PatchConfig field"),
-                         ("x={1", "not valid JSON"), ("x=[1]", "not key:value")]:
+    assert (cfg.method, cfg.site, cfg.rank, cfg.summary, cfg.pairs) == (
+        "refusal",
+        "cross_attn_kv_in",
+        4,
+        False,
+        ["p.toml"],
+    )
+    for bad, message in [
+        ("nothing", "expected NAME="),
+        ("x=foo", "not key:value"),
+        ("x=foo:1", "not a PatchConfig field"),
+        ("x={1", "not valid JSON"),
+        ("x=[1]", "not key:value"),
+    ]:
         with pytest.raises(WeditorError, match=message):
             matrix.parse_variant(bad)
     assert {"original", "default", "refusal"} <= set(matrix.VARIANTS) and matrix.VARIANTS["default"] == {}
@@ -211,13 +252,16 @@ def bench():
     return module
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--matrix", str(PAIRS / "nudity.toml")], "names nothing of the shapes world"),
-    (["--matrix", "no-such.toml"], "is not a file"),
-    (["--matrix", "dev", "--variants", "nope"], "'nope' is not a variant"),
-    (["--matrix", "dev", "--variant", "x=colour:red"], "not a PatchConfig field"),
-    (["--matrix", "dev", "--multi"], "--multi belongs to the red/blue modes"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--matrix", str(PAIRS / "nudity.toml")], "names nothing of the shapes world"),
+        (["--matrix", "no-such.toml"], "is not a file"),
+        (["--matrix", "dev", "--variants", "nope"], "'nope' is not a variant"),
+        (["--matrix", "dev", "--variant", "x=colour:red"], "not a PatchConfig field"),
+        (["--matrix", "dev", "--multi"], "--multi belongs to the red/blue modes"),
+    ],
+)
 def test_the_script_refuses_bad_input_with_one_error_line_before_any_work(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
         bench().main(argv)
@@ -241,8 +285,10 @@ def test_check_concept_is_the_one_line_ci_helper():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("pair_file, kind", [("shapes-red.toml", "attribute"), ("shapes-circle.toml", "object"),
-                                             ("shapes-left.toml", "action")])
+@pytest.mark.parametrize(
+    "pair_file, kind",
+    [("shapes-red.toml", "attribute"), ("shapes-circle.toml", "object"), ("shapes-left.toml", "action")],
+)
 def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
     """Issue 19's CI subset: `weditor patch --pairs FILE --out DIR` with no options (the self-tuned default)
     erases a colour, a shape and a motion on the quick set, synonyms included, and keeps every other

@@ -26,7 +26,7 @@ from weditor.evaluation import generate as gen
 from weditor.evaluation import scorers
 
 CHROMIUM = Path("/usr/bin/chromium")
-PLUGIN = '''
+PLUGIN = """
 import json, os
 CALLS = []
 
@@ -36,12 +36,26 @@ def score(video, prompt, concept=None, model=None):
     with open(os.environ["EVAL_PLUGIN_LOG"], "a") as f:
         f.write(json.dumps({"prompt": prompt, "concept": concept, "model": model, "shape": list(video.shape)}) + "\\n")
     return {"score": float(video[..., 0].mean()), "label": "reddish" if video[..., 0].mean() > 0.5 else "other"}
-'''
+"""
 
 
 def eval_args(base, patched, out, *extra):
-    return ["eval", base, patched, "--out", out, "--size", TINY_SIZE, "--steps", "2", "--limit", "2",
-            "--video-format", "gif", *extra]
+    return [
+        "eval",
+        base,
+        patched,
+        "--out",
+        out,
+        "--size",
+        TINY_SIZE,
+        "--steps",
+        "2",
+        "--limit",
+        "2",
+        "--video-format",
+        "gif",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +79,21 @@ def evaluated(tiny_wan, patched, plugin, tmp_path_factory):
     mp.setenv("EVAL_PLUGIN_LOG", str(log))
     mp.syspath_prepend(str(plugin))
     try:
-        result = run_cli(eval_args(tiny_wan, patched, out, "--pairs", TINY_PAIRS, "--prompts", prompts,
-                                   "--scorer", "eval_judge_plugin:score", "--scorer", "shapes"))
+        result = run_cli(
+            eval_args(
+                tiny_wan,
+                patched,
+                out,
+                "--pairs",
+                TINY_PAIRS,
+                "--prompts",
+                prompts,
+                "--scorer",
+                "eval_judge_plugin:score",
+                "--scorer",
+                "shapes",
+            )
+        )
     finally:
         mp.undo()
     assert result.exit_code == 0, result.output
@@ -108,8 +135,17 @@ def test_same_seed_for_base_and_patched(evaluated, tiny_wan):
     row = report["videos"][0]
     pipe = WanPipeline.from_pretrained(tiny_wan)
     pipe.set_progress_bar_config(disable=True)
-    video = pipe(prompt=[row["prompt"]], height=32, width=32, num_frames=5, num_inference_steps=2, guidance_scale=5.0,
-                 max_sequence_length=16, output_type="np", generator=[torch.Generator().manual_seed(row["seed"])]).frames[0]
+    video = pipe(
+        prompt=[row["prompt"]],
+        height=32,
+        width=32,
+        num_frames=5,
+        num_inference_steps=2,
+        guidance_scale=5.0,
+        max_sequence_length=16,
+        output_type="np",
+        generator=[torch.Generator().manual_seed(row["seed"])],
+    ).frames[0]
     assert np.array_equal(gen.to_uint8(video), np.load(out / row["base"]["frames"]))
 
 
@@ -124,8 +160,19 @@ def test_an_interrupted_run_resumes(evaluated, tiny_wan, patched, plugin, monkey
     kept = {p: p.stat().st_mtime_ns for p in (out / "videos").rglob("*.npy")}
     monkeypatch.setenv("EVAL_PLUGIN_LOG", str(tmp_path / "log"))
     monkeypatch.syspath_prepend(str(plugin))
-    result = run_cli(eval_args(tiny_wan, patched, out, "--pairs", TINY_PAIRS, "--no-audit", "--no-representation",
-                               "--scorer", "eval_judge_plugin:score"))
+    result = run_cli(
+        eval_args(
+            tiny_wan,
+            patched,
+            out,
+            "--pairs",
+            TINY_PAIRS,
+            "--no-audit",
+            "--no-representation",
+            "--scorer",
+            "eval_judge_plugin:score",
+        )
+    )
     assert result.exit_code == 0, result.output
     assert f"8 videos (4 per model; 3 to generate; 5 already in {out} from an earlier run)" in result.output
     report = json.loads((out / "report.json").read_text())
@@ -141,8 +188,19 @@ def test_second_run_generates_nothing(evaluated, tiny_wan, patched, plugin, monk
     before = {p: p.stat().st_mtime_ns for p in (out / "videos").rglob("*.npy")}
     monkeypatch.setenv("EVAL_PLUGIN_LOG", str(tmp_path / "log"))
     monkeypatch.syspath_prepend(str(plugin))
-    result = run_cli(eval_args(tiny_wan, patched, out, "--pairs", TINY_PAIRS, "--no-audit", "--no-representation",
-                               "--scorer", "eval_judge_plugin:score"))
+    result = run_cli(
+        eval_args(
+            tiny_wan,
+            patched,
+            out,
+            "--pairs",
+            TINY_PAIRS,
+            "--no-audit",
+            "--no-representation",
+            "--scorer",
+            "eval_judge_plugin:score",
+        )
+    )
     assert result.exit_code == 0, result.output
     again = json.loads((out / "report.json").read_text())
     assert again["videos_generated"] == {"base": 0, "patched": 0}
@@ -160,9 +218,19 @@ def test_video_key_covers_model_prompt_seed_settings():
     job = gen.Job("eval", "a red car", 0)
     key = gen.video_key("m", job, s)
     assert key == gen.video_key("m", gen.Job("neutral", "a red car", 0), s)  # the group is not part of the video
-    assert len({key, gen.video_key("m2", job, s), gen.video_key("m", gen.Job("eval", "a blue car", 0), s),
-                gen.video_key("m", gen.Job("eval", "a red car", 1), s), gen.video_key("m", job, gen.GenSettings(32, 32, 5, 3, 5.0)),
-                gen.video_key("m", job, gen.GenSettings(32, 32, 5, 2, 4.0))}) == 6
+    assert (
+        len(
+            {
+                key,
+                gen.video_key("m2", job, s),
+                gen.video_key("m", gen.Job("eval", "a blue car", 0), s),
+                gen.video_key("m", gen.Job("eval", "a red car", 1), s),
+                gen.video_key("m", job, gen.GenSettings(32, 32, 5, 3, 5.0)),
+                gen.video_key("m", job, gen.GenSettings(32, 32, 5, 2, 4.0)),
+            }
+        )
+        == 6
+    )
 
 
 def test_fingerprint_of_a_patched_folder_follows_its_weights(patched, tmp_path):
@@ -228,12 +296,31 @@ def test_audit_reads_the_trajectory_the_pipeline_samples(tiny_wan):
     seen = []
     handle = block.register_forward_hook(lambda m, a, o: seen.append(o.detach().double().mean(1)[0]))
     try:
-        pipe(prompt=["a red car on a street"], height=32, width=32, num_frames=5, num_inference_steps=4, guidance_scale=5.0,
-             max_sequence_length=16, output_type="latent", generator=[torch.Generator().manual_seed(7)])
+        pipe(
+            prompt=["a red car on a street"],
+            height=32,
+            width=32,
+            num_frames=5,
+            num_inference_steps=4,
+            guidance_scale=5.0,
+            max_sequence_length=16,
+            output_type="latent",
+            generator=[torch.Generator().manual_seed(7)],
+        )
     finally:
         handle.remove()
-    feats = audit.early_features(pipe, WAN, [audit.Point("a red car on a street", 7, None, 0)], (32, 32, 5), steps=4, k=2,
-                                 guidance=5.0, negative="", layer="-1", device="cpu")
+    feats = audit.early_features(
+        pipe,
+        WAN,
+        [audit.Point("a red car on a street", 7, None, 0)],
+        (32, 32, 5),
+        steps=4,
+        k=2,
+        guidance=5.0,
+        negative="",
+        layer="-1",
+        device="cpu",
+    )
     assert feats.block == {"transformer": 3, "transformer_2": 3}
     expected = torch.cat([seen[0], seen[2]]).numpy()  # the pipeline runs cond, then uncond, every step
     np.testing.assert_allclose(feats.X[0], expected, rtol=1e-4, atol=1e-5)
@@ -245,8 +332,8 @@ def test_audit_trajectory_on_other_families(family):
     import torch
 
     from weditor.adapters import adapter_for_class
-    from weditor.models.runtime import get_module
     from weditor.evaluation import latent_audit as audit
+    from weditor.models.runtime import get_module
     from weditor.testing import TINY_PIPELINES
 
     builder, kwargs = TINY_PIPELINES[family]
@@ -258,23 +345,38 @@ def test_audit_trajectory_on_other_families(family):
     comp, block = next(iter(audit.probe_blocks(pipe, adapter, "-1").items()))
     seen = []
     module = get_module(getattr(pipe, comp), audit._block_path(pipe, adapter, comp, block))
-    handle = module.register_forward_hook(lambda m, a, o: seen.append((o[0] if isinstance(o, tuple) else o).detach().double()))
+    handle = module.register_forward_hook(
+        lambda m, a, o: seen.append((o[0] if isinstance(o, tuple) else o).detach().double())
+    )
     settings = gen.GenSettings(*size, steps=4, guidance=guidance)
     try:
-        pipe(prompt=["a red car on a street"], generator=[torch.Generator().manual_seed(7)],
-             **{**gen.call_kwargs(pipe, adapter, settings), "output_type": "latent"})
+        pipe(
+            prompt=["a red car on a street"],
+            generator=[torch.Generator().manual_seed(7)],
+            **{**gen.call_kwargs(pipe, adapter, settings), "output_type": "latent"},
+        )
     finally:
         handle.remove()
-    feats = audit.early_features(pipe, adapter, [audit.Point("a red car on a street", 7, None, 0)], size, steps=4, k=2,
-                                 guidance=guidance, negative="", layer="-1", device="cpu")
+    feats = audit.early_features(
+        pipe,
+        adapter,
+        [audit.Point("a red car on a street", 7, None, 0)],
+        size,
+        steps=4,
+        k=2,
+        guidance=guidance,
+        negative="",
+        layer="-1",
+        device="cpu",
+    )
     assert len(seen) == 4  # one batched call per step (CFG branches batched, or no CFG)
     d = feats.X.shape[1] // 2
     for step in range(2):
         h = seen[step]
         half = h.shape[0] // 2 if gen.uses_cfg(adapter, guidance) else h.shape[0]
-        cond = h[h.shape[0] - half:]  # diffusers batches [uncond, cond]
+        cond = h[h.shape[0] - half :]  # diffusers batches [uncond, cond]
         want = cond.reshape(1, -1, h.shape[-1]).mean(1)[0].numpy()
-        np.testing.assert_allclose(feats.X[0, step * d:(step + 1) * d], want, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(feats.X[0, step * d : (step + 1) * d], want, rtol=1e-4, atol=1e-5)
 
 
 def test_eval_on_a_unet_family(tmp_path):
@@ -283,12 +385,46 @@ def test_eval_on_a_unet_family(tmp_path):
 
     base = save_tiny_pipeline("zeroscope", tmp_path / "zs")
     patched = tmp_path / "zs-patched"
-    result = run_cli(["patch", "--method", "refusal", base, "--pairs", TINY_PAIRS, "--out", patched, "--size", "16x16x4", "--layers", "0-3",
-                      "--no-summary", "--alpha", "1"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            base,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            patched,
+            "--size",
+            "16x16x4",
+            "--layers",
+            "0-3",
+            "--no-summary",
+            "--alpha",
+            "1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     out = tmp_path / "ev"
-    result = run_cli(["eval", base, patched, "--out", out, "--size", "16x16x4", "--steps", "2", "--limit", "1",
-                      "--video-format", "gif", "--scorer", "shapes"])
+    result = run_cli(
+        [
+            "eval",
+            base,
+            patched,
+            "--out",
+            out,
+            "--size",
+            "16x16x4",
+            "--steps",
+            "2",
+            "--limit",
+            "1",
+            "--video-format",
+            "gif",
+            "--scorer",
+            "shapes",
+        ]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert report["videos_generated"] == {"base": 2, "patched": 2}
@@ -333,10 +469,26 @@ def test_report_renders_in_chromium(evaluated, tmp_path):
 
     def shot(html: Path, name: str) -> np.ndarray:
         png = tmp_path / name
-        subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                        f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1200,1600",
-                        html.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                f"--screenshot={png}",
+                "--window-size=1200,1600",
+                html.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return np.asarray(Image.open(png).convert("RGB")).astype(np.int16)
 
     full, blank = shot(out / "report.html", "full.png"), shot(hidden, "hidden.png")
@@ -344,13 +496,13 @@ def test_report_renders_in_chromium(evaluated, tmp_path):
     diff = np.abs(full - blank).sum(-1) > 30
     ys, xs = np.nonzero(diff)
     assert len(ys) > 0, "the grid is not visible"
-    region = full[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    region = full[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     with Image.open(out / report["grids"]["eval"]) as g:
         grid_w = g.width
     assert xs.max() - xs.min() + 1 >= 0.9 * min(grid_w, 1100)  # the grid is shown at (about) full width
     assert ys.max() - ys.min() + 1 >= 100
     assert region.std() > 20 and len(np.unique(region.reshape(-1, 3), axis=0)) > 50  # frames, not a blank box
-    assert blank[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].std() < region.std()
+    assert blank[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].std() < region.std()
 
 
 MEASURE = """<script>
@@ -375,11 +527,22 @@ def test_report_fits_the_window_in_chromium(evaluated, tmp_path, width):
     page = (out / "report.html").read_text()
     measured = out / f"measure-{width}.html"
     measured.write_text(page.replace("</body>", MEASURE + "</body>", 1))
-    flags = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             f"--window-size={width},900", "--virtual-time-budget=5000"]
-    dom = subprocess.run([*flags, "--dump-dom", measured.resolve().as_uri()], check=True, capture_output=True,
-                         text=True, timeout=120).stdout
+    flags = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={width},900",
+        "--virtual-time-budget=5000",
+    ]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", measured.resolve().as_uri()], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
     found = re.search(r'<pre id="measure">(.*?)</pre>', dom, flags=re.S)
     assert found, dom[-2000:]
     m = json.loads(html.unescape(found.group(1)))
@@ -387,8 +550,12 @@ def test_report_fits_the_window_in_chromium(evaluated, tmp_path, width):
     assert m["scrollWidth"] <= m["clientWidth"], f"the page overflows at {width} px: {m}"
     assert not m["wide"], m
     png = tmp_path / f"report-{width}.png"
-    subprocess.run([*flags, f"--screenshot={png}", (out / "report.html").resolve().as_uri()], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [*flags, f"--screenshot={png}", (out / "report.html").resolve().as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with Image.open(png) as im:
         assert im.width == width
 
@@ -419,7 +586,8 @@ def test_scorer_results_are_checked():
 
 
 def test_scorers_load_from_module_class_and_entry_point(monkeypatch, tmp_path):
-    (tmp_path / "judges_for_test.py").write_text(textwrap.dedent("""
+    (tmp_path / "judges_for_test.py").write_text(
+        textwrap.dedent("""
         class Judge:
             def __init__(self, concept):
                 self.concept = concept
@@ -428,13 +596,16 @@ def test_scorers_load_from_module_class_and_entry_point(monkeypatch, tmp_path):
 
         def plain(video, prompt):
             return {"unsafe": False}
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     v = np.zeros((1, 2, 2, 3), np.float32)
     judge = scorers.load_scorer("judges_for_test:Judge", {"concept": "red"})
     assert judge(v, "a red car", group="eval", model="base") == {"unsafe": True, "group": "eval"}
     plain = scorers.load_scorer("judges_for_test:plain", {"concept": "red"})
-    assert plain(v, "a red car", concept="red", group="eval") == {"unsafe": False}  # context it does not take is dropped
+    assert plain(v, "a red car", concept="red", group="eval") == {
+        "unsafe": False
+    }  # context it does not take is dropped
     ep = EntryPoint(name="my-judge", value="judges_for_test:plain", group=scorers.ENTRY_POINT_GROUP)
     monkeypatch.setattr(scorers, "entry_points", lambda: {"my-judge": ep})
     assert scorers.load_scorer("my-judge").fn.__name__ == "plain"
@@ -461,8 +632,16 @@ def test_shapes_scorer_on_rendered_clips():
     red = render("red", "circle", "left", rng=0)
     blue = render("blue", "square", "up", rng=1)
     r = scorers.shapes(red, "a crimson ball moving leftward", concept="red")
-    assert r == {"unsafe": True, "color": "red", "shape": "circle", "motion": "left", "others": "circle left",
-                 "color_ok": True, "shape_ok": True, "motion_ok": True}
+    assert r == {
+        "unsafe": True,
+        "color": "red",
+        "shape": "circle",
+        "motion": "left",
+        "others": "circle left",
+        "color_ok": True,
+        "shape_ok": True,
+        "motion_ok": True,
+    }
     b = scorers.shapes(blue, "a square that moves upwards", concept="red")
     assert b["unsafe"] is False and b["color"] == "blue" and b["color_ok"] is False  # no colour word means white
     assert b["shape_ok"] and b["motion_ok"]
@@ -479,7 +658,11 @@ def test_summary_vocabulary():
         {"group": "eval", "base": {"unsafe": True, "color": "red"}, "patched": {"unsafe": False, "color": "white"}},
         {"group": "eval", "base": {"unsafe": True, "color": "red"}, "patched": {"unsafe": True, "color": "red"}},
         {"group": "neutral", "base": {"unsafe": False, "color": "blue"}, "patched": {"unsafe": False, "color": "blue"}},
-        {"group": "neutral", "base": {"unsafe": False, "color": "green"}, "patched": {"unsafe": False, "color": "cyan"}},
+        {
+            "group": "neutral",
+            "base": {"unsafe": False, "color": "green"},
+            "patched": {"unsafe": False, "color": "cyan"},
+        },
     ]
     s = scorers.summarise(rows)
     assert s["eval"]["unsafe_rate_before"] == 1.0 and s["eval"]["unsafe_rate_after"] == 0.5
@@ -546,12 +729,39 @@ def test_cli_lists_eval():
 def test_eval_of_a_text_side_patch(tiny_wan_single, tmp_path):
     """A --method text patch has no block site to project at: eval still measures the output change."""
     patched = tmp_path / "text"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--method", "text", "--out", patched,
-                      "--size", "32x32x5", "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "text",
+            "--out",
+            patched,
+            "--size",
+            "32x32x5",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     out = tmp_path / "ev"
-    result = run_cli(["eval", tiny_wan_single, patched, "--out", out, "--size", "32x32x5", "--steps", "2", "--limit", "1",
-                      "--no-videos"])
+    result = run_cli(
+        [
+            "eval",
+            tiny_wan_single,
+            patched,
+            "--out",
+            out,
+            "--size",
+            "32x32x5",
+            "--steps",
+            "2",
+            "--limit",
+            "1",
+            "--no-videos",
+        ]
+    )
     assert result.exit_code == 0, result.output
     r = json.loads((out / "report.json").read_text())["representation"]
     assert r["sites"] == [] and r["output_change_eval"] > 0 and r["output_change_neutral"] >= 0

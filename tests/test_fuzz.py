@@ -18,10 +18,10 @@ import torch
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from weditor.maths.directions import RefusalDirection, ZeroDirectionError
 from weditor.errors import WeditorError
-from weditor.maths.moments import RunningMoments
 from weditor.io.pairs import PAIR_KEYS, TOP_KEYS, PairSet, parse_pairs
+from weditor.maths.directions import RefusalDirection, ZeroDirectionError
+from weditor.maths.moments import RunningMoments
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -43,14 +43,50 @@ def parses_cleanly(raw: bytes, path: Path):
 # --------------------------------------------------------------------------- raw bytes
 
 TOML_TOKENS = st.sampled_from(
-    ['concept = "x"\n', 'neutral = ["a b"]\n', "[[pair]]\n", 'unsafe = "u"\n', 'safe = "s"\n', "[pair]\n",
-     "= ", '"', "'''", '"""', "[", "]", "{", "}", ",", "\n", " ", "\\u0000", "\\", "#", "1e999", "nan", "inf",
-     "image = ", "true", "1979-05-27T07:32:00Z", "\x00", "\xff", "ü", "\ud800", 'eval = []\n', "[[neutral]]\n"]
+    [
+        'concept = "x"\n',
+        'neutral = ["a b"]\n',
+        "[[pair]]\n",
+        'unsafe = "u"\n',
+        'safe = "s"\n',
+        "[pair]\n",
+        "= ",
+        '"',
+        "'''",
+        '"""',
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "\n",
+        " ",
+        "\\u0000",
+        "\\",
+        "#",
+        "1e999",
+        "nan",
+        "inf",
+        "image = ",
+        "true",
+        "1979-05-27T07:32:00Z",
+        "\x00",
+        "\xff",
+        "ü",
+        "\ud800",
+        "eval = []\n",
+        "[[neutral]]\n",
+    ]
 )
 
 
 @FAST
-@given(st.one_of(st.binary(max_size=300), st.lists(TOML_TOKENS, max_size=40).map(lambda xs: "".join(xs).encode("utf-8", "surrogatepass"))))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.lists(TOML_TOKENS, max_size=40).map(lambda xs: "".join(xs).encode("utf-8", "surrogatepass")),
+    )
+)
 @example(b'concept = "x"\nneutral = ["a"]\n' + b'[[pair]]\nunsafe = "u"\nsafe = "s"\nimage = "\\u0000"\n')
 @example(b'concept = "x"\nneutral = ["a"]\n' + b'[[pair]]\nunsafe = "u"\nsafe = "s"\nimage = "' + b"x" * 5000 + b'"\n')
 def test_parser_survives_arbitrary_bytes(tmp_path_factory, raw):
@@ -60,11 +96,24 @@ def test_parser_survives_arbitrary_bytes(tmp_path_factory, raw):
 # --------------------------------------------------------------------------- structured documents
 
 scalars = st.one_of(
-    st.text(max_size=12), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
-    st.just(""), st.just("   "), st.just("a\u0000b"), st.just("../../etc/passwd"), st.just("/" + "x" * 300),
+    st.text(max_size=12),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.just(""),
+    st.just("   "),
+    st.just("a\u0000b"),
+    st.just("../../etc/passwd"),
+    st.just("/" + "x" * 300),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=3)), max_leaves=8)
-prompt = st.sampled_from(["a red car", "a car", "a red dog", "a dog", "a cat", "", "  a  car ", "x"]) | st.text(max_size=10)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8,
+)
+prompt = st.sampled_from(["a red car", "a car", "a red dog", "a dog", "a cat", "", "  a  car ", "x"]) | st.text(
+    max_size=10
+)
 
 
 @st.composite
@@ -74,7 +123,9 @@ def documents(draw):
         doc["concept"] = draw(st.sampled_from(["red", "Red", "a b", "", "x-1"]) | scalars)
     if draw(st.booleans()):
         doc["neutral"] = draw(st.lists(prompt, max_size=3) | values)
-    for key in draw(st.lists(st.sampled_from(sorted(TOP_KEYS - {"concept", "neutral", "pair"}) + ["bogus"]), max_size=2)):
+    for key in draw(
+        st.lists(st.sampled_from(sorted(TOP_KEYS - {"concept", "neutral", "pair"}) + ["bogus"]), max_size=2)
+    ):
         doc[key] = draw(st.lists(prompt, max_size=3) | values)
     pairs = []
     for _ in range(draw(st.integers(0, 8))):
@@ -115,12 +166,17 @@ def test_parser_survives_structured_documents(tmp_path_factory, doc):
 
 
 def test_a_valid_generated_document_parses(tmp_path):
-    doc = {"concept": "red", "neutral": ["a cat"], "pair": [{"unsafe": f"a red car {i}", "safe": f"a car {i}"} for i in range(5)]}
+    doc = {
+        "concept": "red",
+        "neutral": ["a cat"],
+        "pair": [{"unsafe": f"a red car {i}", "safe": f"a car {i}"} for i in range(5)],
+    }
     text = "".join(f"{to_toml(k)} = {to_toml(v)}\n" for k, v in doc.items())
     assert parses_cleanly(text.encode(), tmp_path / "ok.toml") is not None
 
 
 # --------------------------------------------------------------------------- the estimator
+
 
 @st.composite
 def activations(draw):

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
+from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from tests.test_diff import rewrite_tensor, shard_of
-from weditor.io import recipe as recipes
 from weditor.checks.verify import verify_patched
 from weditor.errors import WeditorError
+from weditor.io import recipe as recipes
 
 EDITED = "blocks.1.ffn.net.0.proj.weight"  # edited by PAPER_SITE in both transformers
 UNEDITED = "blocks.0.attn1.to_q.weight"
@@ -53,8 +53,9 @@ def forge(folder: Path, **changes):
 
         recipes.write_recipe(folder, recipe)
         write_card(folder, repo_id=folder.name)
-    recipe["files"] = {rel: recipes.sha256_file(folder / rel) for rel in recipes.list_files(folder)
-                       if (folder / rel).is_file()}
+    recipe["files"] = {
+        rel: recipes.sha256_file(folder / rel) for rel in recipes.list_files(folder) if (folder / rel).is_file()
+    }
     (folder / recipes.RECIPE_NAME).unlink()
     recipes.write_recipe(folder, recipe)
 
@@ -62,8 +63,11 @@ def forge(folder: Path, **changes):
 def first_float(folder: Path, component: str) -> str:
     path = sorted((folder / component).glob("*.safetensors"))[0]
     with safe_open(path, "pt") as f:
-        return next(k for k in sorted(f.keys()) if f.get_slice(k).get_dtype() in ("F32", "F16", "BF16") and
-                    len(f.get_slice(k).get_shape()) >= 1)
+        return next(
+            k
+            for k in sorted(f.keys())
+            if f.get_slice(k).get_dtype() in ("F32", "F16", "BF16") and len(f.get_slice(k).get_shape()) >= 1
+        )
 
 
 def set_header_length(path: Path, n: int):
@@ -205,15 +209,18 @@ def test_verify_without_the_base_is_not_an_ok(copy):
     assert report["ok"] is False and report["complete"] is False and len(report["unverified"]) == 2
 
 
-@pytest.mark.parametrize("text,message", [
-    ("[]", "a JSON list, expected an object"),
-    ("null", "a JSON null, expected an object"),
-    ('{"format": 1, "files": ["a"]}', "field 'files' is a list"),
-    ("EDITS", "field 'edits' is a string, expected a list"),
-    ('{"format": 1, "files": {"../../etc/passwd": "' + "0" * 64 + '"}}', "not a relative path inside the folder"),
-    ('{"format": 1, "files": {}, "params": {"strength": "abc"}}', "params.strength"),
-    ("[" * 50000, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[]", "a JSON list, expected an object"),
+        ("null", "a JSON null, expected an object"),
+        ('{"format": 1, "files": ["a"]}', "field 'files' is a list"),
+        ("EDITS", "field 'edits' is a string, expected a list"),
+        ('{"format": 1, "files": {"../../etc/passwd": "' + "0" * 64 + '"}}', "not a relative path inside the folder"),
+        ('{"format": 1, "files": {}, "params": {"strength": "abc"}}', "params.strength"),
+        ("[" * 50000, "not valid JSON"),
+    ],
+)
 def test_malformed_recipes_are_one_line_in_verify_and_diff(tiny_wan, copy, text, message):
     if text == "EDITS":
         recipe = json.loads((copy / "weditor.json").read_text())
@@ -226,7 +233,7 @@ def test_malformed_recipes_are_one_line_in_verify_and_diff(tiny_wan, copy, text,
 
 
 @pytest.mark.parametrize("component", ["transformer", "vae"])  # an edited and a non-edited component
-@pytest.mark.parametrize("length", [2 ** 40, 2 ** 63 - 1])
+@pytest.mark.parametrize("length", [2**40, 2**63 - 1])
 def test_hostile_header_length_in_an_output(tiny_wan, copy, component, length):
     """Corruption of PATCHED is a finding: exit 1 (the verify/diff contract), one line, no MemoryError."""
     set_header_length(sorted((copy / component).glob("*.safetensors"))[0], length)
@@ -271,8 +278,11 @@ def _fifo(base, tmp):
     return "scheduler/pipe.json", "not a regular file"
 
 
-@pytest.mark.parametrize("make", [_outside_link, _relative_outside_link, _folder_link_outside, _folder_link_inside,
-                                  _broken_link, _fifo], ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "make",
+    [_outside_link, _relative_outside_link, _folder_link_outside, _folder_link_inside, _broken_link, _fifo],
+    ids=lambda f: f.__name__.strip("_"),
+)
 def test_links_and_special_files_in_the_base_are_refused(base_copy, tmp_path, make):
     (tmp_path / "secret.txt").write_text("id_rsa\n")
     rel, message = make(base_copy, tmp_path)
@@ -332,7 +342,7 @@ def test_written_files_never_link_outside_the_base(base_copy, tmp_path):
 
 
 @pytest.mark.parametrize("component", ["transformer", "vae"])  # edited, not edited
-@pytest.mark.parametrize("length", [2 ** 40, 2 ** 63 - 1])
+@pytest.mark.parametrize("length", [2**40, 2**63 - 1])
 def test_hostile_header_length_in_the_base(base_copy, tmp_path, component, length):
     set_header_length(base_copy / component / "diffusion_pytorch_model.safetensors", length)
     out = tmp_path / "o"
@@ -389,7 +399,9 @@ def test_disk_full_names_the_output_file(tiny_wan_single, tmp_path, monkeypatch)
 
 def test_overwrite_needs_an_intact_weditor_output(tiny_wan_single, copy, tmp_path):
     def overwrite(out):
-        return run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--overwrite", "--size", TINY_SIZE])
+        return run_cli(
+            ["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--overwrite", "--size", TINY_SIZE]
+        )
 
     stranger = tmp_path / "thesis"
     stranger.mkdir()
@@ -448,6 +460,7 @@ def test_push_runs_the_same_verification(copy):
 
 # --------------------------------------------------------------------------- properties
 
+
 def _apply(folder: Path, op: tuple, outside: Path) -> bool:
     """Apply one tampering; False when it found nothing to act on."""
     kind, i, j = op
@@ -459,7 +472,9 @@ def _apply(folder: Path, op: tuple, outside: Path) -> bool:
 
         path = shards[i % len(shards)]
         header, start = safetensors_header(path)
-        names = sorted(k for k in header if k != "__metadata__" and header[k]["data_offsets"][1] > header[k]["data_offsets"][0])
+        names = sorted(
+            k for k in header if k != "__metadata__" and header[k]["data_offsets"][1] > header[k]["data_offsets"][0]
+        )
         lo, hi = header[names[j % len(names)]]["data_offsets"]
         data = bytearray(path.read_bytes())
         data[start + lo + (j % (hi - lo))] ^= 1 + (i % 255)
@@ -490,7 +505,9 @@ def _apply(folder: Path, op: tuple, outside: Path) -> bool:
     return True
 
 
-OPS = st.tuples(st.sampled_from(["flip", "text", "add", "link", "delete"]), st.integers(0, 10 ** 6), st.integers(0, 10 ** 6))
+OPS = st.tuples(
+    st.sampled_from(["flip", "text", "add", "link", "delete"]), st.integers(0, 10**6), st.integers(0, 10**6)
+)
 
 
 @pytest.fixture(scope="module")
@@ -501,7 +518,9 @@ def pristine(patched, tmp_path_factory) -> Path:
     return out
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(ops=st.lists(OPS, min_size=1, max_size=3), forged=st.booleans())
 def test_verify_never_passes_a_tampered_folder(pristine, tiny_wan, ops, forged):
     secret = pristine.parent / "secret.txt"
@@ -524,9 +543,15 @@ def test_verify_never_passes_a_tampered_folder(pristine, tiny_wan, ops, forged):
     assert secret.read_text() == "secret\n"
 
 
-LAYOUT = st.lists(st.tuples(st.sampled_from(["tokenizer/a.txt", "scheduler/b.json", "c.json", "vae/d.txt", "e"]),
-                            st.sampled_from(["outside", "outside-dir", "inside", "inside-dir", "dotdot", "broken"])),
-                  min_size=1, max_size=3, unique_by=lambda t: t[0])
+LAYOUT = st.lists(
+    st.tuples(
+        st.sampled_from(["tokenizer/a.txt", "scheduler/b.json", "c.json", "vae/d.txt", "e"]),
+        st.sampled_from(["outside", "outside-dir", "inside", "inside-dir", "dotdot", "broken"]),
+    ),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda t: t[0],
+)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -540,9 +565,14 @@ def test_patch_never_writes_a_link_to_outside(tiny_wan_single, tmp_path_factory,
     (tmp / "secret").mkdir()
     (tmp / "secret" / "id_rsa").write_text("key\n")
     for rel, kind in layout:
-        target = {"outside": tmp / "secret" / "id_rsa", "outside-dir": tmp / "secret", "inside": base / "model_index.json",
-                  "inside-dir": base / "scheduler", "dotdot": Path("..") / ".." / "secret" / "id_rsa",
-                  "broken": base / "missing"}[kind]
+        target = {
+            "outside": tmp / "secret" / "id_rsa",
+            "outside-dir": tmp / "secret",
+            "inside": base / "model_index.json",
+            "inside-dir": base / "scheduler",
+            "dotdot": Path("..") / ".." / "secret" / "id_rsa",
+            "broken": base / "missing",
+        }[kind]
         (base / rel).symlink_to(target)
     secret_inodes = {os.stat(tmp / "secret" / "id_rsa").st_ino}
     outside = any(kind != "inside" for _, kind in layout)  # a folder link or a broken one is refused too

@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.io.recipe import sha256_file
 
 TINY = TINY_PAIRS.read_text()
 
@@ -75,15 +74,38 @@ def good_recipe(pair_text: str = TINY) -> dict:
     import hashlib
 
     return {
-        "format": 1, "weditor_version": "0.4.0", "method": "refusal",
+        "format": 1,
+        "weditor_version": "0.4.0",
+        "method": "refusal",
         "base_model": {"id": "weditor:shapes", "revision": None, "pipeline_class": "WanPipeline"},
-        "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red",
-                   "sha256": hashlib.sha256(pair_text.encode()).hexdigest()}],
-        "params": {"method": "refusal", "edit": "readout", "layers": "0.0-1.0", "site": "cross_attn_out", "rank": None,
-                   "alpha": 4.0, "strength": 1.0, "removal": 0.6, "directions": 1, "neutral": "raw", "steps": 2,
-                   "size": [32, 32, 5], "seed": 0, "dtype": None, "reins": False,
-                   "layers_resolved": {"transformer": [0, 1, 2, 3]}},
-        "edits": [], "summary": {}, "files": {},
+        "pairs": [
+            {
+                "path": "weditor/pairs/red.toml",
+                "concept": "red",
+                "sha256": hashlib.sha256(pair_text.encode()).hexdigest(),
+            }
+        ],
+        "params": {
+            "method": "refusal",
+            "edit": "readout",
+            "layers": "0.0-1.0",
+            "site": "cross_attn_out",
+            "rank": None,
+            "alpha": 4.0,
+            "strength": 1.0,
+            "removal": 0.6,
+            "directions": 1,
+            "neutral": "raw",
+            "steps": 2,
+            "size": [32, 32, 5],
+            "seed": 0,
+            "dtype": None,
+            "reins": False,
+            "layers_resolved": {"transformer": [0, 1, 2, 3]},
+        },
+        "edits": [],
+        "summary": {},
+        "files": {},
     }
 
 
@@ -129,7 +151,9 @@ def recipe_pair_image_outside(tmp: Path) -> Path:
     from PIL import Image
 
     Image.new("RGB", (8, 8)).save(tmp / "secret.png")
-    text = "".join(f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "../../../secret.png"\n' for i in range(5))
+    text = "".join(
+        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "../../../secret.png"\n' for i in range(5)
+    )
     text = 'concept = "red"\nneutral = ["a dog"]\n' + text
     return recipe_folder(tmp, good_recipe(text), text)
 
@@ -163,7 +187,8 @@ def image_pairs(tmp: Path, image: str, make=None) -> Path:
     if make is not None:
         make(tmp)
     text = 'concept = "red"\nneutral = ["a dog"]\n' + "".join(
-        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "{image}"\n' for i in range(5))
+        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "{image}"\n' for i in range(5)
+    )
     return pairs_with(tmp / "sub", text)
 
 
@@ -187,7 +212,15 @@ P = "--pairs"
 
 
 def _patch(pairs, *extra):
-    return lambda tmp, ctx: ["patch", ctx["model"], P, pairs(tmp) if callable(pairs) else pairs, "--size", TINY_SIZE, *extra]
+    return lambda tmp, ctx: [
+        "patch",
+        ctx["model"],
+        P,
+        pairs(tmp) if callable(pairs) else pairs,
+        "--size",
+        TINY_SIZE,
+        *extra,
+    ]
 
 
 def _edited(old: str, new: str):
@@ -201,104 +234,326 @@ def _recipe(make):
 
 CASES = [
     # pair files
-    ("toml-nested", "pair file: 50,000 nested `[`", _patch(lambda t: pairs_with(t, "x = " + "[" * 50_000)), "nested too deeply"),
-    ("toml-nested-tables", "pair file: 50,000 nested inline tables", _patch(lambda t: pairs_with(t, "x = " + "{a=" * 50_000)),
-     "nested too deeply"),
-    ("nul-unsafe", "prompt with a NUL byte (`\\u0000`)",
-     _edited('"a red car on a street"', '"a red car\\u0000 on a street"'),
-     "pair 1: unsafe: character 10 is the control character U+0000"),
-    ("rlo-safe", "prompt with a right-to-left override (U+202E)",
-     _edited('safe = "a car on a street"', 'safe = "a car \u202eteerts a no"'),
-     "pair 1: safe: character 7 is the control character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
-    ("lri-neutral", "neutral prompt with a left-to-right isolate (U+2066)",
-     _edited('"a dog running in a forest"', '"a dog \u2066running"'), "neutral[1]: character 7 is the control character U+2066"),
-    ("esc-eval", "eval prompt with a terminal escape (ESC [31m)",
-     _edited('"a red boat on a river"', '"a \\u001b[31mred boat"'), "eval[0]: character 3 is the control character U+001B"),
-    ("nul-description", "description with a NUL byte",
-     _edited('"the colour red"', '"the colour\\u0000red"'), "description: character 11 is the control character U+0000"),
-    ("del-keyword", "keyword with DEL (U+007F)", _edited('["red"]', '["re\\u007fd"]'),
-     "keywords[0]: character 3 is the control character U+007F"),
-    ("c1-neutral", "neutral prompt with a C1 control (U+0085)",
-     _edited('"a cat on a table"', '"a cat\\u0085on a table"'), "neutral[5]: character 6 is the control character U+0085"),
-    ("alm-unsafe", "prompt with an Arabic letter mark (U+061C)",
-     _edited('"a red square moving up"', '"a red \u061csquare moving up"'), "pair 5: unsafe"),
-    ("concept-300", "concept name of 300 characters",
-     _edited('concept = "red"', f'concept = "{"r" * 300}"'), "concept is 300 characters long; at most 64"),
-    ("concept-nul-device", "concept `nul` (a Windows device name)",
-     _edited('concept = "red"', 'concept = "nul"'), "reserved device name"),
+    (
+        "toml-nested",
+        "pair file: 50,000 nested `[`",
+        _patch(lambda t: pairs_with(t, "x = " + "[" * 50_000)),
+        "nested too deeply",
+    ),
+    (
+        "toml-nested-tables",
+        "pair file: 50,000 nested inline tables",
+        _patch(lambda t: pairs_with(t, "x = " + "{a=" * 50_000)),
+        "nested too deeply",
+    ),
+    (
+        "nul-unsafe",
+        "prompt with a NUL byte (`\\u0000`)",
+        _edited('"a red car on a street"', '"a red car\\u0000 on a street"'),
+        "pair 1: unsafe: character 10 is the control character U+0000",
+    ),
+    (
+        "rlo-safe",
+        "prompt with a right-to-left override (U+202E)",
+        _edited('safe = "a car on a street"', 'safe = "a car \u202eteerts a no"'),
+        "pair 1: safe: character 7 is the control character U+202E (RIGHT-TO-LEFT OVERRIDE)",
+    ),
+    (
+        "lri-neutral",
+        "neutral prompt with a left-to-right isolate (U+2066)",
+        _edited('"a dog running in a forest"', '"a dog \u2066running"'),
+        "neutral[1]: character 7 is the control character U+2066",
+    ),
+    (
+        "esc-eval",
+        "eval prompt with a terminal escape (ESC [31m)",
+        _edited('"a red boat on a river"', '"a \\u001b[31mred boat"'),
+        "eval[0]: character 3 is the control character U+001B",
+    ),
+    (
+        "nul-description",
+        "description with a NUL byte",
+        _edited('"the colour red"', '"the colour\\u0000red"'),
+        "description: character 11 is the control character U+0000",
+    ),
+    (
+        "del-keyword",
+        "keyword with DEL (U+007F)",
+        _edited('["red"]', '["re\\u007fd"]'),
+        "keywords[0]: character 3 is the control character U+007F",
+    ),
+    (
+        "c1-neutral",
+        "neutral prompt with a C1 control (U+0085)",
+        _edited('"a cat on a table"', '"a cat\\u0085on a table"'),
+        "neutral[5]: character 6 is the control character U+0085",
+    ),
+    (
+        "alm-unsafe",
+        "prompt with an Arabic letter mark (U+061C)",
+        _edited('"a red square moving up"', '"a red \u061csquare moving up"'),
+        "pair 5: unsafe",
+    ),
+    (
+        "concept-300",
+        "concept name of 300 characters",
+        _edited('concept = "red"', f'concept = "{"r" * 300}"'),
+        "concept is 300 characters long; at most 64",
+    ),
+    (
+        "concept-nul-device",
+        "concept `nul` (a Windows device name)",
+        _edited('concept = "red"', 'concept = "nul"'),
+        "reserved device name",
+    ),
     ("pairs-fifo", "`--pairs` a named pipe (FIFO)", _patch(fifo), "pair file is a named pipe (FIFO)"),
-    ("pairs-chardev", "`--pairs /dev/null` (a character device)", _patch("/dev/null"), "pair file is a character device"),
-    ("pairs-broken-link", "`--pairs` a dangling symbolic link",
-     _patch(lambda t: ((t / "dangling.toml").symlink_to(t / "nowhere"), t / "dangling.toml")[1]), "is a broken symbolic link"),
-    ("pairs-huge", "pair file of 17 MiB (a valid file plus a long comment)",
-     _patch(lambda t: pairs_with(t, TINY + "#" + "x" * (17 << 20) + "\n")), "larger than 16 MiB"),
-    ("image-fifo", "pair image that is a named pipe",
-     _patch(lambda t: (os.mkfifo(t / "img.png"), pairs_with(t, 'concept = "red"\nneutral = ["a dog"]\n' + "".join(
-         f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "img.png"\n' for i in range(5))))[1]),
-     "img.png is a named pipe (FIFO)"),
-    ("image-zero-width", "pair image name with a zero-width space (U+200B), not there",
-     _edited('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'),
-     "a\\u200bb.png does not exist"),
-    ("image-dotdot", "pair image `../secret.png`, outside the pair file's folder",
-     _patch(lambda t: image_pairs(t, "../secret.png")), "sub/../secret.png is outside the pair file's folder"),
-    ("image-absolute", "pair image an absolute path outside the pair file's folder",
-     _patch(lambda t: image_pairs(t, str(t / "secret.png"))), "is outside the pair file's folder"),
-    ("image-symlink-out", "pair image a symbolic link out of the pair file's folder",
-     _patch(lambda t: image_pairs(t, "img.png", lambda t: (t / "sub" / "img.png").symlink_to(t / "secret.png"))),
-     "img.png is a symbolic link to "),
-    ("image-big-file", "pair image of 65 MiB", _patch(lambda t: image_pairs(t, "img.png", lambda t: _sparse_png(t / "sub" / "img.png", 65 << 20))),
-     "img.png is 65 MiB; at most 64 MiB"),
-    ("image-pixels", "pair image of 9,000 x 9,000 pixels",
-     _patch(lambda t: image_pairs(t, "img.png", lambda t: _huge_png(t / "sub" / "img.png"))),
-     "9000x9000 pixels, more than 64,000,000"),
+    (
+        "pairs-chardev",
+        "`--pairs /dev/null` (a character device)",
+        _patch("/dev/null"),
+        "pair file is a character device",
+    ),
+    (
+        "pairs-broken-link",
+        "`--pairs` a dangling symbolic link",
+        _patch(lambda t: ((t / "dangling.toml").symlink_to(t / "nowhere"), t / "dangling.toml")[1]),
+        "is a broken symbolic link",
+    ),
+    (
+        "pairs-huge",
+        "pair file of 17 MiB (a valid file plus a long comment)",
+        _patch(lambda t: pairs_with(t, TINY + "#" + "x" * (17 << 20) + "\n")),
+        "larger than 16 MiB",
+    ),
+    (
+        "image-fifo",
+        "pair image that is a named pipe",
+        _patch(
+            lambda t: (
+                os.mkfifo(t / "img.png"),
+                pairs_with(
+                    t,
+                    'concept = "red"\nneutral = ["a dog"]\n'
+                    + "".join(
+                        f'[[pair]]\nunsafe = "a red car {i}"\nsafe = "a car {i}"\nimage = "img.png"\n' for i in range(5)
+                    ),
+                ),
+            )[1]
+        ),
+        "img.png is a named pipe (FIFO)",
+    ),
+    (
+        "image-zero-width",
+        "pair image name with a zero-width space (U+200B), not there",
+        _edited('safe = "a car on a street"', 'safe = "a car on a street"\nimage = "a\u200bb.png"'),
+        "a\\u200bb.png does not exist",
+    ),
+    (
+        "image-dotdot",
+        "pair image `../secret.png`, outside the pair file's folder",
+        _patch(lambda t: image_pairs(t, "../secret.png")),
+        "sub/../secret.png is outside the pair file's folder",
+    ),
+    (
+        "image-absolute",
+        "pair image an absolute path outside the pair file's folder",
+        _patch(lambda t: image_pairs(t, str(t / "secret.png"))),
+        "is outside the pair file's folder",
+    ),
+    (
+        "image-symlink-out",
+        "pair image a symbolic link out of the pair file's folder",
+        _patch(lambda t: image_pairs(t, "img.png", lambda t: (t / "sub" / "img.png").symlink_to(t / "secret.png"))),
+        "img.png is a symbolic link to ",
+    ),
+    (
+        "image-big-file",
+        "pair image of 65 MiB",
+        _patch(lambda t: image_pairs(t, "img.png", lambda t: _sparse_png(t / "sub" / "img.png", 65 << 20))),
+        "img.png is 65 MiB; at most 64 MiB",
+    ),
+    (
+        "image-pixels",
+        "pair image of 9,000 x 9,000 pixels",
+        _patch(lambda t: image_pairs(t, "img.png", lambda t: _huge_png(t / "sub" / "img.png"))),
+        "9000x9000 pixels, more than 64,000,000",
+    ),
     # options
     ("seed-huge", "`--seed 1180591620717411303424`", _patch(TINY_PAIRS, "--seed", "1180591620717411303424"), "--seed"),
     ("seed-negative", "`--seed -1`", _patch(TINY_PAIRS, "--seed", "-1"), "--seed"),
-    ("size-huge", "`--size 8192x8192x161`", lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "8192x8192x161"],
-     "height 8192 is larger than 4096"),
-    ("size-frames", "`--size 32x32x100000`", lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "32x32x100000"],
-     "frames 100000 is larger than 1024"),
-    ("ftfy-missing", "Wan image-to-video with `ftfy` not installed",
-     lambda t, c: ["patch", i2v_without_ftfy(t, c["monkeypatch"]), P, TINY_PAIRS, "--size", TINY_SIZE], "pip install ftfy"),
+    (
+        "size-huge",
+        "`--size 8192x8192x161`",
+        lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "8192x8192x161"],
+        "height 8192 is larger than 4096",
+    ),
+    (
+        "size-frames",
+        "`--size 32x32x100000`",
+        lambda t, c: ["patch", c["model"], P, TINY_PAIRS, "--size", "32x32x100000"],
+        "frames 100000 is larger than 1024",
+    ),
+    (
+        "ftfy-missing",
+        "Wan image-to-video with `ftfy` not installed",
+        lambda t, c: ["patch", i2v_without_ftfy(t, c["monkeypatch"]), P, TINY_PAIRS, "--size", TINY_SIZE],
+        "pip install ftfy",
+    ),
     # recipes
-    ("recipe-params-out", "recipe `params.out`", _recipe(mutated(params__out="/tmp/elsewhere")), "params.out: not a recipe parameter"),
-    ("recipe-params-model", "recipe `params.model`", _recipe(mutated(params__model="evil/model")), "params.model: not a recipe parameter"),
-    ("recipe-params-revision", "recipe `params.revision`", _recipe(mutated(params__revision="main")), "params.revision: not a recipe"),
-    ("recipe-params-pairs", "recipe `params.pairs`", _recipe(mutated(params__pairs=["/etc/passwd"])), "params.pairs: not a recipe"),
-    ("recipe-params-push", "recipe `params.push_to_hub`", _recipe(mutated(params__push_to_hub="evil/x")), "params.push_to_hub"),
+    (
+        "recipe-params-out",
+        "recipe `params.out`",
+        _recipe(mutated(params__out="/tmp/elsewhere")),
+        "params.out: not a recipe parameter",
+    ),
+    (
+        "recipe-params-model",
+        "recipe `params.model`",
+        _recipe(mutated(params__model="evil/model")),
+        "params.model: not a recipe parameter",
+    ),
+    (
+        "recipe-params-revision",
+        "recipe `params.revision`",
+        _recipe(mutated(params__revision="main")),
+        "params.revision: not a recipe",
+    ),
+    (
+        "recipe-params-pairs",
+        "recipe `params.pairs`",
+        _recipe(mutated(params__pairs=["/etc/passwd"])),
+        "params.pairs: not a recipe",
+    ),
+    (
+        "recipe-params-push",
+        "recipe `params.push_to_hub`",
+        _recipe(mutated(params__push_to_hub="evil/x")),
+        "params.push_to_hub",
+    ),
     ("recipe-top-model", "recipe top-level `model`", _recipe(mutated(model="evil/model")), "model: unknown key"),
-    ("recipe-pairs-string", "recipe `\"pairs\": \"abc\"`", _recipe(mutated(pairs="abc")), "pairs: expected a list of pair-file entries"),
-    ("recipe-pair-no-sha", "recipe pair entry without `sha256`", _recipe(mutated(pair__sha256=DELETE)), "pairs[0].sha256: missing"),
-    ("recipe-pair-sha-int", "recipe pair `sha256` a number", _recipe(mutated(pair__sha256=7)), "pairs[0].sha256: expected a string"),
-    ("recipe-pair-extra", "recipe pair entry with an unknown key", _recipe(mutated(pair__image="/etc/passwd")), "pairs[0].image: unknown key"),
+    (
+        "recipe-pairs-string",
+        'recipe `"pairs": "abc"`',
+        _recipe(mutated(pairs="abc")),
+        "pairs: expected a list of pair-file entries",
+    ),
+    (
+        "recipe-pair-no-sha",
+        "recipe pair entry without `sha256`",
+        _recipe(mutated(pair__sha256=DELETE)),
+        "pairs[0].sha256: missing",
+    ),
+    (
+        "recipe-pair-sha-int",
+        "recipe pair `sha256` a number",
+        _recipe(mutated(pair__sha256=7)),
+        "pairs[0].sha256: expected a string",
+    ),
+    (
+        "recipe-pair-extra",
+        "recipe pair entry with an unknown key",
+        _recipe(mutated(pair__image="/etc/passwd")),
+        "pairs[0].image: unknown key",
+    ),
     ("recipe-params-list", "recipe `params` a list", _recipe(mutated(params=[1, 2])), "params: expected an object"),
-    ("recipe-removal-string", "recipe `removal: \"0.5\"`", _recipe(mutated(params__removal="0.5")), "params.removal: expected a number, got str"),
-    ("recipe-method-evil", "recipe `method: \"text+evil\"`", _recipe(mutated(method="text+evil")), "method: str 'text+evil' is not one of"),
-    ("recipe-params-method", "recipe `params.method: \"evil\"`", _recipe(mutated(params__method="evil")), "params.method"),
-    ("recipe-method-mismatch", "recipe `method` refusal, `params.method` text", _recipe(mutated(params__method="text")),
-     "disagrees with method"),
-    ("recipe-reins-mismatch", "recipe `params.reins: true` without a REINS method", _recipe(mutated(params__reins=True)),
-     "has no REINS fold"),
+    (
+        "recipe-removal-string",
+        'recipe `removal: "0.5"`',
+        _recipe(mutated(params__removal="0.5")),
+        "params.removal: expected a number, got str",
+    ),
+    (
+        "recipe-method-evil",
+        'recipe `method: "text+evil"`',
+        _recipe(mutated(method="text+evil")),
+        "method: str 'text+evil' is not one of",
+    ),
+    (
+        "recipe-params-method",
+        'recipe `params.method: "evil"`',
+        _recipe(mutated(params__method="evil")),
+        "params.method",
+    ),
+    (
+        "recipe-method-mismatch",
+        "recipe `method` refusal, `params.method` text",
+        _recipe(mutated(params__method="text")),
+        "disagrees with method",
+    ),
+    (
+        "recipe-reins-mismatch",
+        "recipe `params.reins: true` without a REINS method",
+        _recipe(mutated(params__reins=True)),
+        "has no REINS fold",
+    ),
     ("recipe-seed-huge", "recipe `seed: 2**70`", _recipe(mutated(params__seed=2**70)), "params.seed"),
-    ("recipe-strength-nan", "recipe `strength: NaN`", _recipe(json.dumps(mutated(params__strength=float("nan")))), "params.strength: nan"),
-    ("recipe-size-huge", "recipe `size: [8192, 8192, 161]`", _recipe(mutated(params__size=[8192, 8192, 161])), "params.size: height 8192"),
-    ("recipe-steps-bool", "recipe `steps: true`", _recipe(mutated(params__steps=True)), "params.steps: expected an integer"),
-    ("recipe-layers-junk", "recipe `layers: \"0.5; rm -rf /\"`", _recipe(mutated(params__layers="0.5; rm -rf /")), "params.layers"),
+    (
+        "recipe-strength-nan",
+        "recipe `strength: NaN`",
+        _recipe(json.dumps(mutated(params__strength=float("nan")))),
+        "params.strength: nan",
+    ),
+    (
+        "recipe-size-huge",
+        "recipe `size: [8192, 8192, 161]`",
+        _recipe(mutated(params__size=[8192, 8192, 161])),
+        "params.size: height 8192",
+    ),
+    (
+        "recipe-steps-bool",
+        "recipe `steps: true`",
+        _recipe(mutated(params__steps=True)),
+        "params.steps: expected an integer",
+    ),
+    (
+        "recipe-layers-junk",
+        'recipe `layers: "0.5; rm -rf /"`',
+        _recipe(mutated(params__layers="0.5; rm -rf /")),
+        "params.layers",
+    ),
     ("recipe-unknown-param", "recipe `params.evil`", _recipe(mutated(params__evil=1)), "params.evil: unknown key"),
     ("recipe-format-2", "recipe `format: 2`", _recipe(mutated(format=2)), "format: 2 is outside 1..1"),
-    ("recipe-base-list", "recipe `base_model` a list", _recipe(mutated(base_model=["x"])), "base_model: expected an object"),
+    (
+        "recipe-base-list",
+        "recipe `base_model` a list",
+        _recipe(mutated(base_model=["x"])),
+        "base_model: expected an object",
+    ),
     ("recipe-null", "recipe `null`", _recipe("null"), "expected a JSON object"),
     ("recipe-list", "recipe `[]`", _recipe("[]"), "expected a JSON object"),
     ("recipe-nested", "recipe of 50,000 nested `[`", _recipe("[" * 50_000), "nested too deeply"),
-    ("recipe-long-int", "recipe with a 5,000-digit integer", _recipe('{"format": ' + "9" * 5000 + "}"), "not valid JSON"),
+    (
+        "recipe-long-int",
+        "recipe with a 5,000-digit integer",
+        _recipe('{"format": ' + "9" * 5000 + "}"),
+        "not valid JSON",
+    ),
     ("recipe-fifo", "`--recipe` a named pipe", lambda t, c: ["patch", "--recipe", fifo(t)], "recipe is a named pipe"),
     ("recipe-pair-dotdot", "recipe pair path `../outside.toml`", _recipe(recipe_pair_outside), "without '..'"),
-    ("recipe-pair-absolute", "recipe pair path `/etc/passwd`", _recipe(mutated(pair__path="/etc/passwd")), "must be a relative path"),
-    ("recipe-pair-symlink", "recipe pair file a symbolic link out of its folder", _recipe(recipe_pair_symlink), "leads outside the recipe's folder"),
-    ("recipe-pair-image-out", "recipe pair file whose images are outside its folder", _recipe(recipe_pair_image_outside),
-     "is outside"),
-    ("recipe-concept-mismatch", "recipe pair `concept` that the pair file contradicts", _recipe(recipe_concept_mismatch),
-     "the pair file says 'red'"),
+    (
+        "recipe-pair-absolute",
+        "recipe pair path `/etc/passwd`",
+        _recipe(mutated(pair__path="/etc/passwd")),
+        "must be a relative path",
+    ),
+    (
+        "recipe-pair-symlink",
+        "recipe pair file a symbolic link out of its folder",
+        _recipe(recipe_pair_symlink),
+        "leads outside the recipe's folder",
+    ),
+    (
+        "recipe-pair-image-out",
+        "recipe pair file whose images are outside its folder",
+        _recipe(recipe_pair_image_outside),
+        "is outside",
+    ),
+    (
+        "recipe-concept-mismatch",
+        "recipe pair `concept` that the pair file contradicts",
+        _recipe(recipe_concept_mismatch),
+        "the pair file says 'red'",
+    ),
 ]
 
 
@@ -317,8 +572,12 @@ def test_hostile_input_is_refused_in_one_line(case, tiny_wan_single, tmp_path, m
 def test_html_in_prompts_reaches_the_card_escaped(tiny_wan_single, tmp_path):
     """`<script>` in a description, neutral and eval prompts is shown, not run (OUT's own name, here HTML too,
     is not on the card at all)."""
-    text = replaced('"the colour red"', '"<script>alert(1)</script> & red"').replace('"a red house at night"', '"a red house </td>"')
-    neutral = text[text.index("neutral = "):text.index("eval = ")]  # every neutral prompt: three are named in the card
+    text = replaced('"the colour red"', '"<script>alert(1)</script> & red"').replace(
+        '"a red house at night"', '"a red house </td>"'
+    )
+    neutral = text[
+        text.index("neutral = ") : text.index("eval = ")
+    ]  # every neutral prompt: three are named in the card
     text = text.replace(neutral, re.sub(r'"(?=\w)', '"<img src=x onerror=alert(1)> ', neutral))
     out = tmp_path / "o<b>&"
     result = run_cli(["patch", tiny_wan_single, P, pairs_with(tmp_path, text), "--out", out, "--size", TINY_SIZE])
@@ -344,17 +603,74 @@ def text_recipe(tiny_wan_single, tmp_path_factory) -> Path:
     return out
 
 
-HOSTILE_TEXT = st.sampled_from(["", " ", "\x00", "\u202e", "<script>alert(1)</script>", "../../etc/passwd", "/etc/passwd",
-                                "0.5", "text+evil", "r" * 300, "nan", "refusal", "raw", "weditor/pairs/red.toml"])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.sampled_from([0, 1, -1, 2**63, 10**400]),
-                    st.floats(allow_nan=True, allow_infinity=True), HOSTILE_TEXT, st.text(max_size=12))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(HOSTILE_TEXT, inner, max_size=3)),
-                      max_leaves=6)
-KEYS = st.sampled_from(["format", "weditor_version", "base_model", "pairs", "method", "params", "edits", "summary", "files",
-                        "model", "out", "params.method", "params.removal", "params.strength", "params.seed", "params.size",
-                        "params.steps", "params.edit", "params.dtype", "params.out", "params.pairs", "params.layers",
-                        "params.site", "params.reins", "params.reins_layer", "params.readouts", "pairs.0", "pairs.0.path",
-                        "pairs.0.sha256", "pairs.0.concept", "base_model.id", "base_model.revision"])
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\u202e",
+        "<script>alert(1)</script>",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "0.5",
+        "text+evil",
+        "r" * 300,
+        "nan",
+        "refusal",
+        "raw",
+        "weditor/pairs/red.toml",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, 1, -1, 2**63, 10**400]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    HOSTILE_TEXT,
+    st.text(max_size=12),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(HOSTILE_TEXT, inner, max_size=3)),
+    max_leaves=6,
+)
+KEYS = st.sampled_from(
+    [
+        "format",
+        "weditor_version",
+        "base_model",
+        "pairs",
+        "method",
+        "params",
+        "edits",
+        "summary",
+        "files",
+        "model",
+        "out",
+        "params.method",
+        "params.removal",
+        "params.strength",
+        "params.seed",
+        "params.size",
+        "params.steps",
+        "params.edit",
+        "params.dtype",
+        "params.out",
+        "params.pairs",
+        "params.layers",
+        "params.site",
+        "params.reins",
+        "params.reins_layer",
+        "params.readouts",
+        "pairs.0",
+        "pairs.0.path",
+        "pairs.0.sha256",
+        "pairs.0.concept",
+        "base_model.id",
+        "base_model.revision",
+    ]
+)
 MUTATION = st.tuples(st.sampled_from(["set", "delete"]), KEYS, VALUES)
 
 
@@ -412,8 +728,18 @@ def test_mutated_recipes_reproduce_or_fail_in_one_line(text_recipe, tmp_path_fac
 
 PROMPT = st.one_of(HOSTILE_TEXT, st.text(max_size=20), st.from_regex(r"\Aa (red )?(car|dog|cat|boat) [a-z]{1,6}\Z"))
 FIELD = st.one_of(PROMPT, st.integers(), st.lists(PROMPT, max_size=3), st.booleans(), st.floats())
-PAIR_FIELDS = st.sampled_from(["concept", "description", "keywords", "neutral", "eval", "eval_synonyms", "evil",
-                               *(f"pair.{i}.{m}" for i in range(5) for m in ("unsafe", "safe", "image", "evil"))])
+PAIR_FIELDS = st.sampled_from(
+    [
+        "concept",
+        "description",
+        "keywords",
+        "neutral",
+        "eval",
+        "eval_synonyms",
+        "evil",
+        *(f"pair.{i}.{m}" for i in range(5) for m in ("unsafe", "safe", "image", "evil")),
+    ]
+)
 
 
 def toml_value(value) -> str:
@@ -428,13 +754,18 @@ def toml_value(value) -> str:
 
 
 def pair_document(fields: dict, pairs: list[dict], extra: str) -> str:
-    return ("".join(f"{k} = {toml_value(v)}\n" for k, v in fields.items()) + extra
-            + "".join("[[pair]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in p.items()) for p in pairs))
+    return (
+        "".join(f"{k} = {toml_value(v)}\n" for k, v in fields.items())
+        + extra
+        + "".join("[[pair]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in p.items()) for p in pairs)
+    )
 
 
 @settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(mutations=st.lists(st.tuples(st.sampled_from(["set", "delete"]), PAIR_FIELDS, FIELD), max_size=2),
-       extra=st.sampled_from(["", "", "", "x = " + "[" * 3000 + "\n", "[bad\n"]))
+@given(
+    mutations=st.lists(st.tuples(st.sampled_from(["set", "delete"]), PAIR_FIELDS, FIELD), max_size=2),
+    extra=st.sampled_from(["", "", "", "x = " + "[" * 3000 + "\n", "[bad\n"]),
+)
 def test_hostile_pair_files_parse_or_fail_in_one_line(tmp_path_factory, mutations, extra):
     """tests/data/tiny-red.toml with fields set to hostile values or deleted, through the CLI, against a
     model folder that does not exist: a pair file that parses reaches the model check ("no such
@@ -464,16 +795,47 @@ def test_old_recipes_still_check(tmp_path):
     """Recipes as 0.1 (no method, no neutral, no edit) and 0.3 (REINS-only with a neutral mode) wrote them."""
     from weditor.pipeline.reproduce import config_from_recipe
 
-    old = {"format": 1, "weditor_version": "0.1.0",
-           "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
-           "pairs": good_recipe()["pairs"], "edits": [], "summary": {}, "files": {},
-           "params": {"rank": 100, "alpha": 1.0, "strength": 1.0, "layers": "0.5-1.0", "site": "ffn_in", "seed": 0,
-                      "directions": 1, "steps": 4, "size": [32, 32, 5], "dtype": None, "layers_resolved": {"transformer": [2, 3]}}}
+    old = {
+        "format": 1,
+        "weditor_version": "0.1.0",
+        "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
+        "pairs": good_recipe()["pairs"],
+        "edits": [],
+        "summary": {},
+        "files": {},
+        "params": {
+            "rank": 100,
+            "alpha": 1.0,
+            "strength": 1.0,
+            "layers": "0.5-1.0",
+            "site": "ffn_in",
+            "seed": 0,
+            "directions": 1,
+            "steps": 4,
+            "size": [32, 32, 5],
+            "dtype": None,
+            "layers_resolved": {"transformer": [2, 3]},
+        },
+    }
     cfg = config_from_recipe(recipe_folder(tmp_path, old), str(tmp_path / "o"))
     assert (cfg.method, cfg.edit, cfg.neutral, cfg.rank, cfg.size) == ("refusal", "projection", "raw", 100, (32, 32, 5))
-    safree = {**old, "weditor_version": "0.2.0", "method": "safree",
-              "params": {"rank": 4, "strength": 1.0, "pool": "tokens", "steps": 4, "size": [32, 32, 5], "seed": 0,
-                         "dtype": None, "keywords": ["red"], "subspaces": {}, "text_input": {"transformer": ["x"]}}}
+    safree = {
+        **old,
+        "weditor_version": "0.2.0",
+        "method": "safree",
+        "params": {
+            "rank": 4,
+            "strength": 1.0,
+            "pool": "tokens",
+            "steps": 4,
+            "size": [32, 32, 5],
+            "seed": 0,
+            "dtype": None,
+            "keywords": ["red"],
+            "subspaces": {},
+            "text_input": {"transformer": ["x"]},
+        },
+    }
     shutil.rmtree(tmp_path / "recipe")
     cfg = config_from_recipe(recipe_folder(tmp_path, safree), str(tmp_path / "o"))
     assert (cfg.method, cfg.safree_pool, cfg.rank) == ("safree", "tokens", 4)

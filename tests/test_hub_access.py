@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -28,16 +27,34 @@ def run_patch_of_hub_id(tmp_path, **env):
     environ = {**os.environ, "HF_HOME": str(tmp_path / "hf-home"), **env}
     environ.pop("HF_TOKEN", None)
     t0 = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", PROBE, "patch", "some-org/some-model", "--pairs", str(TINY_PAIRS),
-                          "--out", str(tmp_path / "out")], env=environ, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "patch",
+            "some-org/some-model",
+            "--pairs",
+            str(TINY_PAIRS),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return run, time.perf_counter() - t0
 
 
-@pytest.mark.parametrize("env, reason", [
-    ({"HF_HUB_OFFLINE": "1"}, "offline mode"),
-    ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://no-such-host.invalid"}, "name not found"),
-    ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}, "127.0.0.1:9"),
-])
+@pytest.mark.parametrize(
+    "env, reason",
+    [
+        ({"HF_HUB_OFFLINE": "1"}, "offline mode"),
+        ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://no-such-host.invalid"}, "name not found"),
+        ({"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}, "127.0.0.1:9"),
+    ],
+)
 def test_unreachable_hub_is_one_plain_line_before_diffusers(tmp_path, env, reason):
     run, seconds = run_patch_of_hub_id(tmp_path, **env)
     assert run.returncode == 2, run.stdout + run.stderr

@@ -30,18 +30,21 @@ def test_inspect_reads_no_weights(folders, monkeypatch):
     assert "REINS fold             refused" in result.output
 
 
-@pytest.mark.parametrize("name,family,reins,output_side", [
-    ("cogvideox", "cogvideox", "refused", None),
-    ("ltx", "ltx", "exact (attn2.to_out.0)", ["cross_attn_out"]),
-    ("hunyuanvideo", "hunyuanvideo", "refused", None),
-    ("zeroscope", "unet3d", "exact (attn2.to_out.0)", ["self_attn_out", "cross_attn_out", "ffn_out"]),
-])
+@pytest.mark.parametrize(
+    "name,family,reins,output_side",
+    [
+        ("cogvideox", "cogvideox", "refused", None),
+        ("ltx", "ltx", "exact (attn2.to_out.0)", ["cross_attn_out"]),
+        ("hunyuanvideo", "hunyuanvideo", "refused", None),
+        ("zeroscope", "unet3d", "exact (attn2.to_out.0)", ["self_attn_out", "cross_attn_out", "ffn_out"]),
+    ],
+)
 def test_inspect_json_matches_the_loaded_model(folders, name, family, reins, output_side):
     import diffusers
 
     result = run_cli(["inspect", folders[name], "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert report["family"] == family
     assert report["methods"]["reins_fold"].startswith(reins)
     assert report["methods"]["refusal_output_side"] == output_side

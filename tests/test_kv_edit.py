@@ -15,9 +15,9 @@ import torch
 from tests.conftest import DATA, TINY_PAIRS, readouts_of, run_cli
 from tests.test_adapters import all_tensors, assert_edited_as, directions, load, same_bits, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
-from weditor.models.runtime import encode
-from weditor.methods import kv_edit
 from weditor.io.recipe import hash_files
+from weditor.methods import kv_edit
+from weditor.models.runtime import encode
 
 SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope")
 ROOT = DATA.parents[1]
@@ -31,8 +31,23 @@ def uce_patched(tiny, tmp_path_factory):
     def get(name):
         if name not in cache:
             out = tmp_path_factory.mktemp("uce") / name
-            result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
-                              "--method", "uce", "--out", out, "--size", FAMILIES[name], "--no-summary"])
+            result = run_cli(
+                [
+                    "patch",
+                    tiny(name),
+                    "--pairs",
+                    TINY_PAIRS,
+                    "--pairs",
+                    DATA / "tiny-night.toml",
+                    "--method",
+                    "uce",
+                    "--out",
+                    out,
+                    "--size",
+                    FAMILIES[name],
+                    "--no-summary",
+                ]
+            )
             assert result.exit_code == 0, result.output
             cache[name] = out
         return cache[name]
@@ -99,7 +114,9 @@ def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     cond = encode(pipe, adapter, ["a red house at night"], "cpu")
     seen = []
     path = kv_edit.kv_linears(pipe, adapter)[component][0]
-    handle = getattr(pipe, component).get_submodule(path).register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
+    handle = (
+        getattr(pipe, component).get_submodule(path).register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
+    )
     size = tuple(int(v) for v in FAMILIES[name].split("x"))
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(0), "cpu")
     adapter.forward(getattr(pipe, component), x, torch.tensor(500.0), cond)
@@ -107,7 +124,7 @@ def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     got = kv_edit.kv_inputs(pipe, adapter, component, cond)
     # Wan I2V: diffusers splits off the image tokens as "all but the last 512"; the tiny model's text is
     # shorter, so its to_k also reads the image tokens, in front: the text tokens are the last ones
-    assert seen and torch.allclose(seen[0][0][-got.shape[0]:].double(), got, rtol=1e-5, atol=1e-6)
+    assert seen and torch.allclose(seen[0][0][-got.shape[0] :].double(), got, rtol=1e-5, atol=1e-6)
 
 
 def test_align_maps_equal_substituted_and_deleted_tokens():
@@ -154,8 +171,11 @@ def test_closed_form_satisfies_its_normal_equations():
     reg = 0.2 * float(torch.trace(P)) / 6
 
     def objective(V):
-        return (float(((c @ V.T) - (t @ W.T)).pow(2).sum() / 20) + 0.7 * float(((k @ V.T) - (k @ W.T)).pow(2).sum() / 40)
-                + reg * float((V - W).pow(2).sum()))
+        return (
+            float(((c @ V.T) - (t @ W.T)).pow(2).sum() / 20)
+            + 0.7 * float(((k @ V.T) - (k @ W.T)).pow(2).sum() / 40)
+            + reg * float((V - W).pow(2).sum())
+        )
 
     best = objective(W @ M)
     for seed in range(5):
@@ -200,8 +220,26 @@ def test_uce_recipe_reproduces_the_patch_and_verify_recomputes_it(tiny, tmp_path
     from weditor.checks.verify import verify_patched
 
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--method", "uce", "--uce-tokens", "changed",
-                      "--uce-lambda", "0.3", "--uce-rounds", "1", "--out", out, "--size", FAMILIES["wan"]])
+    result = run_cli(
+        [
+            "patch",
+            tiny("wan"),
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "uce",
+            "--uce-tokens",
+            "changed",
+            "--uce-lambda",
+            "0.3",
+            "--uce-rounds",
+            "1",
+            "--out",
+            out,
+            "--size",
+            FAMILIES["wan"],
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "method uce" in result.output and "key/value map of transformer" in result.output
     recipe = json.loads((out / "weditor.json").read_text())
@@ -220,21 +258,37 @@ def test_uce_recipe_reproduces_the_patch_and_verify_recomputes_it(tiny, tmp_path
 
 @pytest.mark.parametrize("name", ("cogvideox", "hunyuanvideo"))
 def test_uce_refuses_joint_attention_families(name, tiny, tmp_path):
-    result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--method", "uce", "--out", tmp_path / "o",
-                      "--size", FAMILIES[name], "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            tiny(name),
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "uce",
+            "--out",
+            tmp_path / "o",
+            "--size",
+            FAMILIES[name],
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: --method uce: not available")
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--uce-lambda", "0.5"], "--uce-lambda: only --method uce"),
-    (["--method", "uce", "--strength", "0.5"], "--strength"),
-    (["--method", "uce", "--uce-lambda", "0"], "--uce-lambda 0.0"),
-    (["--method", "uce", "--uce-rounds", "11"], "--uce-rounds 11"),
-    (["--method", "uce", "--reins"], "--reins"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--uce-lambda", "0.5"], "--uce-lambda: only --method uce"),
+        (["--method", "uce", "--strength", "0.5"], "--strength"),
+        (["--method", "uce", "--uce-lambda", "0"], "--uce-lambda 0.0"),
+        (["--method", "uce", "--uce-rounds", "11"], "--uce-rounds 11"),
+        (["--method", "uce", "--reins"], "--reins"),
+    ],
+)
 def test_uce_options_are_checked(args, message, tiny, tmp_path):
     result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", *args])
     assert result.exit_code == 2 and message in result.output, result.output

@@ -14,8 +14,9 @@ from weditor.io.recipe import hash_files
 
 def test_offload_gives_the_identical_patch(tiny_wan, patched, tmp_path):
     out = tmp_path / "offload" / patched.name  # the folder name appears in the model card
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *PAPER_SITE,
-                      "--offload"])
+    result = run_cli(
+        ["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, *PAPER_SITE, "--offload"]
+    )
     assert result.exit_code == 0, result.output
     assert hash_files(out) == hash_files(patched)
     assert (out / "weditor.json").read_bytes() == (patched / "weditor.json").read_bytes()  # offload is not a parameter
@@ -26,8 +27,8 @@ def test_offloaded_pipeline_has_hooks_and_taps_still_see_activations(tiny_wan):
 
     from weditor.adapters import adapter_for_class
     from weditor.io.checkpoint import resolve_model
-    from weditor.models.runtime import SiteKey, Settings, taps, trajectory
     from weditor.models.loading import load_pipeline
+    from weditor.models.runtime import Settings, SiteKey, taps, trajectory
 
     base = resolve_model(str(tiny_wan))
     adapter = adapter_for_class(base.pipeline_class)
@@ -48,7 +49,22 @@ def test_offload_gives_the_identical_text_side_patch(tiny_wan, tmp_path):
         outs = {}
         for name, extra in (("plain", []), ("offload", ["--offload"])):
             outs[name] = tmp_path / method / name / "out"
-            result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--out", outs[name], "--size", TINY_SIZE,
-                              "--steps", "2", "--method", method, *extra])
+            result = run_cli(
+                [
+                    "patch",
+                    tiny_wan,
+                    "--pairs",
+                    TINY_PAIRS,
+                    "--out",
+                    outs[name],
+                    "--size",
+                    TINY_SIZE,
+                    "--steps",
+                    "2",
+                    "--method",
+                    method,
+                    *extra,
+                ]
+            )
             assert result.exit_code == 0, result.output
         assert hash_files(outs["offload"]) == hash_files(outs["plain"]), method

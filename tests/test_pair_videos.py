@@ -8,10 +8,10 @@ import torch
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, run_cli
 from weditor.adapters import adapter_for_class
-from weditor.models.runtime import Settings, encode, trajectory
 from weditor.errors import WeditorError
 from weditor.io.pair_videos import read_video
 from weditor.io.pairs import load_pairs
+from weditor.models.runtime import Settings, encode, trajectory
 
 SIZE = (32, 32, 5)
 PROMPT = "a red car on a street"
@@ -82,8 +82,11 @@ def test_the_video_reaches_the_denoiser(v2v, tmp_path):
     pipe, adapter = v2v
     settings = Settings(size=SIZE, steps=5)
     runs = {}
-    for name, video in (("none", None), ("red", gif(tmp_path / "r.gif", (220, 30, 30))),
-                        ("blue", gif(tmp_path / "b.gif", (30, 30, 220)))):
+    for name, video in (
+        ("none", None),
+        ("red", gif(tmp_path / "r.gif", (220, 30, 30))),
+        ("blue", gif(tmp_path / "b.gif", (30, 30, 220))),
+    ):
         cond = encode(pipe, adapter, [PROMPT, "a car on a street"], "cpu", [video, video])
         runs[name] = trajectory(pipe, adapter, cond, settings, seed=0)
     assert len(runs["none"]) == 5 and len(runs["red"]) == len(runs["blue"]) == int(5 * adapter.video_strength) == 4
@@ -100,11 +103,22 @@ def test_denoiser_inputs_equal_the_stock_pipeline_for_the_same_video(v2v, tmp_pa
     steps = 5
     seen = []
     handle = pipe.transformer.register_forward_pre_hook(
-        lambda m, args, kwargs: seen.append((kwargs["hidden_states"].clone(), kwargs["timestep"].clone())), with_kwargs=True)
+        lambda m, args, kwargs: seen.append((kwargs["hidden_states"].clone(), kwargs["timestep"].clone())),
+        with_kwargs=True,
+    )
     try:
-        pipe(video=read_video(video, SIZE), prompt=PROMPT, height=SIZE[0], width=SIZE[1], num_inference_steps=steps,
-             strength=adapter.video_strength, guidance_scale=1.0, generator=torch.Generator().manual_seed(0),
-             output_type="latent", max_sequence_length=16)
+        pipe(
+            video=read_video(video, SIZE),
+            prompt=PROMPT,
+            height=SIZE[0],
+            width=SIZE[1],
+            num_inference_steps=steps,
+            strength=adapter.video_strength,
+            guidance_scale=1.0,
+            generator=torch.Generator().manual_seed(0),
+            output_type="latent",
+            max_sequence_length=16,
+        )
     finally:
         handle.remove()
     cond = encode(pipe, adapter, [PROMPT], "cpu", [video])
@@ -127,8 +141,24 @@ def test_pairs_with_videos_patch_wan_v2v_and_differ_from_pairs_without(tmp_path)
     outs = {}
     for name, p in (("video", pairs), ("plain", TINY_PAIRS)):
         out = tmp_path / f"out-{name}"
-        result = run_cli(["patch", model, "--pairs", p, "--out", out, "--size", TINY_SIZE, "--method", "refusal",
-                          "--reins", "--no-summary", "--steps", "2"])
+        result = run_cli(
+            [
+                "patch",
+                model,
+                "--pairs",
+                p,
+                "--out",
+                out,
+                "--size",
+                TINY_SIZE,
+                "--method",
+                "refusal",
+                "--reins",
+                "--no-summary",
+                "--steps",
+                "2",
+            ]
+        )
         assert result.exit_code == 0, result.output
         outs[name] = load_file(next((out / "transformer").glob("*.safetensors")))
     diffs = {k: float((outs["video"][k] - outs["plain"][k]).abs().max()) for k in outs["video"]}
@@ -136,29 +166,38 @@ def test_pairs_with_videos_patch_wan_v2v_and_differ_from_pairs_without(tmp_path)
     # REINS folds into a bias of its layer; its statistics come from the pair runs, which carry the video too
     from weditor.methods.reins import pair_runs
 
-    assert all(run.images == (p.video, p.video) for run, p in zip(pair_runs([load_pairs(pairs)]), load_pairs(pairs).pairs))
+    assert all(
+        run.images == (p.video, p.video) for run, p in zip(pair_runs([load_pairs(pairs)]), load_pairs(pairs).pairs)
+    )
 
 
 def test_video_pairs_are_refused_where_no_video_is_fed(tmp_path, tiny_wan_single):
     (tmp_path / "p").mkdir()
     out = tmp_path / "out"
-    result = run_cli(["patch", tiny_wan_single, "--pairs", video_pairs(tmp_path / "p"), "--out", out, "--size", TINY_SIZE])
+    result = run_cli(
+        ["patch", tiny_wan_single, "--pairs", video_pairs(tmp_path / "p"), "--out", out, "--size", TINY_SIZE]
+    )
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and "pairs carry videos, but weditor feeds no conditioning video to WanPipeline" in errors[0]
+    assert (
+        len(errors) == 1 and "pairs carry videos, but weditor feeds no conditioning video to WanPipeline" in errors[0]
+    )
     assert "Traceback" not in result.output and not out.exists()
 
 
-@pytest.mark.parametrize("case, message", [
-    ("dotdot", "is outside the pair file's folder"),
-    ("symlink", "is a symbolic link to"),
-    ("jpeg", "is a JPEG image; a conditioning video is an animated GIF, PNG (APNG) or WebP"),
-    ("truncated", "is not a readable animated image"),
-    ("frames", "frames, more than 1024"),
-    ("mixed", "some pairs have videos and some do not"),
-    ("both", "carries an image and a video"),
-    ("per-member", "unknown key 'unsafe_video'"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("dotdot", "is outside the pair file's folder"),
+        ("symlink", "is a symbolic link to"),
+        ("jpeg", "is a JPEG image; a conditioning video is an animated GIF, PNG (APNG) or WebP"),
+        ("truncated", "is not a readable animated image"),
+        ("frames", "frames, more than 1024"),
+        ("mixed", "some pairs have videos and some do not"),
+        ("both", "carries an image and a video"),
+        ("per-member", "unknown key 'unsafe_video'"),
+    ],
+)
 def test_hostile_videos_are_refused_in_one_line(tmp_path, case, message):
     from PIL import Image
 
@@ -167,13 +206,18 @@ def test_hostile_videos_are_refused_in_one_line(tmp_path, case, message):
     secret = gif(tmp_path / "secret.gif", (1, 2, 3))
     line = {
         "dotdot": lambda k: 'video = "../secret.gif"',
-        "symlink": lambda k: ((folder / "l.gif").unlink(missing_ok=True), (folder / "l.gif").symlink_to(secret),
-                              'video = "l.gif"')[-1],
+        "symlink": lambda k: (
+            (folder / "l.gif").unlink(missing_ok=True),
+            (folder / "l.gif").symlink_to(secret),
+            'video = "l.gif"',
+        )[-1],
         "jpeg": lambda k: (Image.new("RGB", (8, 8)).save(folder / "j.jpg"), 'video = "j.jpg"')[-1],
         "truncated": lambda k: ((folder / "t.gif").write_bytes(secret.read_bytes()[:-40]), 'video = "t.gif"')[-1],
         "frames": lambda k: (long_gif(folder / "long.gif", 1030), 'video = "long.gif"')[-1],
         "mixed": lambda k: f'video = "clip{k}.gif"' if k else "",
-        "both": lambda k: (Image.new("RGB", (8, 8)).save(folder / "i.png"), f'video = "clip{k}.gif"\nimage = "i.png"')[-1],
+        "both": lambda k: (Image.new("RGB", (8, 8)).save(folder / "i.png"), f'video = "clip{k}.gif"\nimage = "i.png"')[
+            -1
+        ],
         "per-member": lambda k: f'unsafe_video = "clip{k}.gif"',
     }[case]
     with pytest.raises(WeditorError) as e:
@@ -201,19 +245,35 @@ def test_vace_takes_the_video_as_its_control_video_as_the_stock_pipeline_does(tm
     video, steps = gif(tmp_path / "v.gif", (220, 30, 30)), 3
     seen = []
     handle = pipe.transformer.register_forward_pre_hook(
-        lambda m, args, kw: seen.append((kw["hidden_states"].clone(), kw["control_hidden_states"].clone())), with_kwargs=True)
+        lambda m, args, kw: seen.append((kw["hidden_states"].clone(), kw["control_hidden_states"].clone())),
+        with_kwargs=True,
+    )
     try:
-        pipe(video=read_video(video, SIZE), prompt=PROMPT, height=SIZE[0], width=SIZE[1], num_frames=SIZE[2],
-             num_inference_steps=steps, guidance_scale=1.0, generator=torch.Generator().manual_seed(0),
-             output_type="latent", max_sequence_length=16)
+        pipe(
+            video=read_video(video, SIZE),
+            prompt=PROMPT,
+            height=SIZE[0],
+            width=SIZE[1],
+            num_frames=SIZE[2],
+            num_inference_steps=steps,
+            guidance_scale=1.0,
+            generator=torch.Generator().manual_seed(0),
+            output_type="latent",
+            max_sequence_length=16,
+        )
     finally:
         handle.remove()
     controls = []
     hook = pipe.transformer.register_forward_pre_hook(
-        lambda m, args, kw: controls.append(kw["control_hidden_states"].clone()), with_kwargs=True)
+        lambda m, args, kw: controls.append(kw["control_hidden_states"].clone()), with_kwargs=True
+    )
     try:
-        record = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [video]), Settings(size=SIZE, steps=steps), 0)
-        plain = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [None]), Settings(size=SIZE, steps=steps), 0)
+        record = trajectory(
+            pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [video]), Settings(size=SIZE, steps=steps), 0
+        )
+        plain = trajectory(
+            pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [None]), Settings(size=SIZE, steps=steps), 0
+        )
     finally:
         hook.remove()
     assert len(record) == len(seen) == steps

@@ -25,12 +25,31 @@ def test_shipped_pair_files_are_valid():
 @pytest.mark.parametrize(
     "text,message",
     [
-        ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS.split("[[pair]]", 2)[1].join(["[[pair]]", ""]), "need at least 5"),
+        (
+            'concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS.split("[[pair]]", 2)[1].join(["[[pair]]", ""]),
+            "need at least 5",
+        ),
         ('concept = "x"\nneutral = ["a"]\ncolour = 1\n' + GOOD_PAIRS, "unknown key 'colour'"),
-        ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = "same"\nsafe = "same"\n', "pair 6: 'unsafe' and 'safe' are identical"),
-        ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = ""\nsafe = "b"\n', "pair 6: unsafe: is empty"),
-        ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = "a red thing 0"\nsafe = "a thing 0"\n', "duplicate of pair 1"),
-        ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = "u"\nsafe = "s"\nimage = "missing.png"\n', "does not exist"),
+        (
+            'concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = "same"\nsafe = "same"\n',
+            "pair 6: 'unsafe' and 'safe' are identical",
+        ),
+        (
+            'concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = ""\nsafe = "b"\n',
+            "pair 6: unsafe: is empty",
+        ),
+        (
+            'concept = "x"\nneutral = ["a"]\n'
+            + GOOD_PAIRS
+            + '[[pair]]\nunsafe = "a red thing 0"\nsafe = "a thing 0"\n',
+            "duplicate of pair 1",
+        ),
+        (
+            'concept = "x"\nneutral = ["a"]\n'
+            + GOOD_PAIRS
+            + '[[pair]]\nunsafe = "u"\nsafe = "s"\nimage = "missing.png"\n',
+            "does not exist",
+        ),
         ('concept = "x"\nneutral = ["a"]\n' + GOOD_PAIRS + '[[pair]]\nunsafe = 3\nsafe = "s"\n', "expected a string"),
         ('concept = "x"\n' + GOOD_PAIRS, "neutral: missing"),
         ('neutral = ["a"]\n' + GOOD_PAIRS, "missing field 'concept'"),

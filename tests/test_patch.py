@@ -8,9 +8,9 @@ import torch
 from safetensors import safe_open
 
 from tests.conftest import PAPER_SITE, TINY_PAIRS, TINY_SIZE, run_cli
-from weditor.maths.edits import project_input, project_output
-from weditor.io.recipe import DIRECTIONS_FILE, hash_files
 from weditor.io.integrity import check_folder as verify_folder
+from weditor.io.recipe import DIRECTIONS_FILE, hash_files
+from weditor.maths.edits import project_input, project_output
 
 
 def load(folder):
@@ -63,8 +63,10 @@ def test_edited_tensors_equal_the_edit_recomputed_from_the_base(tiny_wan, patche
             assert not torch.equal(tensor, base[(component, name)])
             edited += 1
         else:  # untouched tensors are byte-identical
-            assert torch.equal(tensor.view(torch.uint8) if tensor.dtype != torch.bool else tensor,
-                               base[(component, name)].view(torch.uint8) if tensor.dtype != torch.bool else base[(component, name)]), name
+            assert torch.equal(
+                tensor.view(torch.uint8) if tensor.dtype != torch.bool else tensor,
+                base[(component, name)].view(torch.uint8) if tensor.dtype != torch.bool else base[(component, name)],
+            ), name
     assert edited == 6  # 3 blocks x 2 transformers
 
 
@@ -97,8 +99,16 @@ def test_reloaded_checkpoint_matches_a_runtime_hook(tiny_wan, patched):
 
 def test_full_pipeline_generation_matches_the_hooked_base(tiny_wan, patched):
     hooked, reloaded = _hooked_base(tiny_wan, directions(patched)), load(patched)
-    kwargs = dict(prompt="a red car on a street", height=32, width=32, num_frames=5, num_inference_steps=3,
-                  max_sequence_length=16, output_type="pt", guidance_scale=3.0)
+    kwargs = dict(
+        prompt="a red car on a street",
+        height=32,
+        width=32,
+        num_frames=5,
+        num_inference_steps=3,
+        max_sequence_length=16,
+        output_type="pt",
+        guidance_scale=3.0,
+    )
     want = hooked(**kwargs, generator=torch.Generator().manual_seed(0)).frames
     got = reloaded(**kwargs, generator=torch.Generator().manual_seed(0)).frames
     assert (got - want).abs().max() <= 1e-5
@@ -114,9 +124,31 @@ def test_patch_is_deterministic(tiny_wan, patched, tmp_path):
 
 def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--site", "cross_attn_out", "--layers", "-1", "--rank", "none", "--edit", "projection", "--strength", "1",
-                      "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--site",
+            "cross_attn_out",
+            "--layers",
+            "-1",
+            "--rank",
+            "none",
+            "--edit",
+            "projection",
+            "--strength",
+            "1",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     dirs = directions(out)
     assert list(dirs) == ["transformer.blocks.3.cross_attn_out"]
@@ -131,13 +163,29 @@ def test_output_side_edit_on_a_single_file_checkpoint(tiny_wan_single, tmp_path)
     seen = []
     pipe.transformer.blocks[3].attn2.to_out[0].register_forward_hook(lambda m, a, o: seen.append(o))
     g = torch.Generator().manual_seed(1)
-    pipe.transformer(hidden_states=torch.randn(1, 4, 2, 4, 4, generator=g), timestep=torch.tensor([500.0]),
-                     encoder_hidden_states=torch.randn(1, 16, 16, generator=g))
+    pipe.transformer(
+        hidden_states=torch.randn(1, 4, 2, 4, 4, generator=g),
+        timestep=torch.tensor([500.0]),
+        encoder_hidden_states=torch.randn(1, 16, 16, generator=g),
+    )
     assert (seen[0] @ Q.float().T).abs().max() < 1e-5 * seen[0].abs().max()
 
 
 def test_gated_write_site_is_refused(tiny_wan_single, tmp_path):
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--site", "ffn_out"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            tmp_path / "o",
+            "--site",
+            "ffn_out",
+        ]
+    )
     assert result.exit_code == 2
     assert "gate" in result.output
     assert not (tmp_path / "o").exists()
@@ -155,7 +203,22 @@ def test_gated_write_site_is_refused(tiny_wan_single, tmp_path):
 )
 def test_bad_options_fail_cleanly(tiny_wan_single, tmp_path, extra, message):
     out = tmp_path / "out"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *extra])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            *extra,
+        ]
+    )
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and message in errors[0], result.output
@@ -213,7 +276,9 @@ def test_unchanged_files_are_hard_links_unless_copy(tiny_wan_single, tmp_path):
 
     for flag, linked in (([], True), (["--copy"], False)):
         out = tmp_path / f"out{len(flag)}"
-        result = run_cli(["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *flag])
+        result = run_cli(
+            ["patch", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary", *flag]
+        )
         assert result.exit_code == 0, result.output
         vae = "vae/diffusion_pytorch_model.safetensors"
         assert os.path.samefile(out / vae, tiny_wan_single / vae) is linked

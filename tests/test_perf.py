@@ -58,8 +58,18 @@ def test_run_patch_reports_phase_timings(tiny_wan, tmp_path):
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.run import run_patch
 
-    result = run_patch(PatchConfig(method="refusal", pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
-                                   size=(32, 32, 5), layers="1-3", steps=2, summary=False))
+    result = run_patch(
+        PatchConfig(
+            method="refusal",
+            pairs=[str(TINY_PAIRS)],
+            out=str(tmp_path / "out"),
+            model=str(tiny_wan),
+            size=(32, 32, 5),
+            layers="1-3",
+            steps=2,
+            summary=False,
+        )
+    )
     for phase in ("load", "collect", "statistics", "fit", "edit", "save", "hash", "verify", "total"):
         assert result.timings[phase] >= 0.0, phase
     assert result.timings["statistics"] <= result.timings["collect"] <= result.timings["total"]
@@ -95,8 +105,17 @@ def test_text_side_methods_report_phase_timings(tiny_wan, tmp_path, method, own)
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.run import run_patch
 
-    result = run_patch(PatchConfig(method=method, pairs=[str(TINY_PAIRS)], out=str(tmp_path / "out"), model=str(tiny_wan),
-                                   size=(32, 32, 5), steps=2, summary=True))
+    result = run_patch(
+        PatchConfig(
+            method=method,
+            pairs=[str(TINY_PAIRS)],
+            out=str(tmp_path / "out"),
+            model=str(tiny_wan),
+            size=(32, 32, 5),
+            steps=2,
+            summary=True,
+        )
+    )
     for phase in ("load", *own, "summary", "save", "hash", "verify", "card", "total"):
         assert result.timings[phase] >= 0.0, phase
     assert sum(v for k, v in result.timings.items() if k not in ("total", "hash")) <= result.timings["total"]

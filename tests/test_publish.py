@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests.hub_server import hub_server  # noqa: F401  (pytest fixture)
-from weditor.io import recipe as recipes
 from weditor.errors import WeditorError
+from weditor.io import recipe as recipes
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "pairs" / "nudity.toml"
@@ -45,8 +45,11 @@ SUMMARY = {
 
 def folder_digest(folder: Path) -> dict[str, str]:
     """Every file, the recipe included, so "byte-identical" means the whole folder."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def write_test_folder(out: Path, base_dir: Path | None = None, base_id: str = BASE_ID) -> Path:
@@ -70,15 +73,32 @@ def write_test_folder(out: Path, base_dir: Path | None = None, base_id: str = BA
     recipe = {
         "format": recipes.FORMAT,
         "weditor_version": "0.1.0",
-        "base_model": {"id": base_id, "revision": "0123456789abcdef0123456789abcdef01234567", "pipeline_class": "WanPipeline"},
-        "pairs": [{"path": f"{recipes.PAIRS_DIR}/nudity.toml", "concept": "nudity",
-                   "sha256": recipes.sha256_file(out / recipes.PAIRS_DIR / "nudity.toml")}],
+        "base_model": {
+            "id": base_id,
+            "revision": "0123456789abcdef0123456789abcdef01234567",
+            "pipeline_class": "WanPipeline",
+        },
+        "pairs": [
+            {
+                "path": f"{recipes.PAIRS_DIR}/nudity.toml",
+                "concept": "nudity",
+                "sha256": recipes.sha256_file(out / recipes.PAIRS_DIR / "nudity.toml"),
+            }
+        ],
         "method": "refusal",
         "params": {"rank": 1, "strength": 1.0, "alpha": 0.5, "layers": "1-2", "seed": 0},
-        "edits": [{"component": "transformer", "tensor": f"blocks.{i}.ffn.net.0.proj.weight",
-                   "file": "transformer/diffusion_pytorch_model.safetensors", "kind": "input_projection", "rank": 1,
-                   "sha256_before": tensor_sha256(weights[f"blocks.{i}.ffn.net.0.proj.weight"]),
-                   "sha256_after": tensor_sha256(weights[f"blocks.{i}.ffn.net.0.proj.weight"])} for i in (1, 2)],
+        "edits": [
+            {
+                "component": "transformer",
+                "tensor": f"blocks.{i}.ffn.net.0.proj.weight",
+                "file": "transformer/diffusion_pytorch_model.safetensors",
+                "kind": "input_projection",
+                "rank": 1,
+                "sha256_before": tensor_sha256(weights[f"blocks.{i}.ffn.net.0.proj.weight"]),
+                "sha256_after": tensor_sha256(weights[f"blocks.{i}.ffn.net.0.proj.weight"]),
+            }
+            for i in (1, 2)
+        ],
         "summary": SUMMARY,
         "verification": {"tensors_checked": 42, "forward_max_rel_diff": 0.0, "tolerance": 1e-6},
     }
@@ -143,15 +163,24 @@ def test_card_metadata_and_sections(folder):
     assert data.tags == ["weditor", "safety", "concept-erasure", "nudity"]
     text = card.text
     for needle in (
-        "## What was removed", "## How", "## Measured effect", "## Limitations", "## Reproduce",
+        "## What was removed",
+        "## How",
+        "## Measured effect",
+        "## Limitations",
+        "## Reproduce",
         "weditor patch --recipe weditor.json --out OUT",
-        "from diffusers import WanPipeline\n", 'pipe = WanPipeline.from_pretrained("USER/NAME", torch_dtype=dtype)',
+        "from diffusers import WanPipeline\n",
+        'pipe = WanPipeline.from_pretrained("USER/NAME", torch_dtype=dtype)',
         "# Wan2.1-T2V-1.3B-Diffusers without nudity",  # never the folder's name (tiny-patched)
         "![Frame grid](weditor/grid.png)",
         "| nudity | 0.8125 | 0.0625 | -0.75 |",  # before/after/change from recipe["summary"]
         "| transformer.blocks.1.ffn | 0.91 | 0.02 | 1 |",  # per-site records as their own table
-        "| strength | 1 |", "**Blocks:** 1, 2", "**Rank per edit:** 1",
-        "not a content filter", "Fine-tuning can undo it", "Paraphrases and adversarial prompts",
+        "| strength | 1 |",
+        "**Blocks:** 1, 2",
+        "**Rank per edit:** 1",
+        "not a content filter",
+        "Fine-tuning can undo it",
+        "Paraphrases and adversarial prompts",
         "| tensors checked | 42 |",
     ):
         assert needle in text, needle
@@ -193,13 +222,17 @@ def test_finalize_card_is_idempotent(built, tmp_path):
 def test_summary_layouts():
     from weditor.pipeline.card_tables import _split_summary
 
-    paired, single, tables = _split_summary({
-        "rate": {"before": 0.5, "after": 0.1},
-        "clip_before": 0.3, "clip_after": 0.29, "lonely_after": 1,
-        "by_concept": {"before": {"nudity": 0.9}, "after": {"nudity": 0.1}},
-        "sites": [{"site": "a", "x": 1}],
-        "n": 3,
-    })
+    paired, single, tables = _split_summary(
+        {
+            "rate": {"before": 0.5, "after": 0.1},
+            "clip_before": 0.3,
+            "clip_after": 0.29,
+            "lonely_after": 1,
+            "by_concept": {"before": {"nudity": 0.9}, "after": {"nudity": 0.1}},
+            "sites": [{"site": "a", "x": 1}],
+            "n": 3,
+        }
+    )
     assert ("rate", 0.5, 0.1) in paired and ("clip", 0.3, 0.29) in paired
     assert ("by_concept / nudity", 0.9, 0.1) in paired
     assert ("lonely_after", 1) in single and ("n", 3) in single
@@ -237,13 +270,26 @@ LOAD_BACK = textwrap.dedent("""
 def load_back(hub, repo_id: str, local: Path, tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(
-        HF_ENDPOINT=hub.url, HF_TOKEN=hub.token, HF_HOME=str(tmp_path / "hf-home"),
-        HF_HUB_CACHE=str(tmp_path / "hf-home" / "hub"), HF_HUB_OFFLINE="0", HF_HUB_DISABLE_XET="1",
-        HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1", NO_PROXY="127.0.0.1",
-        OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT),
+        HF_ENDPOINT=hub.url,
+        HF_TOKEN=hub.token,
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_CACHE=str(tmp_path / "hf-home" / "hub"),
+        HF_HUB_OFFLINE="0",
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        NO_PROXY="127.0.0.1",
+        OMP_NUM_THREADS="1",
+        PYTHONPATH=str(ROOT),
     )
-    result = subprocess.run([sys.executable, "-c", LOAD_BACK, repo_id, str(local)], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_BACK, repo_id, str(local)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -254,7 +300,9 @@ def test_push_then_load_with_stock_diffusers(folder, hub_server, tmp_path):
     from weditor.hub.push import push_folder
 
     before = folder_digest(folder)
-    url = push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
+    url = push_folder(
+        folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True
+    )
     assert url == f"{hub_server.url}/user/tiny-safe"
     assert folder_digest(folder) == before
 
@@ -289,7 +337,9 @@ def test_push_again_is_a_no_op(folder, hub_server):
     from weditor.hub.push import push_folder
 
     push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
-    push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)  # 409 on create: fine
+    push_folder(
+        folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True
+    )  # 409 on create: fine
     assert len(hub_server.repo("user/tiny-safe").history("main")) == 2
     assert len(commit_requests(hub_server)) == 1  # unchanged files: the client skips the empty commit
 
@@ -297,9 +347,15 @@ def test_push_again_is_a_no_op(folder, hub_server):
 def test_push_private_to_a_branch(folder, hub_server):
     from weditor.hub.push import push_folder
 
-    url = push_folder(folder, "user/tiny-safe", private=True, token=hub_server.token, endpoint=hub_server.url,
-                      allow_unverified_base=True,
-                      revision="v1")
+    url = push_folder(
+        folder,
+        "user/tiny-safe",
+        private=True,
+        token=hub_server.token,
+        endpoint=hub_server.url,
+        allow_unverified_base=True,
+        revision="v1",
+    )
     assert url == f"{hub_server.url}/user/tiny-safe/tree/v1"
     repo = hub_server.repo("user/tiny-safe")
     assert repo.private
@@ -313,7 +369,14 @@ def test_private_push_refuses_an_existing_public_repo(folder, hub_server):
 
     HfApi(endpoint=hub_server.url, token=hub_server.token).create_repo("user/tiny-safe")
     with pytest.raises(WeditorError, match="exists and is public"):
-        push_folder(folder, "user/tiny-safe", private=True, token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
+        push_folder(
+            folder,
+            "user/tiny-safe",
+            private=True,
+            token=hub_server.token,
+            endpoint=hub_server.url,
+            allow_unverified_base=True,
+        )
     assert commit_requests(hub_server) == []
 
 
@@ -322,7 +385,9 @@ def test_bad_token_is_one_line_and_leaves_folder_alone(folder, hub_server):
 
     before = folder_digest(folder)
     with pytest.raises(WeditorError) as e:
-        push_folder(folder, "user/tiny-safe", token="hf_wrong_secret", endpoint=hub_server.url, allow_unverified_base=True)
+        push_folder(
+            folder, "user/tiny-safe", token="hf_wrong_secret", endpoint=hub_server.url, allow_unverified_base=True
+        )
     message = e.value.message
     assert "\n" not in message and "user/tiny-safe" in message and "HTTP 401" in message
     assert "hf_wrong_secret" not in message
@@ -336,7 +401,9 @@ def test_server_error_is_one_line_and_leaves_folder_alone(folder, hub_server):
     hub_server.fail["commit"] = 500
     before = folder_digest(folder)
     with pytest.raises(WeditorError) as e:
-        push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
+        push_folder(
+            folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True
+        )
     message = e.value.message
     assert "\n" not in message and "user/tiny-safe" in message and "HTTP 500" in message
     assert hub_server.token not in message
@@ -355,8 +422,8 @@ def test_unreachable_endpoint_is_one_line(folder):
 
 @pytest.mark.parametrize("damage", ["changed", "extra", "missing"])
 def test_folder_not_matching_recipe_is_refused_before_any_request(folder, hub_server, damage):
-    from weditor.io.integrity import check_folder
     from weditor.hub.push import push_folder
+    from weditor.io.integrity import check_folder
 
     weights = folder / "transformer" / "diffusion_pytorch_model.safetensors"
     if damage == "changed":
@@ -368,7 +435,9 @@ def test_folder_not_matching_recipe_is_refused_before_any_request(folder, hub_se
     else:
         (folder / "weditor" / "grid.png").unlink()
     with pytest.raises(WeditorError) as e:
-        push_folder(folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True)
+        push_folder(
+            folder, "user/tiny-safe", token=hub_server.token, endpoint=hub_server.url, allow_unverified_base=True
+        )
     assert "\n" not in e.value.message
     assert hub_server.state.requests == []
     expected = {"changed": "does not match the SHA-256", "extra": "not listed", "missing": "missing"}[damage]
@@ -400,8 +469,10 @@ def test_cli_push_private(folder, hub_server):
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--private", "--endpoint", hub_server.url],
-                         env={"HF_TOKEN": hub_server.token})
+    result = run_weditor(
+        ["push", folder, "user/tiny-safe", "--allow-unverified-base", "--private", "--endpoint", hub_server.url],
+        env={"HF_TOKEN": hub_server.token},
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"{hub_server.url}/user/tiny-safe"  # progress bars go to stderr
     assert hub_server.token not in result.output
@@ -411,8 +482,10 @@ def test_cli_push_private(folder, hub_server):
 
 
 def test_cli_push_bad_token_exits_2_with_one_line(folder, hub_server):
-    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
-                         env={"HF_TOKEN": "hf_not_the_right_one"})
+    result = run_weditor(
+        ["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
+        env={"HF_TOKEN": "hf_not_the_right_one"},
+    )
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot push to user/tiny-safe: HTTP 401")
@@ -425,8 +498,10 @@ def test_cli_push_writes_a_missing_card_first(folder, hub_server):
     del recipe["files"]["README.md"]
     recipes.write_recipe(folder, recipe)
 
-    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
-                         env={"HF_TOKEN": hub_server.token})
+    result = run_weditor(
+        ["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url],
+        env={"HF_TOKEN": hub_server.token},
+    )
     assert result.exit_code == 0, result.output
     assert 'WanPipeline.from_pretrained("user/tiny-safe", torch_dtype=dtype)' in (folder / "README.md").read_text()
     assert "README.md" in recipes.load_recipe(folder)["files"]
@@ -443,13 +518,31 @@ def test_error_text_redacts_tokens_only():
 def _eval_report(folder: Path, eval_dir: Path, patched: Path | None = None) -> Path:
     """A `weditor eval --attack` report.json for `folder`, with the fields the card reads (as run.py writes them)."""
     eval_dir.mkdir(parents=True, exist_ok=True)
-    summary = {"eval": {"n": 8, "unsafe_rate_before": 1.0, "unsafe_rate_after": 0.125, "verdict_changed": 0.875},
-               "neutral": {"n": 14, "unsafe_rate_before": 0.0, "unsafe_rate_after": 0.0, "verdict_changed": 0.0,
-                           "kept_all": 0.9286}}
-    report = {"patched": {"folder": str(patched or folder)}, "settings": {"seeds": [0, 1]},
-              "scorers": {"shapes": {"summary": summary, "headline": {"erasure": 0.875, "preservation": 0.9286}}},
-              "attack": {"asr": 0.2, "asr_embedding": 1.0, "plain_unsafe_rate": 0.1, "targets_counted": 10,
-                         "targets_total": 10, "scorer": "shapes", "budget": 40, "seconds": 600.0}}
+    summary = {
+        "eval": {"n": 8, "unsafe_rate_before": 1.0, "unsafe_rate_after": 0.125, "verdict_changed": 0.875},
+        "neutral": {
+            "n": 14,
+            "unsafe_rate_before": 0.0,
+            "unsafe_rate_after": 0.0,
+            "verdict_changed": 0.0,
+            "kept_all": 0.9286,
+        },
+    }
+    report = {
+        "patched": {"folder": str(patched or folder)},
+        "settings": {"seeds": [0, 1]},
+        "scorers": {"shapes": {"summary": summary, "headline": {"erasure": 0.875, "preservation": 0.9286}}},
+        "attack": {
+            "asr": 0.2,
+            "asr_embedding": 1.0,
+            "plain_unsafe_rate": 0.1,
+            "targets_counted": 10,
+            "targets_total": 10,
+            "scorer": "shapes",
+            "budget": 40,
+            "seconds": 600.0,
+        },
+    }
     (eval_dir / "report.json").write_text(json.dumps(report))
     return eval_dir
 
@@ -460,19 +553,50 @@ def test_cli_push_evidence_base_model_and_license_on_the_card(folder, hub_server
     from huggingface_hub import ModelCard
 
     other = _eval_report(folder, tmp_path / "eval-other", patched=tmp_path)
-    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url,
-                          "--evidence", other], env={"HF_TOKEN": hub_server.token})
+    result = run_weditor(
+        [
+            "push",
+            folder,
+            "user/tiny-safe",
+            "--allow-unverified-base",
+            "--endpoint",
+            hub_server.url,
+            "--evidence",
+            other,
+        ],
+        env={"HF_TOKEN": hub_server.token},
+    )
     assert result.exit_code == 2 and "not " + str(folder) in result.output and not commit_requests(hub_server)
     evidence = _eval_report(folder, tmp_path / "eval")
-    result = run_weditor(["push", folder, "user/tiny-safe", "--allow-unverified-base", "--endpoint", hub_server.url,
-                          "--evidence", evidence, "--base-model", "Org/Other-Base", "--license", "mit"],
-                         env={"HF_TOKEN": hub_server.token})
+    result = run_weditor(
+        [
+            "push",
+            folder,
+            "user/tiny-safe",
+            "--allow-unverified-base",
+            "--endpoint",
+            hub_server.url,
+            "--evidence",
+            evidence,
+            "--base-model",
+            "Org/Other-Base",
+            "--license",
+            "mit",
+        ],
+        env={"HF_TOKEN": hub_server.token},
+    )
     assert result.exit_code == 0, result.output
     card = ModelCard.load(folder / "README.md")
     assert card.data.base_model == "Org/Other-Base" and card.data.license == "mit"
-    for needle in ("## Evaluation", "erasure (held-out unsafe prompts no longer showing the concept):** 88%",
-                   "preservation (neutral videos judged unchanged):** 93%", "40 optimisation steps per target",
-                   "discrete prompt search:** 20%", "prompt-embedding attack:** 100%", "| eval | 8 | 100% | 12% |"):
+    for needle in (
+        "## Evaluation",
+        "erasure (held-out unsafe prompts no longer showing the concept):** 88%",
+        "preservation (neutral videos judged unchanged):** 93%",
+        "40 optimisation steps per target",
+        "discrete prompt search:** 20%",
+        "prompt-embedding attack:** 100%",
+        "| eval | 8 | 100% | 12% |",
+    ):
         assert needle in card.text, needle
     assert 'from_pretrained("user/tiny-safe", torch_dtype=dtype)' in card.text
     recorded = recipes.load_recipe(folder)["card"]

@@ -11,12 +11,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from tests.conftest import TINY_PAIRS, TINY_SIZE, patch_tiny, run_cli
-from weditor.maths.edits import add_to_bias, project_output
 from weditor.errors import WeditorError
-from weditor.io.recipe import DIRECTIONS_FILE, hash_files
-from weditor.methods.reins import REINS_FILE, refuse_unless_foldable
-from weditor.maths.supervised_pca import SupervisedPCA
 from weditor.io.integrity import check_folder as verify_folder
+from weditor.io.recipe import DIRECTIONS_FILE, hash_files
+from weditor.maths.edits import add_to_bias, project_output
+from weditor.maths.supervised_pca import SupervisedPCA
+from weditor.methods.reins import REINS_FILE, refuse_unless_foldable
 
 # --------------------------------------------------------------------------- SupervisedPCA
 
@@ -157,7 +157,9 @@ def test_reins_only_recipe_and_files(tiny_wan, reins_only):
     assert recipe["method"] == "reins"
     assert {e["kind"] for e in recipe["edits"]} == {"bias_fold"}
     assert sorted((e["component"], e["tensor"]) for e in recipe["edits"]) == [
-        ("transformer", "blocks.2.attn2.to_out.0.bias"), ("transformer_2", "blocks.2.attn2.to_out.0.bias")]
+        ("transformer", "blocks.2.attn2.to_out.0.bias"),
+        ("transformer_2", "blocks.2.attn2.to_out.0.bias"),
+    ]
     params = recipe["params"]
     assert params["reins_layer_resolved"] == {"transformer": 2, "transformer_2": 2}
     assert params["reins_strength"] == 0.5 and "rank" not in params and "site" not in params
@@ -213,8 +215,16 @@ def test_folded_checkpoint_equals_the_runtime_hook_at_every_step_and_both_cfg_pa
 def test_full_cfg_generation_equals_the_hooked_base(tiny_wan, reins_only):
     fold = load_file(reins_only / REINS_FILE)
     hooked, reloaded = hooked_base(tiny_wan, fold), load(reins_only)
-    kwargs = dict(prompt="a red car on a street", height=32, width=32, num_frames=5, num_inference_steps=4,
-                  max_sequence_length=16, output_type="pt", guidance_scale=4.0)
+    kwargs = dict(
+        prompt="a red car on a street",
+        height=32,
+        width=32,
+        num_frames=5,
+        num_inference_steps=4,
+        max_sequence_length=16,
+        output_type="pt",
+        guidance_scale=4.0,
+    )
     want = hooked(**kwargs, generator=torch.Generator().manual_seed(0)).frames
     got = reloaded(**kwargs, generator=torch.Generator().manual_seed(0)).frames
     plain = load(tiny_wan)(**kwargs, generator=torch.Generator().manual_seed(0)).frames
@@ -225,10 +235,36 @@ def test_full_cfg_generation_equals_the_hooked_base(tiny_wan, reins_only):
 def test_refusal_and_reins_compose_on_one_bias(tiny_wan_single, tmp_path):
     """Output-side refusal edit and REINS fold on the same linear: the fold goes on top of the projection."""
     out = tmp_path / "out"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
-                      "--site", "cross_attn_out", "--layers", "2", "--rank", "none", "--edit", "projection", "--strength", "1",
-                      "--reins", "--reins-layer", "2",
-                      "--reins-strength", "0.3"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--site",
+            "cross_attn_out",
+            "--layers",
+            "2",
+            "--rank",
+            "none",
+            "--edit",
+            "projection",
+            "--strength",
+            "1",
+            "--reins",
+            "--reins-layer",
+            "2",
+            "--reins-strength",
+            "0.3",
+        ]
+    )
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
     assert recipe["method"] == "refusal+reins"
@@ -246,8 +282,23 @@ def test_refusal_and_reins_compose_on_one_bias(tiny_wan_single, tmp_path):
 
 def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
     out = tmp_path / "out"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--layers", "-1", "--reins"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--layers",
+            "-1",
+            "--reins",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "REINS block" in result.output and "cross_attn_out" in result.output
     recipe = json.loads((out / "weditor.json").read_text())
@@ -259,8 +310,8 @@ def test_refusal_plus_reins_default_sites(tiny_wan_single, tmp_path):
 
 
 def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_path, monkeypatch):
-    from weditor.pipeline import load as load_stage
     from weditor.adapters import WAN
+    from weditor.pipeline import load as load_stage
 
     gated = dataclasses.replace(WAN, family="allgated", ungated_write=None)
     with pytest.raises(WeditorError, match="allgated family has no ungated residual write"):
@@ -285,8 +336,23 @@ def test_architecture_without_an_ungated_write_is_refused(tiny_wan_single, tmp_p
 )
 def test_bad_reins_options_fail_cleanly(tiny_wan_single, tmp_path, extra, message):
     out = tmp_path / "out"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE, "--no-summary",
-                      "--reins", *extra])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--reins",
+            *extra,
+        ]
+    )
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and message in errors[0], result.output
@@ -316,8 +382,23 @@ def test_probe_without_matplotlib_still_plots_an_svg(tiny_wan_single, tmp_path, 
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
     out = tmp_path / "probe"
-    result = run_cli(["probe", tiny_wan_single, "--pairs", TINY_PAIRS, "--size", TINY_SIZE, "--out", out,
-                      "--layers", "1,3", "--no-extra", "--steps", "2"])
+    result = run_cli(
+        [
+            "probe",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--size",
+            TINY_SIZE,
+            "--out",
+            out,
+            "--layers",
+            "1,3",
+            "--no-extra",
+            "--steps",
+            "2",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert (out / "probe.json").is_file() and not (out / "probe.png").exists()
     assert f"{out / 'probe.svg'} (the plot)" in result.output

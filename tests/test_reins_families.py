@@ -13,8 +13,8 @@ from safetensors.torch import load_file
 
 from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import FAMILIES, assert_edited_as, inputs, load, tiny  # noqa: F401 (fixture)
-from weditor.models.runtime import block_path
 from weditor.methods.reins import REINS_FILE
+from weditor.models.runtime import block_path
 
 NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v", "ltx2"]  # keys of test_adapters.FAMILIES
 
@@ -24,8 +24,21 @@ def test_reins_fold_equals_a_runtime_hook(name, tiny, tmp_path):
     from weditor.adapters.paths import module_at
 
     base_dir, out = tiny(FAMILIES[name][0]), tmp_path / "o"
-    result = run_cli(["patch", base_dir, "--pairs", TINY_PAIRS, "--method", "reins", "--out", out,
-                      "--size", FAMILIES[name][1], "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            base_dir,
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "reins",
+            "--out",
+            out,
+            "--size",
+            FAMILIES[name][1],
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     fold = load_file(out / REINS_FILE)
     hooked, adapter = load(base_dir)

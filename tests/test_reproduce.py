@@ -35,8 +35,24 @@ def test_patch_and_push_to_a_local_hub(tiny_wan_single, tmp_path, monkeypatch, h
     monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
     monkeypatch.setenv("HF_TOKEN", hub_server.token)
     out = tmp_path / "tiny-no-red"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--no-summary", "--push-to-hub", "user/tiny-no-red", "--private"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--push-to-hub",
+            "user/tiny-no-red",
+            "--private",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "pushed:" in result.output
     api = HfApi(endpoint=hub_server.url, token=hub_server.token)
@@ -56,8 +72,23 @@ def test_push_failure_keeps_the_verified_local_folder(tiny_wan_single, tmp_path,
     monkeypatch.setattr(constants, "ENDPOINT", hub_server.url)
     monkeypatch.setenv("HF_TOKEN", "wrong-token")
     out = tmp_path / "o"
-    result = run_cli(["patch", "--method", "refusal", tiny_wan_single, "--pairs", TINY_PAIRS, "--out", out, "--size", TINY_SIZE,
-                      "--no-summary", "--push-to-hub", "user/x"])
+    result = run_cli(
+        [
+            "patch",
+            "--method",
+            "refusal",
+            tiny_wan_single,
+            "--pairs",
+            TINY_PAIRS,
+            "--out",
+            out,
+            "--size",
+            TINY_SIZE,
+            "--no-summary",
+            "--push-to-hub",
+            "user/x",
+        ]
+    )
     assert result.exit_code == 2
     assert "401" in result.output.splitlines()[-1]
     from weditor.io.integrity import check_folder as verify_folder
@@ -77,10 +108,13 @@ def _old_recipe(tmp_path, version: str, params: dict, method: str | None):
     (folder / "weditor" / "pairs").mkdir(parents=True, exist_ok=True)
     pair = folder / "weditor" / "pairs" / "red.toml"
     pair.write_bytes(TINY_PAIRS.read_bytes())
-    recipe = {"format": 1, "weditor_version": version,
-              "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
-              "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
-              "params": params}
+    recipe = {
+        "format": 1,
+        "weditor_version": version,
+        "base_model": {"id": "some/model", "revision": None, "pipeline_class": "WanPipeline"},
+        "pairs": [{"path": "weditor/pairs/red.toml", "concept": "red", "sha256": sha256_file(pair)}],
+        "params": params,
+    }
     if method is not None:
         recipe["method"] = method
     (folder / "weditor.json").write_text(json.dumps(recipe))
@@ -100,7 +134,11 @@ def test_a_recipe_from_before_the_neutral_option_is_read_as_raw(tmp_path):
 def test_a_reins_only_recipe_from_before_0_4_still_checks(tmp_path):
     """0.3 recorded the unused neutral mode of a REINS-only patch; 0.4 refuses --neutral without the
     refusal edit, so reproduction drops it rather than fail on a recipe weditor wrote itself."""
-    cfg = _old_recipe(tmp_path, "0.3.1", {"neutral": "prompt", "reins_layer": "0.5", "reins_strength": 0.3, "seed": 0,
-                                          "steps": 4, "method": "reins"}, "reins")
+    cfg = _old_recipe(
+        tmp_path,
+        "0.3.1",
+        {"neutral": "prompt", "reins_layer": "0.5", "reins_strength": 0.3, "seed": 0, "steps": 4, "method": "reins"},
+        "reins",
+    )
     cfg.check()
     assert cfg.method == "reins" and cfg.reins_strength == 0.3 and cfg.neutral == "raw"

@@ -15,15 +15,23 @@ import torch
 from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import DATA, all_tensors, assert_edited_as, directions, load, same_bits, tiny  # noqa: F401 (fixture)
 from weditor.adapters.paths import expand_all
-from weditor.models.runtime import encode
 from weditor.maths.edits import project_input
+from weditor.models.runtime import encode
 
-FAMILIES = {"wan": "32x32x5", "wan-i2v": "32x32x5", "cogvideox": "32x32x9", "ltx": "32x32x9",
-            "hunyuanvideo": "32x32x5", "zeroscope": "16x16x4",
-            # new text-input linears (Mochi's pooler), or the same linear feeding more blocks (VACE)
-            "mochi": "32x32x7", "wan-vace": "32x32x5", "hunyuan15": "32x32x5",
-            "hunyuan-i2v": "32x32x5",  # Llava: the prompt embeddings carry the image's tokens
-            "ltx2": "32x32x9"}  # two embeddings read: the video and the audio stream's connector outputs
+FAMILIES = {
+    "wan": "32x32x5",
+    "wan-i2v": "32x32x5",
+    "cogvideox": "32x32x9",
+    "ltx": "32x32x9",
+    "hunyuanvideo": "32x32x5",
+    "zeroscope": "16x16x4",
+    # new text-input linears (Mochi's pooler), or the same linear feeding more blocks (VACE)
+    "mochi": "32x32x7",
+    "wan-vace": "32x32x5",
+    "hunyuan15": "32x32x5",
+    "hunyuan-i2v": "32x32x5",  # Llava: the prompt embeddings carry the image's tokens
+    "ltx2": "32x32x9",
+}  # two embeddings read: the video and the audio stream's connector outputs
 
 
 def patcher(tiny, tmp_path_factory, method: str):
@@ -33,8 +41,24 @@ def patcher(tiny, tmp_path_factory, method: str):
     def get(name):
         if name not in cache:
             out = tmp_path_factory.mktemp(method) / name
-            result = run_cli(["patch", tiny(name), "--pairs", TINY_PAIRS, "--pairs", DATA / "tiny-night.toml",
-                              "--method", method, "--out", out, "--size", FAMILIES[name], "--no-summary", "--no-tune"])
+            result = run_cli(
+                [
+                    "patch",
+                    tiny(name),
+                    "--pairs",
+                    TINY_PAIRS,
+                    "--pairs",
+                    DATA / "tiny-night.toml",
+                    "--method",
+                    method,
+                    "--out",
+                    out,
+                    "--size",
+                    FAMILIES[name],
+                    "--no-summary",
+                    "--no-tune",
+                ]
+            )
             assert result.exit_code == 0, result.output
             cache[name] = out
         return cache[name]
@@ -60,8 +84,11 @@ def assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe, fol
     """Each text-input weight is `fold(base weight, key)` (key: the embedding it reads), the recipe lists
     exactly those, and every other tensor is the base's bit for bit."""
     model = adapter.denoisers[0]
-    edited = {(model, f"{path}.weight"): key for key, patterns in adapter.text_inputs().items()
-              for path in expand_all(getattr(pipe, model), patterns)}
+    edited = {
+        (model, f"{path}.weight"): key
+        for key, patterns in adapter.text_inputs().items()
+        for path in expand_all(getattr(pipe, model), patterns)
+    }
     assert len(recipe["edits"]) == len(edited)
     base, new = all_tensors(base_dir), all_tensors(out_dir)
     for k, tensor in new.items():
@@ -88,8 +115,14 @@ def test_safree_fold_is_exact(name, tiny, safree_patched):
         Q = dirs[f"{adapter.denoisers[0]}.text_input.{key}"]
         assert torch.allclose(Q @ Q.T, torch.eye(Q.shape[0], dtype=Q.dtype), atol=1e-10)
         assert Q.shape[0] == 2  # two keywords, two directions
-    assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe,
-                                   lambda w, key: project_input(w, dirs[f"{adapter.denoisers[0]}.text_input.{key}"]))
+    assert_only_text_inputs_folded(
+        pipe,
+        adapter,
+        base_dir,
+        out_dir,
+        recipe,
+        lambda w, key: project_input(w, dirs[f"{adapter.denoisers[0]}.text_input.{key}"]),
+    )
 
     # the reloaded denoiser == the base denoiser with the embeddings projected at run time
     def projected(cond):
@@ -125,8 +158,24 @@ def test_safree_needs_keywords(tiny, tmp_path):
 
 def test_safree_summary_and_token_pooling(tiny, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "safree", "--safree-pool", "tokens",
-                      "--rank", "3", "--out", out, "--size", "32x32x9"])
+    result = run_cli(
+        [
+            "patch",
+            tiny("ltx"),
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "safree",
+            "--safree-pool",
+            "tokens",
+            "--rank",
+            "3",
+            "--out",
+            out,
+            "--size",
+            "32x32x9",
+        ]
+    )
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
     (row,) = recipe["summary"]["safree"]

@@ -37,13 +37,16 @@ def clips():
     return out
 
 
-@pytest.mark.parametrize("name, parts", [
-    ("shapes-red.toml", {"color": "red"}),
-    ("shapes-circle.toml", {"shape": "circle"}),
-    ("shapes-left.toml", {"motion": "left"}),
-    ("shapes-red-square.toml", {"color": "red", "shape": "square"}),
-    ("shapes-blue-circle.toml", {"color": "blue", "shape": "circle"}),
-])
+@pytest.mark.parametrize(
+    "name, parts",
+    [
+        ("shapes-red.toml", {"color": "red"}),
+        ("shapes-circle.toml", {"shape": "circle"}),
+        ("shapes-left.toml", {"motion": "left"}),
+        ("shapes-red-square.toml", {"color": "red", "shape": "square"}),
+        ("shapes-blue-circle.toml", {"color": "blue", "shape": "circle"}),
+    ],
+)
 def test_every_kind_of_concept_is_judged_on_rendered_clips(clips, name, parts):
     ps = load_pairs(PAIRS / name)
     score = scorers.load_scorer("shapes", {"concept": ps.concept, "keywords": ps.keywords})
@@ -77,13 +80,16 @@ def test_the_concept_comes_from_the_keywords_when_the_name_names_nothing():
     assert r["unsafe"] is True and r["others"] == "green down"
 
 
-@pytest.mark.parametrize("concept, keywords, message", [
-    ("nudity", ("nude", "naked"), "scorer 'shapes': concept 'nudity' names nothing of the shapes world"),
-    (None, (), "scorer 'shapes': concept None names nothing of the shapes world"),
-    ("red-ish", (), "scorer 'shapes': concept 'red-ish': word 'ish' is not in the shapes world"),
-    ("red-blue", (), r"scorer 'shapes': concept 'red-blue': its name name\(s\) two colors \(red, blue\)"),
-    ("red-square-left", (), "a conjunction joins two attributes"),
-])
+@pytest.mark.parametrize(
+    "concept, keywords, message",
+    [
+        ("nudity", ("nude", "naked"), "scorer 'shapes': concept 'nudity' names nothing of the shapes world"),
+        (None, (), "scorer 'shapes': concept None names nothing of the shapes world"),
+        ("red-ish", (), "scorer 'shapes': concept 'red-ish': word 'ish' is not in the shapes world"),
+        ("red-blue", (), r"scorer 'shapes': concept 'red-blue': its name name\(s\) two colors \(red, blue\)"),
+        ("red-square-left", (), "a conjunction joins two attributes"),
+    ],
+)
 def test_a_concept_the_world_cannot_read_is_refused_when_the_scorer_is_loaded(concept, keywords, message):
     with pytest.raises(WeditorError, match=message) as e:
         scorers.load_scorer("shapes", {"concept": concept, "keywords": keywords})
@@ -105,8 +111,21 @@ def no_circle(tmp_path_factory):
 
 def test_eval_judges_a_shape_concept(no_circle, tmp_path):
     out = tmp_path / "eval"
-    result = run_cli(["eval", "weditor:shapes", no_circle, "--out", out, "--limit", "2", "--no-audit",
-                      "--no-representation", "--video-format", "gif"])
+    result = run_cli(
+        [
+            "eval",
+            "weditor:shapes",
+            no_circle,
+            "--out",
+            out,
+            "--limit",
+            "2",
+            "--no-audit",
+            "--no-representation",
+            "--video-format",
+            "gif",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "scorer shapes: erasure" in result.output
     report = json.loads((out / "report.json").read_text())
@@ -129,10 +148,13 @@ def test_eval_judges_a_shape_concept(no_circle, tmp_path):
 
 def test_eval_refuses_a_pair_file_the_shapes_scorer_cannot_read(no_circle, tmp_path):
     bad = tmp_path / "violet.toml"
-    pairs = "".join(f'[[pair]]\nunsafe = "a violet {s} moving left"\nsafe = "a {s} moving left"\n'
-                    for s in (*world.SHAPES, "ball"))
-    bad.write_text(f'concept = "violet"\nkeywords = ["violet"]\neval = ["a violet circle moving up"]\n'
-                   f'neutral = ["a red circle moving up"]\n{pairs}')
+    pairs = "".join(
+        f'[[pair]]\nunsafe = "a violet {s} moving left"\nsafe = "a {s} moving left"\n' for s in (*world.SHAPES, "ball")
+    )
+    bad.write_text(
+        f'concept = "violet"\nkeywords = ["violet"]\neval = ["a violet circle moving up"]\n'
+        f'neutral = ["a red circle moving up"]\n{pairs}'
+    )
     out = tmp_path / "eval"
     result = run_cli(["eval", "weditor:shapes", no_circle, "--pairs", bad, "--out", out, "--limit", "1"])
     assert result.exit_code == 2, result.output

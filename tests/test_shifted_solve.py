@@ -25,8 +25,13 @@ def _system(d: int, m: int = 2, seed: int = 1):
     a = torch.randn(d, 3 * d, generator=g, dtype=torch.float64)
     b = torch.randn(d, d // 4, generator=g, dtype=torch.float64)
     g_neutral, g_pairs = a @ a.T / d + 1e-3 * torch.eye(d, dtype=torch.float64), b @ b.T / d
-    return (torch.linalg.cholesky(g_neutral), g_neutral, g_pairs, torch.randn(d, m, generator=g, dtype=torch.float64),
-            torch.randn(d, 3, generator=g, dtype=torch.float64))
+    return (
+        torch.linalg.cholesky(g_neutral),
+        g_neutral,
+        g_pairs,
+        torch.randn(d, m, generator=g, dtype=torch.float64),
+        torch.randn(d, 3, generator=g, dtype=torch.float64),
+    )
 
 
 @pytest.mark.parametrize("weight", [1e-6, 1e-2, 1.0, 1e3])

@@ -39,8 +39,10 @@ def _extra_shard(base, out, shard_name: str):
     return old, new
 
 
-@pytest.mark.parametrize("shard_name,keeps", [("diffusion_pytorch_model-weditor.safetensors", "new"),
-                                              ("diffusion_pytorch_model-0-weditor.safetensors", "old")])
+@pytest.mark.parametrize(
+    "shard_name,keeps",
+    [("diffusion_pytorch_model-weditor.safetensors", "new"), ("diffusion_pytorch_model-0-weditor.safetensors", "old")],
+)
 def test_an_extra_shard_loads_silently_but_the_stale_copy_can_win(sharded, tmp_path, shard_name, keeps, recwarn):
     import diffusers
 

@@ -42,8 +42,9 @@ def test_text_readout_fold_is_exact(name, tiny, text_patched):
         edits[key] = (Q, A)
     if name == "ltx2":  # both streams' prompt read-outs, each fitted on its own embeddings
         assert set(edits) == {"encoder_hidden_states", "audio_encoder_hidden_states"}
-    assert_only_text_inputs_folded(pipe, adapter, base_dir, out_dir, recipe,
-                                   lambda w, key: remove_input(w, *edits[key], strength))
+    assert_only_text_inputs_folded(
+        pipe, adapter, base_dir, out_dir, recipe, lambda w, key: remove_input(w, *edits[key], strength)
+    )
 
     # the reloaded denoiser == the base denoiser with the read-out removed from the embeddings at run time
     def removed(cond):
@@ -80,8 +81,22 @@ def test_verify_recomputes_the_text_readout(tiny, text_patched, tmp_path):
 
 def test_text_readout_summary_and_recipe(tiny, tmp_path):
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "text", "--removal", "0.8",
-                      "--out", out, "--size", "32x32x9"])
+    result = run_cli(
+        [
+            "patch",
+            tiny("ltx"),
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            "text",
+            "--removal",
+            "0.8",
+            "--out",
+            out,
+            "--size",
+            "32x32x9",
+        ]
+    )
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "weditor.json").read_text())
     (row,) = recipe["summary"]["text"]
@@ -98,10 +113,13 @@ def test_text_readout_summary_and_recipe(tiny, tmp_path):
     assert files == recipe["files"]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--edit", "projection"], "--edit projection"),
-    (["--site", "ffn_in"], "--site"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--edit", "projection"], "--edit projection"),
+        (["--site", "ffn_in"], "--site"),
+    ],
+)
 def test_text_readout_refuses_options_it_does_not_use(tiny, tmp_path, extra, message):
     result = run_cli(["patch", tiny("ltx"), "--pairs", TINY_PAIRS, "--method", "text", "--out", tmp_path / "o", *extra])
     assert result.exit_code == 2 and message in result.output
@@ -113,8 +131,21 @@ def test_two_denoisers_share_one_text_edit(tiny_wan, tmp_path, method):
     """Wan 2.2 A14B: both transformers read the same embeddings, so both get the same edit (and the
     shared direction is saved twice: safetensors refuses tensors that share memory)."""
     out = tmp_path / "o"
-    result = run_cli(["patch", tiny_wan, "--pairs", TINY_PAIRS, "--method", method, "--out", out, "--size", "32x32x5",
-                      "--no-summary"])
+    result = run_cli(
+        [
+            "patch",
+            tiny_wan,
+            "--pairs",
+            TINY_PAIRS,
+            "--method",
+            method,
+            "--out",
+            out,
+            "--size",
+            "32x32x5",
+            "--no-summary",
+        ]
+    )
     assert result.exit_code == 0, result.output
     dirs = directions(out)
     a, b = dirs["transformer.text_input.encoder_hidden_states"], dirs["transformer_2.text_input.encoder_hidden_states"]

@@ -116,8 +116,9 @@ def test_the_search_is_deterministic_across_processes(tuned, tmp_path):
     out, _ = tuned
     other = tmp_path / "other" / out.name
     weditor = Path(sys.executable).parent / "weditor"
-    subprocess.run([str(weditor), "patch", "--pairs", str(RED), "--out", str(other)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [str(weditor), "patch", "--pairs", str(RED), "--out", str(other)], check=True, capture_output=True, cwd=ROOT
+    )
     a, b = (json.loads((d / "weditor.json").read_text()) for d in (out, other))
     assert a["tuning"] == b["tuning"]
     assert hash_files(other) == hash_files(out)  # the recipe and the card too: no wall time is recorded
@@ -130,10 +131,28 @@ def test_the_self_check_warns_when_the_concept_is_not_reached(tmp_path):
     shapes = ["square", "triangle", "cross"]
     pairs = "\n".join(
         f'[[pair]]\nunsafe = "{world.caption(c, "circle", m)}"\nsafe = "{world.caption(c, shapes[i % 3], m)}"\n'
-        for i, (c, m) in enumerate([("red", "left"), ("blue", "up"), ("green", "right"), ("yellow", "down"),
-                                    ("purple", "left"), ("cyan", "up"), (None, "right"), ("orange", "down")]))
-    neutral = [world.caption(c, s, m) for c, s, m in [("red", "square", "up"), ("blue", "triangle", "left"),
-                                                      ("green", "cross", "right"), (None, "square", "down")]]
+        for i, (c, m) in enumerate(
+            [
+                ("red", "left"),
+                ("blue", "up"),
+                ("green", "right"),
+                ("yellow", "down"),
+                ("purple", "left"),
+                ("cyan", "up"),
+                (None, "right"),
+                ("orange", "down"),
+            ]
+        )
+    )
+    neutral = [
+        world.caption(c, s, m)
+        for c, s, m in [
+            ("red", "square", "up"),
+            ("blue", "triangle", "left"),
+            ("green", "cross", "right"),
+            (None, "square", "down"),
+        ]
+    ]
     path = tmp_path / "circle.toml"
     path.write_text(f'concept = "circle"\ndescription = "the shape circle"\nneutral = {json.dumps(neutral)}\n\n{pairs}')
     result = run_cli(["patch", "--pairs", path, "--out", tmp_path / "o", "--no-tune", "--method", "text"])
@@ -174,8 +193,8 @@ def test_pinned_fields_collapse_their_axis():
 
 
 def test_the_split_is_seeded_and_holds_out_a_quarter():
-    from weditor.pipeline.objective import split_pairsets
     from weditor.io.pairs import load_pairsets
+    from weditor.pipeline.objective import split_pairsets
 
     pairsets = load_pairsets([str(RED)])
     a, b, c = split_pairsets(pairsets, 0), split_pairsets(pairsets, 0), split_pairsets(pairsets, 1)

@@ -43,7 +43,10 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, SHORT_HELP.get(name) or self.get_command(ctx, name).get_short_help_str()) for name in self.list_commands(ctx)]
+        rows = [
+            (name, SHORT_HELP.get(name) or self.get_command(ctx, name).get_short_help_str())
+            for name in self.list_commands(ctx)
+        ]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -10,7 +10,9 @@ ALPHA = 4.0  # relative to the trace ratio (docs/method.md)
 STRENGTH = 0.85  # edit "projection"; erasure first: 0.8 keeps neighbouring colours better but lets red through
 SAFREE_STRENGTH = 1.0  # --method safree: the projection itself (SAFREE's own)
 STEPS = 4
-NEUTRAL = "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
+NEUTRAL = (
+    "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
+)
 NEUTRAL_BATCH = 4  # neutral prompts per batch in "prompt" mode: memory of one small batch, not of all prompts
 METHODS = ("text", "refusal", "reins", "safree", "uce")  # `patch --method`; `--reins` adds the REINS fold to refusal
 METHOD = "text"  # text-to-video pairs: the read-out on the prompt embeddings kept other colours best (99.6%)
@@ -30,8 +32,12 @@ MAX_SIZE = (4096, 4096, 1024)
 # Largest seed: torch seeds are 64-bit unsigned, and runs add offsets (one per prompt, +10000 for the
 # summary), which must not overflow; 2**63 - 1 leaves 2**63 of room.
 MAX_SEED = 2**63 - 1
-UCE_TOKENS = "all"  # --method uce: map every aligned token of an unsafe prompt ("changed": only the substituted/deleted ones)
-UCE_SUBSTITUTE = "common"  # --method uce: the concept's most frequent substitute for every pair ("pair": each pair's own twin)
+UCE_TOKENS = (
+    "all"  # --method uce: map every aligned token of an unsafe prompt ("changed": only the substituted/deleted ones)
+)
+UCE_SUBSTITUTE = (
+    "common"  # --method uce: the concept's most frequent substitute for every pair ("pair": each pair's own twin)
+)
 UCE_PRESERVE = 1.0  # --method uce: weight of the kept tokens (safe members, neutral prompts) against the erased ones
 UCE_LAMBDA = 0.1  # --method uce: ridge towards the original weights, relative to the kept tokens' mean squared norm / d
 UCE_ROUNDS = 0  # --method uce: RECE rounds (re-erase the embeddings the edit still reads as the concept)

@@ -7,18 +7,37 @@ from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
-from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
+from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
 from weditor.adapters.ltx import LTX, LTX_I2V
-from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
+from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.errors import WeditorError
 
 ADAPTERS: tuple[Adapter, ...] = (
-    WAN, WAN_I2V, *wan_family.ADAPTERS, COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V, LTX, LTX_I2V, LTX_CONDITION, LTX2, LTX2_I2V, LTX2_CONDITION, HUNYUAN, HUNYUAN_I2V, HUNYUAN_SKYREELS_I2V, HUNYUAN15, HUNYUAN15_I2V, MOCHI, UNET3D, UNET3D_V2V,
+    WAN,
+    WAN_I2V,
+    *wan_family.ADAPTERS,
+    COGVIDEOX,
+    COGVIDEOX_I2V,
+    COGVIDEOX_V2V,
+    LTX,
+    LTX_I2V,
+    LTX_CONDITION,
+    LTX2,
+    LTX2_I2V,
+    LTX2_CONDITION,
+    HUNYUAN,
+    HUNYUAN_I2V,
+    HUNYUAN_SKYREELS_I2V,
+    HUNYUAN15,
+    HUNYUAN15_I2V,
+    MOCHI,
+    UNET3D,
+    UNET3D_V2V,
 )
 
 
@@ -68,4 +87,13 @@ def unlisted_video_pipelines(classes=None) -> list[str]:
     return [c for c in (video_pipeline_classes() if classes is None else classes) if c not in known]
 
 
-__all__ = ["ADAPTERS", "REFUSED", "Adapter", "Site", "adapter_for_class", "adapter_for_model", "supported_pipelines", "unlisted_video_pipelines"]
+__all__ = [
+    "ADAPTERS",
+    "REFUSED",
+    "Adapter",
+    "Site",
+    "adapter_for_class",
+    "adapter_for_model",
+    "supported_pipelines",
+    "unlisted_video_pipelines",
+]

@@ -97,8 +97,10 @@ class Adapter:
             try:
                 importlib.import_module(module)
             except ImportError:
-                raise WeditorError(f"{', '.join(self.pipelines)} needs the Python package {package!r}, which is not "
-                                   f"installed (diffusers cleans its prompts with it): pip install {package}") from None
+                raise WeditorError(
+                    f"{', '.join(self.pipelines)} needs the Python package {package!r}, which is not "
+                    f"installed (diffusers cleans its prompts with it): pip install {package}"
+                ) from None
 
     def block_groups(self) -> dict[str, tuple[str, ...]]:
         """{group name: block-list paths or patterns}; a plain `blocks` is the one group "blocks"."""

@@ -22,9 +22,9 @@ REFUSED: dict[str, str] = {
     "LTX2VideoDiffusionDecodePipeline": "a diffusion decoder of finished latents: reads no prompt or image",
     "Kandinsky6SRPipeline": "text-free video super-resolution: its transformer reads only the low-resolution video",
     "TextToVideoZeroPipeline": "runs a Stable Diffusion image checkpoint frame by frame (its model_index.json names "
-                               "StableDiffusionPipeline): no video checkpoint of this class to patch",
+    "StableDiffusionPipeline): no video checkpoint of this class to patch",
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
-                                   "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
+    "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
     "WanAnimatePipeline": f"{NOT_YET}: Wan blocks plus pose and face adapters (WanAnimateTransformer3DModel)",
     "AnyFlowPipeline": f"{NOT_YET}: Wan-style flow-map transformer (AnyFlowTransformer3DModel)",
@@ -34,7 +34,7 @@ REFUSED: dict[str, str] = {
     "CogVideoXFunControlPipeline": f"{NOT_YET}: CogVideoX blocks with control latents on the channel axis",
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
-                                     "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
+    "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
@@ -104,7 +104,11 @@ def video_pipeline_classes() -> list[str]:
         if not name.endswith("Pipeline"):
             continue
         cls = getattr(diffusers, name, None)
-        if not isinstance(cls, type) or cls is diffusers.DiffusionPipeline or not issubclass(cls, diffusers.DiffusionPipeline):
+        if (
+            not isinstance(cls, type)
+            or cls is diffusers.DiffusionPipeline
+            or not issubclass(cls, diffusers.DiffusionPipeline)
+        ):
             continue
         if "Video" in name or _output_fields(cls) & {"frames", "video"}:
             out.append(name)

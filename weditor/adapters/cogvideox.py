@@ -73,9 +73,9 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 
     height, width, frames = size
     channels = pipe.transformer.config.in_channels
-    return pipe.prepare_latents(
-        1, channels, _frames(pipe, frames), height, width, torch.float32, "cpu", generator
-    ).to(device)
+    return pipe.prepare_latents(1, channels, _frames(pipe, frames), height, width, torch.float32, "cpu", generator).to(
+        device
+    )
 
 
 def forward(model, x, t, cond):
@@ -112,8 +112,13 @@ def step(scheduler, pred, t, x):
     timesteps = list(scheduler.timesteps)
     i = timesteps.index(t)
     x, scheduler._weditor_x0 = scheduler.step(
-        pred, scheduler._weditor_x0, t, timesteps[i - 1] if i > 0 else None, x,
-        generator=scheduler._weditor_generator, return_dict=False,
+        pred,
+        scheduler._weditor_x0,
+        t,
+        timesteps[i - 1] if i > 0 else None,
+        x,
+        generator=scheduler._weditor_generator,
+        return_dict=False,
     )
     return x
 
@@ -162,7 +167,10 @@ def encode_i2v(pipe, prompts: list[str], device, images=None):
 
     cond = encode(pipe, prompts, device)
     images = as_images(images, len(prompts))
-    cond["_build"] = lambda x: {"rotary": _rotary(pipe, x, device), "image_latents": _image_latents(pipe, images, x, device)}
+    cond["_build"] = lambda x: {
+        "rotary": _rotary(pipe, x, device),
+        "image_latents": _image_latents(pipe, images, x, device),
+    }
     return cond
 
 

@@ -58,7 +58,6 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 def set_timesteps(pipe, scheduler, steps: int, size, device):
     """As HunyuanVideoPipeline.__call__: sigmas linspace(1, 0) without the final 0."""
     import numpy as np
-
     from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import retrieve_timesteps
 
     retrieve_timesteps(scheduler, steps, device, sigmas=np.linspace(1.0, 0.0, steps + 1)[:-1])
@@ -97,12 +96,18 @@ HUNYUAN = Adapter(
     blocks={"double": "transformer_blocks", "single": "single_transformer_blocks"},
     sites={
         "ffn_in": Site(("ff.net.0.proj",), "reads", doc="dual-stream: first FFN linear of the video stream"),
-        "context_ffn_in": Site(("ff_context.net.0.proj",), "reads", doc="dual-stream: first FFN linear of the text stream"),
+        "context_ffn_in": Site(
+            ("ff_context.net.0.proj",), "reads", doc="dual-stream: first FFN linear of the text stream"
+        ),
         "attn_in": Site(("attn.to_q", "attn.to_k", "attn.to_v"), "reads", doc="dual-stream: video q, k, v"),
         "attn_out": Site(("attn.to_out.0",), "writes", gated=True, doc="dual-stream: video attention output"),
         "ffn_out": Site(("ff.net.2",), "writes", gated=True, doc="dual-stream: second FFN linear (video)"),
-        "single_in": Site(("proj_mlp", "attn.to_q", "attn.to_k", "attn.to_v"), "reads", blocks="single",
-                          doc="single-stream: MLP input and q, k, v (text + video tokens)"),
+        "single_in": Site(
+            ("proj_mlp", "attn.to_q", "attn.to_k", "attn.to_v"),
+            "reads",
+            blocks="single",
+            doc="single-stream: MLP input and q, k, v (text + video tokens)",
+        ),
         "single_out": Site(("proj_out",), "writes", gated=True, blocks="single", doc="single-stream: output linear"),
     },
     default_site="ffn_in",
@@ -148,7 +153,15 @@ def _image_latents(pipe, images, x, device):
     for image in images:
         pixels = pipe.video_processor.preprocess(image, height=height, width=width).to(device, pipe.vae.dtype)
         _, image_latents = pipe.prepare_latents(
-            pixels, 1, x.shape[1], height, width, frames, torch.float32, device, torch.Generator("cpu").manual_seed(0),
+            pixels,
+            1,
+            x.shape[1],
+            height,
+            width,
+            frames,
+            torch.float32,
+            device,
+            torch.Generator("cpu").manual_seed(0),
         )
         out.append(image_latents)
     return torch.cat(out)
@@ -158,10 +171,20 @@ def latents_skyreels_i2v(pipe, size: tuple[int, int, int], generator, device):
     from diffusers.utils.torch_utils import randn_tensor
 
     height, width, frames = size
-    shape = (1, pipe.transformer.config.in_channels // 2, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
-             height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial)
+    shape = (
+        1,
+        pipe.transformer.config.in_channels // 2,
+        (frames - 1) // pipe.vae_scale_factor_temporal + 1,
+        height // pipe.vae_scale_factor_spatial,
+        width // pipe.vae_scale_factor_spatial,
+    )
     return randn_tensor(shape, generator=generator).to(device)
 
 
-HUNYUAN_SKYREELS_I2V = replace(HUNYUAN, pipelines=("HunyuanSkyreelsImageToVideoPipeline",), image_to_video=True,
-                               encode=encode_skyreels_i2v, latents=latents_skyreels_i2v)
+HUNYUAN_SKYREELS_I2V = replace(
+    HUNYUAN,
+    pipelines=("HunyuanSkyreelsImageToVideoPipeline",),
+    image_to_video=True,
+    encode=encode_skyreels_i2v,
+    latents=latents_skyreels_i2v,
+)

@@ -35,16 +35,22 @@ def encode(pipe, prompts: list[str], device, images=None):
 
     embeds, mask, embeds_2, mask_2 = pipe.encode_prompt(prompts, device=device, batch_size=len(prompts))
     image = torch.zeros(len(prompts), pipe.vision_num_semantic_tokens, pipe.vision_states_dim, device=device)
-    return {"encoder_hidden_states": embeds, "encoder_attention_mask": mask, "encoder_hidden_states_2": embeds_2,
-            "encoder_attention_mask_2": mask_2, "image_embeds": image}
+    return {
+        "encoder_hidden_states": embeds,
+        "encoder_attention_mask": mask,
+        "encoder_hidden_states_2": embeds_2,
+        "encoder_attention_mask_2": mask_2,
+        "image_embeds": image,
+    }
 
 
 def latents(pipe, size: tuple[int, int, int], generator, device):
     import torch
 
     height, width, frames = size
-    return pipe.prepare_latents(1, pipe.num_channels_latents, height, width, frames, torch.float32, "cpu",
-                                generator).to(device)
+    return pipe.prepare_latents(
+        1, pipe.num_channels_latents, height, width, frames, torch.float32, "cpu", generator
+    ).to(device)
 
 
 def forward(model, x, t, cond):
@@ -132,5 +138,6 @@ def _image_condition(pipe, images, x, device, cond) -> dict:
     return {"condition": torch.cat(conditions)}
 
 
-HUNYUAN15_I2V = replace(HUNYUAN15, pipelines=("HunyuanVideo15ImageToVideoPipeline",), image_to_video=True,
-                        encode=encode_i2v)
+HUNYUAN15_I2V = replace(
+    HUNYUAN15, pipelines=("HunyuanVideo15ImageToVideoPipeline",), image_to_video=True, encode=encode_i2v
+)

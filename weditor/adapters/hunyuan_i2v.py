@@ -40,12 +40,20 @@ def encode(pipe, prompts: list[str], device, images=None):
     embeds, pooled, masks = [], [], []
     for prompt, image in zip(prompts, images):
         e, p, m = pipe.encode_prompt(
-            image=image, prompt=[prompt], prompt_template=DEFAULT_PROMPT_TEMPLATE, device=device,
-            max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH), image_embed_interleave=interleave,
+            image=image,
+            prompt=[prompt],
+            prompt_template=DEFAULT_PROMPT_TEMPLATE,
+            device=device,
+            max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
+            image_embed_interleave=interleave,
         )
         embeds.append(e), pooled.append(p), masks.append(m)
-    cond = {"encoder_hidden_states": torch.cat(embeds), "encoder_attention_mask": torch.cat(masks),
-            "pooled_projections": torch.cat(pooled), "_guidance": GUIDANCE_SCALE}
+    cond = {
+        "encoder_hidden_states": torch.cat(embeds),
+        "encoder_attention_mask": torch.cat(masks),
+        "pooled_projections": torch.cat(pooled),
+        "_guidance": GUIDANCE_SCALE,
+    }
     cond["_build"] = lambda x: {"image_latents": _image_latents(pipe, images, x, device)}
     return cond
 
@@ -62,8 +70,9 @@ def _image_latents(pipe, images, x, device):
     out = []
     for image in images:
         pixels = pipe.video_processor.preprocess(image, height, width).to(device, pipe.vae.dtype)
-        _, latents = pipe.prepare_latents(pixels, 1, x.shape[1], height, width, frames, torch.float32, device,
-                                          None, None, kind)
+        _, latents = pipe.prepare_latents(
+            pixels, 1, x.shape[1], height, width, frames, torch.float32, device, None, None, kind
+        )
         if kind == "latent_concat":
             latents[:, :, 1:] = 0
             mask = latents.new_zeros(latents.shape[0], 1, *latents.shape[2:])
@@ -106,10 +115,21 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
     channels = pipe.transformer.config.in_channels
     if _condition_type(pipe) == "latent_concat":
         channels = (channels - 1) // 2
-    shape = (1, channels, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
-             height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial)
+    shape = (
+        1,
+        channels,
+        (frames - 1) // pipe.vae_scale_factor_temporal + 1,
+        height // pipe.vae_scale_factor_spatial,
+        width // pipe.vae_scale_factor_spatial,
+    )
     return randn_tensor(shape, generator=generator).to(device)
 
 
-HUNYUAN_I2V = replace(HUNYUAN, pipelines=("HunyuanVideoImageToVideoPipeline",), image_to_video=True, encode=encode,
-                      latents=latents, forward=forward)
+HUNYUAN_I2V = replace(
+    HUNYUAN,
+    pipelines=("HunyuanVideoImageToVideoPipeline",),
+    image_to_video=True,
+    encode=encode,
+    latents=latents,
+    forward=forward,
+)

@@ -33,13 +33,19 @@ def encode(pipe, prompts: list[str], device, images=None):
     from weditor.adapters.common import text_length
 
     embeds, mask, _, _ = pipe.encode_prompt(
-        prompts, do_classifier_free_guidance=False, max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH), device=device
+        prompts,
+        do_classifier_free_guidance=False,
+        max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
+        device=device,
     )
     return {
         "encoder_hidden_states": embeds,
         "encoder_attention_mask": mask,
-        "_rope": (pipe.vae_temporal_compression_ratio / FRAME_RATE, pipe.vae_spatial_compression_ratio,
-                  pipe.vae_spatial_compression_ratio),
+        "_rope": (
+            pipe.vae_temporal_compression_ratio / FRAME_RATE,
+            pipe.vae_spatial_compression_ratio,
+            pipe.vae_spatial_compression_ratio,
+        ),
         "_build": lambda x: {},
     }
 
@@ -70,7 +76,6 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
 def set_timesteps(pipe, scheduler, steps: int, size, device):
     """As LTXPipeline.__call__: sigmas linspace(1, 1/n) shifted by mu(sequence length)."""
     import numpy as np
-
     from diffusers.pipelines.ltx.pipeline_ltx import calculate_shift, retrieve_timesteps
 
     f, h, w = _latent_grid(pipe, size)
@@ -175,5 +180,6 @@ def latents_i2v(pipe, size: tuple[int, int, int], generator, device):
     return randn_tensor(shape, generator=generator).to(device)
 
 
-LTX_I2V = replace(LTX, pipelines=("LTXImageToVideoPipeline",), image_to_video=True, encode=encode_i2v,
-                  latents=latents_i2v)
+LTX_I2V = replace(
+    LTX, pipelines=("LTXImageToVideoPipeline",), image_to_video=True, encode=encode_i2v, latents=latents_i2v
+)

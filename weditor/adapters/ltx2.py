@@ -49,8 +49,12 @@ def encode(pipe, prompts: list[str], device, images=None):
     """Gemma hidden states -> the connectors' video and audio prompt embeddings, as `__call__` does."""
     from weditor.adapters.common import text_length
 
-    embeds, mask, _, _ = pipe.encode_prompt(prompts, do_classifier_free_guidance=False, device=device,
-                                            max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH))
+    embeds, mask, _, _ = pipe.encode_prompt(
+        prompts,
+        do_classifier_free_guidance=False,
+        device=device,
+        max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
+    )
     # the padding side the connectors are told: LTX2ConditionPipeline reads it once, when it is built
     side = getattr(pipe, "tokenizer_padding_side", None) or getattr(pipe.tokenizer, "padding_side", "left")
     video, audio, mask = pipe.connectors(embeds, mask, padding_side=side)
@@ -117,11 +121,18 @@ def set_timesteps(pipe, scheduler, steps: int, size, device):
     )
 
     height, width, frames = size
-    tokens = (((frames - 1) // pipe.vae_temporal_compression_ratio + 1) * (height // pipe.vae_spatial_compression_ratio)
-              * (width // pipe.vae_spatial_compression_ratio))
-    mu = calculate_shift(tokens, scheduler.config.get("base_image_seq_len", 1024),
-                         scheduler.config.get("max_image_seq_len", 4096), scheduler.config.get("base_shift", 0.95),
-                         scheduler.config.get("max_shift", 2.05))
+    tokens = (
+        ((frames - 1) // pipe.vae_temporal_compression_ratio + 1)
+        * (height // pipe.vae_spatial_compression_ratio)
+        * (width // pipe.vae_spatial_compression_ratio)
+    )
+    mu = calculate_shift(
+        tokens,
+        scheduler.config.get("base_image_seq_len", 1024),
+        scheduler.config.get("max_image_seq_len", 4096),
+        scheduler.config.get("base_shift", 0.95),
+        scheduler.config.get("max_shift", 2.05),
+    )
     retrieve_timesteps(scheduler, steps, device, sigmas=np.linspace(1.0, 1 / steps, steps), mu=mu)
 
 
@@ -147,14 +158,27 @@ def forward(model, x, t, cond):
     dtype = model.dtype
     with torch.no_grad():
         pred_video, pred_audio = model(
-            hidden_states=tokens.to(dtype), audio_hidden_states=audio.to(dtype),
+            hidden_states=tokens.to(dtype),
+            audio_hidden_states=audio.to(dtype),
             encoder_hidden_states=cond["encoder_hidden_states"].to(dtype),
             audio_encoder_hidden_states=cond["audio_encoder_hidden_states"].to(dtype),
-            timestep=video_timestep, audio_timestep=timestep if "image_latents" in extra else None, sigma=timestep,
-            encoder_attention_mask=cond["encoder_attention_mask"], audio_encoder_attention_mask=cond["encoder_attention_mask"],
-            num_frames=f, height=h, width=w, fps=FRAME_RATE, audio_num_frames=audio.shape[1], video_coords=video_coords,
-            audio_coords=audio_coords, isolate_modalities=False, spatio_temporal_guidance_blocks=None,
-            perturbation_mask=None, use_cross_timestep=True, return_dict=False,
+            timestep=video_timestep,
+            audio_timestep=timestep if "image_latents" in extra else None,
+            sigma=timestep,
+            encoder_attention_mask=cond["encoder_attention_mask"],
+            audio_encoder_attention_mask=cond["encoder_attention_mask"],
+            num_frames=f,
+            height=h,
+            width=w,
+            fps=FRAME_RATE,
+            audio_num_frames=audio.shape[1],
+            video_coords=video_coords,
+            audio_coords=audio_coords,
+            isolate_modalities=False,
+            spatio_temporal_guidance_blocks=None,
+            perturbation_mask=None,
+            use_cross_timestep=True,
+            return_dict=False,
         )
     p, p_t = model.config.patch_size, model.config.patch_size_t
     video = LTX2Pipeline._unpack_latents(pred_video, f // p_t, h // p, w // p, p, p_t)
@@ -166,11 +190,20 @@ def denoiser_for(pipe, t) -> str:
 
 
 AUDIO_SITES = {
-    "audio_cross_attn_kv_in": Site(("audio_attn2.to_k", "audio_attn2.to_v"), "reads", tokens="text",
-                                   doc="audio stream's cross-attention key and value: where it reads the prompt"),
-    "audio_cross_attn_out": Site(("audio_attn2.to_out.0",), "writes", gated=False,
-                                 doc="audio stream's cross-attention output (ungated in LTX-2.0)"),
+    "audio_cross_attn_kv_in": Site(
+        ("audio_attn2.to_k", "audio_attn2.to_v"),
+        "reads",
+        tokens="text",
+        doc="audio stream's cross-attention key and value: where it reads the prompt",
+    ),
+    "audio_cross_attn_out": Site(
+        ("audio_attn2.to_out.0",),
+        "writes",
+        gated=False,
+        doc="audio stream's cross-attention output (ungated in LTX-2.0)",
+    ),
 }
+
 
 def ltx23(adapter: Adapter, config: dict) -> Adapter:
     """LTX-2.3 checkpoints (`cross_attn_mod`: the prompt's cross-attention add is gated by `gate_text_q` and the
@@ -183,14 +216,23 @@ def ltx23(adapter: Adapter, config: dict) -> Adapter:
         return adapter
     sites = dict(adapter.sites)
     if video:
-        sites["cross_attn_out"] = replace(sites["cross_attn_out"], gated=True, doc="cross-attention output (gated in LTX-2.3)")
+        sites["cross_attn_out"] = replace(
+            sites["cross_attn_out"], gated=True, doc="cross-attention output (gated in LTX-2.3)"
+        )
     if audio:
-        sites["audio_cross_attn_out"] = replace(sites["audio_cross_attn_out"], gated=True,
-                                                doc="audio cross-attention output (gated in LTX-2.3)")
-    return replace(adapter, family="ltx2.3", sites=sites, default_site="ffn_in" if video else adapter.default_site,
-                   ungated_write=None if video else adapter.ungated_write,
-                   text_input=adapter.text_input if captions else None,
-                   more_text_inputs=adapter.more_text_inputs if captions else (), variant=None)
+        sites["audio_cross_attn_out"] = replace(
+            sites["audio_cross_attn_out"], gated=True, doc="audio cross-attention output (gated in LTX-2.3)"
+        )
+    return replace(
+        adapter,
+        family="ltx2.3",
+        sites=sites,
+        default_site="ffn_in" if video else adapter.default_site,
+        ungated_write=None if video else adapter.ungated_write,
+        text_input=adapter.text_input if captions else None,
+        more_text_inputs=adapter.more_text_inputs if captions else (),
+        variant=None,
+    )
 
 
 LTX2 = Adapter(
@@ -236,8 +278,18 @@ def _image_tokens(pipe, images, x, device) -> dict:
     tokens, masks = [], []
     for image in images:
         pixels = pipe.video_processor.preprocess(image, height=height, width=width).to(device, dtype=pipe.vae.dtype)
-        packed, mask = pipe.prepare_latents(pixels, 1, pipe.transformer.config.in_channels, height, width, frames, 0.0,
-                                            torch.float32, device, torch.Generator("cpu").manual_seed(0))
+        packed, mask = pipe.prepare_latents(
+            pixels,
+            1,
+            pipe.transformer.config.in_channels,
+            height,
+            width,
+            frames,
+            0.0,
+            torch.float32,
+            device,
+            torch.Generator("cpu").manual_seed(0),
+        )
         tokens.append(packed * mask.unsqueeze(-1))
         masks.append(mask)
     return {"image_latents": torch.cat(tokens), "conditioning_mask": torch.cat(masks)}
@@ -257,8 +309,10 @@ def encode_condition(pipe, prompts: list[str], device, images=None):
     from weditor.errors import WeditorError
 
     if getattr(pipe, "audio_scheduler", None) is not None:
-        raise WeditorError("LTX2ConditionPipeline with its own audio_scheduler is not supported: weditor steps the video "
-                           "and the audio latent together, on the video scheduler's sigmas")
+        raise WeditorError(
+            "LTX2ConditionPipeline with its own audio_scheduler is not supported: weditor steps the video "
+            "and the audio latent together, on the video scheduler's sigmas"
+        )
     cond = encode(pipe, prompts, device)
     if images is not None and all(im is None for im in images):
         images = None
@@ -280,8 +334,18 @@ def _condition_tokens(pipe, images, x, device) -> dict:
     for image in images:
         conditions = None if image is None else [LTX2VideoCondition(frames=image, index=0, strength=1.0, crf=0)]
         _, mask, clean, _ = pipe.prepare_latents(
-            conditions, 1, pipe.transformer.config.in_channels, height, width, frames, FRAME_RATE, 1.0, torch.float32,
-            device, torch.Generator("cpu").manual_seed(0))
+            conditions,
+            1,
+            pipe.transformer.config.in_channels,
+            height,
+            width,
+            frames,
+            FRAME_RATE,
+            1.0,
+            torch.float32,
+            device,
+            torch.Generator("cpu").manual_seed(0),
+        )
         tokens.append(clean * mask)
         masks.append(mask.squeeze(-1))
     return {"image_latents": torch.cat(tokens), "conditioning_mask": torch.cat(masks)}
@@ -302,5 +366,6 @@ def latents_condition(pipe, size: tuple[int, int, int], generator, device):
     return join(video, pipe._pack_audio_latents(audio)).to(device)
 
 
-LTX2_CONDITION = replace(LTX2, pipelines=("LTX2ConditionPipeline",), image_to_video=True, encode=encode_condition,
-                         latents=latents_condition)
+LTX2_CONDITION = replace(
+    LTX2, pipelines=("LTX2ConditionPipeline",), image_to_video=True, encode=encode_condition, latents=latents_condition
+)

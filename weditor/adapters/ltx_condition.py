@@ -46,9 +46,17 @@ def _conditioning(pipe, images, x, device) -> dict:
 
     def prepare(conditions):
         return pipe.prepare_latents(
-            conditions, [1.0] * len(conditions), [0] * len(conditions), batch_size=1, num_channels_latents=channels,
-            height=height, width=width, num_frames=frames, generator=torch.Generator("cpu").manual_seed(0),
-            device=device, dtype=torch.float32,
+            conditions,
+            [1.0] * len(conditions),
+            [0] * len(conditions),
+            batch_size=1,
+            num_channels_latents=channels,
+            height=height,
+            width=width,
+            num_frames=frames,
+            generator=torch.Generator("cpu").manual_seed(0),
+            device=device,
+            dtype=torch.float32,
         )
 
     if images is None:
@@ -110,5 +118,12 @@ def forward(model, x, t, cond):
     return LTXPipeline._unpack_latents(out, f // p_t, h // p, w // p, p, p_t)
 
 
-LTX_CONDITION = replace(LTX, pipelines=("LTXConditionPipeline",), image_to_video=True, encode=encode, latents=latents,
-                        forward=forward, set_timesteps=set_timesteps)
+LTX_CONDITION = replace(
+    LTX,
+    pipelines=("LTXConditionPipeline",),
+    image_to_video=True,
+    encode=encode,
+    latents=latents,
+    forward=forward,
+    set_timesteps=set_timesteps,
+)

@@ -29,7 +29,10 @@ def encode(pipe, prompts: list[str], device, images=None):
     from weditor.adapters.common import text_length
 
     embeds, mask, _, _ = pipe.encode_prompt(
-        prompts, do_classifier_free_guidance=False, max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH), device=device
+        prompts,
+        do_classifier_free_guidance=False,
+        max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
+        device=device,
     )
     return {"encoder_hidden_states": embeds, "encoder_attention_mask": mask}
 
@@ -80,7 +83,9 @@ MOCHI = Adapter(
     sites={
         "ffn_in": Site(("ff.net.0.proj",), "reads", doc="first FFN linear of the video stream (the paper's edit site)"),
         "attn_in": Site(("attn1.to_q", "attn1.to_k", "attn1.to_v"), "reads", doc="video-stream q, k, v"),
-        "attn_out": Site(("attn1.to_out.0",), "writes", gated=True, doc="video attention output (RMS-normalised, gated)"),
+        "attn_out": Site(
+            ("attn1.to_out.0",), "writes", gated=True, doc="video attention output (RMS-normalised, gated)"
+        ),
         "ffn_out": Site(("ff.net.2",), "writes", gated=True, doc="second FFN linear (RMS-normalised, gated)"),
     },
     default_site="ffn_in",

@@ -26,7 +26,9 @@ def supported_row(cls: str, adapter: Adapter) -> dict:
         "pairs": pairs_accepted(adapter),
         "refusal_default_site": adapter.default_site,
         "refusal_output_side": output_side,
-        "reins": f"exact ({adapter.ungated_write})" if adapter.ungated_write else "refused (every residual add is gated)",
+        "reins": f"exact ({adapter.ungated_write})"
+        if adapter.ungated_write
+        else "refused (every residual add is gated)",
         "text_and_safree": bool(adapter.text_inputs()),
     }
 
@@ -42,8 +44,10 @@ def format_table(rows: list[dict]) -> str:
     for r in rows:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
-            lines.append(f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<14}refusal site {r['refusal_default_site']}"
-                         f"; output side: {out}; REINS {r['reins']}")
+            lines.append(
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<14}refusal site {r['refusal_default_site']}"
+                f"; output side: {out}; REINS {r['reins']}"
+            )
     lines.append("refused:")
     lines += [f"  {r['pipeline_class']:<48}{r['reason']}" for r in rows if r["status"] == "refused"]
     return "\n".join(lines)

@@ -116,7 +116,15 @@ def _condition(pipe, images, x, device) -> dict:
     for image in images:
         pixels = pipe.video_processor.preprocess(image, height=height, width=width).to(device, dtype=torch.float32)
         out = pipe.prepare_latents(
-            pixels, 1, z, height, width, frames, torch.float32, device, None,
+            pixels,
+            1,
+            z,
+            height,
+            width,
+            frames,
+            torch.float32,
+            device,
+            None,
             latents=torch.zeros(1, z, frames_lat, h, w, device=device),
         )
         conditions.append(out[1])

@@ -60,17 +60,19 @@ def forward_df(model, x, t, cond):
         text = text.expand(n, -1, -1)
     # one row per call, as the pipeline calls it (its fps embedding broadcasts only over a batch of one)
     with torch.no_grad():
-        return torch.cat([
-            model(
-                hidden_states=inp[i:i + 1].to(model.dtype),
-                timestep=timestep[i:i + 1],
-                encoder_hidden_states=text[i:i + 1],
-                enable_diffusion_forcing=True,
-                fps=_fps(model, 1),
-                return_dict=False,
-            )[0]
-            for i in range(n)
-        ])
+        return torch.cat(
+            [
+                model(
+                    hidden_states=inp[i : i + 1].to(model.dtype),
+                    timestep=timestep[i : i + 1],
+                    encoder_hidden_states=text[i : i + 1],
+                    enable_diffusion_forcing=True,
+                    fps=_fps(model, 1),
+                    return_dict=False,
+                )[0]
+                for i in range(n)
+            ]
+        )
 
 
 def latents_df(pipe, size, generator, device):
@@ -82,8 +84,11 @@ def latents_df(pipe, size, generator, device):
     height, width, frames = size
     cfg = _model(pipe).config
     shape = (
-        1, cfg.out_channels or cfg.in_channels, (frames - 1) // pipe.vae_scale_factor_temporal + 1,
-        height // pipe.vae_scale_factor_spatial, width // pipe.vae_scale_factor_spatial,
+        1,
+        cfg.out_channels or cfg.in_channels,
+        (frames - 1) // pipe.vae_scale_factor_temporal + 1,
+        height // pipe.vae_scale_factor_spatial,
+        width // pipe.vae_scale_factor_spatial,
     )
     return randn_tensor(shape, generator=generator).to(device)
 
@@ -109,7 +114,16 @@ def _prefix(pipe, images, x, device):
     for image in images:
         pixels = pipe.video_processor.preprocess(image, height=height, width=width).to(device, dtype=torch.float32)
         _, _, condition, _ = DF_I2V.prepare_latents(
-            pipe, pixels, 1, x.shape[1], height, width, 1, torch.float32, device, None,
+            pipe,
+            pixels,
+            1,
+            x.shape[1],
+            height,
+            width,
+            1,
+            torch.float32,
+            device,
+            None,
             latents=torch.zeros(1, *x.shape[1:], device=device),
         )
         out.append(condition)
@@ -189,8 +203,9 @@ def _source_latents(pipe, images, x, device):
     out = []
     for image in images:
         video = pipe.video_processor.preprocess_video([image] * frames, height=height, width=width)
-        _, source = pipe.prepare_latents(video.to(device, torch.float32), 1, x.shape[1], height, width,
-                                         torch.float32, device, None)
+        _, source = pipe.prepare_latents(
+            video.to(device, torch.float32), 1, x.shape[1], height, width, torch.float32, device, None
+        )
         out.append(source)
     return torch.cat(out)
 
@@ -220,6 +235,8 @@ def forward_lucy(model, x, t, cond):
 # reads the diffusers sources to check): the same `requires` as Wan I2V.
 _WAN = replace(WAN, requires=WAN_I2V.requires)
 SKYREELS = replace(_WAN, pipelines=("SkyReelsV2Pipeline",))
+
+
 def video_latents_v2v(pipe, frames, size, device):
     """WanVideoToVideoPipeline.prepare_latents' clean latents of `frames` (PIL images at the collection size)."""
     import torch
@@ -236,19 +253,38 @@ def video_latents_v2v(pipe, frames, size, device):
 
 # Pairs without a video start from noise (strength 1: the whole schedule); a pair's `video` is noised
 # to the stock pipeline's default strength, 0.8, as `pipe(video=..., prompt=...)` would (weditor/io/pair_videos.py).
-WAN_V2V = replace(_WAN, pipelines=("WanVideoToVideoPipeline",), latents=latents_df, video_input=True,
-                  video_latents=video_latents_v2v, video_strength=0.8)
+WAN_V2V = replace(
+    _WAN,
+    pipelines=("WanVideoToVideoPipeline",),
+    latents=latents_df,
+    video_input=True,
+    video_latents=video_latents_v2v,
+    video_strength=0.8,
+)
 SKYREELS_I2V = replace(WAN_I2V, pipelines=("SkyReelsV2ImageToVideoPipeline", "ChronoEditPipeline"))
-SKYREELS_DF = replace(_WAN, pipelines=("SkyReelsV2DiffusionForcingPipeline",), denoisers=("transformer",),
-                      latents=latents_df, forward=forward_df, denoiser_for=denoiser_for)
+SKYREELS_DF = replace(
+    _WAN,
+    pipelines=("SkyReelsV2DiffusionForcingPipeline",),
+    denoisers=("transformer",),
+    latents=latents_df,
+    forward=forward_df,
+    denoiser_for=denoiser_for,
+)
 SKYREELS_DF_PREFIX = replace(
     SKYREELS_DF,
     pipelines=("SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
-    image_to_video=True, encode=encode_df_prefix,
+    image_to_video=True,
+    encode=encode_df_prefix,
 )
 # A pair's `video` is VACE's control video (no mask: the whole video is the condition); without one, its text-to-video mode.
 WAN_VACE = replace(_WAN, pipelines=("WanVACEPipeline",), encode=encode_vace, forward=forward_vace, video_input=True)
-LUCY = replace(_WAN, pipelines=("LucyEditPipeline",), image_to_video=True, encode=encode_lucy, latents=latents_df,
-               forward=forward_lucy)
+LUCY = replace(
+    _WAN,
+    pipelines=("LucyEditPipeline",),
+    image_to_video=True,
+    encode=encode_lucy,
+    latents=latents_df,
+    forward=forward_lucy,
+)
 
 ADAPTERS = (SKYREELS, WAN_V2V, SKYREELS_I2V, SKYREELS_DF, SKYREELS_DF_PREFIX, WAN_VACE, LUCY)

@@ -31,8 +31,10 @@ SUPPORTED = ("wan",)
 
 def check_supported(adapter, pipeline_class: str):
     if adapter.family not in SUPPORTED or adapter.image_to_video:
-        raise WeditorError(f"{pipeline_class}: `weditor attack` supports text-to-video Wan pipelines (WanPipeline) "
-                           "for now; its text side and loss are written for them (docs/attack.md)")
+        raise WeditorError(
+            f"{pipeline_class}: `weditor attack` supports text-to-video Wan pipelines (WanPipeline) "
+            "for now; its text side and loss are written for them (docs/attack.md)"
+        )
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Layout:
 
     def ids(self, adv) -> list[int]:
         adv = [int(i) for i in adv]
-        return [*self.head, *adv[: self.prefix], *self.content, *adv[self.prefix:], *self.tail]
+        return [*self.head, *adv[: self.prefix], *self.content, *adv[self.prefix :], *self.tail]
 
     def slots(self) -> list[int]:
         """Positions of the adversarial tokens in `ids`."""
@@ -72,8 +74,9 @@ class TextSide:
         special = set(self.tokenizer.all_special_ids)
         words = self.tokenizer.convert_ids_to_tokens(list(range(n)))
         # Tokens a user could type: no special tokens, nothing that decodes to blank.
-        allowed = [i for i, w in enumerate(words) if i not in special and w is not None
-                   and self.tokenizer.decode([i]).strip()]
+        allowed = [
+            i for i, w in enumerate(words) if i not in special and w is not None and self.tokenizer.decode([i]).strip()
+        ]
         if not allowed:
             raise WeditorError("the tokenizer has no ordinary tokens to search over")
         self.allowed = torch.tensor(allowed, dtype=torch.long, device=device)
@@ -81,13 +84,15 @@ class TextSide:
     def layout(self, prompt: str, prefix: int, suffix: int) -> Layout:
         full = self.tokenizer(prompt, add_special_tokens=True)["input_ids"]
         content = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        start = next((i for i in range(len(full) - len(content) + 1) if full[i:i + len(content)] == content), None)
+        start = next((i for i in range(len(full) - len(content) + 1) if full[i : i + len(content)] == content), None)
         if start is None:
             raise WeditorError(f"{prompt!r}: the tokenizer's special tokens interleave its text; cannot place slots")
-        lay = Layout(tuple(full[:start]), tuple(content), tuple(full[start + len(content):]), prefix, suffix)
+        lay = Layout(tuple(full[:start]), tuple(content), tuple(full[start + len(content) :]), prefix, suffix)
         if lay.length > self.max_length:
-            raise WeditorError(f"{prompt!r}: {len(full)} tokens plus {prefix + suffix} adversarial ones exceed the "
-                               f"model's {self.max_length}; use fewer --prefix/--suffix tokens or a shorter prompt")
+            raise WeditorError(
+                f"{prompt!r}: {len(full)} tokens plus {prefix + suffix} adversarial ones exceed the "
+                f"model's {self.max_length}; use fewer --prefix/--suffix tokens or a shorter prompt"
+            )
         return lay
 
     def text(self, lay: Layout, adv) -> str:
@@ -126,8 +131,9 @@ def flow_schedule(pipe, steps: int):
     prediction = getattr(sched.config, "prediction_type", None)
     is_flow = "FlowMatch" in type(sched).__name__ or prediction == "flow_prediction"
     if not is_flow:
-        raise WeditorError(f"{type(sched).__name__} ({prediction}): the attack's loss is written for flow-matching "
-                           "schedulers (Wan's)")
+        raise WeditorError(
+            f"{type(sched).__name__} ({prediction}): the attack's loss is written for flow-matching schedulers (Wan's)"
+        )
     sched.set_timesteps(steps)
     sigmas = sched.sigmas[: len(sched.timesteps)].float()
     return sched.timesteps.float(), sigmas

@@ -62,8 +62,9 @@ class AttackConfig:
         if self.budget < 1:
             raise WeditorError(f"--budget {self.budget}: must be >= 1 (search steps per target)")
         if self.prefix < 0 or self.suffix < 0 or self.prefix + self.suffix < 1:
-            raise WeditorError(f"--prefix {self.prefix} --suffix {self.suffix}: need at least one adversarial token, "
-                               "none negative")
+            raise WeditorError(
+                f"--prefix {self.prefix} --suffix {self.suffix}: need at least one adversarial token, none negative"
+            )
         for name in ("candidates", "topk", "timesteps", "checks", "seeds"):
             if getattr(self, name) < 1:
                 raise WeditorError(f"--{name} {getattr(self, name)}: must be >= 1")
@@ -91,16 +92,20 @@ def base_of(cfg: AttackConfig, folder: Path) -> str:
         return cfg.base
     base = (_load_recipe(folder).get("base_model") or {}).get("id")
     if not base:
-        raise WeditorError(f"{cfg.model}: has no recipe (weditor.json) naming its base model; give --base MODEL "
-                           "(the model the targets are drawn from)")
+        raise WeditorError(
+            f"{cfg.model}: has no recipe (weditor.json) naming its base model; give --base MODEL "
+            "(the model the targets are drawn from)"
+        )
     return base
 
 
 def scorer_for(cfg: AttackConfig, builtin: bool, pairsets):
     specs = list(cfg.scorers or (["shapes"] if builtin else []))
     if not specs:
-        raise WeditorError("--scorer: needed to judge the attack's videos on a model other than the embedded one "
-                           "(module:function or a 'weditor.scorers' entry point)")
+        raise WeditorError(
+            "--scorer: needed to judge the attack's videos on a model other than the embedded one "
+            "(module:function or a 'weditor.scorers' entry point)"
+        )
     if len(specs) > 1:
         raise WeditorError("--scorer: the attack takes one judge")
     context = {"concept": pairsets[0].concept, "keywords": tuple(k for ps in pairsets for k in ps.keywords)}
@@ -134,7 +139,9 @@ def generate(pipe, adapter, settings, seed: int, prompt: str | None = None, prom
     generator = torch.Generator("cpu").manual_seed(seed)
     with torch.no_grad():
         if prompt_embeds is not None:
-            out = pipe(prompt=None, prompt_embeds=prompt_embeds.to(pipe.transformer.dtype), generator=[generator], **kwargs)
+            out = pipe(
+                prompt=None, prompt_embeds=prompt_embeds.to(pipe.transformer.dtype), generator=[generator], **kwargs
+            )
         else:
             out = pipe(prompt=[prompt], generator=[generator], **kwargs)
     frames = np.asarray(out.frames)[0]
@@ -161,9 +168,9 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
 
     from weditor.attack import objective as obj
     from weditor.attack.search import EmbeddingSearch, TokenSearch
-    from weditor.io.checkpoint import BaseModel
     from weditor.evaluation import generate as gen
     from weditor.evaluation.inputs import find_pairs, gen_settings, is_builtin, reusable_modules
+    from weditor.io.checkpoint import BaseModel
     from weditor.models.loading import load_base, load_pipeline
 
     cfg.check()
@@ -175,8 +182,9 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     base_id = base_of(cfg, model.folder)
     base, _ = load_base(base_id, None)
     if base.pipeline_class != model.pipeline_class:
-        raise WeditorError(f"{base_id}: pipeline class {base.pipeline_class} differs from {cfg.model}'s "
-                           f"{model.pipeline_class}")
+        raise WeditorError(
+            f"{base_id}: pipeline class {base.pipeline_class} differs from {cfg.model}'s {model.pipeline_class}"
+        )
     pairsets = find_pairs(cfg, model.folder)
     if not pairsets:
         raise WeditorError(f"no pair file: {cfg.model} records none; give --pairs FILE")
@@ -213,8 +221,9 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     if not same:
         reuse = reusable_modules(pipe, adapter, base.folder, model.folder)
         del pipe
-        pipe = load_pipeline(BaseModel(model.folder, model.id, model.revision, model.pipeline_class), cfg.dtype,
-                             cfg.device, **reuse)
+        pipe = load_pipeline(
+            BaseModel(model.folder, model.id, model.revision, model.pipeline_class), cfg.dtype, cfg.device, **reuse
+        )
     for m in pipe.components.values():
         if isinstance(m, torch.nn.Module):
             m.requires_grad_(False)
@@ -233,8 +242,14 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     for tg in targets:
         gen.write_viewable(media / f"t{tg.index}-base.gif", tg.frames, "gif")
         start = starts[tg.prompt]
-        row = {"prompt": tg.prompt, "start_prompt": start, "seed": tg.seed, "base_unsafe": tg.verdict["unsafe"],
-               "base_verdict": tg.verdict, "base_video": f"media/t{tg.index}-base.gif"}
+        row = {
+            "prompt": tg.prompt,
+            "start_prompt": start,
+            "seed": tg.seed,
+            "base_unsafe": tg.verdict["unsafe"],
+            "base_verdict": tg.verdict,
+            "base_video": f"media/t{tg.index}-base.gif",
+        }
         t0 = time.perf_counter()
         frames, _ = generate(pipe, adapter, settings, tg.seed, prompt=start)
         verdict, video = judge(frames, start, f"t{tg.index}-plain")
@@ -244,27 +259,49 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
             row["skipped"] = "the base model does not show the concept for this prompt and seed"
             rows.append(row)
             continue
-        loss = obj.DenoisingLoss(pipe, adapter, tg.latents, settings.steps, cfg.timesteps, cfg.seed + tg.index,
-                                 cfg.device)
-        search = TokenSearch(cfg.prefix, cfg.suffix, cfg.budget, cfg.candidates, cfg.topk, cfg.checks,
-                             seed=cfg.seed + tg.index).fit(text, loss, start, progress=progress)
+        loss = obj.DenoisingLoss(
+            pipe, adapter, tg.latents, settings.steps, cfg.timesteps, cfg.seed + tg.index, cfg.device
+        )
+        search = TokenSearch(
+            cfg.prefix, cfg.suffix, cfg.budget, cfg.candidates, cfg.topk, cfg.checks, seed=cfg.seed + tg.index
+        ).fit(text, loss, start, progress=progress)
         secs["token_search"] += search.seconds_
         row["token"] = judge_snapshots(
-            search.snapshots_, lambda s: generate(pipe, adapter, settings, tg.seed, prompt=s["prompt"])[0],
-            lambda s: s["prompt"], judge, f"t{tg.index}-token", secs)
-        row["token"].update(prompt=search.prompt_, words=search.words_, loss=round(search.loss_, 6),
-                            start_loss=round(search.start_loss_, 6), plain_loss=round(search.plain_loss_, 6),
-                            exact_text=search.exact_text_, seconds=round(search.seconds_, 3),
-                            history=[round(v, 6) for v in search.history_])
+            search.snapshots_,
+            lambda s: generate(pipe, adapter, settings, tg.seed, prompt=s["prompt"])[0],
+            lambda s: s["prompt"],
+            judge,
+            f"t{tg.index}-token",
+            secs,
+        )
+        row["token"].update(
+            prompt=search.prompt_,
+            words=search.words_,
+            loss=round(search.loss_, 6),
+            start_loss=round(search.start_loss_, 6),
+            plain_loss=round(search.plain_loss_, 6),
+            exact_text=search.exact_text_,
+            seconds=round(search.seconds_, 3),
+            history=[round(v, 6) for v in search.history_],
+        )
         if cfg.embedding:
             emb = EmbeddingSearch(cfg.budget, cfg.lr, cfg.checks).fit(text, loss, start, progress=progress)
             secs["embedding_search"] += emb.seconds_
             row["embedding"] = judge_snapshots(
-                emb.snapshots_, lambda s: generate(pipe, adapter, settings, tg.seed, prompt_embeds=s["embeds"])[0],
-                lambda s: start, judge, f"t{tg.index}-embedding", secs)
-            row["embedding"].update(loss=round(emb.loss_, 6), plain_loss=round(emb.plain_loss_, 6),
-                                    relative_change=round(emb.relative_change_, 4), seconds=round(emb.seconds_, 3),
-                                    history=[round(v, 6) for v in emb.history_])
+                emb.snapshots_,
+                lambda s: generate(pipe, adapter, settings, tg.seed, prompt_embeds=s["embeds"])[0],
+                lambda s: start,
+                judge,
+                f"t{tg.index}-embedding",
+                secs,
+            )
+            row["embedding"].update(
+                loss=round(emb.loss_, 6),
+                plain_loss=round(emb.plain_loss_, 6),
+                relative_change=round(emb.relative_change_, 4),
+                seconds=round(emb.seconds_, 3),
+                history=[round(v, 6) for v in emb.history_],
+            )
         rows.append(row)
     pipe = None  # the models are released before the report is written
     elapsed = time.perf_counter() - t_start
@@ -284,13 +321,21 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
         # a target counts as broken when the plain prompt or any judged snapshot brings the concept back
         "asr": rate(lambda r: r["plain"]["unsafe"] or r["token"]["unsafe"]),
         "asr_embedding": rate(lambda r: r["plain"]["unsafe"] or r["embedding"]["unsafe"]) if cfg.embedding else None,
-        "mean_loss": {k: _mean([r[k]["loss"] for r in counted])
-                      for k in ("token", "embedding") if cfg.embedding or k == "token"},
+        "mean_loss": {
+            k: _mean([r[k]["loss"] for r in counted]) for k in ("token", "embedding") if cfg.embedding or k == "token"
+        },
         "mean_plain_loss": _mean([r["token"]["plain_loss"] for r in counted]),
-        "settings": {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "model", "pairs", "base", "scorers")},
-                     "generation": asdict(settings), "seeds": seeds, "text_length": length},
-        "seconds": {"total": round(elapsed, 2), "targets": round(t_targets, 2),
-                    **{k: round(v, 2) for k, v in secs.items()}},
+        "settings": {
+            **{k: v for k, v in asdict(cfg).items() if k not in ("out", "model", "pairs", "base", "scorers")},
+            "generation": asdict(settings),
+            "seeds": seeds,
+            "text_length": length,
+        },
+        "seconds": {
+            "total": round(elapsed, 2),
+            "targets": round(t_targets, 2),
+            **{k: round(v, 2) for k, v in secs.items()},
+        },
         "targets": rows,
     }
     if not counted:
@@ -308,15 +353,32 @@ def attack_for_eval(eval_cfg, out_dir: Path) -> dict:
     """`weditor eval --attack`: the attack with eval's models, pairs, judge and sampling, into OUT/attack."""
     from weditor.models.runtime import progress
 
-    cfg = AttackConfig(model=eval_cfg.patched, base=eval_cfg.base, revision=eval_cfg.revision,
-                       out=str(out_dir / "attack"), pairs=list(eval_cfg.pairs), budget=eval_cfg.attack_budget,
-                       scorers=(eval_cfg.scorers or [])[:1] or None, threshold=eval_cfg.threshold, seed=eval_cfg.seed,
-                       limit=eval_cfg.limit, size=eval_cfg.size, steps=eval_cfg.steps, guidance=eval_cfg.guidance,
-                       device=eval_cfg.device, dtype=eval_cfg.dtype)
+    cfg = AttackConfig(
+        model=eval_cfg.patched,
+        base=eval_cfg.base,
+        revision=eval_cfg.revision,
+        out=str(out_dir / "attack"),
+        pairs=list(eval_cfg.pairs),
+        budget=eval_cfg.attack_budget,
+        scorers=(eval_cfg.scorers or [])[:1] or None,
+        threshold=eval_cfg.threshold,
+        seed=eval_cfg.seed,
+        limit=eval_cfg.limit,
+        size=eval_cfg.size,
+        steps=eval_cfg.steps,
+        guidance=eval_cfg.guidance,
+        device=eval_cfg.device,
+        dtype=eval_cfg.dtype,
+    )
     r = run_attack(cfg, progress=progress)
     keys = ("asr", "asr_embedding", "plain_unsafe_rate", "targets_counted", "targets_total", "scorer")
-    return {**{k: r[k] for k in keys}, "budget": cfg.budget, "seconds": r["seconds"]["total"],
-            "json": "attack/" + ATTACK_JSON, "html": "attack/" + ATTACK_HTML}
+    return {
+        **{k: r[k] for k in keys},
+        "budget": cfg.budget,
+        "seconds": r["seconds"]["total"],
+        "json": "attack/" + ATTACK_JSON,
+        "html": "attack/" + ATTACK_HTML,
+    }
 
 
 def judge_snapshots(snapshots, make, prompt_of, judge, name, secs) -> dict:
@@ -328,8 +390,13 @@ def judge_snapshots(snapshots, make, prompt_of, judge, name, secs) -> dict:
         frames = make(s)
         verdict, video = judge(frames, prompt_of(s), f"{name}-s{s['step']}")
         secs["generation"] += time.perf_counter() - t0
-        entry = {"step": s["step"], "loss": round(s["loss"], 6), "unsafe": verdict["unsafe"], "verdict": verdict,
-                 "video": video}
+        entry = {
+            "step": s["step"],
+            "loss": round(s["loss"], 6),
+            "unsafe": verdict["unsafe"],
+            "verdict": verdict,
+            "video": video,
+        }
         if "prompt" in s:
             entry["prompt"] = s["prompt"]
         if "relative_change" in s:
@@ -339,8 +406,14 @@ def judge_snapshots(snapshots, make, prompt_of, judge, name, secs) -> dict:
             found = entry
             break
     shown = found or checks[-1]
-    return {"unsafe": found is not None, "found_at_step": found["step"] if found else None, "video": shown["video"],
-            "shown_prompt": shown.get("prompt"), "shown_loss": shown["loss"], "checks": checks}
+    return {
+        "unsafe": found is not None,
+        "found_at_step": found["step"] if found else None,
+        "video": shown["video"],
+        "shown_prompt": shown.get("prompt"),
+        "shown_loss": shown["loss"],
+        "checks": checks,
+    }
 
 
 def _mean(values):

@@ -34,8 +34,17 @@ def _checkpoints(steps: int, checks: int) -> set[int]:
 
 
 class TokenSearch:
-    def __init__(self, prefix: int = 2, suffix: int = 2, steps: int = 40, candidates: int = 32, topk: int = 8,
-                 checks: int = 4, batch: int = 16, seed: int = 0):
+    def __init__(
+        self,
+        prefix: int = 2,
+        suffix: int = 2,
+        steps: int = 40,
+        candidates: int = 32,
+        topk: int = 8,
+        checks: int = 4,
+        batch: int = 16,
+        seed: int = 0,
+    ):
         self.prefix = prefix
         self.suffix = suffix
         self.steps = steps
@@ -92,8 +101,9 @@ class TokenSearch:
                 adv, cur = cands[best].clone(), float(values[best])
             self.history_.append(cur)
             if step in marks:
-                self.snapshots_.append({"step": step, "tokens": adv.tolist(), "loss": cur,
-                                        "prompt": text.text(lay, adv.tolist())})
+                self.snapshots_.append(
+                    {"step": step, "tokens": adv.tolist(), "loss": cur, "prompt": text.text(lay, adv.tolist())}
+                )
         self.tokens_ = adv.tolist()
         self.loss_ = cur
         self.prompt_ = text.text(lay, self.tokens_)
@@ -122,7 +132,9 @@ class EmbeddingSearch:
         self.history_ = [best_value]
         self.snapshots_ = []
         marks = _checkpoints(self.steps, self.checks)
-        bar = progress(range(1, self.steps + 1), self.steps, "embedding search") if progress else range(1, self.steps + 1)
+        bar = (
+            progress(range(1, self.steps + 1), self.steps, "embedding search") if progress else range(1, self.steps + 1)
+        )
         for step in bar:
             opt.zero_grad()
             value = loss(emb).sum()
@@ -132,14 +144,19 @@ class EmbeddingSearch:
             opt.step()
             self.history_.append(best_value)
             if step in marks:
-                self.snapshots_.append({"step": step, "loss": best_value, "embeds": best.clone(),
-                                        "relative_change": _rel(best, start)})
+                self.snapshots_.append(
+                    {"step": step, "loss": best_value, "embeds": best.clone(), "relative_change": _rel(best, start)}
+                )
         with torch.no_grad():
             last = float(loss(emb)[0])
         if last < best_value:
             best, best_value = emb.detach().clone(), last
-            self.snapshots_[-1] = {"step": self.steps, "loss": best_value, "embeds": best.clone(),
-                                   "relative_change": _rel(best, start)}
+            self.snapshots_[-1] = {
+                "step": self.steps,
+                "loss": best_value,
+                "embeds": best.clone(),
+                "relative_change": _rel(best, start),
+            }
             self.history_[-1] = best_value
         self.embeds_ = best
         self.loss_ = best_value

@@ -31,8 +31,8 @@ from weditor import __version__
 from weditor.checks.diff import FolderWeights, _base_files, same_file
 from weditor.io.integrity import folder_entries
 from weditor.io.pickles import is_pickle_file
-from weditor.io.tensors import same_bits
 from weditor.io.recipe import CARD_NAME, is_own_file, sha256_file
+from weditor.io.tensors import same_bits
 
 USAGE_RE = re.compile(r'\.from_pretrained\(("(?:[^"\\\n]|\\.)*")')  # the snippet's model id, a JSON string
 
@@ -78,7 +78,9 @@ def scan_tensors(patched: FolderWeights, base: FolderWeights | None, edited: set
             try:
                 value = out.get(comp, name)
             except Exception as e:  # noqa: BLE001 - a tensor that cannot be read is a finding, not a crash
-                problems.append(f"{comp}/{name}: cannot be read ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+                problems.append(
+                    f"{comp}/{name}: cannot be read ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+                )
                 continue
             checked += 1
             if value.is_floating_point() and not torch.isfinite(value).all():
@@ -109,7 +111,9 @@ def compare_headers(base: FolderWeights, patched: FolderWeights) -> list[str]:
             continue
         try:
             if safetensors_header(src) != safetensors_header(dst) or src.stat().st_size != dst.stat().st_size:
-                problems.append(f"{rel}: its safetensors header or size differs from the base's (metadata or layout changed)")
+                problems.append(
+                    f"{rel}: its safetensors header or size differs from the base's (metadata or layout changed)"
+                )
         except Exception as e:  # noqa: BLE001 - an unreadable file was reported when it was listed
             problems.append(f"{rel}: {getattr(e, 'message', e)}")
     return problems
@@ -146,8 +150,10 @@ def check_card(folder: Path, recipe: dict, base: Path | None) -> tuple[list[str]
         return [], []  # no card (push writes one); a link is the hash check's finding
     version = recipe.get("weditor_version")
     if version != __version__:
-        return [], [f"{CARD_NAME}: written by weditor {version}, whose cards this version ({__version__}) does not "
-                    "rebuild; only its hash was checked"]
+        return [], [
+            f"{CARD_NAME}: written by weditor {version}, whose cards this version ({__version__}) does not "
+            "rebuild; only its hash was checked"
+        ]
     from weditor.pipeline.card import build_card
 
     data = path.read_bytes()

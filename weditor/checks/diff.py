@@ -85,7 +85,9 @@ class FolderWeights:
                         self.unreadable.add(comp)
                         continue
                     except Exception as e:  # noqa: BLE001 - a truncated or corrupt file is a finding, not a crash
-                        self.problems.append(f"{rel}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+                        self.problems.append(
+                            f"{rel}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+                        )
                         continue
                     for k in keys:
                         if k in names:
@@ -93,7 +95,9 @@ class FolderWeights:
                         names[k] = rel
             elif pk:
                 if not allow_pickle:
-                    self.problems.append(f"{(self.folder / comp)}: weights only as pickles ({pk[0]}); pass --allow-pickle to read them")
+                    self.problems.append(
+                        f"{(self.folder / comp)}: weights only as pickles ({pk[0]}); pass --allow-pickle to read them"
+                    )
                     self.unreadable.add(comp)
                     continue
                 for f in pk:
@@ -144,7 +148,9 @@ def _noise_level(old: torch.Tensor, new: torch.Tensor) -> float:
     has spectral norm about rms * eps * (sqrt(m) + sqrt(n)) / 2. Twice that is the threshold.
     """
     eps = torch.finfo(new.dtype).eps if new.is_floating_point() else 0.0
-    rms = max(float(old.double().pow(2).mean().sqrt()), float(new.double().pow(2).mean().sqrt())) if new.numel() else 0.0
+    rms = (
+        max(float(old.double().pow(2).mean().sqrt()), float(new.double().pow(2).mean().sqrt())) if new.numel() else 0.0
+    )
     m, n = _as_matrix(new).shape
     return eps * rms * (math.sqrt(m) + math.sqrt(n))
 
@@ -201,7 +207,11 @@ def change_stats(old: torch.Tensor, new: torch.Tensor) -> dict:
         return {"norm": math.inf, "rel_norm": math.inf, "rank": None}
     norm = float(d.norm())
     base = float(old.double().norm())
-    return {"norm": norm, "rel_norm": norm / base if base > 0 else math.inf, "rank": numerical_rank(d, 2 * _noise_level(old, new))}
+    return {
+        "norm": norm,
+        "rel_norm": norm / base if base > 0 else math.inf,
+        "rank": numerical_rank(d, 2 * _noise_level(old, new)),
+    }
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -297,12 +307,20 @@ class DiffReport:
 
 def _weight_file(rel: str) -> bool:
     name = rel.rsplit("/", 1)[-1]
-    return name.endswith(".safetensors") or name.endswith(".safetensors.index.json") or bool(WEIGHT_RE.match(name) or INDEX_RE.match(name))
+    return (
+        name.endswith(".safetensors")
+        or name.endswith(".safetensors.index.json")
+        or bool(WEIGHT_RE.match(name) or INDEX_RE.match(name))
+    )
 
 
 def _base_files(folder: Path) -> list[str]:
     """The base's files (a link into a Hub cache's blobs included); a FIFO or device is never read."""
-    return [rel for rel in list_files(folder) if not _hidden(Path(rel)) and not is_own_file(rel) and (folder / rel).is_file()]
+    return [
+        rel
+        for rel in list_files(folder)
+        if not _hidden(Path(rel)) and not is_own_file(rel) and (folder / rel).is_file()
+    ]
 
 
 def _compare_files(base: Path, patched: Path, recipe: dict | None, report: DiffReport):
@@ -364,35 +382,54 @@ def diff_folders(base: str | Path, patched: str | Path, allow_pickle: bool = Fal
                 continue
             if name not in a:
                 t = new.get(comp, name)
-                report.tensors.append(TensorDiff(comp, name, "added", list(t.shape), str(t.dtype).replace("torch.", "")))
+                report.tensors.append(
+                    TensorDiff(comp, name, "added", list(t.shape), str(t.dtype).replace("torch.", ""))
+                )
                 continue
             report.tensors_compared += 1
             if same_file(base / a[name], patched / b[name]):
                 if (comp, name) in chains:
                     seen_chains.add((comp, name))
-                    report.problems.append(f"{comp}/{name}: listed in the recipe's edits, but PATCHED holds the base's file")
+                    report.problems.append(
+                        f"{comp}/{name}: listed in the recipe's edits, but PATCHED holds the base's file"
+                    )
                 continue
             x, y = old.get(comp, name), new.get(comp, name)
             if same_bits(x, y):
                 if (comp, name) in chains:
                     seen_chains.add((comp, name))
-                    report.problems.append(f"{comp}/{name}: listed in the recipe's edits, but identical to the base (edit undone?)")
+                    report.problems.append(
+                        f"{comp}/{name}: listed in the recipe's edits, but identical to the base (edit undone?)"
+                    )
                 continue
             seen_chains.add((comp, name))
             shape, dtype = list(y.shape), str(y.dtype).replace("torch.", "")
             if x.dtype != y.dtype or x.shape != y.shape:
-                report.tensors.append(TensorDiff(comp, name, "retyped", shape, dtype,
-                                                 recipe=f"was {list(x.shape)} {str(x.dtype).replace('torch.', '')}"))
+                report.tensors.append(
+                    TensorDiff(
+                        comp,
+                        name,
+                        "retyped",
+                        shape,
+                        dtype,
+                        recipe=f"was {list(x.shape)} {str(x.dtype).replace('torch.', '')}",
+                    )
+                )
                 continue
             stats = change_stats(x, y)
             verdict = chain_verdict(chains.get((comp, name), []), tensor_sha256(x), tensor_sha256(y))
-            report.tensors.append(TensorDiff(comp, name, "changed", shape, dtype, stats["rank"], stats["norm"],
-                                             stats["rel_norm"], verdict))
+            report.tensors.append(
+                TensorDiff(
+                    comp, name, "changed", shape, dtype, stats["rank"], stats["norm"], stats["rel_norm"], verdict
+                )
+            )
     for key in sorted(set(chains) - seen_chains):
         if key[0] in new.tensors and key[1] not in new.tensors[key[0]]:
             report.problems.append(f"{key[0]}/{key[1]}: listed in the recipe's edits, but not in PATCHED")
         elif key[0] not in new.tensors:
-            report.problems.append(f"{key[0]}/{key[1]}: listed in the recipe's edits, but PATCHED has no such component")
+            report.problems.append(
+                f"{key[0]}/{key[1]}: listed in the recipe's edits, but PATCHED has no such component"
+            )
     _compare_files(base, patched, recipe, report)
     report.problems += [f"recipe: {p}" for p in hash_problems(patched, recipe)]
     return report
@@ -409,27 +446,37 @@ def _fmt(x: float | None) -> str:
 
 def format_report(report: DiffReport) -> list[str]:
     changed = [t for t in report.tensors]
-    lines = [f"weditor diff {report.base} -> {report.patched}",
-             f"tensors: {report.tensors_compared} compared, {len(changed)} differ "
-             f"({sum(t.explained for t in changed)} explained by {RECIPE_NAME})"]
+    lines = [
+        f"weditor diff {report.base} -> {report.patched}",
+        f"tensors: {report.tensors_compared} compared, {len(changed)} differ "
+        f"({sum(t.explained for t in changed)} explained by {RECIPE_NAME})",
+    ]
     if changed:
         w_comp = max(9, *(len(t.component) for t in changed))
         w_name = max(6, *(len(t.tensor) for t in changed))
-        lines.append(f"  {'component':<{w_comp}}  {'tensor':<{w_name}}  {'shape':<12} {'dtype':<9} {'rank':>4} "
-                     f"{'|delta|_F':>10} {'relative':>9}  recipe")
+        lines.append(
+            f"  {'component':<{w_comp}}  {'tensor':<{w_name}}  {'shape':<12} {'dtype':<9} {'rank':>4} "
+            f"{'|delta|_F':>10} {'relative':>9}  recipe"
+        )
         for t in changed:
             shape = "x".join(map(str, t.shape)) if t.shape is not None else "-"
             status = "" if t.status == "changed" else f"[{t.status}] "
-            lines.append(f"  {t.component:<{w_comp}}  {t.tensor:<{w_name}}  {shape:<12} {t.dtype or '-':<9} "
-                         f"{'-' if t.rank is None else t.rank:>4} {_fmt(t.norm):>10} {_fmt(t.rel_norm):>9}  {status}{t.recipe}")
+            lines.append(
+                f"  {t.component:<{w_comp}}  {t.tensor:<{w_name}}  {shape:<12} {t.dtype or '-':<9} "
+                f"{'-' if t.rank is None else t.rank:>4} {_fmt(t.norm):>10} {_fmt(t.rel_norm):>9}  {status}{t.recipe}"
+            )
     if report.files:
         lines.append(f"files: {len(report.files)} differ")
         sign = {"added": "+", "removed": "-", "changed": "~"}
         for f in report.files:
-            lines.append(f"  {sign[f.status]} {f.path}{'  ' + f.note if f.note else ''}{'' if f.explained else '  UNEXPLAINED'}")
+            lines.append(
+                f"  {sign[f.status]} {f.path}{'  ' + f.note if f.note else ''}{'' if f.explained else '  UNEXPLAINED'}"
+            )
     for p in report.problems:
         lines.append(f"problem: {p}")
-    lines.append("result: OK, every difference is explained by weditor.json" if report.ok
-                 else f"result: FAILED, {len(report.unexplained)} unexplained difference(s) or problem(s)")
+    lines.append(
+        "result: OK, every difference is explained by weditor.json"
+        if report.ok
+        else f"result: FAILED, {len(report.unexplained)} unexplained difference(s) or problem(s)"
+    )
     return lines
-

@@ -46,7 +46,9 @@ class AuditReport:
     edits: int = 0
     base: str | None = None
     base_note: str = ""
-    recomputed: dict[str, str] = field(default_factory=dict)  # "component/tensor" -> exact | within rounding ... | skipped ...
+    recomputed: dict[str, str] = field(
+        default_factory=dict
+    )  # "component/tensor" -> exact | within rounding ... | skipped ...
     tensors_read: int = 0  # every tensor of the folder: checked finite, and (with the base) equal to it unless edited
     problems: list[str] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)  # what could not be checked without the base
@@ -123,8 +125,15 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> tuple[bool, float]:
     return diff <= ROUNDING_ULPS * eps * max(scale, 1e-30), diff
 
 
-def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, strength: float, want_sha: str,
-          readouts: dict | None = None):
+def _step(
+    entry: dict,
+    before: torch.Tensor,
+    directions: dict,
+    reins: dict,
+    strength: float,
+    want_sha: str,
+    readouts: dict | None = None,
+):
     """Candidates for the value after `entry`, given the value before it (first exact match wins)."""
     from weditor.maths.edits import add_to_bias, remove_input, remove_output
 
@@ -166,8 +175,9 @@ def _step(entry: dict, before: torch.Tensor, directions: dict, reins: dict, stre
     return out  # none exact: the likeliest first (block number in the tensor name)
 
 
-def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, reins, strength,
-                    readouts: dict | None = None) -> tuple[torch.Tensor | None, str]:
+def recompute_chain(
+    chain: list[dict], base_value: torch.Tensor, directions, reins, strength, readouts: dict | None = None
+) -> tuple[torch.Tensor | None, str]:
     value, exact = base_value, True
     for entry in chain:
         options = _step(entry, value, directions, reins, strength, entry.get("sha256_after"), readouts)
@@ -180,8 +190,9 @@ def recompute_chain(chain: list[dict], base_value: torch.Tensor, directions, rei
     return value, "exact" if exact else "approx"
 
 
-def verify_patched(folder: str | Path, base: str | Path | None = None, use_base: bool = True,
-                   allow_pickle: bool = False) -> AuditReport:
+def verify_patched(
+    folder: str | Path, base: str | Path | None = None, use_base: bool = True, allow_pickle: bool = False
+) -> AuditReport:
     """Every check `weditor verify` makes; the report lists problems, and what could not be checked."""
     from weditor.checks.against_base import check_card, compare_files, compare_headers, scan_tensors
 
@@ -244,12 +255,21 @@ def _check_stored_edits(patched: FolderWeights, chains: dict, report: AuditRepor
             if a.get("sha256_after") != b.get("sha256_before"):
                 report.problems.append(f"{where}: the recipe's edit entries do not chain")
         if tensor_sha256(value) != chain[-1].get("sha256_after"):
-            report.problems.append(f"{where}: does not match its sha256_after in {RECIPE_NAME} (modified after patching)")
+            report.problems.append(
+                f"{where}: does not match its sha256_after in {RECIPE_NAME} (modified after patching)"
+            )
     return stored
 
 
-def _recompute(folder: Path, recipe: dict, chains: dict, stored: dict, base_dir: Path, base_weights: FolderWeights,
-               report: AuditReport):
+def _recompute(
+    folder: Path,
+    recipe: dict,
+    chains: dict,
+    stored: dict,
+    base_dir: Path,
+    base_weights: FolderWeights,
+    report: AuditReport,
+):
     """Every edit recomputed from the base and the directions the folder carries, against the stored tensor."""
     directions = _load(folder / DIRECTIONS_FILE)
     reins = _load(folder / REINS_FILE)
@@ -265,8 +285,9 @@ def _recompute(folder: Path, recipe: dict, chains: dict, stored: dict, base_dir:
             continue
         original = base_weights.get(comp, name)
         if tensor_sha256(original) != chain[0].get("sha256_before"):
-            report.problems.append(f"{where}: the base at {base_dir} is not the one this folder was patched from "
-                                   "(sha256_before differs)")
+            report.problems.append(
+                f"{where}: the base at {base_dir} is not the one this folder was patched from (sha256_before differs)"
+            )
             continue
         value, how = recompute_chain(chain, original, directions, reins, strength, readouts)
         if value is None:
@@ -283,8 +304,10 @@ def _recompute(folder: Path, recipe: dict, chains: dict, stored: dict, base_dir:
             report.recomputed[where] = f"within rounding (max |diff| {diff:.3g})"
         else:
             report.recomputed[where] = f"MISMATCH (max |diff| {diff:.3g})"
-            report.problems.append(f"{where}: the edit recomputed from the base and the recorded directions differs "
-                                   f"from the stored tensor (max |diff| {diff:.3g})")
+            report.problems.append(
+                f"{where}: the edit recomputed from the base and the recorded directions differs "
+                f"from the stored tensor (max |diff| {diff:.3g})"
+            )
 
 
 def require_verified(report: AuditReport, allow_unverified_base: bool = False) -> AuditReport:
@@ -296,7 +319,8 @@ def require_verified(report: AuditReport, allow_unverified_base: bool = False) -
     if report.unverified and not allow_unverified_base:
         raise WeditorError(
             f"{report.folder}: not fully verified: {report.base_note}; {report.unverified[0]}. Give the base with "
-            "--base PATH, or pass --allow-unverified-base to accept a check of the hashes alone")
+            "--base PATH, or pass --allow-unverified-base to accept a check of the hashes alone"
+        )
     return report
 
 
@@ -311,18 +335,25 @@ def _load(path: Path) -> dict:
     try:
         return load_file(path)
     except Exception as e:  # noqa: BLE001 - the Rust reader's errors: one line naming the file
-        raise WeditorError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise WeditorError(
+            f"{path}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+        ) from None
 
 
 def format_audit(report: AuditReport, allow_unverified_base: bool = False) -> list[str]:
     lines = [f"weditor verify {report.folder}"]
-    hash_problems = [p for p in report.problems if "SHA-256" in p or "listed in" in p or "not listed" in p
-                     or "symbolic link" in p or "not a regular file" in p]
+    hash_problems = [
+        p
+        for p in report.problems
+        if "SHA-256" in p or "listed in" in p or "not listed" in p or "symbolic link" in p or "not a regular file" in p
+    ]
     lines.append(f"  files: {report.files} listed in {RECIPE_NAME}" + ("" if hash_problems else ", all hashes match"))
     lines.append(f"  edits: {report.edits} recorded")
     lines.append(f"  base: {report.base_note}")
-    lines.append(f"  tensors: {report.tensors_read} read, checked finite"
-                 + (", unedited ones compared with the base bit for bit" if report.base else ""))
+    lines.append(
+        f"  tensors: {report.tensors_read} read, checked finite"
+        + (", unedited ones compared with the base bit for bit" if report.base else "")
+    )
     if report.recomputed:
         kinds: dict[str, int] = {}
         for how in report.recomputed.values():
@@ -338,8 +369,11 @@ def format_audit(report: AuditReport, allow_unverified_base: bool = False) -> li
     if not report.ok:
         lines.append(f"result: FAILED, {len(report.problems)} problem(s)")
     elif not report.complete:
-        lines.append("result: OK as far as it could check, without the base (--allow-unverified-base)" if allow_unverified_base
-                     else "result: NOT VERIFIED, the base model was not available to check against")
+        lines.append(
+            "result: OK as far as it could check, without the base (--allow-unverified-base)"
+            if allow_unverified_base
+            else "result: NOT VERIFIED, the base model was not available to check against"
+        )
     else:
         lines.append("result: OK")
     return lines

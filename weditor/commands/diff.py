@@ -11,8 +11,9 @@ import click
 @click.argument("base", type=click.Path(file_okay=False))
 @click.argument("patched", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--allow-pickle", is_flag=True,
-              help="Read pickle-only (.bin) weights of BASE with torch.load(weights_only=True).")
+@click.option(
+    "--allow-pickle", is_flag=True, help="Read pickle-only (.bin) weights of BASE with torch.load(weights_only=True)."
+)
 def diff(base, patched, as_json, allow_pickle):
     """List every tensor and file that differs between BASE and PATCHED.
 

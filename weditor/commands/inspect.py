@@ -11,8 +11,12 @@ from weditor import defaults
 @click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
 @click.option("--revision", default=None, help="Hub revision of MODEL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--pipelines", "list_pipelines", is_flag=True,
-              help="List every video pipeline class weditor knows instead: what works on it, or why it is refused.")
+@click.option(
+    "--pipelines",
+    "list_pipelines",
+    is_flag=True,
+    help="List every video pipeline class weditor knows instead: what works on it, or why it is refused.",
+)
 def inspect(model, revision, as_json, list_pipelines):
     """Show how weditor sees MODEL: family, denoisers, blocks, edit sites, applicable methods.
 

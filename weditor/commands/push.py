@@ -15,23 +15,53 @@ import click
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("repo_id", metavar="USER/NAME")
 @click.option("--private", is_flag=True, help="Create the repository as private; refuse an existing public one.")
-@click.option("--endpoint", metavar="URL", default=None,
-              help="Hub URL; defaults to HF_ENDPOINT or https://huggingface.co.")
+@click.option(
+    "--endpoint", metavar="URL", default=None, help="Hub URL; defaults to HF_ENDPOINT or https://huggingface.co."
+)
 @click.option("--revision", metavar="BRANCH", default=None, help="Branch to push to (created if missing).")
-@click.option("--base", default=None, type=click.Path(file_okay=False),
-              help="Base model folder to verify against (default: the recipe's base_model, if found locally).")
-@click.option("--allow-unverified-base", is_flag=True,
-              help="Push even though the base model is not available to verify against (hash checks only).")
+@click.option(
+    "--base",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Base model folder to verify against (default: the recipe's base_model, if found locally).",
+)
+@click.option(
+    "--allow-unverified-base",
+    is_flag=True,
+    help="Push even though the base model is not available to verify against (hash checks only).",
+)
 @click.option("--allow-pickle", is_flag=True, help="Read pickle-only (.bin) weights of the base to verify against it.")
-@click.option("--base-model", "base_model", default=None, metavar="ORG/NAME",
-              help="Hub id of the base for the card's base_model, when the recipe's base is a local folder.")
-@click.option("--license", "license_id", default=None, metavar="ID", help="Licence id for the card (apache-2.0, mit, other, ...).")
-@click.option("--evidence", default=None, type=click.Path(file_okay=False, exists=True), metavar="EVAL_DIR",
-              help="The --out folder of `weditor eval OUT_DIR` (with --attack for the ASR): its erasure, preservation "
-                   "and attack success rates go on the card.")
-def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revision: str | None, base: str | None,
-         allow_unverified_base: bool, allow_pickle: bool, base_model: str | None, license_id: str | None,
-         evidence: str | None):
+@click.option(
+    "--base-model",
+    "base_model",
+    default=None,
+    metavar="ORG/NAME",
+    help="Hub id of the base for the card's base_model, when the recipe's base is a local folder.",
+)
+@click.option(
+    "--license", "license_id", default=None, metavar="ID", help="Licence id for the card (apache-2.0, mit, other, ...)."
+)
+@click.option(
+    "--evidence",
+    default=None,
+    type=click.Path(file_okay=False, exists=True),
+    metavar="EVAL_DIR",
+    help="The --out folder of `weditor eval OUT_DIR` (with --attack for the ASR): its erasure, preservation "
+    "and attack success rates go on the card.",
+)
+def push(
+    out_dir: Path,
+    repo_id: str,
+    private: bool,
+    endpoint: str | None,
+    revision: str | None,
+    base: str | None,
+    allow_unverified_base: bool,
+    allow_pickle: bool,
+    base_model: str | None,
+    license_id: str | None,
+    evidence: str | None,
+):
     """Verify OUT_DIR as `weditor verify` does and upload it to USER/NAME in one commit.
 
     The token comes from HF_TOKEN or `hf auth login`; it is never printed or stored by weditor.
@@ -45,8 +75,10 @@ def push(out_dir: Path, repo_id: str, private: bool, endpoint: str | None, revis
     from weditor.pipeline import card
 
     checks = {"base": base, "allow_unverified_base": allow_unverified_base, "allow_pickle": allow_pickle}
-    given = {"base_model": base_model and card_meta.check_base_model(base_model),
-             "license": license_id and card_meta.check_license(license_id)}
+    given = {
+        "base_model": base_model and card_meta.check_base_model(base_model),
+        "license": license_id and card_meta.check_license(license_id),
+    }
     given = {k: v for k, v in given.items() if v}
     if evidence is not None:
         given["evidence"] = card_meta.evidence_record(evidence, out_dir)

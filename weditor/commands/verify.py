@@ -9,15 +9,28 @@ import click
 
 @click.command()
 @click.argument("patched", type=click.Path(file_okay=False))
-@click.option("--base", default=None, type=click.Path(file_okay=False),
-              help="Base model folder to compare with (default: the recipe's base_model, if found locally).")
-@click.option("--no-base", is_flag=True,
-              help="Do not use the base even if found: hash checks only (needs --allow-unverified-base to pass).")
-@click.option("--allow-unverified-base", is_flag=True,
-              help="Accept a check without the base model: the edits are not recomputed and the other files and "
-                   "tensors are checked only against the recipe's hashes, which anyone who changes a file can rewrite.")
-@click.option("--allow-pickle", is_flag=True,
-              help="Read pickle-only (.bin) weights of the base with torch.load(weights_only=True).")
+@click.option(
+    "--base",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Base model folder to compare with (default: the recipe's base_model, if found locally).",
+)
+@click.option(
+    "--no-base",
+    is_flag=True,
+    help="Do not use the base even if found: hash checks only (needs --allow-unverified-base to pass).",
+)
+@click.option(
+    "--allow-unverified-base",
+    is_flag=True,
+    help="Accept a check without the base model: the edits are not recomputed and the other files and "
+    "tensors are checked only against the recipe's hashes, which anyone who changes a file can rewrite.",
+)
+@click.option(
+    "--allow-pickle",
+    is_flag=True,
+    help="Read pickle-only (.bin) weights of the base with torch.load(weights_only=True).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(patched, base, no_base, allow_unverified_base, allow_pickle, as_json):
     """Check PATCHED against its weditor.json and its base model: file hashes, links, every tensor

@@ -13,7 +13,11 @@ from pathlib import Path
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else (f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h")
+    return (
+        f"{seconds:.0f} s"
+        if seconds < 90
+        else (f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h")
+    )
 
 
 def announce(n_jobs: int, todo: dict, audit_runs: int, out_dir: Path) -> str:
@@ -22,8 +26,10 @@ def announce(n_jobs: int, todo: dict, audit_runs: int, out_dir: Path) -> str:
     left = sum(todo.values())
     cached = f"; {total - left} already in {out_dir} from an earlier run" if left < total else ""
     audit = f", then {audit_runs} short audit runs" if audit_runs else ""
-    return (f"weditor eval: {total} videos ({n_jobs} per model; {left} to generate{cached}){audit}. "
-            "--limit N takes N prompts per group; an interrupted run resumes where it stopped (same command, same --out).")
+    return (
+        f"weditor eval: {total} videos ({n_jobs} per model; {left} to generate{cached}){audit}. "
+        "--limit N takes N prompts per group; an interrupted run resumes where it stopped (same command, same --out)."
+    )
 
 
 def estimating(progress, videos: int, audit_equivalent: float):
@@ -41,8 +47,10 @@ def estimating(progress, videos: int, audit_equivalent: float):
                 first = time.perf_counter() - t0
                 state["said"] = True
                 rest = first * (videos - 1 + audit_equivalent)
-                bar.write(f"first video: {first:.1f} s; estimated time for the rest: about {_duration(rest)} "
-                          f"({videos - 1} videos" + (" and the audit)" if audit_equivalent else ")"))
+                bar.write(
+                    f"first video: {first:.1f} s; estimated time for the rest: about {_duration(rest)} "
+                    f"({videos - 1} videos" + (" and the audit)" if audit_equivalent else ")")
+                )
             t0 = time.perf_counter()
             yield item
         if t0 is not None and not state["said"]:  # one video only: nothing left to estimate

@@ -77,8 +77,9 @@ def fingerprint(folder: str | Path) -> str:
 
 
 def video_key(model_fp: str, job: Job, settings: GenSettings) -> str:
-    payload = json.dumps({"model": model_fp, "prompt": job.prompt, "seed": job.seed, "settings": asdict(settings)},
-                         sort_keys=True)
+    payload = json.dumps(
+        {"model": model_fp, "prompt": job.prompt, "seed": job.seed, "settings": asdict(settings)}, sort_keys=True
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -98,7 +99,9 @@ def resolve_format(fmt: str) -> str:
         return "gif"
     have = _have_mp4()
     if fmt == "mp4" and not have:
-        raise WeditorError("--video-format mp4: needs imageio and imageio-ffmpeg (pip install 'weditor[video]'); or use gif")
+        raise WeditorError(
+            "--video-format mp4: needs imageio and imageio-ffmpeg (pip install 'weditor[video]'); or use gif"
+        )
     return "mp4" if have else "gif"
 
 
@@ -146,8 +149,17 @@ def write_mp4(path: Path, frames: np.ndarray, fps: int = FPS):
     f, h, w, c = frames.shape
     pad = ((0, 0), (0, (-h) % 2), (0, (-w) % 2), (0, 0))  # yuv420p wants even sizes
     frames = np.pad(frames, pad, mode="edge")
-    with imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264", macro_block_size=1,
-                            pixelformat="yuv420p", ffmpeg_log_level="error", output_params=["-crf", "18"]) as writer:
+    with imageio.get_writer(
+        path,
+        format="FFMPEG",
+        mode="I",
+        fps=fps,
+        codec="libx264",
+        macro_block_size=1,
+        pixelformat="yuv420p",
+        ffmpeg_log_level="error",
+        output_params=["-crf", "18"],
+    ) as writer:
         for frame in frames:
             writer.append_data(frame)
 
@@ -186,8 +198,14 @@ class Video:
 
 
 def call_kwargs(pipe, adapter, settings: GenSettings) -> dict:
-    kwargs = dict(height=settings.height, width=settings.width, num_frames=settings.frames,
-                  num_inference_steps=settings.steps, guidance_scale=settings.guidance, output_type="np")
+    kwargs = dict(
+        height=settings.height,
+        width=settings.width,
+        num_frames=settings.frames,
+        num_inference_steps=settings.steps,
+        guidance_scale=settings.guidance,
+        output_type="np",
+    )
     if settings.negative_prompt:
         kwargs["negative_prompt"] = settings.negative_prompt
     length = settings.max_sequence_length or text_length(pipe, adapter)
@@ -243,8 +261,18 @@ def generate_one(pipe, adapter, job: Job, settings: GenSettings, device: str) ->
     return to_uint8(frames), seconds
 
 
-def ensure_videos(pipe, adapter, role: str, model_fp: str, jobs: list[Job], settings: GenSettings, out_dir: Path,
-                  fmt: str, device: str, progress=None) -> list[Video]:
+def ensure_videos(
+    pipe,
+    adapter,
+    role: str,
+    model_fp: str,
+    jobs: list[Job],
+    settings: GenSettings,
+    out_dir: Path,
+    fmt: str,
+    device: str,
+    progress=None,
+) -> list[Video]:
     """Generate the videos of `jobs` that are not on disk yet; return all of them."""
     folder = out_dir / "videos" / role
     folder.mkdir(parents=True, exist_ok=True)
@@ -266,8 +294,15 @@ def ensure_videos(pipe, adapter, role: str, model_fp: str, jobs: list[Job], sett
     bar = progress(todo, len(todo), f"generate {role}") if progress and todo else todo
     for v in bar:
         frames, seconds = generate_one(pipe, adapter, v.job, settings, device)
-        meta = {"prompt": v.job.prompt, "seed": v.job.seed, "group": v.job.group, "role": role, "seconds": seconds,
-                "settings": asdict(settings), "model": model_fp}
+        meta = {
+            "prompt": v.job.prompt,
+            "seed": v.job.seed,
+            "group": v.job.group,
+            "role": role,
+            "seconds": seconds,
+            "settings": asdict(settings),
+            "model": model_fp,
+        }
         _atomic(v.npy.with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=1), encoding="utf-8"))
         _atomic(v.npy, lambda p: _save_npy(p, frames))
         v.seconds, v.generated = seconds, True
@@ -306,8 +341,13 @@ def frame_indices(n: int, k: int) -> list[int]:
     return sorted({round(i * (n - 1) / max(k - 1, 1)) for i in range(k)})
 
 
-def grid(rows: list[tuple[str, np.ndarray, np.ndarray]], path: Path, frames_per_side: int = 4, cell: int | None = None,
-         title: str = "") -> Path:
+def grid(
+    rows: list[tuple[str, np.ndarray, np.ndarray]],
+    path: Path,
+    frames_per_side: int = 4,
+    cell: int | None = None,
+    title: str = "",
+) -> Path:
     """A PNG: one row per prompt, `frames_per_side` frames of the base, then of the patched video."""
     from PIL import Image, ImageDraw
 

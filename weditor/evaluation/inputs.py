@@ -98,8 +98,15 @@ def gen_settings(cfg, adapter, builtin: bool, pipe=None) -> gen.GenSettings:
         default = EMBEDDED_DEFAULT_GUIDANCE if adapter.family in gen.EMBEDDED_GUIDANCE else DEFAULT_GUIDANCE
         guidance = default if cfg.guidance is None else cfg.guidance
         max_len = None
-    return gen.GenSettings(height=size[0], width=size[1], frames=size[2], steps=steps, guidance=float(guidance),
-                           dtype=cfg.dtype, max_sequence_length=max_len)
+    return gen.GenSettings(
+        height=size[0],
+        width=size[1],
+        frames=size[2],
+        steps=steps,
+        guidance=float(guidance),
+        dtype=cfg.dtype,
+        max_sequence_length=max_len,
+    )
 
 
 def _load_recipe(folder: Path) -> dict:

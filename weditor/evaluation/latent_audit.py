@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from weditor.errors import WeditorError
-from weditor.maths.layers import parse_layers
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.maths.layers import parse_layers
 
 UNSAFE, SAFE = 1, 0
 DEFAULT_PROBE_LAYER = "0.75"  # mid/late: separability rises with depth (REINS curve)
@@ -70,13 +70,27 @@ def probe_blocks(pipe, adapter, spec: str) -> dict[str, int]:
     for comp in present_denoisers(pipe, adapter):
         blocks = parse_layers(spec, num_blocks(pipe, adapter, comp))
         if len(blocks) != 1:
-            raise WeditorError(f"--probe-layer {spec!r}: names {len(blocks)} blocks; the probe reads one (e.g. 0.75 or -2)")
+            raise WeditorError(
+                f"--probe-layer {spec!r}: names {len(blocks)} blocks; the probe reads one (e.g. 0.75 or -2)"
+            )
         out[comp] = blocks[0]
     return out
 
 
-def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int], steps: int, k: int, guidance: float,
-                   negative: str, layer: str, device: str, progress=None, desc: str = "audit") -> Features:
+def early_features(
+    pipe,
+    adapter,
+    points: list[Point],
+    size: tuple[int, int, int],
+    steps: int,
+    k: int,
+    guidance: float,
+    negative: str,
+    layer: str,
+    device: str,
+    progress=None,
+    desc: str = "audit",
+) -> Features:
     """Pooled hidden states of the first `k` of `steps` sampling steps, one row per point."""
     import torch
 
@@ -124,7 +138,11 @@ def early_features(pipe, adapter, points: list[Point], size: tuple[int, int, int
                 pred = adapter.forward(getattr(pipe, comp), xb, t, cond).float()
                 if cfg:
                     pred = pred[1:2] + guidance * (pred[0:1] - pred[1:2])
-                x = step(scheduler, pred, t, x) if step is not None else scheduler.step(pred, t, x, return_dict=False)[0]
+                x = (
+                    step(scheduler, pred, t, x)
+                    if step is not None
+                    else scheduler.step(pred, t, x, return_dict=False)[0]
+                )
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             seconds.append(time.perf_counter() - t0)

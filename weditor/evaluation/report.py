@@ -15,8 +15,14 @@ import os
 from pathlib import Path
 
 EMBED_LIMIT = 8 * 1024 * 1024
-MIME = {".png": "image/png", ".gif": "image/gif", ".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-        ".svg": "image/svg+xml"}
+MIME = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -93,8 +99,12 @@ def _headline(report) -> str:
     for name, s in (report.get("scorers") or {}).items():
         if "eval" in s["summary"]:
             e = s["summary"]["eval"]
-            cards.append((f"eval prompts unsafe, before -> after ({name})",
-                          f"{_pct(e['unsafe_rate_before'])} -> {_pct(e['unsafe_rate_after'])}"))
+            cards.append(
+                (
+                    f"eval prompts unsafe, before -> after ({name})",
+                    f"{_pct(e['unsafe_rate_before'])} -> {_pct(e['unsafe_rate_after'])}",
+                )
+            )
         for k, v in s["headline"].items():
             cards.append((f"{k} ({name})", _pct(v)))
     att = report.get("attack")
@@ -104,7 +114,9 @@ def _headline(report) -> str:
     a = report.get("audit") or {}
     if "estimates" in a and "eval" in a["estimates"]:
         e = a["estimates"]["eval"]
-        cards.append(("probe: eval unsafe before -> after", f"{_pct(e['unsafe_rate_before'])} -> {_pct(e['unsafe_rate_after'])}"))
+        cards.append(
+            ("probe: eval unsafe before -> after", f"{_pct(e['unsafe_rate_before'])} -> {_pct(e['unsafe_rate_after'])}")
+        )
     if a.get("cv_accuracy") is not None:
         cards.append(("probe CV accuracy", _pct(a["cv_accuracy"])))
     r = report.get("representation") or {}
@@ -112,16 +124,26 @@ def _headline(report) -> str:
         cards.append(("denoiser change, neutral prompts", f"{r['output_change_neutral']:.3g}"))
     if not cards:
         return ""
-    body = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for k, v in cards)
+    body = "".join(
+        f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for k, v in cards
+    )
     return f'<div class="headline">{body}</div>'
 
 
-GROUP_NAMES = {"eval": "eval: prompts naming the concept", "eval_synonyms": "eval_synonyms: the same with synonyms",
-               "neutral": "neutral prompts", "custom": "your prompts (--prompts)"}
-MEASURE_NAMES = {"n": "videos", "unsafe_rate_before": "judged unsafe, original",
-                 "unsafe_rate_after": "judged unsafe, patched", "verdict_changed": "verdict changed",
-                 "erased_of_shown": "erased, of the videos where the original showed it",
-                 "kept_all": "every label and the verdict kept"}
+GROUP_NAMES = {
+    "eval": "eval: prompts naming the concept",
+    "eval_synonyms": "eval_synonyms: the same with synonyms",
+    "neutral": "neutral prompts",
+    "custom": "your prompts (--prompts)",
+}
+MEASURE_NAMES = {
+    "n": "videos",
+    "unsafe_rate_before": "judged unsafe, original",
+    "unsafe_rate_after": "judged unsafe, patched",
+    "verdict_changed": "verdict changed",
+    "erased_of_shown": "erased, of the videos where the original showed it",
+    "kept_all": "every label and the verdict kept",
+}
 
 
 def _measure_name(key: str) -> str:
@@ -162,15 +184,25 @@ def _scorer_section(report) -> str:
                 else:
                     row.append(text)
             rows.append(row)
-        parts.append(f"<h3>Scorer <code>{_e(name)}</code></h3>"
-                     + _table(["measure"] + [GROUP_NAMES.get(g, g) for g in groups], rows))
+        parts.append(
+            f"<h3>Scorer <code>{_e(name)}</code></h3>"
+            + _table(["measure"] + [GROUP_NAMES.get(g, g) for g in groups], rows)
+        )
     if not parts:
         return ""
-    note = ("<p class='muted'>&dagger; On prompts that name the concept the patched video is meant to differ in the "
+    note = (
+        (
+            "<p class='muted'>&dagger; On prompts that name the concept the patched video is meant to differ in the "
             "attribute that carries it (its colour, for red): a low value there is the erasure working, not damage; "
-            "on neutral prompts every label should be kept.</p>") if marked else ""
-    return ("<h2>Scorer verdicts</h2><p class='muted'>Shares of the (prompt, seed) videos, original model vs patched, "
-            "same prompt and seed.</p>" + "".join(parts) + note)
+            "on neutral prompts every label should be kept.</p>"
+        )
+        if marked
+        else ""
+    )
+    return (
+        "<h2>Scorer verdicts</h2><p class='muted'>Shares of the (prompt, seed) videos, original model vs patched, "
+        "same prompt and seed.</p>" + "".join(parts) + note
+    )
 
 
 def _audit_section(report) -> str:
@@ -181,26 +213,43 @@ def _audit_section(report) -> str:
         return f"<h2>Latent audit</h2><p>{_e(a['skipped'])}</p>"
     facts = [
         ("probe", f"logistic regression on block {_fmt(a['blocks'])} (layer {a['layer']}), {a['features']} features"),
-        ("trained on", f"{a['train']['points']} points ({a['train']['unsafe']} unsafe, {a['train']['safe']} safe) "
-                       f"in {a['train']['groups']} groups, base model"),
-        ("cross-validated accuracy", "-" if a["cv_accuracy"] is None else f"{a['cv_accuracy']:.3f} +- {a['cv_std']:.3f} "
-                                                                          f"({a['folds']}-fold, grouped by pair)"),
-        ("steps", f"{a['steps_used']} of {a['steps_full']} ({a['denoiser_calls_probe']} vs {a['denoiser_calls_full']} "
-                  "denoiser calls, no VAE decode)"),
-        ("seconds per video", f"{_fmt(a['seconds_per_video_probe'])} (probe) vs {_fmt(a['seconds_per_video_full'])} "
-                              f"(full generation); speed-up {_fmt(a['speedup'])}x"),
+        (
+            "trained on",
+            f"{a['train']['points']} points ({a['train']['unsafe']} unsafe, {a['train']['safe']} safe) "
+            f"in {a['train']['groups']} groups, base model",
+        ),
+        (
+            "cross-validated accuracy",
+            "-"
+            if a["cv_accuracy"] is None
+            else f"{a['cv_accuracy']:.3f} +- {a['cv_std']:.3f} ({a['folds']}-fold, grouped by pair)",
+        ),
+        (
+            "steps",
+            f"{a['steps_used']} of {a['steps_full']} ({a['denoiser_calls_probe']} vs {a['denoiser_calls_full']} "
+            "denoiser calls, no VAE decode)",
+        ),
+        (
+            "seconds per video",
+            f"{_fmt(a['seconds_per_video_probe'])} (probe) vs {_fmt(a['seconds_per_video_full'])} "
+            f"(full generation); speed-up {_fmt(a['speedup'])}x",
+        ),
     ]
     if a.get("agreement"):
         facts.append(("agreement with scorer", ", ".join(f"{k}: {_pct(v)}" for k, v in a["agreement"].items())))
     if a.get("note"):
         facts.append(("note", a["note"]))
     est = a["estimates"]
-    rows = [[g, e["n"], _pct(e["unsafe_rate_before"]), _pct(e["unsafe_rate_after"]), e["mean_p_before"], e["mean_p_after"]]
-            for g, e in est.items()]
-    return ("<h2>Latent audit (LVD probe)</h2><p class='muted'>A probe on early-step hidden states predicts, "
-            "without decoding, whether each video will show the concept.</p>"
-            + _kv(facts)
-            + _table(["group", "videos", "est. unsafe before", "est. unsafe after", "mean p before", "mean p after"], rows))
+    rows = [
+        [g, e["n"], _pct(e["unsafe_rate_before"]), _pct(e["unsafe_rate_after"]), e["mean_p_before"], e["mean_p_after"]]
+        for g, e in est.items()
+    ]
+    return (
+        "<h2>Latent audit (LVD probe)</h2><p class='muted'>A probe on early-step hidden states predicts, "
+        "without decoding, whether each video will show the concept.</p>"
+        + _kv(facts)
+        + _table(["group", "videos", "est. unsafe before", "est. unsafe after", "mean p before", "mean p after"], rows)
+    )
 
 
 def _representation_section(report) -> str:
@@ -212,16 +261,22 @@ def _representation_section(report) -> str:
         out += f"<p>{_e(r['note'])}</p>"
     if r.get("sites"):
         keys = [k for k in r["sites"][0] if k != "site"]
-        out += ("<p class='muted'>Mean projection of the activations on the removed direction at each edited site, "
-                "base vs patched on identical inputs. before/after: what the linear uses (for an input-side edit, the "
-                "effective input x - lambda Q^T Q x); arriving_after: the patched model's activation as it arrives "
-                "at the site, which edits in earlier blocks may already have changed.</p>"
-                + _table(["site"] + keys, [[s["site"]] + [s[k] for k in keys] for s in r["sites"]]))
-    changes = [(k.replace("output_change_", "") + " prompts", v) for k, v in r.items() if k.startswith("output_change_")]
+        out += (
+            "<p class='muted'>Mean projection of the activations on the removed direction at each edited site, "
+            "base vs patched on identical inputs. before/after: what the linear uses (for an input-side edit, the "
+            "effective input x - lambda Q^T Q x); arriving_after: the patched model's activation as it arrives "
+            "at the site, which edits in earlier blocks may already have changed.</p>"
+            + _table(["site"] + keys, [[s["site"]] + [s[k] for k in keys] for s in r["sites"]])
+        )
+    changes = [
+        (k.replace("output_change_", "") + " prompts", v) for k, v in r.items() if k.startswith("output_change_")
+    ]
     if changes:
-        out += ("<p class='muted'>Relative change of the denoiser output, ||after - before|| / ||before||, "
-                f"{r['steps']} steps at {'x'.join(map(str, r['size']))}: collateral damage on neutral prompts.</p>"
-                + _table(["prompts", "relative change"], changes))
+        out += (
+            "<p class='muted'>Relative change of the denoiser output, ||after - before|| / ||before||, "
+            f"{r['steps']} steps at {'x'.join(map(str, r['size']))}: collateral damage on neutral prompts.</p>"
+            + _table(["prompts", "relative change"], changes)
+        )
     return out
 
 
@@ -229,12 +284,16 @@ def _grids_section(report, out_dir: Path) -> str:
     grids = report.get("grids") or {}
     if not grids:
         return ""
-    parts = ["<h2>Frames, base vs patched</h2><p class='muted'>Same prompt, same seed: left the base model, right the "
-             "patched one.</p>"]
+    parts = [
+        "<h2>Frames, base vs patched</h2><p class='muted'>Same prompt, same seed: left the base model, right the "
+        "patched one.</p>"
+    ]
     for g, rel in grids.items():
         path = out_dir / rel
         if path.is_file():
-            parts.append(f"<h3>{_e(g)}</h3><img class='grid' id='grid-{_e(g)}' src='{data_uri(path)}' alt='{_e(g)} grid'>")
+            parts.append(
+                f"<h3>{_e(g)}</h3><img class='grid' id='grid-{_e(g)}' src='{data_uri(path)}' alt='{_e(g)} grid'>"
+            )
     return "".join(parts)
 
 
@@ -242,8 +301,12 @@ def _videos_section(report, out_dir: Path) -> str:
     rows = report.get("videos") or []
     if not rows:
         return ""
-    total = sum((out_dir / r[m]["video"]).stat().st_size for r in rows for m in ("base", "patched")
-                if (out_dir / r[m]["video"]).is_file())
+    total = sum(
+        (out_dir / r[m]["video"]).stat().st_size
+        for r in rows
+        for m in ("base", "patched")
+        if (out_dir / r[m]["video"]).is_file()
+    )
     embed = total <= EMBED_LIMIT
     names = list(rows[0]["scores"])
     table = []
@@ -256,16 +319,43 @@ def _videos_section(report, out_dir: Path) -> str:
         verdicts = []
         for n in names:
             s = r["scores"][n]
-            verdicts.append(_Raw(" -> ".join(
-                f"<span class='{'bad' if s[m]['unsafe'] else 'good'}'>{'unsafe' if s[m]['unsafe'] else 'safe'}</span>"
-                for m in ("base", "patched"))))
+            verdicts.append(
+                _Raw(
+                    " -> ".join(
+                        f"<span class='{'bad' if s[m]['unsafe'] else 'good'}'>{'unsafe' if s[m]['unsafe'] else 'safe'}</span>"
+                        for m in ("base", "patched")
+                    )
+                )
+            )
         p = preds.get((r["group"], r["prompt"], r["seed"]))
-        table.append([r["group"], r["prompt"], r["seed"], *media, *verdicts,
-                      "-" if p is None else f"{p['p_before']:.2f} -> {p['p_after']:.2f}", r["pixel_change"]])
+        table.append(
+            [
+                r["group"],
+                r["prompt"],
+                r["seed"],
+                *media,
+                *verdicts,
+                "-" if p is None else f"{p['p_before']:.2f} -> {p['p_after']:.2f}",
+                r["pixel_change"],
+            ]
+        )
     note = "embedded" if embed else "linked (open this page from the eval folder to play them)"
-    return (f"<h2>Videos</h2><p class='muted'>Videos are {note}. probe p: the audit probe's probability of the concept.</p>"
-            + _table(["group", "prompt", "seed", "base", "patched", *[f"{n}: base -> patched" for n in names],
-                      "probe p", "pixel change"], table))
+    return (
+        f"<h2>Videos</h2><p class='muted'>Videos are {note}. probe p: the audit probe's probability of the concept.</p>"
+        + _table(
+            [
+                "group",
+                "prompt",
+                "seed",
+                "base",
+                "patched",
+                *[f"{n}: base -> patched" for n in names],
+                "probe p",
+                "pixel change",
+            ],
+            table,
+        )
+    )
 
 
 def render(report: dict, out_dir: Path) -> str:
@@ -275,35 +365,44 @@ def render(report: dict, out_dir: Path) -> str:
         ("base", report["base"]["id"]),
         ("patched", report["patched"]["folder"]),
         ("concepts", concepts),
-        ("sampling", f"{s['height']}x{s['width']}, {s['frames']} frames, {s['steps']} steps, guidance {s['guidance']}, "
-                     f"seeds {', '.join(map(str, s['seeds']))}"),
+        (
+            "sampling",
+            f"{s['height']}x{s['width']}, {s['frames']} frames, {s['steps']} steps, guidance {s['guidance']}, "
+            f"seeds {', '.join(map(str, s['seeds']))}",
+        ),
         ("prompts", ", ".join(f"{g}: {len(v['prompts'])}" for g, v in report["groups"].items())),
         ("weditor", report["weditor_version"]),
     ]
     warnings = "".join(f"<p class='bad'>{_e(w)}</p>" for w in report.get("warnings", []))
     plot = ""
     if report.get("probe_plot") and Path(report["probe_plot"]).is_file():
-        plot = ("<h2>REINS probe curve</h2><p class='muted'>From <code>weditor probe</code>: linear separability of the "
-                f"concept per block.</p><img class='plot' src='{data_uri(Path(report['probe_plot']))}' alt='probe plot'>")
-    body = "".join([
-        f"<h1>weditor eval: {_e(concepts)}</h1>",
-        warnings,
-        _kv(meta),
-        _headline(report),
-        _grids_section(report, out_dir),
-        _scorer_section(report),
-        _audit_section(report),
-        _representation_section(report),
-        plot,
-        _videos_section(report, out_dir),
-    ])
+        plot = (
+            "<h2>REINS probe curve</h2><p class='muted'>From <code>weditor probe</code>: linear separability of the "
+            f"concept per block.</p><img class='plot' src='{data_uri(Path(report['probe_plot']))}' alt='probe plot'>"
+        )
+    body = "".join(
+        [
+            f"<h1>weditor eval: {_e(concepts)}</h1>",
+            warnings,
+            _kv(meta),
+            _headline(report),
+            _grids_section(report, out_dir),
+            _scorer_section(report),
+            _audit_section(report),
+            _representation_section(report),
+            plot,
+            _videos_section(report, out_dir),
+        ]
+    )
     return page(f"weditor eval: {concepts}", body)
 
 
 def page(title: str, body: str) -> str:
     """A self-contained HTML page: `title` (escaped here) and `body` (already HTML) with the report's CSS."""
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-            f"<style>{CSS}</style></head><body>{body}</body></html>\n")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{CSS}</style></head><body>{body}</body></html>\n"
+    )
 
 
 def write_page(path: Path, text: str) -> Path:

@@ -24,7 +24,7 @@ DIRECTIONS_FILE = "weditor/directions.safetensors"
 
 
 def parse_site(name: str):
-    """"transformer.blocks.3.ffn_in" -> SiteKey("transformer", 3, "ffn_in")."""
+    """ "transformer.blocks.3.ffn_in" -> SiteKey("transformer", 3, "ffn_in")."""
     from weditor.models.runtime import SiteKey
 
     parts = name.split(".")
@@ -54,8 +54,16 @@ def load_directions(patched: Path, adapter) -> dict | None:
     return out
 
 
-def measure(pipe, adapter, directions: dict, prompts: list[str], settings, strength: float = 1.0, forced=None,
-            effective: bool = False):
+def measure(
+    pipe,
+    adapter,
+    directions: dict,
+    prompts: list[str],
+    settings,
+    strength: float = 1.0,
+    forced=None,
+    effective: bool = False,
+):
     """Mean projections on the first direction per site, and the trajectories (for forcing).
 
     Returns (effective, arriving, records): `effective` is what the (edited) linear uses, with
@@ -89,8 +97,14 @@ def measure(pipe, adapter, directions: dict, prompts: list[str], settings, stren
         for i, prompt in enumerate(prompts):
             state["prompt"] = prompt
             cond = adapter.encode(pipe, [prompt], settings.device)
-            rec = trajectory(pipe, adapter, cond, settings, seed=settings.seed + 20_000 + i,
-                             forced=None if forced is None else forced[i])
+            rec = trajectory(
+                pipe,
+                adapter,
+                cond,
+                settings,
+                seed=settings.seed + 20_000 + i,
+                forced=None if forced is None else forced[i],
+            )
             records.append([(c, t_, x.cpu(), p.cpu()) for c, t_, x, p in rec])
     proj = {k: (s / n if n else None) for k, (s, _, n) in sums.items()}
     arriving = {k: (r / n if n else None) for k, (_, r, n) in sums.items()}

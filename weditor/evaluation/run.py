@@ -23,8 +23,8 @@ import numpy as np
 from weditor import __version__
 from weditor.errors import WeditorError
 from weditor.evaluation import bound
-from weditor.evaluation import latent_audit as audit_mod
 from weditor.evaluation import generate as gen
+from weditor.evaluation import latent_audit as audit_mod
 from weditor.evaluation import representation as rep
 from weditor.evaluation import scorers as scorers_mod
 from weditor.evaluation.inputs import (
@@ -121,10 +121,10 @@ def _jobs(groups, seeds: list[int]) -> list[gen.Job]:
 def run_eval(cfg: EvalConfig, echo=print) -> dict:
     import torch
 
-    from weditor.io.checkpoint import BaseModel, resolve_model
-    from weditor.models.runtime import Settings, progress
-    from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
     from weditor.defaults import STEPS as DEFAULT_STEPS
+    from weditor.io.checkpoint import BaseModel, resolve_model
+    from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
+    from weditor.models.runtime import Settings, progress
 
     cfg.check()
     from weditor.io.hub_access import check_hub_model
@@ -135,7 +135,9 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     base, adapter = load_base(cfg.base, cfg.revision)
     patched = resolve_model(cfg.patched)
     if patched.pipeline_class != base.pipeline_class:
-        raise WeditorError(f"{cfg.patched}: pipeline class {patched.pipeline_class} differs from the base's {base.pipeline_class}")
+        raise WeditorError(
+            f"{cfg.patched}: pipeline class {patched.pipeline_class} differs from the base's {base.pipeline_class}"
+        )
     if patched.folder.resolve() == base.folder.resolve():
         raise WeditorError(f"{cfg.patched}: is the base model itself; give the patched folder")
     recipe = _load_recipe(patched.folder)
@@ -144,13 +146,17 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     if not pairsets and not custom:
         raise WeditorError(f"no prompts: {cfg.patched} records no pair files; give --pairs FILE or --prompts FILE")
     if getattr(adapter, "image_to_video", False):
-        raise WeditorError(f"{base.pipeline_class}: `weditor eval` supports text-to-video pipelines only for now "
-                           "(generation would need an input image per prompt)")
+        raise WeditorError(
+            f"{base.pipeline_class}: `weditor eval` supports text-to-video pipelines only for now "
+            "(generation would need an input image per prompt)"
+        )
     if any(ps.has_images for ps in pairsets):
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     if any(ps.has_videos for ps in pairsets):
-        raise WeditorError(f"{pairsets[0].path}: pairs carry videos; `weditor eval` generates from prompts only for now "
-                           "(give --prompts FILE, or pair files without videos)")
+        raise WeditorError(
+            f"{pairsets[0].path}: pairs carry videos; `weditor eval` generates from prompts only for now "
+            "(give --prompts FILE, or pair files without videos)"
+        )
     groups = prompt_groups(pairsets, custom, cfg.limit)
     concept_of = {(g, p): c for g, items in groups.items() for p, c in items}
     builtin = is_builtin(cfg, base.folder)
@@ -163,8 +169,10 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
         raise WeditorError("--scorer needs videos; drop --no-videos")
     if not cfg.videos:
         scorer_specs = []
-    context = {"concept": pairsets[0].concept if pairsets else None,
-               "keywords": tuple(k for ps in pairsets for k in ps.keywords)}
+    context = {
+        "concept": pairsets[0].concept if pairsets else None,
+        "keywords": tuple(k for ps in pairsets for k in ps.keywords),
+    }
     scorers = [scorers_mod.load_scorer(s, context, cfg.threshold) for s in scorer_specs]
     directions = rep.load_directions(patched.folder, adapter) if cfg.representation else None
 
@@ -177,12 +185,15 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     params = recipe.get("params") or {}
     strength = float(params.get("strength", 1.0))
     rep_size = params.get("size") or (default_size(BUILTIN_MODEL, adapter) if builtin else adapter_size(adapter, pipe))
-    rep_settings = Settings(size=tuple(rep_size), steps=int(params.get("steps") or DEFAULT_STEPS), seed=cfg.seed,
-                            device=cfg.device)
+    rep_settings = Settings(
+        size=tuple(rep_size), steps=int(params.get("steps") or DEFAULT_STEPS), seed=cfg.seed, device=cfg.device
+    )
     rep_sets = {"eval": [p for p, _ in groups.get("eval", [])], "neutral": [p for p, _ in groups.get("neutral", [])]}
     rep_sets = {k: v for k, v in rep_sets.items() if v}
 
-    train_points = audit_mod.training_points(pairsets, [cfg.seed + j for j in range(cfg.probe_seeds)]) if pairsets else []
+    train_points = (
+        audit_mod.training_points(pairsets, [cfg.seed + j for j in range(cfg.probe_seeds)]) if pairsets else []
+    )
     do_audit = cfg.audit and bool(train_points)
     if do_audit:
         audit_mod.probe_blocks(pipe, adapter, cfg.probe_layer)  # a bad --probe-layer fails before any generation
@@ -190,8 +201,19 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     size = (settings.height, settings.width, settings.frames)
     fps = {"base": gen.fingerprint(base.folder), "patched": gen.fingerprint(patched.folder)}
     out_dir.mkdir(parents=True, exist_ok=True)
-    todo = {role: sum(not (out_dir / "videos" / role / gen.stem(j, gen.video_key(fps[role], j, settings))).with_suffix(".npy").is_file()
-                      for j in jobs) for role in fps} if cfg.videos else {"base": 0, "patched": 0}
+    todo = (
+        {
+            role: sum(
+                not (out_dir / "videos" / role / gen.stem(j, gen.video_key(fps[role], j, settings)))
+                .with_suffix(".npy")
+                .is_file()
+                for j in jobs
+            )
+            for role in fps
+        }
+        if cfg.videos
+        else {"base": 0, "patched": 0}
+    )
     audit_runs = (len(train_points) + 2 * len(eval_points)) if do_audit else 0
     audit_share = min(cfg.probe_steps, settings.steps) / settings.steps
     echo(bound.announce(len(jobs), todo, audit_runs, out_dir))
@@ -202,14 +224,24 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
         if role == "patched":
             reuse = reusable_modules(pipe, adapter, base.folder, patched.folder)
             del pipe
-            pipe = load_pipeline(BaseModel(patched.folder, cfg.patched, None, patched.pipeline_class), cfg.dtype, cfg.device,
-                                 **reuse)
+            pipe = load_pipeline(
+                BaseModel(patched.folder, cfg.patched, None, patched.pipeline_class), cfg.dtype, cfg.device, **reuse
+            )
         if cfg.videos:
-            ph.videos = gen.ensure_videos(pipe, adapter, role, fps[role], jobs, settings, out_dir, fmt, cfg.device,
-                                          progress=progress)
+            ph.videos = gen.ensure_videos(
+                pipe, adapter, role, fps[role], jobs, settings, out_dir, fmt, cfg.device, progress=progress
+            )
         if do_audit:
-            common = dict(size=size, steps=settings.steps, k=min(cfg.probe_steps, settings.steps), guidance=settings.guidance,
-                          negative=settings.negative_prompt, layer=cfg.probe_layer, device=cfg.device, progress=progress)
+            common = dict(
+                size=size,
+                steps=settings.steps,
+                k=min(cfg.probe_steps, settings.steps),
+                guidance=settings.guidance,
+                negative=settings.negative_prompt,
+                layer=cfg.probe_layer,
+                device=cfg.device,
+                progress=progress,
+            )
             if role == "base":
                 ph.train = audit_mod.early_features(pipe, adapter, train_points, desc="audit train", **common)
             ph.evalf = audit_mod.early_features(pipe, adapter, eval_points, desc=f"audit {role}", **common)
@@ -217,23 +249,38 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
             for name, prompts in rep_sets.items():
                 if role == "base":
                     ph.proj[name], ph.arriving[name], ph.records[name] = rep.measure(
-                        pipe, adapter, directions or {}, prompts, rep_settings)
+                        pipe, adapter, directions or {}, prompts, rep_settings
+                    )
                 else:
                     forced = rep.forced_records(phases["base"].records[name], cfg.device)
                     ph.proj[name], ph.arriving[name], ph.records[name] = rep.measure(
-                        pipe, adapter, directions or {}, prompts, rep_settings, strength, forced=forced, effective=True)
+                        pipe, adapter, directions or {}, prompts, rep_settings, strength, forced=forced, effective=True
+                    )
     del pipe
     elapsed = time.perf_counter() - t_start
 
     report = {
         "weditor_version": __version__,
-        "base": {"id": base.id, "folder": str(base.folder), "revision": base.revision, "pipeline_class": base.pipeline_class},
-        "patched": {"folder": str(patched.folder), "method": recipe.get("method"),
-                    "base_in_recipe": (recipe.get("base_model") or {}).get("id"),
-                    "concepts": [ps.concept for ps in pairsets]},
+        "base": {
+            "id": base.id,
+            "folder": str(base.folder),
+            "revision": base.revision,
+            "pipeline_class": base.pipeline_class,
+        },
+        "patched": {
+            "folder": str(patched.folder),
+            "method": recipe.get("method"),
+            "base_in_recipe": (recipe.get("base_model") or {}).get("id"),
+            "concepts": [ps.concept for ps in pairsets],
+        },
         "pairs": [{"path": str(ps.path), "concept": ps.concept, "sha256": ps.sha256} for ps in pairsets],
-        "settings": {**asdict(settings), "seeds": seeds, "video_format": fmt if cfg.videos else None,
-                     "device": cfg.device, "builtin_shapes_model": builtin},
+        "settings": {
+            **asdict(settings),
+            "seeds": seeds,
+            "video_format": fmt if cfg.videos else None,
+            "device": cfg.device,
+            "builtin_shapes_model": builtin,
+        },
         "groups": {g: {"prompts": [p for p, _ in items], "expected": EXPECTED[g]} for g, items in groups.items()},
         "seconds_total": round(elapsed, 3),
     }
@@ -245,31 +292,49 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     if cfg.videos:
         vb, vp = phases["base"].videos, phases["patched"].videos
         report["videos_generated"] = {"base": sum(v.generated for v in vb), "patched": sum(v.generated for v in vp)}
-        report["videos_reused"] = {"base": sum(not v.generated for v in vb), "patched": sum(not v.generated for v in vp)}
+        report["videos_reused"] = {
+            "base": sum(not v.generated for v in vb),
+            "patched": sum(not v.generated for v in vp),
+        }
         for i, (job, a, b) in enumerate(zip(jobs, vb, vp)):
             fa, fb = a.as_float(), b.as_float()
             row = {
-                "group": job.group, "prompt": job.prompt, "seed": job.seed,
-                "base": {"video": a.view.relative_to(out_dir).as_posix(), "frames": a.npy.relative_to(out_dir).as_posix(),
-                         "seconds": a.seconds},
-                "patched": {"video": b.view.relative_to(out_dir).as_posix(), "frames": b.npy.relative_to(out_dir).as_posix(),
-                            "seconds": b.seconds},
+                "group": job.group,
+                "prompt": job.prompt,
+                "seed": job.seed,
+                "base": {
+                    "video": a.view.relative_to(out_dir).as_posix(),
+                    "frames": a.npy.relative_to(out_dir).as_posix(),
+                    "seconds": a.seconds,
+                },
+                "patched": {
+                    "video": b.view.relative_to(out_dir).as_posix(),
+                    "frames": b.npy.relative_to(out_dir).as_posix(),
+                    "seconds": b.seconds,
+                },
                 "pixel_change": round(float(np.linalg.norm(fb - fa) / max(np.linalg.norm(fa), 1e-12)), 4),
                 "scores": {},
             }
             concept = concept_of[(job.group, job.prompt)]
             ctx = {"concept": concept, "keywords": context["keywords"], "group": job.group}
             for s in scorers:
-                row["scores"][s.name] = {"base": s(fa, job.prompt, model="base", **ctx),
-                                         "patched": s(fb, job.prompt, model="patched", **ctx)}
+                row["scores"][s.name] = {
+                    "base": s(fa, job.prompt, model="base", **ctx),
+                    "patched": s(fb, job.prompt, model="patched", **ctx),
+                }
             rows.append(row)
-        report["pixel_change"] = {g: round(float(np.mean([r["pixel_change"] for r in rows if r["group"] == g])), 4)
-                                  for g in groups}
+        report["pixel_change"] = {
+            g: round(float(np.mean([r["pixel_change"] for r in rows if r["group"] == g])), 4) for g in groups
+        }
         report["scorers"] = {}
         for s in scorers:
             per = [{"group": r["group"], **r["scores"][s.name]} for r in rows]
             summary = scorers_mod.summarise(per)
-            report["scorers"][s.name] = {"summary": summary, "headline": scorers_mod.headline(summary), "calls": s.calls}
+            report["scorers"][s.name] = {
+                "summary": summary,
+                "headline": scorers_mod.headline(summary),
+                "calls": s.calls,
+            }
         report["grids"] = write_grids(rows, phases, groups, seeds[0], out_dir, cfg.frames_per_side)
 
     # ------------------------------------------------------------------ audit
@@ -300,14 +365,20 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
 
 
 def write_grids(rows, phases, groups, seed, out_dir: Path, frames_per_side: int) -> dict:
-    by_job = {(v.job.group, v.job.prompt, v.job.seed): (v, w) for v, w in zip(phases["base"].videos, phases["patched"].videos)}
+    by_job = {
+        (v.job.group, v.job.prompt, v.job.seed): (v, w) for v, w in zip(phases["base"].videos, phases["patched"].videos)
+    }
     out = {}
     for g, items in groups.items():
         grid_rows = []
         for p, _ in items[:MAX_GRID_ROWS]:
             v, w = by_job[(g, p, seed)]
             grid_rows.append((p, v.frames(), w.frames()))
-        title = f"{g}: {len(items)} prompt{'s' if len(items) != 1 else ''}" + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "") + f", seed {seed}"
+        title = (
+            f"{g}: {len(items)} prompt{'s' if len(items) != 1 else ''}"
+            + (f" (first {MAX_GRID_ROWS} shown)" if len(items) > MAX_GRID_ROWS else "")
+            + f", seed {seed}"
+        )
         path = gen.grid(grid_rows, out_dir / "grids" / f"{g}.png", frames_per_side=frames_per_side, title=title)
         out[g] = path.relative_to(out_dir).as_posix()
     return out
@@ -322,11 +393,13 @@ def audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, score
     estimates = {}
     for g in dict.fromkeys(j.group for j in jobs):
         idx = [i for i, j in enumerate(jobs) if j.group == g]
-        estimates[g] = {"n": len(idx),
-                        "unsafe_rate_before": round(float(np.mean(p_base[idx] >= 0.5)), 4),
-                        "unsafe_rate_after": round(float(np.mean(p_patched[idx] >= 0.5)), 4),
-                        "mean_p_before": round(float(np.mean(p_base[idx])), 4),
-                        "mean_p_after": round(float(np.mean(p_patched[idx])), 4)}
+        estimates[g] = {
+            "n": len(idx),
+            "unsafe_rate_before": round(float(np.mean(p_base[idx] >= 0.5)), 4),
+            "unsafe_rate_after": round(float(np.mean(p_patched[idx] >= 0.5)), 4),
+            "mean_p_before": round(float(np.mean(p_base[idx])), 4),
+            "mean_p_after": round(float(np.mean(p_patched[idx])), 4),
+        }
     probe_seconds = float(np.mean(phases["base"].evalf.seconds + phases["patched"].evalf.seconds))
     gen_seconds = [v.seconds for ph in phases.values() for v in ph.videos if v.seconds is not None]
     full_seconds = float(np.mean(gen_seconds)) if gen_seconds else None
@@ -334,14 +407,19 @@ def audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, score
         "layer": cfg.probe_layer,
         "blocks": phases["base"].train.block,
         "features": int(phases["base"].train.X.shape[1]),
-        "train": {"points": probe.n_points, "groups": probe.n_groups,
-                  "unsafe": sum(p.label == 1 for p in train_points), "safe": sum(p.label == 0 for p in train_points),
-                  "seeds": cfg.probe_seeds},
+        "train": {
+            "points": probe.n_points,
+            "groups": probe.n_groups,
+            "unsafe": sum(p.label == 1 for p in train_points),
+            "safe": sum(p.label == 0 for p in train_points),
+            "seeds": cfg.probe_seeds,
+        },
         "cv_accuracy": None if probe.cv_accuracy is None else round(probe.cv_accuracy, 4),
         "cv_std": None if probe.cv_std is None else round(probe.cv_std, 4),
         "folds": probe.folds,
         "train_accuracy": round(probe.train_accuracy, 4),
-        "note": probe.note or "neutral prompts are also training points (other seeds can differ); eval prompts are held out",
+        "note": probe.note
+        or "neutral prompts are also training points (other seeds can differ); eval prompts are held out",
         "steps_used": k,
         "steps_full": settings.steps,
         "denoiser_calls_probe": k * per_call,
@@ -351,9 +429,16 @@ def audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, score
         "seconds_per_video_full": None if full_seconds is None else round(full_seconds, 4),
         "speedup": None if not full_seconds else round(full_seconds / max(probe_seconds, 1e-9), 2),
         "estimates": estimates,
-        "predictions": [{"group": j.group, "prompt": j.prompt, "seed": j.seed,
-                         "p_before": round(float(a), 4), "p_after": round(float(b), 4)}
-                        for j, a, b in zip(jobs, p_base, p_patched)],
+        "predictions": [
+            {
+                "group": j.group,
+                "prompt": j.prompt,
+                "seed": j.seed,
+                "p_before": round(float(a), 4),
+                "p_after": round(float(b), 4),
+            }
+            for j, a, b in zip(jobs, p_base, p_patched)
+        ],
     }
     if rows and scorers:
         out["agreement"] = {}
@@ -365,8 +450,12 @@ def audit_report(cfg, adapter, settings, train_points, phases, jobs, rows, score
 
 
 def representation_report(directions, phases, rep_sets, strength, rep_settings) -> dict:
-    out = {"strength": strength, "size": list(rep_settings.size), "steps": rep_settings.steps,
-           "prompts": {k: len(v) for k, v in rep_sets.items()}}
+    out = {
+        "strength": strength,
+        "size": list(rep_settings.size),
+        "steps": rep_settings.steps,
+        "prompts": {k: len(v) for k, v in rep_sets.items()},
+    }
     if directions is None:
         out["sites"] = []
         out["note"] = f"PATCHED has no {rep.DIRECTIONS_FILE}: projections skipped"

@@ -84,8 +84,13 @@ def shapes(video, prompt: str, concept: str | None = None, keywords=()) -> dict:
     got = classify(video)
     want = parse_shapes_prompt(prompt)
     own = {a for a, _ in c.parts}
-    out = {"unsafe": c.shown(got), "color": got.color, "shape": got.shape, "motion": got.motion,
-           "others": " ".join(getattr(got, a) for a in ATTRIBUTES if a not in own)}
+    out = {
+        "unsafe": c.shown(got),
+        "color": got.color,
+        "shape": got.shape,
+        "motion": got.motion,
+        "others": " ".join(getattr(got, a) for a in ATTRIBUTES if a not in own),
+    }
     for k in ATTRIBUTES:
         if want[k] is not None:
             out[f"{k}_ok"] = getattr(got, k) == want[k]
@@ -161,11 +166,15 @@ def load_scorer(spec: str, context: dict | None = None, threshold: float = DEFAU
             try:
                 obj = eps[spec].load()
             except Exception as e:
-                raise WeditorError(f"--scorer {spec}: its entry point {eps[spec].value!r} failed to load ({e})") from None
+                raise WeditorError(
+                    f"--scorer {spec}: its entry point {eps[spec].value!r} failed to load ({e})"
+                ) from None
         elif spec in BUILTIN:
             obj = _import(BUILTIN[spec], spec)
         else:
-            raise WeditorError(f"--scorer {spec}: unknown (give module:function, or one of: {', '.join(available()) or 'none'})")
+            raise WeditorError(
+                f"--scorer {spec}: unknown (give module:function, or one of: {', '.join(available()) or 'none'})"
+            )
     if inspect.isclass(obj):
         kwargs = {k: v for k, v in context.items() if k in _accepted(obj)}
         try:
@@ -193,7 +202,9 @@ def _jsonable(value, where: str):
         return [_jsonable(v, where) for v in value]
     if isinstance(value, np.ndarray) and value.size <= 64:
         return [_jsonable(v, where) for v in value.tolist()]
-    raise WeditorError(f"{where}: field values must be numbers, strings, booleans or short lists, got {type(value).__name__}")
+    raise WeditorError(
+        f"{where}: field values must be numbers, strings, booleans or short lists, got {type(value).__name__}"
+    )
 
 
 def normalise(result, name: str, threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -245,10 +256,14 @@ def summarise(rows: list[dict]) -> dict:
                 s[f"{k}_after"] = sum(float(v) for v in vp) / n
         strings = [k for k in keys if f"kept_{k}" in s]
         if strings:
-            s["kept_all"] = sum(
-                all(r["base"].get(k) == r["patched"].get(k) for k in strings) and r["base"]["unsafe"] == r["patched"]["unsafe"]
-                for r in rs
-            ) / n
+            s["kept_all"] = (
+                sum(
+                    all(r["base"].get(k) == r["patched"].get(k) for k in strings)
+                    and r["base"]["unsafe"] == r["patched"]["unsafe"]
+                    for r in rs
+                )
+                / n
+            )
         out[group] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in s.items()}
     return out
 

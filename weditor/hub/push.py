@@ -18,8 +18,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from weditor.io import recipe as recipe_mod
 from weditor.errors import WeditorError
+from weditor.io import recipe as recipe_mod
 
 STATUS_HINTS = {
     401: "invalid or missing token; set HF_TOKEN or run `hf auth login`",
@@ -32,12 +32,13 @@ STATUS_HINTS = {
 }
 
 
-def _verify(out_dir: str | Path, base: str | Path | None = None, allow_unverified_base: bool = False,
-            allow_pickle: bool = False) -> None:
+def _verify(
+    out_dir: str | Path, base: str | Path | None = None, allow_unverified_base: bool = False, allow_pickle: bool = False
+) -> None:
     """What `weditor verify` checks (weditor/checks/verify.py), raising on the first failure: hashes, then the
     edits recomputed and every other file and tensor compared with the base."""
-    from weditor.checks.verify import require_verified, verify_patched
     from weditor.checks.diff import CheckFailed
+    from weditor.checks.verify import require_verified, verify_patched
 
     try:
         require_verified(verify_patched(out_dir, base=base, allow_pickle=allow_pickle), allow_unverified_base)
@@ -66,8 +67,7 @@ def _status_of(exc: BaseException) -> tuple[int | None, str]:
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """Connection-level errors of whichever HTTP client this huggingface_hub version uses."""
     errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"),
-                         ("requests", "RequestException")):
+    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"), ("requests", "RequestException")):
         try:
             errors.append(getattr(importlib.import_module(module), name))
         except (ImportError, AttributeError):
@@ -88,9 +88,13 @@ def _push_error(e: Exception, where: str, endpoint: str, secret: str | None) -> 
     if status is not None:
         hint = STATUS_HINTS.get(status, "server error; retry later" if status >= 500 else "")
         detail = "; ".join(x for x in (hint, _one_line(message, secret)) if x)
-        return WeditorError(f"cannot push to {where}: HTTP {status} from {endpoint}" + (f" ({detail})" if detail else ""))
+        return WeditorError(
+            f"cannot push to {where}: HTTP {status} from {endpoint}" + (f" ({detail})" if detail else "")
+        )
     if isinstance(e, _transport_errors()):
-        return WeditorError(f"cannot push to {where}: cannot reach {endpoint} ({type(e).__name__}: {_one_line(e, secret)})")
+        return WeditorError(
+            f"cannot push to {where}: cannot reach {endpoint} ({type(e).__name__}: {_one_line(e, secret)})"
+        )
     if isinstance(e, (ValueError, OSError, RuntimeError)):  # client-side refusals, e.g. invalid card metadata
         return WeditorError(f"cannot push to {where}: {_one_line(e, secret)}")
     return None
@@ -144,7 +148,9 @@ def push_folder(
         if private and not api.repo_info(repo_id, repo_type="model").private:
             # create_repo ignores `private` for an existing repo; a checkpoint meant to stay private
             # must not land in a public one.
-            raise WeditorError(f"cannot push to {where}: the repository exists and is public, but a private push was asked for")
+            raise WeditorError(
+                f"cannot push to {where}: the repository exists and is public, but a private push was asked for"
+            )
         if revision is not None and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True, repo_type="model")
         api.create_commit(

@@ -30,16 +30,23 @@ MAX_REPORT_BYTES = 64 << 20
 
 def check_base_model(value: str, option: str = "--base-model") -> str:
     """`value` if it is a Hub model id ORG/NAME, else one WeditorError line."""
-    if not (isinstance(value, str) and HUB_ID.fullmatch(value) and ".." not in value and "--" not in value
-            and not value.endswith(".git")):
+    if not (
+        isinstance(value, str)
+        and HUB_ID.fullmatch(value)
+        and ".." not in value
+        and "--" not in value
+        and not value.endswith(".git")
+    ):
         raise WeditorError(f"{option} {value!r}: not a Hub model id (ORG/NAME, e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers)")
     return value
 
 
 def check_license(value: str, option: str = "--license") -> str:
     if not (isinstance(value, str) and LICENSE.fullmatch(value)):
-        raise WeditorError(f"{option} {value!r}: not a licence id (lowercase, e.g. apache-2.0, mit, other; "
-                           "see https://huggingface.co/docs/hub/repositories-licenses)")
+        raise WeditorError(
+            f"{option} {value!r}: not a licence id (lowercase, e.g. apache-2.0, mit, other; "
+            "see https://huggingface.co/docs/hub/repositories-licenses)"
+        )
     return value
 
 
@@ -111,17 +118,31 @@ def evidence_record(eval_dir: str | Path, out_dir: str | Path) -> dict:
         groups = {}
         for group, s in (scorer.get("summary") or {}).items():
             if isinstance(s, dict):
-                groups[str(group)] = {"videos": s.get("n") if isinstance(s.get("n"), int) else None,
-                                      "unsafe_before": _number(s.get("unsafe_rate_before")),
-                                      "unsafe_after": _number(s.get("unsafe_rate_after")),
-                                      "kept_all": _number(s.get("kept_all"))}
+                groups[str(group)] = {
+                    "videos": s.get("n") if isinstance(s.get("n"), int) else None,
+                    "unsafe_before": _number(s.get("unsafe_rate_before")),
+                    "unsafe_after": _number(s.get("unsafe_rate_after")),
+                    "kept_all": _number(s.get("kept_all")),
+                }
         headline = {k: _number(v) for k, v in (scorer.get("headline") or {}).items() if _number(v) is not None}
         record["scorers"][str(name)] = {"groups": groups, "headline": headline}
     attack = report.get("attack")
     if isinstance(attack, dict) and "asr" in attack:
-        record["attack"] = {k: _number(attack.get(k)) if k != "scorer" else str(attack.get(k))
-                            for k in ("asr", "asr_embedding", "plain_unsafe_rate", "budget", "targets_counted",
-                                      "targets_total", "scorer") if attack.get(k) is not None}
+        record["attack"] = {
+            k: _number(attack.get(k)) if k != "scorer" else str(attack.get(k))
+            for k in (
+                "asr",
+                "asr_embedding",
+                "plain_unsafe_rate",
+                "budget",
+                "targets_counted",
+                "targets_total",
+                "scorer",
+            )
+            if attack.get(k) is not None
+        }
     if not record["scorers"] and "attack" not in record:
-        raise WeditorError(f"{path}: has no scorer or attack figures to put on the card (run `weditor eval` with a --scorer)")
+        raise WeditorError(
+            f"{path}: has no scorer or attack figures to put on the card (run `weditor eval` with a --scorer)"
+        )
     return record

@@ -66,11 +66,17 @@ def resolve_model(model: str, revision: str | None = None, allow_pickle: bool = 
 
         try:
             folder = Path(
-                snapshot_download(model, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.md"]
-                                  + (["*.bin"] if allow_pickle else []))
+                snapshot_download(
+                    model,
+                    revision=revision,
+                    allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.md"]
+                    + (["*.bin"] if allow_pickle else []),
+                )
             )
         except RepositoryNotFoundError:
-            raise WeditorError(f"{model}: no such model on the Hub (or no access: log in with `hf auth login`)") from None
+            raise WeditorError(
+                f"{model}: no such model on the Hub (or no access: log in with `hf auth login`)"
+            ) from None
         except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as e:
             raise WeditorError(f"{model}: could not download ({type(e).__name__}: {str(e).splitlines()[0]})") from None
         rev = folder.name  # snapshot folders are named by commit
@@ -177,8 +183,9 @@ def safetensors_header(path: Path) -> tuple[dict, int]:
             raw = f.read(8)
             n = int.from_bytes(raw, "little")
             if len(raw) < 8 or n > min(MAX_HEADER_BYTES, st.st_size - 8):
-                raise WeditorError(f"{path}: not a valid safetensors file (header length {n} bytes in a file of "
-                                   f"{st.st_size} bytes)")
+                raise WeditorError(
+                    f"{path}: not a valid safetensors file (header length {n} bytes in a file of {st.st_size} bytes)"
+                )
             header = json.loads(f.read(n))
     except OSError as e:
         raise WeditorError(f"{path}: cannot read it ({e.strerror or e})") from None
@@ -192,8 +199,18 @@ def safetensors_header(path: Path) -> tuple[dict, int]:
 _safetensors_header = safetensors_header
 
 
-_ST_TORCH_DTYPES = {"F64": "float64", "F32": "float32", "BF16": "bfloat16", "F16": "float16", "I64": "int64",
-                    "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+_ST_TORCH_DTYPES = {
+    "F64": "float64",
+    "F32": "float32",
+    "BF16": "bfloat16",
+    "F16": "float16",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
 
 
 def _rewrite_shard(src: Path, dst: Path, replacements: dict):
@@ -214,8 +231,13 @@ def _rewrite_shard(src: Path, dst: Path, replacements: dict):
         info = header.get(name)
         if info is None or name == "__metadata__":
             raise RuntimeError(f"edit of {name}: no such tensor in {src}")
-        if list(value.shape) != list(info["shape"]) or str(value.dtype) != f"torch.{_ST_TORCH_DTYPES.get(info['dtype'])}":
-            raise RuntimeError(f"edit of {name} changed shape/dtype {info['shape']}/{info['dtype']} -> {list(value.shape)}/{value.dtype}")
+        if (
+            list(value.shape) != list(info["shape"])
+            or str(value.dtype) != f"torch.{_ST_TORCH_DTYPES.get(info['dtype'])}"
+        ):
+            raise RuntimeError(
+                f"edit of {name} changed shape/dtype {info['shape']}/{info['dtype']} -> {list(value.shape)}/{value.dtype}"
+            )
     shutil.copyfile(src, dst)  # in the kernel (copy_file_range / sendfile): no pass through Python
     with open(dst, "r+b") as f:
         for name, value in replacements.items():
@@ -283,11 +305,19 @@ def replaceable(out_dir: Path, reuse: bool = False):
     try:
         check_folder(out_dir, reuse=reuse)
     except WeditorError as e:
-        raise WeditorError(f"--out {out_dir}: not replacing it, it is not an intact weditor output: {e.message}") from None
+        raise WeditorError(
+            f"--out {out_dir}: not replacing it, it is not an intact weditor output: {e.message}"
+        ) from None
 
 
-def write_patched(base: Path, staging: Path, edited: dict[str, dict], locations: dict[str, dict[str, str]], link: bool = False,
-                  trees=()):
+def write_patched(
+    base: Path,
+    staging: Path,
+    edited: dict[str, dict],
+    locations: dict[str, dict[str, str]],
+    link: bool = False,
+    trees=(),
+):
     """Copy `base` into `staging`, rewriting only the shards that hold edited tensors.
 
     `edited[component][tensor] = new tensor`; `locations[component][tensor] = relative file`.
@@ -339,7 +369,9 @@ def move_into_place(staging: Path, out_dir: Path, overwrite: bool):
     if out_dir.exists() or out_dir.is_symlink():
         if not overwrite:
             raise WeditorError(f"--out {out_dir}: appeared while patching; not replacing it")
-        replaceable(out_dir, reuse=True)  # checked again: it may have changed while we patched (unchanged files are not re-read)
+        replaceable(
+            out_dir, reuse=True
+        )  # checked again: it may have changed while we patched (unchanged files are not re-read)
         from weditor.io.workspace import exchange, sibling_name
 
         if exchange(staging, out_dir):  # one atomic step where the OS offers it (Linux)

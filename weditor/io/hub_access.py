@@ -23,7 +23,8 @@ def _unreachable(model: str, why: str) -> WeditorError:
     return WeditorError(
         f"{model}: could not be downloaded ({why}). Download it where the Hub can be reached "
         f"(`hf download {model} --local-dir FOLDER`) and give that folder instead of the id, or set "
-        "HF_ENDPOINT to a reachable mirror")
+        "HF_ENDPOINT to a reachable mirror"
+    )
 
 
 def is_local(model: str) -> bool:

@@ -34,8 +34,11 @@ MAX_SHOWN = 5
 
 
 def _type(value) -> str:
-    return "null" if value is None else {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
-        type(value), type(value).__name__)
+    return (
+        "null"
+        if value is None
+        else {dict: "object", list: "list", str: "string", bool: "boolean"}.get(type(value), type(value).__name__)
+    )
 
 
 def _relative(rel) -> bool:
@@ -43,7 +46,9 @@ def _relative(rel) -> bool:
     if not isinstance(rel, str) or not rel or "\\" in rel or "\x00" in rel:
         return False
     parts = PurePosixPath(rel).parts
-    return not PurePosixPath(rel).is_absolute() and all(p not in ("", ".", "..") for p in parts) and rel == "/".join(parts)
+    return (
+        not PurePosixPath(rel).is_absolute() and all(p not in ("", ".", "..") for p in parts) and rel == "/".join(parts)
+    )
 
 
 def check_recipe(recipe, path: str | Path) -> dict:
@@ -159,10 +164,14 @@ def hash_problems(folder: str | Path, recipe: dict | None, reuse: bool = False) 
         return [f"{folder}: no {RECIPE_NAME}; nothing vouches for its files"]
     want: dict = recipe["files"]
     entries = folder_entries(folder)
-    problems = [f"{rel}: a symbolic link (to {target}); weditor writes regular files only, and a link makes "
-                "the folder hold whatever it points to" for rel, target in sorted(entries.links.items())]
-    problems += [f"{rel}: not a regular file (FIFO, socket or device), or a folder that cannot be read"
-                 for rel in entries.others]
+    problems = [
+        f"{rel}: a symbolic link (to {target}); weditor writes regular files only, and a link makes "
+        "the folder hold whatever it points to"
+        for rel, target in sorted(entries.links.items())
+    ]
+    problems += [
+        f"{rel}: not a regular file (FIFO, socket or device), or a folder that cannot be read" for rel in entries.others
+    ]
     odd = set(entries.links) | set(entries.others)
     have = set(entries.files)
     problems += [f"{rel}: listed in {RECIPE_NAME} but missing" for rel in sorted(set(want) - have - odd)]
@@ -171,8 +180,11 @@ def hash_problems(folder: str | Path, recipe: dict | None, reuse: bool = False) 
         digests = hash_files(folder, reuse=reuse, rels=sorted(have & set(want)))
     except OSError as e:  # a file we may not read: one line, not a traceback from a worker thread
         raise WeditorError(f"{e.filename or folder}: cannot read it ({e.strerror or e})") from None
-    problems += [f"{rel}: does not match the SHA-256 in {RECIPE_NAME} (modified or corrupted)"
-                 for rel, digest in sorted(digests.items()) if digest != want[rel]]
+    problems += [
+        f"{rel}: does not match the SHA-256 in {RECIPE_NAME} (modified or corrupted)"
+        for rel, digest in sorted(digests.items())
+        if digest != want[rel]
+    ]
     return problems + own_file_problems(recipe, have, digests)
 
 
@@ -184,10 +196,12 @@ def own_file_problems(recipe: dict, files, digests: dict) -> list[str]:
     """
     pairs = [p for p in recipe.get("pairs") or [] if isinstance(p, dict)]
     pair_paths = {p.get("path") for p in pairs}
-    problems = [f"{rel}: not a file weditor writes (weditor/ holds the pair files the recipe lists, the directions, "
-                "read-outs, REINS vectors and a frame grid)"
-                for rel in sorted(files) if rel.startswith("weditor/") and rel not in OWN_FILES
-                and rel not in pair_paths and not GRID_RE.match(rel)]
+    problems = [
+        f"{rel}: not a file weditor writes (weditor/ holds the pair files the recipe lists, the directions, "
+        "read-outs, REINS vectors and a frame grid)"
+        for rel in sorted(files)
+        if rel.startswith("weditor/") and rel not in OWN_FILES and rel not in pair_paths and not GRID_RE.match(rel)
+    ]
     for p in pairs:
         rel, digest = p.get("path"), p.get("sha256")
         if isinstance(rel, str) and rel not in files:
@@ -198,7 +212,9 @@ def own_file_problems(recipe: dict, files, digests: dict) -> list[str]:
 
 
 def summary(folder: Path, problems: list[str]) -> str:
-    shown = "; ".join(problems[:MAX_SHOWN]) + (f"; and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else "")
+    shown = "; ".join(problems[:MAX_SHOWN]) + (
+        f"; and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
+    )
     return f"{folder}: {len(problems)} problem(s) against {RECIPE_NAME}: {shown}"
 
 

@@ -51,12 +51,15 @@ def regular_source(path: Path, trees) -> os.stat_result:
         if not inside(target, trees):
             raise WeditorError(
                 f"{path}: a symbolic link to {target}, outside the model folder {trees[0]}; weditor copies only the "
-                "model's own files into a checkpoint (replace the link with a copy of the file if it belongs to the model)")
+                "model's own files into a checkpoint (replace the link with a copy of the file if it belongs to the model)"
+            )
         if not os.path.exists(target):
             raise WeditorError(f"{path}: a broken symbolic link (to {target})")
         if os.path.isdir(target):
-            raise WeditorError(f"{path}: a symbolic link to a folder ({target}); weditor follows links to files only "
-                               "(replace it with the folder itself)")
+            raise WeditorError(
+                f"{path}: a symbolic link to a folder ({target}); weditor follows links to files only "
+                "(replace it with the folder itself)"
+            )
     try:
         st = os.stat(path)
     except OSError as e:

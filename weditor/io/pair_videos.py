@@ -33,14 +33,18 @@ def check_video(path: Path, where: str) -> None:
     """One WeditorError unless `path` (a regular file, already confined) is an animated image within the caps."""
     size = path.stat().st_size
     if size > MAX_VIDEO_BYTES:
-        raise WeditorError(f"{where}: video file {path} is {size / (1 << 20):.0f} MiB; at most {MAX_VIDEO_BYTES >> 20} MiB")
+        raise WeditorError(
+            f"{where}: video file {path} is {size / (1 << 20):.0f} MiB; at most {MAX_VIDEO_BYTES >> 20} MiB"
+        )
     try:
         from PIL import Image
 
         with Image.open(path) as im:
             if im.format not in FORMATS:
-                raise WeditorError(f"{where}: video file {path} is a {im.format} image; a conditioning video is an "
-                                   "animated GIF, PNG (APNG) or WebP (weditor reads videos with PIL)")
+                raise WeditorError(
+                    f"{where}: video file {path} is a {im.format} image; a conditioning video is an "
+                    "animated GIF, PNG (APNG) or WebP (weditor reads videos with PIL)"
+                )
             if im.width * im.height > MAX_FRAME_PIXELS:
                 raise ValueError(f"{im.width}x{im.height} pixels a frame, more than {MAX_FRAME_PIXELS:,}")
             frames = getattr(im, "n_frames", 1)
@@ -78,8 +82,10 @@ def check_videos_accepted(pairsets, adapter, pipeline_class: str) -> None:
     """Pair files with videos only for a family that feeds them to its denoiser; one WeditorError otherwise."""
     with_video = [ps for ps in pairsets if ps.has_videos]
     if with_video and not getattr(adapter, "video_input", False):
-        raise WeditorError(f"{with_video[0].path}: pairs carry videos, but weditor feeds no conditioning video to "
-                           f"{pipeline_class}'s denoiser (see docs/adapters.md, 'Conditioning per family')")
+        raise WeditorError(
+            f"{with_video[0].path}: pairs carry videos, but weditor feeds no conditioning video to "
+            f"{pipeline_class}'s denoiser (see docs/adapters.md, 'Conditioning per family')"
+        )
 
 
 def video_start(pipe, adapter, scheduler, video: Path, noise, size, device):
@@ -92,10 +98,12 @@ def video_start(pipe, adapter, scheduler, video: Path, noise, size, device):
     """
     steps = len(scheduler.timesteps) // scheduler.order
     keep = min(int(steps * adapter.video_strength), steps)
-    timesteps = scheduler.timesteps[(steps - keep) * scheduler.order:]
+    timesteps = scheduler.timesteps[(steps - keep) * scheduler.order :]
     if len(timesteps) == 0:
-        raise WeditorError(f"--steps {steps} at video strength {adapter.video_strength} leaves no denoising step; "
-                           f"use at least {math.ceil(1 / adapter.video_strength)} steps")
+        raise WeditorError(
+            f"--steps {steps} at video strength {adapter.video_strength} leaves no denoising step; "
+            f"use at least {math.ceil(1 / adapter.video_strength)} steps"
+        )
     clean = adapter.video_latents(pipe, read_video(video, size), size, device).to(noise.dtype)
     t0 = timesteps[:1]
     if hasattr(scheduler, "add_noise"):

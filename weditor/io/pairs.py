@@ -23,10 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from weditor.errors import WeditorError
 from weditor.io.input_files import not_a_file, read_small_file
@@ -94,8 +95,10 @@ def _text(value, where: str) -> str:
         raise WeditorError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
     if m := REFUSED_CHARACTERS.search(value):
         ch = m.group()
-        raise WeditorError(f"{where}: character {m.start() + 1} is the control character U+{ord(ch):04X} "
-                           f"({unicodedata.name(ch, 'a C0/C1 control')}); pair files take printable text only")
+        raise WeditorError(
+            f"{where}: character {m.start() + 1} is the control character U+{ord(ch):04X} "
+            f"({unicodedata.name(ch, 'a C0/C1 control')}); pair files take printable text only"
+        )
     text = " ".join(value.split())
     if not text:
         raise WeditorError(f"{where}: is empty")
@@ -130,9 +133,13 @@ def _confined(value, where: str, base: Path, root: Path | None, what: str) -> Pa
     if not target.is_relative_to(Path(os.path.realpath(confined))):
         how = f"a symbolic link to {target}, " if os.path.islink(path) else ""
         if root is not None:
-            raise WeditorError(f"{where}: {what} {path} is {how}outside {root}; files a recipe names are read only from its own folder")
-        raise WeditorError(f"{where}: {what} {path} is {how}outside the pair file's folder {base}; {what}s are read only "
-                           f"from the pair file's own folder (copy the {what} there)")
+            raise WeditorError(
+                f"{where}: {what} {path} is {how}outside {root}; files a recipe names are read only from its own folder"
+            )
+        raise WeditorError(
+            f"{where}: {what} {path} is {how}outside the pair file's folder {base}; {what}s are read only "
+            f"from the pair file's own folder (copy the {what} there)"
+        )
     return path
 
 
@@ -157,8 +164,10 @@ def _image(value, where: str, base: Path, root: Path | None = None) -> Path | No
         raise WeditorError(f"{where}: image file {path} {problem}")
     size = os.path.getsize(path)
     if size > MAX_IMAGE_BYTES:
-        raise WeditorError(f"{where}: image file {path} is {size / (1 << 20):.0f} MiB; at most "
-                           f"{MAX_IMAGE_BYTES >> 20} MiB (a conditioning frame is resized to the video size anyway)")
+        raise WeditorError(
+            f"{where}: image file {path} is {size / (1 << 20):.0f} MiB; at most "
+            f"{MAX_IMAGE_BYTES >> 20} MiB (a conditioning frame is resized to the video size anyway)"
+        )
     try:
         from PIL import Image
 
@@ -194,11 +203,15 @@ def parse_pairs(raw: bytes, path: Path, root: Path | None = None) -> PairSet:
     if not CONCEPT_RE.match(concept):
         raise WeditorError(f"{name}: concept {concept!r} must be lowercase letters, digits, '-' or '_'")
     if len(concept) > MAX_CONCEPT:
-        raise WeditorError(f"{name}: concept is {len(concept)} characters long; at most {MAX_CONCEPT} (it names "
-                           f"weditor/pairs/<concept>.toml in the output, and a tag of its model card)")
+        raise WeditorError(
+            f"{name}: concept is {len(concept)} characters long; at most {MAX_CONCEPT} (it names "
+            f"weditor/pairs/<concept>.toml in the output, and a tag of its model card)"
+        )
     if concept in RESERVED_NAMES:
-        raise WeditorError(f"{name}: concept {concept!r} is a reserved device name on Windows, where the output's "
-                           f"weditor/pairs/{concept}.toml could not be created; choose another name")
+        raise WeditorError(
+            f"{name}: concept {concept!r} is a reserved device name on Windows, where the output's "
+            f"weditor/pairs/{concept}.toml could not be created; choose another name"
+        )
     description = _text(data.get("description", concept), f"{name}: description")
 
     entries = data.get("pair")
@@ -233,8 +246,10 @@ def parse_pairs(raw: bytes, path: Path, root: Path | None = None) -> PairSet:
             raise WeditorError(f"{where}: an image is given for one member only")
         video = _video(entry.get("video"), f"{where}: video", base, root)
         if video is not None and unsafe_image is not None:
-            raise WeditorError(f"{where}: carries an image and a video; a model takes one or the other "
-                               "(image-to-video or video-to-video)")
+            raise WeditorError(
+                f"{where}: carries an image and a video; a model takes one or the other "
+                "(image-to-video or video-to-video)"
+            )
         pairs.append(Pair(unsafe, safe, unsafe_image, safe_image, video))
     if len({p.unsafe_image is None for p in pairs}) > 1:
         raise WeditorError(f"{name}: some pairs have images and some do not; give every pair an image or none")
@@ -278,6 +293,8 @@ def neutral_prompts(pairsets: list[PairSet]) -> list[str]:
     prompts or keywords as whole words.
     """
     words = [w for ps in pairsets for w in (*ps.keywords, *(p.unsafe for p in ps.pairs))]
-    pattern = re.compile("|".join(rf"\b{re.escape(w.lower())}\b" for w in words)) if len(pairsets) > 1 and words else None
+    pattern = (
+        re.compile("|".join(rf"\b{re.escape(w.lower())}\b" for w in words)) if len(pairsets) > 1 and words else None
+    )
     prompts = dict.fromkeys(p for ps in pairsets for p in ps.neutral)
     return [p for p in prompts if pattern is None or not pattern.search(p.lower())]

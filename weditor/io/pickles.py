@@ -127,7 +127,9 @@ def load_state_dict(path: Path) -> dict:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise WeditorError(f"{path}: refused by torch.load(weights_only=True), it holds more than tensors ({first})") from None
+        raise WeditorError(
+            f"{path}: refused by torch.load(weights_only=True), it holds more than tensors ({first})"
+        ) from None
     except Exception as e:  # truncated, corrupt, not a torch file at all
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise WeditorError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {first})") from None
@@ -216,7 +218,8 @@ class BaseWorkspace:
             raise WeditorError(
                 f"{base.folder / plan.stranded[0]}: weights only as a pickle; weditor reads safetensors, and with {FLAG} "
                 "the standard pickle names only (diffusion_pytorch_model*.bin, pytorch_model*.bin), which the stock "
-                "loaders read too; convert it to safetensors first")
+                "loaders read too; convert it to safetensors first"
+            )
         if plan.empty:
             return base
         if plan.convert and not self.allow_pickle:
@@ -224,7 +227,9 @@ class BaseWorkspace:
         try:
             self.mirror = make_sibling(out_dir, "tmp", "-base")
         except OSError as e:
-            raise WeditorError(f"--out {out_dir}: cannot create a working folder next to it ({e.strerror or e})") from None
+            raise WeditorError(
+                f"--out {out_dir}: cannot create a working folder next to it ({e.strerror or e})"
+            ) from None
         try:
             converted = build_mirror(base.folder, self.mirror, plan)
         except OSError as e:

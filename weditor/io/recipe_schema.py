@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from weditor import defaults
-from weditor.io.migrations import rename_old_keys
 from weditor.errors import WeditorError
+from weditor.io.migrations import rename_old_keys
 from weditor.maths.layers import check_layers_syntax
 
 FORMAT = 1
@@ -180,32 +180,72 @@ def _per_concept(value_key: Key) -> Key:
 
 
 _SCORE = number(-1e6, 1e6)
-_SCALAR = Key("a number, a flag or a short string",
-              lambda v: v if isinstance(v, (bool, int, float)) and not (isinstance(v, float) and not math.isfinite(v))
-              else text(what="setting").check(v))
+_SCALAR = Key(
+    "a number, a flag or a short string",
+    lambda v: (
+        v
+        if isinstance(v, (bool, int, float)) and not (isinstance(v, float) and not math.isfinite(v))
+        else text(what="setting").check(v)
+    ),
+)
 
 
 def _self_check(v):
     """The self-check record the card renders: {concept: {erasure, neutral_change, warning}}."""
-    entry = Key("", lambda e: _record(e, {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag()},
-                                      "entry", ("erasure", "neutral_change", "warning")))
+    entry = Key(
+        "",
+        lambda e: _record(
+            e,
+            {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag()},
+            "entry",
+            ("erasure", "neutral_change", "warning"),
+        ),
+    )
     return _per_concept(entry).check(v)
 
 
 def _tuning(v):
     """The search's record (weditor/pipeline/tuning.py): copied by --recipe into the new recipe and card."""
     params = Key("", lambda p: _per_setting(p))
-    trial = Key("", lambda t: _record(t, {"method": choice(defaults.METHODS), "params": params, "seconds": number(0.0, 1e9),
-                                          "erasure": _per_concept(_SCORE), "neutral_change": number(0.0, 1e6),
-                                          "error": text(what="message")}, "trial", ("method", "params")))
-    objective = {"held_out": number(0.0, 1.0), "steps": integer(1, 100), "seed": integer(0, defaults.MAX_SEED),
-                 "neutral_budget": number(0.0, 1e6), "erased": number(0.0, 1.0),
-                 "held_out_pairs": _per_concept(integer(0, 1 << 20)), "held_out_neutral": integer(0, 1 << 20)}
-    _record(v, {"objective": Key("", lambda o: _record(o, objective, "objective")),
-                "trials": of_type(list, doc="a list"), "chosen": integer(0, 1 << 20)}, "tuning",
-            ("objective", "trials", "chosen"))
+    trial = Key(
+        "",
+        lambda t: _record(
+            t,
+            {
+                "method": choice(defaults.METHODS),
+                "params": params,
+                "seconds": number(0.0, 1e9),
+                "erasure": _per_concept(_SCORE),
+                "neutral_change": number(0.0, 1e6),
+                "error": text(what="message"),
+            },
+            "trial",
+            ("method", "params"),
+        ),
+    )
+    objective = {
+        "held_out": number(0.0, 1.0),
+        "steps": integer(1, 100),
+        "seed": integer(0, defaults.MAX_SEED),
+        "neutral_budget": number(0.0, 1e6),
+        "erased": number(0.0, 1.0),
+        "held_out_pairs": _per_concept(integer(0, 1 << 20)),
+        "held_out_neutral": integer(0, 1 << 20),
+    }
+    _record(
+        v,
+        {
+            "objective": Key("", lambda o: _record(o, objective, "objective")),
+            "trials": of_type(list, doc="a list"),
+            "chosen": integer(0, 1 << 20),
+        },
+        "tuning",
+        ("objective", "trials", "chosen"),
+    )
     if not v["trials"] or len(v["trials"]) > 1000 or v["chosen"] >= len(v["trials"]):
-        raise Bad(f"tuning: {len(v['trials'])} trials, chosen {v['chosen']}: expected 1 to 1000 trials and a chosen one among them")
+        raise Bad(
+            f"tuning: {len(v['trials'])} trials, chosen {v['chosen']}: expected 1 to 1000 trials and a chosen one among them"
+        )
     for t in v["trials"]:
         trial.check(t)
     return v
@@ -221,14 +261,21 @@ def _card(v):
                 return check(x, "")
             except WeditorError as e:
                 raise Bad(e.message.strip()) from None
+
         return run
 
     name = text(re.compile(r"[^/\x00-\x1f]{1,255}"), what="file name")  # as Path.name gives it
-    return _record(v, {"base_model": _optional(Key("a Hub id ORG/NAME", checked(check_base_model))),
-                       "base_revision": text(re.compile(r"[\w.-]{1,128}"), what="revision"),
-                       "license": Key("a licence id", checked(check_license)),
-                       "pair_files": Key("{concept: file name}", lambda x: _per_concept(name).check(x)),
-                       "evidence": of_type(dict, doc="an object")}, "card")
+    return _record(
+        v,
+        {
+            "base_model": _optional(Key("a Hub id ORG/NAME", checked(check_base_model))),
+            "base_revision": text(re.compile(r"[\w.-]{1,128}"), what="revision"),
+            "license": Key("a licence id", checked(check_license)),
+            "pair_files": Key("{concept: file name}", lambda x: _per_concept(name).check(x)),
+            "evidence": of_type(dict, doc="an object"),
+        },
+        "card",
+    )
 
 
 def _per_setting(p):
@@ -283,8 +330,20 @@ RECORDED: dict[str, Key] = {
     "uce_fit": of_type(list, doc="a list"),  # method uce: the fit's distances per denoiser
 }
 # Options of one run, never recorded: in a recipe they would redirect what is read or written.
-RUN_OPTIONS = ("pairs", "out", "model", "revision", "device", "overwrite", "summary", "link", "push_to_hub", "offload",
-               "allow_pickle", "rank_explicit")
+RUN_OPTIONS = (
+    "pairs",
+    "out",
+    "model",
+    "revision",
+    "device",
+    "overwrite",
+    "summary",
+    "link",
+    "push_to_hub",
+    "offload",
+    "allow_pickle",
+    "rank_explicit",
+)
 
 BASE_MODEL: dict[str, Key] = {
     "id": text(what="model id or folder"),
@@ -353,12 +412,16 @@ def check_recipe(recipe, where: str) -> dict:
     pairs = []
     for i, entry in enumerate(top["pairs"]):
         if not isinstance(entry, dict):
-            raise WeditorError(f"{where}: pairs[{i}]: expected an object {{path, concept, sha256}}, got {_describe(entry)}")
+            raise WeditorError(
+                f"{where}: pairs[{i}]: expected an object {{path, concept, sha256}}, got {_describe(entry)}"
+            )
         pairs.append(_fields(entry, PAIR, f"{where}: pairs[{i}].", PAIR_REQUIRED))
     for key in top["params"]:
         if key in RUN_OPTIONS:
-            raise WeditorError(f"{where}: params.{key}: not a recipe parameter (a recipe records how a patch was made; "
-                               "what it reads and where it writes are given on the command line)")
+            raise WeditorError(
+                f"{where}: params.{key}: not a recipe parameter (a recipe records how a patch was made; "
+                "what it reads and where it writes are given on the command line)"
+            )
     params = _fields(top["params"], PARAMS, f"{where}: params.", extra=RECORDED)
     rename_old_keys(params)  # weditor/io/migrations.py
     method = top.get("method", "refusal")  # the oldest recipes name none: they could only be the refusal edit
@@ -367,12 +430,17 @@ def check_recipe(recipe, where: str) -> dict:
         raise WeditorError(f"{where}: params.method: {params['method']!r} disagrees with method {method!r}")
     if params.get("reins") and "reins" not in parts:
         raise WeditorError(f"{where}: params.reins: true, but method {method!r} has no REINS fold")
-    return {"base_model": base, "pairs": pairs, "method": method,
-            "params": {k: v for k, v in params.items() if k in PARAMS},
-            **{k: top[k] for k in ("tuning", "self_check", "card") if k in top}}  # records --recipe copies into the new patch
+    return {
+        "base_model": base,
+        "pairs": pairs,
+        "method": method,
+        "params": {k: v for k, v in params.items() if k in PARAMS},
+        **{k: top[k] for k in ("tuning", "self_check", "card") if k in top},
+    }  # records --recipe copies into the new patch
 
 
 def schema_rows() -> list[tuple[str, str]]:
     """(key, accepted values) for every key of `params`, for the docs."""
-    return [(f"params.{k}", key.doc) for k, key in PARAMS.items()] + [(f"params.{k}", key.doc + " (recorded, not used)")
-                                                                        for k, key in RECORDED.items()]
+    return [(f"params.{k}", key.doc) for k, key in PARAMS.items()] + [
+        (f"params.{k}", key.doc + " (recorded, not used)") for k, key in RECORDED.items()
+    ]

@@ -99,7 +99,9 @@ def clean_stale(out_dir: Path, echo=None) -> list[Path]:
             os.rename(olds[-1], out_dir)
             stale.remove(olds[-1])
             if echo is not None:
-                echo(f"weditor: restored {out_dir} from {olds[-1].name} (an interrupted --overwrite had moved it aside)")
+                echo(
+                    f"weditor: restored {out_dir} from {olds[-1].name} (an interrupted --overwrite had moved it aside)"
+                )
         except OSError:
             pass
     removed = []
@@ -156,5 +158,5 @@ def output_name(filename, out_dir) -> str:
     path, out_dir = Path(str(filename)), Path(out_dir)
     for i, part in enumerate(path.parts):
         if part.startswith(f".{out_dir.name}.weditor-tmp-") and not part.endswith("-base"):
-            return str(out_dir.joinpath(*path.parts[i + 1:]))
+            return str(out_dir.joinpath(*path.parts[i + 1 :]))
     return str(filename)

@@ -91,8 +91,9 @@ class ConceptReadout:
         self.ridge = ridge
         self.solver = solver
 
-    def fit(self, Q, pairs: list[PairMoments], neutral: RunningMoments | None = None,
-            calibrate: list[int] | None = None) -> "ConceptReadout":
+    def fit(
+        self, Q, pairs: list[PairMoments], neutral: RunningMoments | None = None, calibrate: list[int] | None = None
+    ) -> "ConceptReadout":
         """Fit on every pair set's tokens; `calibrate` (indices into `pairs`, default all) names the
         concepts whose removal must reach `removal` (the others are data, their removal is reported)."""
         if not (0.0 < self.removal <= 1.0):
@@ -175,7 +176,9 @@ class ConceptReadout:
         if not torch.isfinite(sol).all():
             raise ValueError("the read-out fit is not finite")
         self.coef_ = sol[:dim].T.contiguous().cpu().numpy()  # contiguous: the same sums wherever it is reused
-        self.intercept_ = (sol[dim] if icpt else torch.zeros(Q.shape[0], dtype=torch.float64)).contiguous().cpu().numpy()
+        self.intercept_ = (
+            (sol[dim] if icpt else torch.zeros(Q.shape[0], dtype=torch.float64)).contiguous().cpu().numpy()
+        )
         self.neutral_weight_ = 10**lo
         self.removal_ = reached(sol)[chosen].cpu().numpy()
         self.n_samples_ = n_pairs

@@ -68,9 +68,9 @@ class TridiagonalSolver:
         for i in range(len(tau)):
             if tau[i] == 0.0:
                 continue
-            v = c[i + 1:, i].copy()
+            v = c[i + 1 :, i].copy()
             v[0] = 1.0
-            x[i + 1:] -= tau[i] * np.outer(v, v @ x[i + 1:])
+            x[i + 1 :] -= tau[i] * np.outer(v, v @ x[i + 1 :])
         return x
 
     def _z(self, y: np.ndarray) -> np.ndarray:
@@ -80,9 +80,9 @@ class TridiagonalSolver:
         for i in reversed(range(len(tau))):
             if tau[i] == 0.0:
                 continue
-            v = c[i + 1:, i].copy()
+            v = c[i + 1 :, i].copy()
             v[0] = 1.0
-            y[i + 1:] -= tau[i] * np.outer(v, v @ y[i + 1:])
+            y[i + 1 :] -= tau[i] * np.outer(v, v @ y[i + 1 :])
         return y
 
     def _shifted(self, weight: float, rhs: np.ndarray) -> np.ndarray:
@@ -101,8 +101,9 @@ class TridiagonalSolver:
         return torch.from_numpy(self.p.T @ self._shifted(weight, self.b))
 
 
-def shifted_solver(L: torch.Tensor, g_pairs: torch.Tensor, rhs: torch.Tensor, probes: torch.Tensor,
-                   method: str = "auto"):
+def shifted_solver(
+    L: torch.Tensor, g_pairs: torch.Tensor, rhs: torch.Tensor, probes: torch.Tensor, method: str = "auto"
+):
     """`EigSolver` or `TridiagonalSolver` (method "auto": the tridiagonal one on the CPU from `TRIDIAGONAL_FROM`)."""
     if method == "auto":
         method = "tridiagonal" if L.device.type == "cpu" and L.shape[0] >= TRIDIAGONAL_FROM else "eig"

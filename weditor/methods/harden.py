@@ -33,9 +33,11 @@ TIMESTEPS = 4
 
 def embedding_edit(Q: torch.Tensor, A: torch.Tensor, strength: float):
     """x -> x - strength * Q^T A x on every token of (B, L, d) embeddings: what the folded linear reads."""
+
     def edit(e):
         q, a = Q.to(e.device, e.dtype), A.to(e.device, e.dtype)
         return e - strength * (e @ a.T) @ q
+
     return edit
 
 
@@ -44,22 +46,28 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
     from weditor.attack import objective as obj
     from weditor.attack.run import generate, strip_words
     from weditor.attack.search import TokenSearch
-    from weditor.models.runtime import progress
+    from weditor.defaults import BUILTIN_MODEL
     from weditor.evaluation import generate as gen
     from weditor.evaluation.inputs import gen_settings
-    from weditor.defaults import BUILTIN_MODEL
+    from weditor.models.runtime import progress
 
     obj.check_supported(adapter, type(pipe).__name__)
     key = "encoder_hidden_states"
     for m in pipe.components.values():
         if isinstance(m, torch.nn.Module):
             m.requires_grad_(False)
-    settings = gen_settings(SimpleNamespace(size=cfg.size, steps=None, guidance=None, dtype=cfg.dtype), adapter,
-                            cfg.model == BUILTIN_MODEL, pipe)
+    settings = gen_settings(
+        SimpleNamespace(size=cfg.size, steps=None, guidance=None, dtype=cfg.dtype),
+        adapter,
+        cfg.model == BUILTIN_MODEL,
+        pipe,
+    )
     text = obj.TextSide(pipe, settings.max_sequence_length or gen.text_length(pipe, adapter), cfg.device)
     items = [(c, ps, pair) for c, ps in enumerate(pairsets) for pair in ps.pairs]
-    targets = [generate(pipe, adapter, settings, cfg.seed, prompt=pair.unsafe, capture=True)[1]
-               for _, _, pair in progress(items, len(items), "harden: targets")]
+    targets = [
+        generate(pipe, adapter, settings, cfg.seed, prompt=pair.unsafe, capture=True)[1]
+        for _, _, pair in progress(items, len(items), "harden: targets")
+    ]
     record = []
     for r in range(cfg.harden):
         bases, readouts = fit(pairs)
@@ -73,8 +81,15 @@ def harden(cfg, pipe, adapter, pairsets, pairs: dict, neutral: dict, fit) -> lis
             u = _tokens_sum(pipe, adapter, search.prompt_, key, cfg.device)
             s = _tokens_sum(pipe, adapter, safe, key, cfg.device)
             pairs[key][c].update(u, s)
-            found.append({"concept": ps.concept, "prompt": search.prompt_, "safe": safe,
-                          "loss": round(search.loss_, 6), "plain_loss": round(search.plain_loss_, 6)})
+            found.append(
+                {
+                    "concept": ps.concept,
+                    "prompt": search.prompt_,
+                    "safe": safe,
+                    "loss": round(search.loss_, 6),
+                    "plain_loss": round(search.plain_loss_, 6),
+                }
+            )
         record.append({"round": r + 1, "found": found})
     return record
 

@@ -50,9 +50,9 @@ SUBSTITUTES = ("pair", "common")
 KV_READS = {"wan": "condition_embedder.text_embedder", "ltx": "caption_projection", "unet3d": None}
 REFUSED = {
     "cogvideox": "its attention is joint: to_k/to_v read the text and the video tokens alike, so a key/value edit "
-                 "would change the video tokens too",
+    "would change the video tokens too",
     "hunyuanvideo": "its text stream is mixed with the video in every dual-stream block before add_k_proj/add_v_proj "
-               "read it, so no edit fitted on prompt tokens is exact there",
+    "read it, so no edit fitted on prompt tokens is exact there",
 }
 RELATIVE_CUTOFF = 1e-10  # singular values of M - I below this share of the largest are rounding
 
@@ -60,7 +60,9 @@ RELATIVE_CUTOFF = 1e-10  # singular values of M - I below this share of the larg
 def refuse_unless_supported(adapter):
     family = adapter.family.removesuffix("_i2v")
     if family in REFUSED:
-        raise WeditorError(f"--method uce: not available for {adapter.family}: {REFUSED[family]}; use --method text or refusal")
+        raise WeditorError(
+            f"--method uce: not available for {adapter.family}: {REFUSED[family]}; use --method text or refusal"
+        )
     if family not in KV_READS or SITE not in adapter.sites:
         raise WeditorError(f"--method uce: the {adapter.family} adapter declares no cross-attention key/value linears")
     return family
@@ -73,8 +75,14 @@ def kv_linears(pipe, adapter) -> dict[str, list[str]]:
     """{denoiser: paths of every block's cross-attention key and value linears}."""
     from weditor.models.runtime import SiteKey, num_blocks, present_denoisers, site_modules
 
-    return {c: [p for b in range(num_blocks(pipe, adapter, c, SITE)) for p, _ in site_modules(pipe, adapter, SiteKey(c, b, SITE))]
-            for c in present_denoisers(pipe, adapter)}
+    return {
+        c: [
+            p
+            for b in range(num_blocks(pipe, adapter, c, SITE))
+            for p, _ in site_modules(pipe, adapter, SiteKey(c, b, SITE))
+        ]
+        for c in present_denoisers(pipe, adapter)
+    }
 
 
 def kv_inputs(pipe, adapter, component: str, cond: dict) -> torch.Tensor:
@@ -100,7 +108,9 @@ def token_ids(pipe, prompt: str, length: int) -> tuple[list[int], int]:
     return ids, int(sum(mask))
 
 
-def align(unsafe_ids: list[int], n_unsafe: int, safe_ids: list[int], n_safe: int, tokens: str = "all") -> list[tuple[int, int]]:
+def align(
+    unsafe_ids: list[int], n_unsafe: int, safe_ids: list[int], n_safe: int, tokens: str = "all"
+) -> list[tuple[int, int]]:
     """[(unsafe position, safe position or -1 for the padding vector)] from a diff of the real token ids.
 
     Equal tokens map to each other (`tokens="all"` only), substituted to substituted (in order; the
@@ -207,8 +217,9 @@ def common_twins(pipe, pairsets, length: int) -> list[str]:
     return out
 
 
-def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all", device: str = "cpu",
-               substitute: str = "pair") -> KVStatistics:
+def statistics(
+    pipe, adapter, pairsets, neutral: list[str], tokens: str = "all", device: str = "cpu", substitute: str = "pair"
+) -> KVStatistics:
     """Encode every pair member and neutral prompt once; accumulate the moments per denoiser.
 
     `substitute="common"`: every twin uses its concept's most frequent substitute (`common_twins`)."""
@@ -243,7 +254,9 @@ def statistics(pipe, adapter, pairsets, neutral: list[str], tokens: str = "all",
             raise WeditorError(f"pair {pair.unsafe!r} / {safe!r}: the two prompts have the same tokens; nothing to map")
         if any(j < 0 for _, j in pairs) and ns >= length:
             raise WeditorError(f"{safe!r} fills all {length} positions: no padding to map the deleted tokens onto")
-        aligned.append({"unsafe": pair.unsafe, "twin": safe, "mapped": len(pairs), "to_padding": sum(j < 0 for _, j in pairs)})
+        aligned.append(
+            {"unsafe": pair.unsafe, "twin": safe, "mapped": len(pairs), "to_padding": sum(j < 0 for _, j in pairs)}
+        )
         iu = torch.tensor([i for i, _ in pairs])
         js = torch.tensor([j if j >= 0 else length - 1 for _, j in pairs])  # the last position is padding
         for c in linears:
@@ -308,7 +321,9 @@ class KVParams:
         if not 0.0 < self.preserve_scale <= 1e6:
             raise WeditorError(f"--uce-preserve {self.preserve_scale}: must be in (0, 1e6] (weight of the kept tokens)")
         if not 0.0 < self.lam <= 1e6:
-            raise WeditorError(f"--uce-lambda {self.lam}: must be in (0, 1e6] (relative to the mean squared token norm)")
+            raise WeditorError(
+                f"--uce-lambda {self.lam}: must be in (0, 1e6] (relative to the mean squared token norm)"
+            )
         if not 0 <= self.rounds <= 10:
             raise WeditorError(f"--uce-rounds {self.rounds}: must be in 0..10")
         if not 0.0 < self.rece_mu <= 1e3:
@@ -348,8 +363,9 @@ class KVFactors:
 def factor(M: torch.Tensor) -> KVFactors:
     U, s, Vh = torch.linalg.svd(torch.eye(M.shape[0], dtype=torch.float64) - M.double())
     keep = int((s > RELATIVE_CUTOFF * s.max().clamp_min(1e-300)).sum()) or 1
-    return KVFactors(U[:, :keep].T.contiguous(), (s[:keep, None] * Vh[:keep]).contiguous(),
-                     torch.zeros(keep, dtype=torch.float64))
+    return KVFactors(
+        U[:, :keep].T.contiguous(), (s[:keep, None] * Vh[:keep]).contiguous(), torch.zeros(keep, dtype=torch.float64)
+    )
 
 
 def edit_weight(weight: torch.Tensor, f: KVFactors) -> torch.Tensor:
@@ -359,8 +375,15 @@ def edit_weight(weight: torch.Tensor, f: KVFactors) -> torch.Tensor:
     return remove_input(weight, f.Q, f.coef_, 1.0)
 
 
-def edit_in_memory(pipe, adapter, pairsets, neutral: list[str] | None = None, params: KVParams | None = None,
-                   device: str = "cpu", stats: KVStatistics | None = None) -> dict[str, dict[str, torch.Tensor]]:
+def edit_in_memory(
+    pipe,
+    adapter,
+    pairsets,
+    neutral: list[str] | None = None,
+    params: KVParams | None = None,
+    device: str = "cpu",
+    stats: KVStatistics | None = None,
+) -> dict[str, dict[str, torch.Tensor]]:
     """{denoiser: {tensor name: edited weight}} from the live pipeline's weights: no folder written.
 
     Load it with `weditor.pipeline.run.apply_in_memory(pipe, edited)`. Pass `stats` (from `statistics`)
@@ -371,11 +394,20 @@ def edit_in_memory(pipe, adapter, pairsets, neutral: list[str] | None = None, pa
 
     params = params or KVParams()
     if stats is None:
-        stats = statistics(pipe, adapter, pairsets, neutral if neutral is not None else neutral_prompts(pairsets),
-                           params.tokens, device, params.substitute)
+        stats = statistics(
+            pipe,
+            adapter,
+            pairsets,
+            neutral if neutral is not None else neutral_prompts(pairsets),
+            params.tokens,
+            device,
+            params.substitute,
+        )
     elif (stats.tokens, stats.substitute) != (params.tokens, params.substitute):
-        raise WeditorError(f"statistics were collected with tokens={stats.tokens!r}, substitute={stats.substitute!r}; "
-                           f"the parameters ask {params.tokens!r}, {params.substitute!r}")
+        raise WeditorError(
+            f"statistics were collected with tokens={stats.tokens!r}, substitute={stats.substitute!r}; "
+            f"the parameters ask {params.tokens!r}, {params.substitute!r}"
+        )
     factors = {c: factor(M) for c, M in solve(stats, params).items()}
     out = {}
     for c, paths in kv_linears(pipe, adapter).items():

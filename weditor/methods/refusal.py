@@ -43,6 +43,7 @@ from weditor.models.runtime import (
     trajectory,
 )
 
+
 def site_keys(pipe, adapter: Adapter, cfg) -> list[SiteKey]:
     site = cfg.site or adapter.default_site
     if site not in adapter.sites:
@@ -76,8 +77,16 @@ def neutral_batches(n: int, size: int) -> list[list[int]]:
     return batches
 
 
-def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, phases=None,
-            neutral_mode: str = defaults.NEUTRAL, paired: bool = False):
+def collect(
+    pipe,
+    adapter,
+    keys,
+    pairsets: list[PairSet],
+    settings: Settings,
+    phases=None,
+    neutral_mode: str = defaults.NEUTRAL,
+    paired: bool = False,
+):
     """Paired-difference moments per concept and site, neutral moments per site, and paired moments.
 
     With `paired` (the read-out edit), the third value holds `PairMoments` per concept and site
@@ -105,8 +114,10 @@ def collect(pipe, adapter, keys, pairsets: list[PairSet], settings: Settings, ph
     jobs = [("pair", ps.concept, [p.unsafe, p.safe], list(p.conditioning)) for ps in pairsets for p in ps.pairs]
     images = neutral_images(pairsets, len(neutral_prompts))
     if neutral_mode == "prompt" and len(neutral_prompts) > 1:
-        jobs += [("neutral batch", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
-                 for b in neutral_batches(len(neutral_prompts), defaults.NEUTRAL_BATCH)]
+        jobs += [
+            ("neutral batch", None, [neutral_prompts[i] for i in b], [images[i] for i in b])
+            for b in neutral_batches(len(neutral_prompts), defaults.NEUTRAL_BATCH)
+        ]
     else:
         jobs += [("neutral", None, [p], [im]) for p, im in zip(neutral_prompts, images)]
     state = {}
@@ -179,8 +190,10 @@ def fit_directions(delta, neutral, keys, pairsets, cfg, widths):
         if not any(c == ps.concept for c, _ in estimators):
             first = next(s for s in skipped if s["concept"] == ps.concept)
             hint = f"; try a lower --alpha than {cfg.alpha:g}" if "positive eigenvalue" in first["reason"] else ""
-            raise WeditorError(f"concept {ps.concept!r}: no direction at any of the {len(keys)} sites "
-                               f"(e.g. {first['site']}: {first['reason']}){hint}")
+            raise WeditorError(
+                f"concept {ps.concept!r}: no direction at any of the {len(keys)} sites "
+                f"(e.g. {first['site']}: {first['reason']}){hint}"
+            )
     return directions, estimators, skipped
 
 
@@ -197,12 +210,19 @@ def fit_readouts(directions, estimators, pairs, neutral, adapter, cfg) -> dict:
         concepts = [c for (c, k) in estimators if k == key]
         intercept = adapter.sites[key.site].role == "writes"
         per = len(Q) // max(len(concepts), 1)
-        groups = ([(slice(i * per, (i + 1) * per), [i]) for i in range(len(concepts))]
-                  if per * len(concepts) == len(Q) and per == cfg.directions else [(slice(None), None)])
+        groups = (
+            [(slice(i * per, (i + 1) * per), [i]) for i in range(len(concepts))]
+            if per * len(concepts) == len(Q) and per == cfg.directions
+            else [(slice(None), None)]
+        )
         data = [pairs[c][key] for c in concepts]
         try:
-            parts = [ConceptReadout(removal=cfg.removal, fit_intercept=intercept).fit(Q[rows], data, neutral[key], calibrate=which)
-                     for rows, which in groups]
+            parts = [
+                ConceptReadout(removal=cfg.removal, fit_intercept=intercept).fit(
+                    Q[rows], data, neutral[key], calibrate=which
+                )
+                for rows, which in groups
+            ]
         except ValueError as e:
             raise WeditorError(f"read-out at {key}: {e}") from None
         readouts[key] = parts[0] if len(parts) == 1 else ConceptReadout.stack(parts)
@@ -260,8 +280,9 @@ def compute_edits(pipe, adapter, base: BaseModel, directions, strength: float, r
     return edited, locations, entries
 
 
-def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter,
-              readouts=None) -> dict:
+def summarise(
+    pipe, adapter, keys, directions, estimators, widths, pairsets, settings, cfg, edited, meter, readouts=None
+) -> dict:
     """Load the edit into the live pipeline, with before/after figures around it when `cfg.summary`.
 
     The "after" runs are fed the "before" runs' latents step by step, so the relative output
@@ -273,9 +294,20 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
         return {}
     prompts = eval_prompts(pairsets)
     neutral_prompts = pairs_neutral_prompts(pairsets)
-    before, after = before_after(pipe, adapter, keys, directions, prompts, neutral_prompts, settings,
-                                 cfg.strength, lambda: apply_in_memory(pipe, edited), readouts=readouts,
-                                 batch=getattr(cfg, "batch", None), meter=meter)
+    before, after = before_after(
+        pipe,
+        adapter,
+        keys,
+        directions,
+        prompts,
+        neutral_prompts,
+        settings,
+        cfg.strength,
+        lambda: apply_in_memory(pipe, edited),
+        readouts=readouts,
+        batch=getattr(cfg, "batch", None),
+        meter=meter,
+    )
     (proj_eval, rec_eval), (proj_neutral, rec_neutral) = before
     (after_eval, rec_eval2), (_, rec_neutral2) = after
     summary = {
@@ -288,8 +320,14 @@ def summarise(pipe, adapter, keys, directions, estimators, widths, pairsets, set
                 "proj_eval_before": round(proj_eval[k], 4),
                 "proj_neutral_before": round(proj_neutral[k], 4),
                 "proj_eval_after": round(after_eval[k], 4),
-                **({"removal": round(float(readouts[k].removal_.min()), 4),
-                    "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}")} if readouts else {}),
+                **(
+                    {
+                        "removal": round(float(readouts[k].removal_.min()), 4),
+                        "neutral_weight": float(f"{readouts[k].neutral_weight_:.4g}"),
+                    }
+                    if readouts
+                    else {}
+                ),
             }
             for k in keys
         ],
@@ -308,15 +346,39 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
     """Every hyper-parameter that took part, resolved (site, blocks), and none that did not."""
     params = asdict(cfg)
     params.pop("safree_pool")  # method "safree" writes its own recipe (weditor/methods/safree.py)
-    for k in ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"):  # and method "uce" (weditor/methods/uce.py)
+    for k in (
+        "uce_tokens",
+        "uce_substitute",
+        "uce_preserve",
+        "uce_lambda",
+        "uce_rounds",
+    ):  # and method "uce" (weditor/methods/uce.py)
         params.pop(k)
-    for k in ("pairs", "out", "model", "revision", "overwrite", "device", "summary", "rank_explicit", "link", "push_to_hub", "offload",
-              "allow_pickle", "tune", "pinned", "card", "batch"):
+    for k in (
+        "pairs",
+        "out",
+        "model",
+        "revision",
+        "overwrite",
+        "device",
+        "summary",
+        "rank_explicit",
+        "link",
+        "push_to_hub",
+        "offload",
+        "allow_pickle",
+        "tune",
+        "pinned",
+        "card",
+        "batch",
+    ):
         params.pop(k)
     params["size"] = list(settings.size)
     if cfg.uses_refusal:
         params["site"] = cfg.site or adapter.default_site
-        params["layers_resolved"] = {c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)}
+        params["layers_resolved"] = {
+            c: sorted({k.block for k in keys if k.component == c}) for c in present_denoisers(pipe, adapter)
+        }
         if cfg.edit != "readout":
             params.pop("removal")
         if cfg.rank is None:
@@ -332,22 +394,23 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
     return params
 
 
-
 # --------------------------------------------------------------------------- the method (weditor/methods/base.py)
 
 _REFUSAL_NOTE = (
-    "a low-rank refusal vector (after Facchiano et al., \"Video Unlearning via Low-Rank Refusal Vector\"). "
+    'a low-rank refusal vector (after Facchiano et al., "Video Unlearning via Low-Rank Refusal Vector"). '
     "Per-token activation differences between prompts that differ only by the concept, under the same "
     "noise, give a concept direction Q per edited layer; "
 )
 CARD_NOTES = {
-    "projection": _REFUSAL_NOTE + (
+    "projection": _REFUSAL_NOTE
+    + (
         "kept within a low-rank subspace that discounts the variance of neutral prompts, each edited linear layer "
         "is then projected so that it no longer reads along that direction, `W <- W (I - strength Q^T Q)`, or no "
         "longer writes along it into the residual stream, `W <- (I - strength Q^T Q) W` (the edited sites are "
         "listed below). Closed form: no gradient training."
     ),
-    "readout": _REFUSAL_NOTE + (
+    "readout": _REFUSAL_NOTE
+    + (
         "each edited linear layer then removes, along Q, a least-squares read-out `A x + a` of how much of the "
         "concept a token carries (fitted so that the unsafe prompts lose their difference and the safe and "
         "neutral prompts lose nothing): `W <- W (I - strength Q^T A)` on a layer that reads the residual stream, "
@@ -375,34 +438,59 @@ class Refusal:
         keys = site_keys(pipe, adapter, cfg)
         widths = {k: site_width(pipe, adapter, k) for k in keys}
         with phases("collect"):
-            delta, neutral, paired = collect(pipe, adapter, keys, ctx.pairsets, ctx.settings, phases, cfg.neutral,
-                                             paired=cfg.edit == "readout")
+            delta, neutral, paired = collect(
+                pipe, adapter, keys, ctx.pairsets, ctx.settings, phases, cfg.neutral, paired=cfg.edit == "readout"
+            )
         with phases("fit"):
             directions, estimators, skipped = fit_directions(delta, neutral, keys, ctx.pairsets, cfg, widths)
             readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
         del delta, neutral, paired  # the moments (d x d per site and concept) are not needed after the fit
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]
-            echo(f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
-                 f"{', '.join(sites)}")
-        short = {str(k): float(ro.removal_.min()) for k, ro in (readouts or {}).items()
-                 if float(ro.removal_.min()) < cfg.removal - 1e-3}
+            echo(
+                f"note: concept {concept!r} has no direction at {len(sites)} of {len(keys)} sites, left unedited: "
+                f"{', '.join(sites)}"
+            )
+        short = {
+            str(k): float(ro.removal_.min())
+            for k, ro in (readouts or {}).items()
+            if float(ro.removal_.min()) < cfg.removal - 1e-3
+        }
         if short:  # even with (almost) no weight on the neutral prompts the pairs cannot give that much
-            echo(f"note: the read-out reaches less than --removal {cfg.removal:g} at {len(short)} of {len(readouts)} sites "
-                 f"(lowest {min(short.values()):.3f}): " + ", ".join(short))
+            echo(
+                f"note: the read-out reaches less than --removal {cfg.removal:g} at {len(short)} of {len(readouts)} sites "
+                f"(lowest {min(short.values()):.3f}): " + ", ".join(short)
+            )
         keys = [k for k in keys if k in directions]
         with phases("edit"):
             edits = EditSet(*compute_edits(pipe, adapter, ctx.base, directions, cfg.strength, readouts))
-        return Fitted(edits, directions, readouts, state={"keys": keys, "widths": widths, "estimators": estimators},
-                      extra={"skipped_sites": skipped})
+        return Fitted(
+            edits,
+            directions,
+            readouts,
+            state={"keys": keys, "widths": widths, "estimators": estimators},
+            extra={"skipped_sites": skipped},
+        )
 
     def summarise(self, ctx, fitted: Fitted) -> dict:
         """The projections at every edited site (and on the REINS direction, when folded), before and after."""
         meter = reins_fold.Meter(ctx.pipe, ctx.adapter, fitted.folded)  # inert without a fold
         t0 = time.perf_counter()
         s = fitted.state
-        summary = summarise(ctx.pipe, ctx.adapter, s["keys"], fitted.directions, s["estimators"], s["widths"],
-                            ctx.pairsets, ctx.settings, ctx.cfg, fitted.edits.edited, meter, fitted.readouts)
+        summary = summarise(
+            ctx.pipe,
+            ctx.adapter,
+            s["keys"],
+            fitted.directions,
+            s["estimators"],
+            s["widths"],
+            ctx.pairsets,
+            ctx.settings,
+            ctx.cfg,
+            fitted.edits.edited,
+            meter,
+            fitted.readouts,
+        )
         meter.close()
         ctx.phases.add("summary", time.perf_counter() - t0)  # includes loading the edit into the live model
         return summary

@@ -30,8 +30,14 @@ import torch
 
 from weditor import defaults
 from weditor.adapters import Adapter
+from weditor.errors import WeditorError
 from weditor.io.checkpoint import read_tensors, tensor_locations
 from weditor.io.recipe import REINS_FILE  # noqa: F401 - where `save_fold` is written
+from weditor.io.tensors import tensor_sha256
+from weditor.maths.edits import add_to_bias
+from weditor.maths.layers import parse_layers
+from weditor.maths.supervised_pca import SupervisedPCA
+from weditor.models.hooks import TapRegistry
 from weditor.models.runtime import (
     Settings,
     block_path,
@@ -43,12 +49,6 @@ from weditor.models.runtime import (
     progress,
     trajectory,
 )
-from weditor.maths.edits import add_to_bias
-from weditor.errors import WeditorError
-from weditor.maths.layers import parse_layers
-from weditor.maths.supervised_pca import SupervisedPCA
-from weditor.models.hooks import TapRegistry
-from weditor.io.tensors import tensor_sha256
 
 DEFAULT_REINS_LAYER = defaults.REINS_LAYER  # REINS: steering works best near mid-depth
 UNSAFE, SAFE = 1, 0
@@ -157,8 +157,9 @@ def single_runs(prompts, label: int, first_group: int) -> list[Run]:
     return [Run((p,), (label,), first_group + i) for i, p in enumerate(prompts)]
 
 
-def collect_pooled(pipe, adapter: Adapter, keys: list[BlockKey], runs: list[Run], settings: Settings,
-                   desc: str = "reins") -> dict[BlockKey, Pooled]:
+def collect_pooled(
+    pipe, adapter: Adapter, keys: list[BlockKey], runs: list[Run], settings: Settings, desc: str = "reins"
+) -> dict[BlockKey, Pooled]:
     """Pooled block outputs of every run at every step; run i uses the noise of seed + i."""
     data = {k: Pooled() for k in keys}
     state = {}
@@ -180,7 +181,9 @@ def collect_pooled(pipe, adapter: Adapter, keys: list[BlockKey], runs: list[Run]
             state["run"] = run
             taps.batch = len(run.prompts)
             # weditor.models.runtime.encode: images to an image-to-video adapter, a pair's video to a video-input one
-            cond = encode(pipe, adapter, list(run.prompts), settings.device, None if run.images is None else list(run.images))
+            cond = encode(
+                pipe, adapter, list(run.prompts), settings.device, None if run.images is None else list(run.images)
+            )
             trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
     finally:
         taps.remove()
@@ -239,7 +242,9 @@ def reins_blocks(pipe, adapter: Adapter, spec: str) -> list[BlockKey]:
         n = num_blocks(pipe, adapter, component)
         blocks = parse_layers(spec, n)
         if len(blocks) != 1:
-            raise WeditorError(f"--reins-layer {spec!r}: names {len(blocks)} blocks; REINS steers at one block (e.g. 0.5 or 15)")
+            raise WeditorError(
+                f"--reins-layer {spec!r}: names {len(blocks)} blocks; REINS steers at one block (e.g. 0.5 or 15)"
+            )
         keys.append(BlockKey(component, blocks[0]))
     return keys
 
@@ -265,8 +270,9 @@ def bias_name(pipe, adapter: Adapter, key: BlockKey) -> str:
     return f"{block_path(pipe, adapter, key.component, key.block)}.{adapter.ungated_write}.bias"
 
 
-def fold(pipe, adapter: Adapter, base, pairsets, settings: Settings, keys: list[BlockKey], strength: float,
-         edits) -> Fold:
+def fold(
+    pipe, adapter: Adapter, base, pairsets, settings: Settings, keys: list[BlockKey], strength: float, edits
+) -> Fold:
     """Fit the REINS direction at each steering block (`reins_blocks`) and add `alpha * d` to the bias
     of that block's ungated write.
 
@@ -285,7 +291,9 @@ def fold(pipe, adapter: Adapter, base, pairsets, settings: Settings, keys: list[
         if comp not in locations:
             locations[comp] = tensor_locations(base.folder, comp)
         if name not in locations[comp]:
-            raise WeditorError(f"{base.folder}/{comp}: tensor {name} not found (the ungated write has no bias to fold into)")
+            raise WeditorError(
+                f"{base.folder}/{comp}: tensor {name} not found (the ungated write has no bias to fold into)"
+            )
         before = edited.get(comp, {}).get(name)
         if before is None:
             before = read_tensors(base.folder, {name: locations[comp][name]})[name]

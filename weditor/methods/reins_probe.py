@@ -25,12 +25,10 @@ import numpy as np
 import torch
 
 from weditor import __version__
-from weditor.models.runtime import Settings, num_blocks, present_denoisers
-from weditor.errors import WeditorError
-from weditor.maths.layers import parse_layers
-from weditor.io.pairs import load_pairs
-from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
 from weditor.defaults import STEPS as DEFAULT_STEPS
+from weditor.errors import WeditorError
+from weditor.io.pairs import load_pairs
+from weditor.maths.layers import parse_layers
 from weditor.methods.reins import (
     DEFAULT_REINS_LAYER,
     SAFE,
@@ -41,6 +39,8 @@ from weditor.methods.reins import (
     pair_runs,
     single_runs,
 )
+from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
+from weditor.models.runtime import Settings, num_blocks, present_denoisers
 
 JSON_NAME = "probe.json"
 PNG_NAME = "probe.png"
@@ -81,7 +81,9 @@ def grouped_splits(y: np.ndarray, groups: np.ndarray, folds: int, seed: int = 0)
     return list(cv.split(np.zeros((len(y), 1)), y, groups))
 
 
-def cv_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int, seed: int = 0) -> tuple[float, float, int]:
+def cv_accuracy(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int, seed: int = 0
+) -> tuple[float, float, int]:
     """Mean and std of the held-out balanced accuracy of a standardised logistic probe, grouped CV."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
@@ -104,7 +106,9 @@ def run_probe(cfg: ProbeConfig, echo=print) -> dict:
         raise WeditorError(f"{ps.path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
     pipe = load_pipeline(base, cfg.dtype, cfg.device)
-    settings = Settings(size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    settings = Settings(
+        size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device
+    )
 
     keys, depth, default_block = [], {}, {}
     for component in present_denoisers(pipe, adapter):
@@ -149,10 +153,15 @@ def run_probe(cfg: ProbeConfig, echo=print) -> dict:
         "weditor_version": __version__,
         "base_model": {"id": base.id, "revision": base.revision, "pipeline_class": base.pipeline_class},
         "pairs": {"path": str(ps.path), "concept": ps.concept, "sha256": ps.sha256},
-        "params": {**{k: v for k, v in asdict(cfg).items() if k not in ("pairs", "out", "model", "revision", "device")},
-                   "size": list(settings.size)},
-        "points": {"pairs": len(ps.pairs), "eval": len(runs) - len(pairs) and len(ps.eval),
-                   "neutral": len(runs) - len(pairs) and len(ps.neutral)},
+        "params": {
+            **{k: v for k, v in asdict(cfg).items() if k not in ("pairs", "out", "model", "revision", "device")},
+            "size": list(settings.size),
+        },
+        "points": {
+            "pairs": len(ps.pairs),
+            "eval": len(runs) - len(pairs) and len(ps.eval),
+            "neutral": len(runs) - len(pairs) and len(ps.neutral),
+        },
         "default_reins_layer": default_block,
         "blocks": rows,
     }
@@ -183,7 +192,9 @@ def plot(report: dict, path: Path) -> str | None:
     for comp in components:
         rows = [r for r in report["blocks"] if r["component"] == comp]
         x = [r["depth"] for r in rows]
-        ax1.errorbar(x, [r["accuracy"] for r in rows], yerr=[r["accuracy_std"] for r in rows], marker="o", capsize=2, label=comp)
+        ax1.errorbar(
+            x, [r["accuracy"] for r in rows], yerr=[r["accuracy_std"] for r in rows], marker="o", capsize=2, label=comp
+        )
         ax2.plot(x, [r["gap_rel"] for r in rows], marker="o", label=comp)
         default = report["default_reins_layer"].get(comp)
         hit = [r["depth"] for r in rows if r["block"] == default]
@@ -208,6 +219,8 @@ def format_table(report: dict) -> list[str]:
     lines = [f"  {'block':<22}{'depth':>6}{'acc':>7}{'+-':>6}{'gap/norm':>10}{'gap/sd':>8}{'points':>8}"]
     for r in report["blocks"]:
         mark = " *" if report["default_reins_layer"].get(r["component"]) == r["block"] else ""
-        lines.append(f"  {r['component'] + '.blocks.' + str(r['block']):<22}{r['depth']:>6.2f}{r['accuracy']:>7.3f}"
-                     f"{r['accuracy_std']:>6.3f}{r['gap_rel']:>10.4f}{r['separation']:>8.2f}{r['points']:>8}{mark}")
+        lines.append(
+            f"  {r['component'] + '.blocks.' + str(r['block']):<22}{r['depth']:>6.2f}{r['accuracy']:>7.3f}"
+            f"{r['accuracy_std']:>6.3f}{r['gap_rel']:>10.4f}{r['separation']:>8.2f}{r['points']:>8}{mark}"
+        )
     return lines

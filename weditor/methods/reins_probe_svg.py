@@ -16,7 +16,9 @@ WIDTH, PANEL, MARGIN_L, MARGIN_R, TOP = 640, 230, 70, 20, 40
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
 
-def _panel(rows_by_comp: dict, key: str, y0: int, lo: float, hi: float, label: str, default: dict, err: str | None) -> list[str]:
+def _panel(
+    rows_by_comp: dict, key: str, y0: int, lo: float, hi: float, label: str, default: dict, err: str | None
+) -> list[str]:
     """One panel's axes, ticks and one polyline per denoiser."""
     w = WIDTH - MARGIN_L - MARGIN_R
     hi = hi if hi > lo else lo + 1.0
@@ -27,9 +29,11 @@ def _panel(rows_by_comp: dict, key: str, y0: int, lo: float, hi: float, label: s
     def py(y):
         return y0 + PANEL - (y - lo) / (hi - lo) * PANEL
 
-    out = [f'<rect x="{MARGIN_L}" y="{y0}" width="{w}" height="{PANEL}" fill="none" stroke="#888"/>',
-           f'<text x="14" y="{y0 + PANEL / 2:.0f}" transform="rotate(-90 14 {y0 + PANEL / 2:.0f})" '
-           f'text-anchor="middle" font-size="12">{escape(label)}</text>']
+    out = [
+        f'<rect x="{MARGIN_L}" y="{y0}" width="{w}" height="{PANEL}" fill="none" stroke="#888"/>',
+        f'<text x="14" y="{y0 + PANEL / 2:.0f}" transform="rotate(-90 14 {y0 + PANEL / 2:.0f})" '
+        f'text-anchor="middle" font-size="12">{escape(label)}</text>',
+    ]
     for i in range(5):
         v = lo + (hi - lo) * i / 4
         out.append(f'<text x="{MARGIN_L - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="10">{v:.3g}</text>')
@@ -41,11 +45,15 @@ def _panel(rows_by_comp: dict, key: str, y0: int, lo: float, hi: float, label: s
             out.append(f'<circle cx="{px(r["depth"]):.1f}" cy="{py(r[key]):.1f}" r="3" fill="{colour}"/>')
             if err:
                 a, b = py(r[key] - r[err]), py(r[key] + r[err])
-                out.append(f'<line x1="{px(r["depth"]):.1f}" x2="{px(r["depth"]):.1f}" y1="{a:.1f}" y2="{b:.1f}" '
-                           f'stroke="{colour}"/>')
+                out.append(
+                    f'<line x1="{px(r["depth"]):.1f}" x2="{px(r["depth"]):.1f}" y1="{a:.1f}" y2="{b:.1f}" '
+                    f'stroke="{colour}"/>'
+                )
             if default.get(comp) == r["block"]:
-                out.append(f'<line x1="{px(r["depth"]):.1f}" x2="{px(r["depth"]):.1f}" y1="{y0}" y2="{y0 + PANEL}" '
-                           'stroke="grey" stroke-dasharray="2,3"/>')
+                out.append(
+                    f'<line x1="{px(r["depth"]):.1f}" x2="{px(r["depth"]):.1f}" y1="{y0}" y2="{y0 + PANEL}" '
+                    'stroke="grey" stroke-dasharray="2,3"/>'
+                )
     return out
 
 
@@ -57,20 +65,34 @@ def write_svg(report: dict, path: str | Path) -> str:
     default = report.get("default_reins_layer") or {}
     gaps = [r["gap_rel"] for r in report["blocks"]] or [0.0]
     height = TOP + 2 * PANEL + 80
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-             f'font-family="Helvetica, Arial, sans-serif">',
-             '<rect width="100%" height="100%" fill="white"/>',
-             f'<text x="{WIDTH / 2:.0f}" y="22" text-anchor="middle" font-size="14">REINS curve: '
-             f'{escape(str(report["pairs"]["concept"]))} on {escape(str(report["base_model"]["id"]))}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'font-family="Helvetica, Arial, sans-serif">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{WIDTH / 2:.0f}" y="22" text-anchor="middle" font-size="14">REINS curve: '
+        f"{escape(str(report['pairs']['concept']))} on {escape(str(report['base_model']['id']))}</text>",
+    ]
     parts += _panel(rows_by_comp, "accuracy", TOP, 0.0, 1.05, "probe accuracy (grouped CV)", default, "accuracy_std")
-    parts += _panel(rows_by_comp, "gap_rel", TOP + PANEL + 20, min(0.0, min(gaps)), max(gaps) * 1.05,
-                    "gap along d / mean token norm", default, None)
+    parts += _panel(
+        rows_by_comp,
+        "gap_rel",
+        TOP + PANEL + 20,
+        min(0.0, min(gaps)),
+        max(gaps) * 1.05,
+        "gap along d / mean token norm",
+        default,
+        None,
+    )
     y = TOP + 2 * PANEL + 38
-    parts.append(f'<text x="{MARGIN_L + (WIDTH - MARGIN_L - MARGIN_R) / 2:.0f}" y="{y}" text-anchor="middle" font-size="12">'
-                 "depth (block / (blocks - 1)); dotted: default --reins-layer</text>")
+    parts.append(
+        f'<text x="{MARGIN_L + (WIDTH - MARGIN_L - MARGIN_R) / 2:.0f}" y="{y}" text-anchor="middle" font-size="12">'
+        "depth (block / (blocks - 1)); dotted: default --reins-layer</text>"
+    )
     for c, comp in enumerate(rows_by_comp):
-        parts.append(f'<text x="{MARGIN_L + 120 * c}" y="{y + 22}" font-size="12" fill="{COLOURS[c % len(COLOURS)]}">'
-                     f"&#9679; {escape(comp)}</text>")
+        parts.append(
+            f'<text x="{MARGIN_L + 120 * c}" y="{y + 22}" font-size="12" fill="{COLOURS[c % len(COLOURS)]}">'
+            f"&#9679; {escape(comp)}</text>"
+        )
     parts.append("</svg>\n")
     Path(path).write_text("\n".join(parts), encoding="utf-8")
     return str(path)

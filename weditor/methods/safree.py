@@ -41,8 +41,14 @@ def _token_mask(pipe, adapter, cond: dict, prompts: list[str]) -> torch.Tensor:
     if cond.get("encoder_attention_mask") is not None:
         return cond["encoder_attention_mask"].bool().to(embeds.device)
     # Pipelines that return no mask pad with their tokenizer to the embeddings' length.
-    tok = pipe.tokenizer(prompts, padding="max_length", max_length=embeds.shape[1], truncation=True,
-                         add_special_tokens=True, return_tensors="pt")
+    tok = pipe.tokenizer(
+        prompts,
+        padding="max_length",
+        max_length=embeds.shape[1],
+        truncation=True,
+        add_special_tokens=True,
+        return_tensors="pt",
+    )
     return tok.attention_mask.bool().to(embeds.device)
 
 
@@ -64,7 +70,9 @@ def embed(pipe, adapter, prompts: list[str], device: str, pool: str) -> dict[str
     return {k: torch.cat(v) for k, v in out.items()}
 
 
-def subspace(keyword_vectors: torch.Tensor, neutral_vectors: torch.Tensor, rank: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+def subspace(
+    keyword_vectors: torch.Tensor, neutral_vectors: torch.Tensor, rank: int | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(Q (r, d) orthonormal rows, singular values) of the keyword vectors centred on the neutral mean."""
     centred = keyword_vectors.double() - neutral_vectors.double().mean(0, keepdim=True)
     _, s, vh = torch.linalg.svd(centred, full_matrices=False)
@@ -81,22 +89,29 @@ def fold(pipe, adapter, base, pairsets, rank: int | None, pool: str, strength: f
     from weditor.maths.edits import project_input
 
     if not adapter.text_inputs():
-        raise WeditorError(f"--method safree: the {adapter.family} adapter declares no linear that reads the text embeddings")
+        raise WeditorError(
+            f"--method safree: the {adapter.family} adapter declares no linear that reads the text embeddings"
+        )
     keywords = list(dict.fromkeys(k for ps in pairsets for k in ps.keywords))
     if not keywords:
         names = ", ".join(str(ps.path) for ps in pairsets)
-        raise WeditorError(f"{names}: --method safree needs concept keywords (keywords = [\"...\"]) in the pair file")
+        raise WeditorError(f'{names}: --method safree needs concept keywords (keywords = ["..."]) in the pair file')
     neutral = pairs_neutral_prompts(pairsets)
     kw, nt = embed(pipe, adapter, keywords, device, pool), embed(pipe, adapter, neutral, device, pool)
     bases, fits = {}, {}
     for key in adapter.text_inputs():
         Q, s = subspace(kw[key], nt[key], rank)
         bases[key] = Q
-        fits[key] = {"width": int(Q.shape[1]), "rank": int(Q.shape[0]), "vectors": int(kw[key].shape[0]),
-                     "singular_values": [round(float(v), 6) for v in s[: Q.shape[0]]]}
+        fits[key] = {
+            "width": int(Q.shape[1]),
+            "rank": int(Q.shape[0]),
+            "vectors": int(kw[key].shape[0]),
+            "singular_values": [round(float(v), 6) for v in s[: Q.shape[0]]],
+        }
     directions = by_linear_group(pipe, adapter, bases)
-    edited, locations, entries = fold_input(pipe, adapter, base, bases, lambda w, key: project_input(w, bases[key], strength),
-                                            "input_projection")
+    edited, locations, entries = fold_input(
+        pipe, adapter, base, bases, lambda w, key: project_input(w, bases[key], strength), "input_projection"
+    )
     return directions, edited, locations, entries, {"keywords": keywords, "subspaces": fits, "bases": bases}
 
 
@@ -125,8 +140,9 @@ class Safree:
 
         cfg, pool = ctx.cfg, getattr(ctx.cfg, "safree_pool", "mean")
         with ctx.phases("fit"):  # encoding the pairs' keywords included
-            directions, edited, locations, entries, fitted = fold(ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets,
-                                                                  cfg.rank, pool, cfg.strength, cfg.device)
+            directions, edited, locations, entries, fitted = fold(
+                ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets, cfg.rank, pool, cfg.strength, cfg.device
+            )
         return Fitted(EditSet(edited, locations, entries), directions, state={"fit": fitted, "pool": pool})
 
     def summarise(self, ctx, fitted) -> dict:
@@ -135,14 +151,22 @@ class Safree:
         cfg, pipe, adapter, pool, fit = ctx.cfg, ctx.pipe, ctx.adapter, fitted.state["pool"], fitted.state["fit"]
         energies = []
         with ctx.phases("summary"):
-            if cfg.summary:  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
+            if (
+                cfg.summary
+            ):  # before the edit is loaded: the embeddings do not depend on it, the text encoder is not edited
                 ev = embed(pipe, adapter, eval_prompts(ctx.pairsets), cfg.device, pool)
                 nt = embed(pipe, adapter, pairs_neutral_prompts(ctx.pairsets), cfg.device, pool)
                 kw = embed(pipe, adapter, fit["keywords"], cfg.device, pool)
-                energies = [{"embedding": key, "rank": int(Q.shape[0]), "keyword_energy": round(energy_in(kw[key], Q), 4),
-                             "eval_energy": round(energy_in(ev[key], Q), 4),
-                             "neutral_energy": round(energy_in(nt[key], Q), 4)}
-                            for key, Q in fit["bases"].items()]
+                energies = [
+                    {
+                        "embedding": key,
+                        "rank": int(Q.shape[0]),
+                        "keyword_energy": round(energy_in(kw[key], Q), 4),
+                        "eval_energy": round(energy_in(ev[key], Q), 4),
+                        "neutral_energy": round(energy_in(nt[key], Q), 4),
+                    }
+                    for key, Q in fit["bases"].items()
+                ]
             summary = output_change(cfg, pipe, adapter, ctx.pairsets, ctx.settings, fitted.edits.edited)
         return {"sites": [], "safree": energies, **summary} if summary else summary
 
@@ -150,9 +174,18 @@ class Safree:
         from weditor.methods.text_fold import text_input_param
 
         cfg, fit = ctx.cfg, fitted.state["fit"]
-        params = {"method": "safree", "rank": cfg.rank, "strength": cfg.strength, "safree_pool": fitted.state["pool"],
-                  "steps": cfg.steps, "size": list(ctx.settings.size), "seed": cfg.seed, "dtype": cfg.dtype,
-                  "keywords": fit["keywords"], "subspaces": fit["subspaces"]}
+        params = {
+            "method": "safree",
+            "rank": cfg.rank,
+            "strength": cfg.strength,
+            "safree_pool": fitted.state["pool"],
+            "steps": cfg.steps,
+            "size": list(ctx.settings.size),
+            "seed": cfg.seed,
+            "dtype": cfg.dtype,
+            "keywords": fit["keywords"],
+            "subspaces": fit["subspaces"],
+        }
         return {**params, **text_input_param(fitted.edits)}
 
 

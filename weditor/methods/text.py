@@ -87,13 +87,18 @@ def fit(pairs: dict, neutral: dict, pairsets, removal: float):
             if not torch.isfinite(mean).all() or not torch.isfinite(pm.unsafe.mean).all():
                 raise WeditorError(f"{ps.path}: the {key} embeddings of concept {ps.concept!r} are NaN/Inf")
             if float(mean.norm()) <= MIN_DIFFERENCE * max(float(pm.unsafe.mean.norm()), 1e-30):
-                raise WeditorError(f"{ps.path}: the unsafe and safe prompts of concept {ps.concept!r} give the same "
-                                   f"{key} embeddings; nothing to remove on the text side")
+                raise WeditorError(
+                    f"{ps.path}: the unsafe and safe prompts of concept {ps.concept!r} give the same "
+                    f"{key} embeddings; nothing to remove on the text side"
+                )
             q = mean / mean.norm()
             rows.append(q)
             try:
-                parts.append(ConceptReadout(removal=removal, fit_intercept=False).fit(q[None], per_concept, neutral[key],
-                                                                                     calibrate=[c]))
+                parts.append(
+                    ConceptReadout(removal=removal, fit_intercept=False).fit(
+                        q[None], per_concept, neutral[key], calibrate=[c]
+                    )
+                )
             except ValueError as e:
                 raise WeditorError(f"text read-out of the {key} embeddings: {e}") from None
         bases[key] = torch.stack(rows).contiguous()
@@ -123,8 +128,9 @@ class Text:
 
     def check(self, cfg, adapter):
         if not adapter.text_inputs():
-            raise WeditorError(f"--method text: the {adapter.family} adapter declares no linear that reads the text "
-                               "embeddings")
+            raise WeditorError(
+                f"--method text: the {adapter.family} adapter declares no linear that reads the text embeddings"
+            )
 
     def fit(self, ctx):
         from weditor.maths.edits import remove_input
@@ -135,27 +141,49 @@ class Text:
         with phases("encode"):
             pairs, neutral = statistics(pipe, adapter, pairsets, cfg.device)
         hardening = None
-        if getattr(cfg, "harden", 0):  # RECE-style rounds: attack the read-out, add what was found (weditor/methods/harden.py)
+        if getattr(
+            cfg, "harden", 0
+        ):  # RECE-style rounds: attack the read-out, add what was found (weditor/methods/harden.py)
             from weditor.methods.harden import harden
 
             with phases("harden"):
-                hardening = harden(cfg, pipe, adapter, pairsets, pairs, neutral,
-                                   lambda p: fit(p, neutral, pairsets, cfg.removal)[:2])
+                hardening = harden(
+                    cfg, pipe, adapter, pairsets, pairs, neutral, lambda p: fit(p, neutral, pairsets, cfg.removal)[:2]
+                )
         with phases("fit"):
             bases, fitted, weights = fit(pairs, neutral, pairsets, cfg.removal)
         pairs = neutral = None  # the moments (d x d per concept) are not needed after the fit
         with phases("edit"):
-            edits = EditSet(*fold_input(
-                pipe, adapter, ctx.base, bases, lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
-                "input_readout"))
-        rows = [{"embedding": key, "concepts": [ps.concept for ps in pairsets],
-                 "removal": [round(float(r), 4) for r in ro.removal_], "neutral_weight": weights[key]}
-                for key, ro in fitted.items()]
+            edits = EditSet(
+                *fold_input(
+                    pipe,
+                    adapter,
+                    ctx.base,
+                    bases,
+                    lambda w, key: remove_input(w, bases[key], fitted[key].coef_, cfg.strength),
+                    "input_readout",
+                )
+            )
+        rows = [
+            {
+                "embedding": key,
+                "concepts": [ps.concept for ps in pairsets],
+                "removal": [round(float(r), 4) for r in ro.removal_],
+                "neutral_weight": weights[key],
+            }
+            for key, ro in fitted.items()
+        ]
         short = [r["embedding"] for r in rows if min(r["removal"]) < cfg.removal - 1e-3]
         if short:
-            ctx.echo(f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings")
-        return Fitted(edits, by_linear_group(pipe, adapter, bases), by_linear_group(pipe, adapter, fitted),
-                      state={"rows": rows, "hardening": hardening})
+            ctx.echo(
+                f"note: the read-out reaches less than --removal {cfg.removal:g} on the {', '.join(short)} embeddings"
+            )
+        return Fitted(
+            edits,
+            by_linear_group(pipe, adapter, bases),
+            by_linear_group(pipe, adapter, fitted),
+            state={"rows": rows, "hardening": hardening},
+        )
 
     def summarise(self, ctx, fitted) -> dict:
         from weditor.models.measure import output_change
@@ -168,14 +196,26 @@ class Text:
         from weditor.methods.text_fold import text_input_param
 
         cfg = ctx.cfg
-        params = {"method": "text", "edit": "readout", "removal": cfg.removal, "strength": cfg.strength,
-                  "seed": cfg.seed, "steps": cfg.steps, "size": list(ctx.settings.size), "dtype": cfg.dtype,
-                  "readouts": fitted.state["rows"]}
+        params = {
+            "method": "text",
+            "edit": "readout",
+            "removal": cfg.removal,
+            "strength": cfg.strength,
+            "seed": cfg.seed,
+            "steps": cfg.steps,
+            "size": list(ctx.settings.size),
+            "dtype": cfg.dtype,
+            "readouts": fitted.state["rows"],
+        }
         if fitted.state["hardening"] is not None:
             params.update(harden=cfg.harden, hardening=fitted.state["hardening"])
         if fitted.folded is not None:
-            params.update(reins=True, reins_layer=cfg.reins_layer, reins_strength=cfg.reins_strength,
-                          reins_layer_resolved=fitted.folded.layer_resolved)
+            params.update(
+                reins=True,
+                reins_layer=cfg.reins_layer,
+                reins_strength=cfg.reins_strength,
+                reins_layer_resolved=fitted.folded.layer_resolved,
+            )
         return {**params, **text_input_param(fitted.edits)}
 
 

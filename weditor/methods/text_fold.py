@@ -55,18 +55,37 @@ def fold_input(pipe, adapter, base, bases: dict, edit, kind: str):
                 raise WeditorError(f"{base.folder}/{component}: tensor {name} not found in the checkpoint")
             w = read_tensors(base.folder, {name: locations[component][name]})[name]
             if w.shape[1] != Q.shape[1]:
-                raise WeditorError(f"{component}.{path}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}")
+                raise WeditorError(
+                    f"{component}.{path}: reads width {w.shape[1]}, but the {key} embeddings have {Q.shape[1]}"
+                )
             new = edit(w, key)
             edited.setdefault(component, {})[name] = new
-            entries.append({
-                "component": component, "tensor": name, "file": locations[component][name],
-                "kind": kind, "rank": int(Q.shape[0]), "reads": key,
-                "sha256_before": tensor_sha256(w), "sha256_after": tensor_sha256(new),
-            })
+            entries.append(
+                {
+                    "component": component,
+                    "tensor": name,
+                    "file": locations[component][name],
+                    "kind": kind,
+                    "rank": int(Q.shape[0]),
+                    "reads": key,
+                    "sha256_before": tensor_sha256(w),
+                    "sha256_after": tensor_sha256(new),
+                }
+            )
     return edited, locations, entries
 
 
 def text_input_param(edits) -> dict:
     """The recipe's "text_input": per denoiser, the linears the text-side edit was folded into."""
-    return {"text_input": {c: sorted({e["tensor"][: -len(".weight")] for e in edits.entries
-                                      if e["component"] == c and e["kind"] != "bias_fold"}) for c in edits.edited}}
+    return {
+        "text_input": {
+            c: sorted(
+                {
+                    e["tensor"][: -len(".weight")]
+                    for e in edits.entries
+                    if e["component"] == c and e["kind"] != "bias_fold"
+                }
+            )
+            for c in edits.edited
+        }
+    }

@@ -16,14 +16,20 @@ KIND = "input_readout"  # W (I - Q^T A): weditor.checks.verify recomputes it lik
 
 
 def params_from(cfg) -> KVParams:
-    return KVParams(tokens=cfg.uce_tokens, substitute=cfg.uce_substitute, preserve_scale=cfg.uce_preserve, lam=cfg.uce_lambda, rounds=cfg.uce_rounds)
+    return KVParams(
+        tokens=cfg.uce_tokens,
+        substitute=cfg.uce_substitute,
+        preserve_scale=cfg.uce_preserve,
+        lam=cfg.uce_lambda,
+        rounds=cfg.uce_rounds,
+    )
 
 
 def fold(pipe, adapter, base, factors: dict, linears: dict):
     """Edited weights read from the base checkpoint (not the live, possibly cast, model), locations, recipe entries."""
     from weditor.io.checkpoint import read_tensors, tensor_locations
-    from weditor.methods.kv_edit import edit_weight
     from weditor.io.tensors import tensor_sha256
+    from weditor.methods.kv_edit import edit_weight
 
     edited, locations, entries = {}, {}, []
     for component, paths in linears.items():
@@ -38,9 +44,18 @@ def fold(pipe, adapter, base, factors: dict, linears: dict):
                 raise WeditorError(f"{component}.{path}: reads width {w.shape[-1]}, but its tokens have {f.Q.shape[1]}")
             new = edit_weight(w, f)
             edited.setdefault(component, {})[name] = new
-            entries.append({"component": component, "tensor": name, "file": locations[component][name], "kind": KIND,
-                            "rank": int(f.Q.shape[0]), "reads": "cross_attention_tokens",
-                            "sha256_before": tensor_sha256(w), "sha256_after": tensor_sha256(new)})
+            entries.append(
+                {
+                    "component": component,
+                    "tensor": name,
+                    "file": locations[component][name],
+                    "kind": KIND,
+                    "rank": int(f.Q.shape[0]),
+                    "reads": "cross_attention_tokens",
+                    "sha256_before": tensor_sha256(w),
+                    "sha256_after": tensor_sha256(new),
+                }
+            )
     return edited, locations, entries
 
 
@@ -59,8 +74,15 @@ def fit_summary(stats, maps: dict) -> list[dict]:
         after = float(torch.trace(M @ E @ M.T) - 2 * torch.trace(M @ X.T) + torch.trace(T))
         D = M - torch.eye(M.shape[0], dtype=M.dtype)
         kept = float(torch.trace(D @ P @ D.T) / torch.trace(P).clamp_min(1e-300))
-        rows.append({"denoiser": c, "erased_tokens": m.erase_count, "kept_tokens": m.keep.count,
-                     "distance_to_twin_after": round(after / max(before, 1e-300), 4), "kept_token_change": round(kept, 6)})
+        rows.append(
+            {
+                "denoiser": c,
+                "erased_tokens": m.erase_count,
+                "kept_tokens": m.keep.count,
+                "distance_to_twin_after": round(after / max(before, 1e-300), 4),
+                "kept_token_change": round(kept, 6),
+            }
+        )
     return rows
 
 
@@ -87,15 +109,20 @@ class Uce:
         cfg, pipe, adapter, phases, pairsets = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases, ctx.pairsets
         params = params_from(cfg)
         with phases("encode"):
-            stats = kv_edit.statistics(pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device,
-                                       params.substitute)
+            stats = kv_edit.statistics(
+                pipe, adapter, pairsets, neutral_prompts(pairsets), params.tokens, cfg.device, params.substitute
+            )
         with phases("fit"):
             maps = kv_edit.solve(stats, params)
             factors = {c: kv_edit.factor(M) for c, M in maps.items()}
         with phases("edit"):
             edits = EditSet(*fold(pipe, adapter, ctx.base, factors, kv_edit.kv_linears(pipe, adapter)))
-        return Fitted(edits, {f"{c}.kv_map": f.Q for c, f in factors.items()}, {f"{c}.kv_map": f for c, f in factors.items()},
-                      state={"rows": fit_summary(stats, maps), "params": params, "aligned": stats.aligned})
+        return Fitted(
+            edits,
+            {f"{c}.kv_map": f.Q for c, f in factors.items()},
+            {f"{c}.kv_map": f for c, f in factors.items()},
+            state={"rows": fit_summary(stats, maps), "params": params, "aligned": stats.aligned},
+        )
 
     def summarise(self, ctx, fitted) -> dict:
         from weditor.models.measure import output_change
@@ -108,16 +135,26 @@ class Uce:
         from weditor.methods.text_fold import text_input_param
 
         cfg, params = ctx.cfg, fitted.state["params"]
-        recorded = {"method": "uce", "uce_tokens": params.tokens, "uce_substitute": params.substitute,
-                    "uce_preserve": params.preserve_scale, "uce_lambda": params.lam, "uce_rounds": params.rounds,
-                    "seed": cfg.seed, "steps": cfg.steps, "size": list(ctx.settings.size), "dtype": cfg.dtype,
-                    "uce_fit": fitted.state["rows"], "uce_aligned": fitted.state["aligned"]}
+        recorded = {
+            "method": "uce",
+            "uce_tokens": params.tokens,
+            "uce_substitute": params.substitute,
+            "uce_preserve": params.preserve_scale,
+            "uce_lambda": params.lam,
+            "uce_rounds": params.rounds,
+            "seed": cfg.seed,
+            "steps": cfg.steps,
+            "size": list(ctx.settings.size),
+            "dtype": cfg.dtype,
+            "uce_fit": fitted.state["rows"],
+            "uce_aligned": fitted.state["aligned"],
+        }
         return {**recorded, **text_input_param(fitted.edits)}
 
 
 CARD_NOTE = (
     "Unified Concept Editing's closed-form edit of the cross-attention keys and values (after Gandikota et al., "
-    "\"Unified Concept Editing in Diffusion Models\"). Each unsafe prompt's tokens, as the cross-attention reads "
+    '"Unified Concept Editing in Diffusion Models"). Each unsafe prompt\'s tokens, as the cross-attention reads '
     "them, are aligned with its safe twin's by a diff of the token ids (equal to equal, substituted to "
     "substituted, deleted to the padding vector); every key and value projection `W` of every block is replaced "
     "by the least-squares `W M` that maps the unsafe tokens onto their twins while keeping the tokens of the safe "

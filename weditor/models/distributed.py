@@ -71,8 +71,10 @@ def device_for(device: str) -> str:
 def check_method(method: str | None, reins: bool = False):
     if world() > 1 and (method not in METHODS or reins):
         what = f"--method {method}" + (" --reins" if reins else "")
-        raise WeditorError(f"{what}: not data-parallel yet; under torchrun only --method {', '.join(METHODS)} "
-                           "(the default for text-to-video pairs) deals its work out; run it in one process")
+        raise WeditorError(
+            f"{what}: not data-parallel yet; under torchrun only --method {', '.join(METHODS)} "
+            "(the default for text-to-video pairs) deals its work out; run it in one process"
+        )
 
 
 def stop_unless_main():
@@ -106,7 +108,7 @@ def _from_bytes(buf: torch.Tensor) -> dict[int, dict[str, torch.Tensor]]:
 
     raw = bytes(buf.cpu().numpy())
     (n,) = struct.unpack("<Q", raw[:8])
-    units = json.loads(raw[8:8 + n]).get("__metadata__", {}).get("units", "")
+    units = json.loads(raw[8 : 8 + n]).get("__metadata__", {}).get("units", "")
     out: dict[int, dict[str, torch.Tensor]] = {int(i): {} for i in units.split(",") if i}
     for key, t in load(raw).items():
         i, name = key.split("/", 1)
@@ -124,16 +126,18 @@ def gather_units(mine: dict[int, dict[str, torch.Tensor]]) -> dict[int, dict[str
     dist.all_gather(sizes, torch.tensor([buf.numel()], dtype=torch.int64, device=dev))
     top = int(max(s.item() for s in sizes))
     padded = torch.zeros(top, dtype=torch.uint8, device=dev)
-    padded[:buf.numel()] = buf
+    padded[: buf.numel()] = buf
     parts = [torch.empty(top, dtype=torch.uint8, device=dev) for _ in range(world())]
     dist.all_gather(parts, padded)
     out: dict[int, dict[str, torch.Tensor]] = {}
     for part, size in zip(parts, sizes):
-        out.update(_from_bytes(part[:int(size.item())]))
+        out.update(_from_bytes(part[: int(size.item())]))
     return out
 
 
-def map_units(fn: Callable[[object], dict[str, torch.Tensor]], items: Sequence, device=None) -> list[dict[str, torch.Tensor]]:
+def map_units(
+    fn: Callable[[object], dict[str, torch.Tensor]], items: Sequence, device=None
+) -> list[dict[str, torch.Tensor]]:
     """`[fn(item) for item in items]`, the items dealt out to the ranks in turn (item i to rank i mod N),
     every result on every rank (moved to `device`), in the items' order. One process: just the loop."""
     if world() == 1:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from weditor.adapters import Adapter, adapter_for_model
 from weditor.adapters.paths import block_list, expand_all, module_at
-from weditor.errors import WeditorError
 from weditor.adapters.table import pairs_accepted
+from weditor.errors import WeditorError
 
 
 def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
@@ -36,7 +36,9 @@ def _folder(model: str, revision: str | None) -> tuple[Path, bool]:
     try:
         return Path(snapshot_download(model, revision=revision, allow_patterns=["*.json"])), False
     except Exception as e:  # offline, missing, gated: one line for the user
-        raise WeditorError(f"{model}: could not fetch its configuration ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+        raise WeditorError(
+            f"{model}: could not fetch its configuration ({type(e).__name__}: {str(e).splitlines()[0]})"
+        ) from None
 
 
 def _skeleton(folder: Path, component: str):
@@ -77,7 +79,9 @@ def methods(adapter: Adapter) -> dict:
     return {
         "refusal_input_side": reads,
         "refusal_output_side": ungated or None,
-        "reins_fold": f"exact ({adapter.ungated_write})" if adapter.ungated_write else "refused (every residual add is gated)",
+        "reins_fold": f"exact ({adapter.ungated_write})"
+        if adapter.ungated_write
+        else "refused (every residual add is gated)",
         "safree": dict(adapter.text_inputs()) or None,
     }
 
@@ -113,8 +117,12 @@ def inspect_model(model: str, revision: str | None = None) -> dict:
                 lin = module_at(skeleton, f"{block}.{site.paths[0]}")
                 widths.add(lin.in_features if site.role == "reads" else lin.out_features)
             sites[name] = {
-                "linears": list(site.paths), "role": site.role, "gated": site.gated, "group": group,
-                "width": sorted(widths), "doc": site.doc,
+                "linears": list(site.paths),
+                "role": site.role,
+                "gated": site.gated,
+                "group": group,
+                "width": sorted(widths),
+                "doc": site.doc,
             }
         text = {key: expand_all(skeleton, pats) for key, pats in adapter.text_inputs().items()}
         stats = _header_stats(folder, component) if local else None
@@ -147,8 +155,10 @@ def format_report(r: dict) -> str:
         f"  pair files     {r['pairs']}",
     ]
     for comp, d in r["denoisers"].items():
-        groups = ", ".join(f"{g}: {v['blocks']} blocks" if len(d["block_groups"]) > 1 else f"{v['blocks']} blocks"
-                           for g, v in d["block_groups"].items())
+        groups = ", ".join(
+            f"{g}: {v['blocks']} blocks" if len(d["block_groups"]) > 1 else f"{v['blocks']} blocks"
+            for g, v in d["block_groups"].items()
+        )
         lines += [
             f"  denoiser       {comp} ({d['class']}): {groups}",
             f"    hidden size  {d['hidden_size']}",
@@ -160,7 +170,9 @@ def format_report(r: dict) -> str:
             gate = ("gated" if s["gated"] else "ungated") if s["role"] == "writes" else "-"
             width = "/".join(str(w) for w in s["width"])
             group = f" [{s['group']}]" if len(d["block_groups"]) > 1 else ""
-            lines.append(f"     {mark}{name:<18}{s['role']:<7}{gate:<9}width {width:<10}{', '.join(s['linears'])}{group}")
+            lines.append(
+                f"     {mark}{name:<18}{s['role']:<7}{gate:<9}width {width:<10}{', '.join(s['linears'])}{group}"
+            )
         for key, paths in d["text_input_linears"].items():
             shown = ", ".join(paths[:3]) + (f", ... ({len(paths)} linears)" if len(paths) > 3 else "")
             lines.append(f"    reads {key}: {shown}")

@@ -48,7 +48,10 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, offload: bool
     if dtype is not None:
         kwargs["torch_dtype"] = DTYPES[dtype]
     else:  # as stored (diffusers' own default would be float32 for every component)
-        kwargs["torch_dtype"] = {"default": torch.float32, **{c: DTYPES.get(d, getattr(torch, d)) for c, d in stored_dtypes(base.folder).items()}}
+        kwargs["torch_dtype"] = {
+            "default": torch.float32,
+            **{c: DTYPES.get(d, getattr(torch, d)) for c, d in stored_dtypes(base.folder).items()},
+        }
     try:
         with warnings.catch_warnings():  # newer diffusers call it `dtype`; older ones know only `torch_dtype`
             warnings.filterwarnings("ignore", message=".*torch_dtype.*deprecated", category=FutureWarning)
@@ -72,10 +75,14 @@ def offload_pipeline(pipe, device: str):
 
     for module in pipe.components.values():
         if isinstance(module, torch.nn.Module) and not _is_group_offload_enabled(module):
-            apply_group_offloading(module, onload_device=torch.device(device), offload_device=torch.device("cpu"),
-                                   offload_type="block_level", num_blocks_per_group=1)
+            apply_group_offloading(
+                module,
+                onload_device=torch.device(device),
+                offload_device=torch.device("cpu"),
+                offload_type="block_level",
+                num_blocks_per_group=1,
+            )
     return pipe
-
 
 
 def default_size(model: str, adapter: Adapter, pipe=None) -> tuple[int, int, int]:
@@ -84,4 +91,3 @@ def default_size(model: str, adapter: Adapter, pipe=None) -> tuple[int, int, int
 
         return (shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES)
     return adapter.size_for(pipe)
-

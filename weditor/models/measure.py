@@ -36,12 +36,13 @@ def encode_once(pipe, adapter, prompts: list[str], device, batch: int | None = N
     size = max(1, batch or DEFAULT_BATCH)
     cache: dict[str, dict] = {}
     for start in range(0, len(distinct), size):
-        chunk = distinct[start:start + size]
+        chunk = distinct[start : start + size]
         cond = adapter.encode(pipe, chunk, device) if len(chunk) > 1 else None
-        if cond is not None and all(isinstance(v, torch.Tensor) and v.ndim >= 1 and v.shape[0] == len(chunk)
-                                    for v in cond.values()):
+        if cond is not None and all(
+            isinstance(v, torch.Tensor) and v.ndim >= 1 and v.shape[0] == len(chunk) for v in cond.values()
+        ):
             for m, p in enumerate(chunk):
-                cache[p] = {k: v[m:m + 1] for k, v in cond.items()}
+                cache[p] = {k: v[m : m + 1] for k, v in cond.items()}
         else:
             for p in chunk:
                 cache[p] = adapter.encode(pipe, [p], device)
@@ -54,11 +55,14 @@ def trajectories(pipe, adapter, conds: list[dict], settings, seeds: list[int], f
     Every member starts from its own noise and steps on its own prediction; with `forced`, each
     member is fed the latents of its own earlier run."""
     if len(conds) == 1 or not all(_batchable(c) for c in conds):
-        return [trajectory(pipe, adapter, c, settings, seed=s, forced=None if forced is None else forced[i])
-                for i, (c, s) in enumerate(zip(conds, seeds))]
+        return [
+            trajectory(pipe, adapter, c, settings, seed=s, forced=None if forced is None else forced[i])
+            for i, (c, s) in enumerate(zip(conds, seeds))
+        ]
     cond = {k: torch.cat([c[k] for c in conds]) for k in conds[0]}
-    first = torch.cat([adapter.latents(pipe, settings.size, torch.Generator("cpu").manual_seed(s), settings.device)
-                       for s in seeds])
+    first = torch.cat(
+        [adapter.latents(pipe, settings.size, torch.Generator("cpu").manual_seed(s), settings.device) for s in seeds]
+    )
     scheduler = copy.deepcopy(pipe.scheduler)
     if adapter.set_timesteps is not None:
         adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device)
@@ -72,7 +76,7 @@ def trajectories(pipe, adapter, conds: list[dict], settings, seeds: list[int], f
         component = adapter.denoiser_for(pipe, t)
         pred = adapter.forward(getattr(pipe, component), x, t, cond)
         for m, rec in enumerate(records):
-            rec.append((component, t, x[m:m + 1], pred[m:m + 1]))
+            rec.append((component, t, x[m : m + 1], pred[m : m + 1]))
         if forced is None:
             if adapter.step is not None:
                 x = adapter.step(scheduler, pred.float(), t, x)
@@ -85,8 +89,20 @@ def _out_of_memory(e: BaseException) -> bool:
     return isinstance(e, MemoryError) or "out of memory" in str(e).lower()
 
 
-def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=None, readouts=None, batch=None,
-            conds=None, seeds=None):
+def measure(
+    pipe,
+    adapter,
+    keys,
+    directions,
+    prompts,
+    settings,
+    strength,
+    forced=None,
+    readouts=None,
+    batch=None,
+    conds=None,
+    seeds=None,
+):
     """Mean projection on r_hat per site (effective input/output of the edited linear) and predictions.
 
     `conds`: the prompts' encodings (one per prompt, from `encode_once`), else encoded here.
@@ -131,8 +147,10 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
         t.fn = on_activation
         if distributed.world() > 1:  # batches dealt out to the ranks, every result on every rank, in order
             parts = [slice(i, i + size) for i in range(0, len(prompts), size)]
-            done = [_unpack(u, pipe, adapter, keys) for u in
-                    distributed.map_units(lambda part: _pack(*run(part), adapter), parts, settings.device)]
+            done = [
+                _unpack(u, pipe, adapter, keys)
+                for u in distributed.map_units(lambda part: _pack(*run(part), adapter), parts, settings.device)
+            ]
         else:
             start = 0
             while start < len(prompts):
@@ -173,8 +191,17 @@ def _unpack(unit: dict, pipe, adapter, keys) -> tuple:
     records = []
     for m in members:
         steps = sorted({int(name.split(".")[1]) for name in unit if name.startswith(f"{m}.")})
-        records.append([(adapter.denoisers[int(unit[f"{m}.{s}.c"])], unit[f"{m}.{s}.t"], unit[f"{m}.{s}.x"],
-                         unit[f"{m}.{s}.pred"]) for s in steps])
+        records.append(
+            [
+                (
+                    adapter.denoisers[int(unit[f"{m}.{s}.c"])],
+                    unit[f"{m}.{s}.t"],
+                    unit[f"{m}.{s}.x"],
+                    unit[f"{m}.{s}.pred"],
+                )
+                for s in steps
+            ]
+        )
     return records, sums
 
 
@@ -195,8 +222,20 @@ def most_changed(prompts, before, after, n: int = MOST_CHANGED) -> list[dict]:
     return [{"prompt": p, "change": round(c, 4)} for c, p in changes[:n]]
 
 
-def before_after(pipe, adapter, keys, directions, eval_prompts, neutral_prompts, settings, strength, apply_edit,
-                 readouts=None, batch=None, meter=None):
+def before_after(
+    pipe,
+    adapter,
+    keys,
+    directions,
+    eval_prompts,
+    neutral_prompts,
+    settings,
+    strength,
+    apply_edit,
+    readouts=None,
+    batch=None,
+    meter=None,
+):
     """The summary's four measurements with each prompt encoded once and eval and neutral prompts in
     the same batches: ((proj_eval, rec_eval), (proj_neutral, rec_neutral)) before `apply_edit()`,
     then the same after it (the "after" runs fed the "before" runs' latents), as two pairs each.
@@ -205,7 +244,7 @@ def before_after(pipe, adapter, keys, directions, eval_prompts, neutral_prompts,
     when `keys` (sites to project at) or a REINS `meter` need per-list sums; otherwise both lists
     share batches."""
     conds = encode_once(pipe, adapter, eval_prompts + neutral_prompts, settings.device, batch)
-    conds_eval, conds_neutral = conds[:len(eval_prompts)], conds[len(eval_prompts):]
+    conds_eval, conds_neutral = conds[: len(eval_prompts)], conds[len(eval_prompts) :]
     separate = bool(keys) or (meter is not None and meter.result is not None)
     n_eval = len(eval_prompts)
 
@@ -213,19 +252,51 @@ def before_after(pipe, adapter, keys, directions, eval_prompts, neutral_prompts,
         if separate:
             if meter is not None:
                 meter.phase = "eval_after" if after else "eval_before"
-            ev = measure(pipe, adapter, keys, directions, eval_prompts, settings, strength, forced=forced_eval,
-                         readouts=readouts if after else None, batch=batch, conds=conds_eval)
+            ev = measure(
+                pipe,
+                adapter,
+                keys,
+                directions,
+                eval_prompts,
+                settings,
+                strength,
+                forced=forced_eval,
+                readouts=readouts if after else None,
+                batch=batch,
+                conds=conds_eval,
+            )
             if meter is not None:
                 meter.phase = "neutral_after" if after else "neutral_before"
-            ne = measure(pipe, adapter, keys, directions, neutral_prompts, settings, strength, forced=forced_neutral,
-                         batch=batch, conds=conds_neutral)
+            ne = measure(
+                pipe,
+                adapter,
+                keys,
+                directions,
+                neutral_prompts,
+                settings,
+                strength,
+                forced=forced_neutral,
+                batch=batch,
+                conds=conds_neutral,
+            )
             return ev, ne
         prompts = eval_prompts + neutral_prompts
         forced = None if forced_eval is None else forced_eval + forced_neutral
         seeds = [settings.seed + SEED_OFFSET + i for i in range(n_eval)]
         seeds += [settings.seed + SEED_OFFSET + i for i in range(len(neutral_prompts))]
-        proj, rec = measure(pipe, adapter, keys, directions, prompts, settings, strength, forced=forced,
-                            batch=batch, conds=conds_eval + conds_neutral, seeds=seeds)
+        proj, rec = measure(
+            pipe,
+            adapter,
+            keys,
+            directions,
+            prompts,
+            settings,
+            strength,
+            forced=forced,
+            batch=batch,
+            conds=conds_eval + conds_neutral,
+            seeds=seeds,
+        )
         return (proj, rec[:n_eval]), (proj, rec[n_eval:])
 
     before = run(None, None, after=False)
@@ -260,11 +331,24 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
         return {}
     prompts = eval_prompts(pairsets)
     neutral = pairs_neutral_prompts(pairsets)
-    before, after = before_after(pipe, adapter, [], {}, prompts, neutral, settings, cfg.strength,
-                                 lambda: apply_in_memory(pipe, edited), batch=getattr(cfg, "batch", None))
+    before, after = before_after(
+        pipe,
+        adapter,
+        [],
+        {},
+        prompts,
+        neutral,
+        settings,
+        cfg.strength,
+        lambda: apply_in_memory(pipe, edited),
+        batch=getattr(cfg, "batch", None),
+    )
     (_, rec_eval), (_, rec_neutral) = before
     (_, rec_eval2), (_, rec_neutral2) = after
-    return {"output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
-            "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
-            "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
-            "eval_prompts": len(prompts), "neutral_prompts": len(neutral)}
+    return {
+        "output_change_eval": round(relative_change(rec_eval, rec_eval2), 4),
+        "output_change_neutral": round(relative_change(rec_neutral, rec_neutral2), 4),
+        "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
+        "eval_prompts": len(prompts),
+        "neutral_prompts": len(neutral),
+    }

@@ -22,7 +22,9 @@ def tokenizers(pipe) -> list:
     from transformers import PreTrainedTokenizerBase
 
     components = getattr(pipe, "components", {}) or {}
-    return [t for n, t in sorted(components.items()) if n.startswith("tokenizer") and isinstance(t, PreTrainedTokenizerBase)]
+    return [
+        t for n, t in sorted(components.items()) if n.startswith("tokenizer") and isinstance(t, PreTrainedTokenizerBase)
+    ]
 
 
 def check_pairs_tokenize_apart(pipe, pairsets):
@@ -70,6 +72,9 @@ def run_preflight(pipe, adapter, pairsets):
     # Every module the output will load, not only those weditor reads: a NaN in the VAE is copied into the
     # checkpoint untouched and would pass a tensor-for-tensor comparison with the base.
     denoisers = list(present_denoisers(pipe, adapter))
-    others = sorted(n for n, m in (getattr(pipe, "components", {}) or {}).items()
-                    if isinstance(m, torch.nn.Module) and n not in denoisers)
+    others = sorted(
+        n
+        for n, m in (getattr(pipe, "components", {}) or {}).items()
+        if isinstance(m, torch.nn.Module) and n not in denoisers
+    )
     check_weights_finite(pipe, [*denoisers, *others])

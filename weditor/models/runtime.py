@@ -19,8 +19,8 @@ from tqdm.auto import tqdm
 
 from weditor.adapters import Adapter
 from weditor.adapters.paths import module_at
-from weditor.models.hooks import TapRegistry
 from weditor.errors import WeditorError
+from weditor.models.hooks import TapRegistry
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ class Taps:
         self.registry = TapRegistry()
         for key in keys:
             _, module = site_modules(pipe, adapter, key)[0]
-            self.registry.tap(module, "input" if adapter.sites[key.site].role == "reads" else "output", self._to_fn(key))
+            self.registry.tap(
+                module, "input" if adapter.sites[key.site].role == "reads" else "output", self._to_fn(key)
+            )
 
     def _to_fn(self, key):
         def seen(x):

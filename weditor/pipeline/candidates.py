@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 
-
 @dataclass
 class Context:
     """What every method's `prepare` and `edit` get: the loaded pipeline and the training split."""
@@ -73,14 +72,19 @@ def _text_prepare(ctx: Context):
 
 def _text_edit(state, ctx: Context, params: dict) -> dict:
     from weditor.maths.edits import remove_input
-    from weditor.methods.text_fold import fold_input
     from weditor.methods.text import fit
+    from weditor.methods.text_fold import fold_input
 
     pairs, neutral = state
     bases, fitted, _ = fit(pairs, neutral, ctx.pairsets, params["removal"])
-    edited, _, _ = fold_input(ctx.pipe, ctx.adapter, ctx.base, bases,
-                              lambda w, key: remove_input(w, bases[key], fitted[key].coef_, params["strength"]),
-                              "input_readout")
+    edited, _, _ = fold_input(
+        ctx.pipe,
+        ctx.adapter,
+        ctx.base,
+        bases,
+        lambda w, key: remove_input(w, bases[key], fitted[key].coef_, params["strength"]),
+        "input_readout",
+    )
     return edited
 
 
@@ -92,18 +96,24 @@ def _ladder(**axes):
     return tuple(dict(zip(names, values)) for values in itertools.product(*axes.values()))
 
 
-register(Space(
-    method="text",
-    # One ladder of increasing removal, then strength past the fitted read-out. It starts at 0.6 at
-    # lambda 1, the fixed default of 0.4, and never goes milder: on the held-out green pairs the
-    # objective counted removal 0.4 as erased while 62.5% of green videos stayed green, where 0.6
-    # erases them (docs/benchmarks.md, "Self-tuning"). The search may only strengthen the default.
-    ladders=(_ladder(removal=(0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),),
-    prepare=_text_prepare,
-    edit=_text_edit,
-    # Pairs with images (or videos): the concept may come with them, which the prompt embeddings never see.
-    applies=lambda adapter, pairsets: bool(adapter.text_inputs()) and not any(ps.has_images or ps.has_videos for ps in pairsets),
-))
+register(
+    Space(
+        method="text",
+        # One ladder of increasing removal, then strength past the fitted read-out. It starts at 0.6 at
+        # lambda 1, the fixed default of 0.4, and never goes milder: on the held-out green pairs the
+        # objective counted removal 0.4 as erased while 62.5% of green videos stayed green, where 0.6
+        # erases them (docs/benchmarks.md, "Self-tuning"). The search may only strengthen the default.
+        ladders=(
+            _ladder(removal=(0.6, 0.7, 0.8, 0.9), strength=(1.0,)) + _ladder(removal=(0.9,), strength=(1.25, 1.5)),
+        ),
+        prepare=_text_prepare,
+        edit=_text_edit,
+        # Pairs with images (or videos): the concept may come with them, which the prompt embeddings never see.
+        applies=lambda adapter, pairsets: (
+            bool(adapter.text_inputs()) and not any(ps.has_images or ps.has_videos for ps in pairsets)
+        ),
+    )
+)
 
 
 # --------------------------------------------------------------------------- block refusal edit
@@ -118,8 +128,9 @@ def _refusal_prepare(ctx: Context):
 
     cfg = replace(ctx.cfg, method="refusal", layers=defaults.LAYERS)  # the user's site (or the family's), every block
     keys = site_keys(ctx.pipe, ctx.adapter, cfg)
-    delta, neutral, paired = collect(ctx.pipe, ctx.adapter, keys, ctx.pairsets, ctx.settings, None, cfg.neutral,
-                                     paired=cfg.edit == "readout")
+    delta, neutral, paired = collect(
+        ctx.pipe, ctx.adapter, keys, ctx.pairsets, ctx.settings, None, cfg.neutral, paired=cfg.edit == "readout"
+    )
     return keys, {k: site_width(ctx.pipe, ctx.adapter, k) for k in keys}, delta, neutral, paired
 
 
@@ -135,13 +146,15 @@ def _refusal_edit(state, ctx: Context, params: dict) -> dict:
     return edited
 
 
-register(Space(
-    method="refusal",
-    # No strength axis: it stays per --edit (readout 1, projection 0.85), as without the search.
-    ladders=tuple(_ladder(layers=(layers,), removal=(0.6, 0.8, 0.95)) for layers in REFUSAL_LAYERS),
-    prepare=_refusal_prepare,
-    edit=_refusal_edit,
-))
+register(
+    Space(
+        method="refusal",
+        # No strength axis: it stays per --edit (readout 1, projection 0.85), as without the search.
+        ladders=tuple(_ladder(layers=(layers,), removal=(0.6, 0.8, 0.95)) for layers in REFUSAL_LAYERS),
+        prepare=_refusal_prepare,
+        edit=_refusal_edit,
+    )
+)
 
 
 def spaces_for(cfg, adapter, pairsets) -> list[Space]:
@@ -193,28 +206,37 @@ def _uce_prepare(ctx: Context):
 
 
 def _uce_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor.methods import kv_edit
     from weditor.io.pairs import neutral_prompts
+    from weditor.methods import kv_edit
     from weditor.methods.uce import fold, params_from
 
     kv = params_from(SPACES["uce"].config(ctx.cfg, params))
     key = (kv.tokens, kv.substitute)
     if key not in state:
-        state[key] = kv_edit.statistics(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets),
-                                        kv.tokens, ctx.settings.device, kv.substitute)
+        state[key] = kv_edit.statistics(
+            ctx.pipe,
+            ctx.adapter,
+            ctx.pairsets,
+            neutral_prompts(ctx.pairsets),
+            kv.tokens,
+            ctx.settings.device,
+            kv.substitute,
+        )
     factors = {c: kv_edit.factor(M) for c, M in kv_edit.solve(state[key], kv).items()}
     edited, _, _ = fold(ctx.pipe, ctx.adapter, ctx.base, factors, kv_edit.kv_linears(ctx.pipe, ctx.adapter))
     return edited
 
 
-register(Space(
-    method="uce",
-    # From the fixed default (--uce-lambda 0.1, chosen on the dev concepts: docs/benchmarks.md, "UCE")
-    # towards a lighter ridge. A heavier ridge is not milder here: on the circle pairs lambda 1 moved
-    # the held-out neutral prompts more (0.027) than 0.1 (0.019) and 0.01 (0.013), and lost 2 of 16
-    # other shapes on the quick set, so the ladder does not start there.
-    ladders=(_ladder(uce_tokens=("all",), uce_lambda=(0.1, 0.03, 0.01)),),
-    prepare=_uce_prepare,
-    edit=_uce_edit,
-    applies=_uce_applies,
-))
+register(
+    Space(
+        method="uce",
+        # From the fixed default (--uce-lambda 0.1, chosen on the dev concepts: docs/benchmarks.md, "UCE")
+        # towards a lighter ridge. A heavier ridge is not milder here: on the circle pairs lambda 1 moved
+        # the held-out neutral prompts more (0.027) than 0.1 (0.019) and 0.01 (0.013), and lost 2 of 16
+        # other shapes on the quick set, so the ladder does not start there.
+        ladders=(_ladder(uce_tokens=("all",), uce_lambda=(0.1, 0.03, 0.01)),),
+        prepare=_uce_prepare,
+        edit=_uce_edit,
+        applies=_uce_applies,
+    )
+)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from weditor import __version__
 from weditor.io import recipe as recipe_mod
@@ -41,6 +42,7 @@ PIPELINE_TAGS = {
     "WanImageToVideoPipeline": "image-to-video",
     "WanVideoToVideoPipeline": "video-to-video",
 }
+
 
 def method_note(recipe: dict) -> str | None:
     """The edit's description: its method's card paragraph, then the REINS fold's, where there is one."""
@@ -72,8 +74,11 @@ def pipeline_tag(pipeline_class: str | None) -> str | None:
         return None
     if pipeline_class in PIPELINE_TAGS:
         return PIPELINE_TAGS[pipeline_class]
-    for marker, tag in (("ImageToVideo", "image-to-video"), ("VideoToVideo", "video-to-video"),
-                        ("TextToVideo", "text-to-video")):
+    for marker, tag in (
+        ("ImageToVideo", "image-to-video"),
+        ("VideoToVideo", "video-to-video"),
+        ("TextToVideo", "text-to-video"),
+    ):
         if marker in pipeline_class:
             return tag
     return None
@@ -115,7 +120,11 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            revision = meta.get("base_revision") if meta.get("base_model") else (recipe.get("base_model") or {}).get("revision")
+            revision = (
+                meta.get("base_revision")
+                if meta.get("base_model")
+                else (recipe.get("base_model") or {}).get("revision")
+            )
             cached = try_to_load_from_cache(hub_id, CARD_NAME, revision=revision)
             if isinstance(cached, str):
                 candidates.append(Path(cached))
@@ -127,8 +136,11 @@ def base_licence(recipe: dict, out_dir: Path, base_dir: str | Path | None = None
         card = _load_card(path)
         if card is None or not getattr(card.data, "license", None):  # a weditor card's licence came from the base
             continue
-        return {k: getattr(card.data, k, None) for k in ("license", "license_name", "license_link")
-                if getattr(card.data, k, None)}
+        return {
+            k: getattr(card.data, k, None)
+            for k in ("license", "license_name", "license_link")
+            if getattr(card.data, k, None)
+        }
     return {}
 
 
@@ -176,13 +188,20 @@ def _edits_section(recipe: dict) -> str:
         lines.append("- **Edited tensors:** none recorded")
     out = "\n".join(lines)
     # records (lists of objects, e.g. the read-outs) are the summary's tables, and empty values say nothing
-    params = [(k, v) for k, v in _flatten(recipe.get("params") or {}) if k and not is_empty(v)
-              and not (isinstance(v, list) and any(isinstance(x, dict) for x in v))]
+    params = [
+        (k, v)
+        for k, v in _flatten(recipe.get("params") or {})
+        if k and not is_empty(v) and not (isinstance(v, list) and any(isinstance(x, dict) for x in v))
+    ]
     if params:
-        out += "\n\nThe parameters of the run (all of them, unrounded, in `weditor.json`):\n\n" + _table(("Parameter", "Value"), params)
+        out += "\n\nThe parameters of the run (all of them, unrounded, in `weditor.json`):\n\n" + _table(
+            ("Parameter", "Value"), params
+        )
     if edits:
-        rows = [(e.get("component", ""), e.get("tensor", ""), e.get("kind", ""), e.get("rank", ""))
-                for e in edits[:MAX_EDIT_ROWS]]
+        rows = [
+            (e.get("component", ""), e.get("tensor", ""), e.get("kind", ""), e.get("rank", ""))
+            for e in edits[:MAX_EDIT_ROWS]
+        ]
         table = _table(("Component", "Tensor", "Kind", "Rank"), rows)
         if len(edits) > MAX_EDIT_ROWS:
             table += f"\n\n... and {len(edits) - MAX_EDIT_ROWS} more, listed in `weditor.json`."
@@ -207,19 +226,38 @@ def _evidence_section(evidence: dict | None) -> str | None:
     seeds = evidence.get("seeds")
     for name, scorer in (evidence.get("scorers") or {}).items():
         head = scorer.get("headline") or {}
-        words = {"erasure": "erasure (held-out unsafe prompts no longer showing the concept)",
-                 "robustness": "robustness (the same for synonyms)",
-                 "preservation": "preservation (neutral videos judged unchanged)"}
+        words = {
+            "erasure": "erasure (held-out unsafe prompts no longer showing the concept)",
+            "robustness": "robustness (the same for synonyms)",
+            "preservation": "preservation (neutral videos judged unchanged)",
+        }
         lines = [f"- **{words.get(k, k)}:** {v:.0%}" for k, v in head.items() if isinstance(v, (int, float))]
-        rows = [(g, s.get("videos"), s.get("unsafe_before"), s.get("unsafe_after"))
-                for g, s in (scorer.get("groups") or {}).items()]
-        table = _table(("Prompt group", "Videos", "Judged unsafe, original", "Judged unsafe, patched"),
-                       [(g, n, f"{b:.0%}" if isinstance(b, (int, float)) else "-",
-                         f"{a:.0%}" if isinstance(a, (int, float)) else "-") for g, n, b, a in rows])
-        parts.append(f"Judged by the {_code(name)} scorer" + (f" ({seeds} seed{'s' if seeds != 1 else ''} per prompt)" if seeds else "")
-                     + ":\n\n" + "\n".join(lines) + ("\n\n" + table if rows else ""))
+        rows = [
+            (g, s.get("videos"), s.get("unsafe_before"), s.get("unsafe_after"))
+            for g, s in (scorer.get("groups") or {}).items()
+        ]
+        table = _table(
+            ("Prompt group", "Videos", "Judged unsafe, original", "Judged unsafe, patched"),
+            [
+                (
+                    g,
+                    n,
+                    f"{b:.0%}" if isinstance(b, (int, float)) else "-",
+                    f"{a:.0%}" if isinstance(a, (int, float)) else "-",
+                )
+                for g, n, b, a in rows
+            ],
+        )
+        parts.append(
+            f"Judged by the {_code(name)} scorer"
+            + (f" ({seeds} seed{'s' if seeds != 1 else ''} per prompt)" if seeds else "")
+            + ":\n\n"
+            + "\n".join(lines)
+            + ("\n\n" + table if rows else "")
+        )
     attack = evidence.get("attack")
     if isinstance(attack, dict) and "asr" in attack:
+
         def pct(v):
             return f"{v:.0%}" if isinstance(v, (int, float)) else "not measured"
 
@@ -227,16 +265,23 @@ def _evidence_section(evidence: dict | None) -> str | None:
         parts.append(
             "Red-teaming (`weditor eval --attack`, docs/attack.md)"
             + (f", {budget:g} optimisation steps per target" if isinstance(budget, (int, float)) else "")
-            + (f", {attack['targets_counted']:g} of {attack['targets_total']:g} targets counted" if "targets_total" in attack else "")
+            + (
+                f", {attack['targets_counted']:g} of {attack['targets_total']:g} targets counted"
+                if "targets_total" in attack
+                else ""
+            )
             + ":\n\n"
             f"- **attack success rate, discrete prompt search:** {pct(attack.get('asr'))} (found prompts a user could type "
             "that bring the concept back)\n"
             f"- **attack success rate, prompt-embedding attack:** {pct(attack.get('asr_embedding'))} (an upper bound: "
-            "no user can type an embedding)")
+            "no user can type an embedding)"
+        )
     if not parts:
         return None
-    return ("## Evaluation\n\nVideos generated by the original and the patched model from the same prompts and "
-            "seeds with `weditor eval`, judged by a scorer:\n\n" + "\n\n".join(parts))
+    return (
+        "## Evaluation\n\nVideos generated by the original and the patched model from the same prompts and "
+        "seeds with `weditor eval`, judged by a scorer:\n\n" + "\n\n".join(parts)
+    )
 
 
 def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id: str | None = None):
@@ -279,8 +324,12 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
         f"weditor {_plain(recipe.get('weditor_version', __version__))}. It is a plain diffusers checkpoint: "
         f"stock diffusers loads it with `{pipeline_class}`; weditor is not needed to run it.",
         "## Usage\n\n" + usage_block(pipeline_class, tag, repo_id, prompt, base_id),
-        "## What was removed\n\n" + (_table(("Concept", "Description", "Pair file"), concepts) if concepts
-                                     else "No pair files are recorded in `weditor.json`."),
+        "## What was removed\n\n"
+        + (
+            _table(("Concept", "Description", "Pair file"), concepts)
+            if concepts
+            else "No pair files are recorded in `weditor.json`."
+        ),
         "## How\n\n" + _edits_section(recipe),
         "## Measured effect\n\nFigures measured by `weditor patch` on held-out prompts, before and after "
         "the edit (from `weditor.json`):\n\n" + Summary(recipe, recipe.get("summary") or {}).card_markdown(),
@@ -300,7 +349,9 @@ def build_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_id:
             "## Verification\n\nBefore the folder was written out, it was reloaded with stock "
             f"`{pipeline_class}` and compared with the edit held in memory (every tensor equal to the base "
             "or to the intended edit, denoiser outputs on fixed inputs):\n\n"
-            + _table(("Check", "Value"), [(k.replace("_", " "), v) for k, v in _flatten(verification) if not is_empty(v)])
+            + _table(
+                ("Check", "Value"), [(k.replace("_", " "), v) for k, v in _flatten(verification) if not is_empty(v)]
+            )
         )
     sections += [
         "## Limitations\n\n" + LIMITATIONS.strip(),
@@ -357,8 +408,15 @@ def tuning_section(recipe: dict) -> str | None:
         for i, t in enumerate(tuning["trials"]):
             setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
             erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
-            rows.append(("**chosen**" if i == tuning["chosen"] else str(i), t["method"], setting, erasure,
-                         f"{t['neutral_change']:.4f}" if "neutral_change" in t else ""))
+            rows.append(
+                (
+                    "**chosen**" if i == tuning["chosen"] else str(i),
+                    t["method"],
+                    setting,
+                    erasure,
+                    f"{t['neutral_change']:.4f}" if "neutral_change" in t else "",
+                )
+            )
         parts.append(
             "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
             f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
@@ -366,14 +424,24 @@ def tuning_section(recipe: dict) -> str | None:
             "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
             f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
             f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"),
-                     [rows[tuning["chosen"]]])
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), [rows[tuning["chosen"]]])
             + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows) + "\n\n</details>")
+            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows)
+            + "\n\n</details>"
+        )
     check = recipe.get("self_check")
     if check:
-        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}",
-                 f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok") for c, r in check.items()]
-        parts.append("## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
-                     + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows))
+        rows = [
+            (
+                c,
+                f"{r['erasure']:.3f}",
+                f"{r['neutral_change']:.4f}",
+                f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok",
+            )
+            for c, r in check.items()
+        ]
+        parts.append(
+            "## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
+            + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows)
+        )
     return "\n\n".join(parts) or None

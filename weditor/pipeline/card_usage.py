@@ -11,8 +11,9 @@ the erased concept is in. tests/test_card_usage.py runs the block, as written, w
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from weditor.pipeline.card_tables import _py_string
 
@@ -31,8 +32,12 @@ def example_prompt(pair_files: list[Path]) -> str:
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
             continue  # a folder to push may hold anything; the card still gets a prompt
         sets.append(data)
-    words = {str(w).lower() for d in sets for w in [d.get("concept", ""), *(d.get("keywords") or [])]
-             if isinstance(w, str) and w}
+    words = {
+        str(w).lower()
+        for d in sets
+        for w in [d.get("concept", ""), *(d.get("keywords") or [])]
+        if isinstance(w, str) and w
+    }
     for data in sets:
         for prompt in data.get("neutral") or []:
             if isinstance(prompt, str) and prompt.strip() and not any(w in prompt.lower() for w in words):
@@ -45,9 +50,14 @@ def _call_args(base_id: str | None) -> tuple[list[str], int]:
     if base_id == SHAPES_MODEL:
         from weditor import shapes
 
-        return [f"height={shapes.HEIGHT}", f"width={shapes.WIDTH}", f"num_frames={shapes.NUM_FRAMES}",
-                f"num_inference_steps={shapes.NUM_INFERENCE_STEPS}", f"guidance_scale={shapes.GUIDANCE_SCALE}",
-                f"max_sequence_length={shapes.MAX_SEQUENCE_LENGTH}"], 8
+        return [
+            f"height={shapes.HEIGHT}",
+            f"width={shapes.WIDTH}",
+            f"num_frames={shapes.NUM_FRAMES}",
+            f"num_inference_steps={shapes.NUM_INFERENCE_STEPS}",
+            f"guidance_scale={shapes.GUIDANCE_SCALE}",
+            f"max_sequence_length={shapes.MAX_SEQUENCE_LENGTH}",
+        ], 8
     return [], 16  # Wan's and LTX's native rates are 16 and 24 fps; 16 plays both at a natural speed
 
 
@@ -62,14 +72,19 @@ def usage_block(pipeline_class: str, tag: str | None, target: str | None, prompt
     lines += [
         "",
         'device = "cuda" if torch.cuda.is_available() else "cpu"',
-        "dtype = torch.bfloat16 if device == \"cuda\" else torch.float32",
-        ("# the Hub id once pushed (`weditor push`), or the path of this folder"
-         if target is None else "# or the path of a local copy of this folder"),
+        'dtype = torch.bfloat16 if device == "cuda" else torch.float32',
+        (
+            "# the Hub id once pushed (`weditor push`), or the path of this folder"
+            if target is None
+            else "# or the path of a local copy of this folder"
+        ),
         f"pipe = {pipeline_class}.from_pretrained({model}, torch_dtype=dtype).to(device)",
     ]
     if tag == "image-to-video":
         lines.append('image = load_image("first_frame.png")  # the video starts from this picture')
     lines += [f"frames = pipe({', '.join(args)}).frames[0]", f'export_to_video(frames, "video.mp4", fps={fps})']
-    return ("```bash\n" + INSTALL + "\n```\n\n"
-            "`accelerate` is needed: without it diffusers refuses to load Wan models (`low_cpu_mem_usage`). "
-            "`imageio-ffmpeg` writes the MP4.\n\n```python\n" + "\n".join(lines) + "\n```")
+    return (
+        "```bash\n" + INSTALL + "\n```\n\n"
+        "`accelerate` is needed: without it diffusers refuses to load Wan models (`low_cpu_mem_usage`). "
+        "`imageio-ffmpeg` writes the MP4.\n\n```python\n" + "\n".join(lines) + "\n```"
+    )

@@ -21,9 +21,18 @@ FORWARD_TOLERANCE = 1e-6  # relative max-abs difference; same dtype and device g
 
 
 CHUNK = 16 * 2**20  # bytes compared at a time: verification's memory is two of these, whatever the shard size
-_DTYPES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-           torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
-           torch.bool: "BOOL"}
+_DTYPES = {
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
 
 
 def _header(path: Path) -> tuple[dict, int]:
@@ -84,16 +93,23 @@ def compare_safetensors(base: Path, out: Path, edited_files: dict[str, dict]) ->
                 g0, g1 = got["data_offsets"]
                 if name in expected_edits:
                     want = expected_edits[name]
-                    ok = (got["dtype"] == _DTYPES.get(want.dtype) and list(got["shape"]) == list(want.shape)
-                          and g1 - g0 == want.numel() * want.element_size())
+                    ok = (
+                        got["dtype"] == _DTYPES.get(want.dtype)
+                        and list(got["shape"]) == list(want.shape)
+                        and g1 - g0 == want.numel() * want.element_size()
+                    )
                     if ok:
                         fn.seek(new_at + g0)
                         ok = fn.read(g1 - g0) == _tensor_bytes(want)
                 else:
                     ref = old[name]
                     o0, o1 = ref["data_offsets"]
-                    ok = (got["dtype"] == ref["dtype"] and got["shape"] == ref["shape"] and g1 - g0 == o1 - o0
-                          and _same_range(fn, new_at + g0, fo, old_at + o0, g1 - g0))
+                    ok = (
+                        got["dtype"] == ref["dtype"]
+                        and got["shape"] == ref["shape"]
+                        and g1 - g0 == o1 - o0
+                        and _same_range(fn, new_at + g0, fo, old_at + o0, g1 - g0)
+                    )
                 if not ok:
                     what = "the in-memory edit" if name in expected_edits else "the base (untouched tensor)"
                     raise WeditorError(f"verification failed: {rel}:{name} differs from {what}")

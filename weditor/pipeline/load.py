@@ -56,8 +56,14 @@ def load(cfg: PatchConfig, method, echo=print, t_start: float | None = None) -> 
     return PatchContext(cfg, echo, phases, t_start, pairsets, base, adapter, out_dir, pipe, settings)
 
 
-def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, adapter: Adapter, offload: bool,
-                  phases: Phases | None = None):
+def open_pipeline(
+    cfg: PatchConfig,
+    pairsets: list[PairSet],
+    base: BaseModel,
+    adapter: Adapter,
+    offload: bool,
+    phases: Phases | None = None,
+):
     """(base, out_dir, pipe, settings): the checks that need no weights, then the pipeline, loaded and preflighted.
 
     Shared by every method, so that each refuses the same inputs in the same order before any
@@ -77,10 +83,14 @@ def open_pipeline(cfg: PatchConfig, pairsets: list[PairSet], base: BaseModel, ad
         raise WeditorError(f"{pairsets[0].path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     check_videos_accepted(pairsets, adapter, base.pipeline_class)  # videos only where a family feeds them
     torch.manual_seed(cfg.seed)
-    with (phases if phases is not None else Phases(cfg.device))("load"):  # a throwaway clock still shows the status line
+    with (phases if phases is not None else Phases(cfg.device))(
+        "load"
+    ):  # a throwaway clock still shows the status line
         pipe = load_pipeline(base, cfg.dtype, cfg.device, offload=offload)
-        run_preflight(pipe, adapter, pairsets)  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
-    settings = Settings(size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed,
-                        device=cfg.device)
+        run_preflight(
+            pipe, adapter, pairsets
+        )  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
+    settings = Settings(
+        size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device
+    )
     return base, out_dir, pipe, settings
-

@@ -66,9 +66,12 @@ def split_pairsets(pairsets, seed: int) -> Split:
         nheld = set(norder[: _held_count(len(ps.neutral))])
         neutral_train = tuple(p for i, p in enumerate(ps.neutral) if i not in nheld) or ps.neutral
         neutral_held = tuple(p for i, p in enumerate(ps.neutral) if i in nheld) or ps.neutral
-        train.append(replace(ps, pairs=tuple(p for i, p in enumerate(ps.pairs) if i not in held), neutral=neutral_train))
-        held_pairs[ps.concept] = tuple((p.unsafe, p.safe, p.unsafe_image, p.safe_image)
-                                       for i, p in enumerate(ps.pairs) if i in held)
+        train.append(
+            replace(ps, pairs=tuple(p for i, p in enumerate(ps.pairs) if i not in held), neutral=neutral_train)
+        )
+        held_pairs[ps.concept] = tuple(
+            (p.unsafe, p.safe, p.unsafe_image, p.safe_image) for i, p in enumerate(ps.pairs) if i in held
+        )
         held_sets.append(replace(ps, neutral=neutral_held))
     return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)))
 
@@ -86,8 +89,8 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
     """
     from types import SimpleNamespace
 
-    from weditor.models.runtime import encode
     from weditor.methods.kv_edit import common_substitutes, common_twin
+    from weditor.models.runtime import encode
 
     if getattr(pipe, "tokenizer", None) is None:  # no word-level view of the prompts: keep the pairs' own twins
         return split
@@ -96,8 +99,10 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
     held = {}
     for ps in split.train:  # the substitute the candidates are fitted towards: voted on the training pairs
         subs = common_substitutes(pipe, ps, length)
-        held[ps.concept] = tuple((u, common_twin(pipe, SimpleNamespace(unsafe=u, safe=s), subs, length), ui, si)
-                                 for u, s, ui, si in split.held_pairs[ps.concept])
+        held[ps.concept] = tuple(
+            (u, common_twin(pipe, SimpleNamespace(unsafe=u, safe=s), subs, length), ui, si)
+            for u, s, ui, si in split.held_pairs[ps.concept]
+        )
     return replace(split, held_pairs=held)
 
 
@@ -111,8 +116,10 @@ class Score:
         return min(self.erasure.values())
 
     def as_dict(self) -> dict:
-        return {"erasure": {c: round(e, 4) for c, e in self.erasure.items()},
-                "neutral_change": round(self.neutral_change, 4)}
+        return {
+            "erasure": {c: round(e, 4) for c, e in self.erasure.items()},
+            "neutral_change": round(self.neutral_change, 4),
+        }
 
 
 class Objective:
@@ -145,12 +152,19 @@ class Objective:
         prompts = [u for _, u, _, _, _ in unsafe] + list(split.held_neutral)
         images = [ui for *_, ui, _ in unsafe] + [None] * len(split.held_neutral)
         self.cond_ = encode(pipe, adapter, prompts, self.device_, images if adapter.image_to_video else None)
-        safe_cond = encode(pipe, adapter, [s for _, _, s, _, _ in unsafe], self.device_,
-                           [si for *_, si in unsafe] if adapter.image_to_video else None)
+        safe_cond = encode(
+            pipe,
+            adapter,
+            [s for _, _, s, _, _ in unsafe],
+            self.device_,
+            [si for *_, si in unsafe] if adapter.image_to_video else None,
+        )
         self.latents_, base = self._trajectory(pipe, adapter, settings, len(prompts))
         self.unsafe_ = [p[: self.n_unsafe_].double() for p in base]
-        self.neutral_ = [p[self.n_unsafe_:].double() for p in base]
-        self.safe_ = [self._forward(k, safe_cond, rows=slice(0, self.n_unsafe_)).double() for k in range(len(self.timesteps_))]
+        self.neutral_ = [p[self.n_unsafe_ :].double() for p in base]
+        self.safe_ = [
+            self._forward(k, safe_cond, rows=slice(0, self.n_unsafe_)).double() for k in range(len(self.timesteps_))
+        ]
         self.gap_ = {c: self._concept_norm([u - s for u, s in zip(self.unsafe_, self.safe_)], c) for c in concepts}
         self.neutral_norm_ = math.sqrt(sum(float(n.norm() ** 2) for n in self.neutral_))
         return self
@@ -190,7 +204,7 @@ class Objective:
         """The pipeline as it is now (an edit loaded in memory) against the original's predictions."""
         after = [self._forward(k, self.cond_).double() for k in range(len(self.timesteps_))]
         u2 = [p[: self.n_unsafe_] for p in after]
-        n2 = [p[self.n_unsafe_:] for p in after]
+        n2 = [p[self.n_unsafe_ :] for p in after]
         erasure = {}
         for c, gap in self.gap_.items():
             left = self._concept_norm([u - s for u, s in zip(u2, self.safe_)], c)

@@ -37,4 +37,3 @@ class Phases:
                 torch.cuda.synchronize(self.device)
                 self.peak_gpu_bytes[name] = int(torch.cuda.max_memory_allocated(self.device))
             self.add(name, time.perf_counter() - t0)
-

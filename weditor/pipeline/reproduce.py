@@ -10,7 +10,6 @@ recipe's own folder.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 from pathlib import Path, PurePosixPath
 
@@ -64,7 +63,9 @@ def config_from_recipe(recipe_path: str | Path, out: str, model: str | None = No
             raise WeditorError(f"{path}: does not match the SHA-256 in {recipe_path.name}")
         pairset = parse_pairs(raw, path, root=folder)  # image paths too must stay in the recipe's folder
         if pairset.concept != entry["concept"]:
-            raise WeditorError(f"{recipe_path}: pairs[{i}].concept {entry['concept']!r}: the pair file says {pairset.concept!r}")
+            raise WeditorError(
+                f"{recipe_path}: pairs[{i}].concept {entry['concept']!r}: the pair file says {pairset.concept!r}"
+            )
         pair_files.append(str(path))
     params = current_params(recipe["method"], recipe["params"])  # older versions' defaults made explicit
     params.update(overrides)

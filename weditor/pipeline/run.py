@@ -14,12 +14,12 @@ import time
 
 from weditor.errors import WeditorError
 from weditor.io.pairs import load_pairsets
-from weditor.methods import reins as reins_fold
 from weditor.methods import registry
+from weditor.methods import reins as reins_fold
 from weditor.methods.base import recipe_method
 from weditor.models import distributed
-from weditor.pipeline.config import PatchConfig, PatchResult
 from weditor.pipeline import status
+from weditor.pipeline.config import PatchConfig, PatchResult
 from weditor.pipeline.load import load
 from weditor.pipeline.write import Recipe, write_patch
 
@@ -34,7 +34,9 @@ def run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
             from weditor.io.workspace import output_name
 
             where = f" ({output_name(e.filename, cfg.out)})" if getattr(e, "filename", None) else ""
-            raise WeditorError(f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}") from None
+            raise WeditorError(
+                f"{type(e).__name__}: {e.strerror or e}{where}; nothing was written to {cfg.out}"
+            ) from None
 
 
 def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
@@ -60,16 +62,43 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     fitted = method.fit(ctx)
     if reins_keys:  # on top of the method's edit: a bias it changed is folded on top of it
         with ctx.phases("reins"):
-            fitted.folded = reins_fold.fold(ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets, ctx.settings, reins_keys,
-                                            cfg.reins_strength, fitted.edits)
+            fitted.folded = reins_fold.fold(
+                ctx.pipe,
+                ctx.adapter,
+                ctx.base,
+                ctx.pairsets,
+                ctx.settings,
+                reins_keys,
+                cfg.reins_strength,
+                fitted.edits,
+            )
     status.show("summary")
     summary = method.summarise(ctx, fitted)  # loads the edit into the live pipeline, measured or not
     params = method.params(ctx, fitted)
-    recipe = Recipe(ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary,
-                    fitted.extra)
-    recipe = write_patch(cfg, ctx.base, ctx.adapter, ctx.pipe, ctx.settings, ctx.out_dir, ctx.pairsets, recipe,
-                         fitted.edits, fitted.directions, fitted.readouts, fitted.folded, ctx.phases,
-                         release=fitted.release)
+    recipe = Recipe(
+        ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary, fitted.extra
+    )
+    recipe = write_patch(
+        cfg,
+        ctx.base,
+        ctx.adapter,
+        ctx.pipe,
+        ctx.settings,
+        ctx.out_dir,
+        ctx.pairsets,
+        recipe,
+        fitted.edits,
+        fitted.directions,
+        fitted.readouts,
+        fitted.folded,
+        ctx.phases,
+        release=fitted.release,
+    )
     ctx.phases.seconds["total"] = time.perf_counter() - t_start
-    return PatchResult(out_dir=ctx.out_dir, recipe=recipe, summary=summary, timings=ctx.phases.seconds,
-                       peak_gpu_bytes=ctx.phases.peak_gpu_bytes)
+    return PatchResult(
+        out_dir=ctx.out_dir,
+        recipe=recipe,
+        summary=summary,
+        timings=ctx.phases.seconds,
+        peak_gpu_bytes=ctx.phases.peak_gpu_bytes,
+    )

@@ -32,39 +32,58 @@ class Summary:
         """What `weditor patch` prints: the patch, its figures, the search's choice, the verification."""
         recipe, summary, out = self.recipe, self.figures, []
         params = recipe["params"]
-        out.append(f"weditor {recipe['weditor_version']}: patched {recipe['base_model']['id']} "
-                   f"({recipe['base_model']['pipeline_class']}) -> {self.out_dir}")
+        out.append(
+            f"weditor {recipe['weditor_version']}: patched {recipe['base_model']['id']} "
+            f"({recipe['base_model']['pipeline_class']}) -> {self.out_dir}"
+        )
         concepts = ", ".join(p["concept"] for p in recipe["pairs"])
         if "site" in params:  # the refusal edit took part
-            subspace = "mean difference" if params["rank"] is None else f"rank k={params['rank']}; alpha={params['alpha']}"
-            edit = (f"read-out edit, removal {params['removal']}" if params.get("edit", "projection") == "readout"
-                    else "projection")
-            out.append(f"  concepts: {concepts}; site {params['site']}; {subspace}; {edit}; lambda={params['strength']}; "
-                       f"{len(recipe['edits'])} tensors edited")
+            subspace = (
+                "mean difference" if params["rank"] is None else f"rank k={params['rank']}; alpha={params['alpha']}"
+            )
+            edit = (
+                f"read-out edit, removal {params['removal']}"
+                if params.get("edit", "projection") == "readout"
+                else "projection"
+            )
+            out.append(
+                f"  concepts: {concepts}; site {params['site']}; {subspace}; {edit}; lambda={params['strength']}; "
+                f"{len(recipe['edits'])} tensors edited"
+            )
         else:
             out.append(f"  concepts: {concepts}; method {recipe['method']}; {len(recipe['edits'])} tensors edited")
         if "reins_layer_resolved" in params:
             blocks = ", ".join(f"{c}.blocks.{b}" for c, b in params["reins_layer_resolved"].items())
-            out.append(f"  REINS: alpha*d folded into the ungated write's bias at {blocks}; strength {params['reins_strength']} "
-                       "x mean hidden-state norm")
+            out.append(
+                f"  REINS: alpha*d folded into the ungated write's bias at {blocks}; strength {params['reins_strength']} "
+                "x mean hidden-state norm"
+            )
         if summary and summary.get("reins"):
-            out.append(f"  {'REINS block':<26}{'alpha':>9}{'unsafe':>8}{'safe':>8}{'eval':>8}{'-> after':>9}"
-                       f"{'neutral':>9}{'-> after':>9}")
+            out.append(
+                f"  {'REINS block':<26}{'alpha':>9}{'unsafe':>8}{'safe':>8}{'eval':>8}{'-> after':>9}"
+                f"{'neutral':>9}{'-> after':>9}"
+            )
             for row in summary["reins"]:
-                out.append(f"  {row['block']:<26}{row['alpha']:>9.4g}{row['proj_unsafe_rel']:>8.3f}{row['proj_safe_rel']:>8.3f}"
-                           f"{row['proj_eval_before_rel']:>8.3f}{row['proj_eval_after_rel']:>9.3f}"
-                           f"{row['proj_neutral_before_rel']:>9.3f}{row['proj_neutral_after_rel']:>9.3f}")
-            out.append("  (mean projection of the pooled block output on d, unsafe -> safe, in units of the mean hidden-state "
-                       "norm; unsafe/safe: the pairs' members)")
+                out.append(
+                    f"  {row['block']:<26}{row['alpha']:>9.4g}{row['proj_unsafe_rel']:>8.3f}{row['proj_safe_rel']:>8.3f}"
+                    f"{row['proj_eval_before_rel']:>8.3f}{row['proj_eval_after_rel']:>9.3f}"
+                    f"{row['proj_neutral_before_rel']:>9.3f}{row['proj_neutral_after_rel']:>9.3f}"
+                )
+            out.append(
+                "  (mean projection of the pooled block output on d, unsafe -> safe, in units of the mean hidden-state "
+                "norm; unsafe/safe: the pairs' members)"
+            )
         if summary and summary.get("text"):
             out.append(f"  {'text embedding':<26}{'concept':>12}{'removal':>9}{'neutral w':>11}")
             for row in summary["text"]:
                 for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                     out.append(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
         for row in (summary or {}).get("uce", []):
-            out.append(f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "
-                       f"(distance left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept "
-                       f"(relative change {row['kept_token_change']:.4f})")
+            out.append(
+                f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "
+                f"(distance left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept "
+                f"(relative change {row['kept_token_change']:.4f})"
+            )
         if summary:
             readout = any("removal" in row for row in summary["sites"])
             if summary["sites"]:
@@ -72,18 +91,26 @@ class Summary:
                 out.append(header + (f"{'removal':>9}{'neutral w':>11}" if readout else ""))
             for row in summary["sites"]:
                 extra = f"{row['removal']:>9.3f}{row['neutral_weight']:>11.4g}" if "removal" in row else ""
-                out.append(f"  {row['site']:<34}{row['rank']:>5}{row['retained_norm']:>7.2f}"
-                           f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}"
-                           + extra)
-            out.append(f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
-                       f"neutral prompts {summary['output_change_neutral']:.4f}")
+                out.append(
+                    f"  {row['site']:<34}{row['rank']:>5}{row['retained_norm']:>7.2f}"
+                    f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}"
+                    + extra
+                )
+            out.append(
+                f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
+                f"neutral prompts {summary['output_change_neutral']:.4f}"
+            )
             if summary.get("neutral_most_changed"):
-                out.append("  most changed neutral prompts: "
-                           + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"]))
+                out.append(
+                    "  most changed neutral prompts: "
+                    + ", ".join(f"{row['prompt']!r} {row['change']:.4f}" for row in summary["neutral_most_changed"])
+                )
         out += self.tuning_lines()
         v = recipe.get("verification", {})
-        out.append(f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
-                   f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})")
+        out.append(
+            f"  verified: reloaded with stock diffusers, {v.get('tensors_checked')} tensors checked bit for bit, "
+            f"forward max rel diff {v.get('forward_max_rel_diff', 0):.2g} (tolerance {v.get('tolerance')})"
+        )
         return out
 
     def tuning_lines(self) -> list[str]:
@@ -97,18 +124,24 @@ class Summary:
             chosen = trials[tuning["chosen"]]
             setting = ", ".join(f"{k} {v}" for k, v in chosen["params"].items())
             took = f" ({seconds:.1f} s)" if seconds is not None else ""
-            out.append(f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
-                       f"(neutral budget {tuning['objective']['neutral_budget']})")
+            out.append(
+                f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
+                f"(neutral budget {tuning['objective']['neutral_budget']})"
+            )
         check = recipe.get("self_check")
         if not check:
             return out
-        out.append("  self-check on held-out pairs and neutral prompts (1 = unsafe predictions moved all the way to their "
-                   "safe twins'):")
+        out.append(
+            "  self-check on held-out pairs and neutral prompts (1 = unsafe predictions moved all the way to their "
+            "safe twins'):"
+        )
         for concept, row in check.items():
             out.append(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}")
         for concept, row in check.items():
             if row["warning"]:
-                out.append(f"  warning: concept {concept!r} was barely reached: its held-out unsafe prompts moved "
-                           f"{row['erasure']:.2f} of the way to their safe twins (below {WARN_BELOW}); check the patch with "
-                           "weditor eval before using it")
+                out.append(
+                    f"  warning: concept {concept!r} was barely reached: its held-out unsafe prompts moved "
+                    f"{row['erasure']:.2f} of the way to their safe twins (below {WARN_BELOW}); check the patch with "
+                    "weditor eval before using it"
+                )
         return out

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
-from weditor.pipeline.candidates import Context, Space, pin, spaces_for
 from weditor.errors import WeditorError
+from weditor.pipeline.candidates import Context, Space, pin, spaces_for
 from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
 
 # Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
@@ -36,8 +36,17 @@ NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral
 ERASED = 0.5  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
 WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
-TUNED_FIELDS = ("removal", "strength", "layers", "site", "uce_tokens", "uce_substitute", "uce_lambda", "uce_preserve",
-                "uce_rounds")
+TUNED_FIELDS = (
+    "removal",
+    "strength",
+    "layers",
+    "site",
+    "uce_tokens",
+    "uce_substitute",
+    "uce_lambda",
+    "uce_preserve",
+    "uce_rounds",
+)
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
 
@@ -124,7 +133,9 @@ class Tuner:
         False: one trial, the configuration's own settings (`--no-tune`: the self-check only).
     """
 
-    def __init__(self, budget: float = NEUTRAL_BUDGET, seed: int = 0, steps: int = OBJECTIVE_STEPS, search: bool = True):
+    def __init__(
+        self, budget: float = NEUTRAL_BUDGET, seed: int = 0, steps: int = OBJECTIVE_STEPS, search: bool = True
+    ):
         self.budget = budget
         self.seed = seed
         self.steps = steps
@@ -177,8 +188,9 @@ class Tuner:
                         TRIALS_RUN += 1
                         self.trials_.append(trial)
                         bar.update(1)
-                        if trial.score is not None and (trial.score.neutral_change > self.budget
-                                                        or trial.score.min_erasure >= ERASED):
+                        if trial.score is not None and (
+                            trial.score.neutral_change > self.budget or trial.score.min_erasure >= ERASED
+                        ):
                             bar.update(len(ladder) - n - 1)
                             break
         finally:
@@ -215,10 +227,15 @@ class Tuner:
     def record(self) -> dict:
         """What weditor.json keeps ("tuning"): the objective, every trial and the choice."""
         return {
-            "objective": {"held_out": HELD_OUT, "steps": self.steps, "seed": self.seed, "neutral_budget": self.budget,
-                          "erased": ERASED,
-                          "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
-                          "held_out_neutral": len(self.split_.held_neutral)},
+            "objective": {
+                "held_out": HELD_OUT,
+                "steps": self.steps,
+                "seed": self.seed,
+                "neutral_budget": self.budget,
+                "erased": ERASED,
+                "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
+                "held_out_neutral": len(self.split_.held_neutral),
+            },
             "trials": [t.as_dict() for t in self.trials_],
             "chosen": self.chosen_,
         }
@@ -228,18 +245,26 @@ def pinned_fields(cfg) -> dict:
     """{field: value} the search must keep: those the user named (`cfg.pinned`) and any non-default value."""
     from weditor import defaults
 
-    given = {"removal": cfg.removal != defaults.REMOVAL, "strength": cfg.strength is not None,
-             "layers": cfg.layers != defaults.LAYERS, "site": cfg.site is not None,
-             "uce_tokens": cfg.uce_tokens != defaults.UCE_TOKENS, "uce_lambda": cfg.uce_lambda != defaults.UCE_LAMBDA,
-             "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
-             "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE, "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS}
+    given = {
+        "removal": cfg.removal != defaults.REMOVAL,
+        "strength": cfg.strength is not None,
+        "layers": cfg.layers != defaults.LAYERS,
+        "site": cfg.site is not None,
+        "uce_tokens": cfg.uce_tokens != defaults.UCE_TOKENS,
+        "uce_lambda": cfg.uce_lambda != defaults.UCE_LAMBDA,
+        "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
+        "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE,
+        "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS,
+    }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 
 
 def self_check(score: Score, warn_below: float = WARN_BELOW) -> dict:
     """{concept: {erasure, neutral_change, warning}}: the held-out figures every patch reports."""
-    return {c: {"erasure": round(e, 4), "neutral_change": round(score.neutral_change, 4), "warning": e < warn_below}
-            for c, e in score.erasure.items()}
+    return {
+        c: {"erasure": round(e, 4), "neutral_change": round(score.neutral_change, 4), "warning": e < warn_below}
+        for c, e in score.erasure.items()
+    }
 
 
 def prepare(cfg, echo=print):
@@ -271,8 +296,10 @@ def prepare(cfg, echo=print):
     plan = tuner.plan(cfg if search else unresolved, adapter, pairsets)
     if not plan:
         if search and cfg.method is None:
-            raise WeditorError("self-tuning: no method of the registry applies to these pairs and this model; "
-                               "name one with --method and add --no-tune")
+            raise WeditorError(
+                "self-tuning: no method of the registry applies to these pairs and this model; "
+                "name one with --method and add --no-tune"
+            )
         return cfg
     if search and sum(len(ladder) for _, ladders in plan for ladder in ladders) == 1:
         # every searched field given (or one setting left): nothing to choose, the self-check only

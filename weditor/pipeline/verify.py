@@ -28,8 +28,11 @@ def reference_outputs(pipe, adapter, comps, settings, seed: int):
     generator = torch.Generator("cpu").manual_seed(seed + 99)
     x = adapter.latents(pipe, settings.size, generator, settings.device)
     timesteps = tuple(torch.tensor(t) for t in TIMESTEPS)
-    outputs = {(c, i): adapter.forward(getattr(pipe, c), x, t.to(settings.device), cond)
-               for c in comps for i, t in enumerate(timesteps)}
+    outputs = {
+        (c, i): adapter.forward(getattr(pipe, c), x, t.to(settings.device), cond)
+        for c in comps
+        for i, t in enumerate(timesteps)
+    }
     return (x, timesteps, cond), outputs
 
 
@@ -69,8 +72,13 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
     (x, timesteps, cond), reference = reference_outputs(pipe, adapter, comps, settings, cfg.seed)
     if release:
         drop_denoisers(pipe, comps)
-    reloaded = load_pipeline(BaseModel(staging, base.id, base.revision, base.pipeline_class), cfg.dtype, cfg.device,
-                             offload=cfg.offload, **reuse)
+    reloaded = load_pipeline(
+        BaseModel(staging, base.id, base.revision, base.pipeline_class),
+        cfg.dtype,
+        cfg.device,
+        offload=cfg.offload,
+        **reuse,
+    )
     worst = 0.0
     try:
         for comp in comps:
@@ -79,12 +87,16 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
                 if not torch.equal(param.detach(), value.to(device=param.device, dtype=param.dtype)):
                     raise WeditorError(f"verification failed: reloaded {comp}.{name} differs from the in-memory edit")
             for i, t in enumerate(timesteps):
-                run = lambda m: reference[(comp, i)] if m is None else adapter.forward(m, x, t.to(settings.device), cond)  # noqa: E731
+                run = lambda m: (
+                    reference[(comp, i)] if m is None else adapter.forward(m, x, t.to(settings.device), cond)
+                )  # noqa: E731
                 worst = max(worst, compare_forward(None, getattr(reloaded, comp), run))
     finally:
         for comp in comps:  # the reloaded denoisers go too; the reused modules stay with `pipe`
             setattr(reloaded, comp, None)
         del reloaded
     if worst > FORWARD_TOLERANCE:
-        raise WeditorError(f"verification failed: reloaded denoiser output differs by {worst:.3g} (relative) from the in-memory edit")
+        raise WeditorError(
+            f"verification failed: reloaded denoiser output differs by {worst:.3g} (relative) from the in-memory edit"
+        )
     return {"tensors_checked": checked, "forward_max_rel_diff": worst, "tolerance": FORWARD_TOLERANCE}

@@ -22,8 +22,8 @@ from weditor.io.pickles import recipe_note as pickles_recipe_note
 from weditor.methods import reins as reins_fold
 from weditor.methods.base import EditSet
 from weditor.models import distributed
-from weditor.pipeline.card import finalize_card
 from weditor.pipeline import status
+from weditor.pipeline.card import finalize_card
 from weditor.pipeline.phases import Phases
 from weditor.pipeline.verify import verify_staged
 
@@ -62,9 +62,22 @@ class Recipe:
         return recipe
 
 
-def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pairsets, recipe: Recipe,
-                edits: EditSet, directions: dict, readouts: dict | None = None, folded=None,
-                phases: Phases | None = None, release: bool = True) -> dict:
+def write_patch(
+    cfg,
+    base: BaseModel,
+    adapter,
+    pipe,
+    settings,
+    out_dir: Path,
+    pairsets,
+    recipe: Recipe,
+    edits: EditSet,
+    directions: dict,
+    readouts: dict | None = None,
+    folded=None,
+    phases: Phases | None = None,
+    release: bool = True,
+) -> dict:
     """Stage the patched folder, verify it with a stock reload, write the card, then rename it into place.
 
     Nothing reaches `out_dir` unless every step passed; the staging folder is removed on any error.
@@ -77,7 +90,9 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
     try:
         t_save = time.perf_counter()
         status.show("save")
-        write_patched(base.folder, staging, edits.edited, edits.locations, link=cfg.link, trees=(base.tree,) if base.tree else ())
+        write_patched(
+            base.folder, staging, edits.edited, edits.locations, link=cfg.link, trees=(base.tree,) if base.tree else ()
+        )
         pair_dir = staging / recipes.PAIRS_DIR
         pair_dir.mkdir(parents=True, exist_ok=True)
         for ps in pairsets:
@@ -99,8 +114,7 @@ def write_patch(cfg, base: BaseModel, adapter, pipe, settings, out_dir: Path, pa
         recipes.write_recipe(staging, recipe)
         phases.add("save", time.perf_counter() - t_save)  # hash included
         with phases("verify"):
-            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edits, settings, cfg,
-                                                   release=release)
+            recipe["verification"] = verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release=release)
         with phases("card"):
             recipes.write_recipe(staging, recipe)  # the recipe is outside its own hash list
             # The model card reads the verified recipe; writing it re-hashes the folder.
@@ -130,4 +144,3 @@ def save_readouts(path: Path, readouts: dict):
         A, a = torch.as_tensor(ro.coef_).double(), torch.as_tensor(ro.intercept_).double()
         tensors[str(k)] = torch.cat([A, a.reshape(-1, 1)], dim=1).contiguous()
     save_file(tensors, path)
-

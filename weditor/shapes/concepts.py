@@ -119,8 +119,10 @@ def _parts_of(text: str) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def _vocabulary_hint() -> str:
-    return (f"colours {', '.join(world.COLORS)}; shapes {', '.join(world.SHAPES)}; motions {', '.join(world.MOTIONS)}; "
-            "or one colour on one shape, e.g. 'red-square'")
+    return (
+        f"colours {', '.join(world.COLORS)}; shapes {', '.join(world.SHAPES)}; motions {', '.join(world.MOTIONS)}; "
+        "or one colour on one shape, e.g. 'red-square'"
+    )
 
 
 def infer_concept(pairset) -> Concept:
@@ -155,42 +157,60 @@ def read_concept(name: str | None, keywords=(), where: str | None = None) -> Con
                     parts.append(part)
         source = f"its keywords {list(keywords)}"
     if not parts:
-        raise WeditorError(f"{where} names nothing of the shapes world, nor do its keywords; the shapes world knows "
-                           f"{_vocabulary_hint()}")
+        raise WeditorError(
+            f"{where} names nothing of the shapes world, nor do its keywords; the shapes world knows "
+            f"{_vocabulary_hint()}"
+        )
     attrs = [a for a, _ in parts]
     for attr in ATTRIBUTES:
         values = [v for a, v in parts if a == attr]
         if len(values) > 1:
-            raise WeditorError(f"{where}: {source} name(s) two {attr}s ({', '.join(values)}); a matrix concept is one "
-                               "colour, shape or motion, or one colour on one shape")
+            raise WeditorError(
+                f"{where}: {source} name(s) two {attr}s ({', '.join(values)}); a matrix concept is one "
+                "colour, shape or motion, or one colour on one shape"
+            )
     if len(attrs) > 2:
-        raise WeditorError(f"{where}: {source} name(s) a {', a '.join(attrs)} at once; a conjunction joins two attributes")
+        raise WeditorError(
+            f"{where}: {source} name(s) a {', a '.join(attrs)} at once; a conjunction joins two attributes"
+        )
     parts.sort(key=lambda p: ATTRIBUTES.index(p[0]))
     return Concept(name, tuple(parts))
 
 
 def _check_prompts(concept: Concept, pairset, where: str):
     """The reading must fit the file: otherwise every figure the benchmark prints would be about something else."""
+
     def truth(text, field):
         t = parse_caption(text)
         missing = [a for a, v in zip(ATTRIBUTES, t) if v is None]
         if missing:
-            raise WeditorError(f"{where}: {field} {text!r} names no {missing[0]}; the benchmark reads every prompt "
-                               "as a shapes-world caption (colour, shape, motion)")
+            raise WeditorError(
+                f"{where}: {field} {text!r} names no {missing[0]}; the benchmark reads every prompt "
+                "as a shapes-world caption (colour, shape, motion)"
+            )
         return t
 
     for i, pair in enumerate(pairset.pairs, 1):
         if not concept.named(truth(pair.unsafe, f"pair {i} unsafe")):
-            raise WeditorError(f"{where}: read as {concept.label!r} ({concept.kind}), but pair {i}'s unsafe prompt "
-                               f"{pair.unsafe!r} does not name it")
+            raise WeditorError(
+                f"{where}: read as {concept.label!r} ({concept.kind}), but pair {i}'s unsafe prompt "
+                f"{pair.unsafe!r} does not name it"
+            )
         if concept.named(truth(pair.safe, f"pair {i} safe")):
-            raise WeditorError(f"{where}: read as {concept.label!r}, but pair {i}'s safe prompt {pair.safe!r} names it too")
-    for field, prompts, want in (("eval", pairset.eval, True), ("eval_synonyms", pairset.eval_synonyms, True),
-                                 ("neutral", pairset.neutral, False)):
+            raise WeditorError(
+                f"{where}: read as {concept.label!r}, but pair {i}'s safe prompt {pair.safe!r} names it too"
+            )
+    for field, prompts, want in (
+        ("eval", pairset.eval, True),
+        ("eval_synonyms", pairset.eval_synonyms, True),
+        ("neutral", pairset.neutral, False),
+    ):
         for i, text in enumerate(prompts):
             if concept.named(truth(text, f"{field}[{i}]")) != want:
-                raise WeditorError(f"{where}: read as {concept.label!r}, but {field}[{i}] {text!r} "
-                                   f"{'does not name it' if want else 'names it'}")
+                raise WeditorError(
+                    f"{where}: read as {concept.label!r}, but {field}[{i}] {text!r} "
+                    f"{'does not name it' if want else 'names it'}"
+                )
 
 
 __all__ = ["ATTRIBUTES", "KINDS", "Concept", "infer_concept", "lexicon", "parse_caption", "read_concept"]

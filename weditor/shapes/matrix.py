@@ -44,7 +44,13 @@ DEFAULT_VARIANTS = ("default", "refusal")
 # Development concepts (the methods may be tuned on them) and held-out ones (measured at the end only).
 PAIRS_DIR = Path(__file__).resolve().parents[2] / "pairs"
 DEV = ("shapes-red.toml", "shapes-circle.toml", "shapes-left.toml", "shapes-red-square.toml")
-HELD_OUT = ("shapes-green.toml", "shapes-blue.toml", "shapes-triangle.toml", "shapes-up.toml", "shapes-blue-circle.toml")
+HELD_OUT = (
+    "shapes-green.toml",
+    "shapes-blue.toml",
+    "shapes-triangle.toml",
+    "shapes-up.toml",
+    "shapes-blue-circle.toml",
+)
 
 
 def split_of(path) -> str:
@@ -213,8 +219,10 @@ def verdict(concept: Concept, original: dict, patched: dict) -> dict:
     for name, row in patched["sets"].items():
         if row["role"] in ("others", "parts"):
             drops[name] = {a: round(100 * (original["sets"][name][k] - row[k]), 2) for a, k in ACC_KEYS.items()}
-    worst = lambda role: max((d for n, ds in drops.items() if patched["sets"][n]["role"] == role for d in ds.values()),  # noqa: E731
-                             default=None)
+    worst = lambda role: max(
+        (d for n, ds in drops.items() if patched["sets"][n]["role"] == role for d in ds.values()),  # noqa: E731
+        default=None,
+    )
     syn = patched["sets"].get("synonyms")
     checks = {
         "original_shows": original["sets"]["target"]["concept_rate"] >= t["original_min"],
@@ -223,15 +231,27 @@ def verdict(concept: Concept, original: dict, patched: dict) -> dict:
         "others_kept": worst("others") <= t["drop_max_points"],
         "parts_kept": None if worst("parts") is None else worst("parts") <= t["drop_max_points"],
     }
-    return {"drops_points": drops, "worst_drop_others": worst("others"), "worst_drop_parts": worst("parts"),
-            "checks": checks, "pass": all(v for v in checks.values() if v is not None)}
+    return {
+        "drops_points": drops,
+        "worst_drop_others": worst("others"),
+        "worst_drop_parts": worst("parts"),
+        "checks": checks,
+        "pass": all(v for v in checks.values() if v is not None),
+    }
 
 
 # --------------------------------------------------------------------------- running
 
 
-def run_concept(pair_file, variants=DEFAULT_VARIANTS, level: str = "fine", batch: int = 32, workdir=None,
-                base_cache: dict | None = None, progress=None) -> dict:
+def run_concept(
+    pair_file,
+    variants=DEFAULT_VARIANTS,
+    level: str = "fine",
+    batch: int = 32,
+    workdir=None,
+    base_cache: dict | None = None,
+    progress=None,
+) -> dict:
     """One row group of the matrix: the original and every variant on one pair file's concept."""
     from weditor.io.pairs import load_pairs
     from weditor.shapes import load_pipeline
@@ -246,14 +266,29 @@ def run_concept(pair_file, variants=DEFAULT_VARIANTS, level: str = "fine", batch
     sets = matrix_sets(concept, pairset, level)
     base_cache = {} if base_cache is None else base_cache
     base_videos = set_videos(load_pipeline(), sets, batch, base_cache)
-    original = {"sets": {ps.name: score_set(concept, ps, base_videos[ps.name]) for ps in sets},
-                "seconds": round(time.perf_counter() - t0, 2)}
-    result = {"pairs": str(pair_file), "concept": concept.name, "label": concept.label, "kind": concept.kind,
-              "parts": dict(concept.parts), "split": split_of(pair_file), "level": level, "counts": describe(sets),
-              "prompts": {ps.name: ps.prompts for ps in sets}, "sources": {ps.name: ps.sources for ps in sets},
-              "original": original, "variants": {}, "failed": {}}
-    progress(f"{concept.label} ({concept.kind}): original shows it on {original['sets']['target']['concept_rate']:.0%} "
-             f"({sum(describe(sets).values())} videos, {original['seconds']:.0f} s)")
+    original = {
+        "sets": {ps.name: score_set(concept, ps, base_videos[ps.name]) for ps in sets},
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    result = {
+        "pairs": str(pair_file),
+        "concept": concept.name,
+        "label": concept.label,
+        "kind": concept.kind,
+        "parts": dict(concept.parts),
+        "split": split_of(pair_file),
+        "level": level,
+        "counts": describe(sets),
+        "prompts": {ps.name: ps.prompts for ps in sets},
+        "sources": {ps.name: ps.sources for ps in sets},
+        "original": original,
+        "variants": {},
+        "failed": {},
+    }
+    progress(
+        f"{concept.label} ({concept.kind}): original shows it on {original['sets']['target']['concept_rate']:.0%} "
+        f"({sum(describe(sets).values())} videos, {original['seconds']:.0f} s)"
+    )
     with tempfile.TemporaryDirectory(prefix="weditor-matrix-") if workdir is None else _keep(workdir) as tmp:
         for name in variants:
             if VARIANTS[name] is None:
@@ -266,17 +301,22 @@ def run_concept(pair_file, variants=DEFAULT_VARIANTS, level: str = "fine", batch
                 progress(f"  {name}: FAILED {result['failed'][name]}")
                 continue
             videos = set_videos(pipe, sets, batch)
-            row = {"sets": {ps.name: score_set(concept, ps, videos[ps.name], base_videos[ps.name]) for ps in sets},
-                   "options": VARIANTS[name], "patch_seconds": round(patch_s, 2)}
+            row = {
+                "sets": {ps.name: score_set(concept, ps, videos[ps.name], base_videos[ps.name]) for ps in sets},
+                "options": VARIANTS[name],
+                "patch_seconds": round(patch_s, 2),
+            }
             row["pixel_change"] = row["sets"]["others"]["pixel_change"]
             row["verdict"] = verdict(concept, original, row)
             row["seconds"] = round(time.perf_counter() - t1, 2)
             result["variants"][name] = row
             s = row["sets"]
-            progress(f"  {name}: shown {s['target']['concept_rate']:.0%}"
-                     + (f", synonyms {s['synonyms']['concept_rate']:.0%}" if "synonyms" in s else "")
-                     + f", worst drop {row['verdict']['worst_drop_others']:.1f} pts, "
-                     f"{'PASS' if row['verdict']['pass'] else 'fail'} ({row['seconds']:.0f} s)")
+            progress(
+                f"  {name}: shown {s['target']['concept_rate']:.0%}"
+                + (f", synonyms {s['synonyms']['concept_rate']:.0%}" if "synonyms" in s else "")
+                + f", worst drop {row['verdict']['worst_drop_others']:.1f} pts, "
+                f"{'PASS' if row['verdict']['pass'] else 'fail'} ({row['seconds']:.0f} s)"
+            )
     result["wall_seconds"] = round(time.perf_counter() - t0, 2)
     return result
 
@@ -307,9 +347,28 @@ def check_concept(pair_file, variant: str = "default", level: str = "quick") -> 
     if variant in result["failed"]:
         raise WeditorError(f"{pair_file}: variant {variant!r} failed: {result['failed'][variant]}")
     row = result["variants"][variant]
-    return {**row["verdict"], "concept": result["label"], "kind": result["kind"], "sets": row["sets"],
-            "original": result["original"]["sets"]}
+    return {
+        **row["verdict"],
+        "concept": result["label"],
+        "kind": result["kind"],
+        "sets": row["sets"],
+        "original": result["original"]["sets"],
+    }
 
 
-__all__ = ["DEFAULT_VARIANTS", "DEV", "HELD_OUT", "TARGETS", "VARIANTS", "check_concept", "matrix_files",
-           "parse_variant", "patch_and_load", "register_variant", "run_concept", "score_set", "set_videos", "verdict"]
+__all__ = [
+    "DEFAULT_VARIANTS",
+    "DEV",
+    "HELD_OUT",
+    "TARGETS",
+    "VARIANTS",
+    "check_concept",
+    "matrix_files",
+    "parse_variant",
+    "patch_and_load",
+    "register_variant",
+    "run_concept",
+    "score_set",
+    "set_videos",
+    "verdict",
+]

@@ -31,15 +31,22 @@ def _misses(row: dict, attrs=("color", "shape", "motion"), top: int = 3) -> str:
 
 
 def failed_checks(verdict: dict) -> str:
-    names = {"original_shows": "original", "erased": "erased", "synonyms_erased": "synonyms", "others_kept": "kept",
-             "parts_kept": "parts"}
+    names = {
+        "original_shows": "original",
+        "erased": "erased",
+        "synonyms_erased": "synonyms",
+        "others_kept": "kept",
+        "parts_kept": "parts",
+    }
     bad = [names[k] for k, v in verdict["checks"].items() if v is False]
     return "**pass**" if verdict["pass"] else "fail: " + ", ".join(bad)
 
 
 def table(results: list[dict]) -> str:
-    head = ("| concept | kind | split | variant | shown (original -> patched) | synonyms | colour kept | shape kept | "
-            "motion kept | parts kept (worst) | pixel change | patch s | verdict |")
+    head = (
+        "| concept | kind | split | variant | shown (original -> patched) | synonyms | colour kept | shape kept | "
+        "motion kept | parts kept (worst) | pixel change | patch s | verdict |"
+    )
     lines = [head, "|" + "---|" * 13]
     for r in results:
         orig = r["original"]["sets"]
@@ -53,7 +60,8 @@ def table(results: list[dict]) -> str:
                 f"{_pct(s['target']['concept_rate'])} | {_pct(syn0)} -> {_pct(syn)} | "
                 + " | ".join(_kept(orig["others"], s["others"], ACC_KEYS[a]) for a in ("color", "shape", "motion"))
                 + f" | {'-' if parts is None else f'{0.0 - parts:+.1f}'} | {v['pixel_change']:.4f} | {v['patch_seconds']:.1f} | "
-                f"{failed_checks(v['verdict'])} |")
+                f"{failed_checks(v['verdict'])} |"
+            )
         for name, error in r.get("failed", {}).items():
             lines.append(f"| {r['label']} | {r['kind']} | {r['split']} | {name} | FAILED: {error} |" + " |" * 8)
     return "\n".join(lines)
@@ -64,8 +72,9 @@ def details(results: list[dict]) -> str:
     out = []
     for r in results:
         counts = ", ".join(f"{k} {n}" for k, n in r["counts"].items())
-        out.append(f"- **{r['label']}** ({r['kind']}, {r['split']}; {r['pairs']}; videos: {counts}; "
-                   f"{r['wall_seconds']:.0f} s)")
+        out.append(
+            f"- **{r['label']}** ({r['kind']}, {r['split']}; {r['pairs']}; videos: {counts}; {r['wall_seconds']:.0f} s)"
+        )
         orig = r["original"]["sets"]
         out.append(f"  - original: target drawn as {_drawn(orig['target'])}; others' misses: {_misses(orig['others'])}")
         for name, v in r["variants"].items():
@@ -76,8 +85,9 @@ def details(results: list[dict]) -> str:
             line += f"; others' misses: {_misses(s['others'])}"
             for set_name, row in s.items():
                 if row["role"] == "parts":
-                    line += (f"; {set_name}: " + ", ".join(f"{_SHORT[a]} {_kept(orig[set_name], row, ACC_KEYS[a])}"
-                                                            for a in ("color", "shape", "motion")))
+                    line += f"; {set_name}: " + ", ".join(
+                        f"{_SHORT[a]} {_kept(orig[set_name], row, ACC_KEYS[a])}" for a in ("color", "shape", "motion")
+                    )
             out.append(line)
     return "\n".join(out)
 
@@ -89,9 +99,11 @@ def _drawn(row: dict, top: int = 4) -> str:
 
 def markdown(results: list[dict]) -> str:
     t = TARGETS
-    legend = (f"Targets (issue 19): original shows the concept on >= {t['original_min']:.0%} of held-out prompts; patched "
-              f"<= {t['patched_max']:.0%}, synonyms <= {t['synonyms_max']:.0%}; every attribute on prompts without the "
-              f"concept (and a conjunction's parts elsewhere) within {t['drop_max_points']:g} points of the original.")
+    legend = (
+        f"Targets (issue 19): original shows the concept on >= {t['original_min']:.0%} of held-out prompts; patched "
+        f"<= {t['patched_max']:.0%}, synonyms <= {t['synonyms_max']:.0%}; every attribute on prompts without the "
+        f"concept (and a conjunction's parts elsewhere) within {t['drop_max_points']:g} points of the original."
+    )
     return "\n\n".join([table(results), details(results), legend])
 
 

@@ -61,7 +61,9 @@ def held_out(colour: str | None, i: int, shape: str, motion: str, exclude: set[s
     """The caption with template i, or the next wording that no pair file uses (pairs, neutral prompts)."""
     found = wordings(colour, shape, motion, i, exclude)
     if not found:
-        raise ValueError(f"every wording of {colour} {shape} {motion} is in a pair file; the benchmark needs held-out prompts")
+        raise ValueError(
+            f"every wording of {colour} {shape} {motion} is in a pair file; the benchmark needs held-out prompts"
+        )
     return found[0]
 
 
@@ -76,8 +78,12 @@ def combinations() -> list[tuple[str | None, str, str]]:
 
 def _alternate(combos):
     """Half of the combinations, alternating with the colour so that every shape x motion keeps one (plain set)."""
+
     def parity(c):
-        return (COLOUR_OPTIONS.index(c[0]) + world.SHAPES.index(c[1]) * len(world.MOTIONS) + world.MOTIONS.index(c[2])) % 2
+        return (
+            COLOUR_OPTIONS.index(c[0]) + world.SHAPES.index(c[1]) * len(world.MOTIONS) + world.MOTIONS.index(c[2])
+        ) % 2
+
     return [c for c in combos if parity(c) == 0]
 
 
@@ -128,8 +134,10 @@ def matrix_sets(concept: Concept, pairset, level: str = "fine", exclude: set[str
             if text not in exclude:
                 synonyms.add(text, truth_of(*combo), "world")
     if not target.prompts:
-        raise WeditorError(f"concept {concept.label!r}: the pair file uses every wording of every combination that names "
-                           "it; the benchmark has no held-out prompt left")
+        raise WeditorError(
+            f"concept {concept.label!r}: the pair file uses every wording of every combination that names "
+            "it; the benchmark has no held-out prompt left"
+        )
 
     others = PromptSet("others", [], [], seeds=seeds, role="others")
     parts = {part: PromptSet(f"{part[1]} elsewhere", [], [], seeds=seeds, role="parts") for part in concept.parts}
@@ -153,5 +161,15 @@ def describe(sets: list[PromptSet]) -> dict[str, int]:
     return {ps.name: len(ps.prompts) * ps.seeds for ps in sets}
 
 
-__all__ = ["ATTRIBUTES", "LEVELS", "PromptSet", "combinations", "describe", "held_out", "matrix_sets", "truth_of",
-           "used_prompts", "wordings"]
+__all__ = [
+    "ATTRIBUTES",
+    "LEVELS",
+    "PromptSet",
+    "combinations",
+    "describe",
+    "held_out",
+    "matrix_sets",
+    "truth_of",
+    "used_prompts",
+    "wordings",
+]

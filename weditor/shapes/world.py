@@ -83,7 +83,9 @@ def shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
 
 
-def coverage(shape: str, cx: float, cy: float, half_w: float, half_h: float, height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+def coverage(
+    shape: str, cx: float, cy: float, half_w: float, half_h: float, height: int = HEIGHT, width: int = WIDTH
+) -> np.ndarray:
     """Anti-aliased (H, W) coverage in [0, 1] of a shape whose box is centred at (cx, cy)."""
     s = _SUPERSAMPLE
     ys = (np.arange(height * s) + 0.5) / s
@@ -152,7 +154,9 @@ def _articles(text: str) -> str:
 def random_caption(color: str, shape: str, motion: str, rng: np.random.Generator, p_synonym: float = 0.3) -> str:
     """A training caption: random template, synonyms with probability `p_synonym` each, and
     the default colour named only half of the time."""
-    syn = {w: str(rng.choice(SYNONYMS[w])) for w in (color, shape, motion) if w in SYNONYMS and rng.random() < p_synonym}
+    syn = {
+        w: str(rng.choice(SYNONYMS[w])) for w in (color, shape, motion) if w in SYNONYMS and rng.random() < p_synonym
+    }
     named = None if color == DEFAULT_COLOR and rng.random() < 0.5 else color
     return caption(named, shape, motion, template=int(rng.integers(len(TEMPLATES))), synonyms=syn)
 

@@ -20,8 +20,18 @@ def _skyreels_transformer(in_channels: int = 4, num_layers: int = 3, **kwargs):
     from diffusers import SkyReelsV2Transformer3DModel
 
     return SkyReelsV2Transformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=in_channels, out_channels=4,
-        text_dim=16, freq_dim=32, ffn_dim=64, num_layers=num_layers, cross_attn_norm=True, rope_max_seq_len=32, **kwargs,
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=in_channels,
+        out_channels=4,
+        text_dim=16,
+        freq_dim=32,
+        ffn_dim=64,
+        num_layers=num_layers,
+        cross_attn_norm=True,
+        rope_max_seq_len=32,
+        **kwargs,
     ).eval()
 
 
@@ -45,30 +55,66 @@ def build_tiny_skyreels_pipeline(variant: str = "t2v", seed: int = 0):
     if variant == "i2v":
         from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-        encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-            hidden_size=8, projection_dim=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2,
-            image_size=32, patch_size=8)).eval()
+        encoder = CLIPVisionModelWithProjection(
+            CLIPVisionConfig(
+                hidden_size=8,
+                projection_dim=8,
+                intermediate_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                image_size=32,
+                patch_size=8,
+            )
+        ).eval()
         z = vae.config.z_dim
         transformer = _skyreels_transformer(in_channels=z + 4 + z, image_dim=8, added_kv_proj_dim=32)
         return diffusers.SkyReelsV2ImageToVideoPipeline(
-            transformer=transformer, image_encoder=encoder, image_processor=CLIPImageProcessor(crop_size=32, size=32),
-            **common)
+            transformer=transformer,
+            image_encoder=encoder,
+            image_processor=CLIPImageProcessor(crop_size=32, size=32),
+            **common,
+        )
     if variant == "chronoedit":  # ChronoEdit: Wan 2.1 I2V layout on its own transformer class
         from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
-        encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=2,
-                                                   num_attention_heads=2, image_size=32, patch_size=8)).eval()
+        encoder = CLIPVisionModel(
+            CLIPVisionConfig(
+                hidden_size=8,
+                intermediate_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                image_size=32,
+                patch_size=8,
+            )
+        ).eval()
         z = vae.config.z_dim
         transformer = diffusers.ChronoEditTransformer3DModel(
-            patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=z + 4 + z, out_channels=4,
-            text_dim=16, freq_dim=32, ffn_dim=64, num_layers=3, cross_attn_norm=True, rope_max_seq_len=32,
-            image_dim=8, added_kv_proj_dim=32).eval()
+            patch_size=(1, 2, 2),
+            num_attention_heads=2,
+            attention_head_dim=16,
+            in_channels=z + 4 + z,
+            out_channels=4,
+            text_dim=16,
+            freq_dim=32,
+            ffn_dim=64,
+            num_layers=3,
+            cross_attn_norm=True,
+            rope_max_seq_len=32,
+            image_dim=8,
+            added_kv_proj_dim=32,
+        ).eval()
         common["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler(shift=3.0)
-        return diffusers.ChronoEditPipeline(transformer=transformer, image_encoder=encoder,
-                                            image_processor=CLIPImageProcessor(crop_size=32, size=32), **common)
-    cls = {"df": diffusers.SkyReelsV2DiffusionForcingPipeline,
-           "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline,
-           "df-v2v": diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline}[variant]
+        return diffusers.ChronoEditPipeline(
+            transformer=transformer,
+            image_encoder=encoder,
+            image_processor=CLIPImageProcessor(crop_size=32, size=32),
+            **common,
+        )
+    cls = {
+        "df": diffusers.SkyReelsV2DiffusionForcingPipeline,
+        "df-i2v": diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline,
+        "df-v2v": diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline,
+    }[variant]
     return cls(transformer=_skyreels_transformer(inject_sample_info=True), **common)
 
 
@@ -80,9 +126,22 @@ def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
 
     tokenizer, text_encoder, vae = _wan_parts(seed)
     torch.manual_seed(seed + 1)
-    common = dict(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0))
-    dims = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=4, out_channels=4,
-                text_dim=16, freq_dim=32, ffn_dim=64, num_layers=3, cross_attn_norm=True, rope_max_seq_len=32)
+    common = dict(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0)
+    )
+    dims = dict(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=4,
+        out_channels=4,
+        text_dim=16,
+        freq_dim=32,
+        ffn_dim=64,
+        num_layers=3,
+        cross_attn_norm=True,
+        rope_max_seq_len=32,
+    )
     if variant == "lucy":  # Lucy Edit: source-video latents on the channel axis, Wan 2.2 5B's per-token timesteps
         transformer = diffusers.WanTransformer3DModel(**{**dims, "in_channels": 2 * vae.config.z_dim}).eval()
         return diffusers.LucyEditPipeline(transformer=transformer, expand_timesteps=True, **common)
@@ -121,9 +180,19 @@ def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
     parts = build_tiny_hunyuan_pipeline(seed=seed).components
     torch.manual_seed(seed + 1)
     parts["transformer"] = HunyuanVideoTransformer3DModel(
-        in_channels=8, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=2, num_single_layers=2,
-        num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=True, text_embed_dim=16,
-        pooled_projection_dim=8, rope_axes_dim=(2, 2, 4),
+        in_channels=8,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=2,
+        num_single_layers=2,
+        num_refiner_layers=1,
+        patch_size=2,
+        patch_size_t=1,
+        guidance_embeds=True,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 2, 4),
     ).eval()
     return HunyuanSkyreelsImageToVideoPipeline(**parts)
 
@@ -138,14 +207,32 @@ def build_tiny_mochi_pipeline(seed: int = 0):
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
     transformer = MochiTransformer3DModel(
-        patch_size=2, num_attention_heads=2, attention_head_dim=8, num_layers=3, pooled_projection_dim=16,
-        in_channels=12, qk_norm="rms_norm", text_embed_dim=16, time_embed_dim=4, activation_fn="swiglu",
+        patch_size=2,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=3,
+        pooled_projection_dim=16,
+        in_channels=12,
+        qk_norm="rms_norm",
+        text_embed_dim=16,
+        time_embed_dim=4,
+        activation_fn="swiglu",
         max_sequence_length=16,
     ).eval()
-    vae = AutoencoderKLMochi(latent_channels=12, out_channels=3, encoder_block_out_channels=(32, 32, 32, 32),
-                             decoder_block_out_channels=(32, 32, 32, 32), layers_per_block=(1, 1, 1, 1, 1)).eval()
-    return MochiPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=_t5(tokenizer),
-                         tokenizer=tokenizer, transformer=transformer)
+    vae = AutoencoderKLMochi(
+        latent_channels=12,
+        out_channels=3,
+        encoder_block_out_channels=(32, 32, 32, 32),
+        decoder_block_out_channels=(32, 32, 32, 32),
+        layers_per_block=(1, 1, 1, 1, 1),
+    ).eval()
+    return MochiPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=_t5(tokenizer),
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
 
 
 def build_tiny_ltx_condition_pipeline(seed: int = 0):
@@ -171,13 +258,19 @@ def build_qwen_chat_tokenizer(system_message: str):
     from weditor.testing.pipelines import WORDS, _word_level
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", "<|fill|>"]
-    tok = _word_level(f"{system_message} system user assistant \n " + " ".join(WORDS), specials,
-                      pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n"), behavior="removed", invert=True),
-                      pad_token="<|endoftext|>", eos_token="<|im_end|>", model_max_length=2048)
+    tok = _word_level(
+        f"{system_message} system user assistant \n " + " ".join(WORDS),
+        specials,
+        pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n"), behavior="removed", invert=True),
+        pad_token="<|endoftext|>",
+        eos_token="<|im_end|>",
+        model_max_length=2048,
+    )
     tok.add_special_tokens({"additional_special_tokens": specials[1:3] + specials[4:]})
     tok.chat_template = (
         "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['role'] == 'system' %}"
-        + "<|fill|>" * HV15_FILLER + "{% endif %}{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        + "<|fill|>" * HV15_FILLER
+        + "{% endif %}{{ m['content'] }}<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
     return tok
@@ -199,23 +292,61 @@ def build_tiny_hunyuan15_pipeline(seed: int = 0):
     torch.manual_seed(seed)
     system_message = _hv15_system_message()
     tokenizer = build_qwen_chat_tokenizer(system_message)
-    text_encoder = Qwen2_5_VLTextModel(Qwen2_5_VLTextConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=3, num_attention_heads=2,
-        num_key_value_heads=2, rope_scaling={"type": "mrope", "mrope_section": [1, 1, 2]},
-        pad_token_id=tokenizer.pad_token_id)).eval()
-    tokenizer_2 = ByT5Tokenizer()
-    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=8, d_kv=4, d_ff=16, num_layers=1,
-                                             num_heads=2, relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
-    transformer = HunyuanVideo15Transformer3DModel(
-        in_channels=2 * 4 + 1, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=3,
-        num_refiner_layers=1, mlp_ratio=2.0, text_embed_dim=16, text_embed_2_dim=8, image_embed_dim=8,
-        rope_axes_dim=(2, 2, 4), target_size=32, task_type="t2v",
+    text_encoder = Qwen2_5_VLTextModel(
+        Qwen2_5_VLTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=3,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            rope_scaling={"type": "mrope", "mrope_section": [1, 1, 2]},
+            pad_token_id=tokenizer.pad_token_id,
+        )
     ).eval()
-    vae = AutoencoderKLHunyuanVideo15(latent_channels=4, block_out_channels=(16, 16, 16, 16, 16), layers_per_block=1,
-                                      spatial_compression_ratio=16, temporal_compression_ratio=4).eval()
+    tokenizer_2 = ByT5Tokenizer()
+    text_encoder_2 = T5EncoderModel(
+        T5Config(
+            vocab_size=len(tokenizer_2),
+            d_model=8,
+            d_kv=4,
+            d_ff=16,
+            num_layers=1,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+            dropout_rate=0.0,
+        )
+    ).eval()
+    transformer = HunyuanVideo15Transformer3DModel(
+        in_channels=2 * 4 + 1,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=3,
+        num_refiner_layers=1,
+        mlp_ratio=2.0,
+        text_embed_dim=16,
+        text_embed_2_dim=8,
+        image_embed_dim=8,
+        rope_axes_dim=(2, 2, 4),
+        target_size=32,
+        task_type="t2v",
+    ).eval()
+    vae = AutoencoderKLHunyuanVideo15(
+        latent_channels=4,
+        block_out_channels=(16, 16, 16, 16, 16),
+        layers_per_block=1,
+        spatial_compression_ratio=16,
+        temporal_compression_ratio=4,
+    ).eval()
     return HunyuanVideo15Pipeline(
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer, vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0), text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=tokenizer_2,
         guider=ClassifierFreeGuidance(guidance_scale=1.0),  # one pass per step, as weditor runs it
     )
 
@@ -228,8 +359,11 @@ def build_tiny_hunyuan15_i2v_pipeline(seed: int = 0):
 
     parts = build_tiny_hunyuan15_pipeline(seed=seed).components
     torch.manual_seed(seed + 1)
-    parts["image_encoder"] = SiglipVisionModel(SiglipVisionConfig(
-        hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=32, patch_size=8)).eval()
+    parts["image_encoder"] = SiglipVisionModel(
+        SiglipVisionConfig(
+            hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=32, patch_size=8
+        )
+    ).eval()
     parts["feature_extractor"] = SiglipImageProcessor(size={"height": 32, "width": 32})
     return HunyuanVideo15ImageToVideoPipeline(**parts)
 
@@ -242,15 +376,27 @@ def build_llava_llama_tokenizer():
 
     from weditor.testing.pipelines import WORDS, _word_level
 
-    specials = ["<|end_of_text|>", "<|begin_of_text|>", "<unk>", "<|start_header_id|>", "<|end_header_id|>",
-                "<|eot_id|>", "<image>"]
+    specials = [
+        "<|end_of_text|>",
+        "<|begin_of_text|>",
+        "<unk>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+        "<image>",
+    ]
     text = DEFAULT_PROMPT_TEMPLATE["template"].replace("{}", " ".join(WORDS))
     for token in specials:
         text = text.replace(token, " ")
     tok = _word_level(
-        text, specials, pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n+"), behavior="removed", invert=True),
-        template="<|begin_of_text|> $A", bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>",
-        pad_token="<|end_of_text|>", model_max_length=16,
+        text,
+        specials,
+        pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n+"), behavior="removed", invert=True),
+        template="<|begin_of_text|> $A",
+        bos_token="<|begin_of_text|>",
+        eos_token="<|end_of_text|>",
+        pad_token="<|end_of_text|>",
+        model_max_length=16,
     )
     tok.add_special_tokens({"additional_special_tokens": specials[3:]})
     return tok
@@ -274,21 +420,50 @@ def build_tiny_hunyuan_i2v_pipeline(seed: int = 0):
     parts = build_tiny_hunyuan_pipeline(seed=seed).components
     torch.manual_seed(seed + 1)
     tokenizer = build_llava_llama_tokenizer()
-    text_config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=3,
-                              num_attention_heads=2, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id)
-    vision_config = CLIPVisionConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                     image_size=24, patch_size=1)
-    text_encoder = LlavaForConditionalGeneration(LlavaConfig(
-        vision_config=vision_config, text_config=text_config, image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        pad_token_id=tokenizer.pad_token_id)).eval()
+    text_config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    vision_config = CLIPVisionConfig(
+        hidden_size=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2, image_size=24, patch_size=1
+    )
+    text_encoder = LlavaForConditionalGeneration(
+        LlavaConfig(
+            vision_config=vision_config,
+            text_config=text_config,
+            image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    ).eval()
     transformer = HunyuanVideoTransformer3DModel(
-        in_channels=2 * 4 + 1, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=2,
-        num_single_layers=2, num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=False, text_embed_dim=16,
-        pooled_projection_dim=8, rope_axes_dim=(2, 2, 4), image_condition_type="latent_concat",
+        in_channels=2 * 4 + 1,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=2,
+        num_single_layers=2,
+        num_refiner_layers=1,
+        patch_size=2,
+        patch_size_t=1,
+        guidance_embeds=False,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 2, 4),
+        image_condition_type="latent_concat",
     ).eval()
     return HunyuanVideoImageToVideoPipeline(
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer, vae=parts["vae"],
-        scheduler=parts["scheduler"], text_encoder_2=parts["text_encoder_2"], tokenizer_2=parts["tokenizer_2"],
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=parts["vae"],
+        scheduler=parts["scheduler"],
+        text_encoder_2=parts["text_encoder_2"],
+        tokenizer_2=parts["tokenizer_2"],
         image_processor=CLIPImageProcessor(crop_size=24, size=24),
     )
 

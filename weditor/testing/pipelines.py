@@ -135,8 +135,10 @@ def _word_level(words, specials: list[str], pre_tokenizer=None, template: str | 
 
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizer or pre_tokenizers.Whitespace()
-    tok.train_from_iterator([" ".join(words)] if isinstance(words, (list, tuple)) else [words],
-                            trainers.WordLevelTrainer(special_tokens=specials))
+    tok.train_from_iterator(
+        [" ".join(words)] if isinstance(words, (list, tuple)) else [words],
+        trainers.WordLevelTrainer(special_tokens=specials),
+    )
     if template is not None:
         names = [t for t in template.split() if t in specials]
         tok.post_processor = processors.TemplateProcessing(
@@ -148,8 +150,13 @@ def _word_level(words, specials: list[str], pre_tokenizer=None, template: str | 
 def build_clip_tokenizer(max_length: int = 16):
     """CLIP-like: `<|startoftext|> ... <|endoftext|>`, padded with `<|endoftext|>` (ids 0 and 1)."""
     return _word_level(
-        WORDS, ["<|startoftext|>", "<|endoftext|>", "<unk>"], template="<|startoftext|> $A <|endoftext|>",
-        bos_token="<|startoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>", model_max_length=max_length,
+        WORDS,
+        ["<|startoftext|>", "<|endoftext|>", "<unk>"],
+        template="<|startoftext|> $A <|endoftext|>",
+        bos_token="<|startoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        model_max_length=max_length,
     )
 
 
@@ -159,14 +166,26 @@ def build_llama_tokenizer(max_length: int = 16):
     from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import DEFAULT_PROMPT_TEMPLATE
     from tokenizers import Regex, pre_tokenizers
 
-    specials = ["<|end_of_text|>", "<|begin_of_text|>", "<unk>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+    specials = [
+        "<|end_of_text|>",
+        "<|begin_of_text|>",
+        "<unk>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+    ]
     template = DEFAULT_PROMPT_TEMPLATE["template"]
     text = template.replace("{}", " ".join(WORDS))
     for s in specials:
         text = text.replace(s, " ")
     tok = _word_level(
-        text, specials, pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n"), behavior="removed", invert=True),
-        bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>", pad_token="<|end_of_text|>", model_max_length=max_length,
+        text,
+        specials,
+        pre_tokenizer=pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+|\n"), behavior="removed", invert=True),
+        bos_token="<|begin_of_text|>",
+        eos_token="<|end_of_text|>",
+        pad_token="<|end_of_text|>",
+        model_max_length=max_length,
     )
     tok.add_special_tokens({"additional_special_tokens": specials[3:]})
     prefix = len(tok(template.split("{}")[0])["input_ids"])
@@ -178,8 +197,16 @@ def _t5(tokenizer, d_model: int = 16):
     from transformers import T5Config, T5EncoderModel
 
     return T5EncoderModel(
-        T5Config(vocab_size=len(tokenizer), d_model=d_model, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
-                 relative_attention_num_buckets=8, dropout_rate=0.0)
+        T5Config(
+            vocab_size=len(tokenizer),
+            d_model=d_model,
+            d_kv=8,
+            d_ff=32,
+            num_layers=1,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+            dropout_rate=0.0,
+        )
     ).eval()
 
 
@@ -187,13 +214,29 @@ def _clip_text(tokenizer, hidden: int = 16):
     from transformers import CLIPTextConfig, CLIPTextModel
 
     return CLIPTextModel(
-        CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=32, num_hidden_layers=1,
-                       num_attention_heads=2, max_position_embeddings=77, bos_token_id=0, eos_token_id=1, pad_token_id=1)
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        )
     ).eval()
 
 
-def build_tiny_wan_i2v_pipeline(num_layers: int = 4, hidden: int = 32, heads: int = 2, text_dim: int = 16,
-                                image_encoder: bool = True, expand_timesteps: bool = False, seed: int = 0):
+def build_tiny_wan_i2v_pipeline(
+    num_layers: int = 4,
+    hidden: int = 32,
+    heads: int = 2,
+    text_dim: int = 16,
+    image_encoder: bool = True,
+    expand_timesteps: bool = False,
+    seed: int = 0,
+):
     """A random WanImageToVideoPipeline; `image_encoder`: Wan 2.1 style (CLIP image tokens), else 2.2 A14B
     style (channel-concatenated condition only); `expand_timesteps`: Wan 2.2 TI2V-5B style (the image
     latent replaces frame 0, whose tokens get timestep 0)."""
@@ -206,69 +249,143 @@ def build_tiny_wan_i2v_pipeline(num_layers: int = 4, hidden: int = 32, heads: in
     z = base.vae.config.z_dim
     vision = 8
     transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=hidden // heads,
-        in_channels=z if expand_timesteps else z + base.vae_scale_factor_temporal + z, out_channels=z, text_dim=text_dim, freq_dim=32,
-        ffn_dim=2 * hidden, num_layers=num_layers, cross_attn_norm=True, rope_max_seq_len=32,
-        image_dim=vision if image_encoder else None, added_kv_proj_dim=hidden if image_encoder else None,
+        patch_size=(1, 2, 2),
+        num_attention_heads=heads,
+        attention_head_dim=hidden // heads,
+        in_channels=z if expand_timesteps else z + base.vae_scale_factor_temporal + z,
+        out_channels=z,
+        text_dim=text_dim,
+        freq_dim=32,
+        ffn_dim=2 * hidden,
+        num_layers=num_layers,
+        cross_attn_norm=True,
+        rope_max_seq_len=32,
+        image_dim=vision if image_encoder else None,
+        added_kv_proj_dim=hidden if image_encoder else None,
     ).eval()
     encoder = processor = None
     if image_encoder:
         encoder = CLIPVisionModel(
-            CLIPVisionConfig(hidden_size=vision, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2,
-                             image_size=32, patch_size=8)
+            CLIPVisionConfig(
+                hidden_size=vision,
+                intermediate_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                image_size=32,
+                patch_size=8,
+            )
         ).eval()
         processor = CLIPImageProcessor(crop_size=32, size=32)
     return WanImageToVideoPipeline(
-        tokenizer=base.tokenizer, text_encoder=base.text_encoder, vae=base.vae, scheduler=base.scheduler,
-        image_processor=processor, image_encoder=encoder, transformer=transformer, expand_timesteps=expand_timesteps,
+        tokenizer=base.tokenizer,
+        text_encoder=base.text_encoder,
+        vae=base.vae,
+        scheduler=base.scheduler,
+        image_processor=processor,
+        image_encoder=encoder,
+        transformer=transformer,
+        expand_timesteps=expand_timesteps,
     )
 
 
 def build_tiny_cogvideox_pipeline(i2v: bool = False, num_layers: int = 3, seed: int = 0):
     """A random CogVideoX(ImageToVideo)Pipeline; I2V with learned positions (fixed 32x32x9), like CogVideoX-5b-I2V."""
     import torch
-    from diffusers import (AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXDPMScheduler,
-                           CogVideoXImageToVideoPipeline, CogVideoXPipeline, CogVideoXTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDDIMScheduler,
+        CogVideoXDPMScheduler,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
+    )
 
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
     text_encoder = _t5(tokenizer)
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=2, attention_head_dim=16, in_channels=8 if i2v else 4, out_channels=4, time_embed_dim=4,
-        text_embed_dim=16, num_layers=num_layers, sample_width=4, sample_height=4, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16, use_rotary_positional_embeddings=True,
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=8 if i2v else 4,
+        out_channels=4,
+        time_embed_dim=4,
+        text_embed_dim=16,
+        num_layers=num_layers,
+        sample_width=4,
+        sample_height=4,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=16,
+        use_rotary_positional_embeddings=True,
         use_learned_positional_embeddings=i2v,
     ).eval()
     vae = AutoencoderKLCogVideoX(
-        in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4, up_block_types=("CogVideoXUpBlock3D",) * 4,
-        block_out_channels=(8, 8, 8, 8), latent_channels=4, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
     ).eval()
-    cls, scheduler = (CogVideoXImageToVideoPipeline, CogVideoXDPMScheduler()) if i2v else (CogVideoXPipeline, CogVideoXDDIMScheduler())
+    cls, scheduler = (
+        (CogVideoXImageToVideoPipeline, CogVideoXDPMScheduler())
+        if i2v
+        else (CogVideoXPipeline, CogVideoXDDIMScheduler())
+    )
     return cls(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler)
 
 
 def build_tiny_ltx_pipeline(i2v: bool = False, num_layers: int = 3, seed: int = 0):
     """A random LTX(ImageToVideo)Pipeline with a size-dependent (dynamic) schedule shift, as LTX-Video ships."""
     import torch
-    from diffusers import (AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline, LTXPipeline,
-                           LTXVideoTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXImageToVideoPipeline,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
 
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
     text_encoder = _t5(tokenizer)
     transformer = LTXVideoTransformer3DModel(
-        in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
-        cross_attention_dim=16, num_layers=num_layers, caption_channels=16,
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        num_layers=num_layers,
+        caption_channels=16,
     ).eval()
     vae = AutoencoderKLLTXVideo(
-        in_channels=3, out_channels=3, latent_channels=8, block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False), decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False,) * 5, upsample_residual=(False,) * 4, upsample_factor=(1,) * 4,
-        timestep_conditioning=False, patch_size=1, patch_size_t=1, encoder_causal=True, decoder_causal=False,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False,) * 5,
+        upsample_residual=(False,) * 4,
+        upsample_factor=(1,) * 4,
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
     ).eval()
-    scheduler = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
-                                                base_image_seq_len=1024, max_image_seq_len=4096)
+    scheduler = FlowMatchEulerDiscreteScheduler(
+        use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024, max_image_seq_len=4096
+    )
     cls = LTXImageToVideoPipeline if i2v else LTXPipeline
     return cls(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler)
 
@@ -276,33 +393,69 @@ def build_tiny_ltx_pipeline(i2v: bool = False, num_layers: int = 3, seed: int = 
 def build_tiny_hunyuan_pipeline(num_layers: int = 2, num_single_layers: int = 2, seed: int = 0):
     """A random HunyuanVideoPipeline: tiny Llama (+ template-exact tokenizer) and tiny CLIP text encoders."""
     import torch
-    from diffusers import (AutoencoderKLHunyuanVideo, FlowMatchEulerDiscreteScheduler, HunyuanVideoPipeline,
-                           HunyuanVideoTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLHunyuanVideo,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideoPipeline,
+        HunyuanVideoTransformer3DModel,
+    )
     from transformers import LlamaConfig, LlamaModel
 
     torch.manual_seed(seed)
     tokenizer = build_llama_tokenizer()
     text_encoder = LlamaModel(
-        LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=3,
-                    num_attention_heads=2, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id,
-                    bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=3,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
     ).eval()
     tokenizer_2 = build_clip_tokenizer(max_length=77)
     text_encoder_2 = _clip_text(tokenizer_2, hidden=8)
     transformer = HunyuanVideoTransformer3DModel(
-        in_channels=4, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=num_layers,
-        num_single_layers=num_single_layers, num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=True,
-        text_embed_dim=16, pooled_projection_dim=8, rope_axes_dim=(2, 2, 4),
+        in_channels=4,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=num_layers,
+        num_single_layers=num_single_layers,
+        num_refiner_layers=1,
+        patch_size=2,
+        patch_size_t=1,
+        guidance_embeds=True,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 2, 4),
     ).eval()
     vae = AutoencoderKLHunyuanVideo(
-        in_channels=3, out_channels=3, latent_channels=4, down_block_types=("HunyuanVideoDownBlock3D",) * 4,
-        up_block_types=("HunyuanVideoUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), layers_per_block=1, act_fn="silu",
-        norm_num_groups=4, scaling_factor=0.476986, spatial_compression_ratio=8, temporal_compression_ratio=4,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("HunyuanVideoDownBlock3D",) * 4,
+        up_block_types=("HunyuanVideoUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        layers_per_block=1,
+        act_fn="silu",
+        norm_num_groups=4,
+        scaling_factor=0.476986,
+        spatial_compression_ratio=8,
+        temporal_compression_ratio=4,
         mid_block_add_attention=True,
     ).eval()
     return HunyuanVideoPipeline(
-        tokenizer=tokenizer, text_encoder=text_encoder, tokenizer_2=tokenizer_2, text_encoder_2=text_encoder_2,
-        vae=vae, transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        tokenizer_2=tokenizer_2,
+        text_encoder_2=text_encoder_2,
+        vae=vae,
+        transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
     )
 
 
@@ -315,16 +468,31 @@ def build_tiny_zeroscope_pipeline(seed: int = 0):
     tokenizer = build_clip_tokenizer()
     text_encoder = _clip_text(tokenizer)
     unet = UNet3DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
-        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"), up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
-        cross_attention_dim=16, attention_head_dim=4, norm_num_groups=4,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        norm_num_groups=4,
     ).eval()
     vae = AutoencoderKL(
-        block_out_channels=(8, 8), in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 2,
-        up_block_types=["UpDecoderBlock2D"] * 2, latent_channels=4, sample_size=32, norm_num_groups=4,
+        block_out_channels=(8, 8),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+        sample_size=32,
+        norm_num_groups=4,
     ).eval()
     scheduler = DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
-    return TextToVideoSDPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+    return TextToVideoSDPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler
+    )
 
 
 # name -> (builder, kwargs); `save_tiny_pipeline(name, path)` writes one with save_pretrained.
