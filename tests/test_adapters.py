@@ -594,7 +594,7 @@ def test_unet_pairs_compare_the_two_prompts_not_two_frames(tmp_path):
     import diffusers
 
     from weditor.io.pairs import load_pairsets
-    from weditor.methods.refusal import collect, site_keys
+    from weditor.methods.refusal_collect import collect, site_keys
     from weditor.models.runtime import Settings
     from weditor.pipeline.config import PatchConfig
     from weditor.testing import save_tiny_pipeline

@@ -14,7 +14,7 @@ from weditor import defaults
 from weditor.io.recipe import READOUT_FILE
 from weditor.maths.edits import project_output, remove_output
 from weditor.maths.moments import RunningMoments
-from weditor.methods.refusal import neutral_batches
+from weditor.methods.refusal_collect import neutral_batches
 
 
 @pytest.fixture(scope="module")

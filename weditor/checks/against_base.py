@@ -28,7 +28,8 @@ from pathlib import Path
 import torch
 
 from weditor import __version__
-from weditor.checks.diff import FolderWeights, _base_files, same_file
+from weditor.checks.diff import _base_files
+from weditor.checks.weights import FolderWeights, same_file
 from weditor.io.integrity import folder_entries
 from weditor.io.pickles import is_pickle_file
 from weditor.io.recipe import CARD_NAME, is_own_file, sha256_file

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import torch
 
-from weditor.checks.diff import CheckFailed, FolderWeights, edit_chains
+from weditor.checks.diff import CheckFailed, edit_chains
+from weditor.checks.weights import FolderWeights
 from weditor.errors import WeditorError
 from weditor.io.integrity import hash_problems, load_checked_recipe
 from weditor.io.recipe import DIRECTIONS_FILE, READOUT_FILE, RECIPE_NAME, REINS_FILE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch import _size
+from weditor.commands.patch_options import _size
 
 
 @click.command()

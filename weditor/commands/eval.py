@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch import SEED, _size
+from weditor.commands.patch_options import SEED, _size
 
 
 @click.command(name="eval")

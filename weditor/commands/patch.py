@@ -5,65 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-
-
-def _rank(ctx, param, value):
-    if value is None:
-        return "auto"
-    if str(value).lower() == "none":
-        return "none"
-    try:
-        return int(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an integer or 'none'") from None
-
-
-def _size(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        parts = [int(v) for v in value.lower().split("x")]
-    except ValueError:
-        parts = []
-    if len(parts) != 3 or min(parts) < 1:
-        raise click.BadParameter(f"{value!r}: expected HEIGHTxWIDTHxFRAMES, e.g. 256x256x17")
-    for part, top, name in zip(parts, defaults.MAX_SIZE, ("height", "width", "frames")):
-        if part > top:  # a typo, not a video: see defaults.MAX_SIZE
-            raise click.BadParameter(
-                f"{value!r}: {name} {part} is larger than {top} (at most {'x'.join(map(str, defaults.MAX_SIZE))})"
-            )
-    return tuple(parts)
-
-
-# Seeds: 0 .. 2**63 - 1 (runs add per-prompt offsets to a 64-bit torch seed; see defaults.MAX_SEED).
-SEED = click.IntRange(0, defaults.MAX_SEED)
-
-# `--help` leads with what every patch uses; each method's own options follow under its name. Every
-# option is declared once below and validated once, in `PatchConfig.check` (weditor/pipeline/config.py).
-LEAD = ("pairs", "out", "removal", "device", "dtype", "offload", "recipe", "push_to_hub")
-SECTIONS = {
-    "Method and measurement": ("method", "no_tune", "strength", "steps", "size", "seed", "no_summary"),
-    "--method refusal (the block-by-block edit)": ("layers", "site", "edit", "rank", "alpha", "neutral", "directions"),
-    "--method text": ("harden",),
-    "--method safree": ("safree_pool",),
-    "--method uce": ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"),
-    "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
-    "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
-}
-
-
-class SectionedCommand(click.Command):
-    """`weditor patch --help` in sections: the common options first, then one section per method."""
-
-    def format_options(self, ctx, formatter):
-        rows = {p.name: p.get_help_record(ctx) for p in self.get_params(ctx) if isinstance(p, click.Option)}
-        placed = {n for names in SECTIONS.values() for n in names}
-        lead = [n for n in LEAD if n in rows] + [n for n in rows if n not in placed and n not in LEAD]
-        for title, names in (("Options", lead), *SECTIONS.items()):
-            records = [rows[n] for n in names if rows.get(n)]
-            if records:
-                with formatter.section(title):
-                    formatter.write_dl(records)
+from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
 
 
 @click.command(cls=SectionedCommand)

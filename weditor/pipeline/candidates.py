@@ -124,7 +124,7 @@ REFUSAL_LAYERS = ("0.0-1.0", "0.5-1.0")  # every block (the default), the second
 def _refusal_prepare(ctx: Context):
     """Moments at every block of the default site, collected once; a layer subset is a subset of them."""
     from weditor import defaults
-    from weditor.methods.refusal import collect, site_keys, site_width
+    from weditor.methods.refusal_collect import collect, site_keys, site_width
 
     cfg = replace(ctx.cfg, method="refusal", layers=defaults.LAYERS)  # the user's site (or the family's), every block
     keys = site_keys(ctx.pipe, ctx.adapter, cfg)
@@ -135,7 +135,8 @@ def _refusal_prepare(ctx: Context):
 
 
 def _refusal_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor.methods.refusal import compute_edits, fit_directions, fit_readouts, site_keys
+    from weditor.methods.refusal import compute_edits, fit_directions, fit_readouts
+    from weditor.methods.refusal_collect import site_keys
 
     all_keys, widths, delta, neutral, paired = state
     cfg = SPACES["refusal"].config(ctx.cfg, params)

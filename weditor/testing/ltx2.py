@@ -12,7 +12,7 @@ from __future__ import annotations
 
 def build_gemma_tokenizer(max_length: int = 16):
     """Gemma-like word-level tokenizer: `<bos>` first, `<pad>` (id 0) padding on the left."""
-    from weditor.testing.pipelines import WORDS, _word_level
+    from weditor.testing.text import WORDS, _word_level
 
     tok = _word_level(
         WORDS,
