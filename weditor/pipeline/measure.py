@@ -17,6 +17,7 @@ import torch
 
 from weditor import distributed
 from weditor.collect import check_finite, taps
+from weditor.finite import all_finite
 
 DEFAULT_BATCH = 32  # prompts per forward unless --batch; halved while the device runs out of memory
 SEED_OFFSET = 10_000  # the summary's trajectories start from other noise than collection's
@@ -101,7 +102,7 @@ def measure(pipe, adapter, keys, directions, prompts, settings, strength, forced
     state = {}
 
     def on_activation(key, x):
-        if not torch.isfinite(x).all():  # name the prompt that failed (a UNet folds frames in member-major)
+        if not all_finite(x):  # name the prompt that failed (a UNet folds frames in member-major)
             rows = x.reshape(len(state["prompts"]), -1)
             for m, prompt in enumerate(state["prompts"]):
                 check_finite(key, rows[m], prompt)
