@@ -38,9 +38,9 @@ def test_batched_encodes_are_the_single_encodes_bit_for_bit(shapes):
 
 
 def test_statistics_equal_one_prompt_at_a_time(shapes, monkeypatch):
+    from tests.test_tuning import RED
     from weditor.pairs import load_pairsets
     from weditor.text_readout import statistics
-    from tests.test_tuning import RED
 
     pipe, adapter = shapes
     pairsets = load_pairsets([RED])

@@ -44,6 +44,7 @@ def statistics(pipe, adapter, pairsets, device: str):
     """({key: [PairMoments per pair file]}, {key: RunningMoments of safe and neutral tokens})."""
     from weditor.collect import encode, progress
     from weditor.pairs import neutral_prompts
+    from weditor.text_encodes import neutral_units, pair_units
 
     keys = list(adapter.text_inputs())
     pairs: list[dict[str, PairMoments]] = [{} for _ in pairsets]
@@ -62,8 +63,6 @@ def statistics(pipe, adapter, pairsets, device: str):
         with torch.no_grad():
             cond = encode(pipe, adapter, [prompt], device)
         return {key: _tokens(cond, key) for key in keys}
-
-    from weditor.text_encodes import neutral_units, pair_units  # batched encodes in one process (issue 22)
 
     def by_key(cond):
         return {key: _tokens(cond, key) for key in keys}
