@@ -4,7 +4,7 @@
 Wan2.1-1.3B checkpoint the preflight scan spent 5-6 s CPU in it. `torch.aminmax` reads `t` once
 and keeps two numbers; NaN propagates into both and +-Inf is an extreme, so both are finite
 exactly when every element is (`tests/test_finite.py` puts NaN and Inf at the first, the last and
-a middle position, for every floating dtype). 60-300x faster on one CPU thread
+a middle position, for every floating dtype). 50 M bf16 values on one CPU thread: 0.37 s -> 0.006 s
 (docs/benchmarks.md).
 """
 
