@@ -45,6 +45,7 @@ def child_patch(a) -> dict:
     c1 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         kwargs = {"batch": a.batch} if a.batch else {}
+        kwargs.update({"summary": False} if a.no_summary else {})
         try:
             cfg = PatchConfig(pairs=[a.pairs], out=f"{tmp}/out", tune=not a.no_tune, **kwargs)
         except TypeError:  # a tree without --batch
@@ -134,6 +135,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", default=str(ROOT / "pairs" / "shapes-red.toml"))
     ap.add_argument("--no-tune", action="store_true")
+    ap.add_argument(
+        "--no-summary", action="store_true", help="patch with --no-summary (with --no-tune: no self-check either)"
+    )
     ap.add_argument("--batch", type=int, default=0, help="--batch of the patch (0: its default)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json")
@@ -146,20 +150,24 @@ def main():
     out = {}
     for role in ("patch", "floor"):
         with tempfile.NamedTemporaryFile(suffix=".json") as f:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--child",
-                role,
-                "--result",
-                f.name,
-                "--pairs",
-                a.pairs,
-                "--threads",
-                str(a.threads),
-                "--batch",
-                str(a.batch),
-            ] + (["--no-tune"] if a.no_tune else [])
+            cmd = (
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    role,
+                    "--result",
+                    f.name,
+                    "--pairs",
+                    a.pairs,
+                    "--threads",
+                    str(a.threads),
+                    "--batch",
+                    str(a.batch),
+                ]
+                + (["--no-tune"] if a.no_tune else [])
+                + (["--no-summary"] if a.no_summary else [])
+            )
             subprocess.run(cmd, check=True, env={**__import__("os").environ, "TQDM_DISABLE": "1"})
             out[role] = json.loads(Path(f.name).read_text())
     p, f = out["patch"], out["floor"]

@@ -56,11 +56,12 @@ def forward(model, x, t, cond):
     import torch
 
     timestep = t.expand(x.shape[0]) if t.ndim == 0 else t
+    dtype = model.dtype  # one walk over the modules per forward, not two (diffusers' `dtype` visits every module)
     with torch.no_grad():
         return model(
-            hidden_states=x.to(model.dtype),
+            hidden_states=x.to(dtype),
             timestep=timestep,
-            encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
+            encoder_hidden_states=cond["encoder_hidden_states"].to(dtype),
             return_dict=False,
         )[0]
 

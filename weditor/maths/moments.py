@@ -88,5 +88,7 @@ class PairMoments:
         s = RunningMoments(self.dim, self.cross.device, self.cross.dtype)
         s.count = self.unsafe.count
         s.sum = self.unsafe.sum - self.delta.sum
-        s.sum_outer = self.unsafe.sum_outer - self.cross - self.cross.T + self.delta.sum_outer
+        s.sum_outer = self.unsafe.sum_outer - self.cross  # then in place: one d x d temporary, the same sums
+        s.sum_outer -= self.cross.T
+        s.sum_outer += self.delta.sum_outer
         return s

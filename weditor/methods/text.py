@@ -43,7 +43,7 @@ def _tokens(cond: dict, key: str) -> torch.Tensor:
 def statistics(pipe, adapter, pairsets, device: str):
     """({key: [PairMoments per pair file]}, {key: RunningMoments of safe and neutral tokens})."""
     from weditor.io.pairs import neutral_prompts
-    from weditor.models.distributed import map_units
+    from weditor.methods.text_encodes import neutral_units, pair_units
     from weditor.models.runtime import encode, progress
 
     keys = list(adapter.text_inputs())
@@ -64,13 +64,17 @@ def statistics(pipe, adapter, pairsets, device: str):
             cond = encode(pipe, adapter, [prompt], device)
         return {key: _tokens(cond, key) for key in keys}
 
-    for (c, _), tokens in zip(items, map_units(encode_pair, progress(items, total=len(items), desc="encode pairs"))):
+    def by_key(cond):
+        return {key: _tokens(cond, key) for key in keys}
+
+    units = pair_units(pipe, adapter, items, device, by_key, encode_pair)
+    for (c, _), tokens in zip(items, progress(units, total=len(items), desc="encode pairs")):
         for key in keys:
             u, s = tokens[f"u.{key}"], tokens[f"s.{key}"]
             pairs[c].setdefault(key, PairMoments(u.shape[1])).update(u.sum(0, keepdim=True), s.sum(0, keepdim=True))
         for key in keys:  # the safe member's tokens are neutral ones
             neutral.setdefault(key, RunningMoments(tokens[f"s.{key}"].shape[1])).update(tokens[f"s.{key}"])
-    for tokens in map_units(encode_neutral, neutral_prompts(pairsets)):
+    for tokens in neutral_units(pipe, adapter, neutral_prompts(pairsets), device, by_key, encode_neutral):
         for key in keys:
             neutral.setdefault(key, RunningMoments(tokens[key].shape[1])).update(tokens[key])
     return {key: [p[key] for p in pairs] for key in keys}, neutral

@@ -16,6 +16,7 @@ import copy
 import torch
 
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
+from weditor.maths.finite import all_finite
 from weditor.models import distributed
 from weditor.models.runtime import check_finite, get_module, taps, trajectory
 
@@ -116,7 +117,7 @@ def measure(
     state = {}
 
     def on_activation(key, x):
-        if not torch.isfinite(x).all():  # name the prompt that failed (a UNet folds frames in member-major)
+        if not all_finite(x):  # name the prompt that failed (a UNet folds frames in member-major)
             rows = x.reshape(len(state["prompts"]), -1)
             for m, prompt in enumerate(state["prompts"]):
                 check_finite(key, rows[m], prompt)

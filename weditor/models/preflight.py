@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from weditor.errors import WeditorError
+from weditor.maths.finite import all_finite
 
 
 def tokenizers(pipe) -> list:
@@ -58,7 +59,7 @@ def check_weights_finite(pipe, components):
             continue
         for kind, named in (("weight", model.named_parameters()), ("buffer", model.named_buffers())):
             for name, t in named:
-                if t.is_floating_point() and not torch.isfinite(t).all():
+                if t.is_floating_point() and not all_finite(t):  # one pass, no temporary (weditor/maths/finite.py)
                     bad = int((~torch.isfinite(t)).sum())
                     raise WeditorError(
                         f"{comp}: {kind} {name} holds {bad} NaN/Inf value(s); the checkpoint is corrupt, nothing was written"

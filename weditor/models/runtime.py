@@ -151,7 +151,9 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
 
 
 def check_finite(key: SiteKey, x: torch.Tensor, prompt: str):
-    if not torch.isfinite(x).all():
+    from weditor.maths.finite import all_finite
+
+    if not all_finite(x):
         raise WeditorError(f"activations at {key} are NaN/Inf for prompt {prompt!r}; try --dtype float32")
 
 

@@ -159,18 +159,28 @@ class Objective:
             self.device_,
             [si for *_, si in unsafe] if adapter.image_to_video else None,
         )
-        self.latents_, base = self._trajectory(pipe, adapter, settings, len(prompts))
+        self.latents_, base, safe = self._trajectory(pipe, adapter, settings, len(prompts), safe_cond)
         self.unsafe_ = [p[: self.n_unsafe_].double() for p in base]
         self.neutral_ = [p[self.n_unsafe_ :].double() for p in base]
-        self.safe_ = [
-            self._forward(k, safe_cond, rows=slice(0, self.n_unsafe_)).double() for k in range(len(self.timesteps_))
-        ]
+        self.safe_ = (
+            [p.double() for p in safe]
+            if safe
+            else [
+                self._forward(k, safe_cond, rows=slice(0, self.n_unsafe_)).double() for k in range(len(self.timesteps_))
+            ]
+        )
         self.gap_ = {c: self._concept_norm([u - s for u, s in zip(self.unsafe_, self.safe_)], c) for c in concepts}
         self.neutral_norm_ = math.sqrt(sum(float(n.norm() ** 2) for n in self.neutral_))
         return self
 
-    def _trajectory(self, pipe, adapter, settings, n: int):
-        """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions)."""
+    def _trajectory(self, pipe, adapter, settings, n: int, safe_cond=None):
+        """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions,
+        the safe twins' predictions on the unsafe prompts' latents). The twins ride in the same forward as
+        the trajectory (one denoiser call per step, issue 22) when both conds batch along their first
+        dimension; else their list is empty and `fit` runs them apart."""
+        from weditor.models.batching import stacked
+
+        both = stacked(self.cond_, safe_cond) if safe_cond is not None and self.n_unsafe_ else None
         gens = [torch.Generator("cpu").manual_seed(self.seed + SEED_OFFSET + i) for i in range(n)]
         x = torch.cat([adapter.latents(pipe, settings.size, g, self.device_) for g in gens])
         scheduler = copy.deepcopy(pipe.scheduler)
@@ -179,16 +189,22 @@ class Objective:
         else:
             scheduler.set_timesteps(self.steps, device=self.device_)
         self.timesteps_ = list(scheduler.timesteps)
-        latents, preds = [], []
+        latents, preds, safe = [], [], []
         for k, t in enumerate(self.timesteps_):
             latents.append(x)
-            pred = adapter.forward(getattr(pipe, adapter.denoiser_for(pipe, t)), x, t, self.cond_)
+            model = getattr(pipe, adapter.denoiser_for(pipe, t))
+            if both is None:
+                pred = adapter.forward(model, x, t, self.cond_)
+            else:
+                pred = adapter.forward(model, torch.cat([x, x[: self.n_unsafe_]]), t, both)
+                pred, twin = pred[:n], pred[n:]
+                safe.append(twin)
             preds.append(pred)
             if adapter.step is not None:
                 x = adapter.step(scheduler, pred.float(), t, x)
             else:
                 x = scheduler.step(pred.float(), t, x, return_dict=False)[0]
-        return latents, preds
+        return latents, preds, safe
 
     def _forward(self, k: int, cond: dict, rows=slice(None)):
         t = self.timesteps_[k]
