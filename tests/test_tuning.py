@@ -63,9 +63,9 @@ def test_no_tune_writes_0_4s_patch_byte_for_byte(tmp_path):
 
 # The tuned default's patch (`weditor patch --pairs pairs/shapes-red.toml --out OUT/red`): every file it wrote.
 TUNED_RED = {
-    "README.md": "992cef5ec2ca4bddc3a7ae8814edfad35a4f1cf61910110bcaf67b6f508ce746",
+    "README.md": "dee2b9eb4593817b8deb6d8f72b0b572025e5ba74a4586e4bcac8c7561770785",
     "transformer/diffusion_pytorch_model.safetensors": "34c3cef02df3b15f7c016039ed2a74cc806d73c4f17abaf35bea35f4a9d297e2",
-    "weditor.json": "a73b636b718012da60e6d721d9a9363c013af00635240f07736a1ea67083f043",
+    "weditor.json": "96505b83fa945f419e8aa5dfe760dee9d9b335f430c9890bca66c2f7451cf3ce",
     "weditor/directions.safetensors": "b8567573890eb5e6e7578da1a3ed1d2d35c6191505b8397b9353f14675b24725",
     "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
     "weditor/readout.safetensors": "21b295a71725f7895cb84a9179f20dd6cdeb1bb73a463b02b9984b1c538b5f44",

@@ -3,4 +3,4 @@
 Kept import-light on purpose: `weditor --help` must not pay for importing torch or diffusers.
 """
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
