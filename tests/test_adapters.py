@@ -52,6 +52,7 @@ FAMILIES = {
     "chronoedit": ("chronoedit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
+    "cogvideox-fun-control": ("cogvideox-fun-control", "32x32x9", "1-2", ["--no-summary"]),  # mid-grey control
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "mochi": ("mochi", "32x32x7", "1-2", ["--no-summary"]),
     "hunyuan-i2v": ("hunyuan-i2v", "32x32x5", "0-1", ["--no-summary"]),
@@ -91,6 +92,7 @@ PIPELINE_CLASS = {
     "wan-v2v": "WanVideoToVideoPipeline",
     "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline",
+    "cogvideox-fun-control": "CogVideoXFunControlPipeline",
     "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline",
     "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline",
@@ -372,6 +374,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
             audio_guidance_rescale=0.0,
             image_crf=0,
         )
+    if type(pipe).__name__ == "CogVideoXFunControlPipeline":  # the adapter's control without a pair video: mid-grey
+        from weditor.adapters.common import GREY
+
+        kwargs["control_video"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -406,6 +412,8 @@ def _to_adapter_layout(pipe, x, size):
     if name.startswith("HunyuanVideo15"):  # [latent, condition, mask]
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
+        return x[:, :, : x.shape[2] // 2]
+    if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX2"):
         return x  # joined in the hook

@@ -85,6 +85,7 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["SkyReelsV2ImageToVideoPipeline"]["pairs"] == "images (I2V)"
     assert rows["WanVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
     assert rows["WanVACEPipeline"]["pairs"] == "videos (control video)"
+    assert rows["CogVideoXFunControlPipeline"]["pairs"] == "videos (control video)"
     assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "prompts only"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")

@@ -31,7 +31,6 @@ REFUSED: dict[str, str] = {
     "AnyFlowFARPipeline": f"{NOT_YET}: Wan-style flow-map transformer, autoregressive (AnyFlowFARTransformer3DModel)",
     "HeliosPipeline": f"{NOT_YET}: Helios transformer (HeliosTransformer3DModel)",
     "HeliosPyramidPipeline": f"{NOT_YET}: Helios transformer, pyramid sampling",
-    "CogVideoXFunControlPipeline": f"{NOT_YET}: CogVideoX blocks with control latents on the channel axis",
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
     "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",

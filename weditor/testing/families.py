@@ -176,6 +176,20 @@ def build_tiny_cogvideox_v2v_pipeline(seed: int = 0):
     return CogVideoXVideoToVideoPipeline(**build_tiny_cogvideox_pipeline(seed=seed).components)
 
 
+def build_tiny_cogvideox_fun_control_pipeline(seed: int = 0):
+    """CogVideoXFunControlPipeline: the tiny CogVideoX parts, a transformer reading 2x4 channels (latent, control)."""
+    import torch
+    from diffusers import CogVideoXFunControlPipeline, CogVideoXTransformer3DModel
+
+    from weditor.testing.pipelines import build_tiny_cogvideox_pipeline
+
+    parts = build_tiny_cogvideox_pipeline(seed=seed).components
+    torch.manual_seed(seed + 1)
+    config = {**parts["transformer"].config, "in_channels": 8}
+    parts["transformer"] = CogVideoXTransformer3DModel.from_config(config).eval()
+    return CogVideoXFunControlPipeline(**parts)
+
+
 def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
     """HunyuanSkyreelsImageToVideoPipeline: the tiny HunyuanVideo parts, a transformer reading 2x4 channels."""
     import torch
@@ -260,6 +274,7 @@ TINY_FAMILY_PIPELINES = {
     "mochi": (build_tiny_mochi_pipeline, {}),
     "hunyuan-skyreels-i2v": (build_tiny_hunyuan_skyreels_i2v_pipeline, {}),
     "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),
+    "cogvideox-fun-control": (build_tiny_cogvideox_fun_control_pipeline, {}),
     "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
     "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
     "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),
