@@ -49,6 +49,7 @@ FAMILIES = {
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "lucy-edit": ("lucy-edit", "32x32x5", "1-2", ["--no-summary"]),
+    "wan-animate": ("wan-animate", "32x32x5", "1-3", ["--no-summary"]),  # character image; blank pose and face
     "chronoedit": ("chronoedit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
@@ -88,6 +89,7 @@ PIPELINE_CLASS = {
     "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
     "wan-vace": "WanVACEPipeline",
     "lucy-edit": "LucyEditPipeline",
+    "wan-animate": "WanAnimatePipeline",
     "chronoedit": "ChronoEditPipeline",
     "wan-v2v": "WanVideoToVideoPipeline",
     "zeroscope-v2v": "VideoToVideoSDPipeline",
@@ -378,6 +380,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         from weditor.adapters.common import GREY
 
         kwargs["control_video"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
+    if type(pipe).__name__ == "WanAnimatePipeline":  # one segment of the collection's frames, blank pose and face
+        s = pipe.transformer.config.motion_encoder_size
+        kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
+        kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -413,6 +419,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
         return x[:, :, : x.shape[2] // 2]
+    if name == "WanAnimatePipeline":  # [latent, reference mask + latents] on the channel axis
+        return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX2"):

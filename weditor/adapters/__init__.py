@@ -15,12 +15,14 @@ from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
+from weditor.adapters.wan_animate import WAN_ANIMATE
 from weditor.errors import WeditorError
 
 ADAPTERS: tuple[Adapter, ...] = (
     WAN,
     WAN_I2V,
     *wan_family.ADAPTERS,
+    WAN_ANIMATE,
     COGVIDEOX,
     COGVIDEOX_I2V,
     COGVIDEOX_V2V,

@@ -26,7 +26,6 @@ REFUSED: dict[str, str] = {
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
     "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
-    "WanAnimatePipeline": f"{NOT_YET}: Wan blocks plus pose and face adapters (WanAnimateTransformer3DModel)",
     "AnyFlowPipeline": f"{NOT_YET}: Wan-style flow-map transformer (AnyFlowTransformer3DModel)",
     "AnyFlowFARPipeline": f"{NOT_YET}: Wan-style flow-map transformer, autoregressive (AnyFlowFARTransformer3DModel)",
     "HeliosPipeline": f"{NOT_YET}: Helios transformer (HeliosTransformer3DModel)",
