@@ -50,6 +50,7 @@ FAMILIES = {
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "lucy-edit": ("lucy-edit", "32x32x5", "1-2", ["--no-summary"]),
     "wan-animate": ("wan-animate", "32x32x5", "1-3", ["--no-summary"]),  # character image; blank pose and face
+    "wan-animate-text": ("wan-animate", "32x32x5", "1-3", ["--no-summary"]),  # no image: a mid-grey character
     "chronoedit": ("chronoedit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
@@ -384,6 +385,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         s = pipe.transformer.config.motion_encoder_size
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
