@@ -49,9 +49,12 @@ FAMILIES = {
     "wan-vace": ("wan-vace", "32x32x5", "1-2", ["--no-summary"]),
     "wan-v2v": ("wan-v2v", "32x32x5", "-1", ["--no-summary"]),
     "lucy-edit": ("lucy-edit", "32x32x5", "1-2", ["--no-summary"]),
+    "wan-animate": ("wan-animate", "32x32x5", "1-3", ["--no-summary"]),  # character image; blank pose and face
+    "wan-animate-text": ("wan-animate", "32x32x5", "1-3", ["--no-summary"]),  # no image: a mid-grey character
     "chronoedit": ("chronoedit", "32x32x5", "1-2", ["--no-summary"]),
     "zeroscope-v2v": ("zeroscope-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "cogvideox-v2v": ("cogvideox-v2v", "32x32x9", "1-2", ["--no-summary"]),
+    "cogvideox-fun-control": ("cogvideox-fun-control", "32x32x9", "1-2", ["--no-summary"]),  # mid-grey control
     "hunyuan-skyreels-i2v": ("hunyuan-skyreels-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "mochi": ("mochi", "32x32x7", "1-2", ["--no-summary"]),
     "hunyuan-i2v": ("hunyuan-i2v", "32x32x5", "0-1", ["--no-summary"]),
@@ -87,10 +90,12 @@ PIPELINE_CLASS = {
     "skyreels-df-v2v": "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
     "wan-vace": "WanVACEPipeline",
     "lucy-edit": "LucyEditPipeline",
+    "wan-animate": "WanAnimatePipeline",
     "chronoedit": "ChronoEditPipeline",
     "wan-v2v": "WanVideoToVideoPipeline",
     "zeroscope-v2v": "VideoToVideoSDPipeline",
     "cogvideox-v2v": "CogVideoXVideoToVideoPipeline",
+    "cogvideox-fun-control": "CogVideoXFunControlPipeline",
     "hunyuan-skyreels-i2v": "HunyuanSkyreelsImageToVideoPipeline",
     "mochi": "MochiPipeline",
     "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline",
@@ -372,6 +377,15 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
             audio_guidance_rescale=0.0,
             image_crf=0,
         )
+    if type(pipe).__name__ == "CogVideoXFunControlPipeline":  # the adapter's control without a pair video: mid-grey
+        from weditor.adapters.common import GREY
+
+        kwargs["control_video"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
+    if type(pipe).__name__ == "WanAnimatePipeline":  # one segment of the collection's frames, blank pose and face
+        s = pipe.transformer.config.motion_encoder_size
+        kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
+        kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -406,6 +420,10 @@ def _to_adapter_layout(pipe, x, size):
     if name.startswith("HunyuanVideo15"):  # [latent, condition, mask]
         return x[:, : pipe.num_channels_latents]
     if name == "CogVideoXImageToVideoPipeline":
+        return x[:, :, : x.shape[2] // 2]
+    if name == "WanAnimatePipeline":  # [latent, reference mask + latents] on the channel axis
+        return x[:, : pipe.vae.config.z_dim]
+    if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX2"):
         return x  # joined in the hook

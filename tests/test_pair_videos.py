@@ -284,6 +284,51 @@ def test_vace_takes_the_video_as_its_control_video_as_the_stock_pipeline_does(tm
     assert (record[0][3] - plain[0][3]).abs().max() > 1e-4
 
 
+def test_cogvideox_fun_control_takes_the_video_as_its_control_video_as_the_stock_pipeline_does(tmp_path):
+    """CogVideoXFunControlPipeline(control_video=...) and the adapter's trajectory give the denoiser the same
+    input (latent and control latents on the channel axis) and predictions; another control changes them."""
+    from weditor.testing import TINY_PIPELINES
+
+    build, kwargs = TINY_PIPELINES["cogvideox-fun-control"]
+    pipe, adapter = build(**kwargs), adapter_for_class("CogVideoXFunControlPipeline")
+    size, steps = (32, 32, 9), 2
+    video = gif(tmp_path / "v.gif", (220, 30, 30), frames=6)
+    seen = []
+
+    def keep(m, args, kw, out):
+        seen.append((kw["hidden_states"].clone(), out[0].clone()))
+
+    handle = pipe.transformer.register_forward_hook(keep, with_kwargs=True)
+    try:
+        pipe(
+            control_video=read_video(video, size),
+            prompt=PROMPT,
+            height=size[0],
+            width=size[1],
+            num_inference_steps=steps,
+            guidance_scale=1.0,
+            generator=torch.Generator().manual_seed(0),
+            output_type="latent",
+            max_sequence_length=16,
+        )
+        stock = seen[:]
+        seen.clear()
+        settings = Settings(size=size, steps=steps)
+        forced = [(None, None, x[:, :, : x.shape[2] // 2], None) for x, _ in stock]
+        record = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [video]), settings, 0, forced=forced)
+        ours = seen[:]
+        seen.clear()
+        plain = trajectory(pipe, adapter, encode(pipe, adapter, [PROMPT], "cpu", [None]), settings, 0, forced=forced)
+    finally:
+        handle.remove()
+    assert len(record) == len(stock) == len(ours) == steps
+    for (x, _), (x_stock, pred_stock), (_, _, _, pred) in zip(ours, stock, record):
+        assert (x - x_stock).abs().max() <= 1e-6 * x_stock.abs().max()  # latent and control latents
+        assert (pred - pred_stock).abs().max() <= 1e-5 * pred_stock.abs().max()
+    assert (ours[0][0] - seen[0][0]).abs().max() > 1e-3  # the video's control vs the mid-grey one
+    assert (record[0][3] - plain[0][3]).abs().max() > 1e-4
+
+
 def test_video_pairs_default_to_the_block_edit_and_skip_the_prompt_only_methods(tmp_path):
     """The concept may be in the video, which prompt embeddings never see: as for images, the default is
     `refusal`, and the search does not offer `text` or `uce`."""

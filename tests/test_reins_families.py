@@ -2,7 +2,7 @@
 
 The fold is exact wherever the write is added to the stream as is; these classes reuse Wan's, LTX's
 or the UNet's table, but their steps differ (diffusion forcing, VACE hints, LTX conditioning
-tokens, ZeroScope V2V), so each is checked with its own adapter step.
+tokens, ZeroScope V2V, Wan Animate's pose and face adapters), so each is checked with its own adapter step.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from tests.test_adapters import FAMILIES, assert_edited_as, inputs, load, tiny  
 from weditor.methods.reins import REINS_FILE
 from weditor.models.runtime import block_path
 
-NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v", "ltx2"]  # keys of test_adapters.FAMILIES
+NAMES = [
+    "skyreels-df",
+    "wan-vace",
+    "ltx-condition-text",
+    "zeroscope-v2v",
+    "ltx2",
+    "wan-animate-text",
+]  # keys of test_adapters.FAMILIES
 
 
 @pytest.mark.parametrize("name", NAMES)

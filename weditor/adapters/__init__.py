@@ -5,7 +5,7 @@ from __future__ import annotations
 from weditor.adapters import wan_family
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
-from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
@@ -15,15 +15,18 @@ from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
+from weditor.adapters.wan_animate import WAN_ANIMATE
 from weditor.errors import WeditorError
 
 ADAPTERS: tuple[Adapter, ...] = (
     WAN,
     WAN_I2V,
     *wan_family.ADAPTERS,
+    WAN_ANIMATE,
     COGVIDEOX,
     COGVIDEOX_I2V,
     COGVIDEOX_V2V,
+    COGVIDEOX_FUN_CONTROL,
     LTX,
     LTX_I2V,
     LTX_CONDITION,

@@ -18,7 +18,10 @@ Text embeddings enter through `patch_embed.text_proj` only.
 
 Image-to-video: the VAE latent of the image (first frame, then zeros) is concatenated to the
 noisy latent on the channel axis (`prepare_latents` of CogVideoXImageToVideoPipeline); 1.5 adds
-an "ofs" embedding. Batched CFG in the pipeline does not matter here: each member runs as its own
+an "ofs" embedding. CogVideoX-Fun control (`CogVideoXFunControlPipeline`) concatenates the VAE
+latents of a control video (pose, depth, edges) on the same axis instead: a pair's `video` is that
+control video, and without one a still mid-grey video is (the pipeline has no control-free mode).
+Batched CFG in the pipeline does not matter here: each member runs as its own
 batch row with its own prompt.
 """
 
@@ -223,3 +226,41 @@ COGVIDEOX_I2V = replace(
 # Video-to-video starts from the noised input video (`strength`); collection runs the whole schedule
 # from noise (strength 1), so pair files carry no video for it. Its denoiser step is T2V's.
 COGVIDEOX_V2V = replace(COGVIDEOX, pipelines=("CogVideoXVideoToVideoPipeline",), latents=latents_v2v)
+
+# --------------------------------------------------------------------------- Fun control
+
+
+def encode_control(pipe, prompts: list[str], device, images=None):
+    cond = encode(pipe, prompts, device)
+    # A pair's video (weditor.models.runtime.encode sets cond["_video"] after this returns) is the control video.
+    cond["_build"] = lambda x: {
+        "rotary": _rotary(pipe, x, device),
+        "image_latents": _control_latents(pipe, x, device, cond.get("_video")).expand(len(prompts), -1, -1, -1, -1),
+    }
+    return cond
+
+
+def _control_latents(pipe, x, device, video_path=None):
+    """CogVideoXFunControlPipeline's control latents, (1, F, C, h, w), of `video_path` (frames at the collection
+    size, weditor/io/pair_videos.py) or, without one, of a still mid-grey video."""
+    from PIL import Image
+
+    from weditor.adapters.common import GREY
+    from weditor.io.pair_videos import read_video
+
+    height, width, frames = _pixels(pipe, x)
+    if video_path is None:
+        video = [Image.new("RGB", (width, height), GREY)] * frames
+    else:
+        video = read_video(video_path, (height, width, frames))
+    pixels = pipe.video_processor.preprocess_video([video], height=height, width=width).to(device, pipe.vae.dtype)
+    _, latents = pipe.prepare_control_latents(None, pixels)
+    return latents.permute(0, 2, 1, 3, 4)
+
+
+# The denoiser call is I2V's (control latents where the image latents go, no ofs); the pipeline's loop calls
+# `scheduler.step(pred, t, x)`, as `step` does for every scheduler but CogVideoXDPMScheduler (which that loop
+# cannot drive). A pair's video is the control video.
+COGVIDEOX_FUN_CONTROL = replace(
+    COGVIDEOX, pipelines=("CogVideoXFunControlPipeline",), encode=encode_control, latents=latents_i2v, video_input=True
+)

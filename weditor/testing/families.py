@@ -158,6 +158,57 @@ def build_tiny_wan_variant_pipeline(variant: str = "vace", seed: int = 0):
     return diffusers.WanVideoToVideoPipeline(transformer=diffusers.WanTransformer3DModel(**dims).eval(), **common)
 
 
+def build_tiny_wan_animate_pipeline(seed: int = 0):
+    """A random WanAnimatePipeline: Wan 2.1 I2V blocks (CLIP image tokens), a 16-pixel face motion encoder, a face
+    adapter after blocks 0 and 2."""
+    import diffusers
+    import torch
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
+
+    tokenizer, text_encoder, vae = _wan_parts(seed)
+    torch.manual_seed(seed + 1)
+    z = vae.config.z_dim
+    transformer = diffusers.WanAnimateTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=2 * z + 4,
+        latent_channels=z,
+        out_channels=z,
+        text_dim=16,
+        freq_dim=32,
+        ffn_dim=64,
+        num_layers=4,
+        cross_attn_norm=True,
+        image_dim=8,
+        added_kv_proj_dim=32,
+        rope_max_seq_len=32,
+        motion_encoder_channel_sizes={"4": 16, "8": 16, "16": 16},
+        motion_encoder_size=16,
+        motion_style_dim=8,
+        motion_dim=4,
+        motion_encoder_dim=16,
+        face_encoder_hidden_dim=16,
+        face_encoder_num_heads=2,
+        inject_face_latents_blocks=2,
+        motion_encoder_batch_size=4,
+    ).eval()
+    encoder = CLIPVisionModel(
+        CLIPVisionConfig(
+            hidden_size=8, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8
+        )
+    ).eval()
+    return diffusers.WanAnimatePipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        scheduler=_unipc(),
+        image_processor=CLIPImageProcessor(crop_size=32, size=32),
+        image_encoder=encoder,
+        transformer=transformer,
+    )
+
+
 def build_tiny_zeroscope_v2v_pipeline(seed: int = 0):
     """ZeroScope's video-to-video pipeline around the tiny TextToVideoSD parts."""
     from diffusers import VideoToVideoSDPipeline
@@ -174,6 +225,20 @@ def build_tiny_cogvideox_v2v_pipeline(seed: int = 0):
     from weditor.testing.pipelines import build_tiny_cogvideox_pipeline
 
     return CogVideoXVideoToVideoPipeline(**build_tiny_cogvideox_pipeline(seed=seed).components)
+
+
+def build_tiny_cogvideox_fun_control_pipeline(seed: int = 0):
+    """CogVideoXFunControlPipeline: the tiny CogVideoX parts, a transformer reading 2x4 channels (latent, control)."""
+    import torch
+    from diffusers import CogVideoXFunControlPipeline, CogVideoXTransformer3DModel
+
+    from weditor.testing.pipelines import build_tiny_cogvideox_pipeline
+
+    parts = build_tiny_cogvideox_pipeline(seed=seed).components
+    torch.manual_seed(seed + 1)
+    config = {**parts["transformer"].config, "in_channels": 8}
+    parts["transformer"] = CogVideoXTransformer3DModel.from_config(config).eval()
+    return CogVideoXFunControlPipeline(**parts)
 
 
 def build_tiny_hunyuan_skyreels_i2v_pipeline(seed: int = 0):
@@ -260,6 +325,7 @@ TINY_FAMILY_PIPELINES = {
     "mochi": (build_tiny_mochi_pipeline, {}),
     "hunyuan-skyreels-i2v": (build_tiny_hunyuan_skyreels_i2v_pipeline, {}),
     "cogvideox-v2v": (build_tiny_cogvideox_v2v_pipeline, {}),
+    "cogvideox-fun-control": (build_tiny_cogvideox_fun_control_pipeline, {}),
     "skyreels": (build_tiny_skyreels_pipeline, {"variant": "t2v"}),
     "skyreels-i2v": (build_tiny_skyreels_pipeline, {"variant": "i2v"}),
     "skyreels-df": (build_tiny_skyreels_pipeline, {"variant": "df"}),
@@ -269,5 +335,6 @@ TINY_FAMILY_PIPELINES = {
     "wan-vace": (build_tiny_wan_variant_pipeline, {"variant": "vace"}),
     "wan-v2v": (build_tiny_wan_variant_pipeline, {"variant": "v2v"}),
     "lucy-edit": (build_tiny_wan_variant_pipeline, {"variant": "lucy"}),
+    "wan-animate": (build_tiny_wan_animate_pipeline, {}),
     "zeroscope-v2v": (build_tiny_zeroscope_v2v_pipeline, {}),
 }
