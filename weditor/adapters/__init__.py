@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from weditor.adapters import wan_family
+from weditor.adapters.allegro import ALLEGRO
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_I2V, COGVIDEOX_V2V
@@ -38,6 +39,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     MOCHI,
     UNET3D,
     UNET3D_V2V,
+    ALLEGRO,
 )
 
 
