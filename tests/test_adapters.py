@@ -73,6 +73,10 @@ FAMILIES = {
     # inputs): the plain projection here, the read-out edit on the kv site
     "allegro": ("allegro", "32x32x9", "1-2", ["--no-summary", "--edit", "projection"]),
     "allegro-kv": ("allegro", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    # Latte: spatial blocks (the prompt, ungated cross-attention) and temporal ones (group "temporal"); 4 frames fixed
+    "latte": ("latte", "32x32x4", "0-1", ["--no-summary"]),
+    "latte-temporal": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "temporal_ffn_in"]),
+    "latte-kv": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -106,6 +110,7 @@ PIPELINE_CLASS = {
     "ltx2-i2v": "LTX2ImageToVideoPipeline",
     "ltx2-condition": "LTX2ConditionPipeline",
     "allegro": "AllegroPipeline",
+    "latte": "LattePipeline",
 }
 
 
@@ -362,6 +367,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
+    kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
     if type(pipe).__name__ == "HunyuanVideoPipeline":
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
     if adapter.image_to_video and not family.endswith("-text"):
@@ -555,6 +561,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("hunyuanvideo", "nope", "unknown for"),
         ("allegro", "ffn_out", "gate"),
         ("allegro", "self_attn_out", "gate"),
+        ("latte", "temporal_attn_out", "gate"),
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

@@ -93,6 +93,10 @@ def test_inspect_pipelines_lists_every_row():
         rows["AllegroPipeline"]["status"] == "supported"
         and rows["AllegroPipeline"]["reins"] == "exact (attn2.to_out.0)"
     )
+    assert (
+        rows["LattePipeline"]["status"] == "supported"
+        and "temporal_attn_out" not in rows["LattePipeline"]["refusal_output_side"]
+    )
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
 

@@ -17,7 +17,7 @@ from weditor.methods.reins import REINS_FILE
 from weditor.models.runtime import block_path
 
 NAMES = ["skyreels-df", "wan-vace", "ltx-condition-text", "zeroscope-v2v", "ltx2"]  # keys of test_adapters.FAMILIES
-NAMES += ["allegro"]  # PixArt-style blocks: ungated cross-attention write
+NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
 
 
 @pytest.mark.parametrize("name", NAMES)
