@@ -39,6 +39,15 @@ def test_the_video_reads_the_prompt_through_the_audio_stream_too(tiny):
     assert (video_red - video_mixed).abs().max() > 1e-4 * video_red.abs().max()
 
 
+def _ftfy_guarded(source: str, i: int) -> bool:
+    """The `ftfy.fix_text(` call at `i` runs only with ftfy installed: behind `if is_ftfy_available()`, or inside
+    the IF/PixArt-style `_clean_caption`, which `_text_preprocessing` skips (clean_caption off) without ftfy."""
+    if "if is_ftfy_available()" in source[max(0, i - 80) : i]:
+        return True
+    enclosing = source.rfind("def ", 0, i)
+    return source.startswith("def _clean_caption", enclosing) and "clean_caption and not is_ftfy_available()" in source
+
+
 def test_every_pipeline_calling_ftfy_unguarded_requires_it():
     """diffusers imports ftfy only if installed, then some pipelines call `ftfy.fix_text` anyway (a NameError
     mid-run without it): their adapters must declare it (one Error line up front). Read off the sources."""
@@ -54,7 +63,7 @@ def test_every_pipeline_calling_ftfy_unguarded_requires_it():
         for cls in adapter.pipelines:
             source = inspect.getsource(sys.modules[getattr(diffusers, cls).__module__])
             calls = [m.start() for m in re.finditer(r"ftfy\.fix_text\(", source)]
-            unguarded = any("if is_ftfy_available()" not in source[max(0, i - 80) : i] for i in calls)
+            unguarded = any(not _ftfy_guarded(source, i) for i in calls)
             assert (("ftfy", "ftfy") in adapter.requires) == unguarded, cls
 
 

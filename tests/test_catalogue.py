@@ -13,6 +13,7 @@ from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipeli
 from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
+from weditor.testing.pixart import TINY_PIXART_PIPELINES
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,14 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "prompts only"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
+    assert (
+        rows["AllegroPipeline"]["status"] == "supported"
+        and rows["AllegroPipeline"]["reins"] == "exact (attn2.to_out.0)"
+    )
+    assert (
+        rows["LattePipeline"]["status"] == "supported"
+        and "temporal_attn_out" not in rows["LattePipeline"]["refusal_output_side"]
+    )
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
 
@@ -109,3 +118,8 @@ def test_inspect_resolves_every_new_class(name, tiny):
         assert d["text_input_linears"] and all(d["text_input_linears"].values())
         if name.startswith("ltx2"):  # both streams read the prompt
             assert set(d["text_input_linears"]) == {"encoder_hidden_states", "audio_encoder_hidden_states"}
+
+
+@pytest.mark.parametrize("name", sorted(TINY_PIXART_PIPELINES))
+def test_inspect_resolves_the_pixart_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)

@@ -24,6 +24,7 @@ NAMES = [
     "ltx2",
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
+NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -31,6 +31,8 @@ FAMILIES = {
     "hunyuan15": "32x32x5",
     "hunyuan-i2v": "32x32x5",  # Llava: the prompt embeddings carry the image's tokens
     "ltx2": "32x32x9",
+    "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
+    "latte": "32x32x4",
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

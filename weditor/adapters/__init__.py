@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from weditor.adapters import wan_family
+from weditor.adapters.allegro import ALLEGRO
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
+from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
 from weditor.adapters.ltx_condition import LTX_CONDITION
@@ -41,6 +43,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     MOCHI,
     UNET3D,
     UNET3D_V2V,
+    ALLEGRO,
+    LATTE,
 )
 
 

@@ -38,8 +38,6 @@ REFUSED: dict[str, str] = {
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
     "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
-    "AllegroPipeline": f"{NOT_YET}: Allegro transformer (PixArt-style blocks with T5 cross-attention)",
-    "LattePipeline": f"{NOT_YET}: Latte transformer (alternating spatial / temporal PixArt-style blocks)",
     "CosmosTextToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer (EDM, T5 cross-attention)",
     "CosmosVideoToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer, video-conditioned",
     "Cosmos2VideoToWorldPipeline": f"{NOT_YET}: Cosmos 2 transformer, video-conditioned",
