@@ -31,6 +31,7 @@ import tomllib
 
 from weditor.errors import WeditorError
 from weditor.io.input_files import not_a_file, read_small_file
+from weditor.io.links import inside
 from weditor.io.pair_videos import check_video
 
 MIN_PAIRS = 5
@@ -129,9 +130,8 @@ def _confined(value, where: str, base: Path, root: Path | None, what: str) -> Pa
     """
     path = base / _text(value, where)
     confined = root if root is not None else base
-    target = Path(os.path.realpath(path))
-    if not target.is_relative_to(Path(os.path.realpath(confined))):
-        how = f"a symbolic link to {target}, " if os.path.islink(path) else ""
+    if not inside(path, [os.path.realpath(confined)]):
+        how = f"a symbolic link to {os.path.realpath(path)}, " if os.path.islink(path) else ""
         if root is not None:
             raise WeditorError(
                 f"{where}: {what} {path} is {how}outside {root}; files a recipe names are read only from its own folder"

@@ -52,20 +52,19 @@ def statistics(pipe, adapter, pairsets, device: str):
 
     items = [(c, pair) for c, ps in enumerate(pairsets) for pair in ps.pairs]
 
+    def by_key(cond) -> dict:
+        return {key: _tokens(cond, key) for key in keys}
+
     def encode_pair(item) -> dict:  # one unit of work (dealt out to the ranks under torchrun)
         _, pair = item
         with torch.no_grad():
             cu = encode(pipe, adapter, [pair.unsafe], device)
             cs = encode(pipe, adapter, [pair.safe], device)
-        return {**{f"u.{key}": _tokens(cu, key) for key in keys}, **{f"s.{key}": _tokens(cs, key) for key in keys}}
+        return {**{f"u.{k}": v for k, v in by_key(cu).items()}, **{f"s.{k}": v for k, v in by_key(cs).items()}}
 
     def encode_neutral(prompt) -> dict:
         with torch.no_grad():
-            cond = encode(pipe, adapter, [prompt], device)
-        return {key: _tokens(cond, key) for key in keys}
-
-    def by_key(cond):
-        return {key: _tokens(cond, key) for key in keys}
+            return by_key(encode(pipe, adapter, [prompt], device))
 
     units = pair_units(pipe, adapter, items, device, by_key, encode_pair)
     for (c, _), tokens in zip(items, progress(units, total=len(items), desc="encode pairs")):

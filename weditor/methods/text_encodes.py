@@ -9,7 +9,7 @@ embeddings held at once bounded (Wan: 512 tokens x 4096 x 4 B = 8 MB per prompt)
 chunk's results are handed on before the next chunk is encoded.
 
 Under torchrun the units stay one prompt (pair) each, dealt out to the ranks
-(`weditor.distributed.map_units`); image- and video-conditioned adapters are encoded one prompt
+(`weditor.models.distributed.map_units`); image- and video-conditioned adapters are encoded one prompt
 at a time as before (their conditioning is not a per-prompt batch).
 """
 
