@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from weditor.adapters import wan_family
 from weditor.adapters.allegro import ALLEGRO
+from weditor.adapters.anyflow import ANYFLOW, ANYFLOW_FAR
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
@@ -25,6 +27,10 @@ ADAPTERS: tuple[Adapter, ...] = (
     WAN_I2V,
     *wan_family.ADAPTERS,
     WAN_ANIMATE,
+    ANYFLOW,
+    ANYFLOW_FAR,
+    HELIOS,
+    HELIOS_PYRAMID,
     COGVIDEOX,
     COGVIDEOX_I2V,
     COGVIDEOX_V2V,

@@ -26,10 +26,6 @@ REFUSED: dict[str, str] = {
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
     "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
-    "AnyFlowPipeline": f"{NOT_YET}: Wan-style flow-map transformer (AnyFlowTransformer3DModel)",
-    "AnyFlowFARPipeline": f"{NOT_YET}: Wan-style flow-map transformer, autoregressive (AnyFlowFARTransformer3DModel)",
-    "HeliosPipeline": f"{NOT_YET}: Helios transformer (HeliosTransformer3DModel)",
-    "HeliosPyramidPipeline": f"{NOT_YET}: Helios transformer, pyramid sampling",
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
     "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",

@@ -14,10 +14,12 @@ from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `wedito
 from weditor.testing.pipelines import TINY_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by tests
+from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
+TINY_PIPELINES.update(TINY_WAN_DERIVED_PIPELINES)
 
 
 def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
