@@ -48,9 +48,10 @@ def build_tiny_anyflow_pipeline(far: bool = False, seed: int = 0):
     return diffusers.AnyFlowPipeline(transformer=transformer.eval(), scheduler=scheduler, **parts)
 
 
-def build_tiny_helios_pipeline(pyramid: bool = False, seed: int = 0):
+def build_tiny_helios_pipeline(pyramid: bool = False, distilled: bool = False, seed: int = 0):
     """A random HeliosPipeline (one-stage scheduler with the size-dependent shift), or with `pyramid` a
-    HeliosPyramidPipeline (three-stage scheduler, classifier-free guidance zero-star as Helios-Mid ships)."""
+    HeliosPyramidPipeline (three-stage scheduler, classifier-free guidance zero-star as Helios-Mid ships;
+    with `distilled`, the DMD scheduler of Helios-Distilled)."""
     import diffusers
     import torch
 
@@ -65,9 +66,10 @@ def build_tiny_helios_pipeline(pyramid: bool = False, seed: int = 0):
     ).eval()
     if pyramid:
         # gamma below 1/3: the block-noise covariance (1 + gamma) I - gamma 11^T of a 2x2 patch is singular at 1/3
-        scheduler = diffusers.HeliosScheduler(use_dynamic_shifting=True, gamma=0.25)
+        cls = diffusers.HeliosDMDScheduler if distilled else diffusers.HeliosScheduler
+        scheduler = cls(use_dynamic_shifting=True, gamma=0.25)
         return diffusers.HeliosPyramidPipeline(
-            transformer=transformer, scheduler=scheduler, is_cfg_zero_star=True, **parts
+            transformer=transformer, scheduler=scheduler, is_cfg_zero_star=True, is_distilled=distilled, **parts
         )
     scheduler = diffusers.HeliosScheduler(stage_range=[0, 1], stages=1, use_dynamic_shifting=True)
     return diffusers.HeliosPipeline(transformer=transformer, scheduler=scheduler, **parts)
@@ -78,4 +80,5 @@ TINY_WAN_DERIVED_PIPELINES = {
     "anyflow-far": (build_tiny_anyflow_pipeline, {"far": True}),
     "helios": (build_tiny_helios_pipeline, {}),
     "helios-pyramid": (build_tiny_helios_pipeline, {"pyramid": True}),
+    "helios-pyramid-distilled": (build_tiny_helios_pipeline, {"pyramid": True, "distilled": True}),
 }
