@@ -88,6 +88,9 @@ FAMILIES = {
     "helios": ("helios", "32x32x9", "1-2", ["--no-summary"]),
     "helios-kv": ("helios", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "helios-pyramid": ("helios-pyramid", "64x64x9", "1-2", ["--no-summary"]),
+    # HunyuanVideo's blocks reading SigLIP tokens and packed history (weditor/adapters/framepack.py): one section
+    "framepack": ("framepack", "32x32x9", "0-1", ["--no-summary"]),
+    "framepack-single": ("framepack", "32x32x9", "-1", ["--no-summary", "--site", "single_in"]),
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 # chunked or staged sampling: the adapter reproduces the stock loop's first chunk (stage), its first `steps` calls
@@ -130,6 +133,7 @@ PIPELINE_CLASS = {
     "anyflow-far": "AnyFlowFARPipeline",
     "helios": "HeliosPipeline",
     "helios-pyramid": "HeliosPyramidPipeline",
+    "framepack": "HunyuanVideoFramepackPipeline",
 }
 
 
@@ -387,7 +391,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
     kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
-    if type(pipe).__name__ == "HunyuanVideoPipeline":
+    if type(pipe).__name__ in ("HunyuanVideoPipeline", "HunyuanVideoFramepackPipeline"):
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
     if adapter.image_to_video and not family.endswith("-text"):
         kwargs["image"] = Image.open(i2v_pairs.parent / "unsafe0.png").convert("RGB")
@@ -413,6 +417,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
     kwargs["num_latent_frames_per_chunk"] = (size[2] - 1) // 4 + 1  # Helios: one chunk of the collection's frames
+    kwargs["latent_window_size"] = (size[2] - 1) // 4 + 1  # Framepack: one section of the collection's frames
     if type(pipe).__name__ == "HeliosPyramidPipeline":  # `steps` in every stage
         kwargs["pyramid_num_inference_steps_list"] = [steps] * pipe.scheduler.config.stages
     accepted = inspect.signature(pipe.__call__).parameters

@@ -12,6 +12,7 @@ from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.families import TINY_FAMILY_PIPELINES
+from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
@@ -103,6 +104,8 @@ def test_inspect_pipelines_lists_every_row():
     )
     for cls in ("AnyFlowPipeline", "AnyFlowFARPipeline", "HeliosPipeline", "HeliosPyramidPipeline"):
         assert rows[cls]["reins"] == "exact (attn2.to_out.0)" and rows[cls]["pairs"] == "prompts only", cls
+    assert rows["HunyuanVideoFramepackPipeline"]["pairs"] == "images (I2V)"
+    assert rows["HunyuanVideoFramepackPipeline"]["reins"].startswith("refused")
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
 
@@ -128,6 +131,6 @@ def test_inspect_resolves_the_pixart_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
 
 
-@pytest.mark.parametrize("name", sorted(TINY_WAN_DERIVED_PIPELINES))
+@pytest.mark.parametrize("name", sorted({**TINY_WAN_DERIVED_PIPELINES, **TINY_FRAMEPACK_PIPELINES}))
 def test_inspect_resolves_the_wan_derived_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)

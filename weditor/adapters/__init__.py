@@ -8,6 +8,7 @@ from weditor.adapters.anyflow import ANYFLOW, ANYFLOW_FAR
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.framepack import FRAMEPACK
 from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
@@ -46,6 +47,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     HUNYUAN_SKYREELS_I2V,
     HUNYUAN15,
     HUNYUAN15_I2V,
+    FRAMEPACK,
     MOCHI,
     UNET3D,
     UNET3D_V2V,

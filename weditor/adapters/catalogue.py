@@ -27,8 +27,6 @@ REFUSED: dict[str, str] = {
     "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
-    "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
-    "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",

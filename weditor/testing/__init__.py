@@ -1,7 +1,8 @@
 """Tiny random pipelines of every supported family, built offline for the tests (no weights downloaded).
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
-the newer ones, `ltx2.py` LTX-2's, `pixart.py` Allegro and Latte, `wan_derived.py` AnyFlow and Helios;
+the newer ones, `ltx2.py` LTX-2's, `pixart.py` Allegro and Latte, `wan_derived.py` AnyFlow and Helios,
+`framepack.py` Framepack;
 `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from weditor.testing.families import TINY_FAMILY_PIPELINES
+from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
 from weditor.testing.pipelines import TINY_PIPELINES
@@ -18,6 +20,7 @@ from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by
 from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
+TINY_PIPELINES.update(TINY_FRAMEPACK_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
 TINY_PIPELINES.update(TINY_WAN_DERIVED_PIPELINES)
