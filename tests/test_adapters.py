@@ -9,6 +9,7 @@ the very predictions the stock pipeline's own loop gives, step for step.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -92,6 +93,9 @@ FAMILIES = {
     "framepack": ("framepack", "32x32x9", "0-1", ["--no-summary"]),
     "framepack-single": ("framepack", "32x32x9", "-1", ["--no-summary", "--site", "single_in"]),
 }
+if importlib.util.find_spec("cv2"):  # diffusers exports ConsisIDPipeline only with OpenCV (tests/test_consisid.py
+    # reports a skip without it). CogVideoX's blocks, face-free checkpoints (weditor/adapters/consisid.py)
+    FAMILIES["consisid"] = ("consisid", None, "1-2", ["--no-summary"])  # learned positions: size from config
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 # chunked or staged sampling: the adapter reproduces the stock loop's first chunk (stage), its first `steps` calls
 FIRST_CALLS = {"anyflow-far", "helios-pyramid"}
@@ -134,6 +138,7 @@ PIPELINE_CLASS = {
     "helios": "HeliosPipeline",
     "helios-pyramid": "HeliosPyramidPipeline",
     "framepack": "HunyuanVideoFramepackPipeline",
+    "consisid": "ConsisIDPipeline",
 }
 
 
@@ -453,7 +458,7 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : (x.shape[1] - 1) // 2]
     if name.startswith("HunyuanVideo15"):  # [latent, condition, mask]
         return x[:, : pipe.num_channels_latents]
-    if name == "CogVideoXImageToVideoPipeline":
+    if name in ("CogVideoXImageToVideoPipeline", "ConsisIDPipeline"):
         return x[:, :, : x.shape[2] // 2]
     if name == "WanAnimatePipeline":  # [latent, reference mask + latents] on the channel axis
         return x[:, : pipe.vae.config.z_dim]

@@ -8,6 +8,7 @@ from weditor.adapters.anyflow import ANYFLOW, ANYFLOW_FAR
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.consisid import CONSISID
 from weditor.adapters.framepack import FRAMEPACK
 from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
@@ -36,6 +37,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     COGVIDEOX_I2V,
     COGVIDEOX_V2V,
     COGVIDEOX_FUN_CONTROL,
+    CONSISID,
     LTX,
     LTX_I2V,
     LTX_CONDITION,

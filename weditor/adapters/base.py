@@ -81,8 +81,9 @@ class Adapter:
     # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).
     default_size: tuple[int, int, int] | Callable = (256, 256, 17)
     # Python packages the stock pipeline calls without checking that they are installed (the diffusers
-    # module imports them only if present, then calls them anyway): (import name, pip name) pairs.
-    requires: tuple[tuple[str, str], ...] = ()
+    # module imports them only if present, then calls them anyway): (import name, pip name) pairs, or
+    # (import name, pip name, why) where the reason is not prompt cleaning.
+    requires: tuple[tuple[str, ...], ...] = ()
     # Where one pipeline class covers checkpoints whose blocks differ in what is gated (LTX-2.0 / 2.3):
     # variant(adapter, denoiser config dict) -> the adapter for that checkpoint (weditor.adapters.adapter_for_model).
     variant: Callable | None = field(default=None, repr=False)
@@ -93,13 +94,14 @@ class Adapter:
 
         from weditor.errors import WeditorError
 
-        for module, package in self.requires:
+        for module, package, *why in self.requires:
             try:
                 importlib.import_module(module)
             except ImportError:
+                reason = why[0] if why else "diffusers cleans its prompts with it"
                 raise WeditorError(
                     f"{', '.join(self.pipelines)} needs the Python package {package!r}, which is not "
-                    f"installed (diffusers cleans its prompts with it): pip install {package}"
+                    f"installed ({reason}): pip install {package}"
                 ) from None
 
     def block_groups(self) -> dict[str, tuple[str, ...]]:

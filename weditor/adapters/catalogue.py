@@ -26,7 +26,6 @@ REFUSED: dict[str, str] = {
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
     "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
     # not covered yet (architecture in one phrase)
-    "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",

@@ -2,7 +2,7 @@
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
 the newer ones, `ltx2.py` LTX-2's, `pixart.py` Allegro and Latte, `wan_derived.py` AnyFlow and Helios,
-`framepack.py` Framepack;
+`framepack.py` Framepack, `consisid.py` ConsisID;
 `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from weditor.testing.consisid import TINY_CONSISID_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
@@ -19,6 +20,7 @@ from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by tests
 from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
+TINY_PIPELINES.update(TINY_CONSISID_PIPELINES)
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_FRAMEPACK_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
