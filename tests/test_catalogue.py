@@ -94,6 +94,7 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "prompts only"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
+    assert rows["StableVideoDiffusionPipeline"]["reason"].startswith("no prompt reaches its UNet")
     assert (
         rows["AllegroPipeline"]["status"] == "supported"
         and rows["AllegroPipeline"]["reins"] == "exact (attn2.to_out.0)"

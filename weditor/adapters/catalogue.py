@@ -7,8 +7,9 @@ adapter): a class counts as a video pipeline when it is a `DiffusionPipeline` ex
 whose name says "Video" (TextToVideoZero returns `images`).
 
 A refusal says why: the class has no denoiser that reads a prompt or an image (upsamplers,
-decoders, super-resolution), or it is not covered *yet* ("not adapted yet": its architecture, in
-one phrase, so whoever adds it knows where to start).
+decoders, super-resolution), or only an image that no weight edit can take out (Stable Video
+Diffusion), or it is not covered *yet* ("not adapted yet": its architecture, in one phrase, so
+whoever adds it knows where to start).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ REFUSED: dict[str, str] = {
     "StableDiffusionPipeline): no video checkpoint of this class to patch",
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
     "names StableDiffusionXLPipeline): no video checkpoint of this class to patch",
+    # an image reaches the denoiser, no prompt, and the image goes around every edited linear
+    "StableVideoDiffusionPipeline": "no prompt reaches its UNet, only the input image: one CLIP image-embedding token "
+    "(cross-attention) and the image's VAE latent concatenated to every frame's input (plus fps, motion and "
+    "noise-augmentation ids). weditor's concepts are prompt pairs; an image pair could only contrast two input "
+    "images, which the UNet reproduces in every frame through the concatenated latent, around every edited "
+    "linear: no weight edit erases them",
     # not covered yet (architecture in one phrase)
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
@@ -48,7 +55,6 @@ REFUSED: dict[str, str] = {
     "SanaVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer (Gemma 2 text)",
     "SanaImageToVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer, image-conditioned",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
-    "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",
     "AnimateDiffPipeline": f"{NOT_YET}: Stable Diffusion UNet with a motion adapter (UNetMotionModel)",
     "AnimateDiffSDXLPipeline": f"{NOT_YET}: Stable Diffusion XL UNet with a motion adapter",
