@@ -83,7 +83,8 @@ FAMILIES = {
     "latte-kv": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
     # Wan's blocks under their own transformer classes (weditor/adapters/anyflow.py, helios.py): flow maps, the
     # first chunk of chunked sampling (FAR, Helios), the first stage of the pyramid
-    "anyflow": ("anyflow", "32x32x5", "1-2", ["--no-summary"]),
+    "anyflow": ("anyflow", "32x32x5", "1-2", ["--no-summary"]),  # each member's image as the conditioning frame
+    "anyflow-text": ("anyflow", "32x32x5", "1-2", ["--no-summary"]),  # no image: text-to-video mode
     "anyflow-kv": ("anyflow", "32x32x5", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "anyflow-far": ("anyflow-far", "32x32x9", "1-2", ["--no-summary"]),
     "helios": ("helios", "32x32x9", "1-2", ["--no-summary"]),
@@ -432,6 +433,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["conditions"] = [LTX2VideoCondition(frames=kwargs.pop("image"), index=0, strength=1.0, crf=0)]
     if type(pipe).__name__ == "SkyReelsV2DiffusionForcingVideoToVideoPipeline":  # the image as a one-frame video
         kwargs.update(video=[kwargs.pop("image")], overlap_history=1, base_num_frames=size[2], addnoise_condition=0)
+    elif type(pipe).__name__ == "AnyFlowPipeline" and "image" in kwargs:  # the image as a one-frame video
+        kwargs["video"] = [kwargs.pop("image")]
     elif type(pipe).__name__ == "LucyEditPipeline":  # the source video: the image held for every frame
         kwargs["video"] = [kwargs.pop("image")] * size[2]
     elif (

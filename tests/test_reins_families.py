@@ -25,7 +25,7 @@ NAMES = [
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
-NAMES += ["anyflow", "anyflow-far", "helios", "helios-pyramid"]  # Wan's blocks: flow maps, chunks, pyramid stage 0
+NAMES += ["anyflow-text", "anyflow-far", "helios", "helios-pyramid"]  # Wan's blocks: flow maps, chunks, pyramid stage 0
 
 
 @pytest.mark.parametrize("name", NAMES)

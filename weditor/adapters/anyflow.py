@@ -21,7 +21,11 @@ Only the step differs from Wan's:
   are the pipeline's noise for the size asked, cut to `chunk_partition[0]` latent frames (by default
   just those frames). The blocks, and so every edit, are the same in every chunk.
 
-Pairs carry prompts only: the pipelines' conditioning video (a latent prefix kept clean) is not reproduced.
+Pairs may carry images on `AnyFlowPipeline`: each member's image is the pipeline's conditioning video
+(`pipe(video=[image])`, one frame): its VAE latent (`encode_video`, the distribution's mean) replaces the
+first latent frame of the denoiser's input, at timestep 0, as the pipeline's loop does; pairs without
+images run its text-to-video mode. `AnyFlowFARPipeline` takes prompts only: its conditioning video
+becomes context chunks that the first generated chunk reads through a prefilled KV cache.
 """
 
 from __future__ import annotations
@@ -61,6 +65,27 @@ def encode(pipe, prompts, device, images=None):
     return cond
 
 
+def encode_i2v(pipe, prompts, device, images=None):
+    """Text as above; with images (not all None), each member's image as a one-frame conditioning video."""
+    from weditor.adapters.common import as_images
+
+    cond = encode(pipe, prompts, device)
+    if images is not None and not all(im is None for im in images):
+        images = as_images(images, len(prompts))
+        cond["_build"] = lambda x: {"prefix": _prefix(pipe, images, x, device)}
+    return cond
+
+
+def _prefix(pipe, images, x, device):
+    """`encode_video` of each member's image as a one-frame video at the latent's size: (members, 1, C, h, w)."""
+    import torch
+
+    h, w = x.shape[3:]
+    s = pipe.vae_scale_factor_spatial
+    with torch.no_grad():
+        return torch.cat([pipe.encode_video([image], height=h * s, width=w * s) for image in images]).to(device)
+
+
 def latents(pipe, size, generator, device):
     """The pipelines' `prepare_latents` noise (float32), permuted to (batch, frames, channels, height, width)."""
     import torch
@@ -84,7 +109,15 @@ def _timesteps(x, t, r):
 def forward(model, x, t, cond):
     import torch
 
+    from weditor.adapters.common import sized
+
     timestep, r_timestep = _timesteps(x, t, cond["_target"](t))
+    if "_build" in cond:  # the conditioning frame: clean, at timestep 0 (the flow map's target r unchanged)
+        prefix = sized(cond, x, cond["_build"])["prefix"]
+        k = prefix.shape[1]
+        x = torch.cat([prefix.to(x.dtype).expand(x.shape[0], -1, -1, -1, -1), x[:, k:]], dim=1)
+        timestep = timestep.clone()
+        timestep[:, :k] = 0
     dtype = model.dtype
     with torch.no_grad():
         return model(
@@ -138,7 +171,8 @@ ANYFLOW = replace(
     family="anyflow",
     pipelines=("AnyFlowPipeline",),
     denoisers=("transformer",),
-    encode=encode,
+    image_to_video=True,
+    encode=encode_i2v,
     latents=latents,
     forward=forward,
     denoiser_for=denoiser_for,
@@ -148,6 +182,8 @@ ANYFLOW = replace(
 ANYFLOW_FAR = replace(
     ANYFLOW,
     pipelines=("AnyFlowFARPipeline",),
+    image_to_video=False,
+    encode=encode,
     latents=latents_far,
     forward=forward_far,
     default_size=default_size_far,
