@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.conftest import run_cli
+from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import _pipeline_call, i2v_pairs, load, tiny  # noqa: F401 (fixtures)
 from weditor.models.runtime import Settings, encode, trajectory
 
@@ -86,3 +86,11 @@ def test_far_default_size_is_its_first_chunk(tiny):
     assert adapter.size_for(pipe) == (256, 256, 5)  # chunk_partition (2, 1): 2 latent frames = 5 frames
     x = adapter.latents(pipe, (32, 32, 9), torch.Generator().manual_seed(0), "cpu")
     assert x.shape == (1, 2, 4, 4, 4)  # (batch, frames, channels, height, width), cut to the first chunk
+
+
+def test_pyramid_refuses_a_size_too_small_for_its_first_stage(tiny, tmp_path):
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny("helios-pyramid"), "--pairs", TINY_PAIRS, "--out", out, "--size", "32x32x9"])
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert result.exit_code == 2 and len(errors) == 1 and "use at least 64x64" in errors[0], result.output
+    assert "Traceback" not in result.output and not out.exists()

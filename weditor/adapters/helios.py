@@ -149,8 +149,18 @@ def latents_pyramid(pipe, size, generator, device):
     """The chunk's noise, downsampled for stage 0 as the pipeline does (bilinear, times 2, per halving)."""
     import torch.nn.functional as F
 
+    from weditor.errors import WeditorError
+
     x = latents(pipe, size, generator, "cpu")
     n, c, k, h, w = x.shape
+    f, (_, ph, pw) = 2 ** (_stages(pipe) - 1), pipe.transformer.config.patch_size
+    if h // f < ph or w // f < pw:
+        s = pipe.vae_scale_factor_spatial
+        raise WeditorError(
+            f"--size {size[0]}x{size[1]}x{size[2]} is too small for HeliosPyramidPipeline: its first stage runs "
+            f"at 1/{f} of the latent ({h // f}x{w // f}), under the transformer's {ph}x{pw} patch; use at least "
+            f"{ph * f * s}x{pw * f * s}"
+        )
     frames = x.permute(0, 2, 1, 3, 4).reshape(n * k, c, h, w)
     for _ in range(_stages(pipe) - 1):
         h, w = h // 2, w // 2
