@@ -33,6 +33,10 @@ FAMILIES = {
     "ltx2": "32x32x9",
     "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
     "latte": "32x32x4",
+    # Wan's and HunyuanVideo's text read-outs under other steps (flow-map target; Helios' history; Framepack's image)
+    "anyflow": "32x32x5",
+    "helios": "32x32x9",
+    "framepack": "32x32x9",
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

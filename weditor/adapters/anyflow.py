@@ -168,7 +168,7 @@ def forward_far(model, x, t, cond):
 
 ANYFLOW = replace(
     WAN,
-    family="anyflow",
+    family="wan",  # Wan's blocks and text read-out: UCE, evaluation and the tables treat it as Wan
     pipelines=("AnyFlowPipeline",),
     denoisers=("transformer",),
     image_to_video=True,

@@ -209,7 +209,7 @@ def forward_pyramid(model, x, t, cond):
 
 HELIOS = replace(
     WAN,
-    family="helios",
+    family="wan",  # Wan's blocks and text read-out: UCE, evaluation and the tables treat it as Wan
     pipelines=("HeliosPipeline",),
     denoisers=("transformer",),
     latents=latents,
