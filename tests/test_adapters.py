@@ -80,6 +80,12 @@ FAMILIES = {
     "latte": ("latte", "32x32x4", "0-1", ["--no-summary"]),
     "latte-temporal": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "temporal_ffn_in"]),
     "latte-kv": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    # motion-adapter UNets (weditor/adapters/animatediff.py): UNet3D's spatial blocks; PIA's first frame an image
+    "animatediff": ("animatediff", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-kv": ("animatediff", "16x16x4", "0-3", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "animatediff-v2v": ("animatediff-v2v", "16x16x4", "0-3", ["--no-summary"]),
+    "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
+    "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -116,6 +122,9 @@ PIPELINE_CLASS = {
     "ltx2-condition": "LTX2ConditionPipeline",
     "allegro": "AllegroPipeline",
     "latte": "LattePipeline",
+    "animatediff": "AnimateDiffPipeline",
+    "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
+    "pia": "PIAPipeline",
 }
 
 
@@ -398,6 +407,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
+    if type(pipe).__name__ == "PIAPipeline":  # the first frame: weditor's image-less member gets mid-grey
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -437,6 +448,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
+    if name == "PIAPipeline":  # [latent, mask, masked image latent] on the channel axis
+        return x[:, : pipe.unet.config.out_channels]
     if name.startswith("LTX2"):
         return x  # joined in the hook
     if name.startswith("LTX"):

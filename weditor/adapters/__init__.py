@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from weditor.adapters import wan_family
 from weditor.adapters.allegro import ALLEGRO
+from weditor.adapters.animatediff import ADAPTERS as ANIMATEDIFF_ADAPTERS
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
@@ -43,6 +44,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     MOCHI,
     UNET3D,
     UNET3D_V2V,
+    *ANIMATEDIFF_ADAPTERS,
     ALLEGRO,
     LATTE,
 )

@@ -57,14 +57,11 @@ REFUSED: dict[str, str] = {
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",
-    "AnimateDiffPipeline": f"{NOT_YET}: Stable Diffusion UNet with a motion adapter (UNetMotionModel)",
     "AnimateDiffSDXLPipeline": f"{NOT_YET}: Stable Diffusion XL UNet with a motion adapter",
     "AnimateDiffControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a control net",
     "AnimateDiffSparseControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a sparse control net",
-    "AnimateDiffVideoToVideoPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video",
     "AnimateDiffVideoToVideoControlNetPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video with a control net",
     "AnimateDiffPAGPipeline": f"{NOT_YET}: motion-adapter UNet with perturbed-attention guidance",
-    "PIAPipeline": f"{NOT_YET}: motion-adapter UNet with image-conditioned first frame",
 }
 
 

@@ -1,0 +1,112 @@
+"""Tiny random pipelines of the motion-adapter family (AnimateDiff, its video-to-video, PIA), for tests.
+
+The recipe of weditor/testing/pipelines.py: the word-level CLIP tokenizer and a one-layer CLIP text
+encoder, a two-level Stable Diffusion UNet and a two-level motion adapter merged by the pipeline into
+a `UNetMotionModel`, a small VAE, the DDIM scheduler AnimateDiff's model cards use.
+
+The VAE's posterior is made (almost) deterministic: its log-variance is pinned at diffusers' clamp,
+-30, so its standard deviation is e^-15 = 3e-7. The video-to-video and PIA pipelines *sample* the
+posterior of the input video / image with the run's generator, where weditor takes the posterior's
+mode; with this VAE the two agree to 3e-7, and the step-for-step tests compare the denoiser calls,
+not a VAE draw (a real SD VAE's posterior is narrow too, but not that narrow).
+"""
+
+from __future__ import annotations
+
+
+def _vae():
+    import torch
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL(
+        block_out_channels=(8, 8),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+        sample_size=32,
+        norm_num_groups=4,
+    ).eval()
+    with torch.no_grad():  # quant_conv's second half is the log-variance: pin it at the clamp
+        vae.quant_conv.weight[4:] = 0
+        vae.quant_conv.bias[4:] = -30.0
+    return vae
+
+
+def _unet():
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        norm_num_groups=4,
+    ).eval()
+
+
+def _motion_adapter(conv_in_channels: int | None = None):
+    from diffusers import MotionAdapter
+
+    return MotionAdapter(
+        block_out_channels=(8, 16),
+        motion_layers_per_block=1,
+        motion_num_attention_heads=2,
+        motion_norm_num_groups=4,
+        conv_in_channels=conv_in_channels,
+    ).eval()
+
+
+def _scheduler():
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="linear",
+        clip_sample=False,
+        timestep_spacing="linspace",
+        steps_offset=1,
+    )
+
+
+def build_tiny_animatediff_pipeline(variant: str = "t2v", seed: int = 0):
+    """AnimateDiffPipeline ("t2v"), AnimateDiffVideoToVideoPipeline ("v2v") or PIAPipeline ("pia": the motion adapter's
+    `conv_in` makes the merged UNet read 4 + 1 + 4 channels: latent, mask, masked image latent)."""
+    import diffusers
+    import torch
+
+    from weditor.testing.text import _clip_text, build_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = build_clip_tokenizer()
+    text_encoder = _clip_text(tokenizer)
+    pia = variant == "pia"
+    unet = _unet()
+    adapter = _motion_adapter(9 if pia else None)
+    cls = {
+        "t2v": diffusers.AnimateDiffPipeline,
+        "v2v": diffusers.AnimateDiffVideoToVideoPipeline,
+        "pia": diffusers.PIAPipeline,
+    }[variant]
+    return cls(
+        vae=_vae(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        motion_adapter=adapter,
+        scheduler=_scheduler(),
+    )
+
+
+TINY_ANIMATEDIFF_PIPELINES = {
+    "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),
+    "animatediff-v2v": (build_tiny_animatediff_pipeline, {"variant": "v2v"}),
+    "pia": (build_tiny_animatediff_pipeline, {"variant": "pia"}),
+}
