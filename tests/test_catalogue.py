@@ -11,6 +11,7 @@ from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
+from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
@@ -100,6 +101,9 @@ def test_inspect_pipelines_lists_every_row():
         rows["LattePipeline"]["status"] == "supported"
         and "temporal_attn_out" not in rows["LattePipeline"]["refusal_output_side"]
     )
+    assert rows["AnimateDiffPipeline"]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["AnimateDiffVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["PIAPipeline"]["pairs"] == "images (I2V)"
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
 
@@ -122,4 +126,9 @@ def test_inspect_resolves_every_new_class(name, tiny):
 
 @pytest.mark.parametrize("name", sorted(TINY_PIXART_PIPELINES))
 def test_inspect_resolves_the_pixart_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_ANIMATEDIFF_PIPELINES))
+def test_inspect_resolves_the_motion_adapter_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
