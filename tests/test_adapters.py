@@ -86,6 +86,7 @@ FAMILIES = {
     "animatediff-v2v": ("animatediff-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
     "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
+    "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -125,6 +126,7 @@ PIPELINE_CLASS = {
     "animatediff": "AnimateDiffPipeline",
     "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
     "pia": "PIAPipeline",
+    "animatediff-sdxl": "AnimateDiffSDXLPipeline",
 }
 
 

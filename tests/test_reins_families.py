@@ -25,7 +25,12 @@ NAMES = [
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
-NAMES += ["animatediff", "animatediff-v2v", "pia-text"]  # motion-adapter UNets: UNet3D's ungated writes
+NAMES += [
+    "animatediff",
+    "animatediff-v2v",
+    "pia-text",
+    "animatediff-sdxl",
+]  # motion-adapter UNets: UNet3D's ungated writes
 
 
 @pytest.mark.parametrize("name", NAMES)

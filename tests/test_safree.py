@@ -34,6 +34,7 @@ FAMILIES = {
     "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
     "latte": "32x32x4",
     "animatediff": "16x16x4",  # the spatial transformers' attn2.to_k/to_v, text repeated per frame
+    "animatediff-sdxl": "16x16x4",  # two encoders' states concatenated; the pooled one (with size ids) not folded
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

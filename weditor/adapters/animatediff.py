@@ -45,7 +45,13 @@ CHUNK = 16  # the pipelines' decode_chunk_size: frames per VAE encode call (and 
 
 def encode(pipe, prompts: list[str], device, images=None):
     embeds, _ = pipe.encode_prompt(prompts, device, 1, False)
-    return {"encoder_hidden_states": embeds, "_scale": pixart.input_scale(pipe.scheduler)}
+    return _with_scale(pipe, {"encoder_hidden_states": embeds})
+
+
+def _with_scale(pipe, cond: dict) -> dict:
+    """`cond` plus the scheduler's input scale where it is not the identity (plain tensors batch, issue 22)."""
+    scale = pixart.input_scale(pipe.scheduler)
+    return cond if scale is None else {**cond, "_scale": scale}
 
 
 def _check_frames(pipe, frames: int):
@@ -108,13 +114,48 @@ def forward(model, x, t, cond):
     from weditor.adapters.common import batch, sized
 
     n, _, frames = x.shape[:3]
-    inp = pixart.scaled(cond, x, t)
-    if "_build" in cond:  # PIA: [latent, mask, masked image latent] on the channel axis
-        c = sized(cond, x, cond["_build"])
-        inp = torch.cat([inp, c["mask"].expand(n, -1, -1, -1, -1).to(x.dtype), c["masked"].to(x.dtype)], dim=1)
+    inp, kwargs = pixart.scaled(cond, x, t), {}
+    extra = sized(cond, x, cond["_build"]) if "_build" in cond else {}
+    if "mask" in extra:  # PIA: [latent, mask, masked image latent] on the channel axis
+        mask = extra["mask"].expand(n, -1, -1, -1, -1)
+        inp = torch.cat([inp, mask.to(x.dtype), extra["masked"].to(x.dtype)], dim=1)
+    if "time_ids" in extra:  # SDXL: the pooled CLIP-G embedding and the size ids, per video
+        pooled, time_ids = cond["pooled_projections"], extra["time_ids"].expand(n, -1)
+        kwargs["added_cond_kwargs"] = {"text_embeds": pooled.to(model.dtype), "time_ids": time_ids.to(model.dtype)}
     text = cond["encoder_hidden_states"].repeat_interleave(frames, dim=0)  # one row per frame, as the loop passes
     with torch.no_grad():
-        return model(inp.to(model.dtype), batch(t, n), encoder_hidden_states=text.to(model.dtype), return_dict=False)[0]
+        return model(
+            inp.to(model.dtype), batch(t, n), encoder_hidden_states=text.to(model.dtype), return_dict=False, **kwargs
+        )[0]
+
+
+# --------------------------------------------------------------------------- SDXL
+
+
+def encode_sdxl(pipe, prompts: list[str], device, images=None):
+    """Both text encoders' penultimate states (concatenated, as encode_prompt does), CLIP-G's pooled one,
+    and the size ids of the video (built from the latent's shape)."""
+    if pipe.unet.config.get("time_cond_proj_dim") is not None:
+        raise WeditorError(
+            f"{type(pipe).__name__}: this UNet embeds the guidance scale (time_cond_proj_dim), which weditor's "
+            "guidance-free runs do not reproduce"
+        )
+    embeds, _, pooled, _ = pipe.encode_prompt(
+        prompt=prompts, device=device, num_videos_per_prompt=1, do_classifier_free_guidance=False
+    )
+    cond = _with_scale(pipe, {"encoder_hidden_states": embeds, "pooled_projections": pooled})
+    cond["_build"] = lambda x: {"time_ids": _time_ids(pipe, x, pooled, device)}
+    return cond
+
+
+def _time_ids(pipe, x, pooled, device):
+    """`_get_add_time_ids` as the pipeline calls it by default: original and target size the video's
+    (height, width), crop corner (0, 0)."""
+    size = (x.shape[3] * pipe.vae_scale_factor, x.shape[4] * pipe.vae_scale_factor)
+    projection = pipe.text_encoder_2.config.projection_dim if pipe.text_encoder_2 is not None else pooled.shape[-1]
+    return pipe._get_add_time_ids(size, (0, 0), size, dtype=pooled.dtype, text_encoder_projection_dim=projection).to(
+        device
+    )
 
 
 def encode_pia(pipe, prompts: list[str], device, images=None):
@@ -171,5 +212,10 @@ ANIMATEDIFF_V2V = replace(
     video_strength=0.8,
 )
 PIA = replace(ANIMATEDIFF, pipelines=("PIAPipeline",), image_to_video=True, encode=encode_pia)
+# SDXL's UNet: the same blocks (more of them per level); the pooled embedding, read by `add_embedding.linear_1`
+# together with the size embedding, is not folded (no linear reads it alone).
+ANIMATEDIFF_SDXL = replace(
+    ANIMATEDIFF, pipelines=("AnimateDiffSDXLPipeline",), encode=encode_sdxl, default_size=(512, 512, 16)
+)
 
-ADAPTERS = (ANIMATEDIFF, ANIMATEDIFF_V2V, PIA)
+ADAPTERS = (ANIMATEDIFF, ANIMATEDIFF_V2V, PIA, ANIMATEDIFF_SDXL)

@@ -105,7 +105,69 @@ def build_tiny_animatediff_pipeline(variant: str = "t2v", seed: int = 0):
     )
 
 
+def build_tiny_animatediff_sdxl_pipeline(seed: int = 0):
+    """AnimateDiffSDXLPipeline: two CLIP text encoders (the second with a projection: the pooled embedding),
+    an SDXL-style UNet (size-conditioned `text_time` embedding, two transformer layers at the inner level),
+    a motion adapter without a mid-block module (as the SDXL beta adapter)."""
+    import diffusers
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+
+    from weditor.testing.text import _clip_text, build_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer, tokenizer_2 = build_clip_tokenizer(), build_clip_tokenizer()
+    text_encoder = _clip_text(tokenizer)
+    config = CLIPTextConfig(
+        vocab_size=len(tokenizer_2),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=77,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+        projection_dim=8,
+    )
+    text_encoder_2 = CLIPTextModelWithProjection(config).eval()
+    unet = diffusers.UNet2DConditionModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        transformer_layers_per_block=(1, 2),
+        cross_attention_dim=32,  # both encoders' states, concatenated
+        attention_head_dim=4,
+        norm_num_groups=4,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        projection_class_embeddings_input_dim=6 * 8 + 8,  # six size ids, the pooled projection
+    ).eval()
+    adapter = diffusers.MotionAdapter(
+        block_out_channels=(8, 16),
+        motion_layers_per_block=1,
+        motion_num_attention_heads=2,
+        motion_norm_num_groups=4,
+        use_motion_mid_block=False,
+    ).eval()
+    return diffusers.AnimateDiffSDXLPipeline(
+        vae=_vae(),
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        motion_adapter=adapter,
+        scheduler=_scheduler(),
+    )
+
+
 TINY_ANIMATEDIFF_PIPELINES = {
+    "animatediff-sdxl": (build_tiny_animatediff_sdxl_pipeline, {}),
     "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),
     "animatediff-v2v": (build_tiny_animatediff_pipeline, {"variant": "v2v"}),
     "pia": (build_tiny_animatediff_pipeline, {"variant": "pia"}),
