@@ -87,6 +87,8 @@ FAMILIES = {
     "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
     "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
     "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
+    "i2vgenxl": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # UNet3D blocks; text + image tokens in attn2
+    "i2vgenxl-text": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # no image: mid-grey
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -127,6 +129,7 @@ PIPELINE_CLASS = {
     "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
     "pia": "PIAPipeline",
     "animatediff-sdxl": "AnimateDiffSDXLPipeline",
+    "i2vgenxl": "I2VGenXLPipeline",
 }
 
 
@@ -409,9 +412,17 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
-    if type(pipe).__name__ == "PIAPipeline":  # the first frame: weditor's image-less member gets mid-grey
+    if type(pipe).__name__ in (
+        "PIAPipeline",
+        "I2VGenXLPipeline",
+    ):  # the first frame: weditor's image-less member gets mid-grey
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
     accepted = inspect.signature(pipe.__call__).parameters
+    if type(pipe).__name__ == "I2VGenXLPipeline":  # its default clip_skip names text_model, gone in transformers 5
+        from weditor.adapters.i2vgenxl import text_model_alias
+
+        with text_model_alias(pipe):
+            return pipe(**{k: v for k, v in kwargs.items() if k in accepted})
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
 
@@ -450,6 +461,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
+    if name == "I2VGenXLPipeline":  # [latent, image latents] are joined inside the UNet: the input is the latent
+        return x
     if name == "PIAPipeline":  # [latent, mask, masked image latent] on the channel axis
         return x[:, : pipe.unet.config.out_channels]
     if name.startswith("LTX2"):

@@ -152,3 +152,22 @@ def test_more_frames_than_the_motion_modules_hold_are_refused(tmp_path):
     out = tmp_path / "out"
     result = run_cli(["patch", model, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x40", "--no-summary"])
     _one_error(result, out, "temporal positions for 32 frames")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--method", "text"], "declares no linear that reads the text embeddings"),
+        (["--method", "safree"], "declares no linear that reads the text embeddings"),
+        (["--method", "uce"], "--method uce"),
+        (["--method", "refusal", "--site", "cross_attn_kv_in"], "cross_attn_kv_in"),
+    ],
+)
+def test_i2vgenxl_refuses_what_reads_the_prompt_with_the_image_tokens(args, message, tmp_path):
+    """I2VGen-XL's attn2.to_k/to_v read the prompt's tokens concatenated with the image's: no text fold is exact."""
+    from weditor.testing import save_tiny_pipeline
+
+    model = save_tiny_pipeline("i2vgenxl", tmp_path / "model")
+    out = tmp_path / "out"
+    result = run_cli(["patch", model, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4", "--no-summary", *args])
+    _one_error(result, out, message)

@@ -129,6 +129,15 @@ def test_inspect_resolves_the_pixart_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
 
 
-@pytest.mark.parametrize("name", sorted(TINY_ANIMATEDIFF_PIPELINES))
+@pytest.mark.parametrize("name", sorted(set(TINY_ANIMATEDIFF_PIPELINES) - {"i2vgenxl"}))
 def test_inspect_resolves_the_motion_adapter_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
+
+
+def test_inspect_resolves_i2vgenxl_and_says_no_linear_reads_the_prompt_alone(tiny):
+    folder = tiny("i2vgenxl")
+    result = run_cli(["inspect", folder, "--json"])
+    assert result.exit_code == 0, result.output
+    (d,) = json.loads(result.output)["denoisers"].values()
+    assert d["block_groups"]["blocks"]["blocks"] > 0 and all(site["width"] for site in d["sites"].values())
+    assert not d["text_input_linears"] and "cross_attn_kv_in" not in d["sites"]

@@ -30,6 +30,7 @@ NAMES += [
     "animatediff-v2v",
     "pia-text",
     "animatediff-sdxl",
+    "i2vgenxl-text",
 ]  # motion-adapter UNets: UNet3D's ungated writes
 
 

@@ -11,6 +11,7 @@ from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDE
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
+from weditor.adapters.i2vgenxl import I2VGENXL
 from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
@@ -45,6 +46,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     UNET3D,
     UNET3D_V2V,
     *ANIMATEDIFF_ADAPTERS,
+    I2VGENXL,
     ALLEGRO,
     LATTE,
 )

@@ -166,7 +166,54 @@ def build_tiny_animatediff_sdxl_pipeline(seed: int = 0):
     )
 
 
+def build_tiny_i2vgenxl_pipeline(seed: int = 0):
+    """I2VGenXLPipeline: the tiny CLIP text encoder, a CLIP vision encoder whose projection is the UNet's
+    cross-attention width (its `context_embedding` reads it), a two-level I2VGen-XL UNet."""
+    import diffusers
+    import torch
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from weditor.testing.text import _clip_text, build_clip_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = build_clip_tokenizer()
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=16,
+            projection_dim=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+        )
+    ).eval()
+    unet = diffusers.I2VGenXLUNet(
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        num_attention_heads=(2, 2),
+    ).eval()
+    return diffusers.I2VGenXLPipeline(
+        vae=_vae(),
+        text_encoder=_clip_text(tokenizer),
+        tokenizer=tokenizer,
+        image_encoder=encoder,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+        unet=unet,
+        scheduler=_scheduler(),
+    )
+
+
 TINY_ANIMATEDIFF_PIPELINES = {
+    "i2vgenxl": (build_tiny_i2vgenxl_pipeline, {}),
     "animatediff-sdxl": (build_tiny_animatediff_sdxl_pipeline, {}),
     "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),
     "animatediff-v2v": (build_tiny_animatediff_pipeline, {"variant": "v2v"}),
