@@ -84,6 +84,7 @@ FAMILIES = {
     "animatediff": ("animatediff", "16x16x4", "0-3", ["--no-summary"]),
     "animatediff-kv": ("animatediff", "16x16x4", "0-3", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "animatediff-v2v": ("animatediff-v2v", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-pag": ("animatediff-pag", "16x16x4", "0-3", ["--no-summary"]),  # PAG off, as CFG
     "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
     "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
     "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
@@ -127,6 +128,7 @@ PIPELINE_CLASS = {
     "latte": "LattePipeline",
     "animatediff": "AnimateDiffPipeline",
     "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
+    "animatediff-pag": "AnimateDiffPAGPipeline",
     "pia": "PIAPipeline",
     "animatediff-sdxl": "AnimateDiffSDXLPipeline",
     "i2vgenxl": "I2VGenXLPipeline",
@@ -383,6 +385,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         generator=torch.Generator().manual_seed(0),
         guidance_scale=1.0,
         output_type="latent",
+        pag_scale=0.0,  # perturbed-attention guidance off, as CFG
     )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16

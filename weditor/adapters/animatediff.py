@@ -12,7 +12,9 @@ spatial `attn2.to_k`/`to_v`) is exact here too.
 
 The pipelines (diffusers pipeline_animatediff*.py, deprecated/pia/pipeline_pia.py):
 
-- `AnimateDiffPipeline`: text to video from noise.
+- `AnimateDiffPipeline`: text to video from noise. `AnimateDiffPAGPipeline` runs the same UNet call when
+  perturbed-attention guidance is off; weditor runs every pipeline guidance-free (no CFG, no PAG batch),
+  as it runs every family.
 - `AnimateDiffVideoToVideoPipeline`: a pair's `video` is the input video: its VAE latents noised to the
   first of the last `int(steps * 0.8)` timesteps (the stock `strength=0.8`), as WanVideoToVideo's
   (weditor/io/pair_videos.py). The stock pipeline *samples* the VAE posterior with the run's generator
@@ -194,7 +196,7 @@ def denoiser_for(pipe, t) -> str:
 ANIMATEDIFF = replace(
     UNET3D,
     family="animatediff",
-    pipelines=("AnimateDiffPipeline",),
+    pipelines=("AnimateDiffPipeline", "AnimateDiffPAGPipeline"),
     encode=encode,
     latents=latents,
     forward=forward,

@@ -59,7 +59,6 @@ REFUSED: dict[str, str] = {
     "AnimateDiffControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a control net",
     "AnimateDiffSparseControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a sparse control net",
     "AnimateDiffVideoToVideoControlNetPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video with a control net",
-    "AnimateDiffPAGPipeline": f"{NOT_YET}: motion-adapter UNet with perturbed-attention guidance",
 }
 
 

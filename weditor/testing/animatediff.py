@@ -77,7 +77,7 @@ def _scheduler():
 
 
 def build_tiny_animatediff_pipeline(variant: str = "t2v", seed: int = 0):
-    """AnimateDiffPipeline ("t2v"), AnimateDiffVideoToVideoPipeline ("v2v") or PIAPipeline ("pia": the motion adapter's
+    """AnimateDiffPipeline ("t2v"), AnimateDiffPAGPipeline ("pag"), AnimateDiffVideoToVideoPipeline ("v2v") or PIAPipeline ("pia": the motion adapter's
     `conv_in` makes the merged UNet read 4 + 1 + 4 channels: latent, mask, masked image latent)."""
     import diffusers
     import torch
@@ -92,6 +92,7 @@ def build_tiny_animatediff_pipeline(variant: str = "t2v", seed: int = 0):
     adapter = _motion_adapter(9 if pia else None)
     cls = {
         "t2v": diffusers.AnimateDiffPipeline,
+        "pag": diffusers.AnimateDiffPAGPipeline,
         "v2v": diffusers.AnimateDiffVideoToVideoPipeline,
         "pia": diffusers.PIAPipeline,
     }[variant]
@@ -217,5 +218,6 @@ TINY_ANIMATEDIFF_PIPELINES = {
     "animatediff-sdxl": (build_tiny_animatediff_sdxl_pipeline, {}),
     "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),
     "animatediff-v2v": (build_tiny_animatediff_pipeline, {"variant": "v2v"}),
+    "animatediff-pag": (build_tiny_animatediff_pipeline, {"variant": "pag"}),
     "pia": (build_tiny_animatediff_pipeline, {"variant": "pia"}),
 }
