@@ -105,12 +105,14 @@ def test_pia_image_reaches_the_denoiser_as_the_stock_pipeline_feeds_it(tmp_path)
     assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds["blue"]))
 
 
-def test_v2v_patch_from_video_pairs_differs_from_one_without(tmp_path, v2v):
+@pytest.mark.parametrize("name", ["animatediff-v2v", "animatediff-controlnet"])
+def test_patch_from_video_pairs_differs_from_one_without(name, tmp_path):
+    """The CLI feeds the pairs' videos (V2V: the input video; control net: the control frames) to collection."""
     from safetensors.torch import load_file
 
     from weditor.testing import save_tiny_pipeline
 
-    model = save_tiny_pipeline("animatediff-v2v", tmp_path / "model")
+    model = save_tiny_pipeline(name, tmp_path / "model")
     (tmp_path / "p").mkdir()
     outs = {}
     for name, pairs in (("video", video_pairs(tmp_path / "p")), ("plain", TINY_PAIRS)):
@@ -171,3 +173,24 @@ def test_i2vgenxl_refuses_what_reads_the_prompt_with_the_image_tokens(args, mess
     out = tmp_path / "out"
     result = run_cli(["patch", model, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4", "--no-summary", *args])
     _one_error(result, out, message)
+
+
+def test_controlnet_takes_the_video_as_its_control_frames_as_the_stock_pipeline_does(tmp_path):
+    """AnimateDiffControlNetPipeline(conditioning_frames=video): the adapter's control net and UNet calls give the
+    stock predictions on the stock inputs; another control video gives other predictions, and so does none."""
+    from weditor.testing import TINY_PIPELINES
+
+    build, kwargs = TINY_PIPELINES["animatediff-controlnet"]
+    pipe = build(**kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    adapter = adapter_for_class("AnimateDiffControlNetPipeline")
+    red, blue = gif(tmp_path / "r.gif", (220, 30, 30)), gif(tmp_path / "b.gif", (30, 30, 220))
+    seen = _stock_unet_calls(pipe, conditioning_frames=read_video(red, SIZE), num_frames=SIZE[2], num_inference_steps=2)
+    preds = {}
+    for name, video in (("red", red), ("blue", blue), ("none", None)):
+        cond = encode(pipe, adapter, [PROMPT], "cpu", [video])
+        preds[name] = [adapter.forward(pipe.unet, x, t, cond) for x, t, _ in seen]
+    for ours, (_, t, theirs) in zip(preds["red"], seen):
+        assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), float(t)
+    for other in ("blue", "none"):
+        assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds[other])), other

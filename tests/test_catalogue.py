@@ -129,15 +129,21 @@ def test_inspect_resolves_the_pixart_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
 
 
-@pytest.mark.parametrize("name", sorted(set(TINY_ANIMATEDIFF_PIPELINES) - {"i2vgenxl"}))
+NO_TEXT_FOLD = {"i2vgenxl", "animatediff-controlnet"}
+
+
+@pytest.mark.parametrize("name", sorted(set(TINY_ANIMATEDIFF_PIPELINES) - NO_TEXT_FOLD))
 def test_inspect_resolves_the_motion_adapter_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
 
 
-def test_inspect_resolves_i2vgenxl_and_says_no_linear_reads_the_prompt_alone(tiny):
-    folder = tiny("i2vgenxl")
+@pytest.mark.parametrize("name", sorted(NO_TEXT_FOLD))
+def test_inspect_resolves_the_classes_without_a_text_fold(name, tiny):
+    """I2VGen-XL (the prompt is read with the image's tokens) and AnimateDiff with a control net (which reads the
+    prompt outside the UNet): no text-input linears; I2VGen-XL has no prompt-token kv site either."""
+    folder = tiny(name)
     result = run_cli(["inspect", folder, "--json"])
     assert result.exit_code == 0, result.output
     (d,) = json.loads(result.output)["denoisers"].values()
     assert d["block_groups"]["blocks"]["blocks"] > 0 and all(site["width"] for site in d["sites"].values())
-    assert not d["text_input_linears"] and "cross_attn_kv_in" not in d["sites"]
+    assert not d["text_input_linears"] and ("cross_attn_kv_in" in d["sites"]) == (name != "i2vgenxl")

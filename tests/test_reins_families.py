@@ -31,6 +31,7 @@ NAMES += [
     "pia-text",
     "animatediff-sdxl",
     "i2vgenxl-text",
+    "animatediff-controlnet",
 ]  # motion-adapter UNets: UNet3D's ungated writes
 
 

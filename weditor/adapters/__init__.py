@@ -5,6 +5,7 @@ from __future__ import annotations
 from weditor.adapters import wan_family
 from weditor.adapters.allegro import ALLEGRO
 from weditor.adapters.animatediff import ADAPTERS as ANIMATEDIFF_ADAPTERS
+from weditor.adapters.animatediff_control import ADAPTERS as ANIMATEDIFF_CONTROL_ADAPTERS
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
@@ -46,6 +47,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     UNET3D,
     UNET3D_V2V,
     *ANIMATEDIFF_ADAPTERS,
+    *ANIMATEDIFF_CONTROL_ADAPTERS,
     I2VGENXL,
     ALLEGRO,
     LATTE,

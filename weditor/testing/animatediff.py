@@ -106,6 +106,37 @@ def build_tiny_animatediff_pipeline(variant: str = "t2v", seed: int = 0):
     )
 
 
+def _controlnet():
+    from diffusers import ControlNetModel
+
+    return ControlNetModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        in_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        norm_num_groups=4,
+        conditioning_embedding_out_channels=(4, 8),  # one stride-2 step: the VAE's factor 2
+    ).eval()
+
+
+def build_tiny_animatediff_controlnet_pipeline(seed: int = 0):
+    """AnimateDiffControlNetPipeline: the tiny AnimateDiff parts and a two-level control net of the same widths."""
+    import diffusers
+    import torch
+
+    parts = build_tiny_animatediff_pipeline("t2v", seed=seed).components
+    torch.manual_seed(seed + 1)
+    # its zero-initialised convolutions would make the control a no-op: random, as a trained net's are not zero
+    net = _controlnet()
+    with torch.no_grad():
+        for conv in [*net.controlnet_down_blocks, net.controlnet_mid_block, net.controlnet_cond_embedding.conv_out]:
+            conv.weight.normal_(0, 0.3)
+    parts = {k: v for k, v in parts.items() if k not in ("feature_extractor", "image_encoder")}
+    return diffusers.AnimateDiffControlNetPipeline(**parts, controlnet=net)
+
+
 def build_tiny_animatediff_sdxl_pipeline(seed: int = 0):
     """AnimateDiffSDXLPipeline: two CLIP text encoders (the second with a projection: the pooled embedding),
     an SDXL-style UNet (size-conditioned `text_time` embedding, two transformer layers at the inner level),
@@ -214,6 +245,7 @@ def build_tiny_i2vgenxl_pipeline(seed: int = 0):
 
 
 TINY_ANIMATEDIFF_PIPELINES = {
+    "animatediff-controlnet": (build_tiny_animatediff_controlnet_pipeline, {}),
     "i2vgenxl": (build_tiny_i2vgenxl_pipeline, {}),
     "animatediff-sdxl": (build_tiny_animatediff_sdxl_pipeline, {}),
     "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),

@@ -1,0 +1,101 @@
+"""AnimateDiff with a control net (diffusers `AnimateDiffControlNetPipeline`).
+
+The motion-adapter UNet is AnimateDiff's (weditor/adapters/animatediff.py: UNet3D's table, edited as
+there). Its loop first runs a `ControlNetModel` on every frame (frames folded into the batch), which
+reads the noisy latent, the control frame and the prompt, and adds its residuals to the UNet's skip
+connections (`down_block_additional_residuals`, `mid_block_additional_residual`); the adapter's forward
+does the same, at the pipeline's defaults (`controlnet_conditioning_scale=1`, the whole schedule,
+`guess_mode` from the control net's `global_pool_conditions`).
+
+A pair's `video` is the control video (`conditioning_frames`: pose, depth, edges...), read at the
+collection size and prepared by the pipeline's own `prepare_video`. The pipeline has no control-free
+mode, so pairs without a video get a still mid-grey control video, as CogVideoX-Fun control does.
+
+The control net is not edited, and it reads the prompt through its own cross-attention: a fold into
+the UNet's `attn2.to_k` / `to_v` would not act on that path, so the text methods (`--method text`,
+`safree`, `uce`) are refused (`text_input` None); the block edits and REINS act on the UNet as on
+AnimateDiff. Several control nets (`MultiControlNetModel`) would need several control videos per pair:
+refused in one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from weditor.adapters import animatediff, pixart
+from weditor.errors import WeditorError
+
+
+def encode(pipe, prompts: list[str], device, images=None):
+    from diffusers import ControlNetModel
+
+    if not isinstance(pipe.controlnet, ControlNetModel):
+        raise WeditorError(
+            f"{type(pipe).__name__} with {type(pipe.controlnet).__name__}: several control nets take several "
+            "control videos, and a pair carries one; weditor supports one ControlNetModel"
+        )
+    cond = animatediff.encode(pipe, prompts, device)
+    # A pair's video (weditor.models.runtime.encode sets cond["_video"] after this returns) is the control video.
+    cond["_build"] = lambda x: {"control": _control(pipe, x, device, cond.get("_video"))}
+    cond["_controlnet"] = pipe.controlnet
+    return cond
+
+
+def _control(pipe, x, device, video_path=None):
+    """The pipeline's `prepare_video` of the control frames (the pair's video, else mid-grey) for latent `x`."""
+    from PIL import Image
+
+    from weditor.adapters.common import GREY
+    from weditor.io.pair_videos import read_video
+
+    frames, h, w = x.shape[2:]
+    height, width = h * pipe.vae_scale_factor, w * pipe.vae_scale_factor
+    size = (height, width, frames)
+    video = [Image.new("RGB", (width, height), GREY)] * frames if video_path is None else read_video(video_path, size)
+    net = pipe.controlnet
+    guess = bool(net.config.global_pool_conditions)
+    return pipe.prepare_video(video, width, height, frames, 1, device, net.dtype, False, guess)
+
+
+def forward(model, x, t, cond):
+    """The control net on every frame of every member, its residuals into the UNet's call."""
+    import torch
+
+    from weditor.adapters.common import batch, sized
+
+    net, control = cond["_controlnet"], sized(cond, x, cond["_build"])["control"]
+    n, c, frames, h, w = x.shape
+    inp = pixart.scaled(cond, x, t)
+    text = cond["encoder_hidden_states"].repeat_interleave(frames, dim=0)
+    flat = inp.transpose(1, 2).reshape(n * frames, c, h, w)  # member-major, as the loop folds its batch
+    with torch.no_grad():
+        down, mid = net(
+            flat.to(net.dtype),
+            t,
+            encoder_hidden_states=text.to(net.dtype),
+            controlnet_cond=control.repeat(n, 1, 1, 1),
+            conditioning_scale=1.0,
+            guess_mode=bool(net.config.global_pool_conditions),
+            return_dict=False,
+        )
+        return model(
+            inp.to(model.dtype),
+            batch(t, n),
+            encoder_hidden_states=text.to(model.dtype),
+            down_block_additional_residuals=[d.to(model.dtype) for d in down],
+            mid_block_additional_residual=mid.to(model.dtype),
+            return_dict=False,
+        )[0]
+
+
+# A pair's `video` is the control video; without one, a still mid-grey control video.
+ANIMATEDIFF_CONTROLNET = replace(
+    animatediff.ANIMATEDIFF,
+    pipelines=("AnimateDiffControlNetPipeline",),
+    text_input=None,
+    video_input=True,
+    encode=encode,
+    forward=forward,
+)
+
+ADAPTERS = (ANIMATEDIFF_CONTROLNET,)
