@@ -86,6 +86,7 @@ FAMILIES = {
     "animatediff-v2v": ("animatediff-v2v", "16x16x4", "0-3", ["--no-summary"]),
     "animatediff-pag": ("animatediff-pag", "16x16x4", "0-3", ["--no-summary"]),  # PAG off, as CFG
     "animatediff-controlnet": ("animatediff-controlnet", "16x16x4", "0-3", ["--no-summary"]),  # mid-grey control
+    "animatediff-v2v-controlnet": ("animatediff-v2v-controlnet", "16x16x4", "0-3", ["--no-summary"]),
     "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
     "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
     "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
@@ -131,6 +132,7 @@ PIPELINE_CLASS = {
     "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
     "animatediff-pag": "AnimateDiffPAGPipeline",
     "animatediff-controlnet": "AnimateDiffControlNetPipeline",
+    "animatediff-v2v-controlnet": "AnimateDiffVideoToVideoControlNetPipeline",
     "pia": "PIAPipeline",
     "animatediff-sdxl": "AnimateDiffSDXLPipeline",
     "i2vgenxl": "I2VGenXLPipeline",
@@ -417,7 +419,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
-    if type(pipe).__name__ == "AnimateDiffControlNetPipeline":  # the adapter's control without a pair video
+    if "ControlNet" in type(pipe).__name__:  # AnimateDiff's control nets: the adapters' control without a pair video
         from weditor.adapters.common import GREY
 
         kwargs["conditioning_frames"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]

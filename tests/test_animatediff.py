@@ -48,13 +48,24 @@ def _stock_unet_calls(pipe, **kwargs):
     return seen
 
 
-def test_v2v_denoiser_calls_equal_the_stock_pipeline_for_the_same_video(v2v, tmp_path):
-    """AnimateDiffVideoToVideoPipeline(video=..., strength=0.8) and the adapter's trajectory from the same seed:
-    the same timesteps, the same noised video latents at every step, the same predictions."""
-    pipe, adapter = v2v
+@pytest.mark.parametrize("name", ["animatediff-v2v", "animatediff-v2v-controlnet"])
+def test_v2v_denoiser_calls_equal_the_stock_pipeline_for_the_same_video(name, tmp_path):
+    """AnimateDiffVideoToVideo(ControlNet)Pipeline(video=..., strength=0.8) and the adapter's trajectory from the same
+    seed: the same timesteps, the same noised video latents at every step, the same predictions (the control net's
+    control frames: the adapter's still mid-grey video)."""
+    from PIL import Image
+
+    from weditor.adapters.common import GREY
+    from weditor.testing import TINY_PIPELINES
+
+    build, kwargs = TINY_PIPELINES[name]
+    pipe = build(**kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    adapter = adapter_for_class(type(pipe).__name__)
     video, steps = gif(tmp_path / "v.gif", (220, 30, 30)), 5
+    control = {"conditioning_frames": [Image.new("RGB", SIZE[1::-1], GREY)] * SIZE[2]} if "controlnet" in name else {}
     seen = _stock_unet_calls(
-        pipe, video=read_video(video, SIZE), num_inference_steps=steps, strength=adapter.video_strength
+        pipe, video=read_video(video, SIZE), num_inference_steps=steps, strength=adapter.video_strength, **control
     )
     cond = encode(pipe, adapter, [PROMPT], "cpu", [video])
     record = trajectory(pipe, adapter, cond, Settings(size=SIZE, steps=steps), seed=0)
@@ -105,7 +116,7 @@ def test_pia_image_reaches_the_denoiser_as_the_stock_pipeline_feeds_it(tmp_path)
     assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds["blue"]))
 
 
-@pytest.mark.parametrize("name", ["animatediff-v2v", "animatediff-controlnet"])
+@pytest.mark.parametrize("name", ["animatediff-v2v", "animatediff-controlnet", "animatediff-v2v-controlnet"])
 def test_patch_from_video_pairs_differs_from_one_without(name, tmp_path):
     """The CLI feeds the pairs' videos (V2V: the input video; control net: the control frames) to collection."""
     from safetensors.torch import load_file

@@ -1,4 +1,4 @@
-"""AnimateDiff with a control net (diffusers `AnimateDiffControlNetPipeline`).
+"""AnimateDiff with a control net (diffusers `AnimateDiffControlNetPipeline`, and its video-to-video variant).
 
 The motion-adapter UNet is AnimateDiff's (weditor/adapters/animatediff.py: UNet3D's table, edited as
 there). Its loop first runs a `ControlNetModel` on every frame (frames folded into the batch), which
@@ -16,6 +16,11 @@ the UNet's `attn2.to_k` / `to_v` would not act on that path, so the text methods
 `safree`, `uce`) are refused (`text_input` None); the block edits and REINS act on the UNet as on
 AnimateDiff. Several control nets (`MultiControlNetModel`) would need several control videos per pair:
 refused in one line.
+
+`AnimateDiffVideoToVideoControlNetPipeline` takes an input video *and* control frames; a pair carries
+one video, which is the input video (started as AnimateDiff video-to-video starts, weditor/adapters/
+animatediff.py), and the control frames are the still mid-grey video (pairs without a video: from
+noise, strength 1, mid-grey control).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from weditor.adapters import animatediff, pixart
 from weditor.errors import WeditorError
 
 
-def encode(pipe, prompts: list[str], device, images=None):
+def encode(pipe, prompts: list[str], device, images=None, video_is_control: bool = True):
     from diffusers import ControlNetModel
 
     if not isinstance(pipe.controlnet, ControlNetModel):
@@ -36,7 +41,7 @@ def encode(pipe, prompts: list[str], device, images=None):
         )
     cond = animatediff.encode(pipe, prompts, device)
     # A pair's video (weditor.models.runtime.encode sets cond["_video"] after this returns) is the control video.
-    cond["_build"] = lambda x: {"control": _control(pipe, x, device, cond.get("_video"))}
+    cond["_build"] = lambda x: {"control": _control(pipe, x, device, cond.get("_video") if video_is_control else None)}
     cond["_controlnet"] = pipe.controlnet
     return cond
 
@@ -54,7 +59,13 @@ def _control(pipe, x, device, video_path=None):
     video = [Image.new("RGB", (width, height), GREY)] * frames if video_path is None else read_video(video_path, size)
     net = pipe.controlnet
     guess = bool(net.config.global_pool_conditions)
-    return pipe.prepare_video(video, width, height, frames, 1, device, net.dtype, False, guess)
+    prepare = getattr(pipe, "prepare_video", None) or pipe.prepare_conditioning_frames  # the V2V pipeline's name
+    return prepare(video, width, height, frames, 1, device, net.dtype, False, guess)
+
+
+def encode_v2v(pipe, prompts: list[str], device, images=None):
+    """The pair's video is the input video (cond["_video"], read by the V2V start), the control mid-grey."""
+    return encode(pipe, prompts, device, video_is_control=False)
 
 
 def forward(model, x, t, cond):
@@ -98,4 +109,15 @@ ANIMATEDIFF_CONTROLNET = replace(
     forward=forward,
 )
 
-ADAPTERS = (ANIMATEDIFF_CONTROLNET,)
+# A pair's `video` is the input video (as AnimateDiff V2V's, strength 0.8), the control frames a still mid-grey
+# video: a pair carries one video, and the pipeline has no control-free mode.
+ANIMATEDIFF_V2V_CONTROLNET = replace(
+    ANIMATEDIFF_CONTROLNET,
+    pipelines=("AnimateDiffVideoToVideoControlNetPipeline",),
+    encode=encode_v2v,
+    latents=animatediff.latents_v2v,
+    video_latents=animatediff.video_latents_v2v,
+    video_strength=0.8,
+)
+
+ADAPTERS = (ANIMATEDIFF_CONTROLNET, ANIMATEDIFF_V2V_CONTROLNET)

@@ -57,7 +57,6 @@ REFUSED: dict[str, str] = {
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "AnimateDiffSparseControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a sparse control net",
-    "AnimateDiffVideoToVideoControlNetPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video with a control net",
 }
 
 

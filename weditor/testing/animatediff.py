@@ -121,8 +121,9 @@ def _controlnet():
     ).eval()
 
 
-def build_tiny_animatediff_controlnet_pipeline(seed: int = 0):
-    """AnimateDiffControlNetPipeline: the tiny AnimateDiff parts and a two-level control net of the same widths."""
+def build_tiny_animatediff_controlnet_pipeline(seed: int = 0, v2v: bool = False):
+    """AnimateDiffControlNetPipeline (`v2v`: AnimateDiffVideoToVideoControlNetPipeline): the tiny AnimateDiff parts
+    and a two-level control net of the same widths."""
     import diffusers
     import torch
 
@@ -134,7 +135,8 @@ def build_tiny_animatediff_controlnet_pipeline(seed: int = 0):
         for conv in [*net.controlnet_down_blocks, net.controlnet_mid_block, net.controlnet_cond_embedding.conv_out]:
             conv.weight.normal_(0, 0.3)
     parts = {k: v for k, v in parts.items() if k not in ("feature_extractor", "image_encoder")}
-    return diffusers.AnimateDiffControlNetPipeline(**parts, controlnet=net)
+    cls = diffusers.AnimateDiffVideoToVideoControlNetPipeline if v2v else diffusers.AnimateDiffControlNetPipeline
+    return cls(**parts, controlnet=net)
 
 
 def build_tiny_animatediff_sdxl_pipeline(seed: int = 0):
@@ -246,6 +248,7 @@ def build_tiny_i2vgenxl_pipeline(seed: int = 0):
 
 TINY_ANIMATEDIFF_PIPELINES = {
     "animatediff-controlnet": (build_tiny_animatediff_controlnet_pipeline, {}),
+    "animatediff-v2v-controlnet": (build_tiny_animatediff_controlnet_pipeline, {"v2v": True}),
     "i2vgenxl": (build_tiny_i2vgenxl_pipeline, {}),
     "animatediff-sdxl": (build_tiny_animatediff_sdxl_pipeline, {}),
     "animatediff": (build_tiny_animatediff_pipeline, {"variant": "t2v"}),
