@@ -87,6 +87,8 @@ FAMILIES = {
     "animatediff-pag": ("animatediff-pag", "16x16x4", "0-3", ["--no-summary"]),  # PAG off, as CFG
     "animatediff-controlnet": ("animatediff-controlnet", "16x16x4", "0-3", ["--no-summary"]),  # mid-grey control
     "animatediff-v2v-controlnet": ("animatediff-v2v-controlnet", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-sparsectrl": ("animatediff-sparsectrl", "16x16x4", "0-3", ["--no-summary"]),  # image at frame 0
+    "animatediff-sparsectrl-text": ("animatediff-sparsectrl", "16x16x4", "0-3", ["--no-summary"]),  # mid-grey
     "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
     "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
     "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
@@ -133,6 +135,7 @@ PIPELINE_CLASS = {
     "animatediff-pag": "AnimateDiffPAGPipeline",
     "animatediff-controlnet": "AnimateDiffControlNetPipeline",
     "animatediff-v2v-controlnet": "AnimateDiffVideoToVideoControlNetPipeline",
+    "animatediff-sparsectrl": "AnimateDiffSparseControlNetPipeline",
     "pia": "PIAPipeline",
     "animatediff-sdxl": "AnimateDiffSDXLPipeline",
     "i2vgenxl": "I2VGenXLPipeline",
@@ -422,7 +425,9 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     if "ControlNet" in type(pipe).__name__:  # AnimateDiff's control nets: the adapters' control without a pair video
         from weditor.adapters.common import GREY
 
-        kwargs["conditioning_frames"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
+        grey = Image.new("RGB", (size[1], size[0]), GREY)
+        sparse = type(pipe).__name__ == "AnimateDiffSparseControlNetPipeline"  # one frame at index 0: the image
+        kwargs["conditioning_frames"] = [kwargs.get("image", grey)] if sparse else [grey] * size[2]
     if type(pipe).__name__ in ("PIAPipeline", "I2VGenXLPipeline"):  # the image-less member's mid-grey first frame
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
     accepted = inspect.signature(pipe.__call__).parameters

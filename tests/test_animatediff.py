@@ -205,3 +205,25 @@ def test_controlnet_takes_the_video_as_its_control_frames_as_the_stock_pipeline_
         assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), float(t)
     for other in ("blue", "none"):
         assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds[other])), other
+
+
+def test_sparse_controlnet_takes_the_image_as_its_frame_zero_condition_as_the_stock_pipeline_does():
+    """AnimateDiffSparseControlNetPipeline(conditioning_frames=[image], controlnet_frame_indices=[0]): the adapter's
+    sparse control net and UNet calls give the stock predictions; another image gives other predictions."""
+    from PIL import Image
+
+    from weditor.testing import TINY_PIPELINES
+
+    build, kwargs = TINY_PIPELINES["animatediff-sparsectrl"]
+    pipe = build(**kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    adapter = adapter_for_class("AnimateDiffSparseControlNetPipeline")
+    red, blue = Image.new("RGB", (40, 24), (220, 30, 30)), Image.new("RGB", (40, 24), (30, 30, 220))
+    seen = _stock_unet_calls(pipe, conditioning_frames=[red], num_frames=SIZE[2], num_inference_steps=2)
+    preds = {}
+    for name, image in (("red", red), ("blue", blue)):
+        cond = encode(pipe, adapter, [PROMPT], "cpu", [image])
+        preds[name] = [adapter.forward(pipe.unet, x, t, cond) for x, t, _ in seen]
+    for ours, (_, t, theirs) in zip(preds["red"], seen):
+        assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), float(t)
+    assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds["blue"]))

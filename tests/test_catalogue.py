@@ -129,7 +129,7 @@ def test_inspect_resolves_the_pixart_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
 
 
-NO_TEXT_FOLD = {"i2vgenxl", "animatediff-controlnet", "animatediff-v2v-controlnet"}
+NO_TEXT_FOLD = {"i2vgenxl", "animatediff-controlnet", "animatediff-v2v-controlnet", "animatediff-sparsectrl"}
 
 
 @pytest.mark.parametrize("name", sorted(set(TINY_ANIMATEDIFF_PIPELINES) - NO_TEXT_FOLD))

@@ -32,6 +32,7 @@ NAMES += [
     "animatediff-sdxl",
     "i2vgenxl-text",
     "animatediff-controlnet",
+    "animatediff-sparsectrl-text",
 ]  # motion-adapter UNets: UNet3D's ungated writes
 
 

@@ -21,6 +21,11 @@ refused in one line.
 one video, which is the input video (started as AnimateDiff video-to-video starts, weditor/adapters/
 animatediff.py), and the control frames are the still mid-grey video (pairs without a video: from
 noise, strength 1, mid-grey control).
+
+`AnimateDiffSparseControlNetPipeline` runs a `SparseControlNetModel` (its own motion modules) on the whole
+video: conditioning frames at `controlnet_frame_indices` and a mask of them. weditor gives it one frame at
+index 0 (the default indices): a pair's image per member (else mid-grey), as an image-to-video class. Its
+RGB ("simplified") embedding takes the frame's VAE latent, at the posterior's mode.
 """
 
 from __future__ import annotations
@@ -68,26 +73,71 @@ def encode_v2v(pipe, prompts: list[str], device, images=None):
     return encode(pipe, prompts, device, video_is_control=False)
 
 
+# --------------------------------------------------------------------------- sparse control
+
+
+def encode_sparse(pipe, prompts: list[str], device, images=None):
+    """A pair's image per member (else mid-grey) is the one conditioning frame, at index 0."""
+    from weditor.adapters.common import as_images
+
+    cond = animatediff.encode(pipe, prompts, device)
+    images = as_images(images, len(prompts))
+    cond["_build"] = lambda x: _sparse_control(pipe, images, x, device)
+    cond["_controlnet"] = pipe.controlnet
+    return cond
+
+
+def _sparse_control(pipe, images, x, device) -> dict:
+    """`prepare_image` and `prepare_sparse_control_conditioning` for one frame at index 0, per member; the
+    simplified (RGB) embedding's VAE latent at the posterior's mode (the stock pipeline samples it, no generator)."""
+    import torch
+    from diffusers.pipelines.animatediff.pipeline_animatediff_video2video import retrieve_latents
+
+    frames, h, w = x.shape[2:]
+    net = pipe.controlnet
+    conds, masks = [], []
+    for image in images:
+        height, width = h * pipe.vae_scale_factor, w * pipe.vae_scale_factor
+        pixels = pipe.control_image_processor.preprocess([image], height=height, width=width)
+        pixels = pixels.unsqueeze(0).to(device, net.dtype)  # (1, frames, 3, H, W), as prepare_image makes it
+        if net.use_simplified_condition_embedding:
+            # the stock reshape, kept: the strides it leaves pick the VAE's convolutions, and on a flat image
+            # GroupNorm magnifies their rounding to 1e-4
+            pixels = 2 * pixels.reshape(-1, *pixels.shape[2:]) - 1
+            with torch.no_grad():
+                pixels = retrieve_latents(pipe.vae.encode(pixels), sample_mode="argmax").unsqueeze(0)
+            pixels = pixels * pipe.vae.config.scaling_factor
+        pixels = pixels.permute(0, 2, 1, 3, 4)  # (1, C, frames, H', W')
+        c, m = pipe.prepare_sparse_control_conditioning(pixels, frames, [0], device, net.dtype)
+        conds.append(c)
+        masks.append(m)
+    return {"control": torch.cat(conds), "mask": torch.cat(masks)}
+
+
 def forward(model, x, t, cond):
-    """The control net on every frame of every member, its residuals into the UNet's call."""
+    """The control net (every frame of every member; sparse: the whole video), its residuals into the UNet's call."""
     import torch
 
     from weditor.adapters.common import batch, sized
 
-    net, control = cond["_controlnet"], sized(cond, x, cond["_build"])["control"]
+    net, control = cond["_controlnet"], sized(cond, x, cond["_build"])
     n, c, frames, h, w = x.shape
     inp = pixart.scaled(cond, x, t)
     text = cond["encoder_hidden_states"].repeat_interleave(frames, dim=0)
-    flat = inp.transpose(1, 2).reshape(n * frames, c, h, w)  # member-major, as the loop folds its batch
+    if "mask" in control:  # SparseControlNetModel: the 5-D latent, the conditioning frames and their mask
+        net_in, extra = inp, {"controlnet_cond": control["control"], "conditioning_mask": control["mask"]}
+    else:  # member-major, as the loop folds its batch
+        net_in = inp.transpose(1, 2).reshape(n * frames, c, h, w)
+        extra = {"controlnet_cond": control["control"].repeat(n, 1, 1, 1)}
     with torch.no_grad():
         down, mid = net(
-            flat.to(net.dtype),
+            net_in.to(net.dtype),
             t,
             encoder_hidden_states=text.to(net.dtype),
-            controlnet_cond=control.repeat(n, 1, 1, 1),
             conditioning_scale=1.0,
             guess_mode=bool(net.config.global_pool_conditions),
             return_dict=False,
+            **extra,
         )
         return model(
             inp.to(model.dtype),
@@ -120,4 +170,13 @@ ANIMATEDIFF_V2V_CONTROLNET = replace(
     video_strength=0.8,
 )
 
-ADAPTERS = (ANIMATEDIFF_CONTROLNET, ANIMATEDIFF_V2V_CONTROLNET)
+# A pair's image is the sparse control's one conditioning frame (index 0); without one, mid-grey.
+ANIMATEDIFF_SPARSE_CONTROLNET = replace(
+    ANIMATEDIFF_CONTROLNET,
+    pipelines=("AnimateDiffSparseControlNetPipeline",),
+    video_input=False,
+    image_to_video=True,
+    encode=encode_sparse,
+)
+
+ADAPTERS = (ANIMATEDIFF_CONTROLNET, ANIMATEDIFF_V2V_CONTROLNET, ANIMATEDIFF_SPARSE_CONTROLNET)

@@ -56,7 +56,6 @@ REFUSED: dict[str, str] = {
     "SanaImageToVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer, image-conditioned",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
-    "AnimateDiffSparseControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a sparse control net",
 }
 
 

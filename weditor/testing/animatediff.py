@@ -139,6 +139,36 @@ def build_tiny_animatediff_controlnet_pipeline(seed: int = 0, v2v: bool = False)
     return cls(**parts, controlnet=net)
 
 
+def build_tiny_animatediff_sparsectrl_pipeline(seed: int = 0):
+    """AnimateDiffSparseControlNetPipeline: the tiny AnimateDiff parts and a two-level sparse control net (RGB:
+    the simplified embedding of a frame's VAE latent, plus the mask channel)."""
+    import diffusers
+    import torch
+
+    parts = build_tiny_animatediff_pipeline("t2v", seed=seed).components
+    torch.manual_seed(seed + 1)
+    net = diffusers.SparseControlNetModel(
+        in_channels=4,
+        conditioning_channels=4,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        down_block_types=("CrossAttnDownBlockMotion", "DownBlockMotion"),
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        norm_num_groups=4,
+        motion_num_attention_heads=2,
+        use_simplified_condition_embedding=True,
+        conditioning_embedding_out_channels=None,
+    ).eval()
+    with torch.no_grad():  # zero-initialised outputs would make the control a no-op
+        for conv in [*net.controlnet_down_blocks, net.controlnet_mid_block]:
+            conv.weight.normal_(0, 0.3)
+        for p in net.controlnet_cond_embedding.parameters():
+            p.normal_(0, 0.3)
+    parts = {k: v for k, v in parts.items() if k not in ("feature_extractor", "image_encoder")}
+    return diffusers.AnimateDiffSparseControlNetPipeline(**parts, controlnet=net)
+
+
 def build_tiny_animatediff_sdxl_pipeline(seed: int = 0):
     """AnimateDiffSDXLPipeline: two CLIP text encoders (the second with a projection: the pooled embedding),
     an SDXL-style UNet (size-conditioned `text_time` embedding, two transformer layers at the inner level),
@@ -247,6 +277,7 @@ def build_tiny_i2vgenxl_pipeline(seed: int = 0):
 
 
 TINY_ANIMATEDIFF_PIPELINES = {
+    "animatediff-sparsectrl": (build_tiny_animatediff_sparsectrl_pipeline, {}),
     "animatediff-controlnet": (build_tiny_animatediff_controlnet_pipeline, {}),
     "animatediff-v2v-controlnet": (build_tiny_animatediff_controlnet_pipeline, {"v2v": True}),
     "i2vgenxl": (build_tiny_i2vgenxl_pipeline, {}),
