@@ -104,7 +104,12 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["AnimateDiffPipeline"]["reins"] == "exact (attn2.to_out.0)"
     assert rows["AnimateDiffVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
     assert rows["PIAPipeline"]["pairs"] == "images (I2V)"
+    assert rows["AnimateDiffControlNetPipeline"]["pairs"] == "videos (control video)"
+    assert rows["AnimateDiffSparseControlNetPipeline"]["pairs"] == "images (I2V)"
+    assert not rows["I2VGenXLPipeline"]["text_and_safree"] and rows["AnimateDiffSDXLPipeline"]["text_and_safree"]
     text = run_cli(["inspect", "--pipelines"]).output
+    (i2vgenxl,) = [line for line in text.splitlines() if line.strip().startswith("I2VGenXLPipeline")]
+    assert "text methods refused" in i2vgenxl
     assert all(cls in text for cls in rows)
 
 
