@@ -179,10 +179,10 @@ def _pia_condition(pipe, images, x, device) -> dict:
     frames, h, w = x.shape[2:]
     masked = []
     for image in images:
-        pixels = pipe.video_processor.preprocess(image).to(device, torch.float32)  # at the image's own size
+        pixels = pipe.video_processor.preprocess(image).to(device, pipe.vae.dtype)  # at the image's own size
         with torch.no_grad():
             latent = retrieve_latents(pipe.vae.encode(pixels), sample_mode="argmax")
-        latent = F.interpolate(latent, size=[h, w]) * pipe.vae.config.scaling_factor
+        latent = F.interpolate(latent.float(), size=[h, w]) * pipe.vae.config.scaling_factor
         masked.append(latent.unsqueeze(2).expand(-1, -1, frames, -1, -1))
     coef = torch.tensor(prepare_mask_coef_by_statistics(frames, 0, 0), dtype=torch.float32, device=device)
     mask = coef.view(1, 1, frames, 1, 1).expand(1, 1, frames, h, w)
