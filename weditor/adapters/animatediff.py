@@ -25,6 +25,12 @@ The pipelines (diffusers pipeline_animatediff*.py, deprecated/pia/pipeline_pia.p
 - `PIAPipeline`: a pair's image (else mid-grey) is the first frame: its VAE latent (posterior mode; the
   stock pipeline samples it after the noise), repeated over the frames, and PIA's mask coefficients for
   `motion_scale=0` (the default) are concatenated to the latent on the channel axis, as its loop does.
+- `AnimateDiffSDXLPipeline`: SDXL's UNet (the same blocks, deeper transformers) reads, besides the two
+  CLIP encoders' concatenated states, CLIP-G's pooled embedding and the size ids through
+  `add_embedding` (`added_cond_kwargs`); `add_embedding.linear_1` reads the pooled vector concatenated with
+  the size embedding, so no linear reads it alone and the text methods do not fold it.
+
+The control-net variants live in weditor/adapters/animatediff_control.py.
 
 Every pipeline calls the scheduler's `scale_model_input`; the forward applies it from the timestep
 alone (weditor/adapters/pixart.py: the identity for DDIM, DPM-Solver, PNDM; Euler's 1/sqrt(sigma^2+1)).
