@@ -45,7 +45,7 @@ def format_table(rows: list[dict]) -> str:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
             lines.append(
-                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<23}refusal site {r['refusal_default_site']}"
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<25}refusal site {r['refusal_default_site']}"
                 f"; output side: {out}; REINS {r['reins']}"
                 + ("" if r["text_and_safree"] else "; text methods refused (no linear reads the prompt alone)")
             )
