@@ -227,3 +227,12 @@ def test_sparse_controlnet_takes_the_image_as_its_frame_zero_condition_as_the_st
     for ours, (_, t, theirs) in zip(preds["red"], seen):
         assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), float(t)
     assert all((a - b).abs().max() > 1e-4 for a, b in zip(preds["red"], preds["blue"]))
+
+
+@pytest.mark.parametrize("cls", ["PIAPipeline", "I2VGenXLPipeline"])
+def test_the_cards_usage_block_passes_the_image_these_pipelines_require(cls):
+    from weditor.pipeline.card import pipeline_tag
+    from weditor.pipeline.card_usage import usage_block
+
+    assert pipeline_tag(cls) == "image-to-video"
+    assert "pipe(image=image, prompt=" in usage_block(cls, pipeline_tag(cls), None, "a cat", None)
