@@ -93,6 +93,20 @@ FAMILIES = {
     # HunyuanVideo's blocks reading SigLIP tokens and packed history (weditor/adapters/framepack.py): one section
     "framepack": ("framepack", "32x32x9", "0-1", ["--no-summary"]),
     "framepack-single": ("framepack", "32x32x9", "-1", ["--no-summary", "--site", "single_in"]),
+    # motion-adapter UNets (weditor/adapters/animatediff.py): UNet3D's spatial blocks; PIA's first frame an image
+    "animatediff": ("animatediff", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-kv": ("animatediff", "16x16x4", "0-3", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "animatediff-v2v": ("animatediff-v2v", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-pag": ("animatediff-pag", "16x16x4", "0-3", ["--no-summary"]),  # PAG off, as CFG
+    "animatediff-controlnet": ("animatediff-controlnet", "16x16x4", "0-3", ["--no-summary"]),  # mid-grey control
+    "animatediff-v2v-controlnet": ("animatediff-v2v-controlnet", "16x16x4", "0-3", ["--no-summary"]),
+    "animatediff-sparsectrl": ("animatediff-sparsectrl", "16x16x4", "0-3", ["--no-summary"]),  # image at frame 0
+    "animatediff-sparsectrl-text": ("animatediff-sparsectrl", "16x16x4", "0-3", ["--no-summary"]),  # mid-grey
+    "pia": ("pia", "16x16x4", "0-3", ["--no-summary"]),
+    "pia-text": ("pia", "16x16x4", "0-3", ["--no-summary"]),  # no image: a mid-grey first frame
+    "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
+    "i2vgenxl": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # UNet3D blocks; text + image tokens in attn2
+    "i2vgenxl-text": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # no image: mid-grey
 }
 if importlib.util.find_spec("cv2"):  # diffusers exports ConsisIDPipeline only with OpenCV (tests/test_consisid.py
     # reports a skip without it). CogVideoX's blocks, face-free checkpoints (weditor/adapters/consisid.py)
@@ -140,6 +154,15 @@ PIPELINE_CLASS = {
     "helios-pyramid": "HeliosPyramidPipeline",
     "framepack": "HunyuanVideoFramepackPipeline",
     "consisid": "ConsisIDPipeline",
+    "animatediff": "AnimateDiffPipeline",
+    "animatediff-v2v": "AnimateDiffVideoToVideoPipeline",
+    "animatediff-pag": "AnimateDiffPAGPipeline",
+    "animatediff-controlnet": "AnimateDiffControlNetPipeline",
+    "animatediff-v2v-controlnet": "AnimateDiffVideoToVideoControlNetPipeline",
+    "animatediff-sparsectrl": "AnimateDiffSparseControlNetPipeline",
+    "pia": "PIAPipeline",
+    "animatediff-sdxl": "AnimateDiffSDXLPipeline",
+    "i2vgenxl": "I2VGenXLPipeline",
 }
 
 
@@ -393,6 +416,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         generator=torch.Generator().manual_seed(0),
         guidance_scale=1.0,
         output_type="latent",
+        pag_scale=0.0,  # perturbed-attention guidance off, as CFG
     )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
@@ -426,7 +450,20 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     kwargs["latent_window_size"] = (size[2] - 1) // 4 + 1  # Framepack: one section of the collection's frames
     if type(pipe).__name__ == "HeliosPyramidPipeline":  # `steps` in every stage
         kwargs["pyramid_num_inference_steps_list"] = [steps] * pipe.scheduler.config.stages
+    if "ControlNet" in type(pipe).__name__:  # AnimateDiff's control nets: the adapters' control without a pair video
+        from weditor.adapters.common import GREY
+
+        grey = Image.new("RGB", (size[1], size[0]), GREY)
+        sparse = type(pipe).__name__ == "AnimateDiffSparseControlNetPipeline"  # one frame at index 0: the image
+        kwargs["conditioning_frames"] = [kwargs.get("image", grey)] if sparse else [grey] * size[2]
+    if type(pipe).__name__ in ("PIAPipeline", "I2VGenXLPipeline"):  # the image-less member's mid-grey first frame
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
     accepted = inspect.signature(pipe.__call__).parameters
+    if type(pipe).__name__ == "I2VGenXLPipeline":  # its default clip_skip names text_model, gone in transformers 5
+        from weditor.adapters.i2vgenxl import text_model_alias
+
+        with text_model_alias(pipe):
+            return pipe(**{k: v for k, v in kwargs.items() if k in accepted})
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
 
@@ -467,6 +504,10 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
+    if name == "I2VGenXLPipeline":  # [latent, image latents] are joined inside the UNet: the input is the latent
+        return x
+    if name == "PIAPipeline":  # [latent, mask, masked image latent] on the channel axis
+        return x[:, : pipe.unet.config.out_channels]
     if name.startswith("LTX2"):
         return x  # joined in the hook
     if name.startswith("LTX"):

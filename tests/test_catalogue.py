@@ -11,6 +11,7 @@ from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
+from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
@@ -108,7 +109,15 @@ def test_inspect_pipelines_lists_every_row():
         assert rows[cls]["pairs"] == ("images (I2V)" if cls == "AnyFlowPipeline" else "prompts only"), cls
     assert rows["HunyuanVideoFramepackPipeline"]["pairs"] == "images (I2V)"
     assert rows["HunyuanVideoFramepackPipeline"]["reins"].startswith("refused")
+    assert rows["AnimateDiffPipeline"]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["AnimateDiffVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["PIAPipeline"]["pairs"] == "images (I2V)"
+    assert rows["AnimateDiffControlNetPipeline"]["pairs"] == "videos (control video)"
+    assert rows["AnimateDiffSparseControlNetPipeline"]["pairs"] == "images (I2V)"
+    assert not rows["I2VGenXLPipeline"]["text_and_safree"] and rows["AnimateDiffSDXLPipeline"]["text_and_safree"]
     text = run_cli(["inspect", "--pipelines"]).output
+    (i2vgenxl,) = [line for line in text.splitlines() if line.strip().startswith("I2VGenXLPipeline")]
+    assert "text methods refused" in i2vgenxl
     assert all(cls in text for cls in rows)
 
 
@@ -136,3 +145,23 @@ def test_inspect_resolves_the_pixart_classes(name, tiny):
 @pytest.mark.parametrize("name", sorted({**TINY_WAN_DERIVED_PIPELINES, **TINY_FRAMEPACK_PIPELINES}))
 def test_inspect_resolves_the_wan_derived_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
+
+
+NO_TEXT_FOLD = {"i2vgenxl", "animatediff-controlnet", "animatediff-v2v-controlnet", "animatediff-sparsectrl"}
+
+
+@pytest.mark.parametrize("name", sorted(set(TINY_ANIMATEDIFF_PIPELINES) - NO_TEXT_FOLD))
+def test_inspect_resolves_the_motion_adapter_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(NO_TEXT_FOLD))
+def test_inspect_resolves_the_classes_without_a_text_fold(name, tiny):
+    """I2VGen-XL (the prompt is read with the image's tokens) and AnimateDiff with a control net (which reads the
+    prompt outside the UNet): no text-input linears; I2VGen-XL has no prompt-token kv site either."""
+    folder = tiny(name)
+    result = run_cli(["inspect", folder, "--json"])
+    assert result.exit_code == 0, result.output
+    (d,) = json.loads(result.output)["denoisers"].values()
+    assert d["block_groups"]["blocks"]["blocks"] > 0 and all(site["width"] for site in d["sites"].values())
+    assert not d["text_input_linears"] and ("cross_attn_kv_in" in d["sites"]) == (name != "i2vgenxl")

@@ -26,6 +26,15 @@ NAMES = [
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
 NAMES += ["anyflow-text", "anyflow-far", "helios", "helios-pyramid"]  # Wan's blocks: flow maps, chunks, pyramid stage 0
+NAMES += [
+    "animatediff",
+    "animatediff-v2v",
+    "pia-text",
+    "animatediff-sdxl",
+    "i2vgenxl-text",
+    "animatediff-controlnet",
+    "animatediff-sparsectrl-text",
+]  # motion-adapter UNets: UNet3D's ungated writes
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -37,6 +37,8 @@ FAMILIES = {
     "anyflow": "32x32x5",
     "helios": "32x32x9",
     "framepack": "32x32x9",
+    "animatediff": "16x16x4",  # the spatial transformers' attn2.to_k/to_v, text repeated per frame
+    "animatediff-sdxl": "16x16x4",  # two encoders' states concatenated; the pooled one (with size ids) not folded
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from weditor.adapters import wan_family
 from weditor.adapters.allegro import ALLEGRO
+from weditor.adapters.animatediff import ADAPTERS as ANIMATEDIFF_ADAPTERS
+from weditor.adapters.animatediff_control import ADAPTERS as ANIMATEDIFF_CONTROL_ADAPTERS
 from weditor.adapters.anyflow import ANYFLOW, ANYFLOW_FAR
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
@@ -14,6 +16,7 @@ from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
+from weditor.adapters.i2vgenxl import I2VGENXL
 from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
@@ -53,6 +56,9 @@ ADAPTERS: tuple[Adapter, ...] = (
     MOCHI,
     UNET3D,
     UNET3D_V2V,
+    *ANIMATEDIFF_ADAPTERS,
+    *ANIMATEDIFF_CONTROL_ADAPTERS,
+    I2VGENXL,
     ALLEGRO,
     LATTE,
 )

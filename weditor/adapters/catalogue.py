@@ -55,15 +55,6 @@ REFUSED: dict[str, str] = {
     "SanaVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer (Gemma 2 text)",
     "SanaImageToVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer, image-conditioned",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
-    "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",
-    "AnimateDiffPipeline": f"{NOT_YET}: Stable Diffusion UNet with a motion adapter (UNetMotionModel)",
-    "AnimateDiffSDXLPipeline": f"{NOT_YET}: Stable Diffusion XL UNet with a motion adapter",
-    "AnimateDiffControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a control net",
-    "AnimateDiffSparseControlNetPipeline": f"{NOT_YET}: motion-adapter UNet with a sparse control net",
-    "AnimateDiffVideoToVideoPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video",
-    "AnimateDiffVideoToVideoControlNetPipeline": f"{NOT_YET}: motion-adapter UNet, video-to-video with a control net",
-    "AnimateDiffPAGPipeline": f"{NOT_YET}: motion-adapter UNet with perturbed-attention guidance",
-    "PIAPipeline": f"{NOT_YET}: motion-adapter UNet with image-conditioned first frame",
 }
 
 

@@ -40,13 +40,14 @@ def pipeline_table() -> list[dict]:
 
 
 def format_table(rows: list[dict]) -> str:
-    lines = ["supported (methods: text read-out, refusal, SAFREE on every row; REINS where exact):"]
+    lines = ["supported (methods: refusal on every row; text read-out and SAFREE unless marked; REINS where exact):"]
     for r in rows:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
             lines.append(
-                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<23}refusal site {r['refusal_default_site']}"
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<25}refusal site {r['refusal_default_site']}"
                 f"; output side: {out}; REINS {r['reins']}"
+                + ("" if r["text_and_safree"] else "; text methods refused (no linear reads the prompt alone)")
             )
     lines.append("refused:")
     lines += [f"  {r['pipeline_class']:<48}{r['reason']}" for r in rows if r["status"] == "refused"]

@@ -38,6 +38,8 @@ MAX_EDIT_ROWS = 40
 
 # Hub task ids per pipeline class; the fallbacks in `pipeline_tag` cover other video pipelines.
 PIPELINE_TAGS = {
+    "I2VGenXLPipeline": "image-to-video",  # its call takes `image=`, as the usage block passes it
+    "PIAPipeline": "image-to-video",
     "WanPipeline": "text-to-video",
     "WanImageToVideoPipeline": "image-to-video",
     "WanVideoToVideoPipeline": "video-to-video",

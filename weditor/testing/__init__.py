@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.consisid import TINY_CONSISID_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
@@ -21,6 +22,7 @@ from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by
 from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
 TINY_PIPELINES.update(TINY_CONSISID_PIPELINES)
+TINY_PIPELINES.update(TINY_ANIMATEDIFF_PIPELINES)
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_FRAMEPACK_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
