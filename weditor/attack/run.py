@@ -199,6 +199,11 @@ def run_attack(cfg: AttackConfig, echo=print, progress=None) -> dict:
     t_start = time.perf_counter()
     pipe = load_pipeline(base, cfg.dtype, cfg.device)
     settings = gen_settings(cfg, adapter, builtin, pipe)
+    if cfg.size:  # a size no test ran: one line now, not a traceback after the first video
+        from weditor.evaluation.inputs import default_gen_size
+        from weditor.models.size_probe import probe_call
+
+        probe_call(pipe, gen.call_kwargs(pipe, adapter, settings), cfg.size, default_gen_size(adapter, builtin, pipe))
     length = settings.max_sequence_length or gen.text_length(pipe, adapter)
     ctx = {**context, "group": "eval"}
     keywords = [k for ps in pairsets for k in (ps.concept, *ps.keywords)]

@@ -84,16 +84,25 @@ def adapter_size(adapter, pipe) -> tuple[int, int, int]:
     return tuple(size_for(pipe)) if size_for is not None else tuple(adapter.default_size)
 
 
+def default_gen_size(adapter, builtin: bool, pipe=None) -> tuple[int, int, int]:
+    """The video size eval and attack generate at without `--size`: the shapes model's own, else the adapter's."""
+    if builtin:
+        from weditor import shapes
+
+        return shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES
+    return adapter_size(adapter, pipe)
+
+
 def gen_settings(cfg, adapter, builtin: bool, pipe=None) -> gen.GenSettings:
     if builtin:
         from weditor import shapes
 
-        size = cfg.size or (shapes.HEIGHT, shapes.WIDTH, shapes.NUM_FRAMES)
+        size = cfg.size or default_gen_size(adapter, builtin, pipe)
         steps = cfg.steps or shapes.NUM_INFERENCE_STEPS
         guidance = shapes.GUIDANCE_SCALE if cfg.guidance is None else cfg.guidance
         max_len = shapes.MAX_SEQUENCE_LENGTH
     else:
-        size = cfg.size or adapter_size(adapter, pipe)
+        size = cfg.size or default_gen_size(adapter, builtin, pipe)
         steps = cfg.steps or DEFAULT_GEN_STEPS
         default = EMBEDDED_DEFAULT_GUIDANCE if adapter.family in gen.EMBEDDED_GUIDANCE else DEFAULT_GUIDANCE
         guidance = default if cfg.guidance is None else cfg.guidance

@@ -179,6 +179,11 @@ def run_eval(cfg: EvalConfig, echo=print) -> dict:
     t_start = time.perf_counter()
     pipe = load_pipeline(base, cfg.dtype, cfg.device)
     settings = gen_settings(cfg, adapter, builtin, pipe)
+    if cfg.size:  # a size no test ran: one line now, not a traceback after the first video
+        from weditor.evaluation.inputs import default_gen_size
+        from weditor.models.size_probe import probe_call
+
+        probe_call(pipe, gen.call_kwargs(pipe, adapter, settings), cfg.size, default_gen_size(adapter, builtin, pipe))
     seeds = [cfg.seed + j for j in range(cfg.seeds)]
     jobs = _jobs(groups, seeds)
     params = recipe.get("params") or {}

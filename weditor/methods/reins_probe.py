@@ -41,6 +41,7 @@ from weditor.methods.reins import (
 )
 from weditor.models.loading import BUILTIN_MODEL, default_size, load_base, load_pipeline
 from weditor.models.runtime import Settings, num_blocks, present_denoisers
+from weditor.models.size_probe import probe_size
 
 JSON_NAME = "probe.json"
 PNG_NAME = "probe.png"
@@ -106,9 +107,10 @@ def run_probe(cfg: ProbeConfig, echo=print) -> dict:
         raise WeditorError(f"{ps.path}: pairs carry images, but {base.pipeline_class} is text-to-video only")
     torch.manual_seed(cfg.seed)
     pipe = load_pipeline(base, cfg.dtype, cfg.device)
-    settings = Settings(
-        size=cfg.size or default_size(cfg.model, adapter), steps=cfg.steps, seed=cfg.seed, device=cfg.device
-    )
+    default = default_size(cfg.model, adapter)
+    settings = Settings(size=cfg.size or default, steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    if cfg.size:  # a size no test ran: one line now, not a traceback mid-collection
+        probe_size(pipe, adapter, settings, base.pipeline_class, default)
 
     keys, depth, default_block = [], {}, {}
     for component in present_denoisers(pipe, adapter):

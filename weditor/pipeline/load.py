@@ -21,6 +21,7 @@ from weditor.io.pickles import prepare_base
 from weditor.models.loading import default_size, load_base, load_pipeline
 from weditor.models.preflight import run_preflight
 from weditor.models.runtime import Settings
+from weditor.models.size_probe import probe_size
 from weditor.pipeline.config import PatchConfig
 from weditor.pipeline.phases import Phases
 
@@ -90,7 +91,8 @@ def open_pipeline(
         run_preflight(
             pipe, adapter, pairsets
         )  # pairs that tokenize alike, NaN/Inf weights (weditor/models/preflight.py)
-    settings = Settings(
-        size=cfg.size or default_size(cfg.model, adapter, pipe), steps=cfg.steps, seed=cfg.seed, device=cfg.device
-    )
+    default = default_size(cfg.model, adapter, pipe)
+    settings = Settings(size=cfg.size or default, steps=cfg.steps, seed=cfg.seed, device=cfg.device)
+    if cfg.size:  # a size the family's tests never ran: one line now, not a traceback after the fit
+        probe_size(pipe, adapter, settings, base.pipeline_class, default)
     return base, out_dir, pipe, settings
