@@ -80,6 +80,10 @@ FAMILIES = {
     "latte": ("latte", "32x32x4", "0-1", ["--no-summary"]),
     "latte-temporal": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "temporal_ffn_in"]),
     "latte-kv": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    # Cosmos 1 (weditor/adapters/cosmos.py): EDM, every write gated; video-to-world conditioned on the pair's image
+    "cosmos": ("cosmos", "32x32x9", "1-2", ["--no-summary"]),
+    "cosmos-kv": ("cosmos", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "cosmos-v2w": ("cosmos-v2w", "32x32x9", "1-2", ["--no-summary"]),
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -116,6 +120,8 @@ PIPELINE_CLASS = {
     "ltx2-condition": "LTX2ConditionPipeline",
     "allegro": "AllegroPipeline",
     "latte": "LattePipeline",
+    "cosmos": "CosmosTextToWorldPipeline",
+    "cosmos-v2w": "CosmosVideoToWorldPipeline",
 }
 
 
@@ -202,8 +208,11 @@ def patched(tiny, i2v_pairs, tmp_path_factory):
 def load(folder: Path):
     import diffusers
 
+    from weditor.testing.cosmos import PassingSafetyChecker
+
     cls = json.loads((folder / "model_index.json").read_text())["_class_name"]
-    pipe = getattr(diffusers, cls).from_pretrained(folder)
+    kwargs = {"safety_checker": PassingSafetyChecker()} if cls.startswith("Cosmos") else {}  # as diffusers' tests
+    pipe = getattr(diffusers, cls).from_pretrained(folder, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe, adapter_for_class(cls)
 
@@ -348,7 +357,7 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     for component in adapter.denoisers:
         if getattr(base, component, None) is None:
             continue
-        for t in (torch.tensor(900.0), torch.tensor(250.0)):
+        for t in map(torch.tensor, adapter.check_timesteps or (900.0, 250.0)):  # Cosmos' EDM: log(sigma) / 4
             got = adapter.forward(getattr(reloaded, component), x, t, cond)
             want = adapter.forward(getattr(hooked, component), x, t, cond)
             orig = adapter.forward(getattr(base, component), x, t, cond)
@@ -393,6 +402,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         from weditor.adapters.common import GREY
 
         kwargs["control_video"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
+    if type(pipe).__name__ == "CosmosVideoToWorldPipeline":  # conditioning frames without their augment noise
+        kwargs["augment_sigma"] = 0.0
     if type(pipe).__name__ == "WanAnimatePipeline":  # one segment of the collection's frames, blank pose and face
         s = pipe.transformer.config.motion_encoder_size
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
@@ -450,6 +461,9 @@ def _to_adapter_layout(pipe, x, size):
 def _unscaled(pipe, forced):
     """Undo the stock loop's `scale_model_input` (an Euler scheduler divides by sqrt(sigma^2 + 1)), with the
     sigmas the pipeline's own scheduler used, so the adapter's scaling of its latents is what is checked."""
+    if type(pipe.scheduler).__name__ == "EDMEulerScheduler":  # Cosmos: c_in = 1 / sqrt(sigma^2 + sigma_data^2)
+        sigmas, data = pipe.scheduler.sigmas, pipe.scheduler.config.sigma_data
+        return [(a, b, x * (sigmas[i] ** 2 + data**2) ** 0.5, d) for i, (a, b, x, d) in enumerate(forced)]
     if not type(pipe.scheduler).__name__.startswith("Euler"):
         return forced
     sigmas = pipe.scheduler.sigmas
@@ -457,8 +471,9 @@ def _unscaled(pipe, forced):
 
 
 @pytest.mark.parametrize("family", [f for f in FAMILIES if not f.endswith(("-single", "-kv"))])
-def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs):
+def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs, monkeypatch):
     """Same denoiser inputs (noise, timesteps, text, image conditioning) -> the same predictions."""
+    monkeypatch.setattr("weditor.adapters.cosmos.AUGMENT_SIGMA", 0.0)  # as the stock call's augment_sigma=0
     pipe, adapter = load(tiny(FAMILIES[family][0]))
     _, _, size = inputs(pipe, adapter, family, i2v_pairs)
     steps, seen = 2, []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
@@ -15,6 +16,7 @@ from weditor.testing.pipelines import TINY_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by tests
 
+TINY_PIPELINES.update(TINY_COSMOS_PIPELINES)
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)

@@ -1,0 +1,105 @@
+"""Tiny random Cosmos pipelines, for tests (configurations after diffusers' tests/pipelines/cosmos, smaller).
+
+The Cosmos pipelines build their guardrail (`CosmosSafetyChecker`, from the cosmos_guardrail package)
+when given none; these are built with weditor's stand-in (weditor/models/guardrail.py), which
+`save_pretrained` cannot save, so the saved model_index.json says `"safety_checker": [null, null]`.
+Stock `from_pretrained` of such a folder then raises ImportError unless cosmos_guardrail is installed
+or a checker is passed, which is what weditor's loader does. Tests that run the stock pipeline pass
+`PassingSafetyChecker`, as diffusers' own tests pass their `DummyCosmosSafetyChecker`.
+
+`concat_padding_mask=False`: with it the transformer resizes a padding mask with torchvision, which
+is not a dependency of weditor (every released Cosmos checkpoint sets it: the adapter then requires
+torchvision, one `Error:` line without it).
+"""
+
+from __future__ import annotations
+
+
+class PassingSafetyChecker:
+    """A checker that passes every prompt and video: for tests that run the stock pipeline's loop."""
+
+    def check_text_safety(self, prompt: str) -> bool:
+        return True
+
+    def check_video_safety(self, frames):
+        return frames
+
+    def to(self, *args, **kwargs):
+        return self
+
+
+def _t5_parts():
+    from weditor.testing.text import _t5, build_tokenizer
+
+    tokenizer = build_tokenizer()
+    return tokenizer, _t5(tokenizer)
+
+
+def _cosmos1_transformer(in_channels: int):
+    from diffusers import CosmosTransformer3DModel
+
+    return CosmosTransformer3DModel(
+        in_channels=in_channels,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=12,
+        num_layers=3,
+        mlp_ratio=2,
+        text_embed_dim=16,
+        adaln_lora_dim=4,
+        max_size=(4, 32, 32),
+        patch_size=(1, 2, 2),
+        rope_scale=(2.0, 1.0, 1.0),
+        concat_padding_mask=False,
+        extra_pos_embed_type="learnable",
+    ).eval()
+
+
+def _cosmos1_vae():
+    from diffusers import AutoencoderKLCosmos
+
+    return AutoencoderKLCosmos(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        encoder_block_out_channels=(8, 8, 8, 8),
+        decode_block_out_channels=(8, 8, 8, 8),
+        attention_resolutions=(8,),
+        resolution=64,
+        num_layers=2,
+        patch_size=4,
+        patch_type="haar",
+        scaling_factor=1.0,
+        spatial_compression_ratio=4,
+        temporal_compression_ratio=4,
+        latents_mean=None,
+        latents_std=None,
+    ).eval()
+
+
+def build_tiny_cosmos_pipeline(video: bool = False, seed: int = 0):
+    """A random Cosmos 1 pipeline: tiny T5, a three-block transformer (a condition-mask channel more for
+    `video`: CosmosVideoToWorldPipeline), a 4x Cosmos VAE, EDM Euler as the checkpoints ship it."""
+    import torch
+    from diffusers import CosmosTextToWorldPipeline, CosmosVideoToWorldPipeline, EDMEulerScheduler
+
+    from weditor.models.guardrail import stand_in
+
+    torch.manual_seed(seed)
+    tokenizer, text_encoder = _t5_parts()
+    transformer = _cosmos1_transformer(in_channels=5 if video else 4)
+    cls = CosmosVideoToWorldPipeline if video else CosmosTextToWorldPipeline
+    return cls(
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=_cosmos1_vae(),
+        scheduler=EDMEulerScheduler(final_sigmas_type="sigma_min"),
+        safety_checker=stand_in(cls),
+    )
+
+
+TINY_COSMOS_PIPELINES = {
+    "cosmos": (build_tiny_cosmos_pipeline, {}),
+    "cosmos-v2w": (build_tiny_cosmos_pipeline, {"video": True}),
+}
