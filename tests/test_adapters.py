@@ -595,6 +595,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("allegro", "ffn_out", "gate"),
         ("allegro", "self_attn_out", "gate"),
         ("latte", "temporal_attn_out", "gate"),
+        ("cosmos", "cross_attn_out", "gate"),  # Cosmos gates its cross-attention add too
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

@@ -11,6 +11,7 @@ from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
+from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
@@ -123,3 +124,17 @@ def test_inspect_resolves_every_new_class(name, tiny):
 @pytest.mark.parametrize("name", sorted(TINY_PIXART_PIPELINES))
 def test_inspect_resolves_the_pixart_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_COSMOS_PIPELINES))
+def test_inspect_resolves_the_cosmos_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+def test_cosmos_rows():
+    rows = {r["pipeline_class"]: r for r in json.loads(run_cli(["inspect", "--pipelines", "--json"]).output)}
+    assert rows["CosmosVideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
+    assert rows["CosmosTextToWorldPipeline"]["pairs"] == "prompts only"
+    for cls in ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline"):
+        assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
+        assert rows[cls]["text_and_safree"]

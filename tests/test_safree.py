@@ -33,6 +33,7 @@ FAMILIES = {
     "ltx2": "32x32x9",
     "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
     "latte": "32x32x4",
+    "cosmos": "32x32x9",  # no projection: the T5 states reach every block's attn2.to_k / to_v as they are
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 
@@ -75,7 +76,7 @@ def assert_runtime_equivalent(name, pipe, reloaded, adapter, edit_embeddings):
     changed = edit_embeddings(cond)
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
     model = adapter.denoisers[0]
-    for t in (torch.tensor(800.0), torch.tensor(200.0)):
+    for t in map(torch.tensor, adapter.check_timesteps or (800.0, 200.0)):  # Cosmos' EDM: log(sigma) / 4
         got = adapter.forward(getattr(reloaded, model), x, t, cond)
         want = adapter.forward(getattr(pipe, model), x, t, changed)
         orig = adapter.forward(getattr(pipe, model), x, t, cond)

@@ -128,12 +128,30 @@ def latents(pipe, size: tuple[int, int, int], generator, device, mask_channels: 
     return (randn_tensor(shape, generator=generator, dtype=torch.float32) * pipe.scheduler.config.sigma_max).to(device)
 
 
+def default_size(pipe) -> tuple[int, int, int]:
+    """256x256, 17 frames, within what the transformer's positions cover (`max_size`, latent units)."""
+    frames, height, width = pipe.transformer.config.max_size
+    s, r = pipe.vae_scale_factor_spatial, pipe.vae_scale_factor_temporal
+    return min(256, height * s // 16 * 16), min(256, width * s // 16 * 16), min(17, (frames - 1) * r + 1)
+
+
+def _check_size(model, hidden) -> None:
+    """The positions (RoPE, learnable) cover `max_size` latent frames, rows and columns: one line beyond it."""
+    limit = model.config.max_size
+    if any(n > m for n, m in zip(hidden.shape[2:], limit)):
+        raise WeditorError(
+            f"--size: {tuple(hidden.shape[2:])} latent frames x rows x columns, but this Cosmos transformer's "
+            f"positions cover at most {tuple(limit)} (its max_size): use a smaller --size"
+        )
+
+
 def _call(model, hidden, t, cond, **extra):
     """One transformer call as the pipelines make it: fps, a zero padding mask, the timestep per member."""
     import torch
 
     from weditor.adapters.common import batch
 
+    _check_size(model, hidden)
     n = hidden.shape[0]
     padding = hidden.new_zeros(1, 1, hidden.shape[3], hidden.shape[4], dtype=model.dtype)
     with torch.no_grad():
@@ -256,7 +274,7 @@ COSMOS = Adapter(
     forward=forward,
     denoiser_for=lambda pipe, t: "transformer",
     step=step,
-    default_size=(256, 256, 17),
+    default_size=default_size,
     variant=variant,
     stand_ins=("safety_checker",),
     check_timesteps=(1.0, -0.5),  # sigma = e^4 (early; sigma_max is 80) and e^-2 (late)
