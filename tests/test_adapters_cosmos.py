@@ -186,3 +186,10 @@ def test_a_size_beyond_the_transformers_positions_is_refused(tiny, tmp_path):
     args = ["patch", "--method", "refusal", tiny("cosmos"), "--pairs", TINY_PAIRS, "--out", tmp_path / "o"]
     result = run_cli([*args, "--size", "256x256x9", "--no-summary"])
     assert result.exit_code == 2 and "max_size" in result.output and not (tmp_path / "o").exists()
+
+
+def test_the_cards_install_line_names_the_guardrail():
+    from weditor.pipeline.card_usage import usage_block
+
+    assert "cosmos_guardrail torchvision" in usage_block("CosmosTextToWorldPipeline", None, None, "a cat", None)
+    assert "cosmos_guardrail" not in usage_block("WanPipeline", None, None, "a cat", None)

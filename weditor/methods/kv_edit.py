@@ -11,7 +11,7 @@ with `c` the unsafe tokens, `c*` their safe twins, `c_j` the tokens kept (safe m
 prompts), `E = mean c c^T`, `X = mean c* c^T`, `P = mean c_j c_j^T` (running float64 moments,
 weditor/maths/moments.py), and `lam` relative to `trace(P) / d`. Every key and value linear of a
 denoiser reads the same tokens (the condition embedder's output in Wan, the caption projection's
-in LTX, the text encoder's in ZeroScope), so `M` is one (d, d) map per denoiser and the edit is
+in LTX, the text encoder's in ZeroScope and Cosmos 1), so `M` is one (d, d) map per denoiser and the edit is
 `W' = W (I - Q^T A)` with `Q^T A = I - M` factored by an SVD (weditor/edits.remove_input: the
 same arithmetic as every other input-side edit, so `weditor verify` recomputes it).
 
