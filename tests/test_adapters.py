@@ -84,6 +84,7 @@ FAMILIES = {
     "cosmos": ("cosmos", "32x32x9", "1-2", ["--no-summary"]),
     "cosmos-kv": ("cosmos", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "cosmos-v2w": ("cosmos-v2w", "32x32x9", "1-2", ["--no-summary"]),
+    "cosmos2-v2w": ("cosmos2-v2w", "32x32x9", "1-2", ["--no-summary"]),  # flow-matching Euler, Wan VAE
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -122,6 +123,7 @@ PIPELINE_CLASS = {
     "latte": "LattePipeline",
     "cosmos": "CosmosTextToWorldPipeline",
     "cosmos-v2w": "CosmosVideoToWorldPipeline",
+    "cosmos2-v2w": "Cosmos2VideoToWorldPipeline",
 }
 
 
@@ -464,6 +466,8 @@ def _unscaled(pipe, forced):
     if type(pipe.scheduler).__name__ == "EDMEulerScheduler":  # Cosmos: c_in = 1 / sqrt(sigma^2 + sigma_data^2)
         sigmas, data = pipe.scheduler.sigmas, pipe.scheduler.config.sigma_data
         return [(a, b, x * (sigmas[i] ** 2 + data**2) ** 0.5, d) for i, (a, b, x, d) in enumerate(forced)]
+    if type(pipe).__name__ == "Cosmos2VideoToWorldPipeline":  # c_in = 1 - sigma / (sigma + 1)
+        return [(a, b, x * (pipe.scheduler.sigmas[i] + 1), d) for i, (a, b, x, d) in enumerate(forced)]
     if not type(pipe.scheduler).__name__.startswith("Euler"):
         return forced
     sigmas = pipe.scheduler.sigmas

@@ -29,6 +29,10 @@ def _gif(path, frames: int, shift: int = 0):
 
 def _stock_inputs(pipe, **kwargs):
     """[(denoiser input, prediction)] of the stock pipeline's loop, guidance off, 2 steps."""
+    import inspect
+
+    if "augment_sigma" in inspect.signature(pipe.__call__).parameters:  # Cosmos 1's conditioning-frame noise
+        kwargs["augment_sigma"] = 0.0
     seen = []
     handle = pipe.transformer.register_forward_hook(
         lambda m, a, k, o: seen.append((k["hidden_states"], o[0])), with_kwargs=True
@@ -43,7 +47,6 @@ def _stock_inputs(pipe, **kwargs):
         guidance_scale=1.0,
         output_type="latent",
         max_sequence_length=16,
-        augment_sigma=0.0,
         **kwargs,
     )
     handle.remove()
@@ -56,9 +59,10 @@ def _ours(pipe, adapter, conditioning, seen):
     return [r[3] for r in trajectory(pipe, adapter, cond, Settings(size=SIZE, steps=2), seed=0, forced=forced)]
 
 
-def test_a_pair_video_conditions_the_denoiser_as_the_pipelines_video_argument(tiny, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["cosmos-v2w", "cosmos2-v2w"])
+def test_a_pair_video_conditions_the_denoiser_as_the_pipelines_video_argument(name, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr("weditor.adapters.cosmos.AUGMENT_SIGMA", 0.0)  # the stock call's augment_sigma=0
-    pipe, adapter = load(tiny("cosmos-v2w"))
+    pipe, adapter = load(tiny(name))
     assert adapter.image_to_video and adapter.video_input
     clip = _gif(tmp_path / "clip.gif", 5)  # 5 frames: 2 of the 3 latent frames are conditioning
     with Image.open(clip) as im:
@@ -91,11 +95,12 @@ def _video_pairs(tmp_path, frames: int):
     return path
 
 
-def test_a_video_patch_differs_from_an_image_free_one(tiny, tmp_path):
+@pytest.mark.parametrize("model", ["cosmos-v2w", "cosmos2-v2w"])
+def test_a_video_patch_differs_from_an_image_free_one(model, tiny, tmp_path):
     outs = {}
     for name, pairs in (("video", _video_pairs(tmp_path, 5)), ("none", TINY_PAIRS)):
         out = tmp_path / name
-        args = ["patch", "--method", "refusal", tiny("cosmos-v2w"), "--pairs", pairs, "--out", out]
+        args = ["patch", "--method", "refusal", tiny(model), "--pairs", pairs, "--out", out]
         result = run_cli([*args, "--size", "32x32x9", "--layers", "1-2", "--no-summary"])
         assert result.exit_code == 0, result.output
         outs[name] = (out / "weditor" / "directions.safetensors").read_bytes()

@@ -135,6 +135,7 @@ def test_cosmos_rows():
     rows = {r["pipeline_class"]: r for r in json.loads(run_cli(["inspect", "--pipelines", "--json"]).output)}
     assert rows["CosmosVideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
     assert rows["CosmosTextToWorldPipeline"]["pairs"] == "prompts only"
-    for cls in ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline"):
+    assert rows["Cosmos2VideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
+    for cls in ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline", "Cosmos2VideoToWorldPipeline"):
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
         assert rows[cls]["text_and_safree"]

@@ -8,6 +8,7 @@ from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.cosmos import COSMOS, COSMOS_V2W
+from weditor.adapters.cosmos2 import COSMOS2_V2W
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
@@ -32,6 +33,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     COGVIDEOX_FUN_CONTROL,
     COSMOS,
     COSMOS_V2W,
+    COSMOS2_V2W,
     LTX,
     LTX_I2V,
     LTX_CONDITION,

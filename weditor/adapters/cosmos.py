@@ -98,17 +98,22 @@ def step(scheduler, pred, t, x):
 # --------------------------------------------------------------------------- text to world
 
 
-def encode(pipe, prompts: list[str], device, images=None):
+def encode_text(pipe, prompts: list[str], device) -> dict:
+    """The T5 states as the Cosmos 1 and 2 pipelines encode them (guidance off)."""
     from weditor.adapters.common import text_length
 
-    check_scheduler(pipe.scheduler)
     embeds, _ = pipe.encode_prompt(
         prompts,
         do_classifier_free_guidance=False,
         device=device,
         max_sequence_length=text_length(pipe, MAX_TEXT_LENGTH),
     )
-    return {"encoder_hidden_states": embeds, "_sigma_data": float(pipe.scheduler.config.sigma_data)}
+    return {"encoder_hidden_states": embeds}
+
+
+def encode(pipe, prompts: list[str], device, images=None):
+    check_scheduler(pipe.scheduler)
+    return {**encode_text(pipe, prompts, device), "_sigma_data": float(pipe.scheduler.config.sigma_data)}
 
 
 def latents(pipe, size: tuple[int, int, int], generator, device, mask_channels: int = 0):
@@ -145,8 +150,9 @@ def _check_size(model, hidden) -> None:
         )
 
 
-def _call(model, hidden, t, cond, **extra):
-    """One transformer call as the pipelines make it: fps, a zero padding mask, the timestep per member."""
+def _call(model, hidden, t, cond, fps: int = FPS, timestep=None, **extra):
+    """One transformer call as the pipelines make it: fps, a zero padding mask, the timestep per member
+    (or `timestep` as given: Cosmos 2's per-frame one)."""
     import torch
 
     from weditor.adapters.common import batch
@@ -157,9 +163,9 @@ def _call(model, hidden, t, cond, **extra):
     with torch.no_grad():
         return model(
             hidden_states=hidden.to(model.dtype),
-            timestep=batch(t, n).to(model.dtype),
+            timestep=(batch(t, n) if timestep is None else timestep).to(model.dtype),
             encoder_hidden_states=cond["encoder_hidden_states"].to(model.dtype),
-            fps=FPS,
+            fps=fps,
             padding_mask=padding,
             return_dict=False,
             **extra,
@@ -210,6 +216,19 @@ def _conditioning(pipe, paths, x, device) -> dict:
     latent frames, condition mask; the noise it would draw is not used (weditor's latent is `x`)."""
     import torch
 
+    def prepare(pixels, channels, height, width, frames, zeros):
+        return pipe.prepare_latents(
+            pixels, 1, channels, height, width, frames, False, False, torch.float32, device, None, zeros
+        )
+
+    return conditioning_latents(pipe, paths, x, device, prepare)
+
+
+def conditioning_latents(pipe, paths, x, device, prepare) -> dict:
+    """Per member, the pipeline's `prepare(pixels, channels, height, width, frames, zero latents)`: its clean
+    conditioning latents, indicator and condition mask, stacked on the batch axis."""
+    import torch
+
     f, h, w = x.shape[2:]
     height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
     frames = (f - 1) * pipe.vae_scale_factor_temporal + 1
@@ -222,20 +241,8 @@ def _conditioning(pipe, paths, x, device) -> dict:
                 "every frame and generate none; give a shorter video or a larger --size frame count"
             )
         pixels = pipe.video_processor.preprocess_video([video], height, width).to(device, pipe.vae.dtype)
-        _, lat, ind, _, msk, _ = pipe.prepare_latents(
-            pixels,
-            1,
-            x.shape[1],
-            height,
-            width,
-            frames,
-            False,
-            False,
-            torch.float32,
-            device,
-            None,
-            torch.zeros((1, *x.shape[1:]), device=device),
-        )
+        zeros = torch.zeros((1, *x.shape[1:]), device=device)
+        _, lat, ind, _, msk, _ = prepare(pixels, x.shape[1], height, width, frames, zeros)
         clean.append(lat)
         indicator.append(ind.expand(1, -1, -1, -1, -1))
         mask.append(msk)

@@ -99,7 +99,37 @@ def build_tiny_cosmos_pipeline(video: bool = False, seed: int = 0):
     )
 
 
+def build_tiny_cosmos2_pipeline(seed: int = 0):
+    """A random Cosmos2VideoToWorldPipeline: tiny T5, the Cosmos 1 transformer with a condition-mask channel,
+    the tiny Wan VAE (8x spatial, 4x time), flow-matching Euler on Karras sigmas as Cosmos-Predict2 ships."""
+    import torch
+    from diffusers import AutoencoderKLWan, Cosmos2VideoToWorldPipeline, FlowMatchEulerDiscreteScheduler
+
+    from weditor.models.guardrail import stand_in
+
+    torch.manual_seed(seed)
+    tokenizer, text_encoder = _t5_parts()
+    vae = AutoencoderKLWan(
+        base_dim=8,
+        z_dim=4,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+        latents_mean=[0.0] * 4,
+        latents_std=[1.0] * 4,
+    ).eval()
+    return Cosmos2VideoToWorldPipeline(
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=_cosmos1_transformer(in_channels=5),
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(use_karras_sigmas=True),
+        safety_checker=stand_in(Cosmos2VideoToWorldPipeline),
+    )
+
+
 TINY_COSMOS_PIPELINES = {
     "cosmos": (build_tiny_cosmos_pipeline, {}),
     "cosmos-v2w": (build_tiny_cosmos_pipeline, {"video": True}),
+    "cosmos2-v2w": (build_tiny_cosmos2_pipeline, {}),
 }
