@@ -85,6 +85,7 @@ FAMILIES = {
     "cosmos-kv": ("cosmos", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "cosmos-v2w": ("cosmos-v2w", "32x32x9", "1-2", ["--no-summary"]),
     "cosmos2-v2w": ("cosmos2-v2w", "32x32x9", "1-2", ["--no-summary"]),  # flow-matching Euler, Wan VAE
+    "cosmos25": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # Text2World: Qwen2.5-VL, UniPC
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -124,6 +125,7 @@ PIPELINE_CLASS = {
     "cosmos": "CosmosTextToWorldPipeline",
     "cosmos-v2w": "CosmosVideoToWorldPipeline",
     "cosmos2-v2w": "Cosmos2VideoToWorldPipeline",
+    "cosmos25": "Cosmos2_5_PredictBasePipeline",
 }
 
 
@@ -383,6 +385,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
+    if type(pipe).__name__.startswith("Cosmos2_5"):  # its chat template's system turn and the prompt
+        from weditor.adapters.common import text_length
+
+        kwargs["max_sequence_length"] = text_length(pipe, 512)
     kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
     if type(pipe).__name__ == "HunyuanVideoPipeline":
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default

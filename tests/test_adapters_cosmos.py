@@ -31,8 +31,11 @@ def _stock_inputs(pipe, **kwargs):
     """[(denoiser input, prediction)] of the stock pipeline's loop, guidance off, 2 steps."""
     import inspect
 
+    from weditor.adapters.common import text_length
+
     if "augment_sigma" in inspect.signature(pipe.__call__).parameters:  # Cosmos 1's conditioning-frame noise
         kwargs["augment_sigma"] = 0.0
+    length = text_length(pipe, 512) if type(pipe).__name__.startswith("Cosmos2_5") else 16
     seen = []
     handle = pipe.transformer.register_forward_hook(
         lambda m, a, k, o: seen.append((k["hidden_states"], o[0])), with_kwargs=True
@@ -46,7 +49,7 @@ def _stock_inputs(pipe, **kwargs):
         generator=torch.Generator().manual_seed(0),
         guidance_scale=1.0,
         output_type="latent",
-        max_sequence_length=16,
+        max_sequence_length=length,
         **kwargs,
     )
     handle.remove()
@@ -59,11 +62,11 @@ def _ours(pipe, adapter, conditioning, seen):
     return [r[3] for r in trajectory(pipe, adapter, cond, Settings(size=SIZE, steps=2), seed=0, forced=forced)]
 
 
-@pytest.mark.parametrize("name", ["cosmos-v2w", "cosmos2-v2w"])
+@pytest.mark.parametrize("name", ["cosmos-v2w", "cosmos2-v2w", "cosmos25"])
 def test_a_pair_video_conditions_the_denoiser_as_the_pipelines_video_argument(name, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr("weditor.adapters.cosmos.AUGMENT_SIGMA", 0.0)  # the stock call's augment_sigma=0
     pipe, adapter = load(tiny(name))
-    assert adapter.image_to_video and adapter.video_input
+    assert adapter.video_input
     clip = _gif(tmp_path / "clip.gif", 5)  # 5 frames: 2 of the 3 latent frames are conditioning
     with Image.open(clip) as im:
         frames = []
@@ -95,7 +98,7 @@ def _video_pairs(tmp_path, frames: int):
     return path
 
 
-@pytest.mark.parametrize("model", ["cosmos-v2w", "cosmos2-v2w"])
+@pytest.mark.parametrize("model", ["cosmos-v2w", "cosmos2-v2w", "cosmos25"])
 def test_a_video_patch_differs_from_an_image_free_one(model, tiny, tmp_path):
     outs = {}
     for name, pairs in (("video", _video_pairs(tmp_path, 5)), ("none", TINY_PAIRS)):
@@ -198,3 +201,11 @@ def test_the_cards_install_line_names_the_guardrail():
 
     assert "cosmos_guardrail torchvision" in usage_block("CosmosTextToWorldPipeline", None, None, "a cat", None)
     assert "cosmos_guardrail" not in usage_block("WanPipeline", None, None, "a cat", None)
+
+
+def test_cosmos25_refuses_videos_shorter_than_its_conditioning(tiny, tmp_path):
+    short = _video_pairs(tmp_path, 3)  # Video2World takes the last 5 frames
+    args = ["patch", "--method", "refusal", tiny("cosmos25"), "--pairs", short, "--out", tmp_path / "o"]
+    result = run_cli([*args, "--size", "32x32x9", "--no-summary"])
+    assert result.exit_code == 2 and "3 frames" in result.output and "last 5" in result.output
+    assert not (tmp_path / "o").exists()

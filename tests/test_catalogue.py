@@ -136,6 +136,8 @@ def test_cosmos_rows():
     assert rows["CosmosVideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
     assert rows["CosmosTextToWorldPipeline"]["pairs"] == "prompts only"
     assert rows["Cosmos2VideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
-    for cls in ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline", "Cosmos2VideoToWorldPipeline"):
+    assert rows["Cosmos2_5_PredictBasePipeline"]["pairs"] == "videos (V2W)"
+    cosmos = ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline", "Cosmos2VideoToWorldPipeline")
+    for cls in (*cosmos, "Cosmos2_5_PredictBasePipeline"):
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
         assert rows[cls]["text_and_safree"]

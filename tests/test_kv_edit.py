@@ -19,7 +19,7 @@ from weditor.io.recipe import hash_files
 from weditor.methods import kv_edit
 from weditor.models.runtime import encode
 
-SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope", "cosmos")
+SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope", "cosmos", "cosmos25")
 ROOT = DATA.parents[1]
 
 
@@ -107,7 +107,7 @@ def test_uce_edit_is_exact(name, tiny, uce_patched):
         assert_edited_as(got, want, adapter.forward(getattr(pipe, component), x, t, cond), name)
 
 
-@pytest.mark.parametrize("name", ("wan", "wan-i2v", "ltx", "zeroscope", "cosmos"))
+@pytest.mark.parametrize("name", ("wan", "wan-i2v", "ltx", "zeroscope", "cosmos", "cosmos25"))
 def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     pipe, adapter = load(tiny(name))
     component = adapter.denoisers[0]

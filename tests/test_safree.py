@@ -34,6 +34,7 @@ FAMILIES = {
     "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
     "latte": "32x32x4",
     "cosmos": "32x32x9",  # no projection: the T5 states reach every block's attn2.to_k / to_v as they are
+    "cosmos25": "32x32x9",  # Qwen2.5-VL's normalised layers through crossattn_proj
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

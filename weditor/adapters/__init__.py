@@ -9,6 +9,7 @@ from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.cosmos import COSMOS, COSMOS_V2W
 from weditor.adapters.cosmos2 import COSMOS2_V2W
+from weditor.adapters.cosmos2_5 import COSMOS2_5
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
@@ -34,6 +35,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     COSMOS,
     COSMOS_V2W,
     COSMOS2_V2W,
+    COSMOS2_5,
     LTX,
     LTX_I2V,
     LTX_CONDITION,

@@ -69,6 +69,8 @@ class Adapter:
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
     video_strength: float = 1.0
+    # What `weditor inspect --pipelines` says pairs may carry, where the rule of adapters/table.py would mislead.
+    pairs_label: str | None = None
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
     latents: Callable = field(default=None, repr=False)

@@ -38,7 +38,6 @@ REFUSED: dict[str, str] = {
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
     "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
-    "Cosmos2_5_PredictBasePipeline": f"{NOT_YET}: Cosmos 2.5 transformer (Qwen2.5-VL text)",
     "Cosmos2_5_TransferPipeline": f"{NOT_YET}: Cosmos 2.5 transformer with a control net",
     "Cosmos3OmniPipeline": f"{NOT_YET}: Cosmos 3 omni transformer (video, sound, actions)",
     "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",

@@ -293,6 +293,7 @@ COSMOS_V2W = replace(
     pipelines=("CosmosVideoToWorldPipeline",),
     image_to_video=True,
     video_input=True,
+    pairs_label="images, videos (V2W)",
     encode=encode_v2w,
     latents=latents_v2w,
     forward=forward_v2w,
