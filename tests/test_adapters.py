@@ -85,7 +85,8 @@ FAMILIES = {
     "cosmos-kv": ("cosmos", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "cosmos-v2w": ("cosmos-v2w", "32x32x9", "1-2", ["--no-summary"]),
     "cosmos2-v2w": ("cosmos2-v2w", "32x32x9", "1-2", ["--no-summary"]),  # flow-matching Euler, Wan VAE
-    "cosmos25": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # Text2World: Qwen2.5-VL, UniPC
+    "cosmos25": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # Image2World: Qwen2.5-VL, UniPC
+    "cosmos25-text": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # no image: Text2World
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -439,6 +440,18 @@ def _ltx_grid(pipe, size):
     return (size[2] - 1) // r_t + 1, size[0] // r_s, size[1] // r_s
 
 
+def _with_torchvision(monkeypatch):
+    """Cosmos 2.5's pipeline module sees torchvision, or weditor.testing.cosmos.fake_torchvision without it."""
+    import importlib.util
+
+    from diffusers.pipelines.cosmos import pipeline_cosmos2_5_predict as module
+
+    if importlib.util.find_spec("torchvision") is None:
+        from weditor.testing.cosmos import fake_torchvision
+
+        monkeypatch.setattr(module, "torchvision", fake_torchvision(), raising=False)
+
+
 def _to_adapter_layout(pipe, x, size):
     """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
     name = type(pipe).__name__
@@ -484,6 +497,8 @@ def _unscaled(pipe, forced):
 def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs, monkeypatch):
     """Same denoiser inputs (noise, timesteps, text, image conditioning) -> the same predictions."""
     monkeypatch.setattr("weditor.adapters.cosmos.AUGMENT_SIGMA", 0.0)  # as the stock call's augment_sigma=0
+    if family.startswith("cosmos25"):  # its Image2World path calls torchvision (not installed here)
+        _with_torchvision(monkeypatch)
     pipe, adapter = load(tiny(FAMILIES[family][0]))
     _, _, size = inputs(pipe, adapter, family, i2v_pairs)
     steps, seen = 2, []

@@ -136,7 +136,7 @@ def test_cosmos_rows():
     assert rows["CosmosVideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
     assert rows["CosmosTextToWorldPipeline"]["pairs"] == "prompts only"
     assert rows["Cosmos2VideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
-    assert rows["Cosmos2_5_PredictBasePipeline"]["pairs"] == "videos (V2W)"
+    assert rows["Cosmos2_5_PredictBasePipeline"]["pairs"] == "images, videos (V2W)"
     cosmos = ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline", "Cosmos2VideoToWorldPipeline")
     for cls in (*cosmos, "Cosmos2_5_PredictBasePipeline"):
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []

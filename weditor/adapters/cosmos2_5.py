@@ -8,12 +8,12 @@ the transformer reads the sigma itself (in [0, 1]) as its timestep, one per late
 latent unscaled. weditor's schedule therefore carries the scheduler's sigmas as its timesteps
 (`set_timesteps`), which the scheduler's step finds its index by, as it does its integer timesteps.
 
-Text2World (pairs without videos: no conditioning frame) and Video2World (a pair's `video`: its last
-`4 * (2 - 1) + 1 = 5` frames, padded with the last one, two conditioning latent frames at timestep
-0.0001; the VAE's mode, `sample_mode="argmax"`). The pipeline's Image2World path converts the image
-with torchvision, which weditor does not depend on: pairs with images are refused. The velocity the
-pipeline writes over the conditioning frames is not: the transformer never reads those frames of the
-latent, and the UniPC update is elementwise.
+Per member: Text2World without an image or video (no conditioning frame); Image2World with an image (a
+one-frame file: the pipeline's `to_tensor`, which it takes from torchvision, done here with numpy, then
+zero frames; one conditioning latent frame); Video2World with a video (its last `4 * (2 - 1) + 1 = 5`
+frames, padded with the last one, two conditioning latent frames). Conditioning frames at timestep
+0.0001; the VAE's mode (`sample_mode="argmax"`). The velocity the pipeline writes over the conditioning
+frames is not: the transformer never reads those frames of the latent, and the UniPC update is elementwise.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def encode(pipe, prompts: list[str], device, images=None):
     # The transformer reads every position (no mask); this one says which are the chat turns, not padding, for
     # the methods that pool a prompt's tokens (SAFREE): the pipeline's own conversation, tokenised as it does.
     cond = {"encoder_hidden_states": embeds, "encoder_attention_mask": _template_mask(pipe, prompts, length, device)}
-    cond["_build"] = lambda x: _conditioning(pipe, cond.get("_video"), x, device)
+    paths = list(images) if images is not None else [None] * len(prompts)
+    cond["_build"] = lambda x: _conditioning(pipe, paths, x, device)
     return cond
 
 
@@ -71,33 +72,50 @@ def _template_mask(pipe, prompts: list[str], length: int, device):
     return torch.stack(masks).to(device)
 
 
-def _conditioning(pipe, video_path, x, device) -> dict:
-    """The pipeline's Video2World preparation of a pair's video (or Text2World's zeros without one)."""
+def _conditioning(pipe, paths, x, device) -> dict:
+    """Per member, the pipeline's preparation of its conditioning: Text2World's zeros without one,
+    Image2World for an image (a one-frame file), Video2World for a video; stacked on the batch axis."""
     import torch
 
     f, h, w = x.shape[2:]
     height, width = h * pipe.vae_scale_factor_spatial, w * pipe.vae_scale_factor_spatial
     frames = (f - 1) * pipe.vae_scale_factor_temporal + 1
     zeros = torch.zeros((1, *x.shape[1:]), device=device)
-    if video_path is None:
+    out = {"clean": [], "mask": [], "indicator": []}
+    for path in paths:
+        pixels, frames_in = _pixels(pipe, path, height, width, frames)
+        if pixels is not None:
+            pixels = pixels.to(device, pipe.vae.dtype)
         _, clean, mask, indicator = pipe.prepare_latents(
-            None, 1, x.shape[1], height, width, 0, frames, False, torch.float32, device, None, zeros
+            pixels, 1, x.shape[1], height, width, frames_in, frames, False, torch.float32, device, None, zeros
         )
-        return {"clean": clean, "mask": mask, "indicator": indicator}
-    pixels = pipe.video_processor.preprocess_video(conditioning_frames(video_path, (height, width)), height, width)
+        for key, value in (("clean", clean), ("mask", mask), ("indicator", indicator)):
+            out[key].append(value)
+    return {key: torch.cat(values) for key, values in out.items()}
+
+
+def _pixels(pipe, path, height: int, width: int, frames: int):
+    """(pixels, num_frames_in) as Cosmos2_5_PredictBasePipeline.__call__ makes them from `image` or `video`."""
+    import numpy as np
+    import torch
+
+    if path is None:
+        return None, 0
+    clip = conditioning_frames(path, (height, width))
+    if len(clip) == 1:  # `image`: torchvision's to_tensor (uint8 RGB -> [0, 1], CHW), then zero frames
+        image = torch.from_numpy(np.array(clip[0], dtype=np.uint8)).permute(2, 0, 1).float().div(255).unsqueeze(0)
+        video = torch.cat([image, torch.zeros_like(image).repeat(frames - 1, 1, 1, 1)], dim=0).unsqueeze(0)
+        return pipe.video_processor.preprocess_video(video, height, width), 1
+    pixels = pipe.video_processor.preprocess_video(clip, height, width)
     extract = 4 * (LATENT_CONDITIONAL_FRAMES - 1) + 1
     if pixels.shape[2] < extract:
         raise WeditorError(
-            f"{video_path}: {pixels.shape[2]} frames, but Cosmos 2.5 video-to-world conditions on the last {extract}"
+            f"{path}: {pixels.shape[2]} frames, but Cosmos 2.5 video-to-world conditions on the last {extract}"
         )
     pixels = pixels[:, :, -extract:]
     if pixels.shape[2] < frames:
         pixels = torch.cat([pixels, pixels[:, :, -1:].repeat(1, 1, frames - pixels.shape[2], 1, 1)], dim=2)
-    _, clean, mask, indicator = pipe.prepare_latents(
-        pixels.to(device, pipe.vae.dtype), 1, x.shape[1], height, width, extract, frames, False, torch.float32,
-        device, None, zeros,
-    )  # fmt: skip
-    return {"clean": clean, "mask": mask, "indicator": indicator}
+    return pixels, extract
 
 
 def latents(pipe, size: tuple[int, int, int], generator, device):
@@ -130,7 +148,7 @@ def forward(model, x, t, cond):
     from weditor.adapters.cosmos import _call
 
     n = x.shape[0]
-    c = {k: v.expand(n, *v.shape[1:]) for k, v in sized(cond, x, cond["_build"]).items()}  # one video: shared
+    c = sized(cond, x, cond["_build"])
     sigma = torch.as_tensor(t, dtype=torch.float32).reshape(-1)[:1].expand(n)
     timestep = c["indicator"] * CONDITIONAL_FRAME_TIMESTEP + (1 - c["indicator"]) * sigma.view(n, 1, 1, 1, 1)
     latent = c["mask"] * c["clean"] + (1 - c["mask"]) * x.expand(n, *x.shape[1:])
@@ -142,8 +160,9 @@ COSMOS2_5 = replace(
     family="cosmos2_5",
     pipelines=("Cosmos2_5_PredictBasePipeline",),
     text_input="crossattn_proj.0",
+    image_to_video=True,
     video_input=True,
-    pairs_label="videos (V2W)",
+    pairs_label="images, videos (V2W)",
     encode=encode,
     latents=latents,
     forward=forward,

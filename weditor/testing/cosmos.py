@@ -28,6 +28,20 @@ class PassingSafetyChecker:
         return self
 
 
+def fake_torchvision():
+    """A stand-in for the one torchvision call Cosmos 2.5's Image2World path makes (`transforms.functional.
+    to_tensor`: uint8 RGB HWC -> float CHW in [0, 1]), where torchvision is not installed (it is no dependency)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import torch
+
+    def to_tensor(pic):
+        return torch.from_numpy(np.array(pic.convert("RGB"), dtype=np.uint8)).permute(2, 0, 1).float().div(255)
+
+    return SimpleNamespace(transforms=SimpleNamespace(functional=SimpleNamespace(to_tensor=to_tensor)))
+
+
 def _t5_parts():
     from weditor.testing.text import _t5, build_tokenizer
 
