@@ -178,16 +178,30 @@ def test_a_checkpoint_that_resizes_a_padding_mask_needs_torchvision(tiny, tmp_pa
     assert result.output.count("Error:") == 1 and not (tmp_path / "o").exists()
 
 
-def test_another_scheduler_is_refused(tiny, tmp_path):
-    def dpm(folder):
+def _scheduler(cls: str, **config):
+    def edit(folder):
         index = json.loads((folder / "model_index.json").read_text())
-        index["scheduler"] = ["diffusers", "EDMDPMSolverMultistepScheduler"]
+        index["scheduler"] = ["diffusers", cls]
         (folder / "model_index.json").write_text(json.dumps(index))
+        path = folder / "scheduler" / "scheduler_config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **config, "_class_name": cls}))
 
-    folder = _copy_with(tiny, tmp_path, "cosmos", dpm)
+    return edit
+
+
+@pytest.mark.parametrize(
+    "name,edit,message",
+    [
+        ("cosmos", _scheduler("EDMDPMSolverMultistepScheduler"), "EDMEulerScheduler"),
+        ("cosmos2-v2w", _scheduler("EulerDiscreteScheduler"), "FlowMatchEulerDiscreteScheduler"),
+        ("cosmos25", _scheduler("UniPCMultistepScheduler", use_flow_sigmas=False), "flow-sigma UniPC"),
+    ],
+)
+def test_another_scheduler_is_refused(name, edit, message, tiny, tmp_path):
+    folder = _copy_with(tiny, tmp_path, name, edit)
     result = run_cli(["patch", "--method", "refusal", folder, "--pairs", TINY_PAIRS, "--out", tmp_path / "o"])
-    assert result.exit_code == 2 and "EDMEulerScheduler" in result.output
-    assert not (tmp_path / "o").exists()
+    assert result.exit_code == 2 and message in result.output
+    assert result.output.count("Error:") == 1 and not (tmp_path / "o").exists()
 
 
 def test_a_size_beyond_the_transformers_positions_is_refused(tiny, tmp_path):
