@@ -223,3 +223,13 @@ def test_cosmos25_refuses_videos_shorter_than_its_conditioning(tiny, tmp_path):
     result = run_cli([*args, "--size", "32x32x9", "--no-summary"])
     assert result.exit_code == 2 and "3 frames" in result.output and "last 5" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_the_read_out_refuses_embeddings_too_wide_for_its_moments(tiny, tmp_path, monkeypatch):
+    """Cosmos 2.5's real embeddings are 100,352 wide: (d, d) moments of 75 GiB. The tiny one's 48, with the
+    limit lowered to 16, takes the same path: one Error line naming the methods that fit."""
+    monkeypatch.setattr("weditor.methods.text.MAX_WIDTH", 16)
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny("cosmos25"), "--pairs", TINY_PAIRS, "--method", "text", "--out", out])
+    assert result.exit_code == 2 and "48 wide" in result.output and "--method safree, uce or refusal" in result.output
+    assert not out.exists()
