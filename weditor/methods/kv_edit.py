@@ -47,8 +47,13 @@ SITE = "cross_attn_kv_in"  # every block's attn2.to_k / attn2.to_v
 KV_TOKENS = ("all", "changed")
 SUBSTITUTES = ("pair", "common")
 # The module mapping `encode()`'s encoder_hidden_states onto what attn2.to_k / to_v read (None: read as they are).
-KV_READS = {"wan": "condition_embedder.text_embedder", "ltx": "caption_projection", "unet3d": None, "cosmos": None}
-KV_READS["cosmos2_5"] = "crossattn_proj"  # Qwen2.5-VL states through a linear and GELU before every block
+KV_READS = {
+    "wan": "condition_embedder.text_embedder",
+    "ltx": "caption_projection",
+    "unet3d": None,
+    "cosmos": None,
+    "cosmos2_5": "crossattn_proj",  # Qwen2.5-VL states through a linear and GELU before every block
+}
 REFUSED = {
     "cogvideox": "its attention is joint: to_k/to_v read the text and the video tokens alike, so a key/value edit "
     "would change the video tokens too",
