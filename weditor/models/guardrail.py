@@ -3,8 +3,8 @@
 Every Cosmos pipeline (1, 2, 2.5, 3) has a `safety_checker` component that its `__init__` builds
 itself when it is None (`CosmosSafetyChecker()` from the `cosmos_guardrail` package): without that
 package, loading raises ImportError (and `from_pretrained` of a folder whose model_index.json has
-`"safety_checker": [null, null]`, as a saved pipeline has); with it, loading fetches the guardrail's
-own models (several language and vision models). A pipeline whose checker is set to None afterwards
+`"safety_checker": [null, null]`, as a saved pipeline has); with it, loading builds the guardrail and
+its own safety models. A pipeline whose checker is set to None afterwards
 refuses to generate (ValueError, citing the NVIDIA Open Model License).
 
 weditor only encodes prompts and runs the transformer, never the pipeline's `__call__`, so it passes
