@@ -107,6 +107,13 @@ FAMILIES = {
     "animatediff-sdxl": ("animatediff-sdxl", "16x16x4", "0-3", ["--no-summary"]),  # pooled text + size ids
     "i2vgenxl": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # UNet3D blocks; text + image tokens in attn2
     "i2vgenxl-text": ("i2vgenxl", "16x16x4", "0-3", ["--no-summary"]),  # no image: mid-grey
+    # Cosmos 1 (weditor/adapters/cosmos.py): EDM, every write gated; video-to-world conditioned on the pair's image
+    "cosmos": ("cosmos", "32x32x9", "1-2", ["--no-summary"]),
+    "cosmos-kv": ("cosmos", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "cosmos-v2w": ("cosmos-v2w", "32x32x9", "1-2", ["--no-summary"]),
+    "cosmos2-v2w": ("cosmos2-v2w", "32x32x9", "1-2", ["--no-summary"]),  # flow-matching Euler, Wan VAE
+    "cosmos25": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # Image2World: Qwen2.5-VL, UniPC
+    "cosmos25-text": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # no image: Text2World
 }
 if importlib.util.find_spec("cv2"):  # diffusers exports ConsisIDPipeline only with OpenCV (tests/test_consisid.py
     # reports a skip without it). CogVideoX's blocks, face-free checkpoints (weditor/adapters/consisid.py)
@@ -163,6 +170,10 @@ PIPELINE_CLASS = {
     "pia": "PIAPipeline",
     "animatediff-sdxl": "AnimateDiffSDXLPipeline",
     "i2vgenxl": "I2VGenXLPipeline",
+    "cosmos": "CosmosTextToWorldPipeline",
+    "cosmos-v2w": "CosmosVideoToWorldPipeline",
+    "cosmos2-v2w": "Cosmos2VideoToWorldPipeline",
+    "cosmos25": "Cosmos2_5_PredictBasePipeline",
 }
 
 
@@ -249,8 +260,11 @@ def patched(tiny, i2v_pairs, tmp_path_factory):
 def load(folder: Path):
     import diffusers
 
+    from weditor.testing.cosmos import PassingSafetyChecker
+
     cls = json.loads((folder / "model_index.json").read_text())["_class_name"]
-    pipe = getattr(diffusers, cls).from_pretrained(folder)
+    kwargs = {"safety_checker": PassingSafetyChecker()} if cls.startswith("Cosmos") else {}  # as diffusers' tests
+    pipe = getattr(diffusers, cls).from_pretrained(folder, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe, adapter_for_class(cls)
 
@@ -395,7 +409,7 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     for component in adapter.denoisers:
         if getattr(base, component, None) is None:
             continue
-        for t in (torch.tensor(900.0), torch.tensor(250.0)):
+        for t in map(torch.tensor, adapter.check_timesteps or (900.0, 250.0)):  # Cosmos' EDM: log(sigma) / 4
             got = adapter.forward(getattr(reloaded, component), x, t, cond)
             want = adapter.forward(getattr(hooked, component), x, t, cond)
             orig = adapter.forward(getattr(base, component), x, t, cond)
@@ -420,6 +434,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     )
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
+    if type(pipe).__name__.startswith("Cosmos2_5"):  # its chat template's system turn and the prompt
+        from weditor.adapters.common import text_length
+
+        kwargs["max_sequence_length"] = text_length(pipe, 512)
     kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
     if type(pipe).__name__ in ("HunyuanVideoPipeline", "HunyuanVideoFramepackPipeline"):
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
@@ -441,6 +459,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         from weditor.adapters.common import GREY
 
         kwargs["control_video"] = [Image.new("RGB", (size[1], size[0]), GREY)] * size[2]
+    if type(pipe).__name__ == "CosmosVideoToWorldPipeline":  # conditioning frames without their augment noise
+        kwargs["augment_sigma"] = 0.0
     if type(pipe).__name__ == "WanAnimatePipeline":  # one segment of the collection's frames, blank pose and face
         s = pipe.transformer.config.motion_encoder_size
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
@@ -487,6 +507,18 @@ def _ltx_grid(pipe, size):
     return (size[2] - 1) // r_t + 1, size[0] // r_s, size[1] // r_s
 
 
+def _with_torchvision(monkeypatch):
+    """Cosmos 2.5's pipeline module sees torchvision, or weditor.testing.cosmos.fake_torchvision without it."""
+    import importlib.util
+
+    from diffusers.pipelines.cosmos import pipeline_cosmos2_5_predict as module
+
+    if importlib.util.find_spec("torchvision") is None:
+        from weditor.testing.cosmos import fake_torchvision
+
+        monkeypatch.setattr(module, "torchvision", fake_torchvision(), raising=False)
+
+
 def _to_adapter_layout(pipe, x, size):
     """The pipeline's denoiser input at one step -> the adapter's latent (conditioning dropped)."""
     name = type(pipe).__name__
@@ -521,6 +553,11 @@ def _to_adapter_layout(pipe, x, size):
 def _unscaled(pipe, forced):
     """Undo the stock loop's `scale_model_input` (an Euler scheduler divides by sqrt(sigma^2 + 1)), with the
     sigmas the pipeline's own scheduler used, so the adapter's scaling of its latents is what is checked."""
+    if type(pipe.scheduler).__name__ == "EDMEulerScheduler":  # Cosmos: c_in = 1 / sqrt(sigma^2 + sigma_data^2)
+        sigmas, data = pipe.scheduler.sigmas, pipe.scheduler.config.sigma_data
+        return [(a, b, x * (sigmas[i] ** 2 + data**2) ** 0.5, d) for i, (a, b, x, d) in enumerate(forced)]
+    if type(pipe).__name__ == "Cosmos2VideoToWorldPipeline":  # c_in = 1 - sigma / (sigma + 1)
+        return [(a, b, x * (pipe.scheduler.sigmas[i] + 1), d) for i, (a, b, x, d) in enumerate(forced)]
     if not type(pipe.scheduler).__name__.startswith("Euler"):
         return forced
     sigmas = pipe.scheduler.sigmas
@@ -528,8 +565,11 @@ def _unscaled(pipe, forced):
 
 
 @pytest.mark.parametrize("family", [f for f in FAMILIES if not f.endswith(("-single", "-kv"))])
-def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs):
+def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_pairs, monkeypatch):
     """Same denoiser inputs (noise, timesteps, text, image conditioning) -> the same predictions."""
+    monkeypatch.setattr("weditor.adapters.cosmos.AUGMENT_SIGMA", 0.0)  # as the stock call's augment_sigma=0
+    if family.startswith("cosmos25"):  # its Image2World path calls torchvision (not installed here)
+        _with_torchvision(monkeypatch)
     pipe, adapter = load(tiny(FAMILIES[family][0]))
     _, _, size = inputs(pipe, adapter, family, i2v_pairs)
     steps, seen = 2, []
@@ -653,6 +693,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("allegro", "ffn_out", "gate"),
         ("allegro", "self_attn_out", "gate"),
         ("latte", "temporal_attn_out", "gate"),
+        ("cosmos", "cross_attn_out", "gate"),  # Cosmos gates its cross-attention add too
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

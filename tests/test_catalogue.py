@@ -12,6 +12,7 @@ from tests.test_adapters import tiny  # noqa: F401 (fixture)
 from weditor.adapters import REFUSED, supported_pipelines, unlisted_video_pipelines
 from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
+from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
@@ -165,3 +166,20 @@ def test_inspect_resolves_the_classes_without_a_text_fold(name, tiny):
     (d,) = json.loads(result.output)["denoisers"].values()
     assert d["block_groups"]["blocks"]["blocks"] > 0 and all(site["width"] for site in d["sites"].values())
     assert not d["text_input_linears"] and ("cross_attn_kv_in" in d["sites"]) == (name != "i2vgenxl")
+
+
+@pytest.mark.parametrize("name", sorted(TINY_COSMOS_PIPELINES))
+def test_inspect_resolves_the_cosmos_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+def test_cosmos_rows():
+    rows = {r["pipeline_class"]: r for r in json.loads(run_cli(["inspect", "--pipelines", "--json"]).output)}
+    assert rows["CosmosVideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
+    assert rows["CosmosTextToWorldPipeline"]["pairs"] == "prompts only"
+    assert rows["Cosmos2VideoToWorldPipeline"]["pairs"] == "images, videos (V2W)"
+    assert rows["Cosmos2_5_PredictBasePipeline"]["pairs"] == "images, videos (V2W)"
+    cosmos = ("CosmosTextToWorldPipeline", "CosmosVideoToWorldPipeline", "Cosmos2VideoToWorldPipeline")
+    for cls in (*cosmos, "Cosmos2_5_PredictBasePipeline"):
+        assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
+        assert rows[cls]["text_and_safree"]

@@ -19,7 +19,16 @@ from weditor.io.recipe import hash_files
 from weditor.methods import kv_edit
 from weditor.models.runtime import encode
 
-SUPPORTED = ("wan", "wan-i2v", "ltx", "zeroscope", "anyflow", "helios")  # the last two: Wan's blocks, own steps
+SUPPORTED = (
+    "wan",
+    "wan-i2v",
+    "ltx",
+    "zeroscope",
+    "anyflow",
+    "helios",
+    "cosmos",
+    "cosmos25",
+)  # anyflow, helios: Wan's blocks, own steps
 ROOT = DATA.parents[1]
 
 
@@ -101,13 +110,13 @@ def test_uce_edit_is_exact(name, tiny, uce_patched):
     size = tuple(int(v) for v in FAMILIES[name].split("x"))
     cond = encode(pipe, adapter, ["a red house at night"], "cpu")
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
-    for t in (torch.tensor(800.0), torch.tensor(200.0)):
+    for t in map(torch.tensor, adapter.check_timesteps or (800.0, 200.0)):  # Cosmos' EDM: log(sigma) / 4
         got = adapter.forward(getattr(reloaded, component), x, t, cond)
         want = adapter.forward(getattr(hooked, component), x, t, cond)
         assert_edited_as(got, want, adapter.forward(getattr(pipe, component), x, t, cond), name)
 
 
-@pytest.mark.parametrize("name", ("wan", "wan-i2v", "ltx", "zeroscope", "anyflow", "helios"))
+@pytest.mark.parametrize("name", ("wan", "wan-i2v", "ltx", "zeroscope", "anyflow", "helios", "cosmos", "cosmos25"))
 def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     pipe, adapter = load(tiny(name))
     component = adapter.denoisers[0]
@@ -119,7 +128,7 @@ def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     )
     size = tuple(int(v) for v in FAMILIES[name].split("x"))
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(0), "cpu")
-    adapter.forward(getattr(pipe, component), x, torch.tensor(500.0), cond)
+    adapter.forward(getattr(pipe, component), x, torch.tensor((adapter.check_timesteps or (500.0,))[0]), cond)
     handle.remove()
     got = kv_edit.kv_inputs(pipe, adapter, component, cond)
     # Wan I2V: diffusers splits off the image tokens as "all but the last 512"; the tiny model's text is

@@ -39,6 +39,8 @@ FAMILIES = {
     "framepack": "32x32x9",
     "animatediff": "16x16x4",  # the spatial transformers' attn2.to_k/to_v, text repeated per frame
     "animatediff-sdxl": "16x16x4",  # two encoders' states concatenated; the pooled one (with size ids) not folded
+    "cosmos": "32x32x9",  # no projection: the T5 states reach every block's attn2.to_k / to_v as they are
+    "cosmos25": "32x32x9",  # Qwen2.5-VL's normalised layers through crossattn_proj
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 
@@ -81,7 +83,7 @@ def assert_runtime_equivalent(name, pipe, reloaded, adapter, edit_embeddings):
     changed = edit_embeddings(cond)
     x = adapter.latents(pipe, size, torch.Generator().manual_seed(2), "cpu")
     model = adapter.denoisers[0]
-    for t in (torch.tensor(800.0), torch.tensor(200.0)):
+    for t in map(torch.tensor, adapter.check_timesteps or (800.0, 200.0)):  # Cosmos' EDM: log(sigma) / 4
         got = adapter.forward(getattr(reloaded, model), x, t, cond)
         want = adapter.forward(getattr(pipe, model), x, t, changed)
         orig = adapter.forward(getattr(pipe, model), x, t, cond)

@@ -11,6 +11,9 @@ from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
 from weditor.adapters.consisid import CONSISID
+from weditor.adapters.cosmos import COSMOS, COSMOS_V2W
+from weditor.adapters.cosmos2 import COSMOS2_V2W
+from weditor.adapters.cosmos2_5 import COSMOS2_5
 from weditor.adapters.framepack import FRAMEPACK
 from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
@@ -41,6 +44,10 @@ ADAPTERS: tuple[Adapter, ...] = (
     COGVIDEOX_V2V,
     COGVIDEOX_FUN_CONTROL,
     CONSISID,
+    COSMOS,
+    COSMOS_V2W,
+    COSMOS2_V2W,
+    COSMOS2_5,
     LTX,
     LTX_I2V,
     LTX_CONDITION,

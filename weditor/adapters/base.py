@@ -69,6 +69,8 @@ class Adapter:
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
     video_strength: float = 1.0
+    # What `weditor inspect --pipelines` says pairs may carry, where the rule of adapters/table.py would mislead.
+    pairs_label: str | None = None
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
     latents: Callable = field(default=None, repr=False)
@@ -87,6 +89,12 @@ class Adapter:
     # Where one pipeline class covers checkpoints whose blocks differ in what is gated (LTX-2.0 / 2.3):
     # variant(adapter, denoiser config dict) -> the adapter for that checkpoint (weditor.adapters.adapter_for_model).
     variant: Callable | None = field(default=None, repr=False)
+    # Pipeline components weditor never runs and loads as a stand-in (weditor/models/guardrail.py): Cosmos'
+    # `safety_checker`, which the stock __init__ otherwise builds from the cosmos_guardrail package.
+    stand_ins: tuple[str, ...] = ()
+    # Two timesteps (an early and a late one) for the reload check's fixed denoiser calls, where the
+    # scheduler's timesteps are not on the 0-1000 scale (Cosmos' EDM: log(sigma) / 4); None: 900 and 300.
+    check_timesteps: tuple[float, float] | None = None
 
     def check_requirements(self):
         """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""

@@ -38,12 +38,14 @@ REFUSED: dict[str, str] = {
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
     "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
-    "CosmosTextToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer (EDM, T5 cross-attention)",
-    "CosmosVideoToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer, video-conditioned",
-    "Cosmos2VideoToWorldPipeline": f"{NOT_YET}: Cosmos 2 transformer, video-conditioned",
-    "Cosmos2_5_PredictBasePipeline": f"{NOT_YET}: Cosmos 2.5 transformer (Qwen2.5-VL text)",
-    "Cosmos2_5_TransferPipeline": f"{NOT_YET}: Cosmos 2.5 transformer with a control net",
-    "Cosmos3OmniPipeline": f"{NOT_YET}: Cosmos 3 omni transformer (video, sound, actions)",
+    "Cosmos2_5_TransferPipeline": f"{NOT_YET}: the Cosmos 2.5 transformer plus a CosmosControlNetModel that reads the "
+    "prompt too (its own crossattn_proj and every control block's attn2) and adds its blocks' outputs to the "
+    "transformer's stream, so a patch must edit the control net as well, a second prompt-reading component no "
+    "adapter declares yet; it also requires control videos and samples in autoregressive chunks",
+    "Cosmos3OmniPipeline": f"{NOT_YET}: Cosmos 3 mixture-of-transformers: the prompt is token ids through the "
+    "transformer's own embed_tokens and an understanding stream RMS-normalised before every linear, so no linear "
+    "reads the prompt as encoded (the text methods cannot fold); its generation stream (ungated adds) would take "
+    "the block edits, but its packed text/video/sound/action sequences are not run yet",
     "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",
     "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
     "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",

@@ -12,6 +12,8 @@ from weditor.adapters import ADAPTERS, REFUSED, Adapter
 
 def pairs_accepted(adapter: Adapter) -> str:
     """What a pair file may carry for this class besides prompts."""
+    if adapter.pairs_label:  # where the rule below would mislead (Cosmos: the frames a video continues)
+        return adapter.pairs_label
     if adapter.video_input:  # weditor/io/pair_videos.py
         return "videos (V2V input video)" if adapter.video_latents is not None else "videos (control video)"
     return "images (I2V)" if adapter.image_to_video else "prompts only"

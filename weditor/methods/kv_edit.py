@@ -11,7 +11,7 @@ with `c` the unsafe tokens, `c*` their safe twins, `c_j` the tokens kept (safe m
 prompts), `E = mean c c^T`, `X = mean c* c^T`, `P = mean c_j c_j^T` (running float64 moments,
 weditor/maths/moments.py), and `lam` relative to `trace(P) / d`. Every key and value linear of a
 denoiser reads the same tokens (the condition embedder's output in Wan, the caption projection's
-in LTX, the text encoder's in ZeroScope), so `M` is one (d, d) map per denoiser and the edit is
+in LTX, the text encoder's in ZeroScope and Cosmos 1), so `M` is one (d, d) map per denoiser and the edit is
 `W' = W (I - Q^T A)` with `Q^T A = I - M` factored by an SVD (weditor/edits.remove_input: the
 same arithmetic as every other input-side edit, so `weditor verify` recomputes it).
 
@@ -47,7 +47,13 @@ SITE = "cross_attn_kv_in"  # every block's attn2.to_k / attn2.to_v
 KV_TOKENS = ("all", "changed")
 SUBSTITUTES = ("pair", "common")
 # The module mapping `encode()`'s encoder_hidden_states onto what attn2.to_k / to_v read (None: read as they are).
-KV_READS = {"wan": "condition_embedder.text_embedder", "ltx": "caption_projection", "unet3d": None}
+KV_READS = {
+    "wan": "condition_embedder.text_embedder",
+    "ltx": "caption_projection",
+    "unet3d": None,
+    "cosmos": None,
+    "cosmos2_5": "crossattn_proj",  # Qwen2.5-VL states through a linear and GELU before every block
+}
 REFUSED = {
     "cogvideox": "its attention is joint: to_k/to_v read the text and the video tokens alike, so a key/value edit "
     "would change the video tokens too",

@@ -32,6 +32,23 @@ from weditor.maths.moments import PairMoments, RunningMoments
 from weditor.maths.readout import ConceptReadout
 
 MIN_DIFFERENCE = 1e-6  # a mean paired difference below this share of the unsafe prompts' mean is no concept
+# The read-out keeps (d, d) float64 moments of the embeddings: 8 GiB at this width. Cosmos 2.5 concatenates
+# every Qwen2.5-VL layer (28 x 3584 = 100,352 wide, 75 GiB): refused in one line rather than run out of memory.
+MAX_WIDTH = 32768
+
+
+def check_width(pipe, adapter) -> None:
+    """One WeditorError where an embedding the read-out would fit is too wide for its (d, d) moments."""
+    from weditor.adapters.paths import module_at
+    from weditor.methods.text_fold import text_linears
+
+    for (component, key), paths in text_linears(pipe, adapter).items():
+        d = module_at(getattr(pipe, component), paths[0]).weight.shape[1]
+        if d > MAX_WIDTH:
+            raise WeditorError(
+                f"--method text: the {key} embeddings {component} reads are {d:,} wide; the read-out's (d, d) "
+                f"moments would take {d * d * 8 / 2**30:.0f} GiB: use --method safree, uce or refusal"
+            )
 
 
 def _tokens(cond: dict, key: str) -> torch.Tensor:
@@ -46,6 +63,7 @@ def statistics(pipe, adapter, pairsets, device: str):
     from weditor.methods.text_encodes import neutral_units, pair_units
     from weditor.models.runtime import encode, progress
 
+    check_width(pipe, adapter)
     keys = list(adapter.text_inputs())
     pairs: list[dict[str, PairMoments]] = [{} for _ in pairsets]
     neutral: dict[str, RunningMoments] = {}

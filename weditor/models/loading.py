@@ -44,7 +44,7 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, offload: bool
     diffusers.utils.logging.disable_progress_bar()  # ours are the bars worth watching
     transformers.utils.logging.disable_progress_bar()
     cls = getattr(diffusers, base.pipeline_class)
-    kwargs = {"use_safetensors": True, **components}
+    kwargs = {"use_safetensors": True, **stand_ins_for(cls), **components}
     if dtype is not None:
         kwargs["torch_dtype"] = DTYPES[dtype]
     else:  # as stored (diffusers' own default would be float32 for every component)
@@ -63,6 +63,18 @@ def load_pipeline(base: BaseModel, dtype: str | None, device: str, offload: bool
     if offload:
         return offload_pipeline(pipe, device)
     return pipe.to(device)
+
+
+def stand_ins_for(cls) -> dict:
+    """Stand-ins for the components of `cls` that weditor never runs (Cosmos' guardrail: weditor/models/guardrail.py)."""
+    from weditor.adapters import adapter_for_class
+
+    names = adapter_for_class(cls.__name__).stand_ins
+    if not names:
+        return {}
+    from weditor.models.guardrail import stand_ins
+
+    return stand_ins(cls, names)
 
 
 def offload_pipeline(pipe, device: str):

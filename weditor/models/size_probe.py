@@ -35,13 +35,19 @@ def size_checked(size: tuple[int, int, int], pipeline_class: str, default: tuple
 def probe_size(pipe, adapter, settings, pipeline_class: str, default: tuple[int, int, int]) -> None:
     """Raise one WeditorError unless the first denoiser runs at `settings.size`.
 
+    The timestep is the verification's early one (`check_timesteps`: EDM families count in log-sigma).
     Draws from its own generator, so the run's seeded noise is the same with and without the probe.
     """
     with size_checked(settings.size, pipeline_class, default), torch.inference_mode():
         cond = adapter.encode(pipe, ["a test prompt"], settings.device)
         x = adapter.latents(pipe, settings.size, torch.Generator("cpu").manual_seed(0), settings.device)
         for component in present_denoisers(pipe, adapter)[:1]:
-            out = adapter.forward(getattr(pipe, component), x, torch.tensor(900.0).to(settings.device), cond)
+            out = adapter.forward(
+                getattr(pipe, component),
+                x,
+                torch.tensor(float((adapter.check_timesteps or (900.0,))[0])).to(settings.device),
+                cond,
+            )
             if out.numel() == 0:
                 raise ValueError("the denoiser returned an empty prediction")
 

@@ -83,8 +83,11 @@ def usage_block(pipeline_class: str, tag: str | None, target: str | None, prompt
     if tag == "image-to-video":
         lines.append('image = load_image("first_frame.png")  # the video starts from this picture')
     lines += [f"frames = pipe({', '.join(args)}).frames[0]", f'export_to_video(frames, "video.mp4", fps={fps})']
+    install = INSTALL
+    if pipeline_class.startswith("Cosmos"):  # its guardrail (built when loading) and the padding-mask resize
+        install += " cosmos_guardrail torchvision"
     return (
-        "```bash\n" + INSTALL + "\n```\n\n"
+        "```bash\n" + install + "\n```\n\n"
         "`accelerate` is needed: without it diffusers refuses to load Wan models (`low_cpu_mem_usage`). "
         "`imageio-ffmpeg` writes the MP4.\n\n```python\n" + "\n".join(lines) + "\n```"
     )

@@ -27,7 +27,7 @@ def reference_outputs(pipe, adapter, comps, settings, seed: int):
     cond = adapter.encode(pipe, ["a test prompt"], settings.device)
     generator = torch.Generator("cpu").manual_seed(seed + 99)
     x = adapter.latents(pipe, settings.size, generator, settings.device)
-    timesteps = tuple(torch.tensor(t) for t in TIMESTEPS)
+    timesteps = tuple(torch.tensor(t) for t in (adapter.check_timesteps or TIMESTEPS))
     outputs = {
         (c, i): adapter.forward(getattr(pipe, c), x, t.to(settings.device), cond)
         for c in comps

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.consisid import TINY_CONSISID_PIPELINES
+from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
@@ -23,6 +24,7 @@ from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
 TINY_PIPELINES.update(TINY_CONSISID_PIPELINES)
 TINY_PIPELINES.update(TINY_ANIMATEDIFF_PIPELINES)
+TINY_PIPELINES.update(TINY_COSMOS_PIPELINES)
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_FRAMEPACK_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
