@@ -63,11 +63,14 @@ class Adapter:
     more_text_inputs: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # ((key, linear(s)), ...)
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
     # Pairs may carry a `video` (weditor/io/pair_videos.py); False: pairs with videos are refused. With
-    # `video_latents(pipe, frames, size, device) -> clean latents`, the pipeline starts from the noised video:
-    # collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the adapter's
-    # encode reads cond["_video"] itself (VACE's control video).
+    # `video_latents(pipe, frames, size, device, generator) -> clean latents`, the pipeline starts from the noised
+    # video: collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the
+    # adapter's encode reads cond["_video"] itself (VACE's control video). The stock pipelines encode the video
+    # before they draw the noise: `video_latents` gets the seed's generator first (a VAE *sample* draws from it,
+    # an argmax does not), then `video_noise(pipe, clean, generator) -> noise` draws the noise (None: `latents`).
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
+    video_noise: Callable | None = field(default=None, repr=False)
     video_strength: float = 1.0
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)
