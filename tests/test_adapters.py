@@ -71,6 +71,8 @@ FAMILIES = {
     "ltx2-audio-kv": ("ltx2", "32x32x9", "0-2", ["--no-summary", "--site", "audio_cross_attn_kv_in"]),
     "ltx2-condition": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx2-condition-text": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    "ltx2-hdr": ("ltx2-hdr", "32x32x9", "1-2", ["--no-summary"]),  # no reference video (its own test: a video)
+    "ltx2-in-context": ("ltx2-in-context", "32x32x9", "1-2", ["--no-summary"]),
     # PixArt-style blocks (weditor/adapters/pixart.py): Allegro (Euler-ancestral, a scaled denoiser input). The
     # read-out edit barely moves this tiny model (relative change 3e-4 at collection, 2e-6 at the hook test's
     # inputs): the plain projection here, the read-out edit on the kv site
@@ -114,6 +116,8 @@ PIPELINE_CLASS = {
     "ltx2": "LTX2Pipeline",
     "ltx2-i2v": "LTX2ImageToVideoPipeline",
     "ltx2-condition": "LTX2ConditionPipeline",
+    "ltx2-hdr": "LTX2HDRPipeline",
+    "ltx2-in-context": "LTX2InContextPipeline",
     "allegro": "AllegroPipeline",
     "latte": "LattePipeline",
 }

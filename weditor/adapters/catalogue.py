@@ -36,8 +36,6 @@ REFUSED: dict[str, str] = {
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
     "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
-    "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
-    "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
     "CosmosTextToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer (EDM, T5 cross-attention)",
     "CosmosVideoToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer, video-conditioned",
     "Cosmos2VideoToWorldPipeline": f"{NOT_YET}: Cosmos 2 transformer, video-conditioned",

@@ -123,7 +123,8 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     video = cond.get("_video") if adapter.video_latents is not None else None
     scheduler = copy.deepcopy(pipe.scheduler)
     if adapter.set_timesteps is not None:  # e.g. a shift that depends on the video size (LTX)
-        adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device)
+        more = {"cond": cond} if adapter.video_input else {}  # LTX-2 in-context: a video lengthens the sequence
+        adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device, **more)
     else:
         scheduler.set_timesteps(settings.steps, device=settings.device)
     batch = next(iter(cond.values())).shape[0]

@@ -59,7 +59,8 @@ def _gemma3(tokenizer):
 
 
 def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
-    """A random `LTX2Pipeline` (`t2v`), `LTX2ImageToVideoPipeline` (`i2v`) or `LTX2ConditionPipeline` (`condition`)."""
+    """A random `LTX2Pipeline` (`t2v`), `LTX2ImageToVideoPipeline` (`i2v`), `LTX2ConditionPipeline` (`condition`),
+    `LTX2HDRPipeline` (`hdr`) or `LTX2InContextPipeline` (`in-context`): the same parts."""
     import diffusers
     import torch
     from diffusers import (
@@ -162,6 +163,8 @@ def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
         "t2v": diffusers.LTX2Pipeline,
         "i2v": diffusers.LTX2ImageToVideoPipeline,
         "condition": diffusers.LTX2ConditionPipeline,
+        "hdr": diffusers.LTX2HDRPipeline,
+        "in-context": diffusers.LTX2InContextPipeline,
     }[variant]
     return cls(
         scheduler=FlowMatchEulerDiscreteScheduler(),
@@ -179,4 +182,6 @@ TINY_LTX2_PIPELINES = {
     "ltx2": (build_tiny_ltx2_pipeline, {"variant": "t2v"}),
     "ltx2-i2v": (build_tiny_ltx2_pipeline, {"variant": "i2v"}),
     "ltx2-condition": (build_tiny_ltx2_pipeline, {"variant": "condition"}),
+    "ltx2-hdr": (build_tiny_ltx2_pipeline, {"variant": "hdr"}),
+    "ltx2-in-context": (build_tiny_ltx2_pipeline, {"variant": "in-context"}),
 }
