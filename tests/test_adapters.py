@@ -71,6 +71,7 @@ FAMILIES = {
     "ltx2-audio-kv": ("ltx2", "32x32x9", "0-2", ["--no-summary", "--site", "audio_cross_attn_kv_in"]),
     "ltx2-condition": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx2-condition-text": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    "ltx2-dfr": ("ltx2-dfr", "32x32x9", "1-2", ["--no-summary"]),  # canvas + one keyframe slot, distilled sigmas
     "ltx2-hdr": ("ltx2-hdr", "32x32x9", "1-2", ["--no-summary"]),  # no reference video (its own test: a video)
     "ltx2-in-context": ("ltx2-in-context", "32x32x9", "1-2", ["--no-summary"]),
     # PixArt-style blocks (weditor/adapters/pixart.py): Allegro (Euler-ancestral, a scaled denoiser input). The
@@ -116,6 +117,7 @@ PIPELINE_CLASS = {
     "ltx2": "LTX2Pipeline",
     "ltx2-i2v": "LTX2ImageToVideoPipeline",
     "ltx2-condition": "LTX2ConditionPipeline",
+    "ltx2-dfr": "LTX2DFRPipeline",
     "ltx2-hdr": "LTX2HDRPipeline",
     "ltx2-in-context": "LTX2InContextPipeline",
     "allegro": "AllegroPipeline",
@@ -402,6 +404,10 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
+    if type(pipe).__name__ == "LTX2DFRPipeline":  # its distilled sigmas, as many as the adapter's steps
+        from weditor.adapters.ltx2_dfr import distilled_sigmas
+
+        kwargs["sigmas"] = distilled_sigmas(steps)
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
@@ -473,6 +479,7 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
             from weditor.adapters.ltx2 import join
 
             grid = _ltx_grid(pipe, size)
+            grid = (kwargs["hidden_states"].shape[1] // (grid[1] * grid[2]), *grid[1:])  # DFR: canvas + slot frames
             seen.append(
                 tuple(
                     join(pipe._unpack_latents(v, *grid), a)

@@ -22,6 +22,7 @@ NAMES = [
     "ltx-condition-text",
     "zeroscope-v2v",
     "ltx2",
+    "ltx2-dfr",
     "ltx2-hdr",
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
