@@ -21,6 +21,9 @@ REFUSED: dict[str, str] = {
     "LTX2LatentUpsamplePipeline": "a latent upsampler: no denoiser, nothing reads a prompt or an image",
     "LTX2VideoDiffusionDecodePipeline": "a diffusion decoder of finished latents: reads no prompt or image",
     "Kandinsky6SRPipeline": "text-free video super-resolution: its transformer reads only the low-resolution video",
+    "LTX2DFRTemporalRefinePipeline": "a refine round of an LTX2DFRPipeline pass: it starts from that pass's "
+    "latents, keyframes and frozen audio (all required), never from a prompt and noise; its transformer is the "
+    "DFR pass's, so patch the checkpoint as LTX2DFRPipeline (supported) and run the rounds from the edited folder",
     "TextToVideoZeroPipeline": "runs a Stable Diffusion image checkpoint frame by frame (its model_index.json names "
     "StableDiffusionPipeline): no video checkpoint of this class to patch",
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
@@ -34,7 +37,6 @@ REFUSED: dict[str, str] = {
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
     "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
     "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
-    "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
     "CosmosTextToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer (EDM, T5 cross-attention)",
     "CosmosVideoToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer, video-conditioned",
     "Cosmos2VideoToWorldPipeline": f"{NOT_YET}: Cosmos 2 transformer, video-conditioned",
