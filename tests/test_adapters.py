@@ -60,6 +60,7 @@ FAMILIES = {
     "hunyuan-i2v": ("hunyuan-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "ltx-condition": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx-condition-text": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    "ltx-long": ("ltx-long", "32x32x9", "1-2", ["--no-summary"]),  # one temporal window, one prompt
     # 1000 prompt + 729 image + 256 glyph tokens, a 2048-wide ByT5 projection: seconds per step on 2 cores,
     # so no refusal patch (a collection run) here: its fold is checked in test_safree / test_text_readout
     "hunyuan15": ("hunyuan15", "32x32x5", "0-1", ["--no-summary"]),
@@ -112,6 +113,7 @@ PIPELINE_CLASS = {
     "mochi": "MochiPipeline",
     "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline",
     "ltx-condition": "LTXConditionPipeline",
+    "ltx-long": "LTXI2VLongMultiPromptPipeline",
     "hunyuan15": "HunyuanVideo15Pipeline",
     "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
     "ltx2": "LTX2Pipeline",
@@ -404,6 +406,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
+    if type(pipe).__name__ == "LTXI2VLongMultiPromptPipeline":  # its loop skips the last timestep
+        kwargs["num_inference_steps"] = steps + 1
     if type(pipe).__name__ == "LTX2DFRPipeline":  # its distilled sigmas, as many as the adapter's steps
         from weditor.adapters.ltx2_dfr import distilled_sigmas
 

@@ -20,6 +20,7 @@ NAMES = [
     "skyreels-df",
     "wan-vace",
     "ltx-condition-text",
+    "ltx-long",
     "zeroscope-v2v",
     "ltx2",
     "ltx2-dfr",

@@ -16,6 +16,7 @@ from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
 from weditor.adapters.ltx2_context import LTX2_HDR, LTX2_IN_CONTEXT
 from weditor.adapters.ltx2_dfr import LTX2_DFR
 from weditor.adapters.ltx_condition import LTX_CONDITION
+from weditor.adapters.ltx_long import LTX_LONG
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
@@ -34,6 +35,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     LTX,
     LTX_I2V,
     LTX_CONDITION,
+    LTX_LONG,
     LTX2,
     LTX2_I2V,
     LTX2_CONDITION,

@@ -36,7 +36,6 @@ REFUSED: dict[str, str] = {
     "ConsisIDPipeline": f"{NOT_YET}: CogVideoX-based identity-preserving transformer (needs opencv)",
     "HunyuanVideoFramepackPipeline": f"{NOT_YET}: HunyuanVideo blocks with SigLIP image tokens and packed history "
     "latents (HunyuanVideoFramepackTransformer3DModel), sampled section by section",
-    "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
     "CosmosTextToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer (EDM, T5 cross-attention)",
     "CosmosVideoToWorldPipeline": f"{NOT_YET}: Cosmos 1 transformer, video-conditioned",
     "Cosmos2VideoToWorldPipeline": f"{NOT_YET}: Cosmos 2 transformer, video-conditioned",
