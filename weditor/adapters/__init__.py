@@ -7,6 +7,7 @@ from weditor.adapters.allegro import ALLEGRO
 from weditor.adapters.base import Adapter, Site
 from weditor.adapters.catalogue import REFUSED
 from weditor.adapters.cogvideox import COGVIDEOX, COGVIDEOX_FUN_CONTROL, COGVIDEOX_I2V, COGVIDEOX_V2V
+from weditor.adapters.easyanimate import EASYANIMATE, EASYANIMATE_CONTROL, EASYANIMATE_INPAINT
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
@@ -52,6 +53,9 @@ ADAPTERS: tuple[Adapter, ...] = (
     UNET3D_V2V,
     ALLEGRO,
     LATTE,
+    EASYANIMATE,
+    EASYANIMATE_CONTROL,
+    EASYANIMATE_INPAINT,
 )
 
 

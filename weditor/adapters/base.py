@@ -78,8 +78,8 @@ class Adapter:
     forward: Callable = field(default=None, repr=False)
     denoiser_for: Callable = field(default=None, repr=False)
     # Optional glue, where the pipeline departs from `scheduler.set_timesteps(steps)` / `scheduler.step`:
-    # set_timesteps(pipe, scheduler, steps, size, device) (with `video_input`, also `cond=`: encode()'s output,
-    # the pair's video in cond["_video"]); step(scheduler, pred, t, x) -> x.
+    # set_timesteps(pipe, scheduler, steps, size, device) (one that declares a `cond` parameter also gets encode()'s
+    # output, a pair's video in cond["_video"]); step(scheduler, pred, t, x) -> x.
     set_timesteps: Callable | None = field(default=None, repr=False)
     step: Callable | None = field(default=None, repr=False)
     # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).

@@ -123,7 +123,10 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     video = cond.get("_video") if adapter.video_latents is not None else None
     scheduler = copy.deepcopy(pipe.scheduler)
     if adapter.set_timesteps is not None:  # e.g. a shift that depends on the video size (LTX)
-        more = {"cond": cond} if adapter.video_input else {}  # LTX-2 in-context: a video lengthens the sequence
+        import inspect
+
+        # one that declares `cond` reads it (LTX-2 in-context: a pair's video lengthens the sequence)
+        more = {"cond": cond} if "cond" in inspect.signature(adapter.set_timesteps).parameters else {}
         adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device, **more)
     else:
         scheduler.set_timesteps(settings.steps, device=settings.device)

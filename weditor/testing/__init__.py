@@ -1,13 +1,14 @@
 """Tiny random pipelines of every supported family, built offline for the tests (no weights downloaded).
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
-the newer ones, `ltx2.py` LTX-2's, `ltx_long.py` LTX-Video's windowed long-video pipeline; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
+the newer ones, `ltx2.py` LTX-2's, `ltx_long.py` LTX-Video's windowed long-video pipeline, `easyanimate.py` EasyAnimate's; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from weditor.testing.easyanimate import TINY_EASYANIMATE_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.ltx_long import TINY_LTX_LONG_PIPELINES
@@ -17,6 +18,7 @@ from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by tests
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
+TINY_PIPELINES.update(TINY_EASYANIMATE_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX_LONG_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
