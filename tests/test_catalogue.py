@@ -91,6 +91,9 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["WanAnimatePipeline"]["reins"] == "exact (attn2.to_out.0)"
     assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
     assert rows["VideoToVideoSDPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["LTX2InContextPipeline"]["pairs"] == rows["LTX2HDRPipeline"]["pairs"] == "videos (reference video)"
+    assert rows["EasyAnimateControlPipeline"]["pairs"] == "videos (control video)"
+    assert rows["LTX2DFRTemporalRefinePipeline"]["status"] == "refused"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
     assert (

@@ -71,6 +71,7 @@ class Adapter:
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
     video_noise: Callable | None = field(default=None, repr=False)
+    video_role: str = "control video"  # what a pair's video is to the pipeline, without `video_latents`
     video_strength: float = 1.0
     # Runtime glue, each a plain function of the pipeline (contract: weditor/adapters/common.py).
     encode: Callable = field(default=None, repr=False)

@@ -126,5 +126,6 @@ LTX2_IN_CONTEXT = replace(
     latents=latents_condition,
     set_timesteps=set_timesteps,
     video_input=True,
+    video_role="reference video",
 )
 LTX2_HDR = replace(LTX2_IN_CONTEXT, pipelines=("LTX2HDRPipeline",), step=step_hdr)

@@ -13,7 +13,7 @@ from weditor.adapters import ADAPTERS, REFUSED, Adapter
 def pairs_accepted(adapter: Adapter) -> str:
     """What a pair file may carry for this class besides prompts."""
     if adapter.video_input:  # weditor/io/pair_videos.py
-        return "videos (V2V input video)" if adapter.video_latents is not None else "videos (control video)"
+        return f"videos ({'V2V input video' if adapter.video_latents is not None else adapter.video_role})"
     return "images (I2V)" if adapter.image_to_video else "prompts only"
 
 
@@ -41,11 +41,12 @@ def pipeline_table() -> list[dict]:
 
 def format_table(rows: list[dict]) -> str:
     lines = ["supported (methods: text read-out, refusal, SAFREE on every row; REINS where exact):"]
+    width = max((len(r["pairs"]) for r in rows if r["status"] == "supported"), default=0) + 1
     for r in rows:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
             lines.append(
-                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<23}refusal site {r['refusal_default_site']}"
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<{width}}refusal site {r['refusal_default_site']}"
                 f"; output side: {out}; REINS {r['reins']}"
             )
     lines.append("refused:")
