@@ -17,9 +17,10 @@ share one FFN between the streams, called twice per block: such checkpoints are 
 encoded, and the text-side fold is refused (read off the config, as LTX-2.3's).
 
 Inpaint (`EasyAnimateInpaintPipeline`): its text-to-video mode (no video, no mask: zero mask and
-masked-video latents on the channel axis); prompts only. Control (`EasyAnimateControlPipeline`): the transformer reads the latent with the control video's VAE
-latents and a reference-image latent on the channel axis; a pair's `video` is the control video, and
-without one the pipeline's own zeros (no control); the reference image is not fed (zeros, its default).
+masked-video latents on the channel axis); prompts only. Control (`EasyAnimateControlPipeline`): the
+transformer reads the latent with the control video's VAE latents and a reference-image latent on the
+channel axis; a pair's `video` is the control video, and without one the pipeline's own zeros (no
+control); the reference image is not fed (zeros, its default).
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def _check(pipe, frames: int):
     r_t = pipe.vae_temporal_compression_ratio
     if (frames - 1) % r_t or frames < r_t + 1:
         raise WeditorError(
-            f"LTX2DFRPipeline needs --size frames with (frames - 1) a multiple of {r_t}, at least {r_t + 1}; got {frames}"
+            f"LTX2DFRPipeline needs --size frames with (frames - 1) a multiple of {r_t}, at least {r_t + 1}; "
+            f"got {frames}"
         )
     if not pipe.transformer.config.use_keyframes_abs_pos_embedding:
         raise WeditorError(

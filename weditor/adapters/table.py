@@ -46,8 +46,8 @@ def format_table(rows: list[dict]) -> str:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
             lines.append(
-                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<{width}}refusal site {r['refusal_default_site']}"
-                f"; output side: {out}; REINS {r['reins']}"
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<{width}}"
+                f"refusal site {r['refusal_default_site']}; output side: {out}; REINS {r['reins']}"
             )
     lines.append("refused:")
     lines += [f"  {r['pipeline_class']:<48}{r['reason']}" for r in rows if r["status"] == "refused"]

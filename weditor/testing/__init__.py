@@ -1,7 +1,8 @@
 """Tiny random pipelines of every supported family, built offline for the tests (no weights downloaded).
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
-the newer ones, `ltx2.py` LTX-2's, `ltx_long.py` LTX-Video's windowed long-video pipeline, `easyanimate.py` EasyAnimate's; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
+the newer ones, `ltx2.py` LTX-2's, `ltx_long.py` LTX-Video's windowed long-video pipeline,
+`easyanimate.py` EasyAnimate's; `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
 from __future__ import annotations

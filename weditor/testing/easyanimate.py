@@ -32,8 +32,8 @@ def build_qwen2vl_tokenizer():
 
 def build_tiny_easyanimate_pipeline(variant: str = "t2v", seed: int = 0):
     """A random EasyAnimatePipeline (`t2v`), EasyAnimateControlPipeline (`control`: the transformer reads the
-    latent, the control and the reference-image latents, 3 x 4 channels) or EasyAnimateInpaintPipeline (`inpaint`: latent, mask and
-    masked-video latents, 4 + 1 + 4 channels)."""
+    latent, the control and the reference-image latents, 3 x 4 channels) or EasyAnimateInpaintPipeline
+    (`inpaint`: latent, mask and masked-video latents, 4 + 1 + 4 channels)."""
     import diffusers
     import torch
     from diffusers import AutoencoderKLMagvit, EasyAnimateTransformer3DModel, FlowMatchEulerDiscreteScheduler
