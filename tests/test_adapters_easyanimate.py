@@ -168,3 +168,30 @@ def test_a_normed_text_projection_gets_no_text_fold(tmp_path):
     assert adapter.text_input is None and adapter.default_site == "ffn_in"
     (tmp_path / "transformer" / "config.json").write_text(json.dumps({**config, "add_norm_text_encoder": False}))
     assert adapter_for_model(tmp_path, "EasyAnimatePipeline").text_input == "text_proj"
+
+
+def test_the_stock_inpaint_image_path_is_broken_in_this_diffusers():
+    """Why image pairs are refused on EasyAnimateInpaintPipeline: its mask path reads `vae.config.cache_mag_vae`,
+    which AutoencoderKLMagvit does not have (diffusers 0.42.1). When this starts passing, feed images."""
+    pipe = build("easyanimate-inpaint")
+    mask = torch.full((1, 1, SIZE[2], SIZE[0], SIZE[1]), 255.0)
+    mask[:, :, 0] = 0
+    with pytest.raises(AttributeError, match="cache_mag_vae"):
+        pipe(
+            prompt=PROMPT,
+            video=torch.rand(1, 3, SIZE[2], SIZE[0], SIZE[1]),
+            mask_video=mask,
+            num_frames=SIZE[2],
+            height=SIZE[0],
+            width=SIZE[1],
+            num_inference_steps=1,
+            guidance_scale=1.0,
+            output_type="latent",
+        )
+
+
+def test_the_stock_control_call_is_broken_in_this_diffusers():
+    """diffusers 0.42.1's EasyAnimateControlPipeline.__call__ passes `text_encoder_index` to its own encode_prompt
+    (the module docstring); when this starts passing, drop `tolerate_text_encoder_index`."""
+    with pytest.raises(TypeError, match="text_encoder_index"):
+        build("easyanimate-control")(prompt=PROMPT, num_frames=SIZE[2], height=SIZE[0], width=SIZE[1])

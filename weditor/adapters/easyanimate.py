@@ -183,6 +183,8 @@ def encode_inpaint(pipe, prompts: list[str], device, images=None):
     return cond
 
 
-# Prompts only: its image-to-video use (a video with the image in frame 0 and a mask keeping it) noises the masked
-# video with `noise_aug_strength` from the run's generator, and samples the VAE (`strength` < 1): not fed yet.
+# Prompts only: its image-to-video use (a video with the image in frame 0 and a `mask_video` keeping it) raises
+# AttributeError in diffusers 0.42.1 with the default `resize_inpaint_mask_directly` (it reads
+# `vae.config.cache_mag_vae`, which AutoencoderKLMagvit's config does not have): there is no stock image path to
+# reproduce, so image pairs are refused.
 EASYANIMATE_INPAINT = replace(EASYANIMATE, pipelines=("EasyAnimateInpaintPipeline",), encode=encode_inpaint)
