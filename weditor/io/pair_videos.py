@@ -101,6 +101,8 @@ def video_start(pipe, adapter, scheduler, video: Path, generator, size, device):
     starts from, so with and without a video the runs differ by the video alone; where it samples
     (CogVideoX, ZeroScope), the noise differs too, as it does in the stock pipeline.
     """
+    import torch
+
     steps = len(scheduler.timesteps) // scheduler.order
     keep = min(int(steps * adapter.video_strength), steps)
     start = (steps - keep) * scheduler.order
@@ -112,8 +114,6 @@ def video_start(pipe, adapter, scheduler, video: Path, generator, size, device):
         )
     if hasattr(scheduler, "set_begin_index"):
         scheduler.set_begin_index(start)
-    import torch
-
     with torch.no_grad():  # the VAE's encoder: no graph kept on the latents
         clean = adapter.video_latents(pipe, read_video(video, size), size, device, generator=generator)
     if adapter.video_noise is not None:

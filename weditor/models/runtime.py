@@ -10,6 +10,7 @@ the schedule are enough; each call of a tap sees the activations of one site at 
 from __future__ import annotations
 
 import copy
+import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -123,8 +124,6 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     video = cond.get("_video") if adapter.video_latents is not None else None
     scheduler = copy.deepcopy(pipe.scheduler)
     if adapter.set_timesteps is not None:  # e.g. a shift that depends on the video size (LTX)
-        import inspect
-
         # one that declares `cond` reads it (LTX-2 in-context: a pair's video lengthens the sequence)
         more = {"cond": cond} if "cond" in inspect.signature(adapter.set_timesteps).parameters else {}
         adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device, **more)
