@@ -61,6 +61,7 @@ FAMILIES = {
     "hunyuan-i2v": ("hunyuan-i2v", "32x32x5", "0-1", ["--no-summary"]),
     "ltx-condition": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx-condition-text": ("ltx-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    "ltx-long": ("ltx-long", "32x32x9", "1-2", ["--no-summary"]),  # one temporal window, one prompt
     # 1000 prompt + 729 image + 256 glyph tokens, a 2048-wide ByT5 projection: seconds per step on 2 cores,
     # so no refusal patch (a collection run) here: its fold is checked in test_safree / test_text_readout
     "hunyuan15": ("hunyuan15", "32x32x5", "0-1", ["--no-summary"]),
@@ -72,6 +73,9 @@ FAMILIES = {
     "ltx2-audio-kv": ("ltx2", "32x32x9", "0-2", ["--no-summary", "--site", "audio_cross_attn_kv_in"]),
     "ltx2-condition": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),
     "ltx2-condition-text": ("ltx2-condition", "32x32x9", "1-2", ["--no-summary"]),  # no image: text-only mode
+    "ltx2-dfr": ("ltx2-dfr", "32x32x9", "1-2", ["--no-summary"]),  # canvas + one keyframe slot, distilled sigmas
+    "ltx2-hdr": ("ltx2-hdr", "32x32x9", "1-2", ["--no-summary"]),  # no reference video (its own test: a video)
+    "ltx2-in-context": ("ltx2-in-context", "32x32x9", "1-2", ["--no-summary"]),
     # PixArt-style blocks (weditor/adapters/pixart.py): Allegro (Euler-ancestral, a scaled denoiser input). The
     # read-out edit barely moves this tiny model (relative change 3e-4 at collection, 2e-6 at the hook test's
     # inputs): the plain projection here, the read-out edit on the kv site
@@ -114,6 +118,10 @@ FAMILIES = {
     "cosmos2-v2w": ("cosmos2-v2w", "32x32x9", "1-2", ["--no-summary"]),  # flow-matching Euler, Wan VAE
     "cosmos25": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # Image2World: Qwen2.5-VL, UniPC
     "cosmos25-text": ("cosmos25", "32x32x9", "1-2", ["--no-summary"]),  # no image: Text2World
+    # EasyAnimate (weditor/adapters/easyanimate.py): MMDiT blocks, Qwen2-VL text; control without a video: zeros
+    "easyanimate": ("easyanimate", "32x32x5", "0-1", ["--no-summary", "--edit", "projection"]),
+    "easyanimate-control": ("easyanimate-control", "32x32x5", "0-1", ["--no-summary", "--edit", "projection"]),
+    "easyanimate-inpaint": ("easyanimate-inpaint", "32x32x5", "0-1", ["--no-summary", "--edit", "projection"]),
 }
 if importlib.util.find_spec("cv2"):  # diffusers exports ConsisIDPipeline only with OpenCV (tests/test_consisid.py
     # reports a skip without it). CogVideoX's blocks, face-free checkpoints (weditor/adapters/consisid.py)
@@ -148,11 +156,15 @@ PIPELINE_CLASS = {
     "mochi": "MochiPipeline",
     "hunyuan-i2v": "HunyuanVideoImageToVideoPipeline",
     "ltx-condition": "LTXConditionPipeline",
+    "ltx-long": "LTXI2VLongMultiPromptPipeline",
     "hunyuan15": "HunyuanVideo15Pipeline",
     "hunyuan15-i2v": "HunyuanVideo15ImageToVideoPipeline",
     "ltx2": "LTX2Pipeline",
     "ltx2-i2v": "LTX2ImageToVideoPipeline",
     "ltx2-condition": "LTX2ConditionPipeline",
+    "ltx2-dfr": "LTX2DFRPipeline",
+    "ltx2-hdr": "LTX2HDRPipeline",
+    "ltx2-in-context": "LTX2InContextPipeline",
     "allegro": "AllegroPipeline",
     "latte": "LattePipeline",
     "anyflow": "AnyFlowPipeline",
@@ -174,6 +186,9 @@ PIPELINE_CLASS = {
     "cosmos-v2w": "CosmosVideoToWorldPipeline",
     "cosmos2-v2w": "Cosmos2VideoToWorldPipeline",
     "cosmos25": "Cosmos2_5_PredictBasePipeline",
+    "easyanimate": "EasyAnimatePipeline",
+    "easyanimate-control": "EasyAnimateControlPipeline",
+    "easyanimate-inpaint": "EasyAnimateInpaintPipeline",
 }
 
 
@@ -478,6 +493,16 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["conditioning_frames"] = [kwargs.get("image", grey)] if sparse else [grey] * size[2]
     if type(pipe).__name__ in ("PIAPipeline", "I2VGenXLPipeline"):  # the image-less member's mid-grey first frame
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
+    if type(pipe).__name__ == "EasyAnimateControlPipeline":  # diffusers 0.42.1 passes its own encode_prompt an
+        from tests.test_adapters_easyanimate import tolerate_text_encoder_index  # argument it does not take
+
+        tolerate_text_encoder_index(pipe)
+    if type(pipe).__name__ == "LTXI2VLongMultiPromptPipeline":  # its loop skips the last timestep
+        kwargs["num_inference_steps"] = steps + 1
+    if type(pipe).__name__ == "LTX2DFRPipeline":  # its distilled sigmas, as many as the adapter's steps
+        from weditor.adapters.ltx2_dfr import distilled_sigmas
+
+        kwargs["sigmas"] = distilled_sigmas(steps)
     accepted = inspect.signature(pipe.__call__).parameters
     if type(pipe).__name__ == "I2VGenXLPipeline":  # its default clip_skip names text_model, gone in transformers 5
         from weditor.adapters.i2vgenxl import text_model_alias
@@ -580,6 +605,7 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
             from weditor.adapters.ltx2 import join
 
             grid = _ltx_grid(pipe, size)
+            grid = (kwargs["hidden_states"].shape[1] // (grid[1] * grid[2]), *grid[1:])  # DFR: canvas + slot frames
             seen.append(
                 tuple(
                     join(pipe._unpack_latents(v, *grid), a)

@@ -93,7 +93,11 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["CogVideoXFunControlPipeline"]["pairs"] == "videos (control video)"
     assert rows["WanAnimatePipeline"]["pairs"] == "images (I2V)"
     assert rows["WanAnimatePipeline"]["reins"] == "exact (attn2.to_out.0)"
-    assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "prompts only"
+    assert rows["CogVideoXVideoToVideoPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["VideoToVideoSDPipeline"]["pairs"] == "videos (V2V input video)"
+    assert rows["LTX2InContextPipeline"]["pairs"] == rows["LTX2HDRPipeline"]["pairs"] == "videos (reference video)"
+    assert rows["EasyAnimateControlPipeline"]["pairs"] == "videos (control video)"
+    assert rows["LTX2DFRTemporalRefinePipeline"]["status"] == "refused"
     assert rows["HunyuanSkyreelsImageToVideoPipeline"]["reins"].startswith("refused")
     assert rows["Kandinsky6SRPipeline"]["reason"].startswith("text-free")
     assert rows["StableVideoDiffusionPipeline"]["reason"].startswith("no prompt reaches its UNet")

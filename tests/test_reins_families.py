@@ -20,8 +20,11 @@ NAMES = [
     "skyreels-df",
     "wan-vace",
     "ltx-condition-text",
+    "ltx-long",
     "zeroscope-v2v",
     "ltx2",
+    "ltx2-dfr",
+    "ltx2-hdr",
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write

@@ -14,6 +14,7 @@ from weditor.adapters.consisid import CONSISID
 from weditor.adapters.cosmos import COSMOS, COSMOS_V2W
 from weditor.adapters.cosmos2 import COSMOS2_V2W
 from weditor.adapters.cosmos2_5 import COSMOS2_5
+from weditor.adapters.easyanimate import EASYANIMATE, EASYANIMATE_CONTROL, EASYANIMATE_INPAINT
 from weditor.adapters.framepack import FRAMEPACK
 from weditor.adapters.helios import HELIOS, HELIOS_PYRAMID
 from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
@@ -23,7 +24,10 @@ from weditor.adapters.i2vgenxl import I2VGENXL
 from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
+from weditor.adapters.ltx2_context import LTX2_HDR, LTX2_IN_CONTEXT
+from weditor.adapters.ltx2_dfr import LTX2_DFR
 from weditor.adapters.ltx_condition import LTX_CONDITION
+from weditor.adapters.ltx_long import LTX_LONG
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
@@ -51,9 +55,13 @@ ADAPTERS: tuple[Adapter, ...] = (
     LTX,
     LTX_I2V,
     LTX_CONDITION,
+    LTX_LONG,
     LTX2,
     LTX2_I2V,
     LTX2_CONDITION,
+    LTX2_DFR,
+    LTX2_HDR,
+    LTX2_IN_CONTEXT,
     HUNYUAN,
     HUNYUAN_I2V,
     HUNYUAN_SKYREELS_I2V,
@@ -68,6 +76,9 @@ ADAPTERS: tuple[Adapter, ...] = (
     I2VGENXL,
     ALLEGRO,
     LATTE,
+    EASYANIMATE,
+    EASYANIMATE_CONTROL,
+    EASYANIMATE_INPAINT,
 )
 
 

@@ -63,11 +63,15 @@ class Adapter:
     more_text_inputs: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # ((key, linear(s)), ...)
     image_to_video: bool = False  # encode() takes one image per prompt (pairs may carry images)
     # Pairs may carry a `video` (weditor/io/pair_videos.py); False: pairs with videos are refused. With
-    # `video_latents(pipe, frames, size, device) -> clean latents`, the pipeline starts from the noised video:
-    # collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the adapter's
-    # encode reads cond["_video"] itself (VACE's control video).
+    # `video_latents(pipe, frames, size, device, generator) -> clean latents`, the pipeline starts from the noised
+    # video: collection noises them to the schedule cut to `video_strength` (video-to-video). Without, the
+    # adapter's encode reads cond["_video"] itself (VACE's control video). The stock pipelines encode the video
+    # before they draw the noise: `video_latents` gets the seed's generator first (a VAE *sample* draws from it,
+    # an argmax does not), then `video_noise(pipe, clean, generator) -> noise` draws the noise (None: `latents`).
     video_input: bool = False
     video_latents: Callable | None = field(default=None, repr=False)
+    video_noise: Callable | None = field(default=None, repr=False)
+    video_role: str = "control video"  # what a pair's video is to the pipeline, without `video_latents`
     video_strength: float = 1.0
     # What `weditor inspect --pipelines` says pairs may carry, where the rule of adapters/table.py would mislead.
     pairs_label: str | None = None
@@ -77,7 +81,8 @@ class Adapter:
     forward: Callable = field(default=None, repr=False)
     denoiser_for: Callable = field(default=None, repr=False)
     # Optional glue, where the pipeline departs from `scheduler.set_timesteps(steps)` / `scheduler.step`:
-    # set_timesteps(pipe, scheduler, steps, size, device); step(scheduler, pred, t, x) -> x.
+    # set_timesteps(pipe, scheduler, steps, size, device) (one that declares a `cond` parameter also gets encode()'s
+    # output, a pair's video in cond["_video"]); step(scheduler, pred, t, x) -> x.
     set_timesteps: Callable | None = field(default=None, repr=False)
     step: Callable | None = field(default=None, repr=False)
     # Collection height, width, frames; or a function of the loaded pipeline (sizes fixed by its config).

@@ -22,6 +22,9 @@ REFUSED: dict[str, str] = {
     "LTX2LatentUpsamplePipeline": "a latent upsampler: no denoiser, nothing reads a prompt or an image",
     "LTX2VideoDiffusionDecodePipeline": "a diffusion decoder of finished latents: reads no prompt or image",
     "Kandinsky6SRPipeline": "text-free video super-resolution: its transformer reads only the low-resolution video",
+    "LTX2DFRTemporalRefinePipeline": "a refine round of an LTX2DFRPipeline pass: it starts from that pass's "
+    "latents, keyframes and frozen audio (all required), never from a prompt and noise; its transformer is the "
+    "DFR pass's, so patch the checkpoint as LTX2DFRPipeline (supported) and run the rounds from the edited folder",
     "TextToVideoZeroPipeline": "runs a Stable Diffusion image checkpoint frame by frame (its model_index.json names "
     "StableDiffusionPipeline): no video checkpoint of this class to patch",
     "TextToVideoZeroSDXLPipeline": "runs a Stable Diffusion XL image checkpoint frame by frame (its model_index.json "
@@ -33,11 +36,6 @@ REFUSED: dict[str, str] = {
     "images, which the UNet reproduces in every frame through the concatenated latent, around every edited "
     "linear: no weight edit erases them",
     # not covered yet (architecture in one phrase)
-    "LTXI2VLongMultiPromptPipeline": f"{NOT_YET}: LTX-Video blocks, prompts per temporal window",
-    "LTX2DFRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe sampling",
-    "LTX2DFRTemporalRefinePipeline": f"{NOT_YET}: LTX-2 audio-video transformer, keyframe refinement",
-    "LTX2HDRPipeline": f"{NOT_YET}: LTX-2 audio-video transformer with an HDR LoRA",
-    "LTX2InContextPipeline": f"{NOT_YET}: LTX-2 audio-video transformer, in-context conditioning",
     "Cosmos2_5_TransferPipeline": f"{NOT_YET}: the Cosmos 2.5 transformer plus a CosmosControlNetModel that reads the "
     "prompt too (its own crossattn_proj and every control block's attn2) and adds its blocks' outputs to the "
     "transformer's stream, so a patch must edit the control net as well, a second prompt-reading component no "
@@ -46,9 +44,6 @@ REFUSED: dict[str, str] = {
     "transformer's own embed_tokens and an understanding stream RMS-normalised before every linear, so no linear "
     "reads the prompt as encoded (the text methods cannot fold); its generation stream (ungated adds) would take "
     "the block edits, but its packed text/video/sound/action sequences are not run yet",
-    "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",
-    "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
-    "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",
     "Kandinsky5T2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer (Qwen2.5-VL + CLIP text)",
     "Kandinsky5I2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer, image-conditioned",
     "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",

@@ -21,8 +21,9 @@ noisy latent on the channel axis (`prepare_latents` of CogVideoXImageToVideoPipe
 an "ofs" embedding. CogVideoX-Fun control (`CogVideoXFunControlPipeline`) concatenates the VAE
 latents of a control video (pose, depth, edges) on the same axis instead: a pair's `video` is that
 control video, and without one a still mid-grey video is (the pipeline has no control-free mode).
-Batched CFG in the pipeline does not matter here: each member runs as its own
-batch row with its own prompt.
+Video-to-video (`CogVideoXVideoToVideoPipeline`) starts from a pair's `video`, VAE-sampled and noised
+as its `prepare_latents` does. Batched CFG in the pipeline does not matter here: each member runs as
+its own batch row with its own prompt.
 """
 
 from __future__ import annotations
@@ -223,9 +224,34 @@ COGVIDEOX_I2V = replace(
     latents=latents_i2v,
 )
 
-# Video-to-video starts from the noised input video (`strength`); collection runs the whole schedule
-# from noise (strength 1), so pair files carry no video for it. Its denoiser step is T2V's.
-COGVIDEOX_V2V = replace(COGVIDEOX, pipelines=("CogVideoXVideoToVideoPipeline",), latents=latents_v2v)
+
+def video_latents_v2v(pipe, frames, size, device, generator=None):
+    """CogVideoXVideoToVideoPipeline.prepare_latents' clean latents of `frames` (B, F, C, h, w): a VAE *sample*
+    drawn from `generator` before the noise is, as the stock pipeline draws it. CogVideoX 1.5 wants a multiple
+    of `patch_size_t` latent frames (the stock pipeline refuses other videos): the last frame is held for the
+    padded frames, as a short video is (weditor/io/pair_videos.py)."""
+    from diffusers.pipelines.cogvideo.pipeline_cogvideox_video2video import retrieve_latents
+
+    height, width, count = size
+    frames = list(frames) + [frames[-1]] * (_frames(pipe, count) - len(frames))
+    video = pipe.video_processor.preprocess_video(frames, height=height, width=width).to(device, pipe.vae.dtype)
+    latents = retrieve_latents(pipe.vae.encode(video), generator).float().permute(0, 2, 1, 3, 4)
+    return pipe.vae_scaling_factor_image * latents
+
+
+# Video-to-video: pairs without a video start from noise (strength 1: the whole schedule); a pair's `video` is
+# encoded and noised to the stock pipeline's default strength, 0.8, as `pipe(video=..., prompt=...)` would,
+# in its draw order: the VAE sample first, then the noise (weditor/io/pair_videos.py). The stock pipeline
+# multiplies the noised latent by `init_noise_sigma`, which is 1 for both CogVideoX schedulers. Its denoiser
+# step is T2V's.
+COGVIDEOX_V2V = replace(
+    COGVIDEOX,
+    pipelines=("CogVideoXVideoToVideoPipeline",),
+    latents=latents_v2v,
+    video_input=True,
+    video_latents=video_latents_v2v,
+    video_strength=0.8,
+)
 
 # --------------------------------------------------------------------------- Fun control
 

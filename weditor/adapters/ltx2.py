@@ -112,8 +112,9 @@ def latents(pipe, size: tuple[int, int, int], generator, device):
     return join(video, pipe._pack_audio_latents(audio)).to(device)
 
 
-def set_timesteps(pipe, scheduler, steps: int, size, device):
-    """As LTX2Pipeline.__call__: sigmas linspace(1, 1/n), shifted by mu(video sequence length)."""
+def set_timesteps(pipe, scheduler, steps: int, size, device, extra_tokens: int = 0):
+    """As LTX2Pipeline.__call__: sigmas linspace(1, 1/n), shifted by mu(video sequence length); `extra_tokens`:
+    tokens appended to the sequence (a reference video, weditor/adapters/ltx2_context.py)."""
     import numpy as np
     from diffusers.pipelines.ltx2.pipeline_ltx2 import (
         calculate_shift,
@@ -127,7 +128,7 @@ def set_timesteps(pipe, scheduler, steps: int, size, device):
         * (width // pipe.vae_spatial_compression_ratio)
     )
     mu = calculate_shift(
-        tokens,
+        tokens + extra_tokens,
         scheduler.config.get("base_image_seq_len", 1024),
         scheduler.config.get("max_image_seq_len", 4096),
         scheduler.config.get("base_shift", 0.95),
@@ -154,6 +155,13 @@ def forward(model, x, t, cond):
         tokens = mask.unsqueeze(-1) * extra["image_latents"] + (1 - mask.unsqueeze(-1)) * tokens
         video_timestep = timestep.unsqueeze(-1) * (1 - mask)
     video_coords = model.rope.prepare_video_coords(n, f, h, w, x.device, fps=FRAME_RATE)
+    base = tokens.shape[1]
+    if "appended_latents" in extra:  # LTX2InContext/HDR (weditor/adapters/ltx2_context.py): reference tokens appended
+        if video_timestep.ndim == 1:
+            video_timestep = video_timestep.unsqueeze(-1).expand(-1, base)
+        tokens = torch.cat([tokens, extra["appended_latents"].expand(n, -1, -1).to(tokens.dtype)], dim=1)
+        video_timestep = torch.cat([video_timestep, timestep.unsqueeze(-1) * (1 - extra["appended_mask"])], dim=1)
+        video_coords = torch.cat([video_coords, extra["appended_coords"].expand(n, -1, -1, -1)], dim=2)
     audio_coords = model.audio_rope.prepare_audio_coords(n, audio.shape[1], x.device)
     dtype = model.dtype
     with torch.no_grad():
@@ -163,7 +171,7 @@ def forward(model, x, t, cond):
             encoder_hidden_states=cond["encoder_hidden_states"].to(dtype),
             audio_encoder_hidden_states=cond["audio_encoder_hidden_states"].to(dtype),
             timestep=video_timestep,
-            audio_timestep=timestep if "image_latents" in extra else None,
+            audio_timestep=timestep if ("image_latents" in extra or "appended_latents" in extra) else None,
             sigma=timestep,
             encoder_attention_mask=cond["encoder_attention_mask"],
             audio_encoder_attention_mask=cond["encoder_attention_mask"],
@@ -177,11 +185,11 @@ def forward(model, x, t, cond):
             isolate_modalities=False,
             spatio_temporal_guidance_blocks=None,
             perturbation_mask=None,
-            use_cross_timestep=True,
+            use_cross_timestep=cond.get("_cross_timestep", True),  # LTX2HDRPipeline's default: False
             return_dict=False,
         )
     p, p_t = model.config.patch_size, model.config.patch_size_t
-    video = LTX2Pipeline._unpack_latents(pred_video, f // p_t, h // p, w // p, p, p_t)
+    video = LTX2Pipeline._unpack_latents(pred_video[:, :base], f // p_t, h // p, w // p, p, p_t)
     return join(video, pred_audio)
 
 
@@ -352,7 +360,8 @@ def _condition_tokens(pipe, images, x, device) -> dict:
 
 
 def latents_condition(pipe, size: tuple[int, int, int], generator, device):
-    """LTX2ConditionPipeline's draws: packed video noise (1, N, C), then audio noise; unpacked and joined."""
+    """LTX2ConditionPipeline's draws (and the in-context and HDR pipelines'): packed video noise (1, N, C), then
+    packed audio noise (1, L, C_a * M) (LTX2Pipeline draws (1, C_a, L, M) and packs it); unpacked and joined."""
     from diffusers.utils.torch_utils import randn_tensor
 
     height, width, frames = size
@@ -362,8 +371,8 @@ def latents_condition(pipe, size: tuple[int, int, int], generator, device):
     video = pipe._unpack_latents(randn_tensor((1, grid[0] * grid[1] * grid[2], c), generator=generator), *grid)
     per_second = pipe.audio_sampling_rate / pipe.audio_hop_length / float(pipe.audio_vae_temporal_compression_ratio)
     length = audio_length(f, pipe.vae_temporal_compression_ratio, per_second)
-    audio = randn_tensor((1, pipe.audio_vae.config.latent_channels, length, audio_mel_bins(pipe)), generator=generator)
-    return join(video, pipe._pack_audio_latents(audio)).to(device)
+    audio = randn_tensor((1, length, pipe.audio_vae.config.latent_channels * audio_mel_bins(pipe)), generator=generator)
+    return join(video, audio).to(device)
 
 
 LTX2_CONDITION = replace(

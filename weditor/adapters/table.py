@@ -15,7 +15,7 @@ def pairs_accepted(adapter: Adapter) -> str:
     if adapter.pairs_label:  # where the rule below would mislead (Cosmos: the frames a video continues)
         return adapter.pairs_label
     if adapter.video_input:  # weditor/io/pair_videos.py
-        return "videos (V2V input video)" if adapter.video_latents is not None else "videos (control video)"
+        return f"videos ({'V2V input video' if adapter.video_latents is not None else adapter.video_role})"
     return "images (I2V)" if adapter.image_to_video else "prompts only"
 
 
@@ -43,12 +43,13 @@ def pipeline_table() -> list[dict]:
 
 def format_table(rows: list[dict]) -> str:
     lines = ["supported (methods: refusal on every row; text read-out and SAFREE unless marked; REINS where exact):"]
+    width = max((len(r["pairs"]) for r in rows if r["status"] == "supported"), default=0) + 1
     for r in rows:
         if r["status"] == "supported":
             out = ", ".join(r["refusal_output_side"]) or "none (gated)"
             lines.append(
-                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<25}refusal site {r['refusal_default_site']}"
-                f"; output side: {out}; REINS {r['reins']}"
+                f"  {r['pipeline_class']:<48}{r['family']:<14}{r['pairs']:<{width}}"
+                f"refusal site {r['refusal_default_site']}; output side: {out}; REINS {r['reins']}"
                 + ("" if r["text_and_safree"] else "; text methods refused (no linear reads the prompt alone)")
             )
     lines.append("refused:")

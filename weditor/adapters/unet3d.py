@@ -17,8 +17,8 @@ The default site is the FFN input `ff.net.0.proj` (the paper's site; the paper e
 Temporal transformers (and `transformer_in`) do not read the text and are left alone.
 
 `VideoToVideoSDPipeline` (ZeroScope's video-to-video upscaling pass) runs the same UNet from the
-noised input video (`strength`); collection runs the whole schedule from noise (strength 1), so
-pair files carry no video for it.
+noised input video (`strength`): pairs without a video run the whole schedule from noise (strength 1);
+a pair's `video` is VAE-sampled frame by frame and noised as its `prepare_latents` does.
 
 Text: the CLIP hidden states are read directly by every spatial block's `attn2.to_k`/`attn2.to_v`.
 """
@@ -107,4 +107,36 @@ UNET3D = Adapter(
     default_size=(256, 256, 8),
 )
 
-UNET3D_V2V = replace(UNET3D, pipelines=("VideoToVideoSDPipeline",), latents=latents_v2v)
+
+def video_latents_v2v(pipe, frames, size, device, generator=None):
+    """VideoToVideoSDPipeline.prepare_latents' clean latents (1, C, F, h, w) of `frames`: the frames go through
+    the 2D VAE as one batch, a *sample* drawn from `generator` before the noise is, as the stock pipeline draws."""
+    from diffusers.pipelines.deprecated.text_to_video_synthesis.pipeline_text_to_video_synth_img2img import (
+        retrieve_latents,
+    )
+
+    video = pipe.video_processor.preprocess_video(frames).to(device, pipe.vae.dtype)  # (1, 3, F, H, W), no resize
+    _, channels, count, height, width = video.shape
+    flat = video.permute(0, 2, 1, 3, 4).reshape(count, channels, height, width)
+    latents = pipe.vae.config.scaling_factor * retrieve_latents(pipe.vae.encode(flat), generator=generator).float()
+    return latents.unsqueeze(0).permute(0, 2, 1, 3, 4)
+
+
+def video_noise_v2v(pipe, clean, generator):
+    """The stock pipeline's noise, drawn frame-major (F, C, h, w) as its VAE latents are, in the adapter's layout."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    _, channels, count, height, width = clean.shape
+    return randn_tensor((count, channels, height, width), generator=generator).unsqueeze(0).permute(0, 2, 1, 3, 4)
+
+
+# A pair's `video` is noised to the stock pipeline's default strength, 0.6 (weditor/io/pair_videos.py).
+UNET3D_V2V = replace(
+    UNET3D,
+    pipelines=("VideoToVideoSDPipeline",),
+    latents=latents_v2v,
+    video_input=True,
+    video_latents=video_latents_v2v,
+    video_noise=video_noise_v2v,
+    video_strength=0.6,
+)

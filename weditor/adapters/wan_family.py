@@ -237,8 +237,9 @@ _WAN = replace(WAN, requires=WAN_I2V.requires)
 SKYREELS = replace(_WAN, pipelines=("SkyReelsV2Pipeline",))
 
 
-def video_latents_v2v(pipe, frames, size, device):
-    """WanVideoToVideoPipeline.prepare_latents' clean latents of `frames` (PIL images at the collection size)."""
+def video_latents_v2v(pipe, frames, size, device, generator=None):
+    """WanVideoToVideoPipeline.prepare_latents' clean latents of `frames` (PIL images at the collection size):
+    the VAE's mode (argmax), which draws nothing from `generator`."""
     import torch
     from diffusers.pipelines.wan.pipeline_wan_video2video import retrieve_latents
 

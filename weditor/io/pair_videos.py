@@ -88,24 +88,39 @@ def check_videos_accepted(pairsets, adapter, pipeline_class: str) -> None:
         )
 
 
-def video_start(pipe, adapter, scheduler, video: Path, noise, size, device):
+def video_start(pipe, adapter, scheduler, video: Path, generator, size, device):
     """(first latent, timesteps) of a video-to-video run on `video` at the adapter's `video_strength`.
 
-    As the stock pipelines do (WanVideoToVideoPipeline.get_timesteps / prepare_latents): the schedule
-    keeps its last `int(steps * strength)` timesteps, and the video's latents are noised to the
-    first of them with the same noise a text-to-video run would start from (`noise`, drawn first
-    from the seed), so with and without a video the runs differ by the video alone.
+    As the stock pipelines do (get_timesteps / prepare_latents of WanVideoToVideoPipeline,
+    CogVideoXVideoToVideoPipeline, VideoToVideoSDPipeline): the schedule keeps its last
+    `int(steps * strength)` timesteps and starts there (`set_begin_index`, where the scheduler has
+    it); the video is encoded first, with the seed's generator (`adapter.video_latents`: a VAE
+    sample draws from it, Wan's argmax does not), and the noise is drawn after, from the same
+    generator (`adapter.video_noise`, else the adapter's own noise), then added at the first kept
+    timestep. Where the encoding draws nothing (Wan), the noise is the one a text-to-video run
+    starts from, so with and without a video the runs differ by the video alone; where it samples
+    (CogVideoX, ZeroScope), the noise differs too, as it does in the stock pipeline.
     """
+    import torch
+
     steps = len(scheduler.timesteps) // scheduler.order
     keep = min(int(steps * adapter.video_strength), steps)
-    timesteps = scheduler.timesteps[(steps - keep) * scheduler.order :]
+    start = (steps - keep) * scheduler.order
+    timesteps = scheduler.timesteps[start:]
     if len(timesteps) == 0:
         raise WeditorError(
             f"--steps {steps} at video strength {adapter.video_strength} leaves no denoising step; "
             f"use at least {math.ceil(1 / adapter.video_strength)} steps"
         )
-    clean = adapter.video_latents(pipe, read_video(video, size), size, device).to(noise.dtype)
-    t0 = timesteps[:1]
+    if hasattr(scheduler, "set_begin_index"):
+        scheduler.set_begin_index(start)
+    with torch.no_grad():  # the VAE's encoder: no graph kept on the latents
+        clean = adapter.video_latents(pipe, read_video(video, size), size, device, generator=generator)
+    if adapter.video_noise is not None:
+        noise = adapter.video_noise(pipe, clean, generator).to(device)
+    else:
+        noise = adapter.latents(pipe, size, generator, device)
+    clean, t0 = clean.to(noise.dtype), timesteps[:1]
     if hasattr(scheduler, "add_noise"):
         return scheduler.add_noise(clean, noise, t0), timesteps
     return scheduler.scale_noise(clean, t0, noise), timesteps

@@ -10,6 +10,7 @@ the schedule are enough; each call of a tap sees the activations of one site at 
 from __future__ import annotations
 
 import copy
+import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -120,18 +121,21 @@ def trajectory(pipe, adapter: Adapter, cond: dict, settings: Settings, seed: int
     run are fed instead, so two models can be compared on identical inputs.
     """
     generator = torch.Generator("cpu").manual_seed(seed)
-    first = adapter.latents(pipe, settings.size, generator, settings.device)
+    video = cond.get("_video") if adapter.video_latents is not None else None
     scheduler = copy.deepcopy(pipe.scheduler)
     if adapter.set_timesteps is not None:  # e.g. a shift that depends on the video size (LTX)
-        adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device)
+        # one that declares `cond` reads it (LTX-2 in-context: a pair's video lengthens the sequence)
+        more = {"cond": cond} if "cond" in inspect.signature(adapter.set_timesteps).parameters else {}
+        adapter.set_timesteps(pipe, scheduler, settings.steps, settings.size, settings.device, **more)
     else:
         scheduler.set_timesteps(settings.steps, device=settings.device)
     batch = next(iter(cond.values())).shape[0]
-    x, timesteps = first, scheduler.timesteps
-    if cond.get("_video") is not None and adapter.video_latents is not None:  # V2V: the video noised, the schedule cut
+    if video is None:
+        x, timesteps = adapter.latents(pipe, settings.size, generator, settings.device), scheduler.timesteps
+    else:  # V2V: the video encoded, then noised to the cut schedule's first timestep, in the stock draw order
         from weditor.io.pair_videos import video_start
 
-        x, timesteps = video_start(pipe, adapter, scheduler, cond["_video"], first, settings.size, settings.device)
+        x, timesteps = video_start(pipe, adapter, scheduler, video, generator, settings.size, settings.device)
     record = []
     for i, t in enumerate(timesteps):
         if forced is not None:

@@ -2,7 +2,8 @@
 
 `pipelines.py` holds the first families and the shared tokenizers and text encoders, `families.py`
 the newer ones, `ltx2.py` LTX-2's, `pixart.py` Allegro and Latte, `wan_derived.py` AnyFlow and Helios,
-`framepack.py` Framepack, `consisid.py` ConsisID;
+`framepack.py` Framepack, `consisid.py` ConsisID, `animatediff.py` the motion-adapter UNets, `cosmos.py`
+Cosmos, `ltx_long.py` LTX-Video's windowed long-video pipeline, `easyanimate.py` EasyAnimate's;
 `TINY_PIPELINES` names them all for `save_tiny_pipeline`.
 """
 
@@ -13,9 +14,11 @@ from pathlib import Path
 from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.consisid import TINY_CONSISID_PIPELINES
 from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
+from weditor.testing.easyanimate import TINY_EASYANIMATE_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
+from weditor.testing.ltx_long import TINY_LTX_LONG_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
 from weditor.testing.pipelines import TINY_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
@@ -27,7 +30,9 @@ TINY_PIPELINES.update(TINY_ANIMATEDIFF_PIPELINES)
 TINY_PIPELINES.update(TINY_COSMOS_PIPELINES)
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_FRAMEPACK_PIPELINES)
+TINY_PIPELINES.update(TINY_EASYANIMATE_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
+TINY_PIPELINES.update(TINY_LTX_LONG_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
 TINY_PIPELINES.update(TINY_WAN_DERIVED_PIPELINES)
 

@@ -59,7 +59,9 @@ def _gemma3(tokenizer):
 
 
 def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
-    """A random `LTX2Pipeline` (`t2v`), `LTX2ImageToVideoPipeline` (`i2v`) or `LTX2ConditionPipeline` (`condition`)."""
+    """A random `LTX2Pipeline` (`t2v`), `LTX2ImageToVideoPipeline` (`i2v`), `LTX2ConditionPipeline` (`condition`),
+    `LTX2DFRPipeline` (`dfr`, with LTX-2.5's keyframe marker), `LTX2HDRPipeline` (`hdr`) or
+    `LTX2InContextPipeline` (`in-context`): the same parts."""
     import diffusers
     import torch
     from diffusers import (
@@ -91,6 +93,7 @@ def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
         caption_channels=width,
         rope_double_precision=False,
         rope_type="split",
+        use_keyframes_abs_pos_embedding=variant == "dfr",  # LTX-2.5's keyframe marker: DFR's slots need it
     ).eval()
     connectors = LTX2TextConnectors(
         caption_channels=width,
@@ -162,6 +165,9 @@ def build_tiny_ltx2_pipeline(variant: str = "t2v", seed: int = 0):
         "t2v": diffusers.LTX2Pipeline,
         "i2v": diffusers.LTX2ImageToVideoPipeline,
         "condition": diffusers.LTX2ConditionPipeline,
+        "dfr": diffusers.LTX2DFRPipeline,
+        "hdr": diffusers.LTX2HDRPipeline,
+        "in-context": diffusers.LTX2InContextPipeline,
     }[variant]
     return cls(
         scheduler=FlowMatchEulerDiscreteScheduler(),
@@ -179,4 +185,7 @@ TINY_LTX2_PIPELINES = {
     "ltx2": (build_tiny_ltx2_pipeline, {"variant": "t2v"}),
     "ltx2-i2v": (build_tiny_ltx2_pipeline, {"variant": "i2v"}),
     "ltx2-condition": (build_tiny_ltx2_pipeline, {"variant": "condition"}),
+    "ltx2-dfr": (build_tiny_ltx2_pipeline, {"variant": "dfr"}),
+    "ltx2-hdr": (build_tiny_ltx2_pipeline, {"variant": "hdr"}),
+    "ltx2-in-context": (build_tiny_ltx2_pipeline, {"variant": "in-context"}),
 }
