@@ -94,8 +94,11 @@ def latents_v2v(pipe, size: tuple[int, int, int], generator, device):
     return (noise * pipe.scheduler.init_noise_sigma).to(device)
 
 
-def video_latents_v2v(pipe, frames, size, device):
-    """The pipeline's clean latents of `frames` (PIL images at the collection size), posterior mode."""
+def video_latents_v2v(pipe, frames, size, device, generator=None):
+    """The pipeline's clean latents of `frames` (PIL images at the collection size), posterior mode.
+
+    The mode draws nothing from `generator`: the stock sample it replaces is drawn and dropped in `latents`.
+    """
     import torch
     from diffusers.pipelines.animatediff.pipeline_animatediff_video2video import retrieve_latents
 
