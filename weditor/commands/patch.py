@@ -28,7 +28,9 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     "--strength apply); refusal: the low-rank refusal edit of every block's video tokens (--site, "
     "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
     "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
-    "value (--uce-* options; docs/method.md) [default: text; refusal for pairs "
+    "value (--uce-* options; docs/method.md); encoder: the closed-form edit of the text encoder's last "
+    "feed-forward output, for a concept only its context defines (a colour on one shape; --encoder-* options) "
+    "[default: searched (docs/method.md, \"Self-tuning\"); with --no-tune text, refusal for pairs "
     "with images].",
 )
 @click.option(
@@ -184,6 +186,31 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.",
 )
 @click.option(
+    "--encoder-preserve",
+    "encoder_preserve",
+    default=defaults.ENCODER_PRESERVE,
+    show_default=True,
+    type=float,
+    help="--method encoder: weight of the kept tokens (safe members and neutral prompts) against the mapped "
+    "ones; lower erases more and keeps the concept's parts elsewhere less.",
+)
+@click.option(
+    "--encoder-lambda",
+    "encoder_lambda",
+    default=defaults.ENCODER_LAMBDA,
+    show_default=True,
+    type=float,
+    help="--method encoder: ridge towards the original weight, relative to the kept hidden units' mean square.",
+)
+@click.option(
+    "--encoder-layers",
+    "encoder_layers",
+    default=defaults.ENCODER_LAYERS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="--method encoder: how many of the text encoder's last feed-forward layers are edited (each fitted alone).",
+)
+@click.option(
     "--reins",
     is_flag=True,
     help="With --method text or refusal: also fold the REINS steering vector into the ungated residual write "
@@ -290,6 +317,9 @@ def patch(
     uce_preserve,
     uce_lambda,
     uce_rounds,
+    encoder_preserve,
+    encoder_lambda,
+    encoder_layers,
     no_tune,
     base_model,
     license_id,
@@ -406,6 +436,9 @@ def patch(
         uce_preserve=uce_preserve,
         uce_lambda=uce_lambda,
         uce_rounds=uce_rounds,
+        encoder_preserve=encoder_preserve,
+        encoder_lambda=encoder_lambda,
+        encoder_layers=encoder_layers,
         card=card or None,
         batch=batch,
     )
