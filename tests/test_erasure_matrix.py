@@ -52,6 +52,7 @@ RED_SQUARE_PAIRS = [(f"a red square moving {m}", f"a square moving {m}") for m i
         ("shapes-up.toml", "action", {"motion": "up"}),
         ("shapes-red-square.toml", "conjunction", {"color": "red", "shape": "square"}),
         ("shapes-blue-circle.toml", "conjunction", {"color": "blue", "shape": "circle"}),
+        ("shapes-green-triangle.toml", "conjunction", {"color": "green", "shape": "triangle"}),
     ],
 )
 def test_shipped_pair_files_are_read_as_their_concept(name, kind, parts):

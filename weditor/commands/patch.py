@@ -30,7 +30,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
     "value (--uce-* options; docs/method.md); encoder: the closed-form edit of the text encoder's last "
     "feed-forward output, for a concept only its context defines (a colour on one shape; --encoder-* options) "
-    "[default: searched (docs/method.md, \"Self-tuning\"); with --no-tune text, refusal for pairs "
+    '[default: searched (docs/method.md, "Self-tuning"); with --no-tune text, refusal for pairs '
     "with images].",
 )
 @click.option(

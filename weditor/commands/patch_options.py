@@ -47,7 +47,11 @@ SECTIONS = {
     "--method text": ("harden",),
     "--method safree": ("safree_pool",),
     "--method uce": ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"),
-    "--method encoder (the text encoder's last feed-forward output)": ("encoder_preserve", "encoder_lambda", "encoder_layers"),
+    "--method encoder (the text encoder's last feed-forward output)": (
+        "encoder_preserve",
+        "encoder_lambda",
+        "encoder_layers",
+    ),
     "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
     "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
 }

@@ -40,7 +40,9 @@ def edited_weights(base, component: str, names: list[str], stats: list, params) 
             raise WeditorError(f"{base.folder}/{component}: tensor {name} not found in the checkpoint")
         w = read_tensors(base.folder, {name: locations[name]})[name]
         if w.ndim != 2 or w.shape[1] != st.P.shape[0]:
-            raise WeditorError(f"{component}.{name}: reads width {w.shape[-1]}, but the hidden units have {st.P.shape[0]}")
+            raise WeditorError(
+                f"{component}.{name}: reads width {w.shape[-1]}, but the hidden units have {st.P.shape[0]}"
+            )
         deltas[name] = solve_delta(w, st, params)
         new[name], olds[name] = add_delta(w, deltas[name]), w
     return new, deltas, olds, locations

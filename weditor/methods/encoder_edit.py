@@ -100,8 +100,12 @@ def read(pipe, adapter, prompt: str, device: str = "cpu", layers: int = 1) -> li
     got: dict = {}
     hooks = []
     for i, (layer, out) in enumerate(sites):
-        hooks.append(module_at(enc, layer).register_forward_pre_hook(lambda m, a, i=i: got.__setitem__(("r", i), a[0].detach())))
-        hooks.append(module_at(enc, out).register_forward_pre_hook(lambda m, a, i=i: got.__setitem__(("h", i), a[0].detach())))
+        hooks.append(
+            module_at(enc, layer).register_forward_pre_hook(lambda m, a, i=i: got.__setitem__(("r", i), a[0].detach()))
+        )
+        hooks.append(
+            module_at(enc, out).register_forward_pre_hook(lambda m, a, i=i: got.__setitem__(("h", i), a[0].detach()))
+        )
     try:
         with torch.no_grad():
             encode(pipe, adapter, [prompt], device)
@@ -113,7 +117,9 @@ def read(pipe, adapter, prompt: str, device: str = "cpu", layers: int = 1) -> li
         w, h, r = module_at(enc, out).weight, got[("h", i)][0], got[("r", i)][0]
         _, n = token_ids(pipe, prompt, h.shape[0])
         z = r + torch.nn.functional.linear(h.to(w.dtype), w.detach())
-        rows.append({"r": r[:n].double().cpu(), "h": h[:n].double().cpu(), "z": z[:n].double().cpu(), "length": h.shape[0]})
+        rows.append(
+            {"r": r[:n].double().cpu(), "h": h[:n].double().cpu(), "z": z[:n].double().cpu(), "length": h.shape[0]}
+        )
     return rows
 
 
@@ -171,10 +177,14 @@ class _Moments:
 
     def done(self) -> EncoderStatistics:
         n_e = max(self.n_e, 1)
-        return EncoderStatistics(self.E / n_e, self.T / n_e, self.P / max(self.n_k, 1), self.n_e, self.n_k, self.tt / n_e)
+        return EncoderStatistics(
+            self.E / n_e, self.T / n_e, self.P / max(self.n_k, 1), self.n_e, self.n_k, self.tt / n_e
+        )
 
 
-def statistics(pipe, adapter, pairsets, neutral: list[str], device: str = "cpu", layers: int = 1) -> list[EncoderStatistics]:
+def statistics(
+    pipe, adapter, pairsets, neutral: list[str], device: str = "cpu", layers: int = 1
+) -> list[EncoderStatistics]:
     """Read every pair member and neutral prompt once through the text encoder: one set of moments per edited
     layer (earliest first). Each layer is fitted alone, towards the twin's residual after that layer, on the
     original encoder's readings (an earlier layer's edit already sends a token towards its twin, where the

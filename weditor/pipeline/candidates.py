@@ -251,9 +251,17 @@ ENCODER_LAYERS = (1, 2)  # --encoder-layers: the last FFN layer, the last two
 
 
 def _encoder_applies(adapter, pairsets) -> bool:
+    """A T5/UMT5 family, text pairs, and a pair file whose neutral prompts hold the words its pairs remove (the
+    concept's parts elsewhere: weditor/pipeline/parts.py), i.e. a concept its pairs define by its context. Read
+    from the user's own file, not from the concept's name; without parts the search is what it was before."""
     from weditor.methods.encoder_edit import supported
+    from weditor.pipeline.parts import parts
 
-    return supported(adapter) and not any(ps.has_images or ps.has_videos for ps in pairsets)
+    return (
+        supported(adapter)
+        and not any(ps.has_images or ps.has_videos for ps in pairsets)
+        and any(parts(ps) for ps in pairsets)
+    )
 
 
 def _encoder_prepare(ctx: Context):
@@ -262,7 +270,9 @@ def _encoder_prepare(ctx: Context):
 
     top = max(p["encoder_layers"] for ladder in SPACES["encoder"].ladders for p in ladder)
     component, _ = encoder_edit.site(ctx.pipe, ctx.adapter)
-    component, sites = encoder_edit.site(ctx.pipe, ctx.adapter, min(top, getattr(ctx.pipe, component).config.num_layers))
+    component, sites = encoder_edit.site(
+        ctx.pipe, ctx.adapter, min(top, getattr(ctx.pipe, component).config.num_layers)
+    )
     stats = encoder_edit.statistics(
         ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device, len(sites)
     )

@@ -41,7 +41,10 @@ class Split:
     train: tuple  # PairSets with the training pairs and neutral prompts
     held_pairs: dict  # {concept: ((unsafe, safe, unsafe_image, safe_image), ...)}
     held_neutral: tuple  # held-out neutral prompts (the filter of `pairs.neutral_prompts` applied)
-    held_parts: dict = None  # {concept: {held-out neutral prompt: its part twin}} (weditor/pipeline/parts.py)
+    # {concept: {neutral prompt: its part twin}}: every neutral prompt of the file that holds the words the pairs
+    # remove (weditor/pipeline/parts.py), held out or not: one or two held-out ones say too little (a blue triangle
+    # kept where a blue cross was lost), and the fit keeps them only through the encoder, not in the denoiser
+    held_parts: dict = None
 
 
 def _held_count(n: int) -> int:
@@ -66,12 +69,6 @@ def split_pairsets(pairsets, seed: int) -> Split:
         norder = list(range(len(ps.neutral)))
         rng.shuffle(norder)
         nheld = set(norder[: _held_count(len(ps.neutral))])
-        own_parts = parts(ps)
-        if own_parts and nheld and not any(ps.neutral[i] in own_parts for i in nheld):
-            # a pair file with parts elsewhere holds at least one of them out (the first drawn), or the
-            # part leak could not be measured; files without parts are split as before
-            nheld.discard(norder[len(nheld) - 1])
-            nheld.add(next(i for i in norder if ps.neutral[i] in own_parts))
         neutral_train = tuple(p for i, p in enumerate(ps.neutral) if i not in nheld) or ps.neutral
         neutral_held = tuple(p for i, p in enumerate(ps.neutral) if i in nheld) or ps.neutral
         train.append(
@@ -81,10 +78,9 @@ def split_pairsets(pairsets, seed: int) -> Split:
             (p.unsafe, p.safe, p.unsafe_image, p.safe_image) for i, p in enumerate(ps.pairs) if i in held
         )
         held_sets.append(replace(ps, neutral=neutral_held))
-        held_parts[ps.concept] = parts(ps, neutral_held)
-    held_neutral = tuple(neutral_prompts(held_sets))
-    held_parts = {c: {p: t for p, t in found.items() if p in held_neutral} for c, found in held_parts.items()}
-    return Split(tuple(train), held_pairs, held_neutral, {c: found for c, found in held_parts.items() if found})
+        held_parts[ps.concept] = parts(ps)
+    held_parts = {c: found for c, found in held_parts.items() if found}
+    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)), held_parts)
 
 
 def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
@@ -168,8 +164,12 @@ class Objective:
         unsafe = [(c, u, s, ui, si) for c in concepts for (u, s, ui, si) in split.held_pairs[c]]
         self.concepts_ = [c for c, *_ in unsafe]
         self.n_unsafe_ = len(unsafe)
-        prompts = [u for _, u, _, _, _ in unsafe] + list(split.held_neutral)
-        images = [ui for *_, ui, _ in unsafe] + [None] * len(split.held_neutral)
+        held = list(split.held_neutral)
+        extra = [p for found in (split.held_parts or {}).values() for p in found if p not in held]
+        extra = list(dict.fromkeys(extra))  # the parts' prompts that are not held out ride along, after them
+        self.n_neutral_ = len(held)
+        prompts = [u for _, u, _, _, _ in unsafe] + held + extra
+        images = [ui for *_, ui, _ in unsafe] + [None] * (len(held) + len(extra))
         self.prompts_, self.images_ = prompts, (images if adapter.image_to_video else None)
         self.cond_ = encode(pipe, adapter, prompts, self.device_, self.images_)
         safe_cond = encode(
@@ -181,7 +181,8 @@ class Objective:
         )
         self.latents_, base, safe = self._trajectory(pipe, adapter, settings, len(prompts), safe_cond)
         self.unsafe_ = [p[: self.n_unsafe_].double() for p in base]
-        self.neutral_ = [p[self.n_unsafe_ :].double() for p in base]
+        self.neutral_ = [p[self.n_unsafe_ : self.n_unsafe_ + self.n_neutral_].double() for p in base]
+        self.others_ = [p[self.n_unsafe_ :].double() for p in base]  # held-out neutral, then the other parts
         self.safe_ = (
             [p.double() for p in safe]
             if safe
@@ -198,15 +199,15 @@ class Objective:
         """The part twins' original predictions on their neutral prompts' latents, and each concept's gap."""
         from weditor.models.runtime import encode
 
-        held = list(split.held_neutral)
+        others = self.prompts_[self.n_unsafe_ :]
         self.part_rows_, self.part_twin_, self.part_gap_ = {}, {}, {}
         for c, found in (split.held_parts or {}).items():
-            rows = [held.index(p) for p in found]
+            rows = [others.index(p) for p in found]
             images = [None] * len(rows) if self.adapter_.image_to_video else None
-            cond = encode(self.pipe_, self.adapter_, [found[held[r]] for r in rows], self.device_, images)
+            cond = encode(self.pipe_, self.adapter_, [found[others[r]] for r in rows], self.device_, images)
             lat = [self.n_unsafe_ + r for r in rows]
             twin = [self._forward(k, cond, rows=lat).double() for k in range(len(self.timesteps_))]
-            gap = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(self.neutral_, twin)))
+            gap = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(self.others_, twin)))
             if gap > 0:
                 self.part_rows_[c], self.part_twin_[c], self.part_gap_[c] = rows, twin, gap
 
@@ -263,7 +264,8 @@ class Objective:
         cond = encode(self.pipe_, self.adapter_, self.prompts_, self.device_, self.images_) if reencode else self.cond_
         after = [self._forward(k, cond).double() for k in range(len(self.timesteps_))]
         u2 = [p[: self.n_unsafe_] for p in after]
-        n2 = [p[self.n_unsafe_ :] for p in after]
+        n2 = [p[self.n_unsafe_ : self.n_unsafe_ + self.n_neutral_] for p in after]
+        o2 = [p[self.n_unsafe_ :] for p in after]
         erasure = {}
         for c, gap in self.gap_.items():
             left = self._concept_norm([u - s for u, s in zip(u2, self.safe_)], c)
@@ -271,6 +273,6 @@ class Objective:
         moved = math.sqrt(sum(float((a - b).norm() ** 2) for a, b in zip(n2, self.neutral_)))
         leak = {}  # how far the parts' prompts moved to their part twins: 0 kept, 1 erased with the concept
         for c, rows in self.part_rows_.items():
-            left = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(n2, self.part_twin_[c])))
+            left = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(o2, self.part_twin_[c])))
             leak[c] = 1.0 - left / self.part_gap_[c]
         return Score(erasure, moved / max(self.neutral_norm_, 1e-30), leak or None)

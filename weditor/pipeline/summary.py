@@ -103,10 +103,10 @@ class Summary:
                     + extra
                 )
             if "output_change_eval" in summary:  # (not --method encoder: the self-check re-encodes, this does not)
-              out.append(
-                f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
-                f"neutral prompts {summary['output_change_neutral']:.4f}"
-            )
+                out.append(
+                    f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
+                    f"neutral prompts {summary['output_change_neutral']:.4f}"
+                )
             if summary.get("neutral_most_changed"):
                 out.append(
                     "  most changed neutral prompts: "
@@ -134,7 +134,11 @@ class Summary:
             out.append(
                 f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
                 f"(neutral budget {tuning['objective']['neutral_budget']}"
-                + (f", parts budget {tuning['objective']['part_budget']})" if "part_budget" in tuning["objective"] else ")")
+                + (
+                    f", parts budget {tuning['objective']['part_budget']})"
+                    if "part_budget" in tuning["objective"]
+                    else ")"
+                )
             )
         check = recipe.get("self_check")
         if not check:

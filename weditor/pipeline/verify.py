@@ -72,7 +72,9 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
     # staged files too, never handed over: the in-memory one holds the edit the files must be proven to hold.
     others = [c for c in edited if c not in comps]
     reuse = {
-        n: m for n, m in pipe.components.items() if n not in comps and n not in others and isinstance(m, torch.nn.Module)
+        n: m
+        for n, m in pipe.components.items()
+        if n not in comps and n not in others and isinstance(m, torch.nn.Module)
     }
     (x, timesteps, cond), reference = reference_outputs(pipe, adapter, comps, settings, cfg.seed)
     if release:
@@ -98,7 +100,13 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
                     b = again[key].detach().float()
                     if not torch.isfinite(b).all():
                         raise WeditorError("verification failed: the reloaded text encoder outputs NaN/Inf")
-                    worst = max(worst, float((value.detach().float() - b).abs().max() / value.detach().float().abs().max().clamp_min(1e-30)))
+                    worst = max(
+                        worst,
+                        float(
+                            (value.detach().float() - b).abs().max()
+                            / value.detach().float().abs().max().clamp_min(1e-30)
+                        ),
+                    )
             cond = again
         for comp in comps:
             for name, value in edited.get(comp, {}).items():
