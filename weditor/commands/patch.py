@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
+from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size, encoder_options
 
 
 @click.command(cls=SectionedCommand)
@@ -185,31 +185,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     type=int,
     help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.",
 )
-@click.option(
-    "--encoder-preserve",
-    "encoder_preserve",
-    default=defaults.ENCODER_PRESERVE,
-    show_default=True,
-    type=float,
-    help="--method encoder: weight of the kept tokens (safe members and neutral prompts) against the mapped "
-    "ones; lower erases more and keeps the concept's parts elsewhere less.",
-)
-@click.option(
-    "--encoder-lambda",
-    "encoder_lambda",
-    default=defaults.ENCODER_LAMBDA,
-    show_default=True,
-    type=float,
-    help="--method encoder: ridge towards the original weight, relative to the kept hidden units' mean square.",
-)
-@click.option(
-    "--encoder-layers",
-    "encoder_layers",
-    default=defaults.ENCODER_LAYERS,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="--method encoder: how many of the text encoder's last feed-forward layers are edited (each fitted alone).",
-)
+@encoder_options
 @click.option(
     "--reins",
     is_flag=True,

@@ -315,8 +315,7 @@ PARAMS: dict[str, Key] = {
     "uce_preserve": number(0.0, 1e6, low_open=True),
     "uce_lambda": number(0.0, 1e6),
     "uce_rounds": integer(0, 100),
-    # method encoder (weditor/methods/encoder_edit.py)
-    "encoder_preserve": number(0.0, 1e6, low_open=True),
+    "encoder_preserve": number(0.0, 1e6, low_open=True),  # method encoder (weditor/methods/encoder_edit.py)
     "encoder_lambda": number(0.0, 1e6, low_open=True),
     "encoder_layers": integer(1, 64),
 }
