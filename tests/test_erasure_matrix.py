@@ -293,8 +293,7 @@ def test_check_concept_is_the_one_line_ci_helper():
 def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
     """Issue 19's CI subset: `weditor patch --pairs FILE --out DIR` with no options (the self-tuned default)
     erases a colour, a shape and a motion on the quick set, synonyms included, and keeps every other
-    attribute. Conjunctions are not met by any method yet (docs/benchmarks.md, "Concept matrix"), so
-    none is asserted here; their self-check warns instead (tests/test_tuning.py)."""
+    attribute. The conjunction is the next test."""
     from weditor.shapes.matrix import check_concept
 
     result = check_concept(PAIRS / pair_file)
@@ -302,4 +301,20 @@ def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
     assert result["checks"]["original_shows"], result
     assert result["checks"]["erased"] and result["checks"]["synonyms_erased"], result
     assert result["checks"]["others_kept"], result
+    assert result["pass"], result
+
+
+def test_the_default_command_erases_a_colour_on_one_shape_only():
+    """Issue 19's CI subset, the conjunction: with no options the search picks the text encoder's FFN edit for
+    blue on circles (the pair file's neutral prompts hold its parts elsewhere), which erases blue circles and
+    their synonyms on the quick set while blue on the other shapes and circles of the other colours are kept.
+    Before the encoder edit the default left 70% of blue circles on the fine set and lost 37.5 points of blue
+    elsewhere (docs/benchmarks.md)."""
+    from weditor.shapes.matrix import check_concept
+
+    result = check_concept(PAIRS / "shapes-blue-circle.toml")
+    assert result["kind"] == "conjunction"
+    assert result["checks"]["original_shows"], result
+    assert result["checks"]["erased"] and result["checks"]["synonyms_erased"], result
+    assert result["checks"]["parts_kept"] and result["checks"]["others_kept"], result
     assert result["pass"], result
