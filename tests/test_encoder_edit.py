@@ -170,3 +170,34 @@ def test_other_t5_families_are_edited_and_reloaded(name, tiny, tmp_path):
     (edit,) = recipe["edits"]
     assert edit["component"] == "text_encoder" and edit["sha256_before"] != edit["sha256_after"]
     assert recipe["verification"]["tensors_checked"] > 0
+
+
+@pytest.mark.slow
+def test_the_search_chooses_the_encoder_edit_for_a_conjunction_and_recipe_reproduces_it(tmp_path):
+    """On the shipped shapes model, the default command on red on squares (its neutral prompts hold red on other
+    shapes): every trial of the text read-out, the block edit and uce moves those parts past the parts budget, the
+    encoder edit does not; the choice, its part leak and every trial are recorded, and --recipe rebuilds the folder
+    byte for byte without a search."""
+    from pathlib import Path
+
+    from weditor.pipeline import tuning
+
+    red_square = Path(__file__).resolve().parents[1] / "pairs" / "shapes-red-square.toml"
+    out = tmp_path / "rs"
+    result = run_cli(["patch", "--pairs", red_square, "--out", out])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((out / "weditor.json").read_text())
+    record = recipe["tuning"]
+    chosen = record["trials"][record["chosen"]]
+    assert recipe["method"] == "encoder" and chosen["method"] == "encoder"
+    assert record["objective"]["part_budget"] == tuning.PART_BUDGET
+    assert chosen["part_leak"]["red-square"] <= tuning.PART_BUDGET
+    others = [t for t in record["trials"] if t["method"] in ("text", "refusal", "uce")]
+    assert others and all(t["part_leak"]["red-square"] > tuning.PART_BUDGET for t in others)
+    assert recipe["self_check"]["red-square"]["part_leak"] == chosen["part_leak"]["red-square"]
+    assert "parts elsewhere moved" in result.output
+    before = tuning.TRIALS_RUN
+    again = tmp_path / "again" / "rs"
+    result = run_cli(["patch", "--recipe", out / "weditor.json", "--out", again])
+    assert result.exit_code == 0, result.output
+    assert tuning.TRIALS_RUN == before and hash_files(again) == hash_files(out)

@@ -191,16 +191,9 @@ _SCALAR = Key(
 
 
 def _self_check(v):
-    """The self-check record the card renders: {concept: {erasure, neutral_change, warning}}."""
-    entry = Key(
-        "",
-        lambda e: _record(
-            e,
-            {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag()},
-            "entry",
-            ("erasure", "neutral_change", "warning"),
-        ),
-    )
+    """The self-check record the card renders: {concept: {erasure, neutral_change, warning[, part_leak]}}."""
+    fields = {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag(), "part_leak": _SCORE}
+    entry = Key("", lambda e: _record(e, fields, "entry", ("erasure", "neutral_change", "warning")))
     return _per_concept(entry).check(v)
 
 
@@ -217,6 +210,7 @@ def _tuning(v):
                 "seconds": number(0.0, 1e9),
                 "erasure": _per_concept(_SCORE),
                 "neutral_change": number(0.0, 1e6),
+                "part_leak": _per_concept(_SCORE),  # pair files with parts elsewhere (weditor/pipeline/parts.py)
                 "error": text(what="message"),
             },
             "trial",
@@ -229,6 +223,7 @@ def _tuning(v):
         "seed": integer(0, defaults.MAX_SEED),
         "neutral_budget": number(0.0, 1e6),
         "erased": number(0.0, 1.0),
+        "part_budget": number(0.0, 1e6),
         "held_out_pairs": _per_concept(integer(0, 1 << 20)),
         "held_out_neutral": integer(0, 1 << 20),
     }
