@@ -311,7 +311,7 @@ def test_the_default_command_erases_a_colour_on_one_shape_only():
     their synonyms on the quick set (8 videos per set) while blue on the other shapes and circles of the other
     colours are kept there (the 0.6 default: 100% of blue circles on the quick set). The quick set is not the
     target: on the fine set blue elsewhere loses 33 points (8 of 24 drawn purple; docs/benchmarks.md,
-    "Conjunctions"). 53 s on two loaded cores."""
+    "Conjunctions"). 24 s on two cores at load 3, 53 s at load 7."""
     from weditor.shapes.matrix import check_concept
 
     result = check_concept(PAIRS / "shapes-blue-circle.toml")
