@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import run_cli
 from weditor.io.recipe import hash_files
+from weditor.pipeline.tuning import WARN_BELOW
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = ROOT / "pairs" / "shapes-red.toml"
@@ -160,7 +161,7 @@ def test_the_self_check_warns_when_the_concept_is_not_reached(tmp_path):
     warnings = [line for line in result.output.splitlines() if line.strip().startswith("warning:")]
     assert len(warnings) == 1 and "'circle'" in warnings[0]
     recipe = json.loads((tmp_path / "o" / "weditor.json").read_text())
-    assert recipe["self_check"]["circle"]["warning"] and recipe["self_check"]["circle"]["erasure"] < 0.25
+    assert recipe["self_check"]["circle"]["warning"] and recipe["self_check"]["circle"]["erasure"] < WARN_BELOW
 
 
 def test_the_choice_rule_is_erasure_first_then_preservation():

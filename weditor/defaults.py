@@ -14,7 +14,14 @@ NEUTRAL = (
     "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
 )
 NEUTRAL_BATCH = 4  # neutral prompts per batch in "prompt" mode: memory of one small batch, not of all prompts
-METHODS = ("text", "refusal", "reins", "safree", "uce")  # `patch --method`; `--reins` adds the REINS fold to refusal
+METHODS = (
+    "text",
+    "refusal",
+    "reins",
+    "safree",
+    "uce",
+    "encoder",
+)  # `patch --method`; `--reins` adds the REINS fold to refusal
 METHOD = "text"  # text-to-video pairs: the read-out on the prompt embeddings kept other colours best (99.6%)
 IMAGE_METHOD = "refusal"  # pairs with images: the concept may be in the image, which only the video tokens see
 REINS_LAYER = "0.5"  # one block at ~50% depth (REINS: steering works best mid-depth)
@@ -41,3 +48,8 @@ UCE_SUBSTITUTE = (
 UCE_PRESERVE = 1.0  # --method uce: weight of the kept tokens (safe members, neutral prompts) against the erased ones
 UCE_LAMBDA = 0.1  # --method uce: ridge towards the original weights, relative to the kept tokens' mean squared norm / d
 UCE_ROUNDS = 0  # --method uce: RECE rounds (re-erase the embeddings the edit still reads as the concept)
+ENCODER_PRESERVE = 20.0  # --method encoder: weight of the kept tokens (safe members, neutral prompts) in the FFN fit
+ENCODER_LAMBDA = (
+    0.001  # --method encoder: ridge towards the original wo, relative to the kept hidden units' mean square
+)
+ENCODER_LAYERS = 1  # --method encoder: how many of the text encoder's last feed-forward layers are edited

@@ -136,7 +136,7 @@ def _step(
     readouts: dict | None = None,
 ):
     """Candidates for the value after `entry`, given the value before it (first exact match wins)."""
-    from weditor.maths.edits import add_to_bias, remove_input, remove_output
+    from weditor.maths.edits import add_delta, add_to_bias, remove_input, remove_output
 
     kind, comp, name = entry.get("kind"), entry["component"], entry["tensor"]
     readouts = readouts or {}
@@ -164,6 +164,10 @@ def _step(
             elif before.ndim == 1 and Q.shape[1] == before.shape[0]:
                 dummy = torch.zeros(before.shape[0], 1, dtype=before.dtype)
                 out.append((k, remove_output(dummy, before, Q, A, a, strength)[1]))
+    elif kind == "weight_delta":  # --method encoder: the base plus the increment saved under the tensor's name
+        k = f"{comp}.{name}"
+        if k in directions and directions[k].shape == before.shape:
+            out.append((k, add_delta(before, directions[k])))
     elif kind == "bias_fold":
         k = f"{comp}.blocks.{entry.get('block')}.vector"
         if k in reins and reins[k].shape[-1] == before.shape[-1]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
+from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size, encoder_options
 
 
 @click.command(cls=SectionedCommand)
@@ -28,7 +28,9 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     "--strength apply); refusal: the low-rank refusal edit of every block's video tokens (--site, "
     "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
     "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
-    "value (--uce-* options; docs/method.md) [default: text; refusal for pairs "
+    "value (--uce-* options; docs/method.md); encoder: the closed-form edit of the text encoder's last "
+    "feed-forward output, for a concept only its context defines (a colour on one shape; --encoder-* options) "
+    '[default: searched (docs/method.md, "Self-tuning"); with --no-tune text, refusal for pairs '
     "with images].",
 )
 @click.option(
@@ -183,6 +185,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size
     type=int,
     help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.",
 )
+@encoder_options
 @click.option(
     "--reins",
     is_flag=True,
@@ -290,6 +293,9 @@ def patch(
     uce_preserve,
     uce_lambda,
     uce_rounds,
+    encoder_preserve,
+    encoder_lambda,
+    encoder_layers,
     no_tune,
     base_model,
     license_id,
@@ -406,6 +412,9 @@ def patch(
         uce_preserve=uce_preserve,
         uce_lambda=uce_lambda,
         uce_rounds=uce_rounds,
+        encoder_preserve=encoder_preserve,
+        encoder_lambda=encoder_lambda,
+        encoder_layers=encoder_layers,
         card=card or None,
         batch=batch,
     )

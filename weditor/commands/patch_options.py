@@ -47,6 +47,11 @@ SECTIONS = {
     "--method text": ("harden",),
     "--method safree": ("safree_pool",),
     "--method uce": ("uce_tokens", "uce_substitute", "uce_preserve", "uce_lambda", "uce_rounds"),
+    "--method encoder (the text encoder's last feed-forward output)": (
+        "encoder_preserve",
+        "encoder_lambda",
+        "encoder_layers",
+    ),
     "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
     "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
 }
@@ -64,3 +69,40 @@ class SectionedCommand(click.Command):
             if records:
                 with formatter.section(title):
                     formatter.write_dl(records)
+
+
+def encoder_options(f):
+    """`--method encoder`'s options (the text encoder's FFN edit, weditor/methods/encoder.py), kept here so
+    weditor/commands/patch.py stays one screen of declarations per method."""
+    for option in reversed(_ENCODER_OPTIONS):
+        f = option(f)
+    return f
+
+
+_ENCODER_OPTIONS = [
+    click.option(
+        "--encoder-preserve",
+        "encoder_preserve",
+        default=defaults.ENCODER_PRESERVE,
+        show_default=True,
+        type=float,
+        help="--method encoder: weight of the kept tokens (safe members and neutral prompts) against the mapped "
+        "ones; lower erases more and keeps the concept's parts elsewhere less.",
+    ),
+    click.option(
+        "--encoder-lambda",
+        "encoder_lambda",
+        default=defaults.ENCODER_LAMBDA,
+        show_default=True,
+        type=float,
+        help="--method encoder: ridge towards the original weight, relative to the kept hidden units' mean square.",
+    ),
+    click.option(
+        "--encoder-layers",
+        "encoder_layers",
+        default=defaults.ENCODER_LAYERS,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="--method encoder: how many of the text encoder's last feed-forward layers are edited (each fitted alone).",
+    ),
+]

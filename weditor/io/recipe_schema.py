@@ -27,7 +27,7 @@ from weditor.maths.layers import check_layers_syntax
 
 FORMAT = 1
 MAX_TEXT = 256  # ids, revisions, site and layer expressions: short by nature
-METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins", "uce")  # what weditor writes
+METHODS = ("refusal", "reins", "refusal+reins", "safree", "text", "text+reins", "uce", "encoder")  # what weditor writes
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.io.pairs accepts it
 
@@ -191,16 +191,9 @@ _SCALAR = Key(
 
 
 def _self_check(v):
-    """The self-check record the card renders: {concept: {erasure, neutral_change, warning}}."""
-    entry = Key(
-        "",
-        lambda e: _record(
-            e,
-            {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag()},
-            "entry",
-            ("erasure", "neutral_change", "warning"),
-        ),
-    )
+    """The self-check record the card renders: {concept: {erasure, neutral_change, warning[, part_leak]}}."""
+    fields = {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag(), "part_leak": _SCORE}
+    entry = Key("", lambda e: _record(e, fields, "entry", ("erasure", "neutral_change", "warning")))
     return _per_concept(entry).check(v)
 
 
@@ -217,6 +210,7 @@ def _tuning(v):
                 "seconds": number(0.0, 1e9),
                 "erasure": _per_concept(_SCORE),
                 "neutral_change": number(0.0, 1e6),
+                "part_leak": _per_concept(_SCORE),  # pair files with parts elsewhere (weditor/pipeline/parts.py)
                 "error": text(what="message"),
             },
             "trial",
@@ -229,6 +223,7 @@ def _tuning(v):
         "seed": integer(0, defaults.MAX_SEED),
         "neutral_budget": number(0.0, 1e6),
         "erased": number(0.0, 1.0),
+        "part_budget": number(0.0, 1e6),
         "held_out_pairs": _per_concept(integer(0, 1 << 20)),
         "held_out_neutral": integer(0, 1 << 20),
     }
@@ -315,6 +310,9 @@ PARAMS: dict[str, Key] = {
     "uce_preserve": number(0.0, 1e6, low_open=True),
     "uce_lambda": number(0.0, 1e6),
     "uce_rounds": integer(0, 100),
+    "encoder_preserve": number(0.0, 1e6, low_open=True),  # method encoder (weditor/methods/encoder_edit.py)
+    "encoder_lambda": number(0.0, 1e6, low_open=True),
+    "encoder_layers": integer(1, 64),
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {
@@ -328,6 +326,7 @@ RECORDED: dict[str, Key] = {
     "hardening": of_type(list, doc="a list"),  # the prompts --harden found, round by round
     "uce_aligned": of_type(list, doc="a list"),  # method uce: how each pair's tokens were aligned
     "uce_fit": of_type(list, doc="a list"),  # method uce: the fit's distances per denoiser
+    "encoder_fit": of_type(list, doc="a list"),  # method encoder: the fit's distances in the text encoder
 }
 # Options of one run, never recorded: in a recipe they would redirect what is read or written.
 RUN_OPTIONS = (

@@ -71,3 +71,10 @@ def add_to_bias(bias: torch.Tensor, vector) -> torch.Tensor:
     """`b + v`: a constant added to every token the layer writes."""
     b = bias.to(_work_dtype(bias))
     return (b + torch.as_tensor(vector).to(device=b.device, dtype=b.dtype)).to(bias.dtype)
+
+
+def add_delta(weight: torch.Tensor, delta) -> torch.Tensor:
+    """`W + Delta`, in the work dtype, rounded once to the checkpoint's: an increment solved elsewhere (the
+    text encoder's FFN edit, weditor/methods/encoder_edit.py) and saved, so it can be re-added bit for bit."""
+    W = weight.to(_work_dtype(weight))
+    return (W + torch.as_tensor(delta).to(device=W.device, dtype=W.dtype)).to(weight.dtype)

@@ -227,7 +227,10 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
         "uce_preserve",
         "uce_lambda",
         "uce_rounds",
-    ):  # and method "uce" (weditor/methods/uce.py)
+        "encoder_preserve",
+        "encoder_lambda",
+        "encoder_layers",
+    ):  # and methods "uce" (weditor/methods/uce.py) and "encoder" (weditor/methods/encoder.py)
         params.pop(k)
     for k in (
         "pairs",

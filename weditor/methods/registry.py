@@ -13,6 +13,7 @@ METHODS = {
     "reins": "weditor.methods.refusal:REINS_ONLY",
     "safree": "weditor.methods.safree:SAFREE",
     "uce": "weditor.methods.uce:UCE",
+    "encoder": "weditor.methods.encoder:ENCODER",
 }
 
 

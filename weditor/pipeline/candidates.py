@@ -241,3 +241,65 @@ register(
         applies=_uce_applies,
     )
 )
+
+
+# --------------------------------------------------------------------------- text encoder's last FFN
+
+
+ENCODER_PRESERVES = (100.0, 50.0, 30.0, 20.0, 15.0, 10.0, 5.0, 2.0, 1.0)  # --encoder-preserve, mildest first
+ENCODER_LAYERS = (1, 2)  # --encoder-layers: the last FFN layer, the last two
+
+
+def _encoder_applies(adapter, pairsets) -> bool:
+    """A T5/UMT5 family, text pairs, and a pair file whose neutral prompts hold the words its pairs remove (the
+    concept's parts elsewhere: weditor/pipeline/parts.py), i.e. a concept its pairs define by its context. Read
+    from the user's own file, not from the concept's name; without parts the search is what it was before."""
+    from weditor.methods.encoder_edit import supported
+    from weditor.pipeline.parts import parts
+
+    return (
+        supported(adapter)
+        and not any(ps.has_images or ps.has_videos for ps in pairsets)
+        and any(parts(ps) for ps in pairsets)
+    )
+
+
+def _encoder_prepare(ctx: Context):
+    from weditor.io.pairs import neutral_prompts
+    from weditor.methods import encoder_edit
+
+    top = max(p["encoder_layers"] for ladder in SPACES["encoder"].ladders for p in ladder)
+    component, _ = encoder_edit.site(ctx.pipe, ctx.adapter)
+    component, sites = encoder_edit.site(
+        ctx.pipe, ctx.adapter, min(top, getattr(ctx.pipe, component).config.num_layers)
+    )
+    stats = encoder_edit.statistics(
+        ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device, len(sites)
+    )
+    return component, [f"{out}.weight" for _, out in sites], stats  # the last layers, earliest first
+
+
+def _encoder_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor.errors import WeditorError
+    from weditor.methods.encoder import edited_weights, params_from
+
+    component, names, stats = state
+    p = params_from(SPACES["encoder"].config(ctx.cfg, params))
+    k = p.layers  # the last k of the layers read (each layer's moments are the same whatever k)
+    if k > len(names):
+        raise WeditorError(f"--encoder-layers {k}: the text encoder has {len(names)} layers")
+    new, _, _, _ = edited_weights(ctx.base, component, names[-k:], stats[-k:], p)
+    return {component: new}
+
+
+register(
+    Space(
+        method="encoder",
+        # Last in the registry: tried only when no earlier method erased within the budget (a conjunction,
+        # whose neutral prompts are its own parts). Mildest first: a larger weight of the kept tokens.
+        ladders=tuple(_ladder(encoder_layers=(k,), encoder_preserve=ENCODER_PRESERVES) for k in ENCODER_LAYERS),
+        prepare=_encoder_prepare,
+        edit=_encoder_edit,
+        applies=_encoder_applies,
+    )
+)

@@ -419,13 +419,15 @@ def tuning_section(recipe: dict) -> str | None:
                     f"{t['neutral_change']:.4f}" if "neutral_change" in t else "",
                 )
             )
+        key = "part_budget" if "part_budget" in obj else "neutral_budget"  # parts elsewhere: weditor/pipeline/parts.py
         parts.append(
             "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
             f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
             "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
             "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
-            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a neutral "
-            f"change of {obj['neutral_budget']}, else the most erasure within it (docs/method.md).\n\n"
+            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a "
+            f"{key.replace('_budget', ' leak' if key == 'part_budget' else ' change')} of {obj[key]}, else the most "
+            "erasure within it (docs/method.md).\n\n"
             + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), [rows[tuning["chosen"]]])
             + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
             + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows)
@@ -438,7 +440,8 @@ def tuning_section(recipe: dict) -> str | None:
                 c,
                 f"{r['erasure']:.3f}",
                 f"{r['neutral_change']:.4f}",
-                f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok",
+                (f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok")
+                + (f"; parts elsewhere moved {r['part_leak']:.3f} to their twins" if "part_leak" in r else ""),
             )
             for c, r in check.items()
         ]

@@ -25,6 +25,7 @@ SUMMARY_LABELS = {
     "text": "removal on the prompt embeddings",
     "sites": "edited sites",
     "uce": "key/value map",
+    "encoder": "text encoder's last FFN output projection",
     "reins": "REINS fold",
 }
 

@@ -66,6 +66,9 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
+    encoder_preserve: float = defaults.ENCODER_PRESERVE  # method "encoder" (weditor/methods/encoder_edit.py)
+    encoder_lambda: float = defaults.ENCODER_LAMBDA
+    encoder_layers: int = defaults.ENCODER_LAYERS
     batch: int | None = (
         None  # summary prompts per denoiser forward (None: weditor/models/measure.py's default, halved while out of memory)
     )
@@ -127,6 +130,27 @@ class PatchConfig:
                 "--strength: --method uce maps the concept's tokens onto their twins; its strength is "
                 "--uce-lambda / --uce-preserve"
             )
+        if self.method != "encoder":  # the encoder edit's own options would be ignored: say so instead
+            for name, default in (
+                ("preserve", defaults.ENCODER_PRESERVE),
+                ("lambda", defaults.ENCODER_LAMBDA),
+                ("layers", defaults.ENCODER_LAYERS),
+            ):
+                if getattr(self, f"encoder_{name}") != default:
+                    raise WeditorError(
+                        f"--encoder-{name}: only --method encoder uses it; this patch runs --method {self.method}"
+                    )
+        elif self.reins:
+            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method encoder")
+        elif self.strength is not None:
+            raise WeditorError(
+                "--strength: --method encoder maps the concept's tokens onto their twins in the text encoder; its "
+                "strength is --encoder-preserve (lower erases more) / --encoder-lambda"
+            )
+        else:
+            from weditor.methods.encoder_edit import EncoderParams
+
+            EncoderParams(self.encoder_preserve, self.encoder_lambda, self.encoder_layers).check()
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:

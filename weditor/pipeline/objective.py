@@ -41,6 +41,10 @@ class Split:
     train: tuple  # PairSets with the training pairs and neutral prompts
     held_pairs: dict  # {concept: ((unsafe, safe, unsafe_image, safe_image), ...)}
     held_neutral: tuple  # held-out neutral prompts (the filter of `pairs.neutral_prompts` applied)
+    # {concept: {neutral prompt: its part twin}}: every neutral prompt of the file that holds the words the pairs
+    # remove (weditor/pipeline/parts.py), held out or not: one or two held-out ones say too little (a blue triangle
+    # kept where a blue cross was lost), and the fit keeps them only through the encoder, not in the denoiser
+    held_parts: dict = None
 
 
 def _held_count(n: int) -> int:
@@ -54,8 +58,9 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
+    from weditor.pipeline.parts import parts
 
-    train, held_pairs, held_sets = [], {}, []
+    train, held_pairs, held_sets, held_parts = [], {}, [], {}
     for c, ps in enumerate(pairsets):
         rng = random.Random(f"{seed}:{c}:{ps.concept}")  # str seeds are hashed deterministically (sha512)
         order = list(range(len(ps.pairs)))
@@ -73,7 +78,9 @@ def split_pairsets(pairsets, seed: int) -> Split:
             (p.unsafe, p.safe, p.unsafe_image, p.safe_image) for i, p in enumerate(ps.pairs) if i in held
         )
         held_sets.append(replace(ps, neutral=neutral_held))
-    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)))
+        held_parts[ps.concept] = parts(ps)
+    held_parts = {c: found for c, found in held_parts.items() if found}
+    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)), held_parts)
 
 
 def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
@@ -110,16 +117,24 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
 class Score:
     erasure: dict  # {concept: erasure in (-inf, 1]}
     neutral_change: float  # relative change of the held-out neutral predictions
+    parts: dict = None  # {concept: part leak}, for concepts whose held-out neutral prompts hold their parts
+
+    @property
+    def max_part_leak(self) -> float | None:
+        return max(self.parts.values()) if self.parts else None
 
     @property
     def min_erasure(self) -> float:
         return min(self.erasure.values())
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "erasure": {c: round(e, 4) for c, e in self.erasure.items()},
             "neutral_change": round(self.neutral_change, 4),
         }
+        if self.parts:  # only pair files with parts elsewhere: every other record is as before
+            out["part_leak"] = {c: round(v, 4) for c, v in self.parts.items()}
+        return out
 
 
 class Objective:
@@ -149,9 +164,14 @@ class Objective:
         unsafe = [(c, u, s, ui, si) for c in concepts for (u, s, ui, si) in split.held_pairs[c]]
         self.concepts_ = [c for c, *_ in unsafe]
         self.n_unsafe_ = len(unsafe)
-        prompts = [u for _, u, _, _, _ in unsafe] + list(split.held_neutral)
-        images = [ui for *_, ui, _ in unsafe] + [None] * len(split.held_neutral)
-        self.cond_ = encode(pipe, adapter, prompts, self.device_, images if adapter.image_to_video else None)
+        held = list(split.held_neutral)
+        extra = [p for found in (split.held_parts or {}).values() for p in found if p not in held]
+        extra = list(dict.fromkeys(extra))  # the parts' prompts that are not held out ride along, after them
+        self.n_neutral_ = len(held)
+        prompts = [u for _, u, _, _, _ in unsafe] + held + extra
+        images = [ui for *_, ui, _ in unsafe] + [None] * (len(held) + len(extra))
+        self.prompts_, self.images_ = prompts, (images if adapter.image_to_video else None)
+        self.cond_ = encode(pipe, adapter, prompts, self.device_, self.images_)
         safe_cond = encode(
             pipe,
             adapter,
@@ -161,7 +181,8 @@ class Objective:
         )
         self.latents_, base, safe = self._trajectory(pipe, adapter, settings, len(prompts), safe_cond)
         self.unsafe_ = [p[: self.n_unsafe_].double() for p in base]
-        self.neutral_ = [p[self.n_unsafe_ :].double() for p in base]
+        self.neutral_ = [p[self.n_unsafe_ : self.n_unsafe_ + self.n_neutral_].double() for p in base]
+        self.others_ = [p[self.n_unsafe_ :].double() for p in base]  # held-out neutral, then the other parts
         self.safe_ = (
             [p.double() for p in safe]
             if safe
@@ -171,7 +192,24 @@ class Objective:
         )
         self.gap_ = {c: self._concept_norm([u - s for u, s in zip(self.unsafe_, self.safe_)], c) for c in concepts}
         self.neutral_norm_ = math.sqrt(sum(float(n.norm() ** 2) for n in self.neutral_))
+        self._fit_parts(split)
         return self
+
+    def _fit_parts(self, split: Split):
+        """The part twins' original predictions on their neutral prompts' latents, and each concept's gap."""
+        from weditor.models.runtime import encode
+
+        others = self.prompts_[self.n_unsafe_ :]
+        self.part_rows_, self.part_twin_, self.part_gap_ = {}, {}, {}
+        for c, found in (split.held_parts or {}).items():
+            rows = [others.index(p) for p in found]
+            images = [None] * len(rows) if self.adapter_.image_to_video else None
+            cond = encode(self.pipe_, self.adapter_, [found[others[r]] for r in rows], self.device_, images)
+            lat = [self.n_unsafe_ + r for r in rows]
+            twin = [self._forward(k, cond, rows=lat).double() for k in range(len(self.timesteps_))]
+            gap = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(self.others_, twin)))
+            if gap > 0:
+                self.part_rows_[c], self.part_twin_[c], self.part_gap_[c] = rows, twin, gap
 
     def _trajectory(self, pipe, adapter, settings, n: int, safe_cond=None):
         """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions,
@@ -216,14 +254,25 @@ class Objective:
         return math.sqrt(sum(float(d[rows].norm() ** 2) for d in diffs))
 
     @torch.no_grad()
-    def score(self) -> Score:
-        """The pipeline as it is now (an edit loaded in memory) against the original's predictions."""
-        after = [self._forward(k, self.cond_).double() for k in range(len(self.timesteps_))]
+    def score(self, reencode: bool = False) -> Score:
+        """The pipeline as it is now (an edit loaded in memory) against the original's predictions.
+
+        `reencode`: the edit changed the text encoder, so the held-out prompts are encoded again by the
+        edited one (the safe twins' predictions stay the original model's: the target is fixed)."""
+        from weditor.models.runtime import encode
+
+        cond = encode(self.pipe_, self.adapter_, self.prompts_, self.device_, self.images_) if reencode else self.cond_
+        after = [self._forward(k, cond).double() for k in range(len(self.timesteps_))]
         u2 = [p[: self.n_unsafe_] for p in after]
-        n2 = [p[self.n_unsafe_ :] for p in after]
+        n2 = [p[self.n_unsafe_ : self.n_unsafe_ + self.n_neutral_] for p in after]
+        o2 = [p[self.n_unsafe_ :] for p in after]
         erasure = {}
         for c, gap in self.gap_.items():
             left = self._concept_norm([u - s for u, s in zip(u2, self.safe_)], c)
             erasure[c] = 1.0 - left / gap if gap > 0 else 0.0
         moved = math.sqrt(sum(float((a - b).norm() ** 2) for a, b in zip(n2, self.neutral_)))
-        return Score(erasure, moved / max(self.neutral_norm_, 1e-30))
+        leak = {}  # how far the parts' prompts moved to their part twins: 0 kept, 1 erased with the concept
+        for c, rows in self.part_rows_.items():
+            left = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(o2, self.part_twin_[c])))
+            leak[c] = 1.0 - left / self.part_gap_[c]
+        return Score(erasure, moved / max(self.neutral_norm_, 1e-30), leak or None)

@@ -78,6 +78,12 @@ class Summary:
             for row in summary["text"]:
                 for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                     out.append(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
+        for row in (summary or {}).get("encoder", []):
+            out.append(
+                f"  text encoder's {row['tensor'].removesuffix('.weight')}: {row['erased_tokens']} tokens mapped onto their twins (distance "
+                f"left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept (relative change "
+                f"{row['kept_output_change']:.4f}); the denoiser's figures are the self-check's below"
+            )
         for row in (summary or {}).get("uce", []):
             out.append(
                 f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "
@@ -96,10 +102,11 @@ class Summary:
                     f"{row['proj_eval_before']:>13.4f}{row['proj_neutral_before']:>10.4f}{row['proj_eval_after']:>12.4f}"
                     + extra
                 )
-            out.append(
-                f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
-                f"neutral prompts {summary['output_change_neutral']:.4f}"
-            )
+            if "output_change_eval" in summary:  # (not --method encoder: the self-check re-encodes, this does not)
+                out.append(
+                    f"  relative change of the denoiser output: eval prompts {summary['output_change_eval']:.4f}, "
+                    f"neutral prompts {summary['output_change_neutral']:.4f}"
+                )
             if summary.get("neutral_most_changed"):
                 out.append(
                     "  most changed neutral prompts: "
@@ -126,7 +133,12 @@ class Summary:
             took = f" ({seconds:.1f} s)" if seconds is not None else ""
             out.append(
                 f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
-                f"(neutral budget {tuning['objective']['neutral_budget']})"
+                f"(neutral budget {tuning['objective']['neutral_budget']}"
+                + (
+                    f", parts budget {tuning['objective']['part_budget']})"
+                    if "part_budget" in tuning["objective"]
+                    else ")"
+                )
             )
         check = recipe.get("self_check")
         if not check:
@@ -136,7 +148,8 @@ class Summary:
             "safe twins'):"
         )
         for concept, row in check.items():
-            out.append(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}")
+            leak = f", parts elsewhere moved {row['part_leak']:.3f} to their twins" if "part_leak" in row else ""
+            out.append(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}{leak}")
         for concept, row in check.items():
             if row["warning"]:
                 out.append(

@@ -33,8 +33,18 @@ from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Sco
 # --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
 # at removal 1 they are not (76.6%).
 NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
+# The most a chosen setting may move a concept's parts elsewhere (the file's neutral prompts that hold the words the
+# pairs remove: weditor/pipeline/parts.py) towards their part twins, for pair files that have them; it replaces the
+# neutral budget there. Set on the development conjunction alone (red on squares, docs/benchmarks.md, "Conjunctions"):
+# every red-elsewhere video kept at a leak of 0.069 (the encoder edit, last layer, weight 20), one of six lost at 0.088
+# (both last layers, weight 50); the text read-out and uce read 0.3-0.7 at their mildest settings.
+PART_BUDGET = 0.075
 ERASED = 0.5  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
-WARN_BELOW = 0.25  # the self-check warns below this held-out erasure (red, erased on every held-out video: 0.44; circle, not at all: 0.0)
+# The self-check warns below this held-out erasure. Measured on the fine matrix (docs/benchmarks.md, "Self-tuning"):
+# erased concepts read 0.22 (blue, 2% left) and 0.24 (green, 0% left) and up; concepts still drawn read at most 0.16
+# (circle with the text read-out, red on squares and blue on circles before the encoder edit: 0.15-0.16). 0.2 sits
+# between the two groups (0.25 warned on green and blue, both erased).
+WARN_BELOW = 0.2
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
 TUNED_FIELDS = (
     "removal",
@@ -46,6 +56,9 @@ TUNED_FIELDS = (
     "uce_lambda",
     "uce_preserve",
     "uce_rounds",
+    "encoder_preserve",
+    "encoder_lambda",
+    "encoder_layers",
 )
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
@@ -59,8 +72,14 @@ class Trial:
     seconds: float = 0.0
     error: str | None = None
 
-    def feasible(self, budget: float) -> bool:
-        return self.score is not None and self.score.neutral_change <= budget
+    def feasible(self, budget: float, part_budget: float | None = None) -> bool:
+        """Within the budget: the neutral prompts' change, or, for a pair file whose neutral prompts hold the
+        concept's parts elsewhere (weditor/pipeline/parts.py), the parts' leak towards their part twins."""
+        if self.score is None:
+            return False
+        if self.score.parts:
+            return self.score.max_part_leak <= (PART_BUDGET if part_budget is None else part_budget)
+        return self.score.neutral_change <= budget
 
     def as_dict(self) -> dict:
         # No wall time: the record goes into weditor.json and the card, which must be the same bytes
@@ -189,7 +208,7 @@ class Tuner:
                         self.trials_.append(trial)
                         bar.update(1)
                         if trial.score is not None and (
-                            trial.score.neutral_change > self.budget or trial.score.min_erasure >= ERASED
+                            not trial.feasible(self.budget) or trial.score.min_erasure >= ERASED
                         ):
                             bar.update(len(ladder) - n - 1)
                             break
@@ -214,8 +233,8 @@ class Tuner:
         except WeditorError as e:
             return Trial(space.method, params, error=str(e), seconds=time.perf_counter() - t0)
         originals = apply_edit(pipe, edited)
-        try:
-            score = objective.score()
+        try:  # an edit outside the denoisers (the text encoder's) changes what the prompts encode to
+            score = objective.score(reencode=any(c not in ctx.adapter.denoisers for c in edited))
         finally:
             restore(pipe, originals)
         return Trial(space.method, params, score, time.perf_counter() - t0)
@@ -233,6 +252,7 @@ class Tuner:
                 "seed": self.seed,
                 "neutral_budget": self.budget,
                 "erased": ERASED,
+                **({"part_budget": PART_BUDGET} if self.split_.held_parts else {}),
                 "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
                 "held_out_neutral": len(self.split_.held_neutral),
             },
@@ -255,16 +275,23 @@ def pinned_fields(cfg) -> dict:
         "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
         "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE,
         "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS,
+        "encoder_preserve": cfg.encoder_preserve != defaults.ENCODER_PRESERVE,
+        "encoder_lambda": cfg.encoder_lambda != defaults.ENCODER_LAMBDA,
+        "encoder_layers": cfg.encoder_layers != defaults.ENCODER_LAYERS,
     }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 
 
 def self_check(score: Score, warn_below: float = WARN_BELOW) -> dict:
-    """{concept: {erasure, neutral_change, warning}}: the held-out figures every patch reports."""
-    return {
+    """{concept: {erasure, neutral_change, warning}} (and `part_leak` where the pair file has parts elsewhere):
+    the held-out figures every patch reports."""
+    out = {
         c: {"erasure": round(e, 4), "neutral_change": round(score.neutral_change, 4), "warning": e < warn_below}
         for c, e in score.erasure.items()
     }
+    for c, leak in (score.parts or {}).items():
+        out[c]["part_leak"] = round(leak, 4)
+    return out
 
 
 def prepare(cfg, echo=print):

@@ -68,7 +68,14 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
     # modules (text encoder, VAE: often the bulk of the bytes) were just proven identical to
     # the base, so the ones in memory are handed over instead of being read a second time.
     comps = present_denoisers(pipe, adapter)
-    reuse = {n: m for n, m in pipe.components.items() if n not in comps and isinstance(m, torch.nn.Module)}
+    # An edited component besides the denoisers (the text encoder, --method encoder) is reloaded from the
+    # staged files too, never handed over: the in-memory one holds the edit the files must be proven to hold.
+    others = [c for c in edited if c not in comps]
+    reuse = {
+        n: m
+        for n, m in pipe.components.items()
+        if n not in comps and n not in others and isinstance(m, torch.nn.Module)
+    }
     (x, timesteps, cond), reference = reference_outputs(pipe, adapter, comps, settings, cfg.seed)
     if release:
         drop_denoisers(pipe, comps)
@@ -81,6 +88,26 @@ def verify_staged(base, staging, pipe, adapter, edits, settings, cfg, release: b
     )
     worst = 0.0
     try:
+        for comp in others:
+            for name, value in edited[comp].items():
+                param = get_module(getattr(reloaded, comp), name)
+                if not torch.equal(param.detach(), value.to(device=param.device, dtype=param.dtype)):
+                    raise WeditorError(f"verification failed: reloaded {comp}.{name} differs from the in-memory edit")
+        if others:  # the prompt as the reloaded encoder reads it, against the in-memory edit's encoding
+            again = adapter.encode(reloaded, ["a test prompt"], settings.device)
+            for key, value in cond.items():
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    b = again[key].detach().float()
+                    if not torch.isfinite(b).all():
+                        raise WeditorError("verification failed: the reloaded text encoder outputs NaN/Inf")
+                    worst = max(
+                        worst,
+                        float(
+                            (value.detach().float() - b).abs().max()
+                            / value.detach().float().abs().max().clamp_min(1e-30)
+                        ),
+                    )
+            cond = again
         for comp in comps:
             for name, value in edited.get(comp, {}).items():
                 param = get_module(getattr(reloaded, comp), name)

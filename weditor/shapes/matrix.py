@@ -50,6 +50,7 @@ HELD_OUT = (
     "shapes-triangle.toml",
     "shapes-up.toml",
     "shapes-blue-circle.toml",
+    "shapes-green-triangle.toml",
 )
 
 
