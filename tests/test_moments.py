@@ -107,3 +107,56 @@ def test_merge_after_kept_rows():
     m.merge(n)
     assert m.count == 15
     assert torch.allclose(m.sum_outer, _eager_outer(a + b, lambda x: (x.double(), x.double())), rtol=1e-12)
+
+
+def test_block_edit_fits_site_by_site_holding_one_sites_sums(monkeypatch):
+    """`fit_sites`: while a site is fitted, no other site's d x d sums are formed; after it, none are."""
+    from types import SimpleNamespace
+
+    from weditor.methods import refusal
+    from weditor.models.runtime import SiteKey
+
+    keys = [SiteKey("transformer", b, "s") for b in range(3)]
+    g = torch.Generator().manual_seed(5)
+    concept_dir = torch.randn(D, generator=g)
+    neutral = {k: RunningMoments(D) for k in keys}
+    paired = {"red": {k: PairMoments(D) for k in keys}}
+    for k in keys:
+        for _ in range(3):
+            s = torch.randn(6, D, generator=g)
+            paired["red"][k].update((s + concept_dir).to(torch.bfloat16), s.to(torch.bfloat16))
+            neutral[k].update(torch.randn(8, D, generator=g).to(torch.bfloat16))
+    delta = {c: {k: m.delta for k, m in by_key.items()} for c, by_key in paired.items()}
+
+    def formed(k):
+        sums = [
+            neutral[k]._outer,
+            paired["red"][k].unsafe._outer,
+            paired["red"][k].delta._outer,
+            paired["red"][k]._cross,
+        ]
+        return [s.value is not None for s in sums]
+
+    seen = []
+    real = refusal.fit_readouts
+
+    def spy(directions, *args):
+        (key,) = directions
+        seen.append(key)
+        assert not any(any(formed(k)) for k in keys if k != key)  # the other sites hold their rows only
+        return real(directions, *args)
+
+    monkeypatch.setattr(refusal, "fit_readouts", spy)
+    cfg = SimpleNamespace(rank=4, rank_explicit=False, directions=1, alpha=1.0, removal=0.6)
+    adapter = SimpleNamespace(sites={"s": SimpleNamespace(role="writes")})
+    pairsets = [SimpleNamespace(concept="red")]
+    directions, estimators, skipped, readouts = refusal.fit_sites(
+        delta, neutral, paired, keys, pairsets, cfg, {k: D for k in keys}, adapter
+    )
+    assert seen == keys and set(readouts) == set(keys) and not skipped
+    assert not any(any(formed(k)) for k in keys)  # all released after their fit
+    for k in keys:  # the same fit as with every site's sums held at once
+        d, e, _ = refusal.fit_directions(delta, neutral, [k], pairsets, cfg, {k: D})
+        assert torch.equal(d[k], directions[k])
+        ro = real(d, e, paired, neutral, adapter, cfg)[k]
+        assert (ro.coef_ == readouts[k].coef_).all() and (ro.intercept_ == readouts[k].intercept_).all()
