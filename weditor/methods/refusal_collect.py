@@ -155,9 +155,12 @@ def collect(
             state["emit"] = apply
             for i in progress(range(len(jobs)), len(jobs), "collect"):
                 run(i)
-        else:  # the jobs dealt out to the ranks; every rank replays every job's updates in job order
-            for i, unit in enumerate(distributed.map_units(lambda i: _recorded(run, i, state, keys), range(len(jobs)))):
-                _replay(unit, keys, jobs[i][1], apply)
+        else:  # one job per rank and round; every rank replays every job's updates in job order
+            n = distributed.world()
+            for start in range(0, len(jobs), n):  # a round's tokens held at once, not every job's
+                now = list(range(start, min(start + n, len(jobs))))
+                for i, unit in zip(now, distributed.map_units(lambda i: _recorded(run, i, state, keys), now)):
+                    _replay(unit, keys, jobs[i][1], apply)
     return delta, neutral, pairs
 
 
