@@ -368,6 +368,7 @@ class RssByPhase:
         ("weditor.methods.refusal", "collect"),
         ("weditor.methods.refusal", "fit_directions"),
         ("weditor.methods.refusal", "fit_readouts"),
+        ("weditor.methods.refusal", "fit_sites"),
         ("weditor.methods.text", "statistics"),
         ("weditor.methods.text", "fit"),
         ("weditor.methods.refusal", "compute_edits"),

@@ -68,8 +68,48 @@ def test_torchrun_two_ranks_write_the_single_process_patch_byte_for_byte(tiny_wa
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
+    reason="torch.distributed with gloo is needed",
+)
+@pytest.mark.parametrize("edit", ["readout", "projection"])
+def test_torchrun_block_edit_writes_the_single_process_patch_byte_for_byte(edit, tiny_wan_single, tmp_path):
+    """`--method refusal`: the collection's trajectories dealt out, every update replayed on every rank in order."""
+    extra = ["--method", "refusal", "--edit", edit]  # with its self-check (a collection of its own) and summary
+    one = _patch([sys.executable, "-m", "weditor"], tiny_wan_single, tmp_path / "one" / "out", extra)
+    assert one.returncode == 0, one.stdout + one.stderr
+    two = _patch(_torchrun(), tiny_wan_single, tmp_path / "two" / "out", extra)
+    assert two.returncode == 0, two.stdout + two.stderr
+    a, b = hash_files(tmp_path / "one" / "out"), hash_files(tmp_path / "two" / "out")
+    assert a == b
+    recipe = json.loads((tmp_path / "two" / "out" / "weditor.json").read_text())
+    assert recipe["method"].startswith("refusal") and recipe["params"]["edit"] == edit
+    assert len(recipe["edits"]) > 0 and two.stdout.count("verified: reloaded") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
+    reason="torch.distributed with gloo is needed",
+)
+@pytest.mark.parametrize("method", [["uce"], ["uce", "--uce-substitute", "common"], ["safree"]])
+def test_torchrun_text_side_methods_write_the_single_process_patch_byte_for_byte(method, tiny_wan_single, tmp_path):
+    """UCE's encodes are dealt out (pairs and neutral prompts); SAFREE's keyword encodes run on every rank;
+    both methods' summaries deal their batches out."""
+    extra = ["--method", *method]
+    one = _patch([sys.executable, "-m", "weditor"], tiny_wan_single, tmp_path / "one" / "out", extra)
+    assert one.returncode == 0, one.stdout + one.stderr
+    two = _patch(_torchrun(), tiny_wan_single, tmp_path / "two" / "out", extra)
+    assert two.returncode == 0, two.stdout + two.stderr
+    assert hash_files(tmp_path / "one" / "out") == hash_files(tmp_path / "two" / "out")
+    recipe = json.loads((tmp_path / "two" / "out" / "weditor.json").read_text())
+    assert recipe["method"].startswith(method[0]) and len(recipe["edits"]) > 0
+    assert two.stdout.count("verified: reloaded") == 1
+
+
+@pytest.mark.slow
 def test_torchrun_refuses_a_method_that_is_not_data_parallel(tiny_wan_single, tmp_path):
-    res = _patch(_torchrun(), tiny_wan_single, tmp_path / "o", ["--method", "refusal", "--no-tune"])
+    res = _patch(_torchrun(), tiny_wan_single, tmp_path / "o", ["--method", "refusal", "--reins", "--no-tune"])
     assert res.returncode != 0
     assert "not data-parallel yet" in res.stderr + res.stdout
     assert not (tmp_path / "o").exists()

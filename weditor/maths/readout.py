@@ -105,7 +105,7 @@ class ConceptReadout:
         dim, icpt = pairs[0].dim, self.fit_intercept
         if Q.shape[1] != dim or any(p.dim != dim for p in pairs) or (neutral is not None and neutral.dim != dim):
             raise ValueError(f"directions, pairs and neutral moments disagree on the dimension ({Q.shape[1]} vs {dim})")
-        device = pairs[0].cross.device
+        device = pairs[0].device
         Q = Q.to(device)
         size = dim + 1 if icpt else dim
         g_pairs = torch.zeros(size, size, dtype=torch.float64, device=device)
@@ -122,6 +122,7 @@ class ConceptReadout:
             if icpt:
                 rhs[dim] += Q @ p.delta.sum.double()
             targets.append((_phi(p.unsafe.mean.double(), icpt), Q @ p.delta.mean.double()))
+            p.release()  # its d x d sums are in g_pairs and rhs now (formed again from its rows if read)
         for phi, t in targets:
             if not torch.isfinite(phi).all() or not torch.isfinite(t).all():
                 raise ValueError("paired activations contain NaN or Inf")
@@ -129,6 +130,7 @@ class ConceptReadout:
 
         if neutral is not None and neutral.count > 0:
             g_neutral = _gram(neutral, icpt).mul_(n_pairs / neutral.count)  # weight 1 = as much as all pair tokens
+            neutral.release()
         else:
             g_neutral = torch.zeros_like(g_pairs)
         # Tikhonov on both, each relative to its own scale: without it a few paired tokens in a wide

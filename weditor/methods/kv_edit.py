@@ -42,6 +42,7 @@ import torch
 
 from weditor.errors import WeditorError
 from weditor.maths.moments import RunningMoments
+from weditor.models import distributed
 
 SITE = "cross_attn_kv_in"  # every block's attn2.to_k / attn2.to_v
 KV_TOKENS = ("all", "changed")
@@ -247,13 +248,26 @@ def statistics(
 
     items = [pair for ps in pairsets for pair in ps.pairs]
     twins = [p.safe for p in items]
+    encoded = None
+    if distributed.world() > 1:  # the pairs' encodes dealt out to the ranks, every result on every rank, in order
+        if substitute == "common":
+            twins = common_twins(pipe, pairsets, next(iter(inputs(items[0].unsafe).values())).shape[0])
+        both = distributed.map_units(
+            lambda k: {
+                f"{w}.{c}": x.contiguous()
+                for w, p in (("u", items[k].unsafe), ("s", twins[k]))
+                for c, x in inputs(p).items()
+            },
+            range(len(items)),
+        )
+        encoded = [tuple({c: unit[f"{w}.{c}"] for c in linears} for w in "us") for unit in both]
     for k, pair in enumerate(progress(items, total=len(items), desc="encode pairs")):
-        xu = inputs(pair.unsafe)
+        xu = inputs(pair.unsafe) if encoded is None else encoded[k][0]
         length = next(iter(xu.values())).shape[0]
-        if substitute == "common" and k == 0:
+        if substitute == "common" and k == 0 and encoded is None:
             twins = common_twins(pipe, pairsets, length)
         safe = twins[k]
-        xs = inputs(safe)
+        xs = inputs(safe) if encoded is None else encoded[k][1]
         (ui, nu), (si, ns) = token_ids(pipe, pair.unsafe, length), token_ids(pipe, safe, length)
         pairs = align(ui, nu, si, ns, tokens)
         if not pairs:
@@ -269,8 +283,9 @@ def statistics(
             m = moments.setdefault(c, KVMoments(xu[c].shape[1]))
             m.add_erase(xu[c][iu], xs[c][js])
             m.keep.update(xs[c])
-    for prompt in progress(neutral, total=len(neutral), desc="encode neutral"):
-        for c, x in inputs(prompt).items():
+    units = (inputs(p) for p in neutral) if distributed.world() == 1 else distributed.map_units(inputs, neutral)
+    for unit in progress(units, total=len(neutral), desc="encode neutral"):
+        for c, x in unit.items():
             moments[c].keep.update(x)
     gram = {}
     for c, paths in linears.items():

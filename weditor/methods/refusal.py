@@ -32,13 +32,14 @@ from weditor.models.runtime import (
 )
 
 
-def fit_directions(delta, neutral, keys, pairsets, cfg, widths):
+def fit_directions(delta, neutral, keys, pairsets, cfg, widths, require: bool = True):
     """Orthonormal directions per site (all concepts together), the fitted estimators, and the skips.
 
     A site where a concept leaves no direction (the pairs do not differ there yet, e.g. before
     the first cross-attention, or the concept varies less than neutral prompts do) is skipped
     for that concept rather than failing the patch: `--layers` defaults to every block, and
-    not every block carries every concept. A concept skipped at every site is an error.
+    not every block carries every concept. A concept skipped at every site is an error (with
+    `require`; `fit_sites` checks it once over all sites).
     """
     directions, estimators, skipped = {}, {}, []
     for key in keys:
@@ -61,6 +62,12 @@ def fit_directions(delta, neutral, keys, pairsets, cfg, widths):
             rows += list(torch.as_tensor(est.components_))
         if rows:
             directions[key] = _orthonormal_rows(rows)  # several concepts: one orthonormal basis
+    if require:
+        require_every_concept(estimators, skipped, keys, pairsets, cfg)
+    return directions, estimators, skipped
+
+
+def require_every_concept(estimators, skipped, keys, pairsets, cfg):
     for ps in pairsets:
         if not any(c == ps.concept for c, _ in estimators):
             first = next(s for s in skipped if s["concept"] == ps.concept)
@@ -69,7 +76,30 @@ def fit_directions(delta, neutral, keys, pairsets, cfg, widths):
                 f"concept {ps.concept!r}: no direction at any of the {len(keys)} sites "
                 f"(e.g. {first['site']}: {first['reason']}){hint}"
             )
-    return directions, estimators, skipped
+
+
+def fit_sites(delta, neutral, paired, keys, pairsets, cfg, widths, adapter):
+    """`fit_directions` and `fit_readouts` site by site: (directions, estimators, skips, read-outs or None).
+
+    Each site's d x d sums are formed for its fit and dropped after it (weditor/maths/moments.py:
+    while a site saw fewer tokens than its width they are kept as the tokens), so at most one
+    site's sums are held at a time instead of all of them (30 x 4 x 1536^2 float64 = 2.1 GiB at
+    Wan2.1-1.3B). Sites are independent: the same fits, in the same arithmetic, as all at once.
+    """
+    directions, estimators, skipped, readouts = {}, {}, [], {} if paired else None
+    for key in keys:
+        d, e, s = fit_directions(delta, neutral, [key], pairsets, cfg, widths, require=False)
+        directions.update(d)
+        estimators.update(e)
+        skipped += s
+        if paired:
+            readouts.update(fit_readouts(d, e, paired, neutral, adapter, cfg))
+        for by_key in (delta, paired or {}):
+            for moments in by_key.values():
+                moments[key].release()
+        neutral[key].release()
+    require_every_concept(estimators, skipped, keys, pairsets, cfg)
+    return directions, estimators, skipped, readouts
 
 
 def fit_readouts(directions, estimators, pairs, neutral, adapter, cfg) -> dict:
@@ -320,8 +350,9 @@ class Refusal:
                 pipe, adapter, keys, ctx.pairsets, ctx.settings, phases, cfg.neutral, paired=cfg.edit == "readout"
             )
         with phases("fit"):
-            directions, estimators, skipped = fit_directions(delta, neutral, keys, ctx.pairsets, cfg, widths)
-            readouts = fit_readouts(directions, estimators, paired, neutral, adapter, cfg) if paired else None
+            directions, estimators, skipped, readouts = fit_sites(
+                delta, neutral, paired, keys, ctx.pairsets, cfg, widths, adapter
+            )
         del delta, neutral, paired  # the moments (d x d per site and concept) are not needed after the fit
         for concept in dict.fromkeys(s["concept"] for s in skipped):
             sites = [s["site"] for s in skipped if s["concept"] == concept]

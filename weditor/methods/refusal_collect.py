@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import torch
+
 from weditor import defaults
 from weditor.adapters import Adapter
 from weditor.errors import WeditorError
@@ -14,6 +16,7 @@ from weditor.io.pairs import PairSet
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 from weditor.maths.layers import parse_layers
 from weditor.maths.moments import PairMoments, RunningMoments
+from weditor.models import distributed
 from weditor.models.runtime import (
     Settings,
     SiteKey,
@@ -109,34 +112,80 @@ def collect(
 
     text_sites = {k for k in keys if adapter.sites[k.site].tokens == "text"}
 
+    def apply(kind: str, key, concept, x: torch.Tensor, y: torch.Tensor | None = None):
+        """One update of the moments, as the tap made it (or as a rank recorded it, under torchrun)."""
+        if kind == "n":
+            neutral[key].update(x)
+        elif paired:
+            pairs[concept][key].update(x, y)
+        else:
+            delta[concept][key].update(x - y)
+
     def on_activation(key, x):
         t0 = time.perf_counter()
         check_finite(key, x, state["prompt"])
         # (members, tokens, d): a UNet folds frames into the batch (member-major), so x[1] would be
         # the first member's second frame, not the second member.
         x = x.reshape(state["members"], -1, x.shape[-1])
+        emit = state["emit"]
         if state["kind"] == "pair":
             unsafe, safe = x[0], x[1]
             if key in text_sites:
                 # The prompt's tokens do not pair up; each member's sum is one sample, and the safe
                 # member's tokens are neutral ones (they must lose nothing).
                 unsafe, safe = unsafe.sum(0), safe.sum(0)
-                neutral[key].update(x[1])
-            if paired:
-                pairs[state["concept"]][key].update(unsafe, safe)
-            else:
-                delta[state["concept"]][key].update(unsafe - safe)
+                emit("n", key, None, x[1])
+            emit("p", key, state["concept"], unsafe, safe)
         elif state["kind"] == "neutral batch":  # prompts sharing one noise, centred on each other
-            neutral[key].update(x - x.mean(0, keepdim=True))
+            emit("n", key, None, x - x.mean(0, keepdim=True))
         else:
-            neutral[key].update(x)
+            emit("n", key, None, x)
         if phases is not None:
             phases.add("statistics", time.perf_counter() - t0)
 
+    def run(i: int):
+        kind, concept, prompts, images = jobs[i]
+        state.update(kind=kind, concept=concept, prompt=prompts[0], members=len(prompts))
+        cond = encode(pipe, adapter, prompts, device, images)
+        trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
+
     with taps(pipe, adapter, keys) as t:
         t.fn = on_activation
-        for i, (kind, concept, prompts, images) in enumerate(progress(jobs, len(jobs), "collect")):
-            state.update(kind=kind, concept=concept, prompt=prompts[0], members=len(prompts))
-            cond = encode(pipe, adapter, prompts, device, images)
-            trajectory(pipe, adapter, cond, settings, seed=settings.seed + i)
+        if distributed.world() == 1:
+            state["emit"] = apply
+            for i in progress(range(len(jobs)), len(jobs), "collect"):
+                run(i)
+        else:  # one job per rank and round; every rank replays every job's updates in job order
+            n = distributed.world()
+            for start in range(0, len(jobs), n):  # a round's tokens held at once, not every job's
+                now = list(range(start, min(start + n, len(jobs))))
+                for i, unit in zip(now, distributed.map_units(lambda i: _recorded(run, i, state, keys), now)):
+                    _replay(unit, keys, jobs[i][1], apply)
     return delta, neutral, pairs
+
+
+def _recorded(run, i: int, state: dict, keys) -> dict[str, torch.Tensor]:
+    """Job `i`'s updates, in the order the tap made them: {"<n>.<kind>.<site index>.<x|y>": tensor}."""
+    index, out, made = {k: j for j, k in enumerate(keys)}, {}, [0]
+
+    def emit(kind, key, concept, x, y=None):
+        prefix = f"{made[0]}.{kind}.{index[key]}"
+        made[0] += 1
+        out[f"{prefix}.x"] = x.detach().contiguous().clone()
+        if y is not None:
+            out[f"{prefix}.y"] = y.detach().contiguous().clone()
+
+    state["emit"] = emit
+    run(i)
+    return out
+
+
+def _updates(unit: dict) -> list[str]:
+    """The unit's update prefixes ("<n>.<kind>.<site index>"), in order."""
+    return sorted({name.rsplit(".", 1)[0] for name in unit}, key=lambda p: int(p.split(".", 1)[0]))
+
+
+def _replay(unit: dict, keys, concept, apply):
+    for prefix in _updates(unit):
+        _, kind, site = prefix.split(".")
+        apply(kind, keys[int(site)], concept, unit[f"{prefix}.x"], unit.get(f"{prefix}.y"))

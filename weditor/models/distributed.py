@@ -2,8 +2,9 @@
 
 torchrun starts N copies of the command; each loads the pipeline. Where the patch spends its
 denoiser and text-encoder calls, the units of work (the prompts the read-out is fitted on, the
-summary's batches of prompts) are dealt out to the ranks in turn, and every rank receives every
-unit's result, in the order a single process would have produced them. Everything downstream
+block edit's collection trajectories, the summary's batches of prompts) are dealt out to the
+ranks in turn, and every rank receives every unit's result, in the order a single process would
+have produced them (for a trajectory: the updates its taps made, replayed into the moments). Everything downstream
 (the moments, float64 sums in that order; the fit; the figures) is therefore the same
 arithmetic as in one process, and the written patch is byte-identical to a single-process run
 with the same threads per process (tests/test_distributed.py). Rank 0 alone writes, verifies and
@@ -22,7 +23,12 @@ import torch
 
 from weditor.errors import WeditorError
 
-METHODS = ("text",)  # methods whose work is dealt out; the others refuse to run under torchrun
+METHODS = (
+    "text",
+    "refusal",
+    "uce",
+    "safree",
+)  # methods whose work is dealt out; the others refuse to run under torchrun
 
 
 def world() -> int:
@@ -73,7 +79,7 @@ def check_method(method: str | None, reins: bool = False):
         what = f"--method {method}" + (" --reins" if reins else "")
         raise WeditorError(
             f"{what}: not data-parallel yet; under torchrun only --method {', '.join(METHODS)} "
-            "(the default for text-to-video pairs) deals its work out; run it in one process"
+            "(without --reins) deal their work out; run it in one process"
         )
 
 

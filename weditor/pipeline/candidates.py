@@ -135,14 +135,13 @@ def _refusal_prepare(ctx: Context):
 
 
 def _refusal_edit(state, ctx: Context, params: dict) -> dict:
-    from weditor.methods.refusal import compute_edits, fit_directions, fit_readouts
+    from weditor.methods.refusal import compute_edits, fit_sites
     from weditor.methods.refusal_collect import site_keys
 
     all_keys, widths, delta, neutral, paired = state
     cfg = SPACES["refusal"].config(ctx.cfg, params)
     keys = [k for k in site_keys(ctx.pipe, ctx.adapter, cfg) if k in widths]
-    directions, estimators, _ = fit_directions(delta, neutral, keys, ctx.pairsets, cfg, widths)
-    readouts = fit_readouts(directions, estimators, paired, neutral, ctx.adapter, cfg) if paired else None
+    directions, _, _, readouts = fit_sites(delta, neutral, paired, keys, ctx.pairsets, cfg, widths, ctx.adapter)
     edited, _, _ = compute_edits(ctx.pipe, ctx.adapter, ctx.base, directions, cfg.strength, readouts)
     return edited
 
