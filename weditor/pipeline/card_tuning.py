@@ -11,7 +11,6 @@ from weditor.pipeline.card_tables import _table
 
 def tuning_section(recipe: dict) -> str | None:
     """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
-    from weditor.pipeline.tuning import WARN_BELOW
 
     parts = []
     tuning = recipe.get("tuning")
@@ -47,23 +46,24 @@ def tuning_section(recipe: dict) -> str | None:
         )
     check = recipe.get("self_check")
     if check:
-        rows = [
-            (
-                c,
-                f"{r['erasure']:.3f}",
-                f"{r['neutral_change']:.4f}",
-                (f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok")
-                + (f"; parts elsewhere moved {r['part_leak']:.3f} to their twins" if "part_leak" in r else "")
-                + (f", {r['part_move']:.3f} in all" if "part_move" in r else "")
-                + ("; **warning**: parts elsewhere over the budget" if r.get("parts_warning") else "")
-                + (
-                    "; **warning**: only partly erased, the parts budget held it back" if r.get("parts_limited") else ""
-                ),
-            )
-            for c, r in check.items()
-        ]
+        rows = [(c, f"{r['erasure']:.3f}", f"{r['neutral_change']:.4f}", _verdict(r)) for c, r in check.items()]
         parts.append(
             "## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
             + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows)
         )
     return "\n\n".join(parts) or None
+
+
+def _verdict(r: dict) -> str:
+    """The self-check's verdict cell: its warnings first (the table cell is cut at its width), then the parts."""
+    from weditor.pipeline.tuning import WARN_BELOW
+
+    warnings = [f"below {WARN_BELOW}, barely reached"] if r["warning"] else []
+    warnings += ["partly erased: the parts budget held it back"] if r.get("parts_limited") else []
+    warnings += ["parts elsewhere over the budget"] if r.get("parts_warning") else []
+    out = "; ".join(f"**warning**: {w}" for w in warnings) or "ok"
+    if "part_move" in r:
+        out += f"; parts moved {r['part_move']:.3f} (to their twins {r['part_leak']:.3f})"
+    elif "part_leak" in r:
+        out += f"; parts elsewhere moved {r['part_leak']:.3f} to their twins"
+    return out

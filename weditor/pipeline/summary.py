@@ -191,7 +191,7 @@ def _parts_limited_line(concept: str, row: dict, tuning: dict | None) -> str:
         best = min(erasing, key=lambda t: t["part_move"][concept])
         options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in best["params"].items())
         line += (
-            f" (the least: --method {best['method']} {options}, erasure {best['erasure'][concept]:.2f}, parts "
+            f" (the least damaging the search tried: --method {best['method']} {options}, erasure {best['erasure'][concept]:.2f}, parts "
             f"moved {best['part_move'][concept]:.2f}, budget {obj.get('part_move_budget')}); check with weditor eval"
         )
     return line
