@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from weditor.io.pairs import load_pairsets
-from weditor.pipeline.parts import other_parts, parts
+from weditor.pipeline.parts import context_words, other_parts, parts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +28,24 @@ def test_both_kinds_of_part_come_from_the_file():
     assert others and all("square" in p and "red" not in p for p in others)
     # every neutral prompt that names a square without red, and nothing else
     assert others == [p for p in ps.neutral if "square" in p.split() and "red" not in p.split()]
+
+
+def test_a_word_every_prompt_holds_is_not_the_context():
+    """A file whose every prompt starts with "a": "a" is in every pair's unsafe prompt but also in red's other
+    contexts ("a red circle"), so only "square" sets the concept apart; the other parts are the squares."""
+    from dataclasses import replace
+
+    ps = _pairset("red-square")
+    ps = replace(
+        ps,
+        pairs=tuple(
+            replace(p, unsafe="a " + p.unsafe.removeprefix("the "), safe="a " + p.safe.removeprefix("the "))
+            for p in ps.pairs
+        ),
+        neutral=tuple("a " + p.removeprefix("the ").removeprefix("a ").removeprefix("an ") for p in ps.neutral),
+    )
+    assert context_words(ps) == {"square"}
+    assert other_parts(ps) and all("square" in p.split() and "red" not in p.split() for p in other_parts(ps))
 
 
 @pytest.mark.parametrize("name", ("red", "circle", "left", "blue", "up"))

@@ -61,13 +61,16 @@ def parts(pairset, neutral=None) -> dict[str, str]:
 
 
 def context_words(pairset) -> set[str]:
-    """The words every pair's unsafe prompt holds besides the removed ones: the context that makes the concept
-    (the shape of "a red square", read from the file's own pairs); empty when there are no parts."""
+    """The words every pair's unsafe prompt holds besides the removed ones and that no part prompt holds: the
+    context that makes the concept (the shape of "a red square", read from the file's own pairs). A word the
+    removed words' other contexts also hold ("a", "the": "a red circle") is not what sets the concept apart.
+    Empty when there are no parts."""
     found = changed_run(pairset)
-    if found is None or not found[0] or not pairset.pairs:
+    elsewhere = parts(pairset)
+    if found is None or not found[0] or not pairset.pairs or not elsewhere:
         return set()
     common = set.intersection(*(set(_words(p.unsafe)) for p in pairset.pairs))
-    return common - set(found[0])
+    return common - set(found[0]) - {w for p in elsewhere for w in _words(p)}
 
 
 def other_parts(pairset, neutral=None) -> list[str]:
