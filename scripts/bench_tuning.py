@@ -24,26 +24,27 @@ def grid(pair_files: list[str], seed: int):
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.load import open_pipeline
 
-    print("| pair file | method | setting | held-out erasure | neutral change | part leak | trial s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| pair file | method | setting | held-out erasure | neutral change | part leak | part move | trial s |")
+    print("|---|---|---|---|---|---|---|---|")
     for path in pair_files:
         cfg = PatchConfig(pairs=[path], out=tempfile.mkdtemp() + "/unused", seed=seed)  # nothing is written there
         pairsets = load_pairsets(cfg.pairs)
         base, adapter = load_base(cfg.model, None)
         base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-        erased, part_budget = tuning.ERASED, tuning.PART_BUDGET
-        tuning.ERASED = tuning.PART_BUDGET = float("inf")  # no early stop: every rung of every ladder
+        erased, part_budget, move_budget = tuning.ERASED, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET
+        tuning.ERASED = tuning.PART_BUDGET = tuning.PART_MOVE_BUDGET = float("inf")  # no early stop: every rung
         try:
             tuner = tuning.Tuner(budget=float("inf"), seed=seed).fit(pipe, adapter, base, pairsets, settings, cfg)
         finally:
-            tuning.ERASED, tuning.PART_BUDGET = erased, part_budget
+            tuning.ERASED, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET = erased, part_budget, move_budget
         for t in tuner.trials_:
             setting = ", ".join(f"{k} {v}" for k, v in t.params.items())
             erasure = ", ".join(f"{e:.3f}" for e in t.score.erasure.values()) if t.score else t.error
             change = f"{t.score.neutral_change:.4f}" if t.score else ""
             leak = ", ".join(f"{v:.3f}" for v in t.score.parts.values()) if t.score and t.score.parts else ""
+            move = ", ".join(f"{v:.3f}" for v in t.score.moves.values()) if t.score and t.score.moves else ""
             print(
-                f"| {path.rsplit('/', 1)[-1]} | {t.method} | {setting} | {erasure} | {change} | {leak} | {t.seconds:.2f} |",
+                f"| {path.rsplit('/', 1)[-1]} | {t.method} | {setting} | {erasure} | {change} | {leak} | {move} | {t.seconds:.2f} |",
                 flush=True,
             )
 

@@ -305,18 +305,22 @@ def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
 
 
 @pytest.mark.slow
-def test_the_default_command_erases_a_colour_on_one_shape_only():
-    """Issue 19's CI subset, the conjunction: with no options the search picks the text encoder's FFN edit for
-    blue on circles (the pair file's neutral prompts hold its parts elsewhere), which erases blue circles and
-    their synonyms on the quick set (8 videos per set) while blue on the other shapes and circles of the other
-    colours are kept there (the 0.6 default: 100% of blue circles on the quick set). The quick set is not the
-    target: on the fine set blue elsewhere loses 33 points (8 of 24 drawn purple; docs/benchmarks.md,
-    "Conjunctions"). 24 s on two cores at load 3, 53 s at load 7."""
+def test_the_default_command_keeps_a_colour_on_one_shape_s_parts_and_says_it_did_not_erase():
+    """Issue 19's CI subset, the conjunction, as the default now behaves: for blue on circles (the pair file's
+    neutral prompts hold its parts elsewhere) the search keeps the parts within the part move budget, so blue on
+    other shapes and circles of other colours are kept on the quick set, and since no setting erases within that
+    budget the concept is NOT erased (100% of blue circles on the quick and the fine set) and the self-check says
+    so instead of a silent success. The target (erased, parts kept) is not met; docs/benchmarks.md, "The part
+    move". With conj3's budget (the part leak alone) this erased blue circles and lost 8 of 24 blue-elsewhere
+    videos on the fine set."""
+    from weditor.pipeline.tuning import PART_MOVE_BUDGET
     from weditor.shapes.matrix import check_concept
 
     result = check_concept(PAIRS / "shapes-blue-circle.toml")
     assert result["kind"] == "conjunction"
     assert result["checks"]["original_shows"], result
-    assert result["checks"]["erased"] and result["checks"]["synonyms_erased"], result
     assert result["checks"]["parts_kept"] and result["checks"]["others_kept"], result
-    assert result["pass"], result
+    check = result["self_check"]["blue-circle"]
+    assert check["part_move"] <= PART_MOVE_BUDGET and not check["parts_warning"], check
+    # not erased, and said: the barely-reached warning and the parts budget's own
+    assert not result["checks"]["erased"] and check["warning"] and check["parts_limited"], (result, check)

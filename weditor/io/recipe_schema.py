@@ -191,8 +191,10 @@ _SCALAR = Key(
 
 
 def _self_check(v):
-    """The self-check record the card renders: {concept: {erasure, neutral_change, warning[, part_leak]}}."""
-    fields = {"erasure": _SCORE, "neutral_change": number(0.0, 1e6), "warning": flag(), "part_leak": _SCORE}
+    """The self-check record the card renders: {concept: {erasure, neutral_change, warning[, part_leak, part_move,
+    parts_warning, parts_limited]}}."""
+    fields = dict(erasure=_SCORE, neutral_change=number(0.0, 1e6), warning=flag(), part_leak=_SCORE)
+    fields.update(part_move=number(0.0, 1e6), parts_warning=flag(), parts_limited=flag())
     entry = Key("", lambda e: _record(e, fields, "entry", ("erasure", "neutral_change", "warning")))
     return _per_concept(entry).check(v)
 
@@ -211,6 +213,7 @@ def _tuning(v):
                 "erasure": _per_concept(_SCORE),
                 "neutral_change": number(0.0, 1e6),
                 "part_leak": _per_concept(_SCORE),  # pair files with parts elsewhere (weditor/pipeline/parts.py)
+                "part_move": _per_concept(number(0.0, 1e6)),
                 "error": text(what="message"),
             },
             "trial",
@@ -224,6 +227,7 @@ def _tuning(v):
         "neutral_budget": number(0.0, 1e6),
         "erased": number(0.0, 1.0),
         "part_budget": number(0.0, 1e6),
+        "part_move_budget": number(0.0, 1e6),
         "held_out_pairs": _per_concept(integer(0, 1 << 20)),
         "held_out_neutral": integer(0, 1 << 20),
     }

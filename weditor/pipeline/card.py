@@ -28,6 +28,7 @@ from weditor import __version__
 from weditor.io import recipe as recipe_mod
 from weditor.io.recipe import CARD_NAME
 from weditor.pipeline.card_tables import _code, _flatten, _plain, _table, evidence_section, is_empty
+from weditor.pipeline.card_tuning import tuning_section
 from weditor.pipeline.card_usage import example_prompt, usage_block
 from weditor.pipeline.summary import Summary
 
@@ -330,57 +331,3 @@ def finalize_card(out_dir: str | Path, base_dir: str | Path | None = None, repo_
     recipe["files"] = recipe_mod.hash_files(out_dir, reuse=True)  # only what changed is read again
     recipe_mod.write_recipe(out_dir, recipe)
     return path
-
-
-def tuning_section(recipe: dict) -> str | None:
-    """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
-    from weditor.pipeline.tuning import WARN_BELOW
-
-    parts = []
-    tuning = recipe.get("tuning")
-    if tuning:
-        obj = tuning["objective"]
-        rows = []
-        for i, t in enumerate(tuning["trials"]):
-            setting = ", ".join(f"{k} {v}" for k, v in t["params"].items())
-            erasure = ", ".join(f"{c} {e:.3f}" for c, e in t.get("erasure", {}).items()) or t.get("error", "")
-            rows.append(
-                (
-                    "**chosen**" if i == tuning["chosen"] else str(i),
-                    t["method"],
-                    setting,
-                    erasure,
-                    f"{t['neutral_change']:.4f}" if "neutral_change" in t else "",
-                )
-            )
-        key = "part_budget" if "part_budget" in obj else "neutral_budget"  # parts elsewhere: weditor/pipeline/parts.py
-        parts.append(
-            "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
-            f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "
-            "denoising steps): erasure is how far the held-out unsafe prompts' denoiser predictions moved to their "
-            "safe twins' (1 = all the way), neutral change how much the held-out neutral prompts' moved (relative). "
-            f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a "
-            f"{key.replace('_budget', ' leak' if key == 'part_budget' else ' change')} of {obj[key]}, else the most "
-            "erasure within it (docs/method.md).\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), [rows[tuning["chosen"]]])
-            + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"
-            + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), rows)
-            + "\n\n</details>"
-        )
-    check = recipe.get("self_check")
-    if check:
-        rows = [
-            (
-                c,
-                f"{r['erasure']:.3f}",
-                f"{r['neutral_change']:.4f}",
-                (f"**warning**: below {WARN_BELOW}, barely reached" if r["warning"] else "ok")
-                + (f"; parts elsewhere moved {r['part_leak']:.3f} to their twins" if "part_leak" in r else ""),
-            )
-            for c, r in check.items()
-        ]
-        parts.append(
-            "## Self-check\n\nOn the held-out split, the setting fitted on the other pairs:\n\n"
-            + _table(("Concept", "Erasure", "Neutral change", "Verdict"), rows)
-        )
-    return "\n\n".join(parts) or None

@@ -45,6 +45,9 @@ class Split:
     # remove (weditor/pipeline/parts.py), held out or not: one or two held-out ones say too little (a blue triangle
     # kept where a blue cross was lost), and the fit keeps them only through the encoder, not in the denoiser
     held_parts: dict = None
+    # {concept: (neutral prompt, ...)}: every prompt of the file holding a part elsewhere, both kinds (the removed
+    # words in another context, and the context without them: parts.other_parts); the part move is measured on them
+    held_moves: dict = None
 
 
 def _held_count(n: int) -> int:
@@ -58,9 +61,9 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.pipeline.parts import parts
+    from weditor.pipeline.parts import other_parts, parts
 
-    train, held_pairs, held_sets, held_parts = [], {}, [], {}
+    train, held_pairs, held_sets, held_parts, held_moves = [], {}, [], {}, {}
     for c, ps in enumerate(pairsets):
         rng = random.Random(f"{seed}:{c}:{ps.concept}")  # str seeds are hashed deterministically (sha512)
         order = list(range(len(ps.pairs)))
@@ -79,8 +82,10 @@ def split_pairsets(pairsets, seed: int) -> Split:
         )
         held_sets.append(replace(ps, neutral=neutral_held))
         held_parts[ps.concept] = parts(ps)
+        held_moves[ps.concept] = tuple(held_parts[ps.concept]) + tuple(other_parts(ps))
     held_parts = {c: found for c, found in held_parts.items() if found}
-    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)), held_parts)
+    held_moves = {c: held_moves[c] for c in held_parts}
+    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)), held_parts, held_moves)
 
 
 def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
@@ -118,6 +123,11 @@ class Score:
     erasure: dict  # {concept: erasure in (-inf, 1]}
     neutral_change: float  # relative change of the held-out neutral predictions
     parts: dict = None  # {concept: part leak}, for concepts whose held-out neutral prompts hold their parts
+    moves: dict = None  # {concept: part move, the worst part prompt's}: same concepts (see Objective.part_moves)
+
+    @property
+    def max_part_move(self) -> float | None:
+        return max(self.moves.values()) if self.moves else None
 
     @property
     def max_part_leak(self) -> float | None:
@@ -134,6 +144,8 @@ class Score:
         }
         if self.parts:  # only pair files with parts elsewhere: every other record is as before
             out["part_leak"] = {c: round(v, 4) for c, v in self.parts.items()}
+        if self.moves:
+            out["part_move"] = {c: round(v, 4) for c, v in self.moves.items()}
         return out
 
 
@@ -165,7 +177,7 @@ class Objective:
         self.concepts_ = [c for c, *_ in unsafe]
         self.n_unsafe_ = len(unsafe)
         held = list(split.held_neutral)
-        extra = [p for found in (split.held_parts or {}).values() for p in found if p not in held]
+        extra = [p for found in (split.held_moves or split.held_parts or {}).values() for p in found if p not in held]
         extra = list(dict.fromkeys(extra))  # the parts' prompts that are not held out ride along, after them
         self.n_neutral_ = len(held)
         prompts = [u for _, u, _, _, _ in unsafe] + held + extra
@@ -210,6 +222,13 @@ class Objective:
             gap = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(self.others_, twin)))
             if gap > 0:
                 self.part_rows_[c], self.part_twin_[c], self.part_gap_[c] = rows, twin, gap
+        # the part move's rows and scale: the concept's own gap per held-out prompt (|u - s|, root mean square)
+        self.move_rows_, self.move_scale_ = {}, {}
+        for c, prompts in (split.held_moves or {}).items():
+            n = sum(1 for x in self.concepts_ if x == c)
+            if prompts and n and self.gap_.get(c, 0) > 0:
+                self.move_rows_[c] = [others.index(p) for p in prompts]
+                self.move_scale_[c] = self.gap_[c] / math.sqrt(n)
 
     def _trajectory(self, pipe, adapter, settings, n: int, safe_cond=None):
         """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions,
@@ -262,7 +281,10 @@ class Objective:
         from weditor.models.runtime import encode
 
         cond = encode(self.pipe_, self.adapter_, self.prompts_, self.device_, self.images_) if reencode else self.cond_
-        after = [self._forward(k, cond).double() for k in range(len(self.timesteps_))]
+        return self.score_predictions([self._forward(k, cond).double() for k in range(len(self.timesteps_))])
+
+    def score_predictions(self, after) -> Score:
+        """The score of predictions `after` (per step, every prompt of `prompts_` on the original latents)."""
         u2 = [p[: self.n_unsafe_] for p in after]
         n2 = [p[self.n_unsafe_ : self.n_unsafe_ + self.n_neutral_] for p in after]
         o2 = [p[self.n_unsafe_ :] for p in after]
@@ -275,4 +297,16 @@ class Objective:
         for c, rows in self.part_rows_.items():
             left = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(o2, self.part_twin_[c])))
             leak[c] = 1.0 - left / self.part_gap_[c]
-        return Score(erasure, moved / max(self.neutral_norm_, 1e-30), leak or None)
+        move = {c: max(self.part_moves(o2, c)) for c in self.move_rows_}
+        return Score(erasure, moved / max(self.neutral_norm_, 1e-30), leak or None, move or None)
+
+    def part_moves(self, after, concept) -> list[float]:
+        """Each part prompt's move, `|p' - p| / |u - s|`: how far the edit moved its prediction from the original
+        model's (any direction: to white, to purple), against how far the concept's own prompts sit from their
+        twins (root mean square per held-out prompt). 1: a part moved as far as erasing the concept moves it."""
+        rows = self.move_rows_[concept]
+        return [
+            math.sqrt(sum(float((a[r] - b[r]).norm() ** 2) for a, b in zip(after, self.others_)))
+            / self.move_scale_[concept]
+            for r in rows
+        ]

@@ -58,3 +58,28 @@ def parts(pairset, neutral=None) -> dict[str, str]:
         if twin is not None and twin != prompt:
             out[prompt] = twin
     return out
+
+
+def context_words(pairset) -> set[str]:
+    """The words every pair's unsafe prompt holds besides the removed ones and that no part prompt holds: the
+    context that makes the concept (the shape of "a red square", read from the file's own pairs). A word the
+    removed words' other contexts also hold ("a", "the": "a red circle") is not what sets the concept apart.
+    Empty when there are no parts."""
+    found = changed_run(pairset)
+    elsewhere = parts(pairset)
+    if found is None or not found[0] or not pairset.pairs or not elsewhere:
+        return set()
+    common = set.intersection(*(set(_words(p.unsafe)) for p in pairset.pairs))
+    return common - set(found[0]) - {w for p in elsewhere for w in _words(p)}
+
+
+def other_parts(pairset, neutral=None) -> list[str]:
+    """The neutral prompts (default: the file's) that hold the concept's context but not the removed words: the
+    concept's other part elsewhere ("a blue square" for red on squares). Empty for a file without parts, so
+    the colour, shape and motion files gain nothing here."""
+    found = changed_run(pairset)
+    context = context_words(pairset)
+    if not context or not parts(pairset, neutral):
+        return []
+    prompts = pairset.neutral if neutral is None else neutral
+    return [p for p in prompts if context & set(_words(p)) and part_twin(p, *found) is None]

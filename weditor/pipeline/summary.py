@@ -122,7 +122,7 @@ class Summary:
 
     def tuning_lines(self) -> list[str]:
         """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
-        from weditor.pipeline.tuning import WARN_BELOW
+        from weditor.pipeline.tuning import PART_MOVE_BUDGET, WARN_BELOW
 
         recipe, seconds, out = self.recipe, self.timings.get("tune"), []
         tuning = recipe.get("tuning")
@@ -135,7 +135,12 @@ class Summary:
                 f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
                 f"(neutral budget {tuning['objective']['neutral_budget']}"
                 + (
-                    f", parts budget {tuning['objective']['part_budget']})"
+                    f", parts budget {tuning['objective']['part_budget']}"
+                    + (
+                        f", part move budget {tuning['objective']['part_move_budget']})"
+                        if "part_move_budget" in tuning["objective"]
+                        else ")"
+                    )
                     if "part_budget" in tuning["objective"]
                     else ")"
                 )
@@ -149,6 +154,7 @@ class Summary:
         )
         for concept, row in check.items():
             leak = f", parts elsewhere moved {row['part_leak']:.3f} to their twins" if "part_leak" in row else ""
+            leak += f", {row['part_move']:.3f} in all" if "part_move" in row else ""
             out.append(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}{leak}")
         for concept, row in check.items():
             if row["warning"]:
@@ -157,4 +163,35 @@ class Summary:
                     f"{row['erasure']:.2f} of the way to their safe twins (below {WARN_BELOW}); check the patch with "
                     "weditor eval before using it"
                 )
+            if row.get("parts_warning"):
+                out.append(
+                    f"  warning: concept {concept!r}: no setting kept its parts elsewhere within the budget (they "
+                    f"moved {row['part_move']:.2f}, budget {PART_MOVE_BUDGET}); the mildest was chosen, so other "
+                    "prompts that share its words may change; check with weditor eval before using it"
+                )
+            if row.get("parts_limited"):
+                out.append(_parts_limited_line(concept, row, tuning))
         return out
+
+
+def _parts_limited_line(concept: str, row: dict, tuning: dict | None) -> str:
+    """The warning for a concept the parts budget kept from being erased, naming the least damaging setting the
+    search tried that erases it (its options, so a user who accepts the cost can pin them)."""
+    obj = (tuning or {}).get("objective", {})
+    erasing = [
+        t
+        for t in (tuning or {}).get("trials", ())
+        if t.get("erasure", {}).get(concept, -1.0) >= obj.get("erased", 1.0) and "part_move" in t
+    ]
+    line = (
+        f"  warning: concept {concept!r} was only partly erased ({row['erasure']:.2f} of the way): every setting "
+        f"that erases it moves its parts elsewhere past the budget"
+    )
+    if erasing:
+        best = min(erasing, key=lambda t: t["part_move"][concept])
+        options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in best["params"].items())
+        line += (
+            f" (the least damaging the search tried: --method {best['method']} {options}, erasure {best['erasure'][concept]:.2f}, parts "
+            f"moved {best['part_move'][concept]:.2f}, budget {obj.get('part_move_budget')}); check with weditor eval"
+        )
+    return line

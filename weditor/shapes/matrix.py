@@ -143,8 +143,9 @@ def patch_config(options: dict, pair_files, out):
     return PatchConfig(pairs=[str(p) for p in pair_files], out=str(out), overwrite=True, **options)
 
 
-def patch_and_load(options: dict | None, pair_files, workdir: Path, echo=None):
-    """(pipeline, patch seconds): the original model for None, else `run_patch` into workdir and a stock reload."""
+def patch_and_load(options: dict | None, pair_files, workdir: Path, echo=None, record: dict | None = None):
+    """(pipeline, patch seconds): the original model for None, else `run_patch` into workdir and a stock reload.
+    `record` (a dict) receives the patch's self-check and the search's chosen trial, when there are any."""
     from weditor.pipeline.run import run_patch
     from weditor.shapes import load_pipeline
 
@@ -152,7 +153,13 @@ def patch_and_load(options: dict | None, pair_files, workdir: Path, echo=None):
         return load_pipeline(), 0.0
     out = Path(workdir) / f"patch-{time.perf_counter_ns()}"
     t0 = time.perf_counter()
-    run_patch(patch_config(options, pair_files, out), echo=echo or (lambda *a, **k: print(*a, file=sys.stderr, **k)))
+    done = run_patch(
+        patch_config(options, pair_files, out), echo=echo or (lambda *a, **k: print(*a, file=sys.stderr, **k))
+    )
+    if record is not None:
+        tuning = done.recipe.get("tuning")
+        record["self_check"] = done.recipe.get("self_check")
+        record["chosen"] = tuning["trials"][tuning["chosen"]] if tuning else None
     return load_pipeline(out), time.perf_counter() - t0
 
 
@@ -296,7 +303,8 @@ def run_concept(
                 continue
             t1 = time.perf_counter()
             try:
-                pipe, patch_s = patch_and_load(VARIANTS[name], [pair_file], Path(tmp))
+                patched = {}
+                pipe, patch_s = patch_and_load(VARIANTS[name], [pair_file], Path(tmp), record=patched)
             except Exception as e:  # one failing variant must not lose the others' figures
                 result["failed"][name] = f"{type(e).__name__}: {e}"
                 progress(f"  {name}: FAILED {result['failed'][name]}")
@@ -306,6 +314,7 @@ def run_concept(
                 "sets": {ps.name: score_set(concept, ps, videos[ps.name], base_videos[ps.name]) for ps in sets},
                 "options": VARIANTS[name],
                 "patch_seconds": round(patch_s, 2),
+                **patched,  # the self-check and the search's choice, as the patch recorded them
             }
             row["pixel_change"] = row["sets"]["others"]["pixel_change"]
             row["verdict"] = verdict(concept, original, row)
@@ -354,6 +363,7 @@ def check_concept(pair_file, variant: str = "default", level: str = "quick") -> 
         "kind": result["kind"],
         "sets": row["sets"],
         "original": result["original"]["sets"],
+        "self_check": row.get("self_check"),
     }
 
 
