@@ -80,6 +80,11 @@ FAMILIES = {
     "latte": ("latte", "32x32x4", "0-1", ["--no-summary"]),
     "latte-temporal": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "temporal_ffn_in"]),
     "latte-kv": ("latte", "32x32x4", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    # Sana-Video: linear attention (gated), ungated cross-attention, a convolutional FFN (no site)
+    "sana-video": ("sana-video", "32x32x9", "1-2", ["--no-summary"]),
+    "sana-video-kv": ("sana-video", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "sana-video-i2v": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),
+    "sana-video-i2v-text": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),  # no image: a mid-grey frame
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -116,6 +121,8 @@ PIPELINE_CLASS = {
     "ltx2-condition": "LTX2ConditionPipeline",
     "allegro": "AllegroPipeline",
     "latte": "LattePipeline",
+    "sana-video": "SanaVideoPipeline",
+    "sana-video-i2v": "SanaImageToVideoPipeline",
 }
 
 
@@ -373,6 +380,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     if type(pipe).__name__ != "TextToVideoSDPipeline":
         kwargs["max_sequence_length"] = 16
     kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
+    kwargs["frames"] = size[2]  # Sana-Video's
+    kwargs["use_resolution_binning"] = False  # Sana-Video: the requested size, not its nearest 480p bin
     if type(pipe).__name__ == "HunyuanVideoPipeline":
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
     if adapter.image_to_video and not family.endswith("-text"):
@@ -399,6 +408,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
     accepted = inspect.signature(pipe.__call__).parameters
+    if adapter.image_to_video and "image" in accepted and accepted["image"].default is inspect.Parameter.empty:
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
     if type(pipe).__name__ == "LTX2ConditionPipeline" and "image" in kwargs:  # a frame-0 condition at strength 1
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
 
@@ -580,6 +591,8 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("allegro", "ffn_out", "gate"),
         ("allegro", "self_attn_out", "gate"),
         ("latte", "temporal_attn_out", "gate"),
+        ("sana-video", "self_attn_out", "gate"),
+        ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

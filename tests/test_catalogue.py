@@ -14,6 +14,7 @@ from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
+from weditor.testing.sana import TINY_SANA_PIPELINES
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +101,9 @@ def test_inspect_pipelines_lists_every_row():
         rows["LattePipeline"]["status"] == "supported"
         and "temporal_attn_out" not in rows["LattePipeline"]["refusal_output_side"]
     )
+    for cls in ("SanaVideoPipeline", "SanaImageToVideoPipeline"):  # a convolutional FFN: cross-attention default
+        assert rows[cls]["refusal_default_site"] == "cross_attn_out" and rows[cls]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["SanaImageToVideoPipeline"]["pairs"] == "images (I2V)"
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)
 
@@ -122,4 +126,9 @@ def test_inspect_resolves_every_new_class(name, tiny):
 
 @pytest.mark.parametrize("name", sorted(TINY_PIXART_PIPELINES))
 def test_inspect_resolves_the_pixart_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_SANA_PIPELINES))
+def test_inspect_resolves_the_sana_video_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)

@@ -25,6 +25,7 @@ NAMES = [
     "wan-animate-text",
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
+NAMES += ["sana-video", "sana-video-i2v-text"]  # Sana-Video: ungated cross-attention write
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -33,6 +33,8 @@ FAMILIES = {
     "ltx2": "32x32x9",
     "allegro": "32x32x9",  # T5 through caption_projection; Latte: prompts of their own lengths, padded in a batch
     "latte": "32x32x4",
+    "sana-video": "32x32x9",  # Gemma 2 through caption_projection, with the pipeline's instruction prepended
+    "sana-video-i2v": "32x32x9",
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

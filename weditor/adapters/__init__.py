@@ -15,6 +15,7 @@ from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
 from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
+from weditor.adapters.sana_video import SANA_VIDEO, SANA_VIDEO_I2V
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.adapters.wan_animate import WAN_ANIMATE
@@ -45,6 +46,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     UNET3D_V2V,
     ALLEGRO,
     LATTE,
+    SANA_VIDEO,
+    SANA_VIDEO_I2V,
 )
 
 

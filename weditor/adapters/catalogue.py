@@ -52,8 +52,6 @@ REFUSED: dict[str, str] = {
     "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",
     "MotifVideoPipeline": f"{NOT_YET}: Motif-Video transformer (T5Gemma 2 text)",
     "MotifVideoImage2VideoPipeline": f"{NOT_YET}: Motif-Video transformer, image-conditioned",
-    "SanaVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer (Gemma 2 text)",
-    "SanaImageToVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer, image-conditioned",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",

@@ -13,11 +13,13 @@ from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
 from weditor.testing.pipelines import TINY_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
+from weditor.testing.sana import TINY_SANA_PIPELINES
 from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by tests
 
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
+TINY_PIPELINES.update(TINY_SANA_PIPELINES)
 
 
 def save_tiny_pipeline(name: str, path: str | Path, **kwargs) -> Path:
