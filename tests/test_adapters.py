@@ -85,6 +85,10 @@ FAMILIES = {
     "sana-video-kv": ("sana-video", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "sana-video-i2v": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),
     "sana-video-i2v-text": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),  # no image: a mid-grey frame
+    # Kandinsky 5: every write gated; Qwen tokens (padded batches, masked keys) and CLIP pooled text
+    "kandinsky5": ("kandinsky5", "32x32x9", "1-2", ["--no-summary"]),
+    "kandinsky5-kv": ("kandinsky5", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "kandinsky5-i2v": ("kandinsky5-i2v", "32x32x9", "1-2", ["--no-summary"]),
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -123,6 +127,8 @@ PIPELINE_CLASS = {
     "latte": "LattePipeline",
     "sana-video": "SanaVideoPipeline",
     "sana-video-i2v": "SanaImageToVideoPipeline",
+    "kandinsky5": "Kandinsky5T2VPipeline",
+    "kandinsky5-i2v": "Kandinsky5I2VPipeline",
 }
 
 
@@ -407,6 +413,8 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
+    if type(pipe).__name__ == "Kandinsky5I2VPipeline":  # weditor takes the image latent's mean; the pipeline samples
+        _mean_image_latents(pipe)
     accepted = inspect.signature(pipe.__call__).parameters
     if adapter.image_to_video and "image" in accepted and accepted["image"].default is inspect.Parameter.empty:
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
@@ -424,6 +432,18 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["video"] = [Image.new("RGB", (size[1], size[0]), (90, 120, 200)) for _ in range(size[2])]
         kwargs["strength"] = 1.0
     pipe(**{k: v for k, v in kwargs.items() if k in accepted})
+
+
+def _mean_image_latents(pipe):
+    """The pipeline's VAE encode with `latent_dist.sample(generator)` giving the mean (its `mode()`)."""
+    encode_ = pipe.vae.encode
+
+    def mean_only(*args, **kwargs):
+        out = encode_(*args, **kwargs)
+        out.latent_dist.sample = lambda generator=None: out.latent_dist.mode()
+        return out
+
+    pipe.vae.encode = mean_only
 
 
 def _ltx_grid(pipe, size):
@@ -446,6 +466,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, :, : x.shape[2] // 2]
     if name == "WanAnimatePipeline":  # [latent, reference mask + latents] on the channel axis
         return x[:, : pipe.vae.config.z_dim]
+    if name.startswith("Kandinsky5"):  # channels last; I2V: [latent, zeros, mask]
+        return x[..., : pipe.transformer.config.in_visual_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX2"):
@@ -487,7 +509,8 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
                 )
             )
             return
-        seen.append((kwargs.get("hidden_states", args[0] if args else None), output[0]))
+        # a copy: Kandinsky 5's loop steps its latents in place, and the input is that very tensor
+        seen.append((kwargs.get("hidden_states", args[0] if args else None).clone(), output[0]))
 
     handle = model.register_forward_hook(hook, with_kwargs=True)
     _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps)
@@ -593,6 +616,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("latte", "temporal_attn_out", "gate"),
         ("sana-video", "self_attn_out", "gate"),
         ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
+        ("kandinsky5", "ffn_out", "gate"),
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

@@ -47,8 +47,6 @@ REFUSED: dict[str, str] = {
     "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",
     "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
     "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",
-    "Kandinsky5T2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer (Qwen2.5-VL + CLIP text)",
-    "Kandinsky5I2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer, image-conditioned",
     "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",
     "MotifVideoPipeline": f"{NOT_YET}: Motif-Video transformer (T5Gemma 2 text)",
     "MotifVideoImage2VideoPipeline": f"{NOT_YET}: Motif-Video transformer, image-conditioned",
