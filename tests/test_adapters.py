@@ -17,7 +17,7 @@ import torch
 from safetensors import safe_open
 
 from tests.conftest import TINY_PAIRS, readouts_of, run_cli
-from weditor.adapters import adapter_for_class
+from weditor.adapters import adapter_for_class, adapter_for_model
 from weditor.io.recipe import DIRECTIONS_FILE
 from weditor.maths.edits import remove_input, remove_output
 from weditor.models.runtime import Settings, SiteKey, encode, site_modules, trajectory
@@ -89,6 +89,13 @@ FAMILIES = {
     "kandinsky5": ("kandinsky5", "32x32x9", "1-2", ["--no-summary"]),
     "kandinsky5-kv": ("kandinsky5", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "kandinsky5-i2v": ("kandinsky5-i2v", "32x32x9", "1-2", ["--no-summary"]),
+    # Motif-Video: HunyuanVideo's dual/single-stream table (T5Gemma 2 text); with the optional text
+    # cross-attention (read off the config) its ungated write takes output-side edits and REINS
+    "motif-video": ("motif-video", "32x32x9", "0-1", ["--no-summary"]),
+    "motif-video-single": ("motif-video", "32x32x9", "-1", ["--no-summary", "--site", "single_in"]),
+    "motif-video-xattn": ("motif-video-xattn", "32x32x9", "0-1", ["--no-summary", "--site", "cross_attn_out"]),
+    "motif-video-xattn-kv": ("motif-video-xattn", "32x32x9", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "motif-video-i2v": ("motif-video-i2v", "32x32x9", "0-1", ["--no-summary"]),
 }
 SLOW = {"hunyuan15", "hunyuan15-i2v"}
 PIPELINE_CLASS = {
@@ -129,6 +136,9 @@ PIPELINE_CLASS = {
     "sana-video-i2v": "SanaImageToVideoPipeline",
     "kandinsky5": "Kandinsky5T2VPipeline",
     "kandinsky5-i2v": "Kandinsky5I2VPipeline",
+    "motif-video": "MotifVideoPipeline",
+    "motif-video-xattn": "MotifVideoPipeline",
+    "motif-video-i2v": "MotifVideoImage2VideoPipeline",
 }
 
 
@@ -218,7 +228,7 @@ def load(folder: Path):
     cls = json.loads((folder / "model_index.json").read_text())["_class_name"]
     pipe = getattr(diffusers, cls).from_pretrained(folder)
     pipe.set_progress_bar_config(disable=True)
-    return pipe, adapter_for_class(cls)
+    return pipe, adapter_for_model(folder, cls)  # the checkpoint's variant (LTX-2.3, Motif's cross-attention)
 
 
 def all_tensors(folder: Path) -> dict:
@@ -413,7 +423,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
-    if type(pipe).__name__ == "Kandinsky5I2VPipeline":  # weditor takes the image latent's mean; the pipeline samples
+    if type(pipe).__name__ in ("Kandinsky5I2VPipeline", "MotifVideoImage2VideoPipeline"):  # weditor: the mean
         _mean_image_latents(pipe)
     accepted = inspect.signature(pipe.__call__).parameters
     if adapter.image_to_video and "image" in accepted and accepted["image"].default is inspect.Parameter.empty:
@@ -468,6 +478,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, : pipe.vae.config.z_dim]
     if name.startswith("Kandinsky5"):  # channels last; I2V: [latent, zeros, mask]
         return x[..., : pipe.transformer.config.in_visual_dim]
+    if name.startswith("MotifVideo"):  # [latent, condition, mask] on the channel axis
+        return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
         return x[:, :, : x.shape[2] // 2]
     if name.startswith("LTX2"):
@@ -617,6 +629,8 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("sana-video", "self_attn_out", "gate"),
         ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
         ("kandinsky5", "ffn_out", "gate"),
+        ("motif-video", "attn_out", "gate"),
+        ("motif-video", "cross_attn_out", "unknown for"),  # no text cross-attention in this checkpoint's config
     ],
 )
 def test_gated_writes_are_refused(family, site, message, tiny, tmp_path):

@@ -14,6 +14,7 @@ from weditor.adapters.catalogue import video_pipeline_classes
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.kandinsky import TINY_KANDINSKY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
+from weditor.testing.motif import TINY_MOTIF_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
 from weditor.testing.sana import TINY_SANA_PIPELINES
 
@@ -105,6 +106,7 @@ def test_inspect_pipelines_lists_every_row():
     for cls in ("SanaVideoPipeline", "SanaImageToVideoPipeline"):  # a convolutional FFN: cross-attention default
         assert rows[cls]["refusal_default_site"] == "cross_attn_out" and rows[cls]["reins"] == "exact (attn2.to_out.0)"
     assert rows["SanaImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert rows["MotifVideoImage2VideoPipeline"]["pairs"] == "images (I2V)"
     for cls in ("Kandinsky5T2VPipeline", "Kandinsky5I2VPipeline"):  # every write gated
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
     text = run_cli(["inspect", "--pipelines"]).output
@@ -140,3 +142,11 @@ def test_inspect_resolves_the_sana_video_classes(name, tiny):
 @pytest.mark.parametrize("name", sorted(TINY_KANDINSKY_PIPELINES))
 def test_inspect_resolves_the_kandinsky5_classes(name, tiny):
     test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_MOTIF_PIPELINES))
+def test_inspect_resolves_the_motif_video_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+    report = json.loads(run_cli(["inspect", tiny(name), "--json"]).output)
+    sites = report["denoisers"]["transformer"]["sites"]
+    assert ("cross_attn_out" in sites) == name.endswith("xattn")  # read off the checkpoint's config

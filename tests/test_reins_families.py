@@ -26,6 +26,7 @@ NAMES = [
 ]  # keys of test_adapters.FAMILIES
 NAMES += ["allegro", "latte"]  # PixArt-style blocks: ungated cross-attention write
 NAMES += ["sana-video", "sana-video-i2v-text"]  # Sana-Video: ungated cross-attention write
+NAMES += ["motif-video-xattn"]  # Motif-Video with its optional text cross-attention (read off the config)
 
 
 @pytest.mark.parametrize("name", NAMES)

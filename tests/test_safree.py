@@ -35,6 +35,8 @@ FAMILIES = {
     "latte": "32x32x4",
     "sana-video": "32x32x9",  # Gemma 2 through caption_projection, with the pipeline's instruction prepended
     "sana-video-i2v": "32x32x9",
+    "motif-video": "32x32x9",  # T5Gemma 2 through context_embedder; I2V: SigLIP tokens prepended to the text stream
+    "motif-video-i2v": "32x32x9",
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

@@ -16,6 +16,7 @@ from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
 from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
+from weditor.adapters.motif_video import MOTIF_VIDEO, MOTIF_VIDEO_I2V
 from weditor.adapters.sana_video import SANA_VIDEO, SANA_VIDEO_I2V
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
@@ -51,6 +52,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     SANA_VIDEO_I2V,
     KANDINSKY5,
     KANDINSKY5_I2V,
+    MOTIF_VIDEO,
+    MOTIF_VIDEO_I2V,
 )
 
 

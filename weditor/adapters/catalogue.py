@@ -48,8 +48,6 @@ REFUSED: dict[str, str] = {
     "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
     "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",
     "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",
-    "MotifVideoPipeline": f"{NOT_YET}: Motif-Video transformer (T5Gemma 2 text)",
-    "MotifVideoImage2VideoPipeline": f"{NOT_YET}: Motif-Video transformer, image-conditioned",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",

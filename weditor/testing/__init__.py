@@ -11,6 +11,7 @@ from pathlib import Path
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.kandinsky import TINY_KANDINSKY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
+from weditor.testing.motif import TINY_MOTIF_PIPELINES
 from weditor.testing.pipelines import *  # noqa: F403 - the builders, as `weditor.testing.build_...`
 from weditor.testing.pipelines import TINY_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
@@ -20,6 +21,7 @@ from weditor.testing.text import WORDS, _t5, _word_level  # noqa: F401 - used by
 TINY_PIPELINES.update(TINY_FAMILY_PIPELINES)
 TINY_PIPELINES.update(TINY_KANDINSKY_PIPELINES)
 TINY_PIPELINES.update(TINY_LTX2_PIPELINES)
+TINY_PIPELINES.update(TINY_MOTIF_PIPELINES)
 TINY_PIPELINES.update(TINY_PIXART_PIPELINES)
 TINY_PIPELINES.update(TINY_SANA_PIPELINES)
 
