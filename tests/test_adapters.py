@@ -89,6 +89,8 @@ FAMILIES = {
     "kandinsky5": ("kandinsky5", "32x32x9", "1-2", ["--no-summary"]),
     "kandinsky5-kv": ("kandinsky5", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "kandinsky5-i2v": ("kandinsky5-i2v", "32x32x9", "1-2", ["--no-summary"]),
+    "kandinsky6": ("kandinsky6", "32x32x9", "1-2", ["--no-summary"]),  # images: the tail-frame I2V mode
+    "kandinsky6-text": ("kandinsky6", "32x32x9", "1-2", ["--no-summary"]),  # no image: its T2V mode
     # Motif-Video: HunyuanVideo's dual/single-stream table (T5Gemma 2 text); with the optional text
     # cross-attention (read off the config) its ungated write takes output-side edits and REINS
     "motif-video": ("motif-video", "32x32x9", "0-1", ["--no-summary"]),
@@ -136,6 +138,7 @@ PIPELINE_CLASS = {
     "sana-video-i2v": "SanaImageToVideoPipeline",
     "kandinsky5": "Kandinsky5T2VPipeline",
     "kandinsky5-i2v": "Kandinsky5I2VPipeline",
+    "kandinsky6": "Kandinsky6TI2VAPipeline",
     "motif-video": "MotifVideoPipeline",
     "motif-video-xattn": "MotifVideoPipeline",
     "motif-video-i2v": "MotifVideoImage2VideoPipeline",
@@ -398,6 +401,7 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
     kwargs["video_length"] = size[2]  # LattePipeline's name for num_frames
     kwargs["frames"] = size[2]  # Sana-Video's
     kwargs["use_resolution_binning"] = False  # Sana-Video: the requested size, not its nearest 480p bin
+    kwargs["sample_audio"] = False  # Kandinsky 6: its video-only mode, as weditor runs it
     if type(pipe).__name__ == "HunyuanVideoPipeline":
         kwargs["guidance_scale"] = 6.0  # embedded guidance, not CFG: the adapter uses the pipeline's default
     if adapter.image_to_video and not family.endswith("-text"):
@@ -423,7 +427,11 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
-    if type(pipe).__name__ in ("Kandinsky5I2VPipeline", "MotifVideoImage2VideoPipeline"):  # weditor: the mean
+    if type(pipe).__name__ in (
+        "Kandinsky5I2VPipeline",
+        "Kandinsky6TI2VAPipeline",
+        "MotifVideoImage2VideoPipeline",
+    ):  # weditor: the mean
         _mean_image_latents(pipe)
     accepted = inspect.signature(pipe.__call__).parameters
     if adapter.image_to_video and "image" in accepted and accepted["image"].default is inspect.Parameter.empty:
@@ -476,8 +484,8 @@ def _to_adapter_layout(pipe, x, size):
         return x[:, :, : x.shape[2] // 2]
     if name == "WanAnimatePipeline":  # [latent, reference mask + latents] on the channel axis
         return x[:, : pipe.vae.config.z_dim]
-    if name.startswith("Kandinsky5"):  # channels last; I2V: [latent, zeros, mask]
-        return x[..., : pipe.transformer.config.in_visual_dim]
+    if name.startswith("Kandinsky"):  # channels last, [latent, zeros, mask]; Kandinsky 6 I2V: a tail image frame
+        return x[:, : (size[2] - 1) // pipe.vae_scale_factor_temporal + 1, ..., : pipe.transformer.config.in_visual_dim]
     if name.startswith("MotifVideo"):  # [latent, condition, mask] on the channel axis
         return x[:, : pipe.vae.config.z_dim]
     if name == "CogVideoXFunControlPipeline":  # [latent, control latent] on the channel axis
@@ -510,7 +518,9 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
     model = getattr(pipe, adapter.denoisers[0])
 
     def hook(module, args, kwargs, output):
-        if "audio_hidden_states" in kwargs:  # LTX-2: the video and the audio stream, joined as the adapter carries them
+        if (
+            kwargs.get("audio_hidden_states") is not None
+        ):  # LTX-2: the video and the audio stream, joined as the adapter carries them
             from weditor.adapters.ltx2 import join
 
             grid = _ltx_grid(pipe, size)
@@ -537,6 +547,8 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
             from diffusers import LTXPipeline
 
             ours = LTXPipeline._pack_latents(ours, 1, 1)
+        if type(pipe).__name__ == "Kandinsky6TI2VAPipeline":  # its I2V tail frame: overwritten every step
+            theirs = theirs[:, : ours.shape[1]]
         assert ours.shape == theirs.shape
         assert (ours - theirs).abs().max() <= 1e-5 * theirs.abs().max(), (family, float(t))
 
@@ -629,6 +641,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("sana-video", "self_attn_out", "gate"),
         ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
         ("kandinsky5", "ffn_out", "gate"),
+        ("kandinsky6", "cross_attn_out", "gate"),
         ("motif-video", "attn_out", "gate"),
         ("motif-video", "cross_attn_out", "unknown for"),  # no text cross-attention in this checkpoint's config
     ],

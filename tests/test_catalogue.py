@@ -107,7 +107,7 @@ def test_inspect_pipelines_lists_every_row():
         assert rows[cls]["refusal_default_site"] == "cross_attn_out" and rows[cls]["reins"] == "exact (attn2.to_out.0)"
     assert rows["SanaImageToVideoPipeline"]["pairs"] == "images (I2V)"
     assert rows["MotifVideoImage2VideoPipeline"]["pairs"] == "images (I2V)"
-    for cls in ("Kandinsky5T2VPipeline", "Kandinsky5I2VPipeline"):  # every write gated
+    for cls in ("Kandinsky5T2VPipeline", "Kandinsky5I2VPipeline", "Kandinsky6TI2VAPipeline"):  # every write gated
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
     text = run_cli(["inspect", "--pipelines"]).output
     assert all(cls in text for cls in rows)

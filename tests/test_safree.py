@@ -37,6 +37,7 @@ FAMILIES = {
     "sana-video-i2v": "32x32x9",
     "motif-video": "32x32x9",  # T5Gemma 2 through context_embedder; I2V: SigLIP tokens prepended to the text stream
     "motif-video-i2v": "32x32x9",
+    "kandinsky6": "32x32x9",  # one read-out folded into both streams' text linears (and both pooled ones)
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

@@ -11,6 +11,7 @@ from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
 from weditor.adapters.kandinsky5 import KANDINSKY5, KANDINSKY5_I2V
+from weditor.adapters.kandinsky6 import KANDINSKY6
 from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
@@ -52,6 +53,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     SANA_VIDEO_I2V,
     KANDINSKY5,
     KANDINSKY5_I2V,
+    KANDINSKY6,
     MOTIF_VIDEO,
     MOTIF_VIDEO_I2V,
 )

@@ -47,7 +47,6 @@ REFUSED: dict[str, str] = {
     "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",
     "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
     "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",
-    "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",
     "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",
