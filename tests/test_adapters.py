@@ -9,6 +9,7 @@ the very predictions the stock pipeline's own loop gives, step for step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -85,6 +86,10 @@ FAMILIES = {
     "sana-video-kv": ("sana-video", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
     "sana-video-i2v": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),
     "sana-video-i2v-text": ("sana-video-i2v", "32x32x9", "1-2", ["--no-summary"]),  # no image: a mid-grey frame
+    # SANA-WM: a first-frame image (grey without) and the collection's fixed still camera
+    "sana-wm": ("sana-wm", "32x32x5", "0-1", ["--no-summary"]),
+    "sana-wm-kv": ("sana-wm", "32x32x5", "0-1", ["--no-summary", "--site", "cross_attn_kv_in"]),
+    "sana-wm-text": ("sana-wm", "32x32x5", "0-1", ["--no-summary"]),
     # Kandinsky 5: every write gated; Qwen tokens (padded batches, masked keys) and CLIP pooled text
     "kandinsky5": ("kandinsky5", "32x32x9", "1-2", ["--no-summary"]),
     "kandinsky5-kv": ("kandinsky5", "32x32x9", "1-2", ["--no-summary", "--site", "cross_attn_kv_in"]),
@@ -136,6 +141,7 @@ PIPELINE_CLASS = {
     "latte": "LattePipeline",
     "sana-video": "SanaVideoPipeline",
     "sana-video-i2v": "SanaImageToVideoPipeline",
+    "sana-wm": "SanaWMPipeline",
     "kandinsky5": "Kandinsky5T2VPipeline",
     "kandinsky5-i2v": "Kandinsky5I2VPipeline",
     "kandinsky6": "Kandinsky6TI2VAPipeline",
@@ -363,6 +369,23 @@ def assert_edited_as(got, want, orig, label):
     assert (got - orig).abs().max() > 1e-5 * orig.abs().max(), f"{label}: the edit does nothing"
 
 
+# Tiny pipelines whose stock attention rounds float32 queries, keys and values to bfloat16 before SDPA (SANA-WM's
+# softmax blocks): a float32 rounding difference between an edited weight and a run-time hook can flip one
+# bfloat16 step (relative differences up to 3e-5 seen), so exactness is checked with that rounding left out.
+BF16_ATTENTION = {"sana-wm"}
+
+
+@contextlib.contextmanager
+def bf16_rounding_left_out(active: bool = True):
+    """`Tensor.bfloat16()` as the identity (the stock models' own rounding before attention), while `active`."""
+    if not active:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "bfloat16", lambda self, *args, **kwargs: self)
+        yield
+
+
 @pytest.mark.parametrize("family", [f for f in FAMILIES if f not in SLOW])
 def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
     base_dir, out_dir = patched(family)
@@ -375,10 +398,14 @@ def test_reloaded_denoiser_matches_a_runtime_hook(family, patched, i2v_pairs):
         if getattr(base, component, None) is None:
             continue
         for t in (torch.tensor(900.0), torch.tensor(250.0)):
-            got = adapter.forward(getattr(reloaded, component), x, t, cond)
-            want = adapter.forward(getattr(hooked, component), x, t, cond)
-            orig = adapter.forward(getattr(base, component), x, t, cond)
+            with bf16_rounding_left_out(FAMILIES[family][0] in BF16_ATTENTION):
+                got = adapter.forward(getattr(reloaded, component), x, t, cond)
+                want = adapter.forward(getattr(hooked, component), x, t, cond)
+                orig = adapter.forward(getattr(base, component), x, t, cond)
             assert_edited_as(got, want, orig, family)
+            if FAMILIES[family][0] in BF16_ATTENTION:  # with the stock rounding: to its bfloat16 step
+                got, want = (adapter.forward(getattr(m, component), x, t, cond) for m in (reloaded, hooked))
+                assert (got - want).abs().max() <= 1e-3 * want.abs().max(), family
 
 
 def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
@@ -427,6 +454,11 @@ def _pipeline_call(pipe, adapter, family, size, i2v_pairs, steps):
         kwargs["pose_video"] = [Image.new("RGB", (size[1], size[0]))] * size[2]
         kwargs.update(face_video=[Image.new("RGB", (s, s))] * size[2], segment_frame_length=size[2])
         kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))  # as weditor's image-less member
+    if type(pipe).__name__ == "SanaWMPipeline":  # weditor's fixed camera for its first frame (mid-grey without)
+        from weditor.adapters.sana_wm import camera
+
+        kwargs.setdefault("image", Image.new("RGB", (64, 64), (128, 128, 128)))
+        kwargs["c2w"], kwargs["intrinsics"] = camera(kwargs["image"], size[2])
     if type(pipe).__name__ in (
         "Kandinsky5I2VPipeline",
         "Kandinsky6TI2VAPipeline",
@@ -640,6 +672,7 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("latte", "temporal_attn_out", "gate"),
         ("sana-video", "self_attn_out", "gate"),
         ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
+        ("sana-wm", "self_attn_out", "gate"),
         ("kandinsky5", "ffn_out", "gate"),
         ("kandinsky6", "cross_attn_out", "gate"),
         ("motif-video", "attn_out", "gate"),

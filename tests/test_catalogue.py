@@ -106,6 +106,10 @@ def test_inspect_pipelines_lists_every_row():
     for cls in ("SanaVideoPipeline", "SanaImageToVideoPipeline"):  # a convolutional FFN: cross-attention default
         assert rows[cls]["refusal_default_site"] == "cross_attn_out" and rows[cls]["reins"] == "exact (attn2.to_out.0)"
     assert rows["SanaImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert (
+        rows["SanaWMPipeline"]["pairs"] == "images (I2V)"
+        and rows["SanaWMPipeline"]["reins"] == "exact (cross_attn.proj)"
+    )
     assert rows["MotifVideoImage2VideoPipeline"]["pairs"] == "images (I2V)"
     for cls in ("Kandinsky5T2VPipeline", "Kandinsky5I2VPipeline", "Kandinsky6TI2VAPipeline"):  # every write gated
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []

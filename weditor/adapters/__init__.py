@@ -19,6 +19,7 @@ from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.mochi import MOCHI
 from weditor.adapters.motif_video import MOTIF_VIDEO, MOTIF_VIDEO_I2V
 from weditor.adapters.sana_video import SANA_VIDEO, SANA_VIDEO_I2V
+from weditor.adapters.sana_wm import SANA_WM
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.adapters.wan_animate import WAN_ANIMATE
@@ -51,6 +52,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     LATTE,
     SANA_VIDEO,
     SANA_VIDEO_I2V,
+    SANA_WM,
     KANDINSKY5,
     KANDINSKY5_I2V,
     KANDINSKY6,

@@ -47,7 +47,6 @@ REFUSED: dict[str, str] = {
     "EasyAnimatePipeline": f"{NOT_YET}: EasyAnimate transformer (Qwen2-VL text)",
     "EasyAnimateControlPipeline": f"{NOT_YET}: EasyAnimate transformer with control latents",
     "EasyAnimateInpaintPipeline": f"{NOT_YET}: EasyAnimate transformer with inpainting latents",
-    "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
     "StableVideoDiffusionPipeline": f"{NOT_YET}: spatio-temporal UNet reading CLIP image embeddings (no text)",
     "I2VGenXLPipeline": f"{NOT_YET}: I2VGen-XL UNet (CLIP text and image)",
     "AnimateDiffPipeline": f"{NOT_YET}: Stable Diffusion UNet with a motion adapter (UNetMotionModel)",

@@ -91,7 +91,66 @@ def build_tiny_sana_video_pipeline(variant: str = "t2v", seed: int = 0):
     )
 
 
+def build_tiny_sana_wm_pipeline(seed: int = 0):
+    """A random SanaWMPipeline: the tiny Gemma 2 above, the one-level LTX-2 VAE (2x spatial and temporal) and the
+    two-block transformer (one Gated-DeltaNet, one softmax camera block) of diffusers' own SANA-WM tests."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        SanaWMPipeline,
+        SanaWMTransformer3DModel,
+    )
+
+    from weditor.testing.ltx2 import build_gemma_tokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = build_gemma_tokenizer()
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8,),
+        decoder_block_out_channels=(8,),
+        layers_per_block=(1,),
+        decoder_layers_per_block=(1, 1),
+        spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,),
+        decoder_inject_noise=(False, False),
+        downsample_type=("spatial",),
+        upsample_residual=(False,),
+        upsample_factor=(1,),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    ).eval()
+    transformer = SanaWMTransformer3DModel(
+        in_channels=4,
+        num_layers=2,
+        hidden_size=32,
+        num_attention_heads=2,
+        softmax_every_n=2,
+        linear_head_dim=16,
+        t_kernel_size=3,
+        conv_kernel_size=4,
+        caption_channels=16,
+        mlp_ratio=2.0,
+        chunk_plucker_channels=6 * vae.temporal_compression_ratio,
+        chunk_plucker_post_attn_blocks=2,
+    ).eval()
+    return SanaWMPipeline(
+        tokenizer=tokenizer,
+        text_encoder=_gemma2(tokenizer),
+        vae=vae,
+        transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    )
+
+
 TINY_SANA_PIPELINES = {
     "sana-video": (build_tiny_sana_video_pipeline, {"variant": "t2v"}),
     "sana-video-i2v": (build_tiny_sana_video_pipeline, {"variant": "i2v"}),
+    "sana-wm": (build_tiny_sana_wm_pipeline, {}),
 }
