@@ -550,9 +550,8 @@ def test_adapter_runs_the_denoiser_as_the_stock_pipeline_does(family, tiny, i2v_
     model = getattr(pipe, adapter.denoisers[0])
 
     def hook(module, args, kwargs, output):
-        if (
-            kwargs.get("audio_hidden_states") is not None
-        ):  # LTX-2: the video and the audio stream, joined as the adapter carries them
+        # LTX-2: the video and the audio stream, joined as the adapter carries them (Kandinsky 6 passes None)
+        if kwargs.get("audio_hidden_states") is not None:
             from weditor.adapters.ltx2 import join
 
             grid = _ltx_grid(pipe, size)
