@@ -671,7 +671,6 @@ def test_image_to_video_without_images_uses_a_grey_frame(tiny, tmp_path):
         ("latte", "temporal_attn_out", "gate"),
         ("sana-video", "self_attn_out", "gate"),
         ("sana-video", "ffn_in", "unknown for"),  # a convolutional FFN: no linear to edit
-        ("sana-wm", "self_attn_out", "gate"),
         ("kandinsky5", "ffn_out", "gate"),
         ("kandinsky6", "cross_attn_out", "gate"),
         ("motif-video", "attn_out", "gate"),

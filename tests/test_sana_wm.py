@@ -49,3 +49,15 @@ def test_the_camera_reaches_the_transformer(tiny):
     moved["_build"] = lambda _: {**built, **cam}
     other = adapter.forward(pipe.transformer, x, torch.tensor(600.0), moved)
     assert (other - still).abs().max() > 1e-3 * still.abs().max()
+
+
+def test_the_gated_attention_write_is_refused(tiny, tmp_path):
+    """`attn.proj` is gated. With `--size` given: without it the refusal comes only after the self-tuning's runs at
+    the default 256x256x17, minutes for this tiny model on two CPU cores."""
+    from tests.conftest import TINY_PAIRS, run_cli
+
+    out = tmp_path / "o"
+    args = ["patch", "--method", "refusal", tiny("sana-wm"), "--pairs", TINY_PAIRS, "--out", out]
+    result = run_cli(args + ["--site", "self_attn_out", "--size", "32x32x5"])
+    assert result.exit_code == 2 and "gate" in result.output
+    assert not out.exists()
