@@ -15,8 +15,11 @@ from weditor.testing.animatediff import TINY_ANIMATEDIFF_PIPELINES
 from weditor.testing.cosmos import TINY_COSMOS_PIPELINES
 from weditor.testing.families import TINY_FAMILY_PIPELINES
 from weditor.testing.framepack import TINY_FRAMEPACK_PIPELINES
+from weditor.testing.kandinsky import TINY_KANDINSKY_PIPELINES
 from weditor.testing.ltx2 import TINY_LTX2_PIPELINES
+from weditor.testing.motif import TINY_MOTIF_PIPELINES
 from weditor.testing.pixart import TINY_PIXART_PIPELINES
+from weditor.testing.sana import TINY_SANA_PIPELINES
 from weditor.testing.wan_derived import TINY_WAN_DERIVED_PIPELINES
 
 
@@ -120,6 +123,16 @@ def test_inspect_pipelines_lists_every_row():
     assert rows["AnimateDiffControlNetPipeline"]["pairs"] == "videos (control video)"
     assert rows["AnimateDiffSparseControlNetPipeline"]["pairs"] == "images (I2V)"
     assert not rows["I2VGenXLPipeline"]["text_and_safree"] and rows["AnimateDiffSDXLPipeline"]["text_and_safree"]
+    for cls in ("SanaVideoPipeline", "SanaImageToVideoPipeline"):  # a convolutional FFN: cross-attention default
+        assert rows[cls]["refusal_default_site"] == "cross_attn_out" and rows[cls]["reins"] == "exact (attn2.to_out.0)"
+    assert rows["SanaImageToVideoPipeline"]["pairs"] == "images (I2V)"
+    assert (
+        rows["SanaWMPipeline"]["pairs"] == "images (I2V)"
+        and rows["SanaWMPipeline"]["reins"] == "exact (cross_attn.proj)"
+    )
+    assert rows["MotifVideoImage2VideoPipeline"]["pairs"] == "images (I2V)"
+    for cls in ("Kandinsky5T2VPipeline", "Kandinsky5I2VPipeline", "Kandinsky6TI2VAPipeline"):  # every write gated
+        assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
     text = run_cli(["inspect", "--pipelines"]).output
     (i2vgenxl,) = [line for line in text.splitlines() if line.strip().startswith("I2VGenXLPipeline")]
     assert "text methods refused" in i2vgenxl
@@ -187,3 +200,21 @@ def test_cosmos_rows():
     for cls in (*cosmos, "Cosmos2_5_PredictBasePipeline"):
         assert rows[cls]["reins"].startswith("refused") and rows[cls]["refusal_output_side"] == []
         assert rows[cls]["text_and_safree"]
+
+
+@pytest.mark.parametrize("name", sorted(TINY_SANA_PIPELINES))
+def test_inspect_resolves_the_sana_video_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_KANDINSKY_PIPELINES))
+def test_inspect_resolves_the_kandinsky5_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_MOTIF_PIPELINES))
+def test_inspect_resolves_the_motif_video_classes(name, tiny):
+    test_inspect_resolves_every_new_class(name, tiny)
+    report = json.loads(run_cli(["inspect", tiny(name), "--json"]).output)
+    sites = report["denoisers"]["transformer"]["sites"]
+    assert ("cross_attn_out" in sites) == name.endswith("xattn")  # read off the checkpoint's config

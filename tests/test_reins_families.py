@@ -38,6 +38,8 @@ NAMES += [
     "animatediff-controlnet",
     "animatediff-sparsectrl-text",
 ]  # motion-adapter UNets: UNet3D's ungated writes
+NAMES += ["sana-video", "sana-video-i2v-text"]  # Sana-Video: ungated cross-attention write
+NAMES += ["motif-video-xattn"]  # Motif-Video with its optional text cross-attention (read off the config)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -41,6 +41,11 @@ FAMILIES = {
     "animatediff-sdxl": "16x16x4",  # two encoders' states concatenated; the pooled one (with size ids) not folded
     "cosmos": "32x32x9",  # no projection: the T5 states reach every block's attn2.to_k / to_v as they are
     "cosmos25": "32x32x9",  # Qwen2.5-VL's normalised layers through crossattn_proj
+    "sana-video": "32x32x9",  # Gemma 2 through caption_projection, with the pipeline's instruction prepended
+    "sana-video-i2v": "32x32x9",
+    "motif-video": "32x32x9",  # T5Gemma 2 through context_embedder; I2V: SigLIP tokens prepended to the text stream
+    "motif-video-i2v": "32x32x9",
+    "kandinsky6": "32x32x9",  # one read-out folded into both streams' text linears (and both pooled ones)
 }  # two embeddings read: the video and the audio stream's connector outputs
 
 

@@ -21,6 +21,8 @@ from weditor.adapters.hunyuan import HUNYUAN, HUNYUAN_SKYREELS_I2V
 from weditor.adapters.hunyuan15 import HUNYUAN15, HUNYUAN15_I2V
 from weditor.adapters.hunyuan_i2v import HUNYUAN_I2V
 from weditor.adapters.i2vgenxl import I2VGENXL
+from weditor.adapters.kandinsky5 import KANDINSKY5, KANDINSKY5_I2V
+from weditor.adapters.kandinsky6 import KANDINSKY6
 from weditor.adapters.latte import LATTE
 from weditor.adapters.ltx import LTX, LTX_I2V
 from weditor.adapters.ltx2 import LTX2, LTX2_CONDITION, LTX2_I2V
@@ -29,6 +31,9 @@ from weditor.adapters.ltx2_dfr import LTX2_DFR
 from weditor.adapters.ltx_condition import LTX_CONDITION
 from weditor.adapters.ltx_long import LTX_LONG
 from weditor.adapters.mochi import MOCHI
+from weditor.adapters.motif_video import MOTIF_VIDEO, MOTIF_VIDEO_I2V
+from weditor.adapters.sana_video import SANA_VIDEO, SANA_VIDEO_I2V
+from weditor.adapters.sana_wm import SANA_WM
 from weditor.adapters.unet3d import UNET3D, UNET3D_V2V
 from weditor.adapters.wan import WAN, WAN_I2V
 from weditor.adapters.wan_animate import WAN_ANIMATE
@@ -79,6 +84,14 @@ ADAPTERS: tuple[Adapter, ...] = (
     EASYANIMATE,
     EASYANIMATE_CONTROL,
     EASYANIMATE_INPAINT,
+    SANA_VIDEO,
+    SANA_VIDEO_I2V,
+    SANA_WM,
+    KANDINSKY5,
+    KANDINSKY5_I2V,
+    KANDINSKY6,
+    MOTIF_VIDEO,
+    MOTIF_VIDEO_I2V,
 )
 
 

@@ -8,8 +8,10 @@ whose name says "Video" (TextToVideoZero returns `images`).
 
 A refusal says why: the class has no denoiser that reads a prompt or an image (upsamplers,
 decoders, super-resolution), or only an image that no weight edit can take out (Stable Video
-Diffusion), or it is not covered *yet* ("not adapted yet": its architecture, in one phrase, so
-whoever adds it knows where to start).
+Diffusion), or a structure the methods cannot edit in the denoiser alone (a control net that reads
+the prompt too; a prompt read as token ids with no linear over its encoding). A new class with no
+adapter yet gets a row that starts with NOT_YET ("not adapted yet") and its architecture in one
+phrase, so whoever adds it knows where to start.
 """
 
 from __future__ import annotations
@@ -35,23 +37,15 @@ REFUSED: dict[str, str] = {
     "noise-augmentation ids). weditor's concepts are prompt pairs; an image pair could only contrast two input "
     "images, which the UNet reproduces in every frame through the concatenated latent, around every edited "
     "linear: no weight edit erases them",
-    # not covered yet (architecture in one phrase)
-    "Cosmos2_5_TransferPipeline": f"{NOT_YET}: the Cosmos 2.5 transformer plus a CosmosControlNetModel that reads the "
+    # the prompt reaches the video through something the methods do not edit
+    "Cosmos2_5_TransferPipeline": "the Cosmos 2.5 transformer plus a CosmosControlNetModel that reads the "
     "prompt too (its own crossattn_proj and every control block's attn2) and adds its blocks' outputs to the "
     "transformer's stream, so a patch must edit the control net as well, a second prompt-reading component no "
     "adapter declares yet; it also requires control videos and samples in autoregressive chunks",
-    "Cosmos3OmniPipeline": f"{NOT_YET}: Cosmos 3 mixture-of-transformers: the prompt is token ids through the "
+    "Cosmos3OmniPipeline": "Cosmos 3 mixture-of-transformers: the prompt is token ids through the "
     "transformer's own embed_tokens and an understanding stream RMS-normalised before every linear, so no linear "
     "reads the prompt as encoded (the text methods cannot fold); its generation stream (ungated adds) would take "
     "the block edits, but its packed text/video/sound/action sequences are not run yet",
-    "Kandinsky5T2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer (Qwen2.5-VL + CLIP text)",
-    "Kandinsky5I2VPipeline": f"{NOT_YET}: Kandinsky 5 transformer, image-conditioned",
-    "Kandinsky6TI2VAPipeline": f"{NOT_YET}: Kandinsky 6 audio-video transformer",
-    "MotifVideoPipeline": f"{NOT_YET}: Motif-Video transformer (T5Gemma 2 text)",
-    "MotifVideoImage2VideoPipeline": f"{NOT_YET}: Motif-Video transformer, image-conditioned",
-    "SanaVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer (Gemma 2 text)",
-    "SanaImageToVideoPipeline": f"{NOT_YET}: Sana-Video linear-attention transformer, image-conditioned",
-    "SanaWMPipeline": f"{NOT_YET}: Sana world-model transformer (camera-conditioned)",
 }
 
 
