@@ -100,6 +100,10 @@ class Adapter:
     # Two timesteps (an early and a late one) for the reload check's fixed denoiser calls, where the
     # scheduler's timesteps are not on the 0-1000 scale (Cosmos' EDM: log(sigma) / 4); None: 900 and 300.
     check_timesteps: tuple[float, float] | None = None
+    # The denoiser is called once per batch row (SkyReels-V2 diffusion forcing: its fps embedding broadcasts
+    # only over a batch of one), so a tap sees one row per call: collection joins a batch's rows back
+    # (weditor.models.hooks.RowGather) before it pairs the members.
+    one_row_per_call: bool = False
 
     def check_requirements(self):
         """One WeditorError naming what to install, instead of a NameError deep in the pipeline."""

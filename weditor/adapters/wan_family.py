@@ -270,6 +270,7 @@ SKYREELS_DF = replace(
     latents=latents_df,
     forward=forward_df,
     denoiser_for=denoiser_for,
+    one_row_per_call=True,
 )
 SKYREELS_DF_PREFIX = replace(
     SKYREELS_DF,

@@ -17,6 +17,7 @@ from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 from weditor.maths.layers import parse_layers
 from weditor.maths.moments import PairMoments, RunningMoments
 from weditor.models import distributed
+from weditor.models.hooks import RowGather
 from weditor.models.runtime import (
     Settings,
     SiteKey,
@@ -121,9 +122,15 @@ def collect(
         else:
             delta[concept][key].update(x - y)
 
+    gather = RowGather() if adapter.one_row_per_call else None
+
     def on_activation(key, x):
         t0 = time.perf_counter()
         check_finite(key, x, state["prompt"])
+        if gather is not None:  # one call per row: wait for the batch's other rows
+            x = gather.add(key, x, state["members"])
+            if x is None:
+                return
         # (members, tokens, d): a UNet folds frames into the batch (member-major), so x[1] would be
         # the first member's second frame, not the second member.
         x = x.reshape(state["members"], -1, x.shape[-1])

@@ -37,7 +37,7 @@ from weditor.io.tensors import tensor_sha256
 from weditor.maths.edits import add_to_bias
 from weditor.maths.layers import parse_layers
 from weditor.maths.supervised_pca import SupervisedPCA
-from weditor.models.hooks import TapRegistry
+from weditor.models.hooks import RowGather, TapRegistry
 from weditor.models.runtime import (
     Settings,
     block_path,
@@ -92,6 +92,7 @@ class BlockTaps:
     def __init__(self, pipe, adapter: Adapter, keys: list[BlockKey]):
         self.fn = None
         self.batch = 1
+        self.gather = RowGather() if adapter.one_row_per_call else None  # one call per row: join them first
         self.registry = TapRegistry()
         for key in keys:
             block = get_module(getattr(pipe, key.component), block_path(pipe, adapter, key.component, key.block))
@@ -101,6 +102,10 @@ class BlockTaps:
         def seen(h):
             if self.fn is None:
                 return
+            if self.gather is not None:
+                h = self.gather.add(key, h, self.batch)
+                if h is None:
+                    return
             h = h.reshape(self.batch, -1, h.shape[-1]).double()
             self.fn(key, h.mean(1), h.norm(dim=-1).sum(1), h.shape[1])
 

@@ -47,3 +47,27 @@ class TapRegistry:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+class RowGather:
+    """The per-row calls of one batch joined back into the batch, for an adapter that calls its denoiser
+    one row at a time (`Adapter.one_row_per_call`).
+
+    A tap that pairs a batch's members (unsafe first, safe second) must see the whole batch; fed one
+    row, its reshape into (members, tokens, d) would split one member's tokens in half.
+    `add(key, x, rows)` keeps `x` and returns None until the batch's `rows` calls at `key` are in,
+    then returns them concatenated in call order (row order).
+    """
+
+    def __init__(self):
+        self.parts: dict = {}
+
+    def add(self, key, x: torch.Tensor, rows: int) -> torch.Tensor | None:
+        if rows <= 1:
+            return x
+        parts = self.parts.setdefault(key, [])
+        parts.append(x)
+        if len(parts) < rows:
+            return None
+        del self.parts[key]
+        return torch.cat(parts)
