@@ -47,3 +47,20 @@ def test_reins_rows_of_identical_members_are_equal(name, tiny):  # noqa: F811
     rows = data[keys[0]].rows
     assert len(rows) == 4  # 2 members x 2 steps
     assert all((rows[i] == rows[i + 1]).all() for i in range(0, len(rows), 2))
+
+
+def test_eval_latent_audit_joins_the_rows_of_a_cfg_batch(tiny, tmp_path):  # noqa: F811
+    """eval's latent audit runs CFG as a batch of two; on SkyReels DF each row is its own call. The audit
+    keeps the conditional row's block output once per step (it stopped with "hooks fired 4 times in 2 steps")."""
+    import json
+
+    from tests.conftest import TINY_PAIRS, run_cli
+
+    base, patched, out = tiny("skyreels-df"), tmp_path / "patched", tmp_path / "eval"
+    args = ["--size", "32x32x5"]
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", patched, "--no-tune", "--no-summary", *args])
+    assert result.exit_code == 0, result.output
+    result = run_cli(["eval", base, patched, "--out", out, "--limit", "1", "--no-videos", *args])
+    assert result.exit_code == 0, result.output
+    audit = json.loads((out / "report.json").read_text())["audit"]
+    assert audit["train"]["points"] > 0 and 0.0 <= audit["cv_accuracy"] <= 1.0

@@ -94,7 +94,7 @@ def early_features(
     """Pooled hidden states of the first `k` of `steps` sampling steps, one row per point."""
     import torch
 
-    from weditor.models.hooks import TapRegistry
+    from weditor.models.hooks import RowGather, TapRegistry
     from weditor.models.runtime import get_module
 
     if not 1 <= k <= steps:
@@ -103,8 +103,13 @@ def early_features(
     captured: list[torch.Tensor] = []
 
     state = {"batch": 1}
+    gather = RowGather() if adapter.one_row_per_call else None  # SkyReels DF: one call per batch row
 
     def seen(h):
+        if gather is not None:
+            h = gather.add("probe", h, state["batch"])
+            if h is None:
+                return
         # The conditional branch is batch element 0. Blocks that fold frames into the batch
         # (UNet3D: (batch * frames, tokens, dim), batch-major) hold it in the first rows.
         rows = h.shape[0] // state["batch"] if h.shape[0] % state["batch"] == 0 else 1
