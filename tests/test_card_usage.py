@@ -247,3 +247,68 @@ def test_a_recipes_card_record_is_checked(shapes_patch, tmp_path, card, message)
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and message in lines[0], result.output
     assert not (tmp_path / "out").exists()
+
+
+VIDEO_CLASSES = [
+    "WanVideoToVideoPipeline",
+    "CogVideoXVideoToVideoPipeline",
+    "VideoToVideoSDPipeline",
+    "AnimateDiffVideoToVideoPipeline",
+    "SkyReelsV2DiffusionForcingVideoToVideoPipeline",
+    "LucyEditPipeline",
+    "AnimateDiffControlNetPipeline",
+    "AnimateDiffVideoToVideoControlNetPipeline",
+    "CogVideoXFunControlPipeline",
+    "EasyAnimateControlPipeline",
+    "WanAnimatePipeline",
+]
+
+
+@pytest.mark.parametrize("cls", VIDEO_CLASSES)
+def test_usage_block_passes_the_videos_the_pipeline_needs(cls):
+    """A video-to-video or control pipeline's block loads its input videos and passes each under an argument
+    name its stock `__call__` takes (a misspelt name would be a TypeError in the user's hands)."""
+    import inspect
+
+    import diffusers
+
+    from weditor.pipeline.card import pipeline_tag
+    from weditor.pipeline.card_usage import usage_block
+
+    (block,) = python_blocks(usage_block(cls, pipeline_tag(cls), None, "a cat", None))
+    compile(block, cls, "exec")
+    call = re.search(r"frames = pipe\((.*)\)\.frames\[0\]", block).group(1)
+    named = re.findall(r"(\w+)=", call)
+    assert "prompt" in named and len(named) >= 2, call
+    params = inspect.signature(getattr(diffusers, cls).__call__).parameters
+    assert set(named) <= set(params), (named, list(params))
+    for arg in set(named) - {"prompt", "image"}:
+        assert re.search(rf'^{arg} = load_video\("\w+\.mp4"\)', block, flags=re.M), block
+
+
+def test_video_to_video_usage_block_runs_on_a_tiny_pipeline(tmp_path):
+    """The Wan video-to-video block, as written but for the tiny model's size (it cannot run 480x832), loads
+    `input.mp4` and generates from it with stock diffusers."""
+    import numpy as np
+    import PIL.Image
+    from diffusers.utils import export_to_video
+
+    from weditor.pipeline.card_usage import usage_block
+    from weditor.testing.families import build_tiny_wan_variant_pipeline
+
+    build_tiny_wan_variant_pipeline("v2v").save_pretrained(tmp_path / "model")
+    rng = np.random.RandomState(0)
+    export_to_video(
+        [PIL.Image.fromarray((rng.rand(32, 32, 3) * 255).astype("uint8")) for _ in range(5)],
+        str(tmp_path / "input.mp4"),
+        fps=8,
+    )
+    (block,) = python_blocks(usage_block("WanVideoToVideoPipeline", "video-to-video", None, "a cat", None))
+    code = block.replace('"USER/NAME"', json.dumps(str(tmp_path / "model")))
+    code = code.replace("pipe(video=video, ", "pipe(video=video, height=32, width=32, num_inference_steps=2, ")
+    assert code.count("height=32") == 1
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    import imageio.v3 as iio
+
+    assert iio.imread(tmp_path / "video.mp4").shape[:3] == (5, 32, 32)

@@ -22,6 +22,23 @@ INSTALL = "pip install torch diffusers transformers accelerate ftfy imageio imag
 FALLBACK_PROMPT = "a cat walking through a garden"
 SHAPES_MODEL = "weditor:shapes"
 
+# Videos a pipeline's call needs besides the prompt (and the image of an image-to-video one): argument ->
+# the file the block reads it from. A class named "...VideoToVideo..." takes `video=`; the others by name.
+_INPUT_VIDEO = ("video", "input.mp4", "the video to restyle")
+_CONTROL = "control.mp4", "the control frames (depth, pose, edges...) the control net was trained on"
+VIDEO_INPUTS = {
+    "LucyEditPipeline": (_INPUT_VIDEO,),
+    "AnimateDiffControlNetPipeline": (("conditioning_frames", *_CONTROL),),
+    "AnimateDiffSparseControlNetPipeline": (("conditioning_frames", *_CONTROL),),
+    "AnimateDiffVideoToVideoControlNetPipeline": (_INPUT_VIDEO, ("conditioning_frames", *_CONTROL)),
+    "CogVideoXFunControlPipeline": (("control_video", *_CONTROL),),
+    "EasyAnimateControlPipeline": (("control_video", *_CONTROL),),
+    "WanAnimatePipeline": (
+        ("pose_video", "pose.mp4", "the pose video that drives the character"),
+        ("face_video", "face.mp4", "the face video that drives its expression"),
+    ),
+}
+
 
 def example_prompt(pair_files: list[Path]) -> str:
     """The first neutral prompt of the pair files that names none of their concepts' keywords."""
@@ -61,14 +78,26 @@ def _call_args(base_id: str | None) -> tuple[list[str], int]:
     return [], 16  # Wan's and LTX's native rates are 16 and 24 fps; 16 plays both at a natural speed
 
 
+def video_inputs(pipeline_class: str) -> tuple[tuple[str, str, str], ...]:
+    """(argument, file, what it is) for each video the class's call needs."""
+    if pipeline_class in VIDEO_INPUTS:
+        return VIDEO_INPUTS[pipeline_class]
+    return (_INPUT_VIDEO,) if "VideoToVideo" in pipeline_class else ()
+
+
 def usage_block(pipeline_class: str, tag: str | None, target: str | None, prompt: str, base_id: str | None) -> str:
     """Markdown: the install line and a Python block that loads, generates and saves one video."""
     model = _py_string(target or REPO_PLACEHOLDER)
     extra, fps = _call_args(base_id)
-    args = [_py_string(prompt) if tag != "image-to-video" else f"image=image, prompt={_py_string(prompt)}", *extra]
+    videos = video_inputs(pipeline_class)
+    image = tag == "image-to-video" or pipeline_class == "WanAnimatePipeline"
+    named = ["image=image"] * image + [f"{arg}={arg}" for arg, _, _ in videos]
+    args = [", ".join([*named, f"prompt={_py_string(prompt)}"]) if named else _py_string(prompt), *extra]
     lines = ["import torch", f"from diffusers import {pipeline_class}", "from diffusers.utils import export_to_video"]
-    if tag == "image-to-video":
+    if image:
         lines[-1] += ", load_image"
+    if videos:
+        lines[-1] += ", load_video"
     lines += [
         "",
         'device = "cuda" if torch.cuda.is_available() else "cpu"',
@@ -80,8 +109,14 @@ def usage_block(pipeline_class: str, tag: str | None, target: str | None, prompt
         ),
         f"pipe = {pipeline_class}.from_pretrained({model}, torch_dtype=dtype).to(device)",
     ]
-    if tag == "image-to-video":
-        lines.append('image = load_image("first_frame.png")  # the video starts from this picture')
+    if image:
+        what = (
+            "the character to animate"
+            if pipeline_class == "WanAnimatePipeline"
+            else "the video starts from this picture"
+        )
+        lines.append(f'image = load_image("first_frame.png")  # {what}')
+    lines += [f'{arg} = load_video("{file}")  # {what}' for arg, file, what in videos]
     lines += [f"frames = pipe({', '.join(args)}).frames[0]", f'export_to_video(frames, "video.mp4", fps={fps})']
     install = INSTALL
     if pipeline_class.startswith("Cosmos"):  # its guardrail (built when loading) and the padding-mask resize
