@@ -186,6 +186,18 @@ def test_i2vgenxl_refuses_what_reads_the_prompt_with_the_image_tokens(args, mess
     _one_error(result, out, message)
 
 
+@pytest.mark.parametrize("method", ["uce", "text"])
+def test_controlnets_refuse_edits_of_what_the_control_net_reads_too(method, tmp_path):
+    """The control net reads the prompt itself: a key/value or text fold of the UNet alone would not reach it."""
+    from weditor.testing import save_tiny_pipeline
+
+    model = save_tiny_pipeline("animatediff-controlnet", tmp_path / "model")
+    out = tmp_path / "out"
+    args = ["patch", model, "--pairs", TINY_PAIRS, "--out", out, "--size", "16x16x4", "--no-summary"]
+    message = "control net" if method == "uce" else "declares no linear that reads the text embeddings"
+    _one_error(run_cli([*args, "--method", method]), out, message)
+
+
 def test_controlnet_takes_the_video_as_its_control_frames_as_the_stock_pipeline_does(tmp_path):
     """AnimateDiffControlNetPipeline(conditioning_frames=video): the adapter's control net and UNet calls give the
     stock predictions on the stock inputs; another control video gives other predictions, and so does none."""

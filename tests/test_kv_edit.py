@@ -28,6 +28,8 @@ SUPPORTED = (
     "helios",
     "cosmos",
     "cosmos25",
+    "animatediff",
+    "animatediff-sdxl",
 )  # anyflow, helios: Wan's blocks, own steps
 ROOT = DATA.parents[1]
 
@@ -116,7 +118,7 @@ def test_uce_edit_is_exact(name, tiny, uce_patched):
         assert_edited_as(got, want, adapter.forward(getattr(pipe, component), x, t, cond), name)
 
 
-@pytest.mark.parametrize("name", ("wan", "wan-i2v", "ltx", "zeroscope", "anyflow", "helios", "cosmos", "cosmos25"))
+@pytest.mark.parametrize("name", SUPPORTED)
 def test_kv_inputs_are_what_the_key_and_value_linears_read(name, tiny):
     pipe, adapter = load(tiny(name))
     component = adapter.denoisers[0]

@@ -52,6 +52,7 @@ KV_READS = {
     "wan": "condition_embedder.text_embedder",
     "ltx": "caption_projection",
     "unet3d": None,
+    "animatediff": None,  # the SD UNet's spatial transformers read the CLIP states (repeated per frame) as they are
     "cosmos": None,
     "cosmos2_5": "crossattn_proj",  # Qwen2.5-VL states through a linear and GELU before every block
 }
@@ -69,6 +70,11 @@ def refuse_unless_supported(adapter):
     if family in REFUSED:
         raise WeditorError(
             f"--method uce: not available for {adapter.family}: {REFUSED[family]}; use --method text or refusal"
+        )
+    if family in KV_READS and adapter.text_input is None:  # AnimateDiff's control nets
+        raise WeditorError(
+            f"--method uce: not available for {adapter.pipelines[0]}: another component (its control net) reads the "
+            "prompt too, and an edit of the denoiser's keys and values would not reach it; use --method refusal"
         )
     if family not in KV_READS or SITE not in adapter.sites:
         raise WeditorError(f"--method uce: the {adapter.family} adapter declares no cross-attention key/value linears")
