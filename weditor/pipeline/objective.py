@@ -253,8 +253,8 @@ class Objective:
         runs = {}
         for i in range(self.n_unsafe_, n):  # rows are copied: the batches they come from are not kept
             prompt, r = self.prompts_[i], i - self.n_unsafe_
-            records = [
-                (c, t, x[i : i + 1].clone(), p[r : r + 1].clone())
+            records = [  # predictions back in float32 (exact: they were float32 or narrower; half the bytes)
+                (c, t, x[i : i + 1].clone(), p[r : r + 1].float())
                 for c, t, x, p in zip(components, self.timesteps_, self.latents_, self.others_)
             ]
             runs.setdefault(prompt, ({k: v[i : i + 1].clone() for k, v in self.cond_.items()}, records))
