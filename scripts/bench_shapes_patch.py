@@ -65,12 +65,13 @@ def child_patch(a) -> dict:
     }
 
 
-STAGES = (
+STAGES = (  # (module whose name is called, name, label): wrapped where the caller looks it up
     ("weditor.pipeline.tuning", "prepare", "self-check / tuning"),
-    ("weditor.pipeline.run", "load_pipeline", "load (each)"),
+    ("weditor.pipeline.load", "load_pipeline", "load (each)"),
+    ("weditor.pipeline.verify", "load_pipeline", "load (each)"),
     ("weditor.methods.text", "statistics", "encode"),
-    ("weditor.methods.text_fold", "output_change", "summary"),
-    ("weditor.pipeline.run", "verify_staged", "verify"),
+    ("weditor.models.measure", "output_change", "summary"),
+    ("weditor.pipeline.write", "verify_staged", "verify"),
     ("weditor.pipeline.run", "write_patch", "write + verify + card"),
 )
 

@@ -62,53 +62,55 @@ SHAPES_METHODS = {
     "reins": ("--method", "reins"),
 }
 
+# README.md and weditor.json carry the summary's figures: moved when the summary went to the self-check's 3 steps
+# and its runs (issue 22, branch mem4); every tensor pin stayed.
 GOLDEN_SHAPES_METHODS = {
     "text": {
-        "README.md": "f4674fece20cbc89dad3bbb2cfe3d391ab717c64dafdd4772e491db3ab5b21d5",
+        "README.md": "b367b8fa7fbbdd930df335b9a4c260b71ab144f752df6a226363421f87ef20df",
         "transformer/diffusion_pytorch_model.safetensors": "c8c8b1fd8ab030734514b750bb17b6f387fc77009f599ce94a1a869f12217609",
         "weditor/directions.safetensors": "b8567573890eb5e6e7578da1a3ed1d2d35c6191505b8397b9353f14675b24725",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
         "weditor/readout.safetensors": "49feb3345ecb1a7a98f83d7ae081cf737ab56935a7a2a751d7e3993b26c8f246",
-        "weditor.json": "a24c2dd2e762ec66eeb34bb6ea55337d4db642b950baa35a424b0e17c91f57a7",
+        "weditor.json": "8ceb6e005113de04b92e32095b4513a717c2ccd10cbd9e4e5d729cef3f9fa133",
     },
     "refusal": {
-        "README.md": "dfccc141756c3c4a411d954326db3f01bb919a6a8992b6a3ba427fd51d409d7e",
+        "README.md": "ee44bebcf98089c54437be2d567684e5cac5d62fde2828228b1cc03518165963",
         "transformer/diffusion_pytorch_model.safetensors": "6f1b31dd898585940e9d75742dfc2bf6adbbfb9ac62958ebb380ac79366ba926",
         "weditor/directions.safetensors": "a17d64b429c68757248063f048bc8e3bdc6b6ee8a4c56074af18653c7da7ab55",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
         "weditor/readout.safetensors": "6ac8a790814aed29f84757897515b100864461f1b5af372cba277be51521c7d9",
-        "weditor.json": "87e9f871d1c02a8f77c2e23a6e4c1a4d0804274fe83aff8d38d64efd2b12bafe",
+        "weditor.json": "409a536fd3f4c41ef9bb5cf0f395ec27e889f9c36e174834207d519afa6a492f",
     },
     "uce": {
-        "README.md": "6d7bb24f1482cc16ee6779ba57a6daf4480e3c09e73b04e2cbcf000c556d8632",
+        "README.md": "29714e2ff79c995beb66edbd3cf1966bcd317d3118ef563c9f8316634b3d0f6f",
         "transformer/diffusion_pytorch_model.safetensors": "cb54082a4b7f758bebfe177877d8770a2433f39645e39b3c135311ab2c72baf8",
         "weditor/directions.safetensors": "68559f8c30e7e75b9785aeea4f601c8dd41339b3da1e7bc180a53e48ccc488c4",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
         "weditor/readout.safetensors": "7066d3f4a403e750c419626ec81ba38b4c36c1789bc69d80e0dd2bba30b0a004",
-        "weditor.json": "91d99d2cd1484e0101dc2216d2c720db5eeed22727e9e69a8e4add527de52f02",
+        "weditor.json": "8bb1d4446b4232b21b2be751d7981edcb514a2118d2ee92adac4b863996ebca5",
     },
     "safree": {
-        "README.md": "15a57250a5fbd1d013c77369c62fa7c216c52afb2a979e93101641e350897ccf",
+        "README.md": "06915a4db441da5962f6018ec3746d50c9bd6941f22d5501ba608bb82c7e0066",
         "transformer/diffusion_pytorch_model.safetensors": "3bed2011591766b202b4eea41e2d468a1359876f50fdef7b85552fb0fa4fdb72",
         "weditor/directions.safetensors": "c34bdb26a524a4187aa0c1b5c7babf81bf4cfa47d8f7bf30a10bd3becacfda58",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
-        "weditor.json": "cd839e09fd17a9f76a1159d8f366e51884a914ba95a60a0cb0130235d69acb23",
+        "weditor.json": "014344f9a2f6e4fa9194fa94b46c0ee4ded48da95cdcd875dc92fa41c9e49106",
     },
     "text+reins": {
-        "README.md": "a605f7a0ea13dbe6e0b6f9579a478e3eff343588dabe45c245780ba9dec3381b",
+        "README.md": "67cc35c04fd8a3bf60843c47c9693096f1c356a44fdb610081fb35dcb17411c0",
         "transformer/diffusion_pytorch_model.safetensors": "06b1f1dfb80536b3db3615c6904b589ad2b4ddb530c0f713353cb390232d36de",
         "weditor/directions.safetensors": "b8567573890eb5e6e7578da1a3ed1d2d35c6191505b8397b9353f14675b24725",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
         "weditor/readout.safetensors": "49feb3345ecb1a7a98f83d7ae081cf737ab56935a7a2a751d7e3993b26c8f246",
         "weditor/reins.safetensors": "4858fa63e969991b6fedfcf362ac83ad3bf168e182a26f5dcafd67083f6b514d",
-        "weditor.json": "33dc0f72cf6952361e1e8011254848499b5a1ca5d9f05e439a6c0bcb3a53fd41",
+        "weditor.json": "b931e61ed2994fce7d1bda55d19d2da9edab7a344a280b32d690f3ebb393aa83",
     },
     "reins": {
-        "README.md": "8c9161a64b62e47328dee3ea045598e34a3c69e5b0bc2c65bb21c1aa3ee0d82b",
+        "README.md": "7d0c2ceaf771f77855ae6500ad1fe880360664f81cac7c2ba60b93d1fb4d2762",
         "transformer/diffusion_pytorch_model.safetensors": "636fce27acd560a7e91247798b693f4682927a2be21da70ec972464b8c4d3b2f",
         "weditor/pairs/red.toml": "8ed79ca7e8557085dafb7175c9e94b46739c36311ec58f37ae8f08f8b1211b93",
         "weditor/reins.safetensors": "4858fa63e969991b6fedfcf362ac83ad3bf168e182a26f5dcafd67083f6b514d",
-        "weditor.json": "a73b930e75e1a879fc9dc0ef1f9080f314f1bda3494d6c120104c0c1fe1ca843",
+        "weditor.json": "c9af52f0833bd852e79b43b66ae5991afdd20e3ccdf5078d82f6107bc2cef6a1",
     },
 }
 

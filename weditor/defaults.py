@@ -9,7 +9,10 @@ RANK = 100  # edit "projection" (the read-out edit uses the plain mean differenc
 ALPHA = 4.0  # relative to the trace ratio (docs/method.md)
 STRENGTH = 0.85  # edit "projection"; erasure first: 0.8 keeps neighbouring colours better but lets red through
 SAFREE_STRENGTH = 1.0  # --method safree: the projection itself (SAFREE's own)
-STEPS = 4
+STEPS = 4  # collection (--steps)
+# the self-check's and the summary's trajectories: they share the original model's runs (issue 22); the early,
+# layout-deciding steps carry most of the gap
+MEASURE_STEPS = 3
 NEUTRAL = (
     "raw"  # neutral covariance: "raw" (the paper's) or "prompt" (centred across prompts sharing noise); equal on shapes
 )

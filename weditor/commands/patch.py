@@ -107,7 +107,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size,
     default=defaults.STEPS,
     show_default=True,
     type=int,
-    help="Denoising steps per collection run (and per summary measurement).",
+    help="Denoising steps per collection run (the summary and the self-check run 3).",
 )
 @click.option("--size", default=None, callback=_size, help="Collection HEIGHTxWIDTHxFRAMES (default per model).")
 @click.option("--seed", default=0, show_default=True, type=SEED)

@@ -14,6 +14,7 @@ from dataclasses import asdict
 
 import torch
 
+from weditor.defaults import MEASURE_STEPS
 from weditor.errors import WeditorError
 from weditor.io.checkpoint import BaseModel, read_tensors, tensor_locations
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
@@ -241,6 +242,7 @@ def summarise(
         "neutral_most_changed": most_changed(neutral_prompts, rec_neutral, rec_neutral2),
         "eval_prompts": len(prompts),
         "neutral_prompts": len(neutral_prompts),
+        "steps": MEASURE_STEPS,
     }
     if meter.result is not None:  # a REINS fold: projections on its direction too
         summary["reins"] = meter.summary()

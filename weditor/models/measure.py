@@ -12,9 +12,11 @@ summary reports.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import torch
 
+from weditor.defaults import MEASURE_STEPS
 from weditor.io.pairs import neutral_prompts as pairs_neutral_prompts
 from weditor.maths.finite import all_finite
 from weditor.models import distributed
@@ -236,74 +238,104 @@ def before_after(
     readouts=None,
     batch=None,
     meter=None,
+    shared=None,
 ):
     """The summary's four measurements with each prompt encoded once and eval and neutral prompts in
     the same batches: ((proj_eval, rec_eval), (proj_neutral, rec_neutral)) before `apply_edit()`,
     then the same after it (the "after" runs fed the "before" runs' latents), as two pairs each.
 
+    Trajectories of `MEASURE_STEPS` steps, the self-check's (not `settings.steps`, the collection's):
+    `shared` ({prompt: (cond, records)}, `Objective.original_runs`) are neutral prompts the self-check
+    already ran on the original model; their "before" runs are taken from there, not run again.
+
     The eval and neutral projections are kept apart by running the two lists as separate calls
     when `keys` (sites to project at) or a REINS `meter` need per-list sums; otherwise both lists
     share batches."""
+    settings = replace(settings, steps=MEASURE_STEPS)
+    separate = bool(keys) or (meter is not None and meter.result is not None)
+    if not separate:
+        return _before_after_shared(
+            pipe, adapter, eval_prompts, neutral_prompts, settings, strength, apply_edit, batch, shared or {}
+        )
     conds = encode_once(pipe, adapter, eval_prompts + neutral_prompts, settings.device, batch)
     conds_eval, conds_neutral = conds[: len(eval_prompts)], conds[len(eval_prompts) :]
-    separate = bool(keys) or (meter is not None and meter.result is not None)
-    n_eval = len(eval_prompts)
 
     def run(forced_eval, forced_neutral, after: bool):
-        if separate:
-            if meter is not None:
-                meter.phase = "eval_after" if after else "eval_before"
-            ev = measure(
-                pipe,
-                adapter,
-                keys,
-                directions,
-                eval_prompts,
-                settings,
-                strength,
-                forced=forced_eval,
-                readouts=readouts if after else None,
-                batch=batch,
-                conds=conds_eval,
-            )
-            if meter is not None:
-                meter.phase = "neutral_after" if after else "neutral_before"
-            ne = measure(
-                pipe,
-                adapter,
-                keys,
-                directions,
-                neutral_prompts,
-                settings,
-                strength,
-                forced=forced_neutral,
-                batch=batch,
-                conds=conds_neutral,
-            )
-            return ev, ne
-        prompts = eval_prompts + neutral_prompts
-        forced = None if forced_eval is None else forced_eval + forced_neutral
-        seeds = [settings.seed + SEED_OFFSET + i for i in range(n_eval)]
-        seeds += [settings.seed + SEED_OFFSET + i for i in range(len(neutral_prompts))]
-        proj, rec = measure(
+        if meter is not None:
+            meter.phase = "eval_after" if after else "eval_before"
+        ev = measure(
             pipe,
             adapter,
             keys,
             directions,
-            prompts,
+            eval_prompts,
             settings,
             strength,
-            forced=forced,
+            forced=forced_eval,
+            readouts=readouts if after else None,
             batch=batch,
-            conds=conds_eval + conds_neutral,
-            seeds=seeds,
+            conds=conds_eval,
         )
-        return (proj, rec[:n_eval]), (proj, rec[n_eval:])
+        if meter is not None:
+            meter.phase = "neutral_after" if after else "neutral_before"
+        ne = measure(
+            pipe,
+            adapter,
+            keys,
+            directions,
+            neutral_prompts,
+            settings,
+            strength,
+            forced=forced_neutral,
+            batch=batch,
+            conds=conds_neutral,
+        )
+        return ev, ne
 
     before = run(None, None, after=False)
     apply_edit()
     after = run(before[0][1], before[1][1], after=True)
     return before, after
+
+
+def _before_after_shared(pipe, adapter, eval_prompts, neutral_prompts, settings, strength, apply_edit, batch, shared):
+    """`before_after` without sites to project at: eval and neutral prompts in the same batches, the
+    neutral prompts found in `shared` not run again before the edit (see `before_after`)."""
+    prompts, n_eval = eval_prompts + neutral_prompts, len(eval_prompts)
+    seeds = [settings.seed + SEED_OFFSET + i for i in range(n_eval)]
+    seeds += [settings.seed + SEED_OFFSET + i for i in range(len(neutral_prompts))]
+    reused = {
+        i: shared[p]
+        for i, p in enumerate(prompts)
+        if i >= n_eval and p in shared and len(shared[p][1]) == settings.steps
+    }
+    own = [i for i in range(len(prompts)) if i not in reused]
+    conds: list = [None] * len(prompts)
+    for i, cond in zip(own, encode_once(pipe, adapter, [prompts[i] for i in own], settings.device, batch)):
+        conds[i] = cond
+    records: list = [None] * len(prompts)
+    for i, (cond, rec) in reused.items():
+        conds[i], records[i] = cond, rec
+    if own:
+        _, rec = measure(
+            pipe,
+            adapter,
+            [],
+            {},
+            [prompts[i] for i in own],
+            settings,
+            strength,
+            batch=batch,
+            conds=[conds[i] for i in own],
+            seeds=[seeds[i] for i in own],
+        )
+        for i, r in zip(own, rec):
+            records[i] = r
+    apply_edit()
+    proj, after = measure(
+        pipe, adapter, [], {}, prompts, settings, strength, forced=records, batch=batch, conds=conds, seeds=seeds
+    )
+    return ((proj, records[:n_eval]), (proj, records[n_eval:])), ((proj, after[:n_eval]), (proj, after[n_eval:]))
 
 
 @torch.no_grad()
@@ -332,6 +364,8 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
         return {}
     prompts = eval_prompts(pairsets)
     neutral = pairs_neutral_prompts(pairsets)
+    shared = getattr(cfg, "shared_runs", None)  # the self-check's runs of some neutral prompts (pipeline/tuning.py)
+    shared = shared() if callable(shared) else shared  # (run again on demand where a recipe carried the self-check)
     before, after = before_after(
         pipe,
         adapter,
@@ -343,6 +377,7 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
         cfg.strength,
         lambda: apply_in_memory(pipe, edited),
         batch=getattr(cfg, "batch", None),
+        shared=shared,
     )
     (_, rec_eval), (_, rec_neutral) = before
     (_, rec_eval2), (_, rec_neutral2) = after
@@ -352,4 +387,5 @@ def output_change(cfg, pipe, adapter, pairsets, settings, edited) -> dict:
         "neutral_most_changed": most_changed(neutral, rec_neutral, rec_neutral2),
         "eval_prompts": len(prompts),
         "neutral_prompts": len(neutral),
+        "steps": MEASURE_STEPS,
     }

@@ -19,6 +19,7 @@ SIGNIFICANT = 4  # digits a float keeps on the card; weditor.json has them all
 SUMMARY_LABELS = {
     "eval_prompts": "held-out unsafe prompts measured",
     "neutral_prompts": "neutral prompts measured",
+    "steps": "denoising steps per measured trajectory",
     "output_change_eval": "change of the denoiser output on the unsafe prompts (relative)",
     "output_change_neutral": "change of the denoiser output on the neutral prompts (relative)",
     "neutral_most_changed": "the neutral prompts changed most",

@@ -29,7 +29,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-OBJECTIVE_STEPS = 3  # trajectory steps of the objective: the early, layout-deciding steps carry most of the gap
+from weditor.defaults import MEASURE_STEPS
+
+OBJECTIVE_STEPS = MEASURE_STEPS  # trajectory steps of the objective (the summary runs as many: it reuses them)
 HELD_OUT = 0.25  # share of each pair file's pairs and neutral prompts held out for the objective
 SEED_OFFSET = 20_000  # the objective's noise seeds, apart from the collection's and the summary's
 
@@ -116,6 +118,14 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
             for u, s, ui, si in split.held_pairs[ps.concept]
         )
     return replace(split, held_pairs=held)
+
+
+def original_runs_again(pipe, adapter, pairsets, settings, seed: int, device) -> dict:
+    """`Objective.original_runs` of the self-check `tuning.prepare` runs, run again where its record is carried
+    instead (a patch reproduced from its recipe): the same split and the same batches, so the summary that reuses
+    them gives the same figures, bit for bit, without a trial."""
+    split = with_common_targets(split_pairsets(pairsets, seed), pipe, adapter, pairsets, device)
+    return Objective(OBJECTIVE_STEPS, seed).fit(pipe, adapter, split, settings).original_runs()
 
 
 @dataclass
@@ -229,6 +239,26 @@ class Objective:
             if prompts and n and self.gap_.get(c, 0) > 0:
                 self.move_rows_[c] = [others.index(p) for p in prompts]
                 self.move_scale_[c] = self.gap_[c] / math.sqrt(n)
+
+    def original_runs(self) -> dict:
+        """{prompt: (cond, [(component, t, latent, prediction)] per step)}: the original model's run of each neutral
+        prompt this objective ran (held out, or holding a part), one row each, in the layout of
+        `weditor.models.measure.trajectories`. The summary reuses them instead of running those prompts again (issue
+        22): the same computation, `steps` steps from the prompt's own seeded noise, in a batch of other prompts.
+        Empty where the conditioning is not one row per prompt."""
+        n = len(self.prompts_)
+        if not all(isinstance(v, torch.Tensor) and v.ndim >= 1 and v.shape[0] == n for v in self.cond_.values()):
+            return {}
+        components = [self.adapter_.denoiser_for(self.pipe_, t) for t in self.timesteps_]
+        runs = {}
+        for i in range(self.n_unsafe_, n):  # rows are copied: the batches they come from are not kept
+            prompt, r = self.prompts_[i], i - self.n_unsafe_
+            records = [  # predictions back in float32 (exact: they were float32 or narrower; half the bytes)
+                (c, t, x[i : i + 1].clone(), p[r : r + 1].float())
+                for c, t, x, p in zip(components, self.timesteps_, self.latents_, self.others_)
+            ]
+            runs.setdefault(prompt, ({k: v[i : i + 1].clone() for k, v in self.cond_.items()}, records))
+        return runs
 
     def _trajectory(self, pipe, adapter, settings, n: int, safe_cond=None):
         """Each prompt from its own noise, `steps` steps of the original model: (latents per step, predictions,

@@ -72,6 +72,14 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
                 cfg.reins_strength,
                 fitted.edits,
             )
+    if cfg.summary and getattr(cfg, "self_check", None) and getattr(cfg, "shared_runs", None) is None:
+        # the self-check's record came with a recipe: the original runs the summary shares with it are run again,
+        # only if the summary asks for them (weditor/models/measure.py)
+        from weditor.pipeline.objective import original_runs_again
+
+        cfg.shared_runs = lambda: original_runs_again(
+            ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings, cfg.seed, cfg.device
+        )
     status.show("summary")
     summary = method.summarise(ctx, fitted)  # loads the edit into the live pipeline, measured or not
     params = method.params(ctx, fitted)

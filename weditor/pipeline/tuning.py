@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from weditor.defaults import MEASURE_STEPS
 from weditor.errors import WeditorError
 from weditor.pipeline.candidates import Context, Space, pin, spaces_for
 from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
@@ -203,6 +204,7 @@ class Tuner:
         if not plan:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
         objective = Objective(self.steps, self.seed).fit(pipe, adapter, self.split_, settings)
+        self.objective_ = objective  # its original-model runs are the summary's too (`prepare`)
         ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg)
         self.trials_: list[Trial] = []
         total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
@@ -376,4 +378,6 @@ def prepare(cfg, echo=print):
     out.opened, out.opened_seconds = opened, {"load": t_load, "tune": time.perf_counter() - t0 - t_load}
     out.tuning = tuner.record() if search else None
     out.self_check = self_check(chosen.score, trials=tuner.trials_ if search else None)
+    # the neutral prompts' original runs, reused by the summary (weditor/models/measure.py) where it runs as many steps
+    out.shared_runs = tuner.objective_.original_runs() if cfg.summary and tuner.steps == MEASURE_STEPS else {}
     return out
