@@ -317,6 +317,7 @@ PARAMS: dict[str, Key] = {
     "encoder_preserve": number(0.0, 1e6, low_open=True),  # method encoder (weditor/methods/encoder_edit.py)
     "encoder_lambda": number(0.0, 1e6, low_open=True),
     "encoder_layers": integer(1, 64),
+    "encoder_weights": choice(("wo", "block")),  # method encoder: "block" is weditor/methods/encoder_block.py
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {

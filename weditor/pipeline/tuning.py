@@ -67,6 +67,7 @@ TUNED_FIELDS = (
     "encoder_preserve",
     "encoder_lambda",
     "encoder_layers",
+    "encoder_weights",
 )
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
@@ -297,6 +298,7 @@ def pinned_fields(cfg) -> dict:
         "encoder_preserve": cfg.encoder_preserve != defaults.ENCODER_PRESERVE,
         "encoder_lambda": cfg.encoder_lambda != defaults.ENCODER_LAMBDA,
         "encoder_layers": cfg.encoder_layers != defaults.ENCODER_LAYERS,
+        "encoder_weights": getattr(cfg, "encoder_weights", defaults.ENCODER_WEIGHTS) != defaults.ENCODER_WEIGHTS,
     }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 
