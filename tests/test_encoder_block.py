@@ -18,6 +18,7 @@ import torch
 from tests.conftest import TINY_PAIRS, run_cli
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
+from weditor import defaults
 from weditor.io.recipe import hash_files
 from weditor.methods import encoder_block
 from weditor.models.runtime import encode
@@ -42,7 +43,9 @@ def _fit(path):
     base, _ = load_base(str(path), None)
     pairsets = load_pairsets([TINY_PAIRS])
     data = encoder_block.statistics(pipe, adapter, base, pairsets, neutral_prompts(pairsets), "cpu")
-    comp, names, new, deltas, _, _, info = encoder_block.fit_block(pipe, adapter, base, data, 10.0, 0.01)
+    comp, names, new, deltas, _, _, info = encoder_block.fit_block(
+        pipe, adapter, base, data, defaults.BLOCK_PRESERVE, defaults.BLOCK_LAMBDA
+    )
     return pipe, adapter, pairsets, comp, names, new, deltas, info
 
 
@@ -82,7 +85,7 @@ def test_recipe_reproduces_the_patch_byte_for_byte(block_patched, tmp_path):
     recipe = json.loads((block_patched / "weditor.json").read_text())
     params = recipe["params"]
     assert recipe["method"] == "encoder" and params["encoder_weights"] == "block"
-    assert params["encoder_preserve"] == 10.0 and params["encoder_lambda"] == 0.01  # the block fit's own defaults
+    assert params["encoder_preserve"] == defaults.BLOCK_PRESERVE and params["encoder_lambda"] == defaults.BLOCK_LAMBDA
     assert {e["kind"] for e in recipe["edits"]} == {"weight_delta"} and len(recipe["edits"]) >= 5
     assert "last block" in (block_patched / "README.md").read_text()
     again = tmp_path / "again" / block_patched.name

@@ -39,6 +39,7 @@ BLOCK_TENSORS = (
     "layer.1.DenseReluDense.wi_1",
     "layer.1.DenseReluDense.wo",
 )
+KIND = "weight_delta"  # base + saved increment, as weditor/methods/encoder.py: weditor.checks.verify recomputes it
 ITERATIONS = 100  # L-BFGS iterations (fixed: no tolerance-dependent stop beyond torch's own, deterministic)
 HISTORY = 20
 
@@ -263,7 +264,6 @@ def fitted_block(ctx, params):
     from weditor.io.pairs import neutral_prompts
     from weditor.io.tensors import tensor_sha256
     from weditor.methods.base import EditSet, Fitted
-    from weditor.methods.encoder import KIND
 
     cfg, pipe, adapter = ctx.cfg, ctx.pipe, ctx.adapter
     with ctx.phases("encode"):
