@@ -118,6 +118,15 @@ def test_block_options_are_checked(args, message, tiny, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_an_encoder_too_large_to_fit_is_refused_with_one_line(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(encoder_block, "MAX_FIT_BYTES", 1024)
+    out = tmp_path / "o"
+    result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, *BLOCK, "--out", out, "--size", FAMILIES["wan"]])
+    lines = [line for line in result.output.splitlines() if line.strip() and "it/s" not in line]
+    assert result.exit_code == 2 and lines[-1].startswith("Error: --encoder-weights block: fitting"), result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
 @pytest.mark.parametrize("name", ("ltx", "cogvideox"))
 def test_other_t5_families_are_fitted_and_reloaded(name, tiny, tmp_path):
     out = tmp_path / "o"

@@ -42,6 +42,9 @@ BLOCK_TENSORS = (
 KIND = "weight_delta"  # base + saved increment, as weditor/methods/encoder.py: weditor.checks.verify recomputes it
 ITERATIONS = 100  # L-BFGS iterations (fixed: no tolerance-dependent stop beyond torch's own, deterministic)
 HISTORY = 20
+# L-BFGS keeps 2 * HISTORY float64 copies of the fitted weights (and a few more): 7 tensors of a UMT5-XXL block
+# (~190M weights) would need ~65 GB. Measured only on the shapes model's tiny encoder; larger ones are refused.
+MAX_FIT_BYTES = 8 << 30
 
 
 @dataclass
@@ -192,6 +195,13 @@ def solve(block, norm, names: list[str], prefix: str, data: BlockData, preserve:
     params = dict(block.named_parameters())
     local = [n[len(prefix) + 1 :] for n in names]
     train = [params[n] for n in local]
+    need = sum(p.numel() for p in train) * 8 * (2 * HISTORY + 6)
+    if need > MAX_FIT_BYTES:
+        raise WeditorError(
+            f"--encoder-weights block: fitting the text encoder's last block ({sum(p.numel() for p in train):,} "
+            f"weights) would hold ~{need / 2**30:.0f} GiB of float64 optimiser state (limit {MAX_FIT_BYTES / 2**30:.0f} "
+            "GiB); use --encoder-weights wo"
+        )
     w0 = [p.detach().clone() for p in train]
     for p in train:
         p.requires_grad_(True)
