@@ -88,6 +88,8 @@ def test_recipe_reproduces_the_patch_byte_for_byte(block_patched, tmp_path):
     assert params["encoder_preserve"] == defaults.BLOCK_PRESERVE and params["encoder_lambda"] == defaults.BLOCK_LAMBDA
     assert {e["kind"] for e in recipe["edits"]} == {"weight_delta"} and len(recipe["edits"]) >= 5
     assert "last block" in (block_patched / "README.md").read_text()
+    (row,) = recipe["summary"]["encoder_block"]
+    assert row["distance_to_twin_after"] < 1 and row["tensors"] == len(recipe["edits"])
     again = tmp_path / "again" / block_patched.name
     result = run_cli(["patch", "--recipe", block_patched / "weditor.json", "--out", again])
     assert result.exit_code == 0, result.output

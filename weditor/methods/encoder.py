@@ -121,7 +121,8 @@ class Encoder:
 
         with ctx.phases("summary"):
             apply_in_memory(ctx.pipe, fitted.edits.edited)
-        return {"sites": [], "encoder": fitted.state["fit"]} if ctx.cfg.summary else {}
+        key = fitted.state.get("summary_key", "encoder")  # "encoder_block": weditor/methods/encoder_block.py
+        return {"sites": [], key: fitted.state["fit"]} if ctx.cfg.summary else {}
 
     def params(self, ctx, fitted) -> dict:
         cfg, params = ctx.cfg, fitted.state["params"]

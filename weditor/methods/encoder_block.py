@@ -299,7 +299,7 @@ def fitted_block(ctx, params):
     return Fitted(
         EditSet({component: new}, {component: locations}, entries),
         {f"{component}.{name}": d for name, d in deltas.items()},
-        state={"fit": fit, "params": params},
+        state={"fit": fit, "params": params, "summary_key": "encoder_block"},
     )
 
 

@@ -78,7 +78,7 @@ class Summary:
             for row in summary["text"]:
                 for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                     out.append(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
-        for row in (summary or {}).get("encoder", []):
+        for row in (summary or {}).get("encoder", []) + (summary or {}).get("encoder_block", []):
             out.append(
                 f"  text encoder's {row['tensor'].removesuffix('.weight')}: {row['erased_tokens']} tokens mapped onto their twins (distance "
                 f"left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept (relative change "
