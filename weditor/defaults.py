@@ -56,3 +56,9 @@ ENCODER_LAMBDA = (
     0.001  # --method encoder: ridge towards the original wo, relative to the kept hidden units' mean square
 )
 ENCODER_LAYERS = 1  # --method encoder: how many of the text encoder's last feed-forward layers are edited
+ENCODER_WEIGHTS = "wo"  # --method encoder: "wo" (closed form on the FFN output) or "block" (the last block, fitted)
+ENCODER_WEIGHTS_CHOICES = ("wo", "block")
+# --encoder-weights block's own defaults (used where --encoder-preserve / --encoder-lambda keep wo's): on the quick
+# fine set both development conjunctions were erased with every part kept at 10 / 0.1 (docs/benchmarks.md, "The block fit")
+BLOCK_PRESERVE = 10.0
+BLOCK_LAMBDA = 0.1

@@ -296,6 +296,7 @@ def patch(
     encoder_preserve,
     encoder_lambda,
     encoder_layers,
+    encoder_weights,
     no_tune,
     base_model,
     license_id,
@@ -415,6 +416,7 @@ def patch(
         encoder_preserve=encoder_preserve,
         encoder_lambda=encoder_lambda,
         encoder_layers=encoder_layers,
+        encoder_weights=encoder_weights,
         card=card or None,
         batch=batch,
     )

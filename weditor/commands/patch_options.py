@@ -51,6 +51,7 @@ SECTIONS = {
         "encoder_preserve",
         "encoder_lambda",
         "encoder_layers",
+        "encoder_weights",
     ),
     "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
     "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
@@ -104,5 +105,15 @@ _ENCODER_OPTIONS = [
         show_default=True,
         type=click.IntRange(1, 64),
         help="--method encoder: how many of the text encoder's last feed-forward layers are edited (each fitted alone).",
+    ),
+    click.option(
+        "--encoder-weights",
+        "encoder_weights",
+        default=defaults.ENCODER_WEIGHTS,
+        show_default=True,
+        type=click.Choice(defaults.ENCODER_WEIGHTS_CHOICES),
+        help="--method encoder: wo = the closed form on the last feed-forward output; block = a fitted edit of the "
+        f"last block's attention and feed-forward weights (defaults --encoder-preserve {defaults.BLOCK_PRESERVE:g}, "
+        f"--encoder-lambda {defaults.BLOCK_LAMBDA:g}).",
     ),
 ]

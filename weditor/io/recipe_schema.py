@@ -179,7 +179,7 @@ def _per_concept(value_key: Key) -> Key:
     return Key("{concept: ...}", check)
 
 
-_SCORE = number(-1e6, 1e6)
+_SCORE, _MOVE = number(-1e6, 1e6), number(0.0, 1e6)
 _SCALAR = Key(
     "a number, a flag or a short string",
     lambda v: (
@@ -191,10 +191,9 @@ _SCALAR = Key(
 
 
 def _self_check(v):
-    """The self-check record the card renders: {concept: {erasure, neutral_change, warning[, part_leak, part_move,
-    parts_warning, parts_limited]}}."""
-    fields = dict(erasure=_SCORE, neutral_change=number(0.0, 1e6), warning=flag(), part_leak=_SCORE)
-    fields.update(part_move=number(0.0, 1e6), parts_warning=flag(), parts_limited=flag())
+    """The self-check record the card renders (weditor/pipeline/tuning.py, `self_check`)."""
+    fields = dict(erasure=_SCORE, neutral_change=_MOVE, warning=flag(), part_leak=_SCORE, part_move=_MOVE)
+    fields.update(part_move_budget=_MOVE, parts_warning=flag(), parts_limited=flag())  # budget: the block fit's own
     entry = Key("", lambda e: _record(e, fields, "entry", ("erasure", "neutral_change", "warning")))
     return _per_concept(entry).check(v)
 
@@ -228,6 +227,7 @@ def _tuning(v):
         "erased": number(0.0, 1.0),
         "part_budget": number(0.0, 1e6),
         "part_move_budget": number(0.0, 1e6),
+        "block_part_move_budget": number(0.0, 1e6),
         "held_out_pairs": _per_concept(integer(0, 1 << 20)),
         "held_out_neutral": integer(0, 1 << 20),
     }
@@ -317,6 +317,7 @@ PARAMS: dict[str, Key] = {
     "encoder_preserve": number(0.0, 1e6, low_open=True),  # method encoder (weditor/methods/encoder_edit.py)
     "encoder_lambda": number(0.0, 1e6, low_open=True),
     "encoder_layers": integer(1, 64),
+    "encoder_weights": choice(defaults.ENCODER_WEIGHTS_CHOICES),  # "block": weditor/methods/encoder_block.py
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {

@@ -21,9 +21,16 @@ KIND = "weight_delta"  # base + saved increment: weditor.checks.verify recompute
 
 
 def params_from(cfg):
+    """The edit's parameters; `--encoder-weights block` has its own defaults where the wo fit's are left."""
+    from weditor import defaults
     from weditor.methods.encoder_edit import EncoderParams
 
-    return EncoderParams(preserve_scale=cfg.encoder_preserve, lam=cfg.encoder_lambda, layers=cfg.encoder_layers)
+    weights = getattr(cfg, "encoder_weights", defaults.ENCODER_WEIGHTS)
+    preserve, lam = cfg.encoder_preserve, cfg.encoder_lambda
+    if weights == "block":
+        preserve = defaults.BLOCK_PRESERVE if preserve == defaults.ENCODER_PRESERVE else preserve
+        lam = defaults.BLOCK_LAMBDA if lam == defaults.ENCODER_LAMBDA else lam
+    return EncoderParams(preserve_scale=preserve, lam=lam, layers=cfg.encoder_layers, weights=weights)
 
 
 def edited_weights(base, component: str, names: list[str], stats: list, params) -> tuple[dict, dict, dict, dict]:
@@ -55,6 +62,10 @@ class Encoder:
 
     @staticmethod
     def card_note(params: dict) -> str:
+        if params.get("encoder_weights") == "block":
+            from weditor.methods.encoder_block import CARD_NOTE as BLOCK_NOTE
+
+            return BLOCK_NOTE
         return CARD_NOTE
 
     def check(self, cfg, adapter):
@@ -71,6 +82,10 @@ class Encoder:
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
         params = params_from(cfg)
+        if params.weights == "block":
+            from weditor.methods.encoder_block import fitted_block
+
+            return fitted_block(ctx, params)
         component, sites = encoder_edit.site(pipe, adapter, params.layers)
         names = [f"{out}.weight" for _, out in sites]
         with phases("encode"):
@@ -106,7 +121,8 @@ class Encoder:
 
         with ctx.phases("summary"):
             apply_in_memory(ctx.pipe, fitted.edits.edited)
-        return {"sites": [], "encoder": fitted.state["fit"]} if ctx.cfg.summary else {}
+        key = fitted.state.get("summary_key", "encoder")  # "encoder_block": weditor/methods/encoder_block.py
+        return {"sites": [], key: fitted.state["fit"]} if ctx.cfg.summary else {}
 
     def params(self, ctx, fitted) -> dict:
         cfg, params = ctx.cfg, fitted.state["params"]
@@ -115,6 +131,7 @@ class Encoder:
             "encoder_preserve": params.preserve_scale,
             "encoder_lambda": params.lam,
             "encoder_layers": params.layers,
+            **({"encoder_weights": params.weights} if params.weights != "wo" else {}),  # wo's recipes stay as they were
             "seed": cfg.seed,
             "steps": cfg.steps,
             "size": list(ctx.settings.size),

@@ -48,8 +48,17 @@ class EncoderParams:
     preserve_scale: float = defaults.ENCODER_PRESERVE
     lam: float = defaults.ENCODER_LAMBDA
     layers: int = defaults.ENCODER_LAYERS  # the encoder's last `layers` feed-forward layers, each fitted alone
+    weights: str = defaults.ENCODER_WEIGHTS  # "wo" (this module) or "block" (weditor/methods/encoder_block.py)
 
     def check(self):
+        if self.weights not in defaults.ENCODER_WEIGHTS_CHOICES:
+            raise WeditorError(
+                f"--encoder-weights {self.weights}: must be one of {', '.join(defaults.ENCODER_WEIGHTS_CHOICES)}"
+            )
+        if self.weights == "block" and self.layers != 1:
+            raise WeditorError(
+                f"--encoder-layers {self.layers}: --encoder-weights block fits the text encoder's last block only"
+            )
         if not 1 <= self.layers <= 64:
             raise WeditorError(f"--encoder-layers {self.layers}: must be in 1..64 (the encoder's last FFN layers)")
         if not 0.0 < self.preserve_scale <= 1e6:

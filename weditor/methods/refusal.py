@@ -262,6 +262,7 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
         "encoder_preserve",
         "encoder_lambda",
         "encoder_layers",
+        "encoder_weights",
     ):  # and methods "uce" (weditor/methods/uce.py) and "encoder" (weditor/methods/encoder.py)
         params.pop(k)
     for k in (

@@ -249,6 +249,12 @@ register(
 # move"): on the fine set 25 keeps red elsewhere and leaves 25% of red squares, 22 and 20 erase and lose 2 of 24.
 ENCODER_PRESERVES = (100.0, 50.0, 30.0, 25.0, 20.0, 15.0, 10.0, 5.0, 2.0, 1.0)
 ENCODER_LAYERS = (1, 2)  # --encoder-layers: the last FFN layer, the last two
+# --encoder-weights block (weditor/methods/encoder_block.py): --encoder-preserve at --encoder-lambda 0.1, after the wo
+# ladders (a file they serve searches as before up to here). On the fine set 10 / 0.1 erased both development
+# conjunctions with every part kept; 3 / 0.01 as well (docs/benchmarks.md, "The block fit"). For the block a larger
+# preserve is not milder: 100 / 0.01 lost a third of red elsewhere.
+BLOCK_PRESERVES = (10.0, 3.0)
+BLOCK_LAMBDA = 0.1
 
 
 def _encoder_applies(adapter, pairsets) -> bool:
@@ -277,15 +283,28 @@ def _encoder_prepare(ctx: Context):
     stats = encoder_edit.statistics(
         ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device, len(sites)
     )
-    return component, [f"{out}.weight" for _, out in sites], stats  # the last layers, earliest first
+    # the last layers, earliest first; the block fit's data is read on its first trial (the dict caches it)
+    return component, [f"{out}.weight" for _, out in sites], stats, {}
 
 
 def _encoder_edit(state, ctx: Context, params: dict) -> dict:
     from weditor.errors import WeditorError
     from weditor.methods.encoder import edited_weights, params_from
 
-    component, names, stats = state
+    component, names, stats, cache = state
     p = params_from(SPACES["encoder"].config(ctx.cfg, params))
+    if p.weights == "block":
+        from weditor.io.pairs import neutral_prompts
+        from weditor.methods import encoder_block
+
+        if "data" not in cache:
+            cache["data"] = encoder_block.statistics(
+                ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device
+            )
+        comp, _, new, *_ = encoder_block.fit_block(
+            ctx.pipe, ctx.adapter, ctx.base, cache["data"], p.preserve_scale, p.lam
+        )
+        return {comp: new}
     k = p.layers  # the last k of the layers read (each layer's moments are the same whatever k)
     if k > len(names):
         raise WeditorError(f"--encoder-layers {k}: the text encoder has {len(names)} layers")
@@ -298,7 +317,18 @@ register(
         method="encoder",
         # Last in the registry: tried only when no earlier method erased within the budget (a conjunction,
         # whose neutral prompts are its own parts). Mildest first: a larger weight of the kept tokens.
-        ladders=tuple(_ladder(encoder_layers=(k,), encoder_preserve=ENCODER_PRESERVES) for k in ENCODER_LAYERS),
+        ladders=tuple(
+            _ladder(encoder_weights=("wo",), encoder_layers=(k,), encoder_preserve=ENCODER_PRESERVES)
+            for k in ENCODER_LAYERS
+        )
+        + (
+            _ladder(
+                encoder_weights=("block",),
+                encoder_layers=(1,),
+                encoder_preserve=BLOCK_PRESERVES,
+                encoder_lambda=(BLOCK_LAMBDA,),
+            ),
+        ),
         prepare=_encoder_prepare,
         edit=_encoder_edit,
         applies=_encoder_applies,

@@ -27,6 +27,7 @@ SUMMARY_LABELS = {
     "sites": "edited sites",
     "uce": "key/value map",
     "encoder": "text encoder's last FFN output projection",
+    "encoder_block": "text encoder's last block (fitted)",
     "reins": "REINS fold",
 }
 

@@ -38,6 +38,11 @@ def tuning_section(recipe: dict) -> str | None:
             f"Chosen: the least neutral change among the settings that reach erasure {obj['erased']} within a "
             f"{key.replace('_budget', ' leak' if key == 'part_budget' else ' change')} of {obj[key]}"
             + (f" and a part move of {obj['part_move_budget']}" if "part_move_budget" in obj else "")
+            + (
+                f" ({obj['block_part_move_budget']} for the text encoder's block fit)"
+                if "block_part_move_budget" in obj
+                else ""
+            )
             + ", else the most erasure within it (docs/method.md).\n\n"
             + _table(("Trial", "Method", "Setting", "Erasure", "Neutral change"), [rows[tuning["chosen"]]])
             + f"\n\n<details><summary>All {len(rows)} trials</summary>\n\n"

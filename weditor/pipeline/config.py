@@ -69,6 +69,7 @@ class PatchConfig:
     encoder_preserve: float = defaults.ENCODER_PRESERVE  # method "encoder" (weditor/methods/encoder_edit.py)
     encoder_lambda: float = defaults.ENCODER_LAMBDA
     encoder_layers: int = defaults.ENCODER_LAYERS
+    encoder_weights: str = defaults.ENCODER_WEIGHTS  # "block": weditor/methods/encoder_block.py
     batch: int | None = (
         None  # summary prompts per denoiser forward (None: weditor/models/measure.py's default, halved while out of memory)
     )
@@ -135,6 +136,7 @@ class PatchConfig:
                 ("preserve", defaults.ENCODER_PRESERVE),
                 ("lambda", defaults.ENCODER_LAMBDA),
                 ("layers", defaults.ENCODER_LAYERS),
+                ("weights", defaults.ENCODER_WEIGHTS),
             ):
                 if getattr(self, f"encoder_{name}") != default:
                     raise WeditorError(
@@ -150,7 +152,7 @@ class PatchConfig:
         else:
             from weditor.methods.encoder_edit import EncoderParams
 
-            EncoderParams(self.encoder_preserve, self.encoder_lambda, self.encoder_layers).check()
+            EncoderParams(self.encoder_preserve, self.encoder_lambda, self.encoder_layers, self.encoder_weights).check()
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:

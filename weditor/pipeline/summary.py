@@ -78,7 +78,7 @@ class Summary:
             for row in summary["text"]:
                 for concept, removal, weight in zip(row["concepts"], row["removal"], row["neutral_weight"]):
                     out.append(f"  {row['embedding']:<26}{concept:>12}{removal:>9.3f}{weight:>11.4g}")
-        for row in (summary or {}).get("encoder", []):
+        for row in (summary or {}).get("encoder", []) + (summary or {}).get("encoder_block", []):
             out.append(
                 f"  text encoder's {row['tensor'].removesuffix('.weight')}: {row['erased_tokens']} tokens mapped onto their twins (distance "
                 f"left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept (relative change "
@@ -137,7 +137,13 @@ class Summary:
                 + (
                     f", parts budget {tuning['objective']['part_budget']}"
                     + (
-                        f", part move budget {tuning['objective']['part_move_budget']})"
+                        f", part move budget {tuning['objective']['part_move_budget']}"
+                        + (
+                            f", {tuning['objective']['block_part_move_budget']} for --encoder-weights block"
+                            if "block_part_move_budget" in tuning["objective"]
+                            else ""
+                        )
+                        + ")"
                         if "part_move_budget" in tuning["objective"]
                         else ")"
                     )
@@ -166,7 +172,7 @@ class Summary:
             if row.get("parts_warning"):
                 out.append(
                     f"  warning: concept {concept!r}: no setting kept its parts elsewhere within the budget (they "
-                    f"moved {row['part_move']:.2f}, budget {PART_MOVE_BUDGET}); the mildest was chosen, so other "
+                    f"moved {row['part_move']:.2f}, budget {row.get('part_move_budget', PART_MOVE_BUDGET)}); the mildest was chosen, so other "
                     "prompts that share its words may change; check with weditor eval before using it"
                 )
             if row.get("parts_limited"):
