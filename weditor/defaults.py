@@ -21,6 +21,7 @@ METHODS = (
     "safree",
     "uce",
     "encoder",
+    "units",
 )  # `patch --method`; `--reins` adds the REINS fold to refusal
 METHOD = "text"  # text-to-video pairs: the read-out on the prompt embeddings kept other colours best (99.6%)
 IMAGE_METHOD = "refusal"  # pairs with images: the concept may be in the image, which only the video tokens see
@@ -53,3 +54,10 @@ ENCODER_LAMBDA = (
     0.001  # --method encoder: ridge towards the original wo, relative to the kept hidden units' mean square
 )
 ENCODER_LAYERS = 1  # --method encoder: how many of the text encoder's last feed-forward layers are edited
+UNITS = (
+    4  # --method units: hidden units of the text encoder's last gated FFN refitted (weditor/methods/encoder_units.py)
+)
+UNITS_PRESERVE = (
+    10.0  # --method units: weight of the kept tokens' outputs against the erased tokens' distance to their twins
+)
+UNITS_SILENCE = 1.0  # --method units: weight of the refitted units' gate activation on the kept tokens

@@ -304,3 +304,43 @@ register(
         applies=_encoder_applies,
     )
 )
+
+
+# --------------------------------------------------------------------------- repurposed units of the encoder's last FFN
+
+
+def _units_applies(adapter, pairsets) -> bool:
+    """Where the encoder edit applies (a pair file with parts elsewhere, a T5/UMT5 encoder, text pairs) and the
+    encoder's last FFN is gated: the files without parts search as before."""
+    return _encoder_applies(adapter, pairsets)
+
+
+def _units_prepare(ctx: Context):
+    from weditor.io.pairs import neutral_prompts
+    from weditor.methods.encoder_units import read_fit_data
+    from weditor.methods.units import base_weights
+
+    component, W, _ = base_weights(ctx.base, ctx.pipe)
+    data = read_fit_data(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device)
+    return component, W, data
+
+
+def _units_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor.methods.units import edited_weights, params_from
+
+    component, W, data = state
+    new, _, _ = edited_weights(W, data, params_from(SPACES["units"].config(ctx.cfg, params)))
+    return {component: new}
+
+
+register(
+    Space(
+        method="units",
+        # After the encoder edit: tried when no earlier method erased within the budget. Mildest first: a larger
+        # weight of the kept tokens' outputs (docs/benchmarks.md, "Repurposed units").
+        ladders=(_ladder(units=(4,), units_preserve=(30.0, 10.0, 3.0)),),
+        prepare=_units_prepare,
+        edit=_units_edit,
+        applies=_units_applies,
+    )
+)

@@ -26,6 +26,7 @@ SUMMARY_LABELS = {
     "sites": "edited sites",
     "uce": "key/value map",
     "encoder": "text encoder's last FFN output projection",
+    "units": "text encoder's last FFN, k hidden units",
     "reins": "REINS fold",
 }
 

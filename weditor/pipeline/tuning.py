@@ -67,6 +67,9 @@ TUNED_FIELDS = (
     "encoder_preserve",
     "encoder_lambda",
     "encoder_layers",
+    "units",
+    "units_preserve",
+    "units_silence",
 )
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
@@ -297,6 +300,9 @@ def pinned_fields(cfg) -> dict:
         "encoder_preserve": cfg.encoder_preserve != defaults.ENCODER_PRESERVE,
         "encoder_lambda": cfg.encoder_lambda != defaults.ENCODER_LAMBDA,
         "encoder_layers": cfg.encoder_layers != defaults.ENCODER_LAYERS,
+        "units": cfg.units != defaults.UNITS,
+        "units_preserve": cfg.units_preserve != defaults.UNITS_PRESERVE,
+        "units_silence": cfg.units_silence != defaults.UNITS_SILENCE,
     }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 

@@ -43,7 +43,13 @@ VARIANTS: dict[str, dict | None] = {
 DEFAULT_VARIANTS = ("default", "refusal")
 # Development concepts (the methods may be tuned on them) and held-out ones (measured at the end only).
 PAIRS_DIR = Path(__file__).resolve().parents[2] / "pairs"
-DEV = ("shapes-red.toml", "shapes-circle.toml", "shapes-left.toml", "shapes-red-square.toml")
+DEV = (
+    "shapes-red.toml",
+    "shapes-circle.toml",
+    "shapes-left.toml",
+    "shapes-red-square.toml",
+    "shapes-yellow-cross.toml",
+)
 HELD_OUT = (
     "shapes-green.toml",
     "shapes-blue.toml",
