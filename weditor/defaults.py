@@ -54,10 +54,9 @@ ENCODER_LAMBDA = (
     0.001  # --method encoder: ridge towards the original wo, relative to the kept hidden units' mean square
 )
 ENCODER_LAYERS = 1  # --method encoder: how many of the text encoder's last feed-forward layers are edited
-UNITS = (
-    4  # --method units: hidden units of the text encoder's last gated FFN refitted (weditor/methods/encoder_units.py)
-)
-UNITS_PRESERVE = (
-    10.0  # --method units: weight of the kept tokens' outputs against the erased tokens' distance to their twins
-)
-UNITS_SILENCE = 1.0  # --method units: weight of the refitted units' gate activation on the kept tokens
+# --method units (weditor/methods/encoder_units.py): hidden units of the text encoder's last gated FFN refitted; the
+# weight of the kept tokens' outputs against the mapped tokens' distance to their twins (30: docs/benchmarks.md,
+# "Repurposed units"); the weight of the refitted units' gate activation on the kept tokens
+UNITS = 4
+UNITS_PRESERVE = 30.0
+UNITS_SILENCE = 1.0
