@@ -36,6 +36,7 @@ class Context:
     pairsets: list  # the training split's PairSets
     settings: object  # weditor.models.runtime.Settings
     cfg: object  # the PatchConfig the user gave (pinned fields come from it)
+    parts: tuple = ()  # every part prompt of the pair files, held out or not (what the objective's part move reads)
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,10 @@ def _units_prepare(ctx: Context):
     from weditor.methods.units import base_weights
 
     component, W, _ = base_weights(ctx.base, ctx.pipe)
-    data = read_fit_data(ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device)
+    neutral = neutral_prompts(ctx.pairsets)
+    if ctx.parts:  # the part prompts the objective measures, held out or not: the fit keeps what it is given
+        neutral = list(dict.fromkeys([*neutral, *ctx.parts]))
+    data = read_fit_data(ctx.pipe, ctx.adapter, ctx.pairsets, neutral, ctx.settings.device)
     return component, W, data
 
 
@@ -336,11 +340,11 @@ def _units_edit(state, ctx: Context, params: dict) -> dict:
 register(
     Space(
         method="units",
-        # After the encoder edit: tried when no earlier method erased within the budget. One rung, the fixed
-        # default: on the fine set it erases both development conjunctions and keeps their parts, where 100 leaves
-        # yellow crosses and 10 loses 2 of 24 red shapes elsewhere; the objective, whose trials are fitted without
-        # the held-out neutral prompts, cannot rank the rungs (docs/benchmarks.md, "Repurposed units").
-        ladders=(_ladder(units=(4,), units_preserve=(30.0,)),),
+        # After the encoder edit: tried when no earlier method erased within the budget. Mildest first. On the fine
+        # set 100 erases red on squares and keeps its parts but leaves yellow crosses; 30 erases both development
+        # conjunctions and keeps their parts; 10 loses 2 of 24 red shapes elsewhere (docs/benchmarks.md,
+        # "Repurposed units"). The trials are fitted with every part prompt of the file (`Context.parts`).
+        ladders=(_ladder(units=(4,), units_preserve=(100.0, 30.0)),),
         prepare=_units_prepare,
         edit=_units_edit,
         applies=_units_applies,
