@@ -27,17 +27,7 @@ from weditor.maths.layers import check_layers_syntax
 
 FORMAT = 1
 MAX_TEXT = 256  # ids, revisions, site and layer expressions: short by nature
-METHODS = (
-    "refusal",
-    "reins",
-    "refusal+reins",
-    "safree",
-    "text",
-    "text+reins",
-    "uce",
-    "encoder",
-    "units",
-)  # what weditor writes
+METHODS = tuple("refusal reins refusal+reins safree text text+reins uce encoder units".split())  # what weditor writes
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.io.pairs accepts it
 
@@ -327,9 +317,7 @@ PARAMS: dict[str, Key] = {
     "encoder_preserve": number(0.0, 1e6, low_open=True),  # method encoder (weditor/methods/encoder_edit.py)
     "encoder_lambda": number(0.0, 1e6, low_open=True),
     "encoder_layers": integer(1, 64),
-    "units": integer(1, 1 << 20),  # method units (weditor/methods/encoder_units.py)
-    "units_preserve": number(0.0, 1e6, low_open=True),
-    "units_silence": number(0.0, 1e6),
+    **dict(units=integer(1, 1 << 20), units_preserve=number(0.0, 1e6, low_open=True), units_silence=number(0.0, 1e6)),
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {
@@ -343,10 +331,7 @@ RECORDED: dict[str, Key] = {
     "hardening": of_type(list, doc="a list"),  # the prompts --harden found, round by round
     "uce_aligned": of_type(list, doc="a list"),  # method uce: how each pair's tokens were aligned
     "uce_fit": of_type(list, doc="a list"),  # method uce: the fit's distances per denoiser
-    "encoder_fit": of_type(list, doc="a list"),
-    "units_fit": of_type(
-        dict, doc="an object"
-    ),  # method units: the fit's figures in the text encoder  # method encoder: the fit's distances in the text encoder
+    "encoder_fit": of_type(list, doc="a list"),  # method encoder: the fit's distances in the text encoder
 }
 # Options of one run, never recorded: in a recipe they would redirect what is read or written.
 RUN_OPTIONS = (

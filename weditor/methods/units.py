@@ -124,7 +124,6 @@ class Units:
             "steps": cfg.steps,
             "size": list(ctx.settings.size),
             "dtype": cfg.dtype,
-            "units_fit": fitted.state["fit"],
         }
 
 
