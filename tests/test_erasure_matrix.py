@@ -305,22 +305,21 @@ def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
 
 
 @pytest.mark.slow
-def test_the_default_command_keeps_a_colour_on_one_shape_s_parts_and_says_it_did_not_erase():
-    """Issue 19's CI subset, the conjunction, as the default now behaves: for blue on circles (the pair file's
-    neutral prompts hold its parts elsewhere) the search keeps the parts within the part move budget, so blue on
-    other shapes and circles of other colours are kept on the quick set, and since no setting erases within that
-    budget the concept is NOT erased (100% of blue circles on the quick and the fine set) and the self-check says
-    so instead of a silent success. The target (erased, parts kept) is not met; docs/benchmarks.md, "The part
-    move". With conj3's budget (the part leak alone) this erased blue circles and lost 8 of 24 blue-elsewhere
-    videos on the fine set."""
+def test_the_default_command_erases_a_colour_on_one_shape_and_keeps_its_parts():
+    """Issue 19's CI subset, the conjunction: for blue on circles (held out; the pair file's neutral prompts hold
+    its parts elsewhere) the search chooses the repurposed units of the text encoder's last FFN (--method units),
+    which erase blue circles within the part move budget, so blue on other shapes and circles of other colours
+    are kept. Before them the default kept the parts and left 100% of blue circles (docs/benchmarks.md, "The part
+    move", "Repurposed units"). The self-check's erasure (0.43) stays under the search's "erased" (0.5), so the
+    summary still says "partly erased" where the videos show none: a false alarm, documented there."""
     from weditor.pipeline.tuning import PART_MOVE_BUDGET
     from weditor.shapes.matrix import check_concept
 
     result = check_concept(PAIRS / "shapes-blue-circle.toml")
     assert result["kind"] == "conjunction"
     assert result["checks"]["original_shows"], result
+    assert result["checks"]["erased"], result
     assert result["checks"]["parts_kept"] and result["checks"]["others_kept"], result
     check = result["self_check"]["blue-circle"]
     assert check["part_move"] <= PART_MOVE_BUDGET and not check["parts_warning"], check
-    # not erased, and said: the barely-reached warning and the parts budget's own
-    assert not result["checks"]["erased"] and check["warning"] and check["parts_limited"], (result, check)
+    assert not check["warning"], (result, check)  # above the barely-reached line (0.2)
