@@ -307,11 +307,11 @@ def test_the_default_command_erases_one_concept_of_each_kind(pair_file, kind):
 @pytest.mark.slow
 def test_the_default_command_erases_a_colour_on_one_shape_and_keeps_its_parts():
     """Issue 19's CI subset, the conjunction: for red on squares (the pair file's neutral prompts hold its parts
-    elsewhere) the search chooses the text encoder's fitted block (`--encoder-weights block`), which erases red
-    squares and their synonyms on the quick set and keeps red on other shapes, squares of other colours and every
-    other attribute, without a warning. Before the block fit the default kept the parts and left 25% of red squares
-    on the fine set (docs/benchmarks.md, "The part move", "The block fit")."""
-    from weditor.pipeline.tuning import BLOCK_PART_MOVE_BUDGET
+    elsewhere) the search chooses the repurposed units of the text encoder's last FFN (`--method units`), which
+    erase red squares and their synonyms on the quick set and keep red on other shapes, squares of other colours
+    and every other attribute, without a warning. Before them the default kept the parts and left 25% of red
+    squares on the fine set (docs/benchmarks.md, "The part move", "Repurposed units")."""
+    from weditor.pipeline.tuning import PART_MOVE_BUDGET
     from weditor.shapes.matrix import check_concept
 
     result = check_concept(PAIRS / "shapes-red-square.toml")
@@ -321,5 +321,5 @@ def test_the_default_command_erases_a_colour_on_one_shape_and_keeps_its_parts():
     assert result["checks"]["parts_kept"] and result["checks"]["others_kept"], result
     assert result["pass"], result
     check = result["self_check"]["red-square"]
-    assert check["part_move"] <= BLOCK_PART_MOVE_BUDGET and not check["parts_warning"], check
+    assert check["part_move"] <= PART_MOVE_BUDGET and not check["parts_warning"], check
     assert not check["warning"] and not check["parts_limited"], check

@@ -24,6 +24,7 @@ METHODS = (
     "safree",
     "uce",
     "encoder",
+    "units",
 )  # `patch --method`; `--reins` adds the REINS fold to refusal
 METHOD = "text"  # text-to-video pairs: the read-out on the prompt embeddings kept other colours best (99.6%)
 IMAGE_METHOD = "refusal"  # pairs with images: the concept may be in the image, which only the video tokens see
@@ -62,3 +63,9 @@ ENCODER_WEIGHTS_CHOICES = ("wo", "block")
 # fine set both development conjunctions were erased with every part kept at 10 / 0.1 (docs/benchmarks.md, "The block fit")
 BLOCK_PRESERVE = 10.0
 BLOCK_LAMBDA = 0.1
+# --method units (weditor/methods/encoder_units.py): hidden units of the text encoder's last gated FFN refitted; the
+# weight of the kept tokens' outputs against the mapped tokens' distance to their twins (30: docs/benchmarks.md,
+# "Repurposed units"); the weight of the refitted units' gate activation on the kept tokens
+UNITS = 4
+UNITS_PRESERVE = 30.0
+UNITS_SILENCE = 1.0

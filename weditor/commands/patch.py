@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from weditor import defaults
-from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size, encoder_options
+from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size, encoder_options, units_options
 
 
 @click.command(cls=SectionedCommand)
@@ -186,6 +186,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size,
     help="--method uce: RECE rounds: re-erase the embeddings the edited keys and values still read as the concept.",
 )
 @encoder_options
+@units_options
 @click.option(
     "--reins",
     is_flag=True,
@@ -297,6 +298,9 @@ def patch(
     encoder_lambda,
     encoder_layers,
     encoder_weights,
+    units,
+    units_preserve,
+    units_silence,
     no_tune,
     base_model,
     license_id,
@@ -417,6 +421,9 @@ def patch(
         encoder_lambda=encoder_lambda,
         encoder_layers=encoder_layers,
         encoder_weights=encoder_weights,
+        units=units,
+        units_preserve=units_preserve,
+        units_silence=units_silence,
         card=card or None,
         batch=batch,
     )

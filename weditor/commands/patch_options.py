@@ -53,6 +53,11 @@ SECTIONS = {
         "encoder_layers",
         "encoder_weights",
     ),
+    "--method units (k hidden units of the text encoder's last feed-forward layer)": (
+        "units",
+        "units_preserve",
+        "units_silence",
+    ),
     "REINS (--reins on top of text or refusal, or --method reins)": ("reins", "reins_layer", "reins_strength"),
     "Model and output": ("revision", "overwrite", "copy_files", "private", "allow_pickle", "base_model", "license_id"),
 }
@@ -115,5 +120,41 @@ _ENCODER_OPTIONS = [
         help="--method encoder: wo = the closed form on the last feed-forward output; block = a fitted edit of the "
         f"last block's attention and feed-forward weights (defaults --encoder-preserve {defaults.BLOCK_PRESERVE:g}, "
         f"--encoder-lambda {defaults.BLOCK_LAMBDA:g}).",
+    ),
+]
+
+
+def units_options(f):
+    """`--method units`' options (repurposed units of the text encoder's last FFN, weditor/methods/units.py)."""
+    for option in reversed(_UNITS_OPTIONS):
+        f = option(f)
+    return f
+
+
+_UNITS_OPTIONS = [
+    click.option(
+        "--units",
+        "units",
+        default=defaults.UNITS,
+        show_default=True,
+        type=int,
+        help="--method units: how many hidden units of the text encoder's last gated feed-forward layer are refitted "
+        "(those whose removal moves the kept prompts least).",
+    ),
+    click.option(
+        "--units-preserve",
+        "units_preserve",
+        default=defaults.UNITS_PRESERVE,
+        show_default=True,
+        type=float,
+        help="--method units: weight of the kept tokens' outputs (safe members, neutral prompts); lower erases more.",
+    ),
+    click.option(
+        "--units-silence",
+        "units_silence",
+        default=defaults.UNITS_SILENCE,
+        show_default=True,
+        type=float,
+        help="--method units: weight of the refitted units' gate activation on the kept tokens (0: no penalty).",
     ),
 ]

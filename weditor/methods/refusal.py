@@ -263,6 +263,9 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
         "encoder_lambda",
         "encoder_layers",
         "encoder_weights",
+        "units",
+        "units_preserve",
+        "units_silence",
     ):  # and methods "uce" (weditor/methods/uce.py) and "encoder" (weditor/methods/encoder.py)
         params.pop(k)
     for k in (

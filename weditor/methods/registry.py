@@ -14,6 +14,7 @@ METHODS = {
     "safree": "weditor.methods.safree:SAFREE",
     "uce": "weditor.methods.uce:UCE",
     "encoder": "weditor.methods.encoder:ENCODER",
+    "units": "weditor.methods.units:UNITS",
 }
 
 

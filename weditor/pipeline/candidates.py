@@ -36,6 +36,7 @@ class Context:
     pairsets: list  # the training split's PairSets
     settings: object  # weditor.models.runtime.Settings
     cfg: object  # the PatchConfig the user gave (pinned fields come from it)
+    parts: tuple = ()  # every part prompt of the pair files, held out or not (what the objective's part move reads)
 
 
 @dataclass(frozen=True)
@@ -312,11 +313,58 @@ def _encoder_edit(state, ctx: Context, params: dict) -> dict:
     return {component: new}
 
 
+# --------------------------------------------------------------------------- repurposed units of the encoder's last FFN
+
+
+def _units_applies(adapter, pairsets) -> bool:
+    """Where the encoder edit applies (a pair file with parts elsewhere, a T5/UMT5 encoder, text pairs) and the
+    encoder's last FFN is gated: the files without parts search as before."""
+    return _encoder_applies(adapter, pairsets)
+
+
+def _units_prepare(ctx: Context):
+    from weditor.io.pairs import neutral_prompts
+    from weditor.methods.encoder_units import read_fit_data
+    from weditor.methods.units import base_weights
+
+    component, W, _ = base_weights(ctx.base, ctx.pipe)
+    neutral = neutral_prompts(ctx.pairsets)
+    if ctx.parts:  # the part prompts the objective measures, held out or not: the fit keeps what it is given
+        neutral = list(dict.fromkeys([*neutral, *ctx.parts]))
+    data = read_fit_data(ctx.pipe, ctx.adapter, ctx.pairsets, neutral, ctx.settings.device)
+    return component, W, data
+
+
+def _units_edit(state, ctx: Context, params: dict) -> dict:
+    from weditor.methods.units import edited_weights, params_from
+
+    component, W, data = state
+    new, _, _ = edited_weights(W, data, params_from(SPACES["units"].config(ctx.cfg, params)))
+    return {component: new}
+
+
+register(
+    Space(
+        method="units",
+        # Before the encoder edit's spaces (wo, then block): the smallest edit (4 units' rows and columns) that erased
+        # every development conjunction within the budget is tried first. Mildest first. On the fine
+        # set 100 erases red on squares and keeps its parts but leaves yellow crosses; 30 erases both development
+        # conjunctions and keeps their parts; 10 loses 2 of 24 red shapes elsewhere (docs/benchmarks.md,
+        # "Repurposed units"). The trials are fitted with every part prompt of the file (`Context.parts`).
+        ladders=(_ladder(units=(4,), units_preserve=(100.0, 30.0)),),
+        prepare=_units_prepare,
+        edit=_units_edit,
+        applies=_units_applies,
+    )
+)
+
+
 register(
     Space(
         method="encoder",
         # Last in the registry: tried only when no earlier method erased within the budget (a conjunction,
-        # whose neutral prompts are its own parts). Mildest first: a larger weight of the kept tokens.
+        # whose neutral prompts are its own parts; after the repurposed units). Mildest first: a larger weight of the
+        # kept tokens.
         ladders=tuple(
             _ladder(encoder_weights=("wo",), encoder_layers=(k,), encoder_preserve=ENCODER_PRESERVES)
             for k in ENCODER_LAYERS

@@ -28,6 +28,7 @@ SUMMARY_LABELS = {
     "uce": "key/value map",
     "encoder": "text encoder's last FFN output projection",
     "encoder_block": "text encoder's last block (fitted)",
+    "units": "text encoder's last FFN, k hidden units",
     "reins": "REINS fold",
 }
 

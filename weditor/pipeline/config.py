@@ -70,6 +70,9 @@ class PatchConfig:
     encoder_lambda: float = defaults.ENCODER_LAMBDA
     encoder_layers: int = defaults.ENCODER_LAYERS
     encoder_weights: str = defaults.ENCODER_WEIGHTS  # "block": weditor/methods/encoder_block.py
+    units: int = defaults.UNITS  # method "units" (weditor/methods/encoder_units.py)
+    units_preserve: float = defaults.UNITS_PRESERVE
+    units_silence: float = defaults.UNITS_SILENCE
     batch: int | None = (
         None  # summary prompts per denoiser forward (None: weditor/models/measure.py's default, halved while out of memory)
     )
@@ -153,6 +156,7 @@ class PatchConfig:
             from weditor.methods.encoder_edit import EncoderParams
 
             EncoderParams(self.encoder_preserve, self.encoder_lambda, self.encoder_layers, self.encoder_weights).check()
+        self._check_units()
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
@@ -218,6 +222,28 @@ class PatchConfig:
             raise WeditorError(f"--batch {self.batch}: must be in 1..4096 (prompts per summary forward)")
         if self.dtype is not None and self.dtype not in DTYPES:
             raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
+
+    def _check_units(self):
+        """--method units' own options: refused with any other method, checked with it."""
+        if self.method != "units":
+            for name, default in (
+                ("units", defaults.UNITS),
+                ("units-preserve", defaults.UNITS_PRESERVE),
+                ("units-silence", defaults.UNITS_SILENCE),
+            ):
+                if getattr(self, name.replace("-", "_")) != default:
+                    raise WeditorError(f"--{name}: only --method units uses it; this patch runs --method {self.method}")
+            return
+        if self.reins:
+            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method units")
+        if self.strength is not None:
+            raise WeditorError(
+                "--strength: --method units maps the concept's tokens onto their twins in the text encoder; its "
+                "strength is --units-preserve (lower erases more) / --units"
+            )
+        from weditor.methods.encoder_units import UnitsParams
+
+        UnitsParams(self.units, self.units_preserve, self.units_silence).check()
 
 
 @dataclass

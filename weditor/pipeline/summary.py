@@ -84,6 +84,13 @@ class Summary:
                 f"left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept (relative change "
                 f"{row['kept_output_change']:.4f}); the denoiser's figures are the self-check's below"
             )
+        if (summary or {}).get("units"):
+            u = summary["units"]
+            out.append(
+                f"  text encoder's last FFN, units {u['units']} refitted: {u['erased_tokens']} tokens mapped onto their "
+                f"twins (distance left on the pairs {u['distance_to_twin_after']:.3f}), {u['kept_tokens']} kept "
+                f"(relative change {u['kept_output_change']:.4f}); the denoiser's figures are the self-check's below"
+            )
         for row in (summary or {}).get("uce", []):
             out.append(
                 f"  key/value map of {row['denoiser']}: {row['erased_tokens']} tokens mapped onto their twins "

@@ -75,6 +75,9 @@ TUNED_FIELDS = (
     "encoder_lambda",
     "encoder_layers",
     "encoder_weights",
+    "units",
+    "units_preserve",
+    "units_silence",
 )
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
@@ -217,7 +220,8 @@ class Tuner:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
         objective = Objective(self.steps, self.seed).fit(pipe, adapter, self.split_, settings)
         self.objective_ = objective  # its original-model runs are the summary's too (`prepare`)
-        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg)
+        parts = tuple(p for found in (self.split_.held_moves or {}).values() for p in found)
+        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg, parts)
         self.trials_: list[Trial] = []
         total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
         bar = progress(None, total, "tune" if self.search else "self-check")
@@ -319,6 +323,9 @@ def pinned_fields(cfg) -> dict:
         "encoder_lambda": cfg.encoder_lambda != defaults.ENCODER_LAMBDA,
         "encoder_layers": cfg.encoder_layers != defaults.ENCODER_LAYERS,
         "encoder_weights": getattr(cfg, "encoder_weights", defaults.ENCODER_WEIGHTS) != defaults.ENCODER_WEIGHTS,
+        "units": cfg.units != defaults.UNITS,
+        "units_preserve": cfg.units_preserve != defaults.UNITS_PRESERVE,
+        "units_silence": cfg.units_silence != defaults.UNITS_SILENCE,
     }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 

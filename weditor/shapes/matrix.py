@@ -49,6 +49,7 @@ DEV = (
     "shapes-left.toml",
     "shapes-red-square.toml",
     "shapes-cyan-cross.toml",  # branch conj6: the block fit's second development conjunction
+    "shapes-yellow-cross.toml",
 )
 HELD_OUT = (
     "shapes-green.toml",
