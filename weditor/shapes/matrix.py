@@ -58,6 +58,8 @@ HELD_OUT = (
     "shapes-up.toml",
     "shapes-blue-circle.toml",
     "shapes-green-triangle.toml",
+    "shapes-orange-circle.toml",  # written after the units and the block fit were set (colour and shape swapped)
+    "shapes-green-square.toml",
 )
 
 
