@@ -22,7 +22,7 @@ term keeps the repurposed units' gates silent on the kept tokens.
 
 Three tensors of the text encoder change; each is saved as `base + Delta` (kind `weight_delta`, so
 `weditor verify` recomputes it bit for bit, as for --method encoder). Pure functions and one estimator;
-the method protocol is weditor/methods/encoder.py's (`--encoder-fit units`).
+the method protocol around them is weditor/methods/units.py (`--method units`).
 """
 
 from __future__ import annotations
