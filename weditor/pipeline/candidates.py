@@ -36,7 +36,6 @@ class Context:
     pairsets: list  # the training split's PairSets
     settings: object  # weditor.models.runtime.Settings
     cfg: object  # the PatchConfig the user gave (pinned fields come from it)
-    parts: tuple = ()  # every part prompt of the pair files, held out or not (what the objective's part move reads)
 
 
 @dataclass(frozen=True)
@@ -329,8 +328,10 @@ def _units_prepare(ctx: Context):
 
     component, W, _ = base_weights(ctx.base, ctx.pipe)
     neutral = neutral_prompts(ctx.pairsets)
-    if ctx.parts:  # the part prompts the objective measures, held out or not: the fit keeps what it is given
-        neutral = list(dict.fromkeys([*neutral, *ctx.parts]))
+    # The training split's neutral prompts only, as every other method's trials: the part prompts the objective's
+    # part move reads stay out of the fit, so the budget is measured on prompts the units never saw (fitted on every
+    # part prompt, the units read 0.03 on orange on circles, held out, while a sixth of its orange shapes elsewhere
+    # turned yellow on the fine set: docs/benchmarks.md, "Units and block together").
     data = read_fit_data(ctx.pipe, ctx.adapter, ctx.pairsets, neutral, ctx.settings.device)
     return component, W, data
 

@@ -220,8 +220,7 @@ class Tuner:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
         objective = Objective(self.steps, self.seed).fit(pipe, adapter, self.split_, settings)
         self.objective_ = objective  # its original-model runs are the summary's too (`prepare`)
-        parts = tuple(p for found in (self.split_.held_moves or {}).values() for p in found)
-        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg, parts)
+        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg)
         self.trials_: list[Trial] = []
         total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
         bar = progress(None, total, "tune" if self.search else "self-check")
