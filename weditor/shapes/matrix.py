@@ -49,6 +49,7 @@ DEV = (
     "shapes-left.toml",
     "shapes-red-square.toml",
     "shapes-cyan-cross.toml",  # branch conj6: the block fit's second development conjunction
+    "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
 )
 HELD_OUT = (
     "shapes-green.toml",
