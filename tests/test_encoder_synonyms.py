@@ -80,6 +80,8 @@ def test_the_substituted_pairs_and_kept_prompts():
     assert len(turns) == len(pairset.pairs) and "a purple ball moving left" in unsafe
     assert "a purple disc that moves upwards" in unsafe and "a purple disc moving left" not in unsafe
     assert len(encoder_synonyms.completed(pairset, table).pairs) == 3 * len(pairset.pairs)
+    capped = encoder_synonyms.completed(pairset, table, rotate=True, per_synonym=1).pairs[len(pairset.pairs) :]
+    assert [p.unsafe for p in capped] == ["a purple ball moving left", "a purple disc that moves upwards"]
     assert encoder_synonyms.candidates(pairset) == ["ball", "disc"]
     assert encoder_synonyms.pair_words(pairset) == ["purple", "circle"]
     assert encoder_synonyms.pair_words(load_pairs(TINY_PAIRS)) == []

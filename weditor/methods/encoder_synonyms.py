@@ -11,7 +11,7 @@ the one whose encoding alone (the text encoder's output, mean over the word's to
 input embedding table does not know this: on the shapes model it puts "crimson" nearest "square" and "ball"
 nearest "purple"; docs/benchmarks.md, "The pair file's synonyms".) Each pair whose unsafe prompt holds that word
 gains a substituted pair (the word replaced by the synonym in both members, where the twin holds it; a word's
-synonyms take the pairs in turn), and each neutral prompt that holds it a substituted kept prompt ("a red ball"
+synonyms take the pairs in turn, one pair each), and each neutral prompt that holds it a substituted kept prompt ("a red ball"
 kept as "a red circle" is). The fitted block uses the completed data (`WEIGHTS`); the wo closed form does not.
 
 Only pair files with parts elsewhere are completed (their context words exist); a colour, shape or motion file
@@ -81,22 +81,26 @@ def _swap(text: str, word: str, synonym: str) -> str | None:
     return part_twin(text, tuple(word.split()), tuple(synonym.split()))
 
 
-def completed(pairset, table: dict[str, tuple[str, float]], keep: bool = True, rotate: bool = False):
+def completed(
+    pairset, table: dict[str, tuple[str, float]], keep: bool = True, rotate: bool = False, per_synonym: int = 0
+):
     """`pairset` with the substituted pairs (and, with `keep`, the substituted neutral prompts) appended. With
     `rotate`, the k synonyms of one word take the pairs in turn (pair i gets the (i mod k)-th), so the fit's
-    erased tokens double rather than grow k + 1 fold."""
+    erased tokens double rather than grow k + 1 fold; `per_synonym` > 0 caps each synonym's pairs."""
     pairs, neutral = list(pairset.pairs), list(pairset.neutral)
     seen_pairs, seen_neutral = {(p.unsafe, p.safe) for p in pairs}, set(neutral)
     for synonym, (word, _) in table.items():
         group = [s for s, (w, _) in table.items() if w == word]
+        taken = 0
         for i, pair in enumerate(pairset.pairs):
-            if rotate and group[i % len(group)] != synonym:
+            if (rotate and group[i % len(group)] != synonym) or (per_synonym and taken >= per_synonym):
                 continue
             unsafe = _swap(pair.unsafe, word, synonym)
             if unsafe is None:
                 continue
             safe = _swap(pair.safe, word, synonym) or pair.safe
             if (unsafe, safe) not in seen_pairs:
+                taken += 1
                 seen_pairs.add((unsafe, safe))
                 pairs.append(dataclasses.replace(pair, unsafe=unsafe, safe=safe))
         for prompt in pairset.neutral if keep else ():
@@ -108,14 +112,14 @@ def completed(pairset, table: dict[str, tuple[str, float]], keep: bool = True, r
 
 
 def with_synonyms(
-    pipe, adapter, pairsets, device: str = "cpu", keep: bool = True, rotate: bool = False
+    pipe, adapter, pairsets, device: str = "cpu", keep: bool = True, rotate: bool = False, per_synonym: int = 0
 ) -> tuple[list, dict]:
     """(the pair sets, each completed with its synonyms, {concept: {synonym: [pair word, cosine]}}); a pair set with
     nothing to complete is the same object, and the record is empty when no file has any."""
     out, record = [], {}
     for ps in pairsets:
         table = assign(pipe, adapter, ps, device)
-        out.append(completed(ps, table, keep, rotate) if table else ps)
+        out.append(completed(ps, table, keep, rotate, per_synonym) if table else ps)
         if table:
             record[ps.concept] = {s: [w, c] for s, (w, c) in table.items()}
     return out, record
@@ -125,10 +129,12 @@ def with_synonyms(
 # with the wo fit completed too, the search chose the same block edit on both files, and with every synonym on
 # every pair it fell back to a wo fit that left 20% of red squares; so the wo fit's data and records stay as they
 # were. Every pair once per synonym (the erased tokens tripled) moved red on squares' parts past the block's budget
-# (0.44 > 0.35); the synonyms in turn (doubled) read 0.33 and erase both conjunctions and their synonyms.
+# (0.44 > 0.35); the synonyms in turn (doubled) erased both conjunctions' synonyms but lost 4 of 24 purple-elsewhere
+# videos; one pair per synonym erased them too and lost 2 (red on squares: a pass all three ways).
 WEIGHTS = ("block",)
 KEEP = True  # the substituted neutral prompts join the kept set
 ROTATE = True  # the synonyms of one word take the pairs in turn
+PER_SYNONYM = 1  # ... and each synonym one pair: a synonym is a few tokens the fit must reach, not a second concept
 
 
 def fit_pairsets(pipe, adapter, pairsets, device: str, weights: str) -> tuple[list, dict]:
@@ -136,7 +142,7 @@ def fit_pairsets(pipe, adapter, pairsets, device: str, weights: str) -> tuple[li
     given (and an empty record) for weights the completion is not used with."""
     if weights not in WEIGHTS:
         return list(pairsets), {}
-    return with_synonyms(pipe, adapter, pairsets, device, KEEP, ROTATE)
+    return with_synonyms(pipe, adapter, pairsets, device, KEEP, ROTATE, PER_SYNONYM)
 
 
 def record_entry(record: dict) -> dict:
