@@ -1,4 +1,4 @@
-"""A conjunction's parts elsewhere (weditor/pipeline/parts.py) and the part move the search budgets them with.
+"""A conjunction's parts elsewhere (weditor/io/parts.py) and the part move the search budgets them with.
 
 - both kinds of part come from the user's own pair file (the removed words in another context, the context
   in other forms); a colour, shape or motion file has none, so its search is what it was;
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from weditor.io.pairs import load_pairsets
-from weditor.pipeline.parts import context_words, other_parts, parts
+from weditor.io.parts import context_words, other_parts, parts
 
 ROOT = Path(__file__).resolve().parents[1]
 

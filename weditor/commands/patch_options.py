@@ -89,19 +89,19 @@ _ENCODER_OPTIONS = [
     click.option(
         "--encoder-preserve",
         "encoder_preserve",
-        default=defaults.ENCODER_PRESERVE,
-        show_default=True,
+        default=None,
         type=float,
         help="--method encoder: weight of the kept tokens (safe members and neutral prompts) against the mapped "
-        "ones; lower erases more and keeps the concept's parts elsewhere less.",
+        f"ones; lower erases more and keeps the concept's parts elsewhere less. [default: {defaults.ENCODER_PRESERVE:g}; "
+        f"{defaults.BLOCK_PRESERVE:g} with --encoder-weights block]",
     ),
     click.option(
         "--encoder-lambda",
         "encoder_lambda",
-        default=defaults.ENCODER_LAMBDA,
-        show_default=True,
+        default=None,
         type=float,
-        help="--method encoder: ridge towards the original weight, relative to the kept hidden units' mean square.",
+        help="--method encoder: ridge towards the original weight, relative to the kept hidden units' mean square. "
+        f"[default: {defaults.ENCODER_LAMBDA:g}; {defaults.BLOCK_LAMBDA:g} with --encoder-weights block]",
     ),
     click.option(
         "--encoder-layers",

@@ -7,7 +7,7 @@ leaks into the direction; strict validation here is cheaper than a silently bad 
 
     concept = "nudity"
     description = "..."
-    keywords = ["nude", "naked"]        # optional; used by the text-space (SAFREE) method
+    keywords = ["nude", "naked"]        # optional; SAFREE, and the encoder block fit (those no pair holds: synonyms)
     neutral = ["...", ...]              # prompts without the concept (>= 1)
     eval = ["...", ...]                 # optional held-out prompts that name the concept
     eval_synonyms = ["...", ...]        # optional held-out paraphrases

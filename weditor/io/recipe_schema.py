@@ -122,7 +122,7 @@ def _tuning(v):
                 "seconds": number(0.0, 1e9),
                 "erasure": _per_concept(_SCORE),
                 "neutral_change": number(0.0, 1e6),
-                "part_leak": _per_concept(_SCORE),  # pair files with parts elsewhere (weditor/pipeline/parts.py)
+                "part_leak": _per_concept(_SCORE),  # pair files with parts elsewhere (weditor/io/parts.py)
                 "part_move": _per_concept(number(0.0, 1e6)),
                 "error": text(what="message"),
             },

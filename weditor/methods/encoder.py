@@ -21,15 +21,18 @@ KIND = "weight_delta"  # base + saved increment: weditor.checks.verify recompute
 
 
 def params_from(cfg):
-    """The edit's parameters; `--encoder-weights block` has its own defaults where the wo fit's are left."""
+    """The edit's parameters. A value the user gave is kept as given; one left unset (None) takes the default of
+    the weights fitted (`--encoder-weights block` has its own), so `--encoder-preserve 20` means 20 on either."""
     from weditor import defaults
     from weditor.methods.encoder_edit import EncoderParams
 
     weights = getattr(cfg, "encoder_weights", defaults.ENCODER_WEIGHTS)
+    block = weights == "block"
     preserve, lam = cfg.encoder_preserve, cfg.encoder_lambda
-    if weights == "block":
-        preserve = defaults.BLOCK_PRESERVE if preserve == defaults.ENCODER_PRESERVE else preserve
-        lam = defaults.BLOCK_LAMBDA if lam == defaults.ENCODER_LAMBDA else lam
+    if preserve is None:
+        preserve = defaults.BLOCK_PRESERVE if block else defaults.ENCODER_PRESERVE
+    if lam is None:
+        lam = defaults.BLOCK_LAMBDA if block else defaults.ENCODER_LAMBDA
     return EncoderParams(preserve_scale=preserve, lam=lam, layers=cfg.encoder_layers, weights=weights)
 
 
@@ -79,6 +82,7 @@ class Encoder:
         from weditor.io.tensors import tensor_sha256
         from weditor.methods import encoder_edit
         from weditor.methods.base import EditSet, Fitted
+        from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
         params = params_from(cfg)
@@ -89,8 +93,9 @@ class Encoder:
         component, sites = encoder_edit.site(pipe, adapter, params.layers)
         names = [f"{out}.weight" for _, out in sites]
         with phases("encode"):
+            pairsets, synonyms = fit_pairsets(pipe, adapter, ctx.pairsets, cfg.device, params.weights)
             stats = encoder_edit.statistics(
-                pipe, adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), cfg.device, params.layers
+                pipe, adapter, pairsets, neutral_prompts(pairsets), cfg.device, params.layers
             )
         with phases("fit"):
             new, deltas, olds, locations = edited_weights(ctx.base, component, names, stats, params)
@@ -108,7 +113,8 @@ class Encoder:
             for name in names
         ]
         fit = [
-            {"tensor": name, **encoder_edit.fit_summary(olds[name], deltas[name], st)} for name, st in zip(names, stats)
+            {"tensor": name, **encoder_edit.fit_summary(olds[name], deltas[name], st), **record_entry(synonyms)}
+            for name, st in zip(names, stats)
         ]
         return Fitted(
             EditSet({component: new}, {component: locations}, entries),

@@ -274,10 +274,12 @@ def fitted_block(ctx, params):
     from weditor.io.pairs import neutral_prompts
     from weditor.io.tensors import tensor_sha256
     from weditor.methods.base import EditSet, Fitted
+    from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
     cfg, pipe, adapter = ctx.cfg, ctx.pipe, ctx.adapter
     with ctx.phases("encode"):
-        data = statistics(pipe, adapter, ctx.base, ctx.pairsets, neutral_prompts(ctx.pairsets), cfg.device)
+        pairsets, synonyms = fit_pairsets(pipe, adapter, ctx.pairsets, cfg.device, "block")
+        data = statistics(pipe, adapter, ctx.base, pairsets, neutral_prompts(pairsets), cfg.device)
     with ctx.phases("fit"):
         component, names, new, deltas, olds, locations, info = fit_block(
             pipe, adapter, ctx.base, data, params.preserve_scale, params.lam
@@ -295,7 +297,7 @@ def fitted_block(ctx, params):
         }
         for name in names
     ]
-    fit = [{"tensor": block_path(pipe, adapter)[1], **info}]
+    fit = [{"tensor": block_path(pipe, adapter)[1], **info, **record_entry(synonyms)}]
     return Fitted(
         EditSet({component: new}, {component: locations}, entries),
         {f"{component}.{name}": d for name, d in deltas.items()},

@@ -259,10 +259,10 @@ BLOCK_LAMBDA = 0.1
 
 def _encoder_applies(adapter, pairsets) -> bool:
     """A T5/UMT5 family, text pairs, and a pair file whose neutral prompts hold the words its pairs remove (the
-    concept's parts elsewhere: weditor/pipeline/parts.py), i.e. a concept its pairs define by its context. Read
+    concept's parts elsewhere: weditor/io/parts.py), i.e. a concept its pairs define by its context. Read
     from the user's own file, not from the concept's name; without parts the search is what it was before."""
+    from weditor.io.parts import parts
     from weditor.methods.encoder_edit import supported
-    from weditor.pipeline.parts import parts
 
     return (
         supported(adapter)
@@ -274,14 +274,17 @@ def _encoder_applies(adapter, pairsets) -> bool:
 def _encoder_prepare(ctx: Context):
     from weditor.io.pairs import neutral_prompts
     from weditor.methods import encoder_edit
+    from weditor.methods.encoder_synonyms import fit_pairsets
 
     top = max(p["encoder_layers"] for ladder in SPACES["encoder"].ladders for p in ladder)
     component, _ = encoder_edit.site(ctx.pipe, ctx.adapter)
     component, sites = encoder_edit.site(
         ctx.pipe, ctx.adapter, min(top, getattr(ctx.pipe, component).config.num_layers)
     )
+    # the data the written patch fits (weditor/methods/encoder_synonyms.py), so a trial and the patch are one
+    pairsets, _ = fit_pairsets(ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings.device, "wo")
     stats = encoder_edit.statistics(
-        ctx.pipe, ctx.adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device, len(sites)
+        ctx.pipe, ctx.adapter, pairsets, neutral_prompts(pairsets), ctx.settings.device, len(sites)
     )
     # the last layers, earliest first; the block fit's data is read on its first trial (the dict caches it)
     return component, [f"{out}.weight" for _, out in sites], stats, {}
@@ -296,10 +299,12 @@ def _encoder_edit(state, ctx: Context, params: dict) -> dict:
     if p.weights == "block":
         from weditor.io.pairs import neutral_prompts
         from weditor.methods import encoder_block
+        from weditor.methods.encoder_synonyms import fit_pairsets
 
         if "data" not in cache:
+            pairsets, _ = fit_pairsets(ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings.device, "block")
             cache["data"] = encoder_block.statistics(
-                ctx.pipe, ctx.adapter, ctx.base, ctx.pairsets, neutral_prompts(ctx.pairsets), ctx.settings.device
+                ctx.pipe, ctx.adapter, ctx.base, pairsets, neutral_prompts(pairsets), ctx.settings.device
             )
         comp, _, new, *_ = encoder_block.fit_block(
             ctx.pipe, ctx.adapter, ctx.base, cache["data"], p.preserve_scale, p.lam

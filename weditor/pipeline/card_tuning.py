@@ -29,7 +29,7 @@ def tuning_section(recipe: dict) -> str | None:
                     f"{t['neutral_change']:.4f}" if "neutral_change" in t else "",
                 )
             )
-        key = "part_budget" if "part_budget" in obj else "neutral_budget"  # parts elsewhere: weditor/pipeline/parts.py
+        key = "part_budget" if "part_budget" in obj else "neutral_budget"  # parts elsewhere: weditor/io/parts.py
         parts.append(
             "## Self-tuning\n\n`weditor patch` chose the method and its settings itself, on a held-out split of the "
             f"pair files ({obj['held_out']:.0%} of the pairs and neutral prompts, seed {obj['seed']}, {obj['steps']} "

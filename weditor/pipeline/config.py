@@ -66,8 +66,9 @@ class PatchConfig:
     uce_preserve: float = defaults.UCE_PRESERVE
     uce_lambda: float = defaults.UCE_LAMBDA
     uce_rounds: int = defaults.UCE_ROUNDS
-    encoder_preserve: float = defaults.ENCODER_PRESERVE  # method "encoder" (weditor/methods/encoder_edit.py)
-    encoder_lambda: float = defaults.ENCODER_LAMBDA
+    # method "encoder" (weditor/methods/encoder_edit.py); None: the default of --encoder-weights (encoder.params_from)
+    encoder_preserve: float | None = None
+    encoder_lambda: float | None = None
     encoder_layers: int = defaults.ENCODER_LAYERS
     encoder_weights: str = defaults.ENCODER_WEIGHTS  # "block": weditor/methods/encoder_block.py
     units: int = defaults.UNITS  # method "units" (weditor/methods/encoder_units.py)
@@ -136,8 +137,8 @@ class PatchConfig:
             )
         if self.method != "encoder":  # the encoder edit's own options would be ignored: say so instead
             for name, default in (
-                ("preserve", defaults.ENCODER_PRESERVE),
-                ("lambda", defaults.ENCODER_LAMBDA),
+                ("preserve", None),
+                ("lambda", None),
                 ("layers", defaults.ENCODER_LAYERS),
                 ("weights", defaults.ENCODER_WEIGHTS),
             ):
@@ -153,9 +154,9 @@ class PatchConfig:
                 "strength is --encoder-preserve (lower erases more) / --encoder-lambda"
             )
         else:
-            from weditor.methods.encoder_edit import EncoderParams
+            from weditor.methods.encoder import params_from
 
-            EncoderParams(self.encoder_preserve, self.encoder_lambda, self.encoder_layers, self.encoder_weights).check()
+            params_from(self).check()
         self._check_units()
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")

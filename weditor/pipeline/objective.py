@@ -44,7 +44,7 @@ class Split:
     held_pairs: dict  # {concept: ((unsafe, safe, unsafe_image, safe_image), ...)}
     held_neutral: tuple  # held-out neutral prompts (the filter of `pairs.neutral_prompts` applied)
     # {concept: {neutral prompt: its part twin}}: every neutral prompt of the file that holds the words the pairs
-    # remove (weditor/pipeline/parts.py), held out or not: one or two held-out ones say too little (a blue triangle
+    # remove (weditor/io/parts.py), held out or not: one or two held-out ones say too little (a blue triangle
     # kept where a blue cross was lost), and the fit keeps them only through the encoder, not in the denoiser
     held_parts: dict = None
     # {concept: (neutral prompt, ...)}: every prompt of the file holding a part elsewhere, both kinds (the removed
@@ -63,7 +63,7 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.pipeline.parts import other_parts, parts
+    from weditor.io.parts import other_parts, parts
 
     train, held_pairs, held_sets, held_parts, held_moves = [], {}, [], {}, {}
     for c, ps in enumerate(pairsets):

@@ -84,6 +84,9 @@ class Summary:
                 f"left on the pairs {row['distance_to_twin_after']:.3f}), {row['kept_tokens']} kept (relative change "
                 f"{row['kept_output_change']:.4f}); the denoiser's figures are the self-check's below"
             )
+            for concept, table in row.get("synonyms", {}).items():  # weditor/methods/encoder_synonyms.py
+                said = ", ".join(f"{s} -> {w} (cosine {c:.2f})" for s, (w, c) in table.items())
+                out.append(f"  {concept}: keywords fitted as synonyms of the pair words: {said}")
         if (summary or {}).get("units"):
             u = summary["units"]
             out.append(

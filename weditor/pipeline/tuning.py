@@ -35,7 +35,7 @@ from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Sco
 # at removal 1 they are not (76.6%).
 NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
 # The most a chosen setting may move a concept's parts elsewhere (the file's neutral prompts that hold the words the
-# pairs remove: weditor/pipeline/parts.py) towards their part twins, for pair files that have them; it replaces the
+# pairs remove: weditor/io/parts.py) towards their part twins, for pair files that have them; it replaces the
 # neutral budget there. Set on the development conjunction alone (red on squares, docs/benchmarks.md, "Conjunctions"):
 # every red-elsewhere video kept at a leak of 0.069 (the encoder edit, last layer, weight 20), one of six lost at 0.088
 # (both last layers, weight 50); the text read-out and uce read 0.3-0.7 at their mildest settings.
@@ -93,7 +93,7 @@ class Trial:
 
     def feasible(self, budget: float, part_budget: float | None = None) -> bool:
         """Within the budget: the neutral prompts' change, or, for a pair file whose neutral prompts hold the
-        concept's parts elsewhere (weditor/pipeline/parts.py), the parts' leak towards their part twins."""
+        concept's parts elsewhere (weditor/io/parts.py), the parts' leak towards their part twins."""
         if self.score is None:
             return False
         if self.score.parts:
@@ -318,8 +318,8 @@ def pinned_fields(cfg) -> dict:
         "uce_substitute": cfg.uce_substitute != defaults.UCE_SUBSTITUTE,
         "uce_preserve": cfg.uce_preserve != defaults.UCE_PRESERVE,
         "uce_rounds": cfg.uce_rounds != defaults.UCE_ROUNDS,
-        "encoder_preserve": cfg.encoder_preserve != defaults.ENCODER_PRESERVE,
-        "encoder_lambda": cfg.encoder_lambda != defaults.ENCODER_LAMBDA,
+        "encoder_preserve": cfg.encoder_preserve is not None,  # None: --encoder-weights' own default
+        "encoder_lambda": cfg.encoder_lambda is not None,
         "encoder_layers": cfg.encoder_layers != defaults.ENCODER_LAYERS,
         "encoder_weights": getattr(cfg, "encoder_weights", defaults.ENCODER_WEIGHTS) != defaults.ENCODER_WEIGHTS,
         "units": cfg.units != defaults.UNITS,

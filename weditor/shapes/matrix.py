@@ -50,6 +50,7 @@ DEV = (
     "shapes-red-square.toml",
     "shapes-cyan-cross.toml",  # branch conj6: the block fit's second development conjunction
     "shapes-yellow-cross.toml",
+    "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
 )
 HELD_OUT = (
     "shapes-green.toml",
