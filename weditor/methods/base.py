@@ -56,3 +56,26 @@ def recipe_method(method, fitted: Fitted) -> str:
     if fitted.folded is None or method.name == "reins":
         return method.name
     return f"{method.name}+reins"
+
+
+WEIGHT_DELTA = "weight_delta"  # base + saved increment: weditor.checks.verify recomputes the tensor bit for bit
+
+
+def weight_delta_entries(component: str, before: dict, after: dict, locations: dict, reads: str) -> list[dict]:
+    """The recipe's edit entries of tensors stored as base + increment (the text encoder's edits), one per tensor
+    of `after`, in its order: where it lives, what the edit read, and its hashes before and after."""
+    from weditor.io.tensors import tensor_sha256
+
+    return [
+        {
+            "component": component,
+            "tensor": name,
+            "file": locations[name],
+            "kind": WEIGHT_DELTA,
+            "rank": int(min(before[name].shape)),
+            "reads": reads,
+            "sha256_before": tensor_sha256(before[name]),
+            "sha256_after": tensor_sha256(after[name]),
+        }
+        for name in after
+    ]

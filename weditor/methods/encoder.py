@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from weditor.errors import WeditorError
 
-KIND = "weight_delta"  # base + saved increment: weditor.checks.verify recomputes it
-
 
 def params_from(cfg):
     """The edit's parameters. A value the user gave is kept as given; one left unset (None) takes the default of
@@ -79,9 +77,8 @@ class Encoder:
 
     def fit(self, ctx):
         from weditor.io.pairs import neutral_prompts
-        from weditor.io.tensors import tensor_sha256
         from weditor.methods import encoder_edit
-        from weditor.methods.base import EditSet, Fitted
+        from weditor.methods.base import EditSet, Fitted, weight_delta_entries
         from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
@@ -99,19 +96,9 @@ class Encoder:
             )
         with phases("fit"):
             new, deltas, olds, locations = edited_weights(ctx.base, component, names, stats, params)
-        entries = [
-            {
-                "component": component,
-                "tensor": name,
-                "file": locations[name],
-                "kind": KIND,
-                "rank": int(min(olds[name].shape)),
-                "reads": "text_encoder_ffn_hidden",
-                "sha256_before": tensor_sha256(olds[name]),
-                "sha256_after": tensor_sha256(new[name]),
-            }
-            for name in names
-        ]
+        entries = weight_delta_entries(
+            component, olds, {n: new[n] for n in names}, locations, "text_encoder_ffn_hidden"
+        )
         fit = [
             {"tensor": name, **encoder_edit.fit_summary(olds[name], deltas[name], st), **record_entry(synonyms)}
             for name, st in zip(names, stats)

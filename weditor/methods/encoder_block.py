@@ -39,7 +39,6 @@ BLOCK_TENSORS = (
     "layer.1.DenseReluDense.wi_1",
     "layer.1.DenseReluDense.wo",
 )
-KIND = "weight_delta"  # base + saved increment, as weditor/methods/encoder.py: weditor.checks.verify recomputes it
 ITERATIONS = 100  # L-BFGS iterations (fixed: no tolerance-dependent stop beyond torch's own, deterministic)
 HISTORY = 20
 # L-BFGS keeps 2 * HISTORY float64 copies of the fitted weights (and a few more): 7 tensors of a UMT5-XXL block
@@ -272,8 +271,7 @@ def fit_block(pipe, adapter, base, data: BlockData, preserve: float, lam: float)
 def fitted_block(ctx, params):
     """`Encoder.fit` for `--encoder-weights block`: the method protocol's `Fitted` (weditor/methods/base.py)."""
     from weditor.io.pairs import neutral_prompts
-    from weditor.io.tensors import tensor_sha256
-    from weditor.methods.base import EditSet, Fitted
+    from weditor.methods.base import EditSet, Fitted, weight_delta_entries
     from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
     cfg, pipe, adapter = ctx.cfg, ctx.pipe, ctx.adapter
@@ -284,19 +282,7 @@ def fitted_block(ctx, params):
         component, names, new, deltas, olds, locations, info = fit_block(
             pipe, adapter, ctx.base, data, params.preserve_scale, params.lam
         )
-    entries = [
-        {
-            "component": component,
-            "tensor": name,
-            "file": locations[name],
-            "kind": KIND,
-            "rank": int(min(olds[name].shape)),
-            "reads": "text_encoder_last_block",
-            "sha256_before": tensor_sha256(olds[name]),
-            "sha256_after": tensor_sha256(new[name]),
-        }
-        for name in names
-    ]
+    entries = weight_delta_entries(component, olds, {n: new[n] for n in names}, locations, "text_encoder_last_block")
     fit = [{"tensor": block_path(pipe, adapter)[1], **info, **record_entry(synonyms)}]
     return Fitted(
         EditSet({component: new}, {component: locations}, entries),

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from weditor.errors import WeditorError
 
-KIND = "weight_delta"  # base + saved increment: weditor.checks.verify recomputes it
-
 
 def params_from(cfg):
     from weditor.methods.encoder_units import UnitsParams
@@ -76,9 +74,8 @@ class Units:
 
     def fit(self, ctx):
         from weditor.io.pairs import neutral_prompts
-        from weditor.io.tensors import tensor_sha256
         from weditor.methods import encoder_units
-        from weditor.methods.base import EditSet, Fitted
+        from weditor.methods.base import EditSet, Fitted, weight_delta_entries
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
         params = params_from(cfg)
@@ -87,19 +84,7 @@ class Units:
             data = encoder_units.read_fit_data(pipe, adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), cfg.device)
         with phases("fit"):
             new, deltas, est = edited_weights(W, data, params)
-        entries = [
-            {
-                "component": component,
-                "tensor": name,
-                "file": locations[name],
-                "kind": KIND,
-                "rank": int(min(W[name].shape)),
-                "reads": "text_encoder_ffn_units",
-                "sha256_before": tensor_sha256(W[name]),
-                "sha256_after": tensor_sha256(new[name]),
-            }
-            for name in new
-        ]
+        entries = weight_delta_entries(component, W, new, locations, "text_encoder_ffn_units")
         return Fitted(
             EditSet({component: new}, {component: locations}, entries),
             {f"{component}.{name}": d for name, d in deltas.items()},
