@@ -162,6 +162,16 @@ def test_families_without_a_t5_encoder_are_refused(tiny, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_t5_encoder_without_a_gated_ffn_is_refused(tiny, tmp_path):
+    """CogVideoX's T5 (v1.0: one ReLU `wi`, no gate) has no unit that can gate: one line naming the way out."""
+    args = ["patch", tiny("cogvideox"), "--pairs", TINY_PAIRS, "--method", "units", "--out", tmp_path / "o"]
+    result = run_cli([*args, "--size", FAMILIES["cogvideox"], "--no-summary"])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and lines[-1].startswith("Error: --method units: the text encoder's FFN is not gated")
+    assert "use --method encoder" in lines[-1] and sum(line.startswith("Error:") for line in lines) == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_the_search_tries_units_only_for_pair_files_with_parts():
     from weditor.io.pairs import load_pairsets
     from weditor.models.loading import load_base

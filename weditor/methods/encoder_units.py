@@ -87,8 +87,8 @@ def layer_path(enc) -> str:
     cfg = enc.config
     if not getattr(cfg, "is_gated_act", False) or getattr(cfg, "dense_act_fn", None) not in ACTS:
         raise WeditorError(
-            f"--encoder-fit units: the text encoder's FFN is not gated with a known activation "
-            f"({getattr(cfg, 'feed_forward_proj', '?')}); use --encoder-fit closed"
+            f"--method units: the text encoder's FFN is not gated with a known activation "
+            f"({getattr(cfg, 'feed_forward_proj', '?')}); use --method encoder"
         )
     return FFN.format(last=cfg.num_layers - 1)
 
@@ -166,7 +166,7 @@ def read_fit_data(pipe, adapter, pairsets, neutral: list[str], device: str = "cp
     """Read every pair member and neutral prompt once; unsafe tokens aligned with their twins' as --method encoder."""
     pairs = [p for ps in pairsets for p in ps.pairs]
     if not pairs:
-        raise WeditorError("--encoder-fit units: the pair files hold no pairs")
+        raise WeditorError("--method units: the pair files hold no pairs")
     rows = {k: [] for k in ("xe", "re", "xs", "rs", "xk", "rk")}
     for pair in pairs:
         xu, ru, length = read(pipe, adapter, pair.unsafe, device)
