@@ -126,7 +126,7 @@ class PatchConfig:
             ):
                 if getattr(self, f"uce_{name}") != default:
                     raise WeditorError(
-                        f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}"
+                        f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}; add --method uce"
                     )
         elif self.reins:
             raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method uce")
@@ -144,7 +144,8 @@ class PatchConfig:
             ):
                 if getattr(self, f"encoder_{name}") != default:
                     raise WeditorError(
-                        f"--encoder-{name}: only --method encoder uses it; this patch runs --method {self.method}"
+                        f"--encoder-{name}: only --method encoder uses it; this patch runs --method {self.method}; "
+                        "add --method encoder"
                     )
         elif self.reins:
             raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method encoder")
@@ -233,7 +234,9 @@ class PatchConfig:
                 ("units-silence", defaults.UNITS_SILENCE),
             ):
                 if getattr(self, name.replace("-", "_")) != default:
-                    raise WeditorError(f"--{name}: only --method units uses it; this patch runs --method {self.method}")
+                    raise WeditorError(
+                        f"--{name}: only --method units uses it; this patch runs --method {self.method}; add --method units"
+                    )
             return
         if self.reins:
             raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method units")
