@@ -139,7 +139,7 @@ class Summary:
         if tuning:
             trials = tuning["trials"]
             chosen = trials[tuning["chosen"]]
-            setting = ", ".join(f"{k} {v}" for k, v in chosen["params"].items())
+            setting = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in chosen["params"].items())  # as options
             took = f" ({seconds:.1f} s)" if seconds is not None else ""
             out.append(
                 f"  tuned: {len(trials)} trials{took}; chosen: --method {chosen['method']} {setting} "
