@@ -23,6 +23,7 @@ import torch
 
 from weditor.io.pairs import load_pairsets
 from weditor.methods import encoder_units
+from weditor.methods.encoder_edit import targets
 from weditor.models.loading import load_base
 from weditor.shapes import load_pipeline
 
@@ -82,7 +83,7 @@ def probe(pipe, adapter, groups, W, new):
     for g in ("concept", "synonyms"):
         before = after = 0.0
         for cap, x, r, twin, xs, rs in groups[g]:
-            pos = encoder_units.aligned(pipe, cap, twin, 512, encoder_units.DELETED)
+            pos = targets(pipe, cap, twin, 512, encoder_units.DELETED)
             iu, js = torch.tensor([i for i, _ in pos]), torch.tensor([j for _, j in pos])
             t = z(W, xs, rs)[js]
             before += float(((z(W, x, r)[iu] - t) ** 2).sum(1).sqrt().mean())

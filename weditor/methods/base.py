@@ -61,12 +61,15 @@ def recipe_method(method, fitted: Fitted) -> str:
 WEIGHT_DELTA = "weight_delta"  # base + saved increment: weditor.checks.verify recomputes the tensor bit for bit
 
 
-def weight_delta_entries(component: str, before: dict, after: dict, locations: dict, reads: str) -> list[dict]:
-    """The recipe's edit entries of tensors stored as base + increment (the text encoder's edits), one per tensor
-    of `after`, in its order: where it lives, what the edit read, and its hashes before and after."""
+def weight_delta_fitted(
+    component: str, before: dict, after: dict, deltas: dict, locations: dict, reads: str, state: dict
+) -> Fitted:
+    """The `Fitted` of an edit stored as base + increment (the text encoder's edits): the edited tensors `after`,
+    one recipe entry each (where it lives, what the edit read, its hashes before and after), and the increments,
+    saved to weditor/directions.safetensors for `weditor verify` to recompute the tensors from the base."""
     from weditor.io.tensors import tensor_sha256
 
-    return [
+    entries = [
         {
             "component": component,
             "tensor": name,
@@ -79,3 +82,8 @@ def weight_delta_entries(component: str, before: dict, after: dict, locations: d
         }
         for name in after
     ]
+    return Fitted(
+        EditSet({component: after}, {component: locations}, entries),
+        {f"{component}.{name}": d for name, d in deltas.items()},
+        state=state,
+    )

@@ -78,7 +78,7 @@ class Encoder:
     def fit(self, ctx):
         from weditor.io.pairs import neutral_prompts
         from weditor.methods import encoder_edit
-        from weditor.methods.base import EditSet, Fitted, weight_delta_entries
+        from weditor.methods.base import weight_delta_fitted
         from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
@@ -96,18 +96,12 @@ class Encoder:
             )
         with phases("fit"):
             new, deltas, olds, locations = edited_weights(ctx.base, component, names, stats, params)
-        entries = weight_delta_entries(
-            component, olds, {n: new[n] for n in names}, locations, "text_encoder_ffn_hidden"
-        )
         fit = [
             {"tensor": name, **encoder_edit.fit_summary(olds[name], deltas[name], st), **record_entry(synonyms)}
             for name, st in zip(names, stats)
         ]
-        return Fitted(
-            EditSet({component: new}, {component: locations}, entries),
-            {f"{component}.{name}": d for name, d in deltas.items()},
-            state={"fit": fit, "params": params},
-        )
+        state = {"fit": fit, "params": params}
+        return weight_delta_fitted(component, olds, new, deltas, locations, "text_encoder_ffn_hidden", state)
 
     def summarise(self, ctx, fitted) -> dict:
         from weditor.models.measure import apply_in_memory

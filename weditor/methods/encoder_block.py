@@ -271,7 +271,7 @@ def fit_block(pipe, adapter, base, data: BlockData, preserve: float, lam: float)
 def fitted_block(ctx, params):
     """`Encoder.fit` for `--encoder-weights block`: the method protocol's `Fitted` (weditor/methods/base.py)."""
     from weditor.io.pairs import neutral_prompts
-    from weditor.methods.base import EditSet, Fitted, weight_delta_entries
+    from weditor.methods.base import weight_delta_fitted
     from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
 
     cfg, pipe, adapter = ctx.cfg, ctx.pipe, ctx.adapter
@@ -282,13 +282,9 @@ def fitted_block(ctx, params):
         component, names, new, deltas, olds, locations, info = fit_block(
             pipe, adapter, ctx.base, data, params.preserve_scale, params.lam
         )
-    entries = weight_delta_entries(component, olds, {n: new[n] for n in names}, locations, "text_encoder_last_block")
     fit = [{"tensor": block_path(pipe, adapter)[1], **info, **record_entry(synonyms)}]
-    return Fitted(
-        EditSet({component: new}, {component: locations}, entries),
-        {f"{component}.{name}": d for name, d in deltas.items()},
-        state={"fit": fit, "params": params, "summary_key": "encoder_block"},
-    )
+    state = {"fit": fit, "params": params, "summary_key": "encoder_block"}
+    return weight_delta_fitted(component, olds, new, deltas, locations, "text_encoder_last_block", state)
 
 
 CARD_NOTE = (

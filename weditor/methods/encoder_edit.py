@@ -132,9 +132,10 @@ def read(pipe, adapter, prompt: str, device: str = "cpu", layers: int = 1) -> li
     return rows
 
 
-def targets(pipe, unsafe: str, safe: str, length: int) -> list[tuple[int, int]]:
+def targets(pipe, unsafe: str, safe: str, length: int, deleted: str = "next") -> list[tuple[int, int]]:
     """[(unsafe real position, safe real position)]: equal to equal, substituted to substituted, a deleted token
-    onto the twin's next one (the twin has no padding to send it to: its real tokens are all there is)."""
+    onto the twin's next one (the twin has no padding to send it to: its real tokens are all there is), or with
+    `deleted="previous"` onto the twin's token before it (--method units: weditor/methods/encoder_units.py)."""
     import difflib
 
     from weditor.methods.kv_edit import token_ids
@@ -146,7 +147,10 @@ def targets(pipe, unsafe: str, safe: str, length: int) -> list[tuple[int, int]]:
             out += list(zip(range(i1, i2), range(j1, j2)))
         elif op in ("replace", "delete"):
             for k, i in enumerate(range(i1, i2)):
-                out.append((i, min(j1 + k, j2 - 1) if j2 > j1 else min(j1, ns - 1)))
+                if j2 > j1:
+                    out.append((i, min(j1 + k, j2 - 1)))
+                else:
+                    out.append((i, min(j1, ns - 1) if deleted == "next" else max(j1 - 1, 0)))
     return out
 
 

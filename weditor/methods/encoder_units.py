@@ -135,27 +135,6 @@ def read(pipe, adapter, prompt: str, device: str = "cpu") -> tuple[torch.Tensor,
     return x[:n].double().cpu(), r[:n].double().cpu(), x.shape[0]
 
 
-def aligned(pipe, unsafe: str, safe: str, length: int, deleted: str = "next") -> list[tuple[int, int]]:
-    """[(unsafe real position, safe real position)] as --method encoder aligns them (a deleted token onto the
-    twin's next one), or with `deleted="previous"` a deleted token onto the twin's token before it."""
-    import difflib
-
-    from weditor.methods.encoder_edit import targets
-    from weditor.methods.kv_edit import token_ids
-
-    if deleted == "next":
-        return targets(pipe, unsafe, safe, length)
-    (ui, nu), (si, ns) = token_ids(pipe, unsafe, length), token_ids(pipe, safe, length)
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ui[:nu], b=si[:ns], autojunk=False).get_opcodes():
-        if op == "equal":
-            out += list(zip(range(i1, i2), range(j1, j2)))
-        elif op in ("replace", "delete"):
-            for k, i in enumerate(range(i1, i2)):
-                out.append((i, min(j1 + k, j2 - 1) if j2 > j1 else max(j1 - 1, 0)))
-    return out
-
-
 # A deleted colour word onto the twin's token before it (the article), not after it (the shape): a gate that leaks
 # onto yellow on a circle then pushes that token towards "a", not towards "cross" (measured: with "next", 1 of 4
 # yellow shapes elsewhere drawn as a cross on the quick set, 6 of 24 on the fine set).
@@ -164,6 +143,8 @@ DELETED = "previous"
 
 def read_fit_data(pipe, adapter, pairsets, neutral: list[str], device: str = "cpu") -> FitData:
     """Read every pair member and neutral prompt once; unsafe tokens aligned with their twins' as --method encoder."""
+    from weditor.methods.encoder_edit import targets
+
     pairs = [p for ps in pairsets for p in ps.pairs]
     if not pairs:
         raise WeditorError("--method units: the pair files hold no pairs")
@@ -171,7 +152,7 @@ def read_fit_data(pipe, adapter, pairsets, neutral: list[str], device: str = "cp
     for pair in pairs:
         xu, ru, length = read(pipe, adapter, pair.unsafe, device)
         xs, rs, _ = read(pipe, adapter, pair.safe, device)
-        pos = aligned(pipe, pair.unsafe, pair.safe, length, DELETED)
+        pos = targets(pipe, pair.unsafe, pair.safe, length, DELETED)
         if not pos:
             raise WeditorError(f"pair {pair.unsafe!r} / {pair.safe!r}: no real tokens to map")
         iu, js = torch.tensor([i for i, _ in pos]), torch.tensor([j for _, j in pos])

@@ -75,7 +75,7 @@ class Units:
     def fit(self, ctx):
         from weditor.io.pairs import neutral_prompts
         from weditor.methods import encoder_units
-        from weditor.methods.base import EditSet, Fitted, weight_delta_entries
+        from weditor.methods.base import weight_delta_fitted
 
         cfg, pipe, adapter, phases = ctx.cfg, ctx.pipe, ctx.adapter, ctx.phases
         params = params_from(cfg)
@@ -84,12 +84,8 @@ class Units:
             data = encoder_units.read_fit_data(pipe, adapter, ctx.pairsets, neutral_prompts(ctx.pairsets), cfg.device)
         with phases("fit"):
             new, deltas, est = edited_weights(W, data, params)
-        entries = weight_delta_entries(component, W, new, locations, "text_encoder_ffn_units")
-        return Fitted(
-            EditSet({component: new}, {component: locations}, entries),
-            {f"{component}.{name}": d for name, d in deltas.items()},
-            state={"fit": est.summary_, "params": params},
-        )
+        state = {"fit": est.summary_, "params": params}
+        return weight_delta_fitted(component, W, new, deltas, locations, "text_encoder_ffn_units", state)
 
     def summarise(self, ctx, fitted) -> dict:
         from weditor.models.measure import apply_in_memory
