@@ -85,3 +85,25 @@ def patched(tiny_wan, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("patched") / "out"
     patch_tiny(tiny_wan, out, *PAPER_SITE)
     return out
+
+
+def tampered_increment(folder: Path, bad: Path, suffix: str = "") -> Path:
+    """A copy of a weight-delta patch (`bad`) whose first saved increment ending in `suffix` is scaled by 1.01, with
+    its hash in weditor.json rewritten as an attacker would: only recomputing the tensors can catch it."""
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from weditor.io.recipe import sha256_file
+
+    shutil.copytree(folder, bad)
+    path = bad / "weditor" / "directions.safetensors"
+    tensors = load_file(path)
+    key = next(k for k in tensors if k.endswith(suffix))
+    tensors[key] = tensors[key] * 1.01
+    save_file(tensors, path)
+    recipe = json.loads((bad / "weditor.json").read_text())
+    recipe["files"]["weditor/directions.safetensors"] = sha256_file(path)
+    (bad / "weditor.json").write_text(json.dumps(recipe, indent=2))
+    return bad

@@ -15,7 +15,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_PAIRS, run_cli
+from tests.conftest import TINY_PAIRS, run_cli, tampered_increment
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
 from weditor.io.recipe import hash_files
@@ -110,25 +110,10 @@ def test_recipe_reproduces_the_patch_byte_for_byte(encoder_patched, tmp_path):
 
 
 def test_verify_recomputes_the_edit_and_catches_a_tampered_increment(tiny, encoder_patched, tmp_path):
-    import shutil
-
-    from safetensors.torch import load_file, save_file
-
     result = run_cli(["verify", encoder_patched, "--base", tiny("wan")])
     assert result.exit_code == 0, result.output
     assert "1 exact" in result.output
-    bad = tmp_path / "bad"
-    shutil.copytree(encoder_patched, bad)
-    path = bad / "weditor" / "directions.safetensors"
-    tensors = load_file(path)
-    key = next(iter(tensors))
-    tensors[key] = tensors[key] * 1.01
-    save_file(tensors, path)
-    recipe = json.loads((bad / "weditor.json").read_text())  # the attacker rewrites the hash too
-    from weditor.io.recipe import sha256_file
-
-    recipe["files"]["weditor/directions.safetensors"] = sha256_file(path)
-    (bad / "weditor.json").write_text(json.dumps(recipe, indent=2))
+    bad = tampered_increment(encoder_patched, tmp_path / "bad")
     result = run_cli(["verify", bad, "--base", tiny("wan")])
     assert result.exit_code != 0 and "MISMATCH" in result.output, result.output
 

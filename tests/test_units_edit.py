@@ -15,7 +15,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_PAIRS, run_cli
+from tests.conftest import TINY_PAIRS, run_cli, tampered_increment
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
 from weditor.io.recipe import hash_files
@@ -108,25 +108,10 @@ def test_recipe_reproduces_the_patch_byte_for_byte(units_patched, tmp_path):
 
 
 def test_verify_recomputes_the_edit_and_catches_a_tampered_increment(tiny, units_patched, tmp_path):
-    import shutil
-
-    from safetensors.torch import load_file, save_file
-
-    from weditor.io.recipe import sha256_file
-
     result = run_cli(["verify", units_patched, "--base", tiny("wan")])
     assert result.exit_code == 0, result.output
     assert "3 exact" in result.output
-    bad = tmp_path / "bad"
-    shutil.copytree(units_patched, bad)
-    path = bad / "weditor" / "directions.safetensors"
-    tensors = load_file(path)
-    key = next(k for k in tensors if k.endswith("wo.weight"))
-    tensors[key] = tensors[key] * 1.01
-    save_file(tensors, path)
-    recipe = json.loads((bad / "weditor.json").read_text())  # the attacker rewrites the hash too
-    recipe["files"]["weditor/directions.safetensors"] = sha256_file(path)
-    (bad / "weditor.json").write_text(json.dumps(recipe, indent=2))
+    bad = tampered_increment(units_patched, tmp_path / "bad", "wo.weight")
     result = run_cli(["verify", bad, "--base", tiny("wan")])
     assert result.exit_code != 0 and "MISMATCH" in result.output, result.output
 
