@@ -116,49 +116,41 @@ class PatchConfig:
                         f"--{name}: only --method refusal (the block-by-block edit) uses it; this patch runs "
                         f"--method {self.method}; add --method refusal"
                     )
-        if self.method != "uce":  # the key/value edit's own options would be ignored: say so instead
-            for name, default in (
-                ("tokens", defaults.UCE_TOKENS),
-                ("substitute", defaults.UCE_SUBSTITUTE),
-                ("preserve", defaults.UCE_PRESERVE),
-                ("lambda", defaults.UCE_LAMBDA),
-                ("rounds", defaults.UCE_ROUNDS),
-            ):
-                if getattr(self, f"uce_{name}") != default:
-                    raise WeditorError(
-                        f"--uce-{name}: only --method uce uses it; this patch runs --method {self.method}; add --method uce"
-                    )
-        elif self.reins:
-            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method uce")
-        elif self.strength is not None:
-            raise WeditorError(
-                "--strength: --method uce maps the concept's tokens onto their twins; its strength is "
-                "--uce-lambda / --uce-preserve"
-            )
-        if self.method != "encoder":  # the encoder edit's own options would be ignored: say so instead
-            for name, default in (
-                ("preserve", None),
-                ("lambda", None),
-                ("layers", defaults.ENCODER_LAYERS),
-                ("weights", defaults.ENCODER_WEIGHTS),
-            ):
-                if getattr(self, f"encoder_{name}") != default:
-                    raise WeditorError(
-                        f"--encoder-{name}: only --method encoder uses it; this patch runs --method {self.method}; "
-                        "add --method encoder"
-                    )
-        elif self.reins:
-            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method encoder")
-        elif self.strength is not None:
-            raise WeditorError(
-                "--strength: --method encoder maps the concept's tokens onto their twins in the text encoder; its "
-                "strength is --encoder-preserve (lower erases more) / --encoder-lambda"
-            )
-        else:
+        # each of these methods' own options would be ignored by another method: say so instead
+        self._own_options(
+            "uce",
+            dict(
+                uce_tokens=defaults.UCE_TOKENS,
+                uce_substitute=defaults.UCE_SUBSTITUTE,
+                uce_preserve=defaults.UCE_PRESERVE,
+                uce_lambda=defaults.UCE_LAMBDA,
+                uce_rounds=defaults.UCE_ROUNDS,
+            ),
+            "maps the concept's tokens onto their twins; its strength is --uce-lambda / --uce-preserve",
+        )
+        if self._own_options(
+            "encoder",
+            dict(
+                encoder_preserve=None,
+                encoder_lambda=None,
+                encoder_layers=defaults.ENCODER_LAYERS,
+                encoder_weights=defaults.ENCODER_WEIGHTS,
+            ),
+            "maps the concept's tokens onto their twins in the text encoder; its strength is --encoder-preserve "
+            "(lower erases more) / --encoder-lambda",
+        ):
             from weditor.methods.encoder import params_from
 
             params_from(self).check()
-        self._check_units()
+        if self._own_options(
+            "units",
+            dict(units=defaults.UNITS, units_preserve=defaults.UNITS_PRESERVE, units_silence=defaults.UNITS_SILENCE),
+            "maps the concept's tokens onto their twins in the text encoder; its strength is --units-preserve (lower "
+            "erases more) / --units",
+        ):
+            from weditor.methods.encoder_units import UnitsParams
+
+            UnitsParams(self.units, self.units_preserve, self.units_silence).check()
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:
@@ -225,29 +217,23 @@ class PatchConfig:
         if self.dtype is not None and self.dtype not in DTYPES:
             raise WeditorError(f"--dtype {self.dtype}: must be one of {', '.join(DTYPES)}")
 
-    def _check_units(self):
-        """--method units' own options: refused with any other method, checked with it."""
-        if self.method != "units":
-            for name, default in (
-                ("units", defaults.UNITS),
-                ("units-preserve", defaults.UNITS_PRESERVE),
-                ("units-silence", defaults.UNITS_SILENCE),
-            ):
-                if getattr(self, name.replace("-", "_")) != default:
+    def _own_options(self, method: str, options: dict, strength: str) -> bool:
+        """Whether `method` runs. With another method, any of its `options` (field -> default) given is refused
+        (it would be ignored); with it, `--reins` and `--strength`, which it has no use for, are refused."""
+        if self.method != method:
+            for name, default in options.items():
+                if getattr(self, name) != default:
+                    flag = "--" + name.replace("_", "-")
                     raise WeditorError(
-                        f"--{name}: only --method units uses it; this patch runs --method {self.method}; add --method units"
+                        f"{flag}: only --method {method} uses it; this patch runs --method {self.method}; "
+                        f"add --method {method}"
                     )
-            return
+            return False
         if self.reins:
-            raise WeditorError("--reins: the REINS fold goes with --method text or refusal, not --method units")
+            raise WeditorError(f"--reins: the REINS fold goes with --method text or refusal, not --method {method}")
         if self.strength is not None:
-            raise WeditorError(
-                "--strength: --method units maps the concept's tokens onto their twins in the text encoder; its "
-                "strength is --units-preserve (lower erases more) / --units"
-            )
-        from weditor.methods.encoder_units import UnitsParams
-
-        UnitsParams(self.units, self.units_preserve, self.units_silence).check()
+            raise WeditorError(f"--strength: --method {method} {strength}")
+        return True
 
 
 @dataclass
