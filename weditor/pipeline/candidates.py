@@ -320,12 +320,6 @@ def _encoder_edit(state, ctx: Context, params: dict) -> dict:
 # --------------------------------------------------------------------------- repurposed units of the encoder's last FFN
 
 
-def _units_applies(adapter, pairsets) -> bool:
-    """Where the encoder edit applies (a pair file with parts elsewhere, a T5/UMT5 encoder, text pairs) and the
-    encoder's last FFN is gated: the files without parts search as before."""
-    return _encoder_applies(adapter, pairsets)
-
-
 def _units_prepare(ctx: Context):
     from weditor.io.pairs import neutral_prompts
     from weditor.methods.encoder_units import read_fit_data
@@ -360,7 +354,9 @@ register(
         ladders=(_ladder(units=(4,), units_preserve=(100.0, 30.0)),),
         prepare=_units_prepare,
         edit=_units_edit,
-        applies=_units_applies,
+        # where the encoder edit applies; an encoder whose FFN is not gated (T5 v1.0) is refused by the units'
+        # `prepare`, which the search records as that method's error and passes over
+        applies=_encoder_applies,
     )
 )
 
