@@ -7,6 +7,27 @@ import click
 from weditor import defaults
 from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size, encoder_options, units_options
 
+# Options that are not PatchConfig fields of the same name: the recipe's own, the Hub's and the card's (read apart),
+# and the three flags whose field is their negation. Every other option is passed to PatchConfig as it is, so a new
+# option needs only its decorator and its field.
+_NOT_FIELDS = ("recipe", "private", "base_model", "license_id", "no_summary", "copy_files", "no_tune")
+# What a recipe may be given with: where and how the patch is written, not what it is.
+_WITH_RECIPE = (
+    "recipe",
+    "out",
+    "model",
+    "device",
+    "overwrite",
+    "no_summary",
+    "copy_files",
+    "push_to_hub",
+    "private",
+    "offload",
+    "allow_pickle",
+    "base_model",
+    "license_id",
+)
+
 
 @click.command(cls=SectionedCommand)
 @click.argument("model", required=False, default=defaults.BUILTIN_MODEL)
@@ -29,7 +50,8 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size,
     "--layers, --rank, --alpha ...); reins: the REINS bias fold alone; safree: SAFREE's keyword-subspace "
     "projection folded into the text-input linears; uce: the closed-form edit of every cross-attention key and "
     "value (--uce-* options; docs/method.md); encoder: the closed-form edit of the text encoder's last "
-    "feed-forward output, for a concept only its context defines (a colour on one shape; --encoder-* options) "
+    "feed-forward output, for a concept only its context defines (a colour on one shape; --encoder-* options); "
+    "units: a few hidden units of that feed-forward layer refitted, a non-linear edit for the same (--units-*) "
     '[default: searched (docs/method.md, "Self-tuning"); with --no-tune text, refusal for pairs '
     "with images].",
 )
@@ -256,56 +278,7 @@ from weditor.commands.patch_options import SEED, SectionedCommand, _rank, _size,
     metavar="ID",
     help="Licence id for the card (apache-2.0, mit, other, ...) [default: the base model card's].",
 )
-def patch(
-    model,
-    pairs,
-    out,
-    layers,
-    site,
-    edit,
-    removal,
-    rank,
-    alpha,
-    strength,
-    neutral,
-    directions,
-    steps,
-    size,
-    seed,
-    device,
-    dtype,
-    revision,
-    overwrite,
-    no_summary,
-    copy_files,
-    method,
-    safree_pool,
-    reins,
-    reins_layer,
-    reins_strength,
-    harden,
-    recipe,
-    push_to_hub,
-    private,
-    offload,
-    allow_pickle,
-    uce_tokens,
-    uce_substitute,
-    uce_preserve,
-    uce_lambda,
-    uce_rounds,
-    encoder_preserve,
-    encoder_lambda,
-    encoder_layers,
-    encoder_weights,
-    units,
-    units_preserve,
-    units_silence,
-    no_tune,
-    base_model,
-    license_id,
-    batch,
-):
+def patch(**opts):
     """Erase the concept(s) in PAIRS from MODEL and write a patched copy to OUT.
 
     MODEL is a local diffusers pipeline folder or a Hub id; by default the embedded shapes
@@ -314,6 +287,7 @@ def patch(
     """
     from weditor.io.hub_access import check_hub_model
 
+    model, recipe, revision = opts["model"], opts["recipe"], opts["revision"]
     if recipe is None:
         check_hub_model(model, revision)  # an unreachable Hub: one line in seconds, before torch and diffusers load
     import torch
@@ -325,111 +299,54 @@ def patch(
     from weditor.pipeline.tuning import TUNED_FIELDS
 
     ctx = click.get_current_context()
+    given = {p.name for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"}
     card = {
-        "base_model": base_model and check_base_model(base_model),
-        "license": license_id and check_license(license_id),
+        "base_model": opts["base_model"] and check_base_model(opts["base_model"]),
+        "license": opts["license_id"] and check_license(opts["license_id"]),
     }
     card = {k: v for k, v in card.items() if v}
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = opts["device"] or ("cuda" if torch.cuda.is_available() else "cpu")
     if recipe is not None:
-        explicit = [
-            p.name
-            for p in ctx.command.params
-            if ctx.get_parameter_source(p.name).name == "COMMANDLINE"
-            and p.name
-            not in (
-                "recipe",
-                "out",
-                "model",
-                "device",
-                "overwrite",
-                "no_summary",
-                "copy_files",
-                "push_to_hub",
-                "private",
-                "offload",
-                "allow_pickle",
-                "base_model",
-                "license_id",
-            )
-        ]
+        explicit = [p.name for p in ctx.command.params if p.name in given and p.name not in _WITH_RECIPE]
         if explicit:
             raise WeditorError(f"--recipe: the recipe fixes every parameter; drop --{explicit[0].replace('_', '-')}")
         from weditor.pipeline.reproduce import config_from_recipe
 
-        model_given = ctx.get_parameter_source("model").name == "COMMANDLINE"
         cfg = config_from_recipe(
             recipe,
-            out,
-            model if model_given else None,
+            opts["out"],
+            model if "model" in given else None,
             device=device,
-            overwrite=overwrite,
-            summary=not no_summary,
-            link=not copy_files,
-            push_to_hub=push_to_hub,
-            offload=offload,
-            allow_pickle=allow_pickle,
+            overwrite=opts["overwrite"],
+            summary=not opts["no_summary"],
+            link=not opts["copy_files"],
+            push_to_hub=opts["push_to_hub"],
+            offload=opts["offload"],
+            allow_pickle=opts["allow_pickle"],
         )
         cfg.card = {**(cfg.card or {}), **card} or None
         check_hub_model(cfg.model, cfg.revision)
-        result = run_patch(cfg)
-        print_summary(result)
-        _push(result, push_to_hub, private, allow_pickle)
-        return
-    if not pairs:
-        raise WeditorError("--pairs: give at least one pair file (or --recipe weditor.json)")
-    cfg = PatchConfig(
-        pairs=list(pairs),
-        out=out,
-        model=model,
-        revision=revision,
-        layers=layers,
-        site=site,
-        rank=None if rank == "none" else rank,
-        rank_explicit=rank != "auto",
-        edit=edit,
-        removal=removal,
-        alpha=alpha,
-        strength=strength,
-        neutral=neutral,
-        directions=directions,
-        steps=steps,
-        size=size,
-        seed=seed,
-        device=device,
-        dtype=dtype,
-        overwrite=overwrite,
-        summary=not no_summary,
-        link=not copy_files,
-        offload=offload,
-        method=method,
-        reins=reins,
-        reins_layer=reins_layer,
-        reins_strength=reins_strength,
-        safree_pool=safree_pool,
-        push_to_hub=push_to_hub,
-        allow_pickle=allow_pickle,
-        harden=harden,
-        tune=not no_tune,
-        pinned=tuple(n for n in TUNED_FIELDS if ctx.get_parameter_source(n).name == "COMMANDLINE"),
-        uce_tokens=uce_tokens,
-        uce_substitute=uce_substitute,
-        uce_preserve=uce_preserve,
-        uce_lambda=uce_lambda,
-        uce_rounds=uce_rounds,
-        encoder_preserve=encoder_preserve,
-        encoder_lambda=encoder_lambda,
-        encoder_layers=encoder_layers,
-        encoder_weights=encoder_weights,
-        units=units,
-        units_preserve=units_preserve,
-        units_silence=units_silence,
-        card=card or None,
-        batch=batch,
-    )
+    else:
+        if not opts["pairs"]:
+            raise WeditorError("--pairs: give at least one pair file (or --recipe weditor.json)")
+        fields = {k: v for k, v in opts.items() if k not in _NOT_FIELDS}
+        cfg = PatchConfig(
+            **fields
+            | {
+                "pairs": list(opts["pairs"]),
+                "rank": None if opts["rank"] == "none" else opts["rank"],
+                "rank_explicit": opts["rank"] != "auto",
+                "device": device,
+                "summary": not opts["no_summary"],
+                "link": not opts["copy_files"],
+                "tune": not opts["no_tune"],
+                "pinned": tuple(n for n in TUNED_FIELDS if n in given),
+                "card": card or None,
+            }
+        )
     result = run_patch(cfg)
     print_summary(result)
-    _push(result, push_to_hub, private, allow_pickle)
+    _push(result, opts["push_to_hub"], opts["private"], opts["allow_pickle"])
 
 
 def _push(result, repo_id, private, allow_pickle=False):
