@@ -61,6 +61,15 @@ HELD_OUT = (
     "shapes-green-triangle.toml",
     "shapes-orange-circle.toml",  # written after the units and the block fit were set (colour and shape swapped)
     "shapes-green-square.toml",
+    # written from the docs only by helpers that never saw the methods (heldout3, heldout4), 2026-12-07
+    "shapes-red-cross.toml",
+    "shapes-yellow-circle.toml",
+    "shapes-blue-triangle.toml",
+    "shapes-purple-square.toml",
+    "shapes-yellow.toml",
+    "shapes-square.toml",
+    "shapes-right.toml",
+    "shapes-cross.toml",
 )
 
 
