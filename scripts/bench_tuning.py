@@ -31,12 +31,24 @@ def grid(pair_files: list[str], seed: int):
         pairsets = load_pairsets(cfg.pairs)
         base, adapter = load_base(cfg.model, None)
         base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-        erased, part_budget, move_budget = tuning.ERASED, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET
-        tuning.ERASED = tuning.PART_BUDGET = tuning.PART_MOVE_BUDGET = float("inf")  # no early stop: every rung
+        erased, plain, part_budget, move_budget = (
+            tuning.ERASED,
+            tuning.ERASED_PLAIN,
+            tuning.PART_BUDGET,
+            tuning.PART_MOVE_BUDGET,
+        )
+        tuning.ERASED = tuning.ERASED_PLAIN = tuning.PART_BUDGET = tuning.PART_MOVE_BUDGET = float(
+            "inf"
+        )  # no early stop: every rung
         try:
             tuner = tuning.Tuner(budget=float("inf"), seed=seed).fit(pipe, adapter, base, pairsets, settings, cfg)
         finally:
-            tuning.ERASED, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET = erased, part_budget, move_budget
+            tuning.ERASED, tuning.ERASED_PLAIN, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET = (
+                erased,
+                plain,
+                part_budget,
+                move_budget,
+            )
         for t in tuner.trials_:
             setting = ", ".join(f"{k} {v}" for k, v in t.params.items())
             erasure = ", ".join(f"{e:.3f}" for e in t.score.erasure.values()) if t.score else t.error

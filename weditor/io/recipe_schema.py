@@ -41,6 +41,8 @@ FORMAT = 1
 METHODS = tuple("refusal reins refusal+reins safree text text+reins uce encoder units".split())  # what weditor writes
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CONCEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as weditor.io.pairs accepts it
+# what the self-check scores: a concept, or its synonym prompts (weditor/io/synonyms.py, SUFFIX)
+SCORED = re.compile(CONCEPT.pattern + r"( \(synonyms\))?")
 
 
 def _layers(v):
@@ -82,7 +84,7 @@ def _per_concept(value_key: Key) -> Key:
         if not isinstance(v, dict) or len(v) > 64:
             raise Bad(f"expected an object {{concept: ...}} of at most 64 concepts, got {_describe(v)}")
         for concept, value in v.items():
-            if not CONCEPT.fullmatch(concept):
+            if not isinstance(concept, str) or not SCORED.fullmatch(concept):
                 raise Bad(f"{concept!r} is not a concept name")
             value_key.check(value)
         return v

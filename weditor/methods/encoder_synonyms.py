@@ -24,7 +24,8 @@ import dataclasses
 
 import torch
 
-from weditor.io.parts import _words, changed_run, context_words, part_twin
+from weditor.io.parts import changed_run, context_words, part_twin
+from weditor.io.synonyms import unseen_keywords
 
 MIN_COSINE = 0.0  # a keyword no pair word's encoding points towards is no synonym of them: not substituted
 
@@ -40,13 +41,7 @@ def pair_words(pairset) -> list[str]:
 
 def candidates(pairset) -> list[str]:
     """The file's keywords (lower case, in its order) that no pair prompt holds as whole words."""
-    held = " ".join(f" {' '.join(_words(t))} " for p in pairset.pairs for t in (p.unsafe, p.safe))
-    out = []
-    for keyword in pairset.keywords:
-        words = _words(keyword)
-        if words and f" {' '.join(words)} " not in held:
-            out.append(" ".join(words))
-    return list(dict.fromkeys(out))
+    return unseen_keywords(pairset)
 
 
 def word_vector(pipe, adapter, word: str, device: str = "cpu") -> torch.Tensor:

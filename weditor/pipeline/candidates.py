@@ -45,6 +45,9 @@ class Space:
     prepare: Callable
     edit: Callable
     applies: Callable = lambda adapter, pairsets: True  # e.g. the text read-out needs text inputs
+    # Rungs tried, strongest first, only where the ladders' first rung moved the kept prompts past the budget and
+    # nothing erased: the search stops at the first one within it (a method that erases too much beats none).
+    milder: tuple = ()
 
     def config(self, cfg, params: dict):
         """The PatchConfig this setting stands for (checked, resolved as the method's own path does)."""
@@ -235,6 +238,12 @@ register(
         # the held-out neutral prompts more (0.027) than 0.1 (0.019) and 0.01 (0.013), and lost 2 of 16
         # other shapes on the quick set, so the ladder does not start there.
         ladders=(_ladder(uce_tokens=("all",), uce_lambda=(0.1, 0.03, 0.01)),),
+        # Where even the first rung moves the neutral prompts past the budget, more weight on the kept tokens
+        # (--uce-preserve, 1 by default). Set on a development file whose every twin names one substitute
+        # (pairs/shapes-circle-square.toml: lambda 0.1 moved the neutral prompts 0.033; at preserve 1.5 0.025 with
+        # the circle's synonyms still moved 0.70 of the way, where the read-out on the prompt embeddings moved
+        # them 0.04; docs/benchmarks.md, "Twins that substitute").
+        milder=_ladder(uce_tokens=("all",), uce_lambda=(0.1,), uce_preserve=(1.5, 2.0, 3.0)),
         prepare=_uce_prepare,
         edit=_uce_edit,
         applies=_uce_applies,

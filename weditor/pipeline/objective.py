@@ -107,7 +107,7 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
     from weditor.models.runtime import encode
 
     if getattr(pipe, "tokenizer", None) is None:  # no word-level view of the prompts: keep the pairs' own twins
-        return split
+        return with_synonyms(split, pairsets)
     with torch.no_grad():
         length = encode(pipe, adapter, [pairsets[0].pairs[0].unsafe], device)["encoder_hidden_states"].shape[1]
     held = {}
@@ -117,6 +117,22 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
             (u, common_twin(pipe, SimpleNamespace(unsafe=u, safe=s), subs, length), ui, si)
             for u, s, ui, si in split.held_pairs[ps.concept]
         )
+    return with_synonyms(replace(split, held_pairs=held), pairsets)
+
+
+def with_synonyms(split: Split, pairsets) -> Split:
+    """`split` with each plain concept's synonym prompts (weditor/io/synonyms.py) held out as a concept of their own,
+    `"<concept> (synonyms)"`: built from its held-out pairs and the file's unused keywords. Pair files with parts
+    elsewhere (a colour on one shape) are left as they are: their synonyms enter the block fit's data instead
+    (weditor/methods/encoder_synonyms.py), and their search is budgeted by the parts."""
+    from weditor.io.parts import parts
+    from weditor.io.synonyms import SUFFIX, synonym_pairs
+
+    held = dict(split.held_pairs)
+    for ps in pairsets:
+        found = () if parts(ps) else synonym_pairs(ps, held.get(ps.concept, ()))
+        if found:
+            held[ps.concept + SUFFIX] = found
     return replace(split, held_pairs=held)
 
 
@@ -146,6 +162,16 @@ class Score:
     @property
     def min_erasure(self) -> float:
         return min(self.erasure.values())
+
+    @property
+    def rank_erasure(self) -> float:
+        """The worst concept's erasure, a concept's synonym prompts (weditor/io/synonyms.py) averaged with its own:
+        what ranks settings of which none erases everything (the text read-out that erases "circle" but not "ball"
+        ranks above a refusal edit that moves both a quarter of the way)."""
+        from weditor.io.synonyms import SUFFIX
+
+        own = {c: e for c, e in self.erasure.items() if not c.endswith(SUFFIX)}
+        return min((e + self.erasure.get(c + SUFFIX, e)) / 2 for c, e in own.items()) if own else self.min_erasure
 
     def as_dict(self) -> dict:
         out = {

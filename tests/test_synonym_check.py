@@ -1,0 +1,80 @@
+"""The self-check's synonym prompts (weditor/io/synonyms.py) and what the search does with them.
+
+- they come from the user's own file: its held-out pairs with the word the pairs remove replaced by each keyword
+  no pair holds; a file that lists none, or whose pairs change more than one word, gets none;
+- a conjunction's file (parts elsewhere) is left as it was: its search is budgeted by the parts;
+- a setting is "erased" only where the synonyms go too, and among settings that erase nothing a concept's synonyms
+  are averaged with its own prompts (`Score.rank_erasure`), so an edit that erases the word but not its synonyms
+  ranks above one that moves both a little.
+"""
+
+from pathlib import Path
+
+from weditor.io.pairs import load_pairsets
+from weditor.io.synonyms import SUFFIX, synonym_pairs, unseen_keywords
+from weditor.pipeline.objective import Score, Split, with_synonyms
+from weditor.pipeline.tuning import Trial, choose
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pairset(name):
+    (ps,) = load_pairsets([ROOT / "pairs" / f"shapes-{name}.toml"])
+    return ps
+
+
+def _held(ps, n=2):
+    return tuple((p.unsafe, p.safe, None, None) for p in ps.pairs[:n])
+
+
+def test_synonym_prompts_replace_the_removed_word_and_keep_the_twin():
+    ps = _pairset("circle-square")
+    assert unseen_keywords(ps) == ["ball", "disc"]
+    got = synonym_pairs(ps, _held(ps))
+    assert [u for u, *_ in got] == ["a red ball moving left", "a blue disc that moves upwards"]
+    assert [s for _, s, *_ in got] == [p.safe for p in ps.pairs[:2]]  # the twin names a square: unchanged
+    # one held-out pair and two keywords: every keyword is read once
+    assert [u for u, *_ in synonym_pairs(ps, _held(ps, 1))] == ["a red ball moving left", "a red disc moving left"]
+
+
+def test_a_deleting_file_keeps_its_twins_and_a_file_without_synonyms_gets_none():
+    red = _pairset("red")
+    got = synonym_pairs(red, _held(red))
+    assert [u for u, *_ in got] == ["a crimson circle moving left", "a scarlet square moving up"]
+    assert [s for _, s, *_ in got] == ["a circle moving left", "a square moving up"]
+    yellow = _pairset("yellow")  # its keywords are all in its pairs
+    assert unseen_keywords(yellow) == [] and synonym_pairs(yellow, _held(yellow)) == ()
+
+
+def test_pairs_with_images_and_multi_word_changes_get_none():
+    ps = _pairset("circle-square")
+    assert synonym_pairs(ps, (("a red circle moving left", "a red square moving left", "img.png", None),)) == ()
+    from dataclasses import replace
+
+    from weditor.io.pairs import Pair
+
+    several = replace(ps, pairs=(Pair("a red circle moving left", "a blue square moving right"),) * 5)
+    assert synonym_pairs(several, _held(several)) == ()
+
+
+def test_with_synonyms_adds_a_concept_of_their_own_but_not_for_a_conjunction():
+    plain, conj = _pairset("circle-square"), _pairset("purple-circle")
+    split = Split((), {plain.concept: _held(plain), conj.concept: _held(conj)}, ())
+    out = with_synonyms(split, [plain, conj])
+    assert set(out.held_pairs) == {plain.concept, plain.concept + SUFFIX, conj.concept}
+    assert out.held_pairs[plain.concept] == split.held_pairs[plain.concept]
+
+
+def _trial(own, syn, neutral):
+    return Trial("x", {}, score=Score({"c": own, "c" + SUFFIX: syn}, neutral))
+
+
+def test_erased_means_the_synonyms_too_and_the_rank_averages_them():
+    word_only, both_a_little, both = _trial(0.9, 0.05, 0.01), _trial(0.3, 0.3, 0.01), _trial(0.85, 0.82, 0.02)
+    assert word_only.score.min_erasure == 0.05 and abs(word_only.score.rank_erasure - 0.475) < 1e-12
+    # nothing erases both within the budget: the word erased ranks above both moved a little
+    assert choose([both_a_little, word_only], budget=0.03, erased=0.8) == 1
+    # a setting that erases both is chosen over the one that erases the word alone
+    assert choose([word_only, both_a_little, both], budget=0.03, erased=0.8) == 2
+    # without synonyms the rank is the plain worst-concept erasure
+    assert Score({"a": 0.4, "b": 0.7}, 0.0).rank_erasure == 0.4

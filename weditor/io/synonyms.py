@@ -1,0 +1,51 @@
+"""The pair file's own synonyms of its concept word, and the held-out prompts the self-check reads them on.
+
+Why (issue 19): a shape whose every safe twin names one substitute ("a circle" -> "a square") was erased by the
+search's first trial (the read-out on the prompt embeddings: "circle" itself sent to "square"), while "a ball" and "a
+disc" were still drawn on 66-91% of videos: the self-check measured only the word the pairs use, so it had no reason to
+try an edit that generalises (the key/value edit erases the circle's synonyms). The user's file already names them:
+`keywords` lists the concept's words, and a keyword that no pair prompt holds is a synonym nothing was fitted on. So
+the self-check also scores the held-out pairs with the concept word replaced by each such keyword (the same safe twin),
+as a concept of its own, `"<concept> (synonyms)"`: the search then counts a setting as erasing only where the synonyms
+go too, and the summary reports them apart.
+
+Word-level and read from the file only: nothing here knows colours or shapes. A pair file whose pairs change more than
+one word, or that lists no unused keyword, gets nothing, and its search is what it was before.
+"""
+
+from __future__ import annotations
+
+from weditor.io.parts import _words, changed_run, part_twin
+
+SUFFIX = " (synonyms)"  # the self-check's name for a concept's synonym prompts
+
+
+def unseen_keywords(pairset) -> list[str]:
+    """The file's keywords (lower case, in its order) that no pair prompt holds as whole words."""
+    held = " ".join(f" {' '.join(_words(t))} " for p in pairset.pairs for t in (p.unsafe, p.safe))
+    out = []
+    for keyword in pairset.keywords:
+        words = _words(keyword)
+        if words and f" {' '.join(words)} " not in held:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+def synonym_pairs(pairset, held: tuple) -> tuple:
+    """Held-out pairs `held` ((unsafe, safe, unsafe image, safe image), ...) with the word the pairs remove replaced by
+    each unseen keyword in turn (every pair and every keyword at least once; the twin keeps its own words, or gets the same
+    replacement where it holds the word too). Empty where the pairs do not change one word, where no keyword is
+    unused, or for pairs with images (the image shows the concept whatever the prompt says)."""
+    found = changed_run(pairset)
+    synonyms = unseen_keywords(pairset)
+    if found is None or len(found[0]) != 1 or not synonyms:
+        return ()
+    word = found[0]
+    out = []
+    usable = [h for h in held if h[2] is None and h[3] is None and part_twin(h[0], word, ()) is not None]
+    for i in range(max(len(usable), len(synonyms)) if usable else 0):  # every pair once, every synonym once
+        unsafe, safe, _, _ = usable[i % len(usable)]
+        synonym = tuple(synonyms[i % len(synonyms)].split())
+        twin = part_twin(safe, word, synonym) or safe
+        out.append((part_twin(unsafe, word, synonym), twin, None, None))
+    return tuple(out)
