@@ -320,6 +320,15 @@ def _encoder_edit(state, ctx: Context, params: dict) -> dict:
 # --------------------------------------------------------------------------- repurposed units of the encoder's last FFN
 
 
+# The sharper rungs, after the 4 units' (one ladder: tried only where those stay within the budgets without erasing):
+# 16 units and a gate silence of 10 on the kept tokens. On purple on circles, where 4 units leave the held-out
+# erasure at 0.38-0.40 (the fine set: 0-10% shown but every synonym drawn), 16 units at silence 10 erase within the
+# budgets (0.78, part move 0.07) and pass on the fine set; 16 at silence 1 erase too but move the parts 0.20-0.26
+# (docs/benchmarks.md, "Sharper units").
+SHARP_UNITS = 16
+SHARP_SILENCE = 10.0
+
+
 def _units_prepare(ctx: Context):
     from weditor.io.pairs import neutral_prompts
     from weditor.methods.encoder_units import read_fit_data
@@ -351,7 +360,10 @@ register(
         # set 100 erases red on squares and keeps its parts but leaves yellow crosses; 30 erases both development
         # conjunctions and keeps their parts; 10 loses 2 of 24 red shapes elsewhere (docs/benchmarks.md,
         # "Repurposed units"). The trials are fitted with every part prompt of the file (`Context.parts`).
-        ladders=(_ladder(units=(4,), units_preserve=(100.0, 30.0)),),
+        ladders=(
+            _ladder(units=(4,), units_preserve=(100.0, 30.0))
+            + _ladder(units=(SHARP_UNITS,), units_silence=(SHARP_SILENCE,), units_preserve=(100.0, 30.0)),
+        ),
         prepare=_units_prepare,
         edit=_units_edit,
         # where the encoder edit applies; an encoder whose FFN is not gated (T5 v1.0) is refused by the units'
