@@ -22,7 +22,6 @@ from weditor.io.recipe import hash_files
 from weditor.methods import encoder_units
 from weditor.models.runtime import encode
 
-
 # The fixed default's shape (few units, silence 1) and the search's sharper rung (candidates.SHARP_UNITS at
 # SHARP_SILENCE, here 16 of the tiny encoder's 32 units): every exactness check below runs on both.
 SETTINGS = {"k3": ("--units", "3"), "sharp": ("--units", "16", "--units-silence", "10", "--units-preserve", "100")}
