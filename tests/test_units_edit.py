@@ -22,14 +22,25 @@ from weditor.io.recipe import hash_files
 from weditor.methods import encoder_units
 from weditor.models.runtime import encode
 
+# The fixed default's shape (few units, silence 1) and the search's sharper rung (candidates.SHARP_UNITS at
+# SHARP_SILENCE, here 16 of the tiny encoder's 32 units): every exactness check below runs on both.
+SETTINGS = {"k3": ("--units", "3"), "sharp": ("--units", "16", "--units-silence", "10", "--units-preserve", "100")}
 
-@pytest.fixture(scope="module")
-def units_patched(tiny, tmp_path_factory):
+
+@pytest.fixture(scope="module", params=list(SETTINGS))
+def units_patched(request, tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp("units") / "o"
-    args = ["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--method", "units", "--units", "3", "--no-tune"]
+    args = ["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--method", "units", *SETTINGS[request.param], "--no-tune"]
     result = run_cli([*args, "--out", out, "--size", FAMILIES["wan"]])
     assert result.exit_code == 0, result.output
     return out
+
+
+def _params(recipe: dict) -> encoder_units.UnitsParams:
+    p = recipe["params"]
+    return encoder_units.UnitsParams(
+        k=p["units"], preserve=p["units_preserve"], silence=p["units_silence"], seed=p["seed"]
+    )
 
 
 def _fit(pipe, adapter, pairsets, params):
@@ -49,8 +60,7 @@ def test_stock_reload_of_the_text_encoder_equals_the_in_memory_edit(tiny, units_
     pairsets = load_pairsets([TINY_PAIRS])
     prompts = [p.unsafe for p in pairsets[0].pairs] + list(pairsets[0].neutral)
     before = [encode(pipe, adapter, [p], "cpu")["encoder_hidden_states"].detach() for p in prompts]
-    params = encoder_units.UnitsParams(k=3, seed=recipe["params"]["seed"])
-    fit, _ = _fit(pipe, adapter, pairsets, params)
+    fit, _ = _fit(pipe, adapter, pairsets, _params(recipe))
     live = dict(pipe.text_encoder.named_parameters())
     edited = {n: add_delta(live[n].detach(), d) for n, d in fit.deltas_.items()}
     assert len(edited) == 3
@@ -97,7 +107,7 @@ def test_the_fit_is_deterministic_touches_only_its_units_and_moves_tokens_to_the
 
 def test_recipe_reproduces_the_patch_byte_for_byte(units_patched, tmp_path):
     recipe = json.loads((units_patched / "weditor.json").read_text())
-    assert recipe["method"] == "units" and recipe["params"]["units"] == 3
+    assert recipe["method"] == "units" and recipe["params"]["units"] in (3, 16)
     assert [e["kind"] for e in recipe["edits"]] == ["weight_delta"] * 3
     assert recipe["summary"]["units"]["distance_to_twin_after"] < 1
     assert "Transformer-Patcher" in (units_patched / "README.md").read_text()
@@ -170,3 +180,32 @@ def test_the_search_tries_units_only_for_pair_files_with_parts():
         cfg = PatchConfig(pairs=[path], out="unused", method=None)
         methods = [s.method for s in spaces_for(cfg, adapter, load_pairsets([str(path)]))]
         assert ("units" in methods) is expected, (name, methods)
+
+
+def test_the_default_takes_the_sharper_units_where_four_do_not_erase(tmp_path):
+    """Purple on circles (a development conjunction): the 4-unit rungs stay within the budgets without erasing,
+    so the search goes on to the sharper rung, which erases within them; the patch is verified as always and
+    `--recipe` reproduces it byte for byte without a search. A file the 4 units erase (red on squares) stops at
+    its first rung (tests/test_tuning.py, tests/test_encoder_edit.py)."""
+    from weditor.pipeline import candidates, tuning
+    from weditor.shapes.matrix import PAIRS_DIR
+
+    out = tmp_path / "purple"
+    result = run_cli(["patch", "--pairs", PAIRS_DIR / "shapes-purple-circle.toml", "--out", out])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((out / "weditor.json").read_text())
+    trials, chosen = recipe["tuning"]["trials"], recipe["tuning"]["chosen"]
+    sharp = {"units": candidates.SHARP_UNITS, "units_silence": candidates.SHARP_SILENCE}
+    assert trials[chosen]["method"] == "units" and sharp.items() <= trials[chosen]["params"].items()
+    assert trials[chosen]["erasure"]["purple-circle"] >= tuning.ERASED
+    assert trials[chosen]["part_move"]["purple-circle"] <= tuning.PART_MOVE_BUDGET
+    four = [t for t in trials if t["method"] == "units" and t["params"]["units"] == 4]
+    assert len(four) == 2 and all(t["erasure"]["purple-circle"] < tuning.ERASED for t in four)
+    assert recipe["params"]["units"] == candidates.SHARP_UNITS and recipe["params"]["units_silence"] == 10.0
+    result = run_cli(["verify", out])
+    assert result.exit_code == 0 and "3 exact" in result.output, result.output
+    before = tuning.TRIALS_RUN
+    again = tmp_path / "again" / "purple"
+    result = run_cli(["patch", "--recipe", out / "weditor.json", "--out", again])
+    assert result.exit_code == 0, result.output
+    assert tuning.TRIALS_RUN == before and hash_files(again) == hash_files(out)

@@ -280,8 +280,11 @@ class Tuner:
 
     def _milder(self, space, cfg, first: Trial) -> tuple:
         """The space's milder rungs where its first trial was over the budget and nothing erased (none where the
-        user pinned one of their fields, or without a search)."""
-        if not (self.search and space.milder) or first.score is None or first.feasible(self.budget):
+        user pinned one of their fields, without a search, or for a file with parts elsewhere: its search was set
+        with the ladders alone)."""
+        if not (self.search and space.milder) or self.split_.held_parts:
+            return ()
+        if first.score is None or first.feasible(self.budget):
             return ()
         if self._satisfied() or set(pinned_fields(cfg)) & set(space.milder[0]):
             return ()

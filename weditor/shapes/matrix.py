@@ -51,6 +51,7 @@ DEV = (
     "shapes-cyan-cross.toml",  # branch conj6: the block fit's second development conjunction
     "shapes-yellow-cross.toml",
     "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
+    "shapes-blue-triangle-dev.toml",  # branch conj9: a fifth conjunction for the sharper units
 )
 HELD_OUT = (
     "shapes-green.toml",
