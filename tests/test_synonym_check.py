@@ -78,3 +78,12 @@ def test_erased_means_the_synonyms_too_and_the_rank_averages_them():
     assert choose([word_only, both_a_little, both], budget=0.03, erased=0.8) == 2
     # without synonyms the rank is the plain worst-concept erasure
     assert Score({"a": 0.4, "b": 0.7}, 0.0).rank_erasure == 0.4
+
+
+def test_the_removed_word_is_voted_per_pair_whatever_replaces_it():
+    from weditor.io.synonyms import removed_word
+
+    # "a red circle" -> "an orange circle" changes two words, "the red cross" -> "the yellow cross" one: red is voted
+    for name in ("red-orange", "red-substitutes", "red"):
+        assert removed_word(_pairset(name)) == ("red",)
+    assert removed_word(_pairset("cross")) == ("cross",)  # twins spread over ball, disc, circle and square

@@ -15,7 +15,7 @@ one word, or that lists no unused keyword, gets nothing, and its search is what 
 
 from __future__ import annotations
 
-from weditor.io.parts import _words, changed_run, part_twin
+from weditor.io.parts import _words, part_twin
 
 SUFFIX = " (synonyms)"  # the self-check's name for a concept's synonym prompts
 
@@ -31,16 +31,34 @@ def unseen_keywords(pairset) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def removed_word(pairset) -> tuple[str] | None:
+    """(the word most of the pairs remove or replace,), counted once per pair over each pair's changed runs (so "a
+    red" -> "an orange" and "red" -> "green" both count "red"; ties: the first in the file); None where no pair is
+    one change of a run of words, or where most pairs' changes hold several words that tie."""
+    import difflib
+    from collections import Counter
+
+    votes: Counter = Counter()
+    for pair in pairset.pairs:
+        a, b = _words(pair.unsafe), _words(pair.safe)
+        ops = [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
+        if len(ops) == 1 and ops[0][0] in ("replace", "delete"):
+            votes.update(dict.fromkeys(a[ops[0][1] : ops[0][2]], 1))
+    if not votes:
+        return None
+    (word, n), *rest = votes.most_common()
+    return (word,) if n * 2 > len(pairset.pairs) else None
+
+
 def synonym_pairs(pairset, held: tuple) -> tuple:
     """Held-out pairs `held` ((unsafe, safe, unsafe image, safe image), ...) with the word the pairs remove replaced by
     each unseen keyword in turn (every pair and every keyword at least once; the twin keeps its own words, or gets the same
     replacement where it holds the word too). Empty where the pairs do not change one word, where no keyword is
     unused, or for pairs with images (the image shows the concept whatever the prompt says)."""
-    found = changed_run(pairset)
+    word = removed_word(pairset)
     synonyms = unseen_keywords(pairset)
-    if found is None or len(found[0]) != 1 or not synonyms:
+    if word is None or not synonyms:
         return ()
-    word = found[0]
     out = []
     usable = [h for h in held if h[2] is None and h[3] is None and part_twin(h[0], word, ()) is not None]
     for i in range(max(len(usable), len(synonyms)) if usable else 0):  # every pair once, every synonym once
