@@ -133,15 +133,20 @@ def test_synthesized_part_prompts_are_new_combinations_of_the_files_words():
     assert set(made) < set(wider) and "the purple triangle moves downwards" in wider
     # a sibling after a word it never follows in the file is left out ("an" is only ever before "orange")
     assert not any(p.startswith("an ") and not p.startswith("an orange") for p in wider)
+    # ... or, before a slot, takes the word the file puts before it there: "an orange", never "a orange"
+    made = synthesized(_pairset("yellow-cross"), templates(_pairset("yellow-cross")))
+    assert "an orange cross moving left" in made and not any(p.startswith("a orange") for p in made)
 
 
 def test_the_synthesis_only_refills_the_slots():
-    """One template, one slot at a time: the rest of the prompt is the template's."""
+    """One template, one slot at a time: the rest of the prompt is the template's (the word before the slot may
+    become the one the file puts before that sibling: "the blue" is never in the file, "a blue" is)."""
     from weditor.io.parts import synthesized
 
     ps = _pairset("red-square")
     made = synthesized(ps, ["the red square moves downwards"])
-    assert made and all(p.startswith("the ") and p.endswith(" moves downwards") for p in made)
+    assert made and all(p.split()[0] in {"a", "an", "the"} and p.endswith(" moves downwards") for p in made)
+    assert "the red circle moves downwards" in made and "a blue square moves downwards" in made
     assert all(len(p.split()) == 5 for p in made)
     assert all(("red" in p.split()) != ("square" in p.split()) for p in made)
 
@@ -227,8 +232,25 @@ def test_the_block_keeps_the_synthesized_part_prompts():
     (done,), counts = part_prompts([ps], [ps])
     assert done.neutral[: len(ps.neutral)] == ps.neutral and counts == {"purple-circle": len(done.neutral) - 16}
     assert "a purple square that moves upwards" in done.neutral
+    added = done.neutral[len(ps.neutral) :]
+    neither = [p for p in added if "purple" not in p.split() and "circle" not in p.split()]
+    assert neither and len(neither) <= len(added) - len(neither)  # the rest of the world too, at most as many
     (given,), counts = part_prompts([ps], [ps], {"purple-circle": ("a purple cross moving up",)})
     assert given.neutral == (*ps.neutral, "a purple cross moving up") and counts == {"purple-circle": 1}
     red = _pairset("red")
     (same,), counts = part_prompts([red], [red])
     assert same is red and counts == {} and record_entry({}, counts) == {}
+
+
+def test_the_fit_prompts_are_both_kinds_and_never_the_concept():
+    from weditor.io.parts import fit_prompts, synthesized, templates
+
+    ps = _pairset("purple-circle")
+    made = fit_prompts(ps)
+    parts_made = synthesized(ps, templates(ps))
+    others = synthesized(ps, templates(ps), others=True)
+    assert made[: len(parts_made)] == parts_made and set(made[len(parts_made) :]) <= set(others)
+    assert others and all("purple" not in p.split() and "circle" not in p.split() for p in others)
+    assert fit_prompts(ps) == made and len(made) == len(set(made))
+    for name in ("red", "circle", "left"):
+        assert fit_prompts(_pairset(name)) == []

@@ -177,7 +177,7 @@ def _slots(words: list[str], run: tuple[str, ...], offsets: dict[str, int], sibs
     return start, {w: i for w, i in ctx.items() if not start <= i < start + len(run)}
 
 
-def synthesized(pairset, templates=None) -> list[str]:
+def synthesized(pairset, templates=None, others: bool = False) -> list[str]:
     """Part prompts the file does not hold, built from its own words: each template (default: the pairs' unsafe
     prompts) with its slots refilled, the removed run beside a sibling of one context word ("a purple circle that
     moves up" -> "a purple square that moves up") or a sibling of the run beside the context ("a red circle that
@@ -194,7 +194,14 @@ def synthesized(pairset, templates=None) -> list[str]:
     offsets = _offsets(pairset, run, context)
     known = {" ".join(_words(t)) for p in pairset.pairs for t in (p.unsafe, p.safe)}
     known |= {" ".join(_words(t)) for t in pairset.neutral}
-    bigrams = {b for t in known for w in [t.split()] for b in zip(w, w[1:])}
+    pairs_seen = Counter(b for t in known for w in [t.split()] for b in zip(w, w[1:]))
+    # the words the file puts before a slot ("a", "an", "the"), in order of first appearance
+    lefts: list[str] = []
+    for prompt in [p.unsafe for p in pairset.pairs] + list(pairset.neutral):
+        words = _words(prompt)
+        found = _slots(words, run, offsets, sibs)
+        if found and found[0] > 0 and words[found[0] - 1] not in lefts:
+            lefts.append(words[found[0] - 1])
     out: list[str] = []
     for prompt in [p.unsafe for p in pairset.pairs] if templates is None else templates:
         words = _words(prompt)
@@ -207,15 +214,28 @@ def synthesized(pairset, templates=None) -> list[str]:
         for w, i in ctx.items():
             base[i] = w
         base[start : start + len(run)] = list(run)
-        made = [_replace_at(base, i, 1, s) for w, i in ctx.items() for s in sibs.get(w, ())]
-        made += [_replace_at(base, start, len(run), s) for s in sibs.get("", ())]
-        for text in made:
-            # a changed word after one it never follows in the file ("an" before "purple") is left out: the prompt
-            # would be a wording the file never uses
-            new = text.split()
-            changed = [i for i in range(1, len(new)) if len(new) != len(words) or new[i] != words[i]]
-            if not {(new[i - 1], new[i]) for i in changed} <= bigrams:
+        slots = {*ctx.values(), *range(start, start + len(run))}
+        made = [(_replace_at(base, i, 1, s).split(), i) for w, i in ctx.items() for s in sibs.get(w, ())]
+        made += [(_replace_at(base, start, len(run), s).split(), start) for s in sibs.get("", ())]
+        if others:  # both slots refilled: neither part ("a yellow square ..."), the rest of the file's world
+            made = [
+                (_replace_at(_replace_at(base, i, 1, c).split(), start, len(run), r).split(), start)
+                for w, i in ctx.items()
+                for c in sibs.get(w, ())
+                for r in sibs.get("", ())
+            ]
+        for new, i in made:
+            # a sibling after a word before the slot that it never follows in the file ("a" before "orange") takes
+            # the word the file puts before it there ("an"); a changed word after one it never follows is left out:
+            # the prompt would be a wording the file never uses
+            if i > 0 and i - 1 not in slots and (new[i - 1], new[i]) not in pairs_seen:
+                fits = [w for w in lefts if (w, new[i]) in pairs_seen]
+                if fits:
+                    new[i - 1] = max(fits, key=lambda w: pairs_seen[(w, new[i])])
+            changed = [j for j in range(1, len(new)) if len(new) != len(words) or new[j] != words[j]]
+            if not all((new[j - 1], new[j]) in pairs_seen for j in changed):
                 continue
+            text = " ".join(new)
             holds = _at(_words(text), run) is not None and context <= set(_words(text))
             if not holds and text not in known and text not in out:
                 out.append(text)
@@ -225,3 +245,32 @@ def synthesized(pairset, templates=None) -> list[str]:
 def templates(pairset) -> list[str]:
     """The prompts whose slots `synthesized` refills: the pairs' unsafe prompts, then the part prompts of both kinds."""
     return [p.unsafe for p in pairset.pairs] + list(parts(pairset)) + other_parts(pairset)
+
+
+def spread(pairset, prompts, n: int) -> list[str]:
+    """At most `n` of `prompts`, taken in turn from each sibling's (the word the synthesis put in a slot: one
+    "square" prompt, one "red" prompt, ...), in the order the siblings come (`siblings`), each group in its order;
+    deterministic. So a few keep every sibling represented."""
+    sibs = [s for group in siblings(pairset).values() for s in group]
+    groups: dict = {s: [] for s in sibs}
+    rest = []
+    for p in prompts:
+        words = _words(p)
+        key = next((s for s in sibs if _at(words, s) is not None), None)
+        (groups[key] if key is not None else rest).append(p)
+    out, queues = [], [g for g in groups.values() if g] + ([rest] if rest else [])
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def fit_prompts(pairset) -> list[str]:
+    """The synthesized prompts a fit keeps besides the file's own: every part prompt the file's templates make,
+    then as many prompts with neither part (both slots refilled: "a yellow square ..."), spread over the
+    siblings. Without the second kind, the many part prompts outweigh the file's own neutral prompts in the fit's
+    mean and the rest of the world drifts (purple on circles: white and orange shapes drawn yellow, -5.2 points;
+    docs/benchmarks.md, "Part prompts the fit never saw"). Empty for a file without parts."""
+    made = synthesized(pairset, templates(pairset))
+    return made + spread(pairset, synthesized(pairset, templates(pairset), others=True), len(made))

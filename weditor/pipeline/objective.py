@@ -74,7 +74,7 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.io.parts import other_parts, parts, synthesized, templates
+    from weditor.io.parts import fit_prompts, other_parts, parts, synthesized, templates
 
     train, held_pairs, held_sets, held_parts, held_moves = [], {}, [], {}, {}
     held_synth, train_synth = {}, {}
@@ -99,7 +99,7 @@ def split_pairsets(pairsets, seed: int) -> Split:
         # part prompts the file does not hold: from the held-out prompts' wording (measured), and from the training
         # split's alone (fitted by the block's trials), apart: nothing measured is fitted
         unseen = set(neutral_held) - set(neutral_train) | {t for p in held_pairs[ps.concept] for t in p[:2]}
-        fitted = tuple(p for p in synthesized(train[-1], templates(train[-1])) if p not in unseen)
+        fitted = tuple(p for p in fit_prompts(train[-1]) if p not in unseen)
         held_templates = [p.unsafe for i, p in enumerate(ps.pairs) if i in held]
         held_templates += [p for p in templates(ps) if p in neutral_held and p not in neutral_train]
         held_synth[ps.concept] = tuple(p for p in synthesized(ps, held_templates) if p not in set(fitted))
