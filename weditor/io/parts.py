@@ -10,6 +10,14 @@ it gets a *part twin*, the same substitution applied ("a red circle" -> "a circl
 
 For a pair file whose neutral prompts never hold the removed words (a colour, a shape, a motion: their
 neutral prompts do not name the concept) there are no parts, and nothing changes.
+
+The file's own part prompts are few and a fit is told to keep them, so a measure on them alone is in-sample.
+`synthesized` makes part prompts the file does not hold, from its own words: the *siblings* of the context word
+(the words that stand where it stands beside the removed words in the part prompts: "square" where "circle" stands
+beside "purple") and of the removed words (those that stand where they stand beside the context: "red" before
+"circle"), refilled into the slots of the file's own prompts one at a time ("a purple circle that moves upwards"
+-> "a purple square that moves upwards", "a red circle that moves upwards"). The objective's part move reads those
+made from the held-out prompts; the block fit keeps those made from the prompts it fits (`fit_prompts`).
 """
 
 from __future__ import annotations
@@ -184,8 +192,10 @@ def synthesized(pairset, templates=None, others: bool = False) -> list[str]:
     moves up"). A template may be a part prompt too ("the green circle moves downwards" -> "the purple triangle
     moves downwards"). Unseen combinations of the file's words, as a conjunction's parts elsewhere appear in use.
     Never a prompt that still holds the concept (the removed run and every context word) or one the file
-    already holds (a pair's member or a neutral prompt); deterministic (templates in order, then the siblings in
-    order); empty for a file without parts."""
+    already holds (a pair's member or a neutral prompt), nor a changed word after one it never follows in the file
+    (the word before a slot becomes the one the file puts before that sibling: "an orange", not "a orange");
+    deterministic (templates in order, then the siblings in order); empty for a file without parts. `others`:
+    both slots refilled instead, prompts with neither part ("a yellow square ..."), for a fit's kept set."""
     sibs = siblings(pairset)
     if not sibs:
         return []
