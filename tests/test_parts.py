@@ -254,3 +254,20 @@ def test_the_fit_prompts_are_both_kinds_and_never_the_concept():
     assert fit_prompts(ps) == made and len(made) == len(set(made))
     for name in ("red", "circle", "left"):
         assert fit_prompts(_pairset(name)) == []
+
+
+def test_a_recipe_accepts_the_synthesized_prompts_record():
+    """`weditor.json` records the synthesized prompts the part move read; `--recipe` must accept that record (a
+    searched conjunction's recipe was refused for an unknown key before the schema knew it)."""
+    from weditor.io.recipe_schema import _tuning
+
+    record = {
+        "objective": {
+            "held_out": 0.25,
+            "synthesized_part_prompts": {"purple-circle": ["a purple square going down"]},
+            "synthesized_part_prompts_fitted": {"purple-circle": 106},
+        },
+        "trials": [{"method": "units", "params": {"units": 4, "units_preserve": 100.0}}],
+        "chosen": 0,
+    }
+    _tuning(record)
