@@ -51,6 +51,7 @@ DEV = (
     "shapes-cyan-cross.toml",  # branch conj6: the block fit's second development conjunction
     "shapes-yellow-cross.toml",
     "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
+    "shapes-red-triangle.toml",  # branch conj8: a fifth, for the synthesized part prompts
 )
 HELD_OUT = (
     "shapes-green.toml",
