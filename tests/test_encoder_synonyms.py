@@ -88,10 +88,12 @@ def test_the_substituted_pairs_and_kept_prompts():
 
 
 def _fit(pipe, adapter, base, complete: bool):
-    pairsets = load_pairsets([PURPLE])
+    given = pairsets = load_pairsets([PURPLE])
     if complete:
         pairsets, record = encoder_synonyms.fit_pairsets(pipe, adapter, pairsets, "cpu", "block")  # as the patch
         assert record["purple-circle"]["ball"][0] == "circle"
+        pairsets, counts = encoder_synonyms.part_prompts(pairsets, given)  # ... with the synthesized part prompts
+        assert counts["purple-circle"] > 0
     data = encoder_block.statistics(pipe, adapter, base, pairsets, neutral_prompts(pairsets), "cpu")
     _, names, new, deltas, _, _, info = encoder_block.fit_block(
         pipe, adapter, base, data, defaults.BLOCK_PRESERVE, defaults.BLOCK_LAMBDA
@@ -133,6 +135,7 @@ def test_the_completed_block_fit_is_deterministic_exact_and_reaches_the_synonyms
     recipe = json.loads((purple_patched / "weditor.json").read_text())
     (row,) = recipe["summary"]["encoder_block"]
     assert row["synonyms"]["purple-circle"]["ball"][0] == "circle" and row["erased_tokens"] == info["erased_tokens"]
+    assert row["part_prompts_synthesized"]["purple-circle"] > 0 and row["kept_tokens"] == info["kept_tokens"]
     reloaded = type(pipe.text_encoder).from_pretrained(purple_patched / "text_encoder")
     for name, value in new.items():
         assert torch.equal(reloaded.get_parameter(name).detach(), value), name

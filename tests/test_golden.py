@@ -416,6 +416,30 @@ GOLDEN_PAIRS = {
         "weditor/pairs/red-square.toml": "347682925ddc4674c1cb8ff31c4b7efd305774bf59605532d3d5cb5310b33aa2",
         "weditor.json": "a824801799b04fa7b3a59068439f194192e5358b16a43864483c66b76c200743",
     },
+    # pairs/shapes-red-triangle.toml (branch conj8): a fifth development conjunction, its fixed-method patches pinned
+    "shapes-red-triangle.toml text": {
+        "README.md": "f670c56d9b9d20e1e2533430cdfd3271827d640c0842f5f32600457348d20745",
+        "transformer/diffusion_pytorch_model.safetensors": "4e0619241780a82bc8e2a84f7d5e4bb4bf40409a64b56ac8d3bfac49c4a102fa",
+        "weditor/directions.safetensors": "75fd0d1f0d9154a59773e0cf1b648cd6f756a8a1c9a083e270d88789701aa21c",
+        "weditor/pairs/red-triangle.toml": "c5f09af3a2c29ab250da334296bec321c3fb325fbf7a8518761a2d9570deb3bc",
+        "weditor/readout.safetensors": "c41f95d1eaba0d92a5a1fcfcd49f71e8d3590cf0ff206cfe7e3cf13ce32c80e3",
+        "weditor.json": "6a6eed1fc8ffcfd193139bb532711cca0c61ccb0131f166607c07d5d4b87abb4",
+    },
+    "shapes-red-triangle.toml uce": {
+        "README.md": "4b355d083a0bd51ba30abf81199560cfd190ab8b268903326369076d8aae6e08",
+        "transformer/diffusion_pytorch_model.safetensors": "9c79ce52a6fc1d2f18d997964d5913b664b30afe482fab16b959875c71979db6",
+        "weditor/directions.safetensors": "f6414e9eab43864db6db2b7daa0ef6f3e8f5c039440c269ae621f36c6de785e6",
+        "weditor/pairs/red-triangle.toml": "c5f09af3a2c29ab250da334296bec321c3fb325fbf7a8518761a2d9570deb3bc",
+        "weditor/readout.safetensors": "e2639607e7a1f39cda697efcba32eb5bfc5bb197b5d70c097844d08277d7d4c5",
+        "weditor.json": "20b9cde80e18f258a1be7de326f5f00343c5749b525f1bd80703305d0ce7d08b",
+    },
+    "shapes-red-triangle.toml safree": {
+        "README.md": "ff5861c6af225f44e25c842382d1d028934a4ea75bd26a084494312ff08620b8",
+        "transformer/diffusion_pytorch_model.safetensors": "65256ef0a65c9e4e70ad2d0b6beafeee62400de92883c27119c07c2b204572a8",
+        "weditor/directions.safetensors": "078028c04ecad03248b21768ef523558a6b0bf7e8bcd04aedc44db888c1af048",
+        "weditor/pairs/red-triangle.toml": "c5f09af3a2c29ab250da334296bec321c3fb325fbf7a8518761a2d9570deb3bc",
+        "weditor.json": "82745ea00141a714971ec0b073f3070c9ba914d721bc34223e9994cb34fc6a79",
+    },
     "shapes-red.toml text": {
         "README.md": "221e2e9b621a299d328aeb8247af0c11b5252c52be1ede4d7d9fc3798b03fd4a",
         "transformer/diffusion_pytorch_model.safetensors": "c8c8b1fd8ab030734514b750bb17b6f387fc77009f599ce94a1a869f12217609",

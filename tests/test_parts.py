@@ -99,3 +99,175 @@ def test_the_part_move_flags_a_drift_to_a_neighbour_that_the_leak_misses():
     assert white.parts["red-square"] > 0.9 and purple.parts["red-square"] < 0.15 * white.parts["red-square"]
     assert purple.moves["red-square"] > 0.8 * white.moves["red-square"]
     assert purple.moves["red-square"] > 5 * tuning.PART_MOVE_BUDGET
+
+
+# --------------------------------------------------------------------------- part prompts the file does not hold
+
+
+def test_siblings_come_from_the_files_own_words():
+    """What stands where the context stands beside the removed words, and where the removed words stand beside
+    the context, in the file's own neutral prompts (nothing here knows colours or shapes)."""
+    from weditor.io.parts import siblings
+
+    found = siblings(_pairset("purple-circle"))
+    assert found["circle"] == [("square",), ("triangle",), ("cross",)]
+    assert {s for (s,) in found[""]} == {"blue", "red", "green", "cyan", "orange", "yellow", "white"}
+    assert found[""][:2] == [("blue",), ("red",)]  # first appearance in the file
+    # no word a pair prompt holds ("a", "the", the concept's own words, the motions)
+    words = {w for p in _pairset("purple-circle").pairs for t in (p.unsafe, p.safe) for w in t.split()}
+    assert not {s for v in found.values() for (s,) in v} & words
+
+
+def test_synthesized_part_prompts_are_new_combinations_of_the_files_words():
+    from weditor.io.parts import synthesized, templates
+
+    ps = _pairset("purple-circle")
+    made = synthesized(ps)
+    assert "a purple square that moves upwards" in made and "a red circle that moves upwards" in made
+    known = {p for pair in ps.pairs for p in (pair.unsafe, pair.safe)} | set(ps.neutral)
+    assert not set(made) & known
+    assert not any("purple" in p.split() and "circle" in p.split() for p in made)  # never the concept
+    assert len(made) == len(set(made))
+    assert synthesized(ps) == made and synthesized(ps, templates(ps)) == synthesized(ps, templates(ps))
+    wider = synthesized(ps, templates(ps))  # part prompts as templates too: their wording, refilled
+    assert set(made) < set(wider) and "the purple triangle moves downwards" in wider
+    # a sibling after a word it never follows in the file is left out ("an" is only ever before "orange")
+    assert not any(p.startswith("an ") and not p.startswith("an orange") for p in wider)
+    # ... or, before a slot, takes the word the file puts before it there: "an orange", never "a orange"
+    made = synthesized(_pairset("yellow-cross"), templates(_pairset("yellow-cross")))
+    assert "an orange cross moving left" in made and not any(p.startswith("a orange") for p in made)
+
+
+def test_the_synthesis_only_refills_the_slots():
+    """One template, one slot at a time: the rest of the prompt is the template's (the word before the slot may
+    become the one the file puts before that sibling: "the blue" is never in the file, "a blue" is)."""
+    from weditor.io.parts import synthesized
+
+    ps = _pairset("red-square")
+    made = synthesized(ps, ["the red square moves downwards"])
+    assert made and all(p.split()[0] in {"a", "an", "the"} and p.endswith(" moves downwards") for p in made)
+    assert "the red circle moves downwards" in made and "a blue square moves downwards" in made
+    assert all(len(p.split()) == 5 for p in made)
+    assert all(("red" in p.split()) != ("square" in p.split()) for p in made)
+
+
+@pytest.mark.parametrize("name", ("red", "circle", "left", "blue", "up", "green", "triangle"))
+def test_files_without_parts_get_no_synthesized_prompts(name):
+    from weditor.io.parts import siblings, synthesized, templates
+
+    ps = _pairset(name)
+    assert siblings(ps) == {} and synthesized(ps) == [] and synthesized(ps, templates(ps)) == []
+
+
+def test_the_split_measures_synthesized_prompts_and_fits_others():
+    """The part move reads part prompts synthesized from the held-out prompts' wording (never in the file, never
+    fitted); the block's trials keep those of the training split, and the two sets are apart."""
+    from weditor.pipeline.objective import split_pairsets
+
+    for name in ("purple-circle", "red-square", "yellow-cross"):
+        ps = _pairset(name)
+        split = split_pairsets([ps], 0)
+        measured, fitted = split.held_synth[ps.concept], split.train_synth[ps.concept]
+        assert measured and fitted and not set(measured) & set(fitted)
+        assert set(measured) <= set(split.held_moves[ps.concept])
+        file_prompts = {p for pair in ps.pairs for p in (pair.unsafe, pair.safe)} | set(ps.neutral)
+        assert not set(measured) & file_prompts
+        assert not set(fitted) & set(split.held_neutral)
+        assert split_pairsets([ps], 0) == split  # deterministic
+    for name in ("red", "circle", "left"):
+        split = split_pairsets([_pairset(name)], 0)
+        assert not split.held_synth and not split.train_synth and not split.held_moves
+
+
+def test_the_part_move_reads_the_synthesized_held_out_prompts():
+    """A drift of the synthesized prompts alone (the file's own part prompts as the original model predicts them)
+    is what the part move reports: it is measured on part prompts the file does not hold."""
+    import torch
+
+    from weditor.models.loading import load_base
+    from weditor.models.runtime import encode
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.load import open_pipeline
+    from weditor.pipeline.objective import Objective, split_pairsets
+
+    path = ROOT / "pairs" / "shapes-purple-circle.toml"
+    cfg = PatchConfig(pairs=[path], out=ROOT / "unused-never-written", seed=0)
+    pairsets = load_pairsets(cfg.pairs)
+    base, adapter = load_base(cfg.model, None)
+    base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
+    split = split_pairsets(pairsets, 0)
+    synth = split.held_synth["purple-circle"]
+    objective = Objective().fit(pipe, adapter, split, settings)
+    assert set(synth) <= set(objective.prompts_)
+    rows = [objective.prompts_.index(p) for p in synth]
+    # each synthesized prompt's predictions replaced by those of the same prompt with its colour word dropped
+    prompts = [
+        " ".join(
+            w for w in p.split() if w not in {"purple", "blue", "red", "green", "cyan", "orange", "yellow", "white"}
+        )
+        if i in rows
+        else p
+        for i, p in enumerate(objective.prompts_)
+    ]
+    cond = encode(pipe, adapter, prompts, settings.device)
+    after = []
+    for k in range(len(objective.timesteps_)):
+        orig = torch.cat([objective.unsafe_[k], objective.others_[k]])
+        new = objective._forward(k, cond).double()
+        orig[rows] = new[rows]
+        after.append(orig)
+    moved = objective.score_predictions(after)
+    kept = objective.score_predictions([torch.cat([u, o]) for u, o in zip(objective.unsafe_, objective.others_)])
+    assert kept.moves["purple-circle"] == pytest.approx(0.0, abs=1e-9)
+    assert moved.parts["purple-circle"] == pytest.approx(0.0, abs=1e-9)  # the file's own part prompts: unmoved
+    assert moved.moves["purple-circle"] > 0.5  # ... the synthesized ones lost their colour, and the move sees it
+
+
+def test_the_block_keeps_the_synthesized_part_prompts():
+    """The block fit's kept prompts gain the synthesized part prompts (those given, for a trial; else the file's
+    own); a file without parts is returned as it is."""
+    from weditor.methods.encoder_synonyms import part_prompts, record_entry
+
+    ps = _pairset("purple-circle")
+    (done,), counts = part_prompts([ps], [ps])
+    assert done.neutral[: len(ps.neutral)] == ps.neutral and counts == {"purple-circle": len(done.neutral) - 16}
+    assert "a purple square that moves upwards" in done.neutral
+    added = done.neutral[len(ps.neutral) :]
+    neither = [p for p in added if "purple" not in p.split() and "circle" not in p.split()]
+    assert neither and len(neither) <= len(added) - len(neither)  # the rest of the world too, at most as many
+    (given,), counts = part_prompts([ps], [ps], {"purple-circle": ("a purple cross moving up",)})
+    assert given.neutral == (*ps.neutral, "a purple cross moving up") and counts == {"purple-circle": 1}
+    red = _pairset("red")
+    (same,), counts = part_prompts([red], [red])
+    assert same is red and counts == {} and record_entry({}, counts) == {}
+
+
+def test_the_fit_prompts_are_both_kinds_and_never_the_concept():
+    from weditor.io.parts import fit_prompts, synthesized, templates
+
+    ps = _pairset("purple-circle")
+    made = fit_prompts(ps)
+    parts_made = synthesized(ps, templates(ps))
+    others = synthesized(ps, templates(ps), others=True)
+    assert made[: len(parts_made)] == parts_made and set(made[len(parts_made) :]) <= set(others)
+    assert others and all("purple" not in p.split() and "circle" not in p.split() for p in others)
+    assert fit_prompts(ps) == made and len(made) == len(set(made))
+    for name in ("red", "circle", "left"):
+        assert fit_prompts(_pairset(name)) == []
+
+
+def test_a_recipe_accepts_the_synthesized_prompts_record():
+    """`weditor.json` records the synthesized prompts the part move read; `--recipe` must accept that record (a
+    searched conjunction's recipe was refused for an unknown key before the schema knew it)."""
+    from weditor.io.recipe_schema import _tuning
+
+    record = {
+        "objective": {
+            "held_out": 0.25,
+            "synthesized_part_prompts": {"purple-circle": ["a purple square going down"]},
+            "synthesized_part_prompts_fitted": {"purple-circle": 106},
+        },
+        "trials": [{"method": "units", "params": {"units": 4, "units_preserve": 100.0}}],
+        "chosen": 0,
+    }
+    _tuning(record)

@@ -10,6 +10,14 @@ it gets a *part twin*, the same substitution applied ("a red circle" -> "a circl
 
 For a pair file whose neutral prompts never hold the removed words (a colour, a shape, a motion: their
 neutral prompts do not name the concept) there are no parts, and nothing changes.
+
+The file's own part prompts are few and a fit is told to keep them, so a measure on them alone is in-sample.
+`synthesized` makes part prompts the file does not hold, from its own words: the *siblings* of the context word
+(the words that stand where it stands beside the removed words in the part prompts: "square" where "circle" stands
+beside "purple") and of the removed words (those that stand where they stand beside the context: "red" before
+"circle"), refilled into the slots of the file's own prompts one at a time ("a purple circle that moves upwards"
+-> "a purple square that moves upwards", "a red circle that moves upwards"). The objective's part move reads those
+made from the held-out prompts; the block fit keeps those made from the prompts it fits (`fit_prompts`).
 """
 
 from __future__ import annotations
@@ -83,3 +91,196 @@ def other_parts(pairset, neutral=None) -> list[str]:
         return []
     prompts = pairset.neutral if neutral is None else neutral
     return [p for p in prompts if context & set(_words(p)) and part_twin(p, *found) is None]
+
+
+def _at(words: list[str], run: tuple[str, ...]) -> int | None:
+    """Index of the first whole-word occurrence of `run` in `words`, or None."""
+    n = len(run)
+    return next((i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == run), None)
+
+
+def _offsets(pairset, run: tuple[str, ...], context: set[str]) -> dict[str, int]:
+    """{context word: its position relative to the removed run's first word}, the most frequent over the pairs'
+    unsafe prompts (ties: the smallest distance, then the earlier offset); a word never found beside the run is left out."""
+    votes: dict[str, Counter] = {w: Counter() for w in context}
+    for pair in pairset.pairs:
+        words = _words(pair.unsafe)
+        start = _at(words, run)
+        if start is None:
+            continue
+        for i, w in enumerate(words):
+            if w in votes and not start <= i < start + len(run):
+                votes[w][i - start] += 1
+    return {w: max(v.items(), key=lambda kv: (kv[1], -abs(kv[0]), -kv[0]))[0] for w, v in votes.items() if v}
+
+
+def siblings(pairset) -> dict[str, list[tuple[str, ...]]]:
+    """The words that stand, in the file's own neutral prompts, where the concept's words stand in its pairs:
+    {context word: [its siblings]} from the part prompts that keep the removed words (the word at the context's
+    place beside them: "square" where "circle" stands beside "purple"), and {"": [the removed run's siblings]}
+    from the other parts (the words at the run's place beside the context: "red" before "circle"). A word any
+    pair prompt holds ("a", "the", the concept's own words) is no sibling. In order of first appearance in the
+    file; empty for a file without parts (nothing here knows colours or shapes)."""
+    found = changed_run(pairset)
+    context = context_words(pairset)
+    if found is None or not found[0] or not context:
+        return {}
+    run = found[0]
+    in_pairs = {w for p in pairset.pairs for t in (p.unsafe, p.safe) for w in _words(t)}
+    offsets = _offsets(pairset, run, context)
+    out: dict[str, list[tuple[str, ...]]] = {w: [] for w in sorted(offsets)}
+    for prompt in parts(pairset):  # the removed words elsewhere: what stands where the context stood
+        words = _words(prompt)
+        start = _at(words, run)
+        for w, off in offsets.items():
+            i = start + off
+            if 0 <= i < len(words) and not start <= i < start + len(run) and words[i] not in in_pairs:
+                if (words[i],) not in out[w]:
+                    out[w].append((words[i],))
+    out[""] = []
+    for prompt in other_parts(pairset):  # the context elsewhere: what stands where the removed words stood
+        words = _words(prompt)
+        for w, off in offsets.items():
+            if w in words:
+                _add_run(out[""], words, words.index(w) - off, len(run), in_pairs | context)
+    # one more round over every neutral prompt: a word that stands beside a sibling as the concept's words stand
+    # together ("yellow" before "triangle", a sibling of "circle") is a sibling too
+    for prompt in pairset.neutral:
+        words = _words(prompt)
+        for w, off in offsets.items():
+            for j, x in enumerate(words):
+                if (x,) in out[w]:
+                    _add_run(out[""], words, j - off, len(run), in_pairs | context)
+                if tuple(words[j : j + len(run)]) in out[""] and 0 <= j + off < len(words):
+                    y = words[j + off]
+                    if y not in in_pairs and y not in context and (y,) not in out[w]:
+                        out[w].append((y,))
+    return {k: v for k, v in out.items() if v}
+
+
+def _add_run(found: list, words: list[str], start: int, n: int, excluded: set[str]):
+    sib = tuple(words[start : start + n]) if start >= 0 else ()
+    if len(sib) == n and not set(sib) & excluded and sib not in found:
+        found.append(sib)
+
+
+def _replace_at(words: list[str], i: int, n: int, new: tuple[str, ...]) -> str:
+    return " ".join([*words[:i], *new, *words[i + n :]])
+
+
+def _slots(words: list[str], run: tuple[str, ...], offsets: dict[str, int], sibs: dict) -> tuple[int, dict] | None:
+    """(the run slot's start, {context word: its slot}) in a prompt holding the removed run, or the context with a
+    sibling of the run at the run's place; None for a prompt with neither (a slot out of range is left out)."""
+    start = _at(words, run)
+    if start is None:
+        for w, off in offsets.items():
+            if w in words:
+                i = words.index(w) - off
+                if i >= 0 and tuple(words[i : i + len(run)]) in sibs.get("", ()):
+                    start = i
+                    break
+    if start is None:
+        return None
+    ctx = {w: start + off for w, off in offsets.items() if 0 <= start + off < len(words)}
+    return start, {w: i for w, i in ctx.items() if not start <= i < start + len(run)}
+
+
+def synthesized(pairset, templates=None, others: bool = False) -> list[str]:
+    """Part prompts the file does not hold, built from its own words: each template (default: the pairs' unsafe
+    prompts) with its slots refilled, the removed run beside a sibling of one context word ("a purple circle that
+    moves up" -> "a purple square that moves up") or a sibling of the run beside the context ("a red circle that
+    moves up"). A template may be a part prompt too ("the green circle moves downwards" -> "the purple triangle
+    moves downwards"). Unseen combinations of the file's words, as a conjunction's parts elsewhere appear in use.
+    Never a prompt that still holds the concept (the removed run and every context word) or one the file
+    already holds (a pair's member or a neutral prompt), nor a changed word after one it never follows in the file
+    (the word before a slot becomes the one the file puts before that sibling: "an orange", not "a orange");
+    deterministic (templates in order, then the siblings in order); empty for a file without parts. `others`:
+    both slots refilled instead, prompts with neither part ("a yellow square ..."), for a fit's kept set."""
+    sibs = siblings(pairset)
+    if not sibs:
+        return []
+    run = changed_run(pairset)[0]
+    context = context_words(pairset)
+    offsets = _offsets(pairset, run, context)
+    known = {" ".join(_words(t)) for p in pairset.pairs for t in (p.unsafe, p.safe)}
+    known |= {" ".join(_words(t)) for t in pairset.neutral}
+    pairs_seen = Counter(b for t in known for w in [t.split()] for b in zip(w, w[1:]))
+    # the words the file puts before a slot ("a", "an", "the"), in order of first appearance
+    lefts: list[str] = []
+    for prompt in [p.unsafe for p in pairset.pairs] + list(pairset.neutral):
+        words = _words(prompt)
+        found = _slots(words, run, offsets, sibs)
+        if found and found[0] > 0 and words[found[0] - 1] not in lefts:
+            lefts.append(words[found[0] - 1])
+    out: list[str] = []
+    for prompt in [p.unsafe for p in pairset.pairs] if templates is None else templates:
+        words = _words(prompt)
+        found = _slots(words, run, offsets, sibs)
+        if found is None:
+            continue
+        start, ctx = found
+        # the template's run and context words back in place, then one slot at a time refilled with a sibling
+        base = [*words]
+        for w, i in ctx.items():
+            base[i] = w
+        base[start : start + len(run)] = list(run)
+        slots = {*ctx.values(), *range(start, start + len(run))}
+        made = [(_replace_at(base, i, 1, s).split(), i) for w, i in ctx.items() for s in sibs.get(w, ())]
+        made += [(_replace_at(base, start, len(run), s).split(), start) for s in sibs.get("", ())]
+        if others:  # both slots refilled: neither part ("a yellow square ..."), the rest of the file's world
+            made = [
+                (_replace_at(_replace_at(base, i, 1, c).split(), start, len(run), r).split(), start)
+                for w, i in ctx.items()
+                for c in sibs.get(w, ())
+                for r in sibs.get("", ())
+            ]
+        for new, i in made:
+            # a sibling after a word before the slot that it never follows in the file ("a" before "orange") takes
+            # the word the file puts before it there ("an"); a changed word after one it never follows is left out:
+            # the prompt would be a wording the file never uses
+            if i > 0 and i - 1 not in slots and (new[i - 1], new[i]) not in pairs_seen:
+                fits = [w for w in lefts if (w, new[i]) in pairs_seen]
+                if fits:
+                    new[i - 1] = max(fits, key=lambda w: pairs_seen[(w, new[i])])
+            changed = [j for j in range(1, len(new)) if len(new) != len(words) or new[j] != words[j]]
+            if not all((new[j - 1], new[j]) in pairs_seen for j in changed):
+                continue
+            text = " ".join(new)
+            holds = _at(_words(text), run) is not None and context <= set(_words(text))
+            if not holds and text not in known and text not in out:
+                out.append(text)
+    return out
+
+
+def templates(pairset) -> list[str]:
+    """The prompts whose slots `synthesized` refills: the pairs' unsafe prompts, then the part prompts of both kinds."""
+    return [p.unsafe for p in pairset.pairs] + list(parts(pairset)) + other_parts(pairset)
+
+
+def spread(pairset, prompts, n: int) -> list[str]:
+    """At most `n` of `prompts`, taken in turn from each sibling's (the word the synthesis put in a slot: one
+    "square" prompt, one "red" prompt, ...), in the order the siblings come (`siblings`), each group in its order;
+    deterministic. So a few keep every sibling represented."""
+    sibs = [s for group in siblings(pairset).values() for s in group]
+    groups: dict = {s: [] for s in sibs}
+    rest = []
+    for p in prompts:
+        words = _words(p)
+        key = next((s for s in sibs if _at(words, s) is not None), None)
+        (groups[key] if key is not None else rest).append(p)
+    out, queues = [], [g for g in groups.values() if g] + ([rest] if rest else [])
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def fit_prompts(pairset) -> list[str]:
+    """The synthesized prompts a fit keeps besides the file's own: every part prompt the file's templates make,
+    then as many prompts with neither part (both slots refilled: "a yellow square ..."), spread over the
+    siblings. Without the second kind, the many part prompts outweigh the file's own neutral prompts in the fit's
+    mean and the rest of the world drifts (purple on circles: white and orange shapes drawn yellow, -5.2 points;
+    docs/benchmarks.md, "Part prompts the fit never saw"). Empty for a file without parts."""
+    made = synthesized(pairset, templates(pairset))
+    return made + spread(pairset, synthesized(pairset, templates(pairset), others=True), len(made))

@@ -141,6 +141,10 @@ def _tuning(v):
         "part_budget": number(0.0, 1e6),
         "part_move_budget": number(0.0, 1e6),
         "block_part_move_budget": number(0.0, 1e6),
+        # the part prompts synthesized from the held-out prompts that the part move read, and how many the block's
+        # trials kept (weditor/io/parts.py): measured, not used to reproduce
+        "synthesized_part_prompts": _per_concept(of_type(list, doc="a list of prompts")),
+        "synthesized_part_prompts_fitted": _per_concept(integer(0, 1 << 20)),
         "held_out_pairs": _per_concept(integer(0, 1 << 20)),
         "held_out_neutral": integer(0, 1 << 20),
     }

@@ -272,17 +272,18 @@ def fitted_block(ctx, params):
     """`Encoder.fit` for `--encoder-weights block`: the method protocol's `Fitted` (weditor/methods/base.py)."""
     from weditor.io.pairs import neutral_prompts
     from weditor.methods.base import weight_delta_fitted
-    from weditor.methods.encoder_synonyms import fit_pairsets, record_entry
+    from weditor.methods.encoder_synonyms import fit_pairsets, part_prompts, record_entry
 
     cfg, pipe, adapter = ctx.cfg, ctx.pipe, ctx.adapter
     with ctx.phases("encode"):
         pairsets, synonyms = fit_pairsets(pipe, adapter, ctx.pairsets, cfg.device, "block")
+        pairsets, synthesized = part_prompts(pairsets, ctx.pairsets)
         data = statistics(pipe, adapter, ctx.base, pairsets, neutral_prompts(pairsets), cfg.device)
     with ctx.phases("fit"):
         component, names, new, deltas, olds, locations, info = fit_block(
             pipe, adapter, ctx.base, data, params.preserve_scale, params.lam
         )
-    fit = [{"tensor": block_path(pipe, adapter)[1], **info, **record_entry(synonyms)}]
+    fit = [{"tensor": block_path(pipe, adapter)[1], **info, **record_entry(synonyms, synthesized)}]
     state = {"fit": fit, "params": params, "summary_key": "encoder_block"}
     return weight_delta_fitted(component, olds, new, deltas, locations, "text_encoder_last_block", state)
 

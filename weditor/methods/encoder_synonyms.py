@@ -140,6 +140,30 @@ def fit_pairsets(pipe, adapter, pairsets, device: str, weights: str) -> tuple[li
     return with_synonyms(pipe, adapter, pairsets, device, KEEP, ROTATE, PER_SYNONYM)
 
 
-def record_entry(record: dict) -> dict:
-    """The fit record's `synonyms`, only where a pair file had any: the records of the other files are as they were."""
-    return {"synonyms": record} if record else {}
+def part_prompts(completed_sets, given, synth: dict | None = None) -> tuple[list, dict]:
+    """(`completed_sets` with each file's synthesized prompts appended to its kept prompts, {concept: their count}):
+    prompts the file does not hold, made from its own words (weditor/io/parts.py, `fit_prompts`): its part prompts
+    ("a purple square ...", "a red circle ..." for purple on circles) and as many with neither part ("a yellow
+    square ..."). Read from `given`, the pair sets before the synonyms completed them (a completed set's pairs name
+    a synonym in place of the context); `synth` gives them instead ({concept: prompts}: a trial keeps those of its
+    training split only, objective.Split.train_synth). A file without parts is returned as it is (nothing
+    synthesized), so its fit and record are unchanged."""
+    from weditor.io.parts import fit_prompts
+
+    out, counts = [], {}
+    for done, ps in zip(completed_sets, given):
+        extra = synth.get(ps.concept, ()) if synth is not None else fit_prompts(ps)
+        extra = [p for p in extra if p not in set(done.neutral)]
+        out.append(dataclasses.replace(done, neutral=tuple(done.neutral) + tuple(extra)) if extra else done)
+        if extra:
+            counts[ps.concept] = len(extra)
+    return out, counts
+
+
+def record_entry(record: dict, synthesized: dict | None = None) -> dict:
+    """The fit record's `synonyms` and `part_prompts_synthesized` (their count per concept), each only where a pair
+    file had any: the records of the other files are as they were."""
+    return {
+        **({"synonyms": record} if record else {}),
+        **({"part_prompts_synthesized": synthesized} if synthesized else {}),
+    }

@@ -36,6 +36,9 @@ class Context:
     pairsets: list  # the training split's PairSets
     settings: object  # weditor.models.runtime.Settings
     cfg: object  # the PatchConfig the user gave (pinned fields come from it)
+    # {concept: part prompts synthesized from the training split} (objective.Split.train_synth): the block fit's
+    # trials keep them, as the written patch keeps those of the whole file ({} for a file without parts)
+    synth: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -308,10 +311,11 @@ def _encoder_edit(state, ctx: Context, params: dict) -> dict:
     if p.weights == "block":
         from weditor.io.pairs import neutral_prompts
         from weditor.methods import encoder_block
-        from weditor.methods.encoder_synonyms import fit_pairsets
+        from weditor.methods.encoder_synonyms import fit_pairsets, part_prompts
 
         if "data" not in cache:
             pairsets, _ = fit_pairsets(ctx.pipe, ctx.adapter, ctx.pairsets, ctx.settings.device, "block")
+            pairsets, _ = part_prompts(pairsets, ctx.pairsets, ctx.synth or {})
             cache["data"] = encoder_block.statistics(
                 ctx.pipe, ctx.adapter, ctx.base, pairsets, neutral_prompts(pairsets), ctx.settings.device
             )

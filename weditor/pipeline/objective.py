@@ -34,6 +34,9 @@ from weditor.defaults import MEASURE_STEPS
 OBJECTIVE_STEPS = MEASURE_STEPS  # trajectory steps of the objective (the summary runs as many: it reuses them)
 HELD_OUT = 0.25  # share of each pair file's pairs and neutral prompts held out for the objective
 SEED_OFFSET = 20_000  # the objective's noise seeds, apart from the collection's and the summary's
+# Whether the part move also reads the file's own part prompts (every one, held out or not), beside the ones
+# synthesized from the held-out pairs (`Split.held_synth`).
+MOVES_IN_SAMPLE = True
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,14 @@ class Split:
     # {concept: (neutral prompt, ...)}: every prompt of the file holding a part elsewhere, both kinds (the removed
     # words in another context, and the context without them: parts.other_parts); the part move is measured on them
     held_moves: dict = None
+    # {concept: (prompt, ...)}: part prompts the file does not hold, synthesized from the held-out pairs' unsafe
+    # prompts with the file's own words (parts.synthesized: "a purple circle ..." -> "a purple square ...", "a red
+    # circle ..."): unseen combinations, as the videos a conjunction's parts are checked on; among `held_moves`
+    held_synth: dict = None
+    # {concept: (prompt, ...)}: the part prompts synthesized from the training split alone (its pairs and neutral
+    # prompts), none of them held out or measured: what a trial of the block fit keeps besides the training split
+    # (weditor/methods/encoder_synonyms.py, `part_prompts`); the written patch synthesizes them from every prompt
+    train_synth: dict = None
 
 
 def _held_count(n: int) -> int:
@@ -63,9 +74,10 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.io.parts import other_parts, parts
+    from weditor.io.parts import fit_prompts, other_parts, parts, synthesized, templates
 
     train, held_pairs, held_sets, held_parts, held_moves = [], {}, [], {}, {}
+    held_synth, train_synth = {}, {}
     for c, ps in enumerate(pairsets):
         rng = random.Random(f"{seed}:{c}:{ps.concept}")  # str seeds are hashed deterministically (sha512)
         order = list(range(len(ps.pairs)))
@@ -84,10 +96,22 @@ def split_pairsets(pairsets, seed: int) -> Split:
         )
         held_sets.append(replace(ps, neutral=neutral_held))
         held_parts[ps.concept] = parts(ps)
-        held_moves[ps.concept] = tuple(held_parts[ps.concept]) + tuple(other_parts(ps))
+        # part prompts the file does not hold: from the held-out prompts' wording (measured), and from the training
+        # split's alone (fitted by the block's trials), apart: nothing measured is fitted
+        unseen = set(neutral_held) - set(neutral_train) | {t for p in held_pairs[ps.concept] for t in p[:2]}
+        fitted = tuple(p for p in fit_prompts(train[-1]) if p not in unseen)
+        held_templates = [p.unsafe for i, p in enumerate(ps.pairs) if i in held]
+        held_templates += [p for p in templates(ps) if p in neutral_held and p not in neutral_train]
+        held_synth[ps.concept] = tuple(p for p in synthesized(ps, held_templates) if p not in set(fitted))
+        train_synth[ps.concept] = fitted
+        in_sample = tuple(held_parts[ps.concept]) + tuple(other_parts(ps)) if MOVES_IN_SAMPLE else ()
+        held_moves[ps.concept] = tuple(dict.fromkeys(in_sample + held_synth[ps.concept]))
     held_parts = {c: found for c, found in held_parts.items() if found}
     held_moves = {c: held_moves[c] for c in held_parts}
-    return Split(tuple(train), held_pairs, tuple(neutral_prompts(held_sets)), held_parts, held_moves)
+    held_synth = {c: held_synth[c] for c in held_parts if held_synth[c]}
+    train_synth = {c: train_synth[c] for c in held_parts if train_synth[c]}
+    held_neutral = tuple(neutral_prompts(held_sets))
+    return Split(tuple(train), held_pairs, held_neutral, held_parts, held_moves, held_synth, train_synth)
 
 
 def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:

@@ -27,46 +27,18 @@ import torch
 
 from weditor.defaults import MEASURE_STEPS
 from weditor.errors import WeditorError
+from weditor.pipeline.budgets import (
+    BLOCK_PART_MOVE_BUDGET,
+    ERASED,
+    ERASED_PLAIN,
+    NEUTRAL_BUDGET,
+    PART_BUDGET,
+    PART_MOVE_BUDGET,
+    WARN_BELOW,
+)
 from weditor.pipeline.candidates import Context, Space, pin, spaces_for
 from weditor.pipeline.objective import HELD_OUT, OBJECTIVE_STEPS, Objective, Score, split_pairsets, with_common_targets
 
-# Measured on the shapes model (docs/benchmarks.md, "Self-tuning"): red is gone from every held-out video from
-# --removal 0.5 (held-out erasure 0.36) to 0.9, and the other colours are kept up to 0.9 (neutral change 0.028);
-# at removal 1 they are not (76.6%).
-NEUTRAL_BUDGET = 0.03  # the most a chosen setting may move the held-out neutral predictions (relative)
-# The most a chosen setting may move a concept's parts elsewhere (the file's neutral prompts that hold the words the
-# pairs remove: weditor/io/parts.py) towards their part twins, for pair files that have them; it replaces the
-# neutral budget there. Set on the development conjunction alone (red on squares, docs/benchmarks.md, "Conjunctions"):
-# every red-elsewhere video kept at a leak of 0.069 (the encoder edit, last layer, weight 20), one of six lost at 0.088
-# (both last layers, weight 50); the text read-out and uce read 0.3-0.7 at their mildest settings.
-PART_BUDGET = 0.075
-# The most a chosen setting may move any part prompt's prediction from the original model's, in any direction
-# (`Objective.part_moves`: |p' - p| against the concept's own |u - s|), alongside the part leak: the leak only sees a
-# move towards the part twin (a white shape), not the drift to a neighbour colour (blue elsewhere drawn purple).
-# The part prompts are both kinds: the removed words elsewhere and the context in other forms (parts.other_parts).
-# Set on the development conjunction alone (red on squares, docs/benchmarks.md, "The part move"), the fine set: every
-# part kept (within 3 points) at moves 0.090-0.125 (the encoder edit, last layer at weight 25 and 30, both layers at 85
-# and 100); 2 of 24 red-elsewhere videos lost at 0.143-0.170 (last layer at 22 and 20, both layers at 70).
-PART_MOVE_BUDGET = 0.13
-# The same for the text encoder's fitted block edit (`--encoder-weights block`, weditor/methods/encoder_block.py), whose
-# part moves do not track lost parts as the wo edit's do. Set on the development conjunctions alone (docs/benchmarks.md,
-# "The block fit"), the fine set: red on squares kept every part at moves 0.26 and 0.34 (and at 0.52 and 0.59) and lost
-# red elsewhere at 0.37 (-8.3) and 0.53 (-33.3); cyan on crosses kept every part at every setting (0.02-0.05). 0.35
-# admits the lowest two, refuses both failures.
-BLOCK_PART_MOVE_BUDGET = 0.35
-ERASED = 0.5  # held-out erasure that counts as erased: a ladder stops there, and costlier methods are not tried
-# The same for a pair file without parts elsewhere (a colour, a shape, a motion). Measured on development files written
-# in the styles of held-out ones the 0.5 line failed on (docs/benchmarks.md, "Twins that substitute"): where the twin
-# substitutes a near concept (red -> orange), half the way is still drawn as the concept (red left on 62% of videos at
-# an erasure of 0.5+), and held-out files read 0.53-0.61 with 72-89% of their shapes left; at 0.8 the ladders go on
-# to a stronger setting within the same neutral budget (red -> orange: 0% left). Files with parts keep 0.5: their
-# parts budgets, not this line, bound their erasure, and their measurements were made at 0.5.
-ERASED_PLAIN = 0.8
-# The self-check warns below this held-out erasure. Measured on the fine matrix (docs/benchmarks.md, "Self-tuning"):
-# erased concepts read 0.22 (blue, 2% left) and 0.24 (green, 0% left) and up; concepts still drawn read at most 0.16
-# (circle with the text read-out, red on squares and blue on circles before the encoder edit: 0.15-0.16). 0.2 sits
-# between the two groups (0.25 warned on green and blue, both erased).
-WARN_BELOW = 0.2
 # Fields a user can pin (an explicit value fixes that axis of every ladder).
 TUNED_FIELDS = (
     "removal",
@@ -229,7 +201,7 @@ class Tuner:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
         objective = Objective(self.steps, self.seed).fit(pipe, adapter, self.split_, settings)
         self.objective_ = objective  # its original-model runs are the summary's too (`prepare`)
-        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg)
+        ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg, self.split_.train_synth or {})
         self.trials_: list[Trial] = []
         total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
         bar = progress(None, total, "tune" if self.search else "self-check")
@@ -322,6 +294,17 @@ class Tuner:
                 **(
                     {"part_budget": PART_BUDGET, "part_move_budget": PART_MOVE_BUDGET, **self._block_budget()}
                     if self.split_.held_parts
+                    else {}
+                ),
+                # the part prompts the file does not hold that the part move read (and the block's trials kept)
+                **(
+                    {
+                        "synthesized_part_prompts": {c: list(p) for c, p in self.split_.held_synth.items()},
+                        "synthesized_part_prompts_fitted": {
+                            c: len(p) for c, p in (self.split_.train_synth or {}).items()
+                        },
+                    }
+                    if self.split_.held_synth
                     else {}
                 ),
                 "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},

@@ -52,6 +52,7 @@ DEV = (
     "shapes-yellow-cross.toml",
     "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
     "shapes-blue-triangle-dev.toml",  # branch conj9: a fifth conjunction for the sharper units
+    "shapes-red-triangle.toml",  # branch conj8: a fifth, for the synthesized part prompts
 )
 HELD_OUT = (
     "shapes-green.toml",
