@@ -253,7 +253,7 @@ def test_harden_adds_the_attacks_prompts_and_reproduces(tiny_wan_single, tmp_pat
     from weditor.pipeline.reproduce import config_from_recipe
 
     plain, hard = tmp_path / "plain", tmp_path / "hard"
-    for out, extra in ((plain, []), (hard, ["--harden", "1"])):
+    for out, extra in ((plain, ["--method", "text"]), (hard, ["--method", "text", "--harden", "1"])):
         result = run_cli(
             [
                 "patch",
