@@ -87,3 +87,39 @@ def test_the_removed_word_is_voted_per_pair_whatever_replaces_it():
     for name in ("red-orange", "red-substitutes", "red"):
         assert removed_word(_pairset(name)) == ("red",)
     assert removed_word(_pairset("cross")) == ("cross",)  # twins spread over ball, disc, circle and square
+
+
+def test_a_tie_goes_to_the_concepts_word_and_a_keyword_holding_it_is_no_synonym():
+    from dataclasses import replace
+
+    from weditor.io.pairs import Pair
+    from weditor.io.synonyms import removed_word
+
+    ps = _pairset("red-orange")
+    # every pair "a red X" -> "an orange X": "a" and "red" tie; the file's keywords name red
+    same = replace(ps, pairs=(Pair("a red circle moving up", "an orange circle moving up"),) * 5)
+    assert removed_word(same) == ("red",)
+    assert removed_word(replace(same, keywords=(), concept="x")) is None  # a tie nothing breaks: no synonyms
+    held = replace(_pairset("circle-square"), keywords=("circle", "round circle", "ball"))
+    assert [u for u, *_ in synonym_pairs(held, _held(held, 1))] == ["a red ball moving left"]
+
+
+def test_files_with_images_get_no_synonym_prompts():
+    from dataclasses import replace
+
+    plain = _pairset("circle-square")
+    pictured = replace(plain, pairs=tuple(replace(p, unsafe_image=ROOT / "x.png") for p in plain.pairs))
+    split = Split((), {plain.concept: _held(plain)}, ())
+    assert set(with_synonyms(split, [pictured]).held_pairs) == {plain.concept}
+
+
+def test_a_recipe_scores_twice_as_many_entries_as_concepts():
+    import pytest
+
+    from weditor.io.recipe_schema import Bad, _per_concept, _self_check, text
+
+    entry = {"erasure": 0.9, "neutral_change": 0.01, "warning": False}
+    scored = {f"c{i}": entry for i in range(60)} | {f"c{i}{SUFFIX}": entry for i in range(60)}
+    assert _self_check(scored) == scored
+    with pytest.raises(Bad):  # a pair file's entry is keyed by its concept, never by a synonyms entry
+        _per_concept(text(what="file name")).check({"c" + SUFFIX: "f.toml"})

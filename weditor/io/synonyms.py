@@ -33,8 +33,9 @@ def unseen_keywords(pairset) -> list[str]:
 
 def removed_word(pairset) -> tuple[str] | None:
     """(the word most of the pairs remove or replace,), counted once per pair over each pair's changed runs (so "a
-    red" -> "an orange" and "red" -> "green" both count "red"; ties: the first in the file); None where no pair is
-    one change of a run of words, or where most pairs' changes hold several words that tie."""
+    red" -> "an orange" and "red" -> "green" both count "red"; a tie goes to the word the file's keywords or concept
+    name hold); None where no pair is one change of a run of words, where no word is changed by most pairs, or where
+    a tie stays a tie."""
     import difflib
     from collections import Counter
 
@@ -46,8 +47,13 @@ def removed_word(pairset) -> tuple[str] | None:
             votes.update(dict.fromkeys(a[ops[0][1] : ops[0][2]], 1))
     if not votes:
         return None
-    (word, n), *rest = votes.most_common()
-    return (word,) if n * 2 > len(pairset.pairs) else None
+    ranked = votes.most_common()
+    n = ranked[0][1]
+    tied = [w for w, c in ranked if c == n]
+    if len(tied) > 1:  # "a red" -> "an orange" in every pair: the concept's word, not the article, is the one
+        named = {w for k in (*pairset.keywords, pairset.concept) for w in _words(k.replace("-", " "))}
+        tied = [w for w in tied if w in named]
+    return (tied[0],) if len(tied) == 1 and n * 2 > len(pairset.pairs) else None
 
 
 def synonym_pairs(pairset, held: tuple) -> tuple:
@@ -56,7 +62,8 @@ def synonym_pairs(pairset, held: tuple) -> tuple:
     replacement where it holds the word too). Empty where the pairs do not change one word, where no keyword is
     unused, or for pairs with images (the image shows the concept whatever the prompt says)."""
     word = removed_word(pairset)
-    synonyms = unseen_keywords(pairset)
+    # a keyword holding the word itself ("round circle") would still name the concept: not a synonym of it
+    synonyms = [k for k in unseen_keywords(pairset) if word is not None and word[0] not in k.split()]
     if word is None or not synonyms:
         return ()
     out = []

@@ -147,14 +147,15 @@ def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
 def with_synonyms(split: Split, pairsets) -> Split:
     """`split` with each plain concept's synonym prompts (weditor/io/synonyms.py) held out as a concept of their own,
     `"<concept> (synonyms)"`: built from its held-out pairs and the file's unused keywords. Pair files with parts
-    elsewhere (a colour on one shape) are left as they are: their synonyms enter the block fit's data instead
+    elsewhere (a colour on one shape), or with images or videos, are left as they are: their synonyms enter the block fit's data instead
     (weditor/methods/encoder_synonyms.py), and their search is budgeted by the parts."""
     from weditor.io.parts import parts
     from weditor.io.synonyms import SUFFIX, synonym_pairs
 
     held = dict(split.held_pairs)
     for ps in pairsets:
-        found = () if parts(ps) else synonym_pairs(ps, held.get(ps.concept, ()))
+        media = ps.has_images or ps.has_videos  # the image or video shows the concept whatever the prompt says
+        found = () if parts(ps) or media else synonym_pairs(ps, held.get(ps.concept, ()))
         if found:
             held[ps.concept + SUFFIX] = found
     return replace(split, held_pairs=held)

@@ -195,7 +195,9 @@ class Tuner:
 
         rng = torch.get_rng_state()
         self.split_ = with_common_targets(split_pairsets(pairsets, self.seed), pipe, adapter, pairsets, cfg.device)
-        self.erased_ = ERASED if self.split_.held_parts else ERASED_PLAIN
+        # one line per patch: 0.5 where any file has parts elsewhere (or images, videos: never measured at 0.8)
+        media = any(ps.has_images or ps.has_videos for ps in pairsets)
+        self.erased_ = ERASED if self.split_.held_parts or media else ERASED_PLAIN
         plan = self.plan(cfg, adapter, pairsets)
         if not plan:
             raise WeditorError(f"--method {cfg.method}: not among the methods the self-check can evaluate")
