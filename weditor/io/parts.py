@@ -33,16 +33,21 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def pair_change(pair) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(removed words, their replacement) when `pair`'s word-level diff is one substitution or deletion of a run of
+    words, else None."""
+    a, b = _words(pair.unsafe), _words(pair.safe)
+    ops = [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
+    if len(ops) == 1 and ops[0][0] in ("replace", "delete"):
+        _, i1, i2, j1, j2 = ops[0]
+        return tuple(a[i1:i2]), tuple(b[j1:j2])
+    return None
+
+
 def changed_run(pairset) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(removed words, their replacement) that most of the pairs share, when a pair's diff is one change; None
     when no pair is one substitution or deletion of a run of words (ties: the first in the file)."""
-    votes: Counter = Counter()
-    for pair in pairset.pairs:
-        a, b = _words(pair.unsafe), _words(pair.safe)
-        ops = [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
-        if len(ops) == 1 and ops[0][0] in ("replace", "delete"):
-            _, i1, i2, j1, j2 = ops[0]
-            votes[(tuple(a[i1:i2]), tuple(b[j1:j2]))] += 1
+    votes = Counter(c for c in map(pair_change, pairset.pairs) if c is not None)
     return max(votes.items(), key=lambda kv: kv[1])[0] if votes else None
 
 

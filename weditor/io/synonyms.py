@@ -15,7 +15,7 @@ one word, or that lists no unused keyword, gets nothing, and its search is what 
 
 from __future__ import annotations
 
-from weditor.io.parts import _words, part_twin
+from weditor.io.parts import _words, pair_change, part_twin
 
 SUFFIX = " (synonyms)"  # the self-check's name for a concept's synonym prompts
 
@@ -36,15 +36,12 @@ def removed_word(pairset) -> tuple[str] | None:
     red" -> "an orange" and "red" -> "green" both count "red"; a tie goes to the word the file's keywords or concept
     name hold); None where no pair is one change of a run of words, where no word is changed by most pairs, or where
     a tie stays a tie."""
-    import difflib
     from collections import Counter
 
     votes: Counter = Counter()
-    for pair in pairset.pairs:
-        a, b = _words(pair.unsafe), _words(pair.safe)
-        ops = [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
-        if len(ops) == 1 and ops[0][0] in ("replace", "delete"):
-            votes.update(dict.fromkeys(a[ops[0][1] : ops[0][2]], 1))
+    for change in map(pair_change, pairset.pairs):
+        if change is not None:
+            votes.update(dict.fromkeys(change[0], 1))
     if not votes:
         return None
     ranked = votes.most_common()
