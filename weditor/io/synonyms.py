@@ -53,14 +53,27 @@ def removed_word(pairset) -> tuple[str] | None:
     return (tied[0],) if len(tied) == 1 and n * 2 > len(pairset.pairs) else None
 
 
+def _inflects(word: str, keyword: str) -> bool:
+    """Whether `keyword` holds `word` or a word-form of it: the word with at most two letters added or taken at its end
+    ("square" / "squares", "cross" / "crosses"). Spelling only, in no language's grammar: a real synonym that happens
+    to share all but two final letters is lost, a broken prompt is not made."""
+    for w in keyword.split():
+        short, long_ = sorted((word, w), key=len)
+        if w == word or (len(short) >= 3 and long_.startswith(short) and len(long_) - len(short) <= 2):
+            return True
+    return False
+
+
 def synonym_pairs(pairset, held: tuple) -> tuple:
     """Held-out pairs `held` ((unsafe, safe, unsafe image, safe image), ...) with the word the pairs remove replaced by
     each unseen keyword in turn (every pair and every keyword at least once; the twin keeps its own words, or gets the same
     replacement where it holds the word too). Empty where the pairs do not change one word, where no keyword is
     unused, or for pairs with images (the image shows the concept whatever the prompt says)."""
     word = removed_word(pairset)
-    # a keyword holding the word itself ("round circle") would still name the concept: not a synonym of it
-    synonyms = [k for k in unseen_keywords(pairset) if word is not None and word[0] not in k.split()]
+    # a keyword holding the word itself ("round circle") would still name the concept, and one holding an inflection of
+    # it ("squares") makes a broken prompt ("a red squares moving left") that read ~0 for every method: neither is a
+    # synonym of it
+    synonyms = [k for k in unseen_keywords(pairset) if word is not None and not _inflects(word[0], k)]
     if word is None or not synonyms:
         return ()
     out = []
