@@ -126,11 +126,14 @@ def test_a_recipe_scores_twice_as_many_entries_as_concepts():
 
 
 def test_a_keyword_that_inflects_the_word_is_no_synonym():
-    """"squares" for "square" made "a red squares moving left", a broken prompt that read ~0 for every method and
+    """ "squares" for "square" made "a red squares moving left", a broken prompt that read ~0 for every method and
     warned on every patch of the held-out square file; a word three letters apart or more stays a synonym."""
     from dataclasses import replace
 
     ps = replace(_pairset("circle-square"), keywords=("circle", "circles", "circled", "circ", "ball", "circlelike"))
-    assert [u for u, *_ in synonym_pairs(ps, _held(ps, 1))] == ["a red ball moving left", "a red circlelike moving left"]
+    assert [u for u, *_ in synonym_pairs(ps, _held(ps, 1))] == [
+        "a red ball moving left",
+        "a red circlelike moving left",
+    ]
     square = _pairset("square")
     assert "squares" in unseen_keywords(square) and synonym_pairs(square, _held(square)) == ()
