@@ -140,3 +140,33 @@ def test_other_t5_families_are_fitted_and_reloaded(name, tiny, tmp_path):
     assert {e["component"] for e in recipe["edits"]} == {"text_encoder"} and len(recipe["edits"]) >= 5
     assert all(e["sha256_before"] != e["sha256_after"] for e in recipe["edits"])
     assert recipe["verification"]["tensors_checked"] > 0
+
+
+def test_the_padding_is_cut_only_where_the_real_tokens_read_the_same(tiny):
+    """The pipeline pads to its maximum length (Wan: 512 tokens for prompts of ~20); the fit runs the block at every
+    L-BFGS evaluation, so `trimmed` drops the positions past the longest prompt, where the real tokens' outputs are
+    the same without them. A block that reads the padding (no mask) keeps every position."""
+    from weditor.methods.kv_edit import token_ids
+
+    pipe, adapter = load(tiny("wan"))
+    from weditor.models.loading import load_base
+
+    base, _ = load_base(str(tiny("wan")), None)
+    prompts = ["a red ball", "a blue square moving to the left slowly"]
+    x, args, kwargs, lengths = encoder_block.capture(pipe, adapter, prompts, "cpu")
+    block, norm = encoder_block.base_block(pipe, adapter, base)
+    n = max(lengths)
+    assert n < x.shape[1] and lengths == [token_ids(pipe, p, x.shape[1])[1] for p in prompts]
+    xs, a, k = encoder_block.trimmed(block, norm, x, args, kwargs, lengths)
+    assert xs.shape[1] == n
+    full = encoder_block._run(block, norm, x, args, kwargs)
+    cut = encoder_block._run(block, norm, xs, a, k)
+    for b, m in enumerate(lengths):
+        torch.testing.assert_close(cut[b, :m], full[b, :m], rtol=1e-12, atol=1e-12)
+
+    class Unmasked(torch.nn.Module):  # every position reads the mean over all of them, padding included
+        def forward(self, h, *args, **kwargs):
+            return (h + h.mean(1, keepdim=True),)
+
+    same = encoder_block.trimmed(Unmasked(), norm, x, args, kwargs, lengths)
+    assert same[0] is x and same[1] is args
