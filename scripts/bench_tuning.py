@@ -2,11 +2,15 @@
 
     python scripts/bench_tuning.py grid pairs/shapes-red.toml pairs/shapes-circle.toml   # every trial, no early stop
     python scripts/bench_tuning.py timing pairs/shapes-red.toml --repeat 2               # fixed vs tuned patch, wall s
+    python scripts/bench_tuning.py timing pairs/shapes-red.toml --repeat 3 --cli         # the same, as commands
 
 `grid` scores every setting of every method in the registry (weditor/pipeline/candidates.py) on the held-out
 split, as the search does, but without stopping a ladder early, and prints a Markdown table (paste into
 docs/benchmarks.md, "Self-tuning"). `timing` runs `weditor patch --no-tune` and the default (searched)
-patch back to back on the shipped shapes model, alternating, and prints both wall times.
+patch back to back on the shipped shapes model, alternating, and prints both wall times: in one process by default
+(after the first run, without imports and with the model's files in the page cache: the two patches' own work), or
+with `--cli` as the user runs them, `weditor patch` in a fresh process each time (imports, start-up and loading
+included on both sides), the median of each.
 """
 
 from __future__ import annotations
@@ -86,6 +90,25 @@ def timing(pair_file: str, repeat: int):
     print(f"mean: fixed {fixed:.1f} s, tuned {tuned:.1f} s, ratio {tuned / fixed:.2f}")
 
 
+def timing_cli(pair_file: str, repeat: int):
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+
+    walls = {False: [], True: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            for tune in (False, True):
+                cmd = [sys.executable, "-m", "weditor", "patch", "--pairs", pair_file, "--out", f"{tmp}/{r}-{tune}"]
+                t0 = time.perf_counter()
+                subprocess.run(cmd + ([] if tune else ["--no-tune"]), check=True, capture_output=True)
+                walls[tune].append(time.perf_counter() - t0)
+                print(f"{'tuned' if tune else 'fixed'} (command): {walls[tune][-1]:.1f} s", flush=True)
+    fixed, tuned = statistics.median(walls[False]), statistics.median(walls[True])
+    print(f"median: fixed {fixed:.1f} s, tuned {tuned:.1f} s, ratio {tuned / fixed:.2f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -95,9 +118,12 @@ def main(argv=None):
     t = sub.add_parser("timing")
     t.add_argument("pairs")
     t.add_argument("--repeat", type=int, default=2)
+    t.add_argument("--cli", action="store_true", help="each patch a fresh `weditor patch` process, as the user runs it")
     args = ap.parse_args(argv)
     if args.what == "grid":
         grid(args.pairs, args.seed)
+    elif args.cli:
+        timing_cli(args.pairs, args.repeat)
     else:
         timing(args.pairs, args.repeat)
 

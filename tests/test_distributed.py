@@ -116,3 +116,12 @@ def test_torchrun_refuses_a_method_that_is_not_data_parallel(tiny_wan_single, tm
     assert res.returncode != 0
     assert "not data-parallel yet" in res.stderr + res.stdout
     assert not (tmp_path / "o").exists()
+
+
+def test_a_rank_leaves_with_the_exit_code_python_would_give(capsys):
+    """Each rank ends with `os._exit` (no interpreter teardown, where a gloo thread once aborted a finished rank):
+    the code must still be what `sys.exit` gives, so a refused input still fails the torchrun command."""
+    from weditor.__main__ import _exit_code
+
+    assert [_exit_code(None), _exit_code(0), _exit_code(2), _exit_code(256 + 3)] == [0, 0, 2, 3]
+    assert _exit_code("Error: bad") == 1 and "Error: bad" in capsys.readouterr().err
