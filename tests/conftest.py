@@ -87,6 +87,26 @@ def patched(tiny_wan, tmp_path_factory) -> Path:
     return out
 
 
+def assert_option_refused(base: Path, out: Path, args: list, message: str):
+    """`weditor patch BASE --pairs TINY_PAIRS ARGS` exits 2 with `message` and one final `Error:` line, no traceback,
+    and writes nothing at `out` (the text encoder methods' option checks share it)."""
+    result = run_cli(["patch", base, "--pairs", TINY_PAIRS, "--out", out, "--no-summary", *args])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and message in result.output and lines[-1].startswith("Error:"), result.output
+    assert sum(line.startswith("Error:") for line in lines) == 1 and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def assert_verify_exact_and_tamper_caught(folder: Path, base: Path, bad: Path, exact: int, suffix: str = ""):
+    """`weditor verify` recomputes `exact` tensors of a weight-delta patch, and fails on a copy whose increment
+    ending in `suffix` was scaled with its hash rewritten (`tampered_increment`)."""
+    result = run_cli(["verify", folder, "--base", base])
+    assert result.exit_code == 0, result.output
+    assert f"{exact} exact" in result.output, result.output
+    result = run_cli(["verify", tampered_increment(folder, bad, suffix), "--base", base])
+    assert result.exit_code != 0 and "MISMATCH" in result.output, result.output
+
+
 def tampered_increment(folder: Path, bad: Path, suffix: str = "") -> Path:
     """A copy of a weight-delta patch (`bad`) whose first saved increment ending in `suffix` is scaled by 1.01, with
     its hash in weditor.json rewritten as an attacker would: only recomputing the tensors can catch it."""

@@ -15,7 +15,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_PAIRS, run_cli
+from tests.conftest import TINY_PAIRS, assert_option_refused, run_cli
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
 from weditor import defaults
@@ -114,10 +114,7 @@ def test_verify_recomputes_every_tensor(tiny, block_patched):
     ],
 )
 def test_block_options_are_checked(args, message, tiny, tmp_path):
-    result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--no-summary", *args])
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 2 and message in result.output and lines[-1].startswith("Error:"), result.output
-    assert not (tmp_path / "o").exists()
+    assert_option_refused(tiny("wan"), tmp_path / "o", args, message)
 
 
 def test_an_encoder_too_large_to_fit_is_refused_with_one_line(tiny, tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_PAIRS, run_cli, tampered_increment
+from tests.conftest import TINY_PAIRS, assert_option_refused, assert_verify_exact_and_tamper_caught, run_cli
 from tests.test_adapters import load, tiny  # noqa: F401 (fixture)
 from tests.test_safree import FAMILIES
 from weditor.io.recipe import hash_files
@@ -118,12 +118,7 @@ def test_recipe_reproduces_the_patch_byte_for_byte(units_patched, tmp_path):
 
 
 def test_verify_recomputes_the_edit_and_catches_a_tampered_increment(tiny, units_patched, tmp_path):
-    result = run_cli(["verify", units_patched, "--base", tiny("wan")])
-    assert result.exit_code == 0, result.output
-    assert "3 exact" in result.output
-    bad = tampered_increment(units_patched, tmp_path / "bad", "wo.weight")
-    result = run_cli(["verify", bad, "--base", tiny("wan")])
-    assert result.exit_code != 0 and "MISMATCH" in result.output, result.output
+    assert_verify_exact_and_tamper_caught(units_patched, tiny("wan"), tmp_path / "bad", 3, "wo.weight")
 
 
 @pytest.mark.parametrize(
@@ -141,11 +136,7 @@ def test_verify_recomputes_the_edit_and_catches_a_tampered_increment(tiny, units
     ],
 )
 def test_units_options_are_checked(args, message, tiny, tmp_path):
-    result = run_cli(["patch", tiny("wan"), "--pairs", TINY_PAIRS, "--out", tmp_path / "o", "--no-summary", *args])
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 2 and message in result.output and lines[-1].startswith("Error:"), result.output
-    assert sum(line.startswith("Error:") for line in lines) == 1 and "Traceback" not in result.output
-    assert not (tmp_path / "o").exists()
+    assert_option_refused(tiny("wan"), tmp_path / "o", args, message)
 
 
 def test_families_without_a_t5_encoder_are_refused(tiny, tmp_path):
