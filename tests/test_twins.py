@@ -17,10 +17,10 @@ from tests.conftest import run_cli
 from weditor.errors import WeditorError
 from weditor.io.pairs import load_pairsets
 from weditor.io.recipe import hash_files
-from weditor.io.twins import deletion_twins, spread, substitutes, with_twins
+from weditor.io.twins import deletion_twins, dropped, spread, substitutes, with_twins
 from weditor.pipeline.objective import Score, split_pairsets
 from weditor.pipeline.tuning import Trial
-from weditor.pipeline.tuning_twins import better, spread_files
+from weditor.pipeline.tuning_twins import barely_reached, better, spread_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SPREAD = ROOT / "pairs" / "shapes-red-substitutes.toml"
@@ -68,6 +68,15 @@ def test_deletion_twins_drop_the_changed_word_from_the_unsafe_prompt():
         with_twins([red], "common")
 
 
+def test_the_article_before_the_dropped_word_agrees_with_the_next_one():
+    assert dropped("an orange circle moving left", ("orange",)) == "a circle moving left"  # not "an circle"
+    assert dropped("An orange square going up", ("orange",)) == "A square going up"
+    assert dropped("a red apple", ("red",)) == "an apple"
+    assert dropped("the red cross moves downwards", ("red",)) == "the cross moves downwards"
+    assert dropped("a big red circle", ("red",)) == "a big circle"
+    assert dropped("a circle moving left", ("red",)) is None
+
+
 def test_a_file_with_images_is_never_spread_nor_rewritten():
     from weditor.io.pairs import Pair
 
@@ -99,6 +108,21 @@ def test_the_deletion_pass_wins_only_where_it_does_better():
     assert not better(t(0.9, 0.05), t(0.1, 0.02), budget=0.03, erased=0.8)
     assert not better(t(0.9, 0.05), t(0.1, 0.06), budget=0.03, erased=0.8)  # neither: the first pass's stays
     assert better(t(0.81, 0.029), t(0.79, 0.01), budget=0.03, erased=0.8)  # erased beats short of it
+
+
+def test_deletion_twins_are_tried_only_below_the_warning_line():
+    from types import SimpleNamespace
+
+    from weditor.pipeline.budgets import WARN_BELOW
+
+    def tuner(*erasures):
+        trials = [Trial("text", {}, Score({"c": e, "c (synonyms)": e}, 0.01)) for e in erasures]
+        return SimpleNamespace(trials_=trials, chosen_=len(trials) - 1)
+
+    assert barely_reached(tuner(0.17))  # the spread red file's first pass
+    assert not barely_reached(tuner(0.70))  # left's (twins spread over three directions): erased on video
+    assert not barely_reached(tuner(WARN_BELOW))
+    assert barely_reached(SimpleNamespace(trials_=[], chosen_=None))
 
 
 def test_twins_is_checked_and_recorded_in_the_schema():
@@ -153,3 +177,14 @@ def test_twins_given_keeps_the_pairs_own_and_searches_once(tmp_path):
     recipe = json.loads((out / "weditor.json").read_text())
     assert "twins" not in recipe["params"] and "spread_substitutes" not in recipe["tuning"]["objective"]
     assert not [t for t in recipe["tuning"]["trials"] if "twins" in t["params"]]
+
+
+def test_a_spread_file_the_first_pass_reaches_is_searched_once(tmp_path):
+    """Left's twins spread over three directions, and UCE reaches 0.70 of the way: no deletion twins ("a red circle
+    moving"), the patch is what it was."""
+    out = tmp_path / "left"
+    result = run_cli(["patch", "--pairs", ROOT / "pairs" / "shapes-left.toml", "--out", out, "--no-summary"])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((out / "weditor.json").read_text())
+    assert "twins" not in recipe["params"] and "spread_substitutes" not in recipe["tuning"]["objective"]
+    assert recipe["method"] == "uce" and not [t for t in recipe["tuning"]["trials"] if "twins" in t["params"]]

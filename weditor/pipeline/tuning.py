@@ -196,11 +196,10 @@ class Tuner:
         self.spread_ = {}
         try:
             self._search(pipe, adapter, base, with_twins(pairsets, getattr(cfg, "twins", "pair")), settings, cfg)
-            again = self.search and "twins" not in pinned_fields(cfg) and not self._satisfied()
-            if again:  # nothing erased within the budget: twins that substitute many different words?
-                from weditor.pipeline.tuning_twins import deletion_pass, spread_files
+            if self.search and "twins" not in pinned_fields(cfg):  # twins that substitute many different words
+                from weditor.pipeline.tuning_twins import barely_reached, deletion_pass, spread_files
 
-                self.spread_ = spread_files(self.split_, pairsets)
+                self.spread_ = spread_files(self.split_, pairsets) if barely_reached(self) else {}
                 if self.spread_:
                     torch.set_rng_state(rng)  # the second pass starts where the first did
                     deletion_pass(self, pipe, adapter, base, pairsets, settings, cfg)
