@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from weditor.io.parts import pair_change, part_twin
+from weditor.io.parts import pair_change
 from weditor.io.synonyms import removed_word
 
 TWINS = ("pair", "deleted")  # PatchConfig.twins: the pairs as written, or the changed word dropped from the unsafe
@@ -81,10 +81,10 @@ def dropped(prompt: str, run: tuple[str, ...]) -> str | None:
     now follows ("an orange circle" -> "a circle", not "an circle": on the shapes model "an circle ..." drew a yellow
     shape on 7 of 16 videos, "a circle ..." a white one on 16 of 16; docs/benchmarks.md, "Spread substitutes"); None
     when the prompt does not hold the run."""
-    if part_twin(prompt, run, ()) is None:
-        return None
-    pattern = r"(?<![\w'-])" + r"\s+".join(re.escape(w) for w in run) + r"(?![\w'-])"
+    pattern = r"(?<![\w'-])" + r"\s+".join(re.escape(w) for w in run) + r"(?![\w'-])"  # as parts.part_twin reads it
     m = re.search(pattern, prompt, flags=re.IGNORECASE)
+    if m is None:
+        return None
     before, after = prompt[: m.start()].rstrip(), prompt[m.end() :].lstrip()
     article, following = re.search(r"(?<![\w'-])(an|a)$", before, re.IGNORECASE), re.match(r"[A-Za-z]", after)
     if article and following:
