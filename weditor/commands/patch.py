@@ -244,6 +244,14 @@ _WITH_RECIPE = (
     'its settings on a held-out split of the pairs (docs/method.md, "Self-tuning").',
 )
 @click.option(
+    "--twins",
+    default="pair",
+    show_default=True,
+    type=click.Choice(("pair", "deleted")),
+    help="The safe twins every method fits: the pairs' own, or each unsafe prompt with its changed word dropped "
+    "('deleted'; the search tries it itself where the twins substitute many different words: docs/method.md).",
+)
+@click.option(
     "--recipe",
     type=click.Path(dir_okay=False),
     help="Reproduce the patch recorded in a weditor.json (its pair files must sit next to it).",

@@ -42,7 +42,7 @@ SEED = click.IntRange(0, defaults.MAX_SEED)
 # option is declared once, in weditor/commands/patch.py, and validated once, in `PatchConfig.check`.
 LEAD = ("pairs", "out", "removal", "device", "dtype", "offload", "recipe", "push_to_hub")
 SECTIONS = {
-    "Method and measurement": ("method", "no_tune", "strength", "steps", "size", "seed", "no_summary"),
+    "Method and measurement": ("method", "no_tune", "twins", "strength", "steps", "size", "seed", "no_summary"),
     "--method refusal (the block-by-block edit)": ("layers", "site", "edit", "rank", "alpha", "neutral", "directions"),
     "--method text": ("harden",),
     "--method safree": ("safree_pool",),

@@ -149,6 +149,8 @@ def _tuning(v):
         # trials kept (weditor/io/parts.py): measured, not used to reproduce
         "synthesized_part_prompts": _per_concept(of_type(list, doc="a list of prompts")),
         "synthesized_part_prompts_fitted": _per_concept(integer(0, 1 << 20)),
+        # the changed word's substitutes where the search went on with deletion twins (weditor/io/twins.py)
+        "spread_substitutes": _per_concept(of_type(dict, doc="an object {substitute: pairs}")),
         "held_out_pairs": _per_concept(integer(0, 1 << 20), scored=True),
         "held_out_neutral": integer(0, 1 << 20),
     }
@@ -240,6 +242,7 @@ PARAMS: dict[str, Key] = {
     "encoder_layers": integer(1, 64),
     "encoder_weights": choice(defaults.ENCODER_WEIGHTS_CHOICES),  # "block": weditor/methods/encoder_block.py
     **dict(units=integer(1, 1 << 20), units_preserve=number(0.0, 1e6, low_open=True), units_silence=number(0.0, 1e6)),
+    "twins": choice(("pair", "deleted")),  # the pairs fitted: as written, or the changed word dropped (io/twins.py)
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {

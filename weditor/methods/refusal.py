@@ -285,6 +285,7 @@ def recipe_params(cfg, settings: Settings, pipe, adapter, keys, folded) -> dict:
         "pinned",
         "card",
         "batch",
+        "twins",  # recorded where it is not "pair" (weditor/pipeline/run.py)
     ):
         params.pop(k)
     params["size"] = list(settings.size)

@@ -8,6 +8,7 @@ from pathlib import Path
 from weditor import defaults
 from weditor.errors import WeditorError
 from weditor.io.pairs import PairSet
+from weditor.io.twins import TWINS
 from weditor.models.loading import BUILTIN_MODEL, DTYPES
 
 DEFAULT_LAYERS = defaults.LAYERS
@@ -74,6 +75,9 @@ class PatchConfig:
     units: int = defaults.UNITS  # method "units" (weditor/methods/encoder_units.py)
     units_preserve: float = defaults.UNITS_PRESERVE
     units_silence: float = defaults.UNITS_SILENCE
+    # the pairs every method fits: "pair", as written; "deleted", each twin its unsafe prompt with the changed word
+    # dropped (weditor/io/twins.py: what the search chooses for twins that substitute many different words)
+    twins: str = "pair"
     batch: int | None = (
         None  # summary prompts per denoiser forward (None: weditor/models/measure.py's default, halved while out of memory)
     )
@@ -151,6 +155,8 @@ class PatchConfig:
             from weditor.methods.encoder_units import UnitsParams
 
             UnitsParams(self.units, self.units_preserve, self.units_silence).check()
+        if self.twins not in TWINS:
+            raise WeditorError(f"twins {self.twins!r}: must be one of {', '.join(TWINS)}")
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:

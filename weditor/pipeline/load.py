@@ -18,6 +18,7 @@ from weditor.io.checkpoint import BaseModel, check_out_dir
 from weditor.io.pair_videos import check_videos_accepted
 from weditor.io.pairs import PairSet, load_pairsets
 from weditor.io.pickles import prepare_base
+from weditor.io.twins import with_twins
 from weditor.models.loading import default_size, load_base, load_pipeline
 from weditor.models.preflight import run_preflight
 from weditor.models.runtime import Settings
@@ -48,7 +49,8 @@ def load(cfg: PatchConfig, method, echo=print, t_start: float | None = None) -> 
 
     t_start = time.perf_counter() if t_start is None else t_start
     phases = Phases(cfg.device)
-    pairsets = load_pairsets(cfg.pairs)
+    # the pairs every method fits: as written, or with the twins the search chose (weditor/io/twins.py)
+    pairsets = with_twins(load_pairsets(cfg.pairs), cfg.twins)
     base, adapter = load_base(cfg.model, cfg.revision, cfg.allow_pickle)
     method.check(cfg, adapter)
     if cfg.uses_reins:

@@ -83,6 +83,8 @@ def _run_patch(cfg: PatchConfig, echo=print) -> PatchResult:
     status.show("summary")
     summary = method.summarise(ctx, fitted)  # loads the edit into the live pipeline, measured or not
     params = method.params(ctx, fitted)
+    if cfg.twins != "pair":  # the twins the search chose (weditor/io/twins.py); other recipes stay as they were
+        params["twins"] = cfg.twins
     recipe = Recipe(
         ctx.base, ctx.pairsets, recipe_method(method, fitted), params, fitted.edits.entries, summary, fitted.extra
     )

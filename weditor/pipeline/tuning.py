@@ -27,6 +27,7 @@ import torch
 
 from weditor.defaults import MEASURE_STEPS
 from weditor.errors import WeditorError
+from weditor.io.twins import with_twins
 from weditor.pipeline.budgets import (
     BLOCK_PART_MOVE_BUDGET,
     ERASED,
@@ -57,6 +58,7 @@ TUNED_FIELDS = (
     "units",
     "units_preserve",
     "units_silence",
+    "twins",  # given: no second pass on deletion twins (weditor/pipeline/tuning_twins.py)
 )
 
 TRIALS_RUN = 0  # trials scored in this process (tests check that --recipe runs none)
@@ -190,10 +192,30 @@ class Tuner:
         return plan
 
     def fit(self, pipe, adapter, base, pairsets, settings, cfg, echo=print):
+        rng = torch.get_rng_state()
+        self.spread_ = {}
+        try:
+            self._search(pipe, adapter, base, with_twins(pairsets, getattr(cfg, "twins", "pair")), settings, cfg)
+            if self.search and "twins" not in pinned_fields(cfg):  # twins that substitute many different words
+                from weditor.pipeline.tuning_twins import barely_reached, deletion_pass, spread_files
+
+                self.spread_ = spread_files(self.split_, pairsets) if barely_reached(self) else {}
+                if self.spread_:
+                    torch.set_rng_state(rng)  # the second pass starts where the first did
+                    deletion_pass(self, pipe, adapter, base, pairsets, settings, cfg)
+        finally:
+            torch.set_rng_state(rng)
+        if self.chosen_ is None:
+            first = next((t.error for t in self.trials_ if t.error), "no trial could be scored")
+            raise WeditorError(f"self-tuning: no setting could be fitted ({first})")
+        return self
+
+    def _search(self, pipe, adapter, base, pairsets, settings, cfg, twins: dict | None = None):
+        """One pass of the search on `pairsets`: sets `split_`, `erased_`, `objective_`, `trials_`, `chosen_`.
+        `twins` ({"twins": "deleted"}) is added to every trial's setting (the pairs the trial fitted)."""
         global TRIALS_RUN
         from weditor.models.runtime import progress
 
-        rng = torch.get_rng_state()
         self.split_ = with_common_targets(split_pairsets(pairsets, self.seed), pipe, adapter, pairsets, cfg.device)
         # one line per patch: 0.5 where any file has parts elsewhere (or images, videos: never measured at 0.8)
         media = any(ps.has_images or ps.has_videos for ps in pairsets)
@@ -206,7 +228,7 @@ class Tuner:
         ctx = Context(pipe, adapter, base, list(self.split_.train), settings, cfg, self.split_.train_synth or {})
         self.trials_: list[Trial] = []
         total = sum(len(ladder) for _, ladders in plan for ladder in ladders)
-        bar = progress(None, total, "tune" if self.search else "self-check")
+        bar = progress(None, total, ("tune" if self.search else "self-check") + (" (deletion twins)" if twins else ""))
         try:
             for space, ladders in plan:
                 if self._satisfied():
@@ -215,13 +237,13 @@ class Tuner:
                 try:
                     state = space.prepare(ctx)
                 except WeditorError as e:
-                    self.trials_.append(Trial(space.method, {}, error=str(e)))
+                    self.trials_.append(Trial(space.method, dict(twins or {}), error=str(e)))
                     bar.update(sum(len(ladder) for ladder in ladders))
                     continue
                 first = len(self.trials_)
                 for ladder in ladders:
                     for n, params in enumerate(ladder):
-                        trial = self._trial(space, state, ctx, params, objective, pipe)
+                        trial = self._trial(space, state, ctx, {**params, **(twins or {})}, objective, pipe)
                         TRIALS_RUN += 1
                         self.trials_.append(trial)
                         bar.update(1)
@@ -231,21 +253,16 @@ class Tuner:
                             bar.update(len(ladder) - n - 1)
                             break
                 for params in self._milder(space, cfg, self.trials_[first]):
-                    trial = self._trial(space, state, ctx, params, objective, pipe)
+                    trial = self._trial(space, state, ctx, {**params, **(twins or {})}, objective, pipe)
                     TRIALS_RUN += 1
                     self.trials_.append(trial)
                     if trial.score is not None and trial.feasible(self.budget):
                         break
         finally:
             bar.close()
-            torch.set_rng_state(rng)
         if not self.search and self.trials_[0].error:  # the user's own settings: their error, as the method says it
             raise WeditorError(self.trials_[0].error)
         self.chosen_ = choose(self.trials_, self.budget, self.erased_) if self.search else 0
-        if self.chosen_ is None:
-            first = next((t.error for t in self.trials_ if t.error), "no trial could be scored")
-            raise WeditorError(f"self-tuning: no setting could be fitted ({first})")
-        return self
 
     def _block_budget(self) -> dict:
         """The block fit's part move budget, recorded where the search tried it (other records stay as they were)."""
@@ -309,6 +326,9 @@ class Tuner:
                     if self.split_.held_synth
                     else {}
                 ),
+                # the changed word's substitutes in the training pairs of the files searched again with deletion
+                # twins (weditor/io/twins.py): only where that pass ran
+                **({"spread_substitutes": self.spread_} if self.spread_ else {}),
                 "held_out_pairs": {c: len(p) for c, p in self.split_.held_pairs.items()},
                 "held_out_neutral": len(self.split_.held_neutral),
             },
@@ -338,6 +358,7 @@ def pinned_fields(cfg) -> dict:
         "units": cfg.units != defaults.UNITS,
         "units_preserve": cfg.units_preserve != defaults.UNITS_PRESERVE,
         "units_silence": cfg.units_silence != defaults.UNITS_SILENCE,
+        "twins": getattr(cfg, "twins", "pair") != "pair",
     }
     return {k: getattr(cfg, k) for k in TUNED_FIELDS if given[k] or k in getattr(cfg, "pinned", ())}
 
