@@ -33,7 +33,8 @@ def _pairset(name):
 
 def test_substitutes_are_counted_once_per_pair_with_deletion_as_one():
     votes = substitutes(_pairset("red-substitutes"))  # orange ("a red" -> "an orange"), green, ..., and one deletion
-    assert votes["orange"] == votes["an"] == votes["green"] == votes[""] == 1 and sum(votes.values()) == 9
+    assert votes["orange"] == votes["green"] == votes[""] == 1 and sum(votes.values()) == 8
+    assert "an" not in votes  # the word in red's place, not the article that agrees with it
     assert substitutes(_pairset("red-orange"))["orange"] == 8
     assert dict(substitutes(_pairset("red"))) == {"": 8}
     assert substitutes(_pairset("circle")) == {"square": 3, "triangle": 3, "cross": 3}
@@ -126,7 +127,72 @@ def test_deletion_twins_are_tried_only_below_the_warning_line():
     assert barely_reached(tuner(0.17))  # the spread red file's first pass
     assert not barely_reached(tuner(0.70))  # left's (twins spread over three directions): erased on video
     assert not barely_reached(tuner(WARN_BELOW))
-    assert barely_reached(SimpleNamespace(trials_=[], chosen_=None))
+    assert barely_reached(SimpleNamespace(trials_=[], chosen_=None, split_=SimpleNamespace(held_pairs={"c": ()})))
+
+
+def test_a_vowel_substitute_is_no_majority_of_articles():
+    """ "a red circle" -> "an orange circle" counted "an" in every such pair: a file whose colours mostly begin with a
+    vowel (orange, amber, indigo, ...) read as one substitute ("an") holding the majority, never spread."""
+    from weditor.io.pairs import Pair
+
+    colours = ["orange", "amber", "indigo", "ochre", "emerald", "umber", "green", "blue"]
+    pairs = tuple(
+        Pair(f"a red circle moving {m}", f"{'an' if c[0] in 'aeiou' else 'a'} {c} circle moving {m}")
+        for c, m in zip(colours, ["left", "right", "up", "down"] * 2)
+    )
+    ps = replace(_pairset("red-substitutes"), pairs=pairs)
+    assert max(substitutes(ps).values()) == 1 and spread(ps)
+
+
+def test_one_unsafe_prompt_with_many_substitutes_is_one_deletion_pair():
+    """Eight pairs over two unsafe prompts become two deletion pairs, not eight copies the split would put on both
+    sides (held out and fitted)."""
+    from weditor.io.pairs import Pair
+
+    pairs = tuple(
+        Pair(u, f"a {c} circle moving {d}")
+        for u, d in (("a red circle moving left", "left"), ("a red circle moving up", "up"))
+        for c in ("green", "blue", "white", "cyan")
+    )
+    got = deletion_twins(replace(_pairset("red-substitutes"), pairs=pairs)).pairs
+    assert [(p.unsafe, p.safe) for p in got] == [
+        ("a red circle moving left", "a circle moving left"),
+        ("a red circle moving up", "a circle moving up"),
+    ]
+
+
+def test_a_dropped_word_before_punctuation_leaves_no_space():
+    assert dropped("a red, shiny circle", ("red",)) == "a, shiny circle"
+    assert dropped("red circle moving left", ("red",)) == "circle moving left"
+
+
+def test_a_patch_of_several_files_rewrites_only_what_the_first_pass_barely_reached():
+    """Deletion twins hold for every file of a patch: a spread file the first pass reached (circle: a shape, whose
+    dropped word draws a circle) keeps the whole patch on the pairs as written."""
+    spread_red, circle = _pairset("red-substitutes"), _pairset("circle")
+    split = split_pairsets([spread_red, circle], 0)
+    assert spread_files(split, [spread_red, circle], {"red"}) == {}
+    assert set(spread_files(split, [spread_red, circle], {"red", "circle"})) == {"red", "circle"}
+    alone = split_pairsets([spread_red], 0)
+    assert set(spread_files(alone, [spread_red], {"red"})) == {"red"}
+    assert spread_files(alone, [spread_red], {"circle"}) == {}
+
+
+def test_no_trial_scored_in_either_pass_is_left_to_the_one_line_error():
+    """Both passes without a choice: the first pass's state stays (the search then says "no setting could be
+    fitted"), not a TypeError from adding None."""
+    from types import SimpleNamespace
+
+    from weditor.pipeline.tuning_twins import deletion_pass
+
+    class Tuner(SimpleNamespace):
+        def _search(self, *args):
+            self.trials_, self.chosen_ = [Trial("text", {"twins": "deleted"}, error="no")], None
+
+    tuner = Tuner(split_="s", erased_=0.8, objective_="o", trials_=[Trial("text", {}, error="no")], chosen_=None)
+    tuner.budget = 0.03
+    deletion_pass(tuner, None, None, None, [], None, None)
+    assert tuner.chosen_ is None and len(tuner.trials_) == 2 and tuner.split_ == "s"
 
 
 def test_twins_is_checked_and_recorded_in_the_schema():
@@ -192,3 +258,15 @@ def test_a_spread_file_the_first_pass_reaches_is_searched_once(tmp_path):
     recipe = json.loads((out / "weditor.json").read_text())
     assert "twins" not in recipe["params"] and "spread_substitutes" not in recipe["tuning"]["objective"]
     assert recipe["method"] == "uce" and not [t for t in recipe["tuning"]["trials"] if "twins" in t["params"]]
+
+
+def test_twins_deleted_that_would_change_nothing_is_refused_before_any_weights(tmp_path):
+    """`--twins deleted` on a file whose pairs change no one word (nudity: whole captions) would be recorded in
+    weditor.json and the card while every method fitted the pairs as written."""
+    out = tmp_path / "o"
+    result = run_cli(["patch", "--pairs", ROOT / "pairs" / "nudity.toml", "--twins", "deleted", "--out", out])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and lines[-1].startswith("Error: --twins deleted: no pair of"), result.output
+    assert "Traceback" not in result.output and not out.exists()
+    with pytest.raises(WeditorError, match="--twins deleted"):
+        with_twins([_pairset("red")], "deleted")  # every twin already drops the word

@@ -32,10 +32,17 @@ def run():
 
             traceback.print_exc()
         finally:
-            distributed.close()
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
-            os._exit(code)
+            try:  # leaving the group or flushing may fail (a peer gone, a closed pipe): the exit still skips teardown
+                distributed.close()
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()
+            except BaseException:  # noqa: BLE001
+                import traceback
+
+                traceback.print_exc()
+                code = code or 1
+            finally:
+                os._exit(code)
     else:
         from weditor.cli import main
 

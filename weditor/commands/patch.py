@@ -249,7 +249,8 @@ _WITH_RECIPE = (
     show_default=True,
     type=click.Choice(("pair", "deleted")),
     help="The safe twins every method fits: the pairs' own, or each unsafe prompt with its changed word dropped "
-    "('deleted'; the search tries it itself where the twins substitute many different words: docs/method.md).",
+    "('deleted'; the search tries it itself where its first choice leaves a concept below the warning line and "
+    "that file's twins substitute many different words: docs/method.md).",
 )
 @click.option(
     "--recipe",

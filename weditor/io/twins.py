@@ -42,7 +42,10 @@ def substitutes(pairset) -> Counter:
     for change in map(pair_change, pairset.pairs):
         if change is None or word[0] not in change[0]:
             continue
-        new = [w for w in change[1] if w not in change[0]]
+        if len(change[0]) == len(change[1]):  # "a red" -> "an orange": the word in the changed word's place, not "an"
+            new = [change[1][change[0].index(word[0])]]
+        else:
+            new = [w for w in change[1] if w not in change[0]]
         votes.update(dict.fromkeys(new or [""], 1))
     return votes
 
@@ -73,7 +76,9 @@ def deletion_twins(pairset):
         pairs.append(
             replace(pair, safe=twin) if twin and twin != pair.unsafe and pair.conditioning == (None, None) else pair
         )
-    return replace(pairset, pairs=tuple(pairs))
+    # one unsafe prompt written with several substitutes ("a red circle" -> "a green circle", -> "a blue circle") is
+    # one deletion pair: kept once, so that the held-out split never holds a pair the fit also reads
+    return replace(pairset, pairs=tuple(dict.fromkeys(pairs)))
 
 
 def dropped(prompt: str, run: tuple[str, ...]) -> str | None:
@@ -91,7 +96,8 @@ def dropped(prompt: str, run: tuple[str, ...]) -> str | None:
         agree = "an" if following.group().lower() in "aeiou" else "a"
         agree = agree.capitalize() if article.group()[0].isupper() else agree
         before = before[: article.start()] + agree
-    return " ".join(f"{before} {after}".split())
+    joined = f"{before}{after}" if not before or re.match(r"[^\w\s]", after) else f"{before} {after}"
+    return " ".join(joined.split())  # "a red, shiny circle" -> "a, shiny circle", not "a , shiny circle"
 
 
 def with_twins(pairsets, twins: str) -> list:
@@ -100,4 +106,13 @@ def with_twins(pairsets, twins: str) -> list:
         return list(pairsets)
     if twins != "deleted":
         raise ValueError(f"twins {twins!r}: must be one of {', '.join(TWINS)}")
-    return [deletion_twins(ps) for ps in pairsets]
+    out = [deletion_twins(ps) for ps in pairsets]
+    if pairsets and all(new.pairs == old.pairs for new, old in zip(out, pairsets)):  # recorded, changing nothing
+        from weditor.errors import WeditorError
+
+        names = ", ".join(str(ps.path) for ps in pairsets)
+        raise WeditorError(
+            f"--twins deleted: no pair of {names} changes one word that can be dropped from its unsafe prompt "
+            "(or every twin already drops it); use --twins pair"
+        )
+    return out

@@ -197,9 +197,9 @@ class Tuner:
         try:
             self._search(pipe, adapter, base, with_twins(pairsets, getattr(cfg, "twins", "pair")), settings, cfg)
             if self.search and "twins" not in pinned_fields(cfg):  # twins that substitute many different words
-                from weditor.pipeline.tuning_twins import barely_reached, deletion_pass, spread_files
+                from weditor.pipeline.tuning_twins import barely_reached_concepts, deletion_pass, spread_files
 
-                self.spread_ = spread_files(self.split_, pairsets) if barely_reached(self) else {}
+                self.spread_ = spread_files(self.split_, pairsets, barely_reached_concepts(self))
                 if self.spread_:
                     torch.set_rng_state(rng)  # the second pass starts where the first did
                     deletion_pass(self, pipe, adapter, base, pairsets, settings, cfg)
@@ -407,6 +407,7 @@ def prepare(cfg, echo=print):
     from weditor.pipeline.load import open_pipeline
 
     pairsets = load_pairsets(cfg.pairs)
+    with_twins(pairsets, getattr(cfg, "twins", "pair"))  # `--twins deleted` that would change nothing: refused here
     probe = replace(cfg)
     probe.resolve_method(pairsets)
     probe.check()  # the user's options are refused before any weights are read, as without tuning

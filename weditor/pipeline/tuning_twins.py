@@ -25,19 +25,33 @@ def barely_reached(tuner) -> bool:
     twins tried: on pairs/shapes-left.toml (twins spread over three directions) the first pass reached 0.70 and its
     videos lost every left; the deletion twins ("a red circle moving") would have been chosen there too (0.92), a
     change no measurement asked for (docs/benchmarks.md, "Spread substitutes")."""
+
+    return bool(barely_reached_concepts(tuner))
+
+
+def barely_reached_concepts(tuner) -> set:
+    """The concepts (their own prompts or their synonyms) the first pass's choice leaves below `WARN_BELOW`; every
+    concept where nothing was chosen."""
+    from weditor.io.synonyms import SUFFIX
     from weditor.pipeline.budgets import WARN_BELOW
 
     chosen = tuner.trials_[tuner.chosen_] if tuner.chosen_ is not None else None
-    return chosen is None or chosen.score is None or chosen.score.min_erasure < WARN_BELOW
+    if chosen is None or chosen.score is None:
+        return {c.removesuffix(SUFFIX) for c in tuner.split_.held_pairs}
+    return {c.removesuffix(SUFFIX) for c, e in chosen.score.erasure.items() if e < WARN_BELOW}
 
 
-def spread_files(split, pairsets) -> dict:
+def spread_files(split, pairsets, low: set | None = None) -> dict:
     """{concept: {substitute: pairs}} of the files whose *training* pairs (`split.train`) substitute the changed word
-    by words none of which holds a majority (`twins.spread`); {} where a file has parts elsewhere, or where deletion
-    twins would change a file that is not spread (one choice of twins holds for every file of a patch)."""
+    by words none of which holds a majority (`twins.spread`), among the concepts `low` the first pass barely reached
+    (every concept where `low` is None); {} where a file has parts elsewhere, or where deletion twins would change
+    any other file (one choice of twins holds for every file of a patch: a spread shape the first pass reached, or a
+    file that is not spread, keeps its patch by keeping the whole patch on the pairs as written)."""
     if split.held_parts:
         return {}
-    found = {ps.concept: dict(substitutes(ps)) for ps in split.train if spread(ps)}
+    found = {
+        ps.concept: dict(substitutes(ps)) for ps in split.train if spread(ps) and (low is None or ps.concept in low)
+    }
     others = [ps for ps in pairsets if ps.concept not in found]
     if not found or any(deletion_twins(ps).pairs != ps.pairs for ps in others):
         return {}
@@ -51,7 +65,7 @@ def deletion_pass(tuner, pipe, adapter, base, pairsets, settings, cfg):
     tuner._search(pipe, adapter, base, with_twins(pairsets, "deleted"), settings, cfg, TWINS)
     trials = first[3] + tuner.trials_
     new = tuner.trials_[tuner.chosen_] if tuner.chosen_ is not None else None
-    if first[4] is None or (new is not None and better(new, first[3][first[4]], tuner.budget, tuner.erased_)):
+    if new is not None and (first[4] is None or better(new, first[3][first[4]], tuner.budget, tuner.erased_)):
         tuner.trials_, tuner.chosen_ = trials, len(first[3]) + tuner.chosen_
     else:
         tuner.split_, tuner.erased_, tuner.objective_, _, tuner.chosen_ = first
