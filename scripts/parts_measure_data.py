@@ -183,7 +183,7 @@ def measure_trials(pair_file: Path, names: list[str]) -> dict:
     out = {
         "file": str(pair_file),
         "concept": concept,
-        "scale": obj.move_scale_[concept],
+        "scale": obj.gap_[concept] / math.sqrt(sum(1 for x in obj.concepts_ if x == concept)),
         "prompts": info,
         "trials": {},
     }
