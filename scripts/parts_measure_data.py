@@ -75,7 +75,7 @@ def neighbours(prompt: str, pool: list[str], vocab: set) -> list[str]:
     return out
 
 
-def measure_trials(pair_file: Path, names: list[str]) -> dict:
+def measure_trials(pair_file: Path, names: list[str], seed: int = 0) -> dict:
     """{setting: {erasure, per-prompt rows}} for the settings fitted as search trials on `pair_file`."""
     from weditor.io import parts as P
     from weditor.io.pairs import load_pairsets
@@ -87,7 +87,7 @@ def measure_trials(pair_file: Path, names: list[str]) -> dict:
     from weditor.pipeline.tuning import Tuner
     from weditor.shapes.matrix import patch_config
 
-    cfg = patch_config({}, [pair_file], Path(tempfile.mkdtemp()) / "x")
+    cfg = patch_config({"seed": seed}, [pair_file], Path(tempfile.mkdtemp()) / "x")
     pairsets = load_pairsets(cfg.pairs)
     probe = __import__("dataclasses").replace(cfg)
     probe.resolve_method(pairsets)
@@ -267,6 +267,7 @@ def main():
     ap.add_argument("--settings", nargs="+", default=list(SETTINGS))
     ap.add_argument("--out", required=True)
     ap.add_argument("--no-videos", action="store_true")
+    ap.add_argument("--seed", type=int, default=0, help="the search's seed (its split and noise); the videos use 0")
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
@@ -274,7 +275,7 @@ def main():
     for f in args.files:
         entry = data.setdefault(f.name, {})
         t0 = time.perf_counter()
-        m = measure_trials(f, args.settings)
+        m = measure_trials(f, args.settings, args.seed)
         entry.setdefault("trials", {}).update(m.pop("trials"))
         entry.update(m)
         if not args.no_videos:
