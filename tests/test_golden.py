@@ -440,6 +440,30 @@ GOLDEN_PAIRS = {
         "weditor/pairs/red-triangle.toml": "c5f09af3a2c29ab250da334296bec321c3fb325fbf7a8518761a2d9570deb3bc",
         "weditor.json": "82745ea00141a714971ec0b073f3070c9ba914d721bc34223e9994cb34fc6a79",
     },
+    # pairs/shapes-green-cross.toml (branch conj10): a seventh development conjunction, its fixed-method patches pinned
+    "shapes-green-cross.toml text": {
+        "README.md": "98837147bd52d042301329a9aea706dbd37906b156dbb72442fb05c05362d0cc",
+        "transformer/diffusion_pytorch_model.safetensors": "53b7f9c0e2445395c071f527f6c714a7f4049a2aaa813dbaf7353bbe62875f19",
+        "weditor/directions.safetensors": "7d45fe08f1e4da089256b30a6ac472c72158c87dd99965ba86b0bd22e90b57f9",
+        "weditor/pairs/green-cross.toml": "35b3935c7ade9f962ec83139e7b75e453c4afb2f1d644c095bdf706b3e9ab0c5",
+        "weditor/readout.safetensors": "713b5b1f9c13aec904bcc49dde1b5719d0a7050d1244b11adf6f146ad9d8b26a",
+        "weditor.json": "60636e0c6bb6e10e495346dbdd79734035bc5704eee6723f2c54281f48ba27d3",
+    },
+    "shapes-green-cross.toml uce": {
+        "README.md": "14a471e3df5a588c9187b8a44098e6ca431376be0d8cceb131a24a07ba4feec4",
+        "transformer/diffusion_pytorch_model.safetensors": "0e1ea8e858ab8228f2dea0882b891b7a0d470b424f758d3dd17718c7b241d7ca",
+        "weditor/directions.safetensors": "a80ed3f9fbfcfab078cc8b3b8b4d4cad3f6bca8c5b4f83233bb46a283f4b5da8",
+        "weditor/pairs/green-cross.toml": "35b3935c7ade9f962ec83139e7b75e453c4afb2f1d644c095bdf706b3e9ab0c5",
+        "weditor/readout.safetensors": "74d5facc32461da1ad43a1e191da9d98e9919f3db49fcb1054eed48ce315cc47",
+        "weditor.json": "cd4d35a8512caabd7f3096948d4e0af242412d02ef1c3a14a219ffe67bcd0dba",
+    },
+    "shapes-green-cross.toml safree": {
+        "README.md": "65cc5569e42397ee7b215a64cec0f48302a512e718c2762d265efda7b524002f",
+        "transformer/diffusion_pytorch_model.safetensors": "39b796bcabbdcfcbdb10066e80146c37bbb5b62e03462602d1300eb281059ec7",
+        "weditor/directions.safetensors": "7c936a5ce35c899d56275ec6ced5f3ff820bce4a49ccf90a4a94fa4e049c76c9",
+        "weditor/pairs/green-cross.toml": "35b3935c7ade9f962ec83139e7b75e453c4afb2f1d644c095bdf706b3e9ab0c5",
+        "weditor.json": "2175bb549f6a0641e73cc15461142c3e012eacae96de10a49ff599fb32158fe4",
+    },
     "shapes-red.toml text": {
         "README.md": "221e2e9b621a299d328aeb8247af0c11b5252c52be1ede4d7d9fc3798b03fd4a",
         "transformer/diffusion_pytorch_model.safetensors": "c8c8b1fd8ab030734514b750bb17b6f387fc77009f599ce94a1a869f12217609",

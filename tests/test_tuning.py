@@ -194,6 +194,25 @@ def test_the_choice_rule_is_erasure_first_then_preservation():
     assert choose([Trial("x", {}, error="no direction")]) is None
 
 
+def test_with_parts_and_nothing_within_the_budgets_a_setting_that_erases_comes_first():
+    """Every trial moves the parts past the budget (red on triangles): the last resort is the least part move among
+    the settings that erase, not a setting that erases nothing but reads a smaller move (the refusal edit there:
+    85% of red triangles left, -9.4 points of parts; docs/benchmarks.md, "The parts measure against the videos")."""
+    from weditor.pipeline.objective import Score
+    from weditor.pipeline.tuning import PART_MOVE_BUDGET, Trial, choose
+
+    def t(erasure, move, method="encoder"):
+        return Trial(method, {}, Score({"c": erasure}, 0.05, {"c": 0.01}, {"c": move}))
+
+    over = PART_MOVE_BUDGET
+    trials = [t(0.16, over + 0.17, "refusal"), t(0.72, over + 1.1, "units"), t(0.74, over + 0.4), t(0.75, over + 0.42)]
+    assert choose(trials, erased=0.5) == 2  # the block that erases with the least move, not the refusal
+    assert choose(trials[:1] + [t(0.3, over + 0.4)], erased=0.5) == 0  # none erases: the least move, as before
+    # a file without parts: the least neutral change, whatever erases
+    plain = [Trial("text", {}, Score({"c": 0.9}, 0.2)), Trial("text", {}, Score({"c": 0.1}, 0.1))]
+    assert choose(plain, budget=0.03, erased=0.8) == 1
+
+
 def test_pinned_fields_collapse_their_axis():
     from weditor.pipeline.candidates import SPACES, pin
 

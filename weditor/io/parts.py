@@ -289,3 +289,49 @@ def fit_prompts(pairset) -> list[str]:
     docs/benchmarks.md, "Part prompts the fit never saw"). Empty for a file without parts."""
     made = synthesized(pairset, templates(pairset))
     return made + spread(pairset, synthesized(pairset, templates(pairset), others=True), len(made))
+
+
+def slot_words(pairset) -> set[str]:
+    """The words that fill the file's slots: the removed run's, the context's and every sibling's (empty without
+    parts)."""
+    found = changed_run(pairset)
+    sibs = siblings(pairset)
+    if found is None or not sibs:
+        return set()
+    return set(found[0]) | context_words(pairset) | {w for group in sibs.values() for s in group for w in s}
+
+
+def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
+    """{part prompt: its neighbours}: what each of `prompts` would be with one slot refilled, the prompts it could
+    drift to. The neighbours are the file's own prompts and those `synthesized` from its templates (never one
+    holding the concept) that differ from the prompt in one run of at most two words ending in a slot word on both
+    sides (the word before it may change too: "a red" -> "an orange"), then the part twin (the removed words
+    replaced as the pairs replace them: "a red circle" -> "a circle"). In the pool's order; deterministic. Empty for
+    a file without parts."""
+    vocab = slot_words(pairset)
+    if not vocab:
+        return {}
+    run, replacement = changed_run(pairset)
+    context = context_words(pairset)
+    tpl = templates(pairset)
+    pool = list(dict.fromkeys(synthesized(pairset, tpl) + synthesized(pairset, tpl, others=True) + tpl))
+    pool += [p for p in pairset.neutral if p not in set(pool)]
+    words = {p: _words(p) for p in pool}
+    pool = [p for p in pool if not (_at(words[p], run) is not None and context <= set(words[p]))]
+    out = {}
+    for prompt in prompts:
+        a = _words(prompt)
+        found = []
+        for q in pool:
+            ops = difflib.SequenceMatcher(a=a, b=words[q], autojunk=False).get_opcodes()
+            ops = [o for o in ops if o[0] != "equal"]
+            if len(ops) != 1 or ops[0][0] != "replace":
+                continue
+            _, i1, i2, j1, j2 = ops[0]
+            b = words[q]
+            if i2 - i1 <= 2 and j2 - j1 <= 2 and a[i2 - 1] in vocab and b[j2 - 1] in vocab:
+                if not set(a[i1 : i2 - 1] + b[j1 : j2 - 1]) & vocab:
+                    found.append(q)
+        twin = part_twin(prompt, run, replacement)
+        out[prompt] = tuple(found) + ((twin,) if twin and twin != prompt else ())
+    return out

@@ -37,6 +37,7 @@ SEED_OFFSET = 20_000  # the objective's noise seeds, apart from the collection's
 # Whether the part move also reads the file's own part prompts (every one, held out or not), beside the ones
 # synthesized from the held-out pairs (`Split.held_synth`).
 MOVES_IN_SAMPLE = True
+NEIGHBOUR_BATCH = 32  # the part prompts' neighbours run in batches of this many (original model, once per fit)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Split:
     # prompts), none of them held out or measured: what a trial of the block fit keeps besides the training split
     # (weditor/methods/encoder_synonyms.py, `part_prompts`); the written patch synthesizes them from every prompt
     train_synth: dict = None
+    # {concept: {prompt of `held_moves`: its neighbours}}: each part prompt with one slot refilled (parts.neighbours:
+    # "an orange triangle ..." -> "a yellow triangle ...", and its part twin), the prompts it could drift to; the
+    # part move is the drift towards the nearest of them
+    held_neighbours: dict = None
 
 
 def _held_count(n: int) -> int:
@@ -74,10 +79,10 @@ def split_pairsets(pairsets, seed: int) -> Split:
     neutral prompt keeps it on both sides (nothing else to measure preservation on).
     """
     from weditor.io.pairs import neutral_prompts
-    from weditor.io.parts import fit_prompts, other_parts, parts, synthesized, templates
+    from weditor.io.parts import fit_prompts, neighbours, other_parts, parts, synthesized, templates
 
     train, held_pairs, held_sets, held_parts, held_moves = [], {}, [], {}, {}
-    held_synth, train_synth = {}, {}
+    held_synth, train_synth, held_neighbours = {}, {}, {}
     for c, ps in enumerate(pairsets):
         rng = random.Random(f"{seed}:{c}:{ps.concept}")  # str seeds are hashed deterministically (sha512)
         order = list(range(len(ps.pairs)))
@@ -106,12 +111,16 @@ def split_pairsets(pairsets, seed: int) -> Split:
         train_synth[ps.concept] = fitted
         in_sample = tuple(held_parts[ps.concept]) + tuple(other_parts(ps)) if MOVES_IN_SAMPLE else ()
         held_moves[ps.concept] = tuple(dict.fromkeys(in_sample + held_synth[ps.concept]))
+        held_neighbours[ps.concept] = neighbours(ps, held_moves[ps.concept])
     held_parts = {c: found for c, found in held_parts.items() if found}
     held_moves = {c: held_moves[c] for c in held_parts}
     held_synth = {c: held_synth[c] for c in held_parts if held_synth[c]}
     train_synth = {c: train_synth[c] for c in held_parts if train_synth[c]}
+    held_neighbours = {c: held_neighbours[c] for c in held_parts}
     held_neutral = tuple(neutral_prompts(held_sets))
-    return Split(tuple(train), held_pairs, held_neutral, held_parts, held_moves, held_synth, train_synth)
+    return Split(
+        tuple(train), held_pairs, held_neutral, held_parts, held_moves, held_synth, train_synth, held_neighbours
+    )
 
 
 def with_common_targets(split: Split, pipe, adapter, pairsets, device) -> Split:
@@ -283,13 +292,26 @@ class Objective:
             gap = math.sqrt(sum(float((n[rows] - t).norm() ** 2) for n, t in zip(self.others_, twin)))
             if gap > 0:
                 self.part_rows_[c], self.part_twin_[c], self.part_gap_[c] = rows, twin, gap
-        # the part move's rows and scale: the concept's own gap per held-out prompt (|u - s|, root mean square)
-        self.move_rows_, self.move_scale_ = {}, {}
+        # the part move's rows, and per row the offsets to its neighbours' original predictions on its latents
+        self.move_rows_, self.move_dirs_ = {}, {}
         for c, prompts in (split.held_moves or {}).items():
-            n = sum(1 for x in self.concepts_ if x == c)
-            if prompts and n and self.gap_.get(c, 0) > 0:
-                self.move_rows_[c] = [others.index(p) for p in prompts]
-                self.move_scale_[c] = self.gap_[c] / math.sqrt(n)
+            if not prompts:
+                continue
+            rows = [others.index(p) for p in prompts]
+            found = (split.held_neighbours or {}).get(c, {})
+            todo = [(r, q) for r, p in zip(rows, prompts) for q in found.get(p, ())]
+            self.move_rows_[c], self.move_dirs_[c] = rows, {r: [] for r in rows}
+            for i in range(0, len(todo), NEIGHBOUR_BATCH):
+                chunk = todo[i : i + NEIGHBOUR_BATCH]
+                images = [None] * len(chunk) if self.adapter_.image_to_video else None
+                cond = encode(self.pipe_, self.adapter_, [q for _, q in chunk], self.device_, images)
+                lat = [self.n_unsafe_ + r for r, _ in chunk]
+                preds = [self._forward(k, cond, rows=lat).double() for k in range(len(self.timesteps_))]
+                for j, (r, _) in enumerate(chunk):
+                    offset = [(p[j] - o[r]).float() for p, o in zip(preds, self.others_)]
+                    norm2 = sum(float(v.double().pow(2).sum()) for v in offset)
+                    if norm2 > 0:
+                        self.move_dirs_[c][r].append((offset, norm2))
 
     def original_runs(self) -> dict:
         """{prompt: (cond, [(component, t, latent, prediction)] per step)}: the original model's run of each neutral
@@ -382,12 +404,17 @@ class Objective:
         return Score(erasure, moved / max(self.neutral_norm_, 1e-30), leak or None, move or None)
 
     def part_moves(self, after, concept) -> list[float]:
-        """Each part prompt's move, `|p' - p| / |u - s|`: how far the edit moved its prediction from the original
-        model's (any direction: to white, to purple), against how far the concept's own prompts sit from their
-        twins (root mean square per held-out prompt). 1: a part moved as far as erasing the concept moves it."""
-        rows = self.move_rows_[concept]
-        return [
-            math.sqrt(sum(float((a[r] - b[r]).norm() ** 2) for a, b in zip(after, self.others_)))
-            / self.move_scale_[concept]
-            for r in rows
-        ]
+        """Each part prompt's drift towards its nearest neighbour: the largest `<p' - p, q - p> / |q - p|^2` over its
+        neighbours q (the prompt with one slot refilled, and its part twin: `Split.held_neighbours`), all steps as
+        one vector. 0: unmoved, or moved where no neighbour lies (a change the videos do not read as another colour
+        or shape); 1: it predicts what the neighbour does (an orange triangle drawn as the yellow one). Per prompt,
+        against its own neighbours' distance, so a file whose concept gap is small does not inflate every move; a
+        prompt without neighbours reads 0."""
+        out = []
+        for r in self.move_rows_[concept]:
+            delta = [(a[r] - b[r]).double() for a, b in zip(after, self.others_)]
+            best = 0.0
+            for offset, norm2 in self.move_dirs_[concept][r]:
+                best = max(best, sum(float((d * v.double()).sum()) for d, v in zip(delta, offset)) / norm2)
+            out.append(best)
+        return out

@@ -109,7 +109,7 @@ def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET, erased: float = 
     2. else the highest worst-concept erasure within the budget, a concept's synonym prompts averaged with its own
        (`Score.rank_erasure`; the self-check then warns if it is low);
     3. else, nothing within the budget: the smallest neutral change of all (with parts elsewhere: the smallest
-       part move, the setting that keeps them best; the self-check then warns that the parts moved).
+       part move among the settings that erase, else of all; the self-check then warns that the parts moved).
     Ties go to the earlier trial (the milder setting, the cheaper method).
     """
     scored = [(i, t) for i, t in enumerate(trials) if t.score is not None]
@@ -121,12 +121,19 @@ def choose(trials: list[Trial], budget: float = NEUTRAL_BUDGET, erased: float = 
         return min(done, key=lambda it: (it[1].score.neutral_change, it[0]))[0]
     if ok:
         return max(ok, key=lambda it: (it[1].score.rank_erasure, -it[0]))[0]
-    return min(scored, key=lambda it: (_kept_key(it[1].score), it[0]))[0]
+    return min(scored, key=lambda it: (*_kept_key(it[1].score, erased), it[0]))[0]
 
 
-def _kept_key(score: Score) -> float:
-    """What "moved least" means when nothing is within the budget: the parts' move where there are parts."""
-    return score.max_part_move if score.parts and score.moves else score.neutral_change
+def _kept_key(score: Score, erased: float = ERASED) -> tuple:
+    """What "moved least" means when nothing is within the budget: the parts' move where there are parts, a
+    setting that erases first. Measured towards the parts' neighbours, a setting that erases nothing can read
+    the least move and lose more: on red on triangles, where every trial is over the budget, the refusal edit
+    read 0.455 against the block's 0.678 and left 85% of red triangles, with -9.4 points of parts and -18.8 of
+    others, where the block erases them and loses 6.2 of parts (docs/benchmarks.md, "The parts measure against
+    the videos"). Without parts, the neutral change alone (as before)."""
+    if score.parts and score.moves:
+        return (score.min_erasure < erased, score.max_part_move)
+    return (False, score.neutral_change)
 
 
 @torch.no_grad()

@@ -53,6 +53,7 @@ DEV = (
     "shapes-purple-circle.toml",  # branch conj7: a shape with synonyms (ball, disc) for the encoder edits
     "shapes-blue-triangle-dev.toml",  # branch conj9: a fifth conjunction for the sharper units
     "shapes-red-triangle.toml",  # branch conj8: a fifth, for the synthesized part prompts
+    "shapes-green-cross.toml",  # branch conj10: a seventh, measured after the part move's budget was set
 )
 HELD_OUT = (
     "shapes-green.toml",
