@@ -181,10 +181,11 @@ def test_the_default_takes_the_sharper_units_where_four_do_not_erase(tmp_path, m
     towards the part prompts' neighbours (conj10) the 16 units read 0.35, over the budget of 0.28. The ladder's
     mechanics are tested here with the part move budget at 0.4, which admits every units trial again. A file
     the 4 units erase (red on squares) stops at its first rung (tests/test_tuning.py, tests/test_encoder_edit.py)."""
-    from weditor.pipeline import candidates, tuning
+    from weditor.pipeline import candidates, choice, tuning
     from weditor.shapes.matrix import PAIRS_DIR
 
-    monkeypatch.setattr(tuning, "PART_MOVE_BUDGET", 0.4)
+    monkeypatch.setattr(choice, "PART_MOVE_BUDGET", 0.4)  # the rule's (weditor/pipeline/choice.py)
+    monkeypatch.setattr(tuning, "PART_MOVE_BUDGET", 0.4)  # the record's
     out = tmp_path / "purple"
     result = run_cli(["patch", "--pairs", PAIRS_DIR / "shapes-purple-circle.toml", "--out", out])
     assert result.exit_code == 0, result.output
