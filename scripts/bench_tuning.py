@@ -25,7 +25,7 @@ def grid(pair_files: list[str], seed: int):
 
     from weditor.io.pairs import load_pairsets
     from weditor.models.loading import load_base
-    from weditor.pipeline import tuning
+    from weditor.pipeline import choice, tuning
     from weditor.pipeline.config import PatchConfig
     from weditor.pipeline.load import open_pipeline
 
@@ -36,24 +36,17 @@ def grid(pair_files: list[str], seed: int):
         pairsets = load_pairsets(cfg.pairs)
         base, adapter = load_base(cfg.model, None)
         base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-        erased, plain, part_budget, move_budget = (
-            tuning.ERASED,
-            tuning.ERASED_PLAIN,
-            tuning.PART_BUDGET,
-            tuning.PART_MOVE_BUDGET,
-        )
-        tuning.ERASED = tuning.ERASED_PLAIN = tuning.PART_BUDGET = tuning.PART_MOVE_BUDGET = float(
-            "inf"
-        )  # no early stop: every rung
+        # no early stop, every rung: the lines the search stops at (tuning.py) and the budgets the rule reads (choice.py)
+        patched = [(tuning, n) for n in ("ERASED", "ERASED_PLAIN", "PART_BUDGET", "PART_MOVE_BUDGET")]
+        patched += [(choice, n) for n in ("PART_BUDGET", "PART_MOVE_BUDGET", "BLOCK_PART_MOVE_BUDGET")]
+        saved = [getattr(m, n) for m, n in patched]
+        for m, n in patched:
+            setattr(m, n, float("inf"))
         try:
             tuner = tuning.Tuner(budget=float("inf"), seed=seed).fit(pipe, adapter, base, pairsets, settings, cfg)
         finally:
-            tuning.ERASED, tuning.ERASED_PLAIN, tuning.PART_BUDGET, tuning.PART_MOVE_BUDGET = (
-                erased,
-                plain,
-                part_budget,
-                move_budget,
-            )
+            for (m, n), v in zip(patched, saved):
+                setattr(m, n, v)
         for t in tuner.trials_:
             setting = ", ".join(f"{k} {v}" for k, v in t.params.items())
             erasure = ", ".join(f"{e:.3f}" for e in t.score.erasure.values()) if t.score else t.error

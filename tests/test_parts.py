@@ -341,3 +341,63 @@ def test_a_recipe_accepts_the_synthesized_prompts_record():
         "chosen": 0,
     }
     _tuning(record)
+
+
+def test_the_neighbours_are_capped_per_prompt_and_in_all(monkeypatch):
+    """Each neighbour costs a denoiser run per objective step: a file with many colours and shapes grows them as
+    templates x siblings (20 x 20: ~4,200), so they are capped (in the pool's order, the part twin kept); the
+    shipped files are under both caps (at most 11 per prompt, 419 in all)."""
+    from weditor.io import parts as parts_mod
+
+    ps = _pairset("purple-circle")
+    prompts = ["a purple square moving left", "a blue circle moving up", "a purple triangle going down"]
+    full = parts_mod.neighbours(ps, prompts)
+    monkeypatch.setattr(parts_mod, "MAX_NEIGHBOURS_PER_PROMPT", 2)
+    two = parts_mod.neighbours(ps, prompts)
+    for p in prompts:
+        assert len(full[p]) > 3 and two[p][:2] == full[p][:2] and len(two[p]) <= 3  # the first two (+ a part twin)
+    monkeypatch.setattr(parts_mod, "MAX_NEIGHBOURS", 3)
+    capped = parts_mod.neighbours(ps, prompts)
+    assert sum(len(v) for v in capped.values()) <= 3 + len(prompts)  # each prompt's part twin beside the cap
+
+
+def test_a_broken_edit_reads_an_infinite_part_move_and_never_wins_the_last_resort():
+    """A NaN prediction made `max(best, nan)` read 0 and a NaN erasure counted as erasing: the broken trial was
+    chosen when nothing was within the budgets."""
+    import math
+
+    import torch
+
+    from weditor.pipeline.objective import Objective, Score
+    from weditor.pipeline.tuning import Trial, choose
+
+    objective = Objective()
+    objective.others_ = [torch.zeros(2, 3)]
+    objective.move_rows_ = {"c": [0, 1]}
+    objective.move_dirs_ = {"c": {0: [([torch.ones(3)], 3.0)], 1: []}}
+    nan = [torch.tensor([[float("nan")] * 3, [0.0] * 3])]
+    assert objective.part_moves(nan, "c") == [math.inf, 0.0]
+    assert objective.blind_share("c") == 0.5  # row 1 has no neighbour: the move cannot see it
+
+    def trial(erasure, move):
+        return Trial("units", {}, Score({"c": erasure}, 0.01, {"c": 0.2}, {"c": move}))
+
+    assert choose([trial(0.9, 0.5), trial(float("nan"), 0.0)], erased=0.5) == 0
+
+
+def test_a_parts_check_that_cannot_see_most_part_prompts_says_so():
+    """Where more than a quarter of the part prompts have no neighbour (pairs that change an article with the word,
+    "an orange" -> "a", found no colour siblings), the self-check records and the summary prints it."""
+    from weditor.pipeline import tuning
+    from weditor.pipeline.objective import Score
+    from weditor.pipeline.summary import Summary
+
+    score = Score({"c": 0.9}, 0.01, {"c": 0.01}, {"c": 0.03})
+    check = tuning.self_check(score, blind={"c": 5 / 12})
+    assert check["c"]["parts_blind"] == round(5 / 12, 4) and not check["c"]["parts_warning"]
+    assert "parts_blind" not in tuning.self_check(score, blind={"c": 1 / 30})["c"]
+    from weditor.io.recipe_schema import TOP
+
+    TOP["self_check"].check(check)  # the recipe's schema accepts it (a `--recipe` of this patch reads it back)
+    lines = Summary({"self_check": check}).tuning_lines()
+    assert any(line.startswith("  warning: concept 'c': 42% of its part prompts have no neighbour") for line in lines)

@@ -301,6 +301,13 @@ def slot_words(pairset) -> set[str]:
     return set(found[0]) | context_words(pairset) | {w for group in sibs.values() for s in group for w in s}
 
 
+# At most this many neighbours per part prompt (besides its part twin), and in all (each costs a denoiser run per objective step and an
+# offset per step kept by the objective): the shipped conjunctions have at most 11 and 419; a file with many
+# colours and shapes would otherwise grow them as templates x siblings (20 x 20: ~4,200).
+MAX_NEIGHBOURS_PER_PROMPT = 16
+MAX_NEIGHBOURS = 1024
+
+
 def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
     """{part prompt: its neighbours}: what each of `prompts` would be with one slot refilled, the prompts it could
     drift to. The neighbours are the file's own prompts and those `synthesized` from its templates (never one
@@ -318,11 +325,18 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
     pool += [p for p in pairset.neutral if p not in set(pool)]
     words = {p: _words(p) for p in pool}
     pool = [p for p in pool if not (_at(words[p], run) is not None and context <= set(words[p]))]
-    out = {}
+    sets = {p: set(words[p]) for p in pool}
+    out, total = {}, 0
     for prompt in prompts:
         a = _words(prompt)
         found = []
         for q in pool:
+            # one run of at most two words replaced: lengths within one, at most four words on either side alone
+            # (exact, and cheap: the diff below runs on few of the pool, which grows as templates x siblings)
+            if abs(len(words[q]) - len(a)) > 1 or len(sets[q] ^ set(a)) > 4:
+                continue
+            if len(found) >= MAX_NEIGHBOURS_PER_PROMPT or total + len(found) >= MAX_NEIGHBOURS:
+                break
             ops = difflib.SequenceMatcher(a=a, b=words[q], autojunk=False).get_opcodes()
             ops = [o for o in ops if o[0] != "equal"]
             if len(ops) != 1 or ops[0][0] != "replace":
@@ -334,4 +348,5 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
                     found.append(q)
         twin = part_twin(prompt, run, replacement)
         out[prompt] = tuple(found) + ((twin,) if twin and twin != prompt else ())
+        total += len(out[prompt])
     return out

@@ -111,6 +111,7 @@ def _self_check(v):
     """The self-check record the card renders (weditor/pipeline/tuning.py, `self_check`)."""
     fields = dict(erasure=_SCORE, neutral_change=_MOVE, warning=flag(), part_leak=_SCORE, part_move=_MOVE)
     fields.update(part_move_budget=_MOVE, parts_warning=flag(), parts_limited=flag())  # budget: the block fit's own
+    fields.update(parts_blind=_SCORE)  # the share of part prompts the part move cannot read
     entry = Key("", lambda e: _record(e, fields, "entry", ("erasure", "neutral_change", "warning")))
     return _per_concept(entry, scored=True).check(v)
 

@@ -19,9 +19,10 @@ PART_BUDGET = 0.075
 # part twin, parts.neighbours; 1 = it predicts what the neighbour does), alongside the part leak. The part prompts are
 # the file's own of both kinds and those synthesized from the held-out prompts' wording (parts.synthesized). One budget
 # for every method. Set on the development conjunctions alone (docs/benchmarks.md, "The parts measure against the
-# videos"): ten settings each (units, wo, block), the fine set's parts against the trial's measure: erasing settings
-# kept every part up to 0.276 (cyan on crosses, 16 units) and lost parts from 0.297 (red on squares, 4 units at preserve
-# 10) and 0.306 (blue on triangles, preserve 30); 0.28 misclassifies 16 of 60 settings (11 of the 42 that erase), where
+# videos"): ten settings each (units, wo, block), the fine set's parts against the trial's measure: the highest
+# drift of an erasing setting that kept every part below the first loss was 0.276 (cyan on crosses, 16 units), and
+# parts were lost from 0.297 (red on squares, 4 units at preserve 10) and 0.306 (blue on triangles, preserve 30), apart
+# from losses the measure does not see at all (blue on triangles at 4 units / 100: one video, -3.1, at 0.018); 0.28 misclassifies 16 of 60 settings (11 of the 42 that erase), where
 # the move against the concept's gap with its two budgets (0.135; 0.2 for the block) misclassified 21 (12), and it
 # chooses what they chose on the six files. Above 0.30 blue on triangles takes the units at preserve 30 (-3.1).
 # Before: |p' - p| / |u - s| in any direction, 0.135 ("Part prompts the fit never saw").
@@ -45,3 +46,10 @@ ERASED_PLAIN = 0.8
 # red file's first pass read 0.17 (81% of videos still red); left's, spread over three directions, 0.70 (every left
 # erased), which keeps its patch (docs/benchmarks.md, "Spread substitutes").
 WARN_BELOW = 0.2
+# The self-check warns where more than this share of a conjunction's part prompts have no neighbour to read their
+# drift towards (`Objective.blind_share`): the part move reads them as unmoved. The development conjunctions have one
+# such prompt in 25-64 (at most 4%); the held-out orange on circles, whose pairs change the article with the colour
+# ("an orange circle" -> "a circle"), 5 of 12 (42%), and lost 17 points of parts with no warning (docs/benchmarks.md,
+# "The parts measure on the held-out conjunctions"). Set after that held-out run; it changes no choice, only what the
+# summary, weditor.json and the card say.
+BLIND_SHARE = 0.25

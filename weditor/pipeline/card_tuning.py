@@ -40,7 +40,7 @@ def tuning_section(recipe: dict) -> str | None:
             + (f" and a part move of {obj['part_move_budget']}" if "part_move_budget" in obj else "")
             + (
                 f" ({obj['block_part_move_budget']} for the text encoder's block fit)"
-                if "block_part_move_budget" in obj
+                if obj.get("block_part_move_budget", obj.get("part_move_budget")) != obj.get("part_move_budget")
                 else ""
             )
             + ", else the most erasure within it (docs/method.md).\n\n"
@@ -66,6 +66,7 @@ def _verdict(r: dict) -> str:
     warnings = [f"below {WARN_BELOW}, barely reached"] if r["warning"] else []
     warnings += ["partly erased: the parts budget held it back"] if r.get("parts_limited") else []
     warnings += ["parts elsewhere over the budget"] if r.get("parts_warning") else []
+    warnings += ["parts check partly blind (no neighbour prompts)"] if r.get("parts_blind") else []
     out = "; ".join(f"**warning**: {w}" for w in warnings) or "ok"
     if "part_move" in r:
         out += f"; parts moved {r['part_move']:.3f} (to their twins {r['part_leak']:.3f})"

@@ -87,5 +87,5 @@ def _kept_key(score: Score, erased: float = ERASED) -> tuple:
     others, where the block erases them and loses 6.2 of parts (docs/benchmarks.md, "The parts measure against
     the videos"). Without parts, the neutral change alone (as before)."""
     if score.parts and score.moves:
-        return (score.min_erasure < erased, score.max_part_move)
+        return (not score.min_erasure >= erased, score.max_part_move)  # a NaN erasure does not count as erasing
     return (False, score.neutral_change)

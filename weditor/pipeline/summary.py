@@ -150,7 +150,10 @@ class Summary:
                         f", part move budget {tuning['objective']['part_move_budget']}"
                         + (
                             f", {tuning['objective']['block_part_move_budget']} for --encoder-weights block"
-                            if "block_part_move_budget" in tuning["objective"]
+                            if tuning["objective"].get(
+                                "block_part_move_budget", tuning["objective"]["part_move_budget"]
+                            )
+                            != tuning["objective"]["part_move_budget"]
                             else ""
                         )
                         + ")"
@@ -170,7 +173,7 @@ class Summary:
         )
         for concept, row in check.items():
             leak = f", parts elsewhere moved {row['part_leak']:.3f} to their twins" if "part_leak" in row else ""
-            leak += f", {row['part_move']:.3f} in all" if "part_move" in row else ""
+            leak += f", drifted {row['part_move']:.3f} towards a neighbour" if "part_move" in row else ""
             out.append(f"    {concept}: erasure {row['erasure']:.3f}, neutral change {row['neutral_change']:.4f}{leak}")
         for concept, row in check.items():
             if row["warning"]:
@@ -182,11 +185,17 @@ class Summary:
             if row.get("parts_warning"):
                 out.append(
                     f"  warning: concept {concept!r}: no setting kept its parts elsewhere within the budget (they "
-                    f"moved {row['part_move']:.2f}, budget {row.get('part_move_budget', PART_MOVE_BUDGET)}); the mildest was chosen, so other "
+                    f"moved {row['part_move']:.2f}, budget {row.get('part_move_budget', PART_MOVE_BUDGET)}); the least-moving setting that erases (else of all) was chosen, so other "
                     "prompts that share its words may change; check with weditor eval before using it"
                 )
             if row.get("parts_limited"):
                 out.append(_parts_limited_line(concept, row, tuning))
+            if row.get("parts_blind"):
+                out.append(
+                    f"  warning: concept {concept!r}: {row['parts_blind']:.0%} of its part prompts have no neighbour "
+                    "prompt in the file's words to measure their drift towards, so the parts check cannot see what "
+                    "the patch does to them; check its parts elsewhere with weditor eval before using it"
+                )
         return out
 
 

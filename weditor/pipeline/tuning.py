@@ -28,6 +28,7 @@ from weditor.defaults import MEASURE_STEPS
 from weditor.errors import WeditorError
 from weditor.io.twins import with_twins
 from weditor.pipeline.budgets import (
+    BLIND_SHARE,
     BLOCK_PART_MOVE_BUDGET,
     ERASED,
     ERASED_PLAIN,
@@ -299,7 +300,11 @@ def pinned_fields(cfg) -> dict:
 
 
 def self_check(
-    score: Score, warn_below: float = WARN_BELOW, trials: list | None = None, move_limit: float = PART_MOVE_BUDGET
+    score: Score,
+    warn_below: float = WARN_BELOW,
+    trials: list | None = None,
+    move_limit: float = PART_MOVE_BUDGET,
+    blind: dict | None = None,
 ) -> dict:
     """{concept: {erasure, neutral_change, warning}} (and `part_leak`, `part_move`, `parts_warning` where the pair
     file has parts elsewhere): the held-out figures every patch reports."""
@@ -314,6 +319,8 @@ def self_check(
         if move_limit != PART_MOVE_BUDGET:  # the block fit's own budget, said where it applies
             out[c]["part_move_budget"] = move_limit
         out[c]["parts_warning"] = move > move_limit or score.parts.get(c, 0.0) > PART_BUDGET
+        if (blind or {}).get(c, 0.0) > BLIND_SHARE:  # the part move cannot see these prompts: said, not hidden
+            out[c]["parts_blind"] = round(blind[c], 4)
         # within the budget but short of erased, where a setting the search tried erases at the parts' cost: the
         # budget, not the method, held the erasure back (the summary names that setting, for a user who accepts it)
         out[c]["parts_limited"] = (
@@ -377,8 +384,9 @@ def prepare(cfg, echo=print):
     out = replace(cfg, method=chosen.method, tune=False, **chosen.params) if search else cfg
     out.opened, out.opened_seconds = opened, {"load": t_load, "tune": time.perf_counter() - t0 - t_load}
     out.tuning = tuner.record() if search else None
+    blind = {c: tuner.objective_.blind_share(c) for c in (chosen.score.moves or {})}
     out.self_check = self_check(
-        chosen.score, trials=tuner.trials_ if search else None, move_limit=move_budget(chosen.params)
+        chosen.score, trials=tuner.trials_ if search else None, move_limit=move_budget(chosen.params), blind=blind
     )
     # the neutral prompts' original runs, reused by the summary (weditor/models/measure.py) where it runs as many steps
     out.shared_runs = tuner.objective_.original_runs() if cfg.summary and tuner.steps == MEASURE_STEPS else {}
