@@ -464,6 +464,30 @@ GOLDEN_PAIRS = {
         "weditor/pairs/green-cross.toml": "35b3935c7ade9f962ec83139e7b75e453c4afb2f1d644c095bdf706b3e9ab0c5",
         "weditor.json": "2175bb549f6a0641e73cc15461142c3e012eacae96de10a49ff599fb32158fe4",
     },
+    # pairs/shapes-orange-triangle.toml (session 12): an eighth development conjunction, its fixed-method patches pinned
+    "shapes-orange-triangle.toml text": {
+        "README.md": "882a8377620eb9099e8319a7818b1b06b0118100e53a4928039da09d48f44c5e",
+        "transformer/diffusion_pytorch_model.safetensors": "a1ec331139dcbc3500b7bf90bc2a56296b375c67b669300158e1fa35f8321f97",
+        "weditor/directions.safetensors": "0ef9645175a97620347fe38696d3e02dc7c09e876c776f9e6e5b3a1a755386c4",
+        "weditor/pairs/orange-triangle.toml": "01d43480d901ae5f2a148bb05e5709442c87a664f5b5d4ff80f6390e14c570b8",
+        "weditor/readout.safetensors": "d209a68333a30600fe73a21438eddcbae0ef1056172559d595687fabd1b0264f",
+        "weditor.json": "3d44a9bcd97cc098ebba27a905bb5691d0510584fd230a6bd709ecbfbc5ac059",
+    },
+    "shapes-orange-triangle.toml uce": {
+        "README.md": "2d63fb3df1b84d0cf373c9bdd9dbc3f515d0d7bd012f1d500187df99c77e4e20",
+        "transformer/diffusion_pytorch_model.safetensors": "464ed75ab4de9f38f9838a6cf0b07a7eb389fdeaa2bebff673de3aaf6c4fc950",
+        "weditor/directions.safetensors": "a8f0300abd9644da638f72911a65c171c276d96a71a8455d78c72ea69b92346d",
+        "weditor/pairs/orange-triangle.toml": "01d43480d901ae5f2a148bb05e5709442c87a664f5b5d4ff80f6390e14c570b8",
+        "weditor/readout.safetensors": "a59b043724caae2b715f05c5b7c678d398880716636faa1f3b80e32e36d684b2",
+        "weditor.json": "a22fa78395a0a88a81c978d77ef53314876053c8ce6cc9283042b675dc361d85",
+    },
+    "shapes-orange-triangle.toml safree": {
+        "README.md": "6f6686f01c89a3a2c128534f688953b077d396af140d83f713abfe65fbe01ee4",
+        "transformer/diffusion_pytorch_model.safetensors": "7215d5669f60f14e10b515ccddf52b128b886057fac8996a15a110c98f13919c",
+        "weditor/directions.safetensors": "e771b681002d6b61f5e41614edfa039420f138dc7f3b1f454a57a8e7f537f493",
+        "weditor/pairs/orange-triangle.toml": "01d43480d901ae5f2a148bb05e5709442c87a664f5b5d4ff80f6390e14c570b8",
+        "weditor.json": "78d6a15debb940d4ab67e629ba4635ba7cc02fda22006a859a7cf680eac9ea93",
+    },
     "shapes-red.toml text": {
         "README.md": "221e2e9b621a299d328aeb8247af0c11b5252c52be1ede4d7d9fc3798b03fd4a",
         "transformer/diffusion_pytorch_model.safetensors": "c8c8b1fd8ab030734514b750bb17b6f387fc77009f599ce94a1a869f12217609",

@@ -21,7 +21,6 @@ Word-level and read from the file only: nothing here knows colours or shapes.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import replace
 
@@ -86,18 +85,9 @@ def dropped(prompt: str, run: tuple[str, ...]) -> str | None:
     now follows ("an orange circle" -> "a circle", not "an circle": on the shapes model "an circle ..." drew a yellow
     shape on 7 of 16 videos, "a circle ..." a white one on 16 of 16; docs/benchmarks.md, "Spread substitutes"); None
     when the prompt does not hold the run."""
-    pattern = r"(?<![\w'-])" + r"\s+".join(re.escape(w) for w in run) + r"(?![\w'-])"  # as parts.part_twin reads it
-    m = re.search(pattern, prompt, flags=re.IGNORECASE)
-    if m is None:
-        return None
-    before, after = prompt[: m.start()].rstrip(), prompt[m.end() :].lstrip()
-    article, following = re.search(r"(?<![\w'-])(an|a)$", before, re.IGNORECASE), re.match(r"[A-Za-z]", after)
-    if article and following:
-        agree = "an" if following.group().lower() in "aeiou" else "a"
-        agree = agree.capitalize() if article.group()[0].isupper() else agree
-        before = before[: article.start()] + agree
-    joined = f"{before}{after}" if not before or re.match(r"[^\w\s]", after) else f"{before} {after}"
-    return " ".join(joined.split())  # "a red, shiny circle" -> "a, shiny circle", not "a , shiny circle"
+    from weditor.io.parts import part_twin
+
+    return part_twin(prompt, run, ())
 
 
 def with_twins(pairsets, twins: str) -> list:

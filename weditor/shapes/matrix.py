@@ -54,6 +54,7 @@ DEV = (
     "shapes-blue-triangle-dev.toml",  # branch conj9: a fifth conjunction for the sharper units
     "shapes-red-triangle.toml",  # branch conj8: a fifth, for the synthesized part prompts
     "shapes-green-cross.toml",  # branch conj10: a seventh, measured after the part move's budget was set
+    "shapes-orange-triangle.toml",  # session 12: an eighth, whose colour takes "an" (the article in the changed run)
 )
 HELD_OUT = (
     "shapes-green.toml",
