@@ -21,6 +21,23 @@ def _pairset(name):
     return ps
 
 
+@pytest.fixture(scope="module")
+def red_square_objective():
+    """(pipe, adapter, split, objective): the objective fitted on red on squares' held-out split, seed 0 (the
+    shipped shapes model; nothing is written)."""
+    from weditor.models.loading import load_base
+    from weditor.pipeline.config import PatchConfig
+    from weditor.pipeline.load import open_pipeline
+    from weditor.pipeline.objective import Objective, split_pairsets
+
+    cfg = PatchConfig(pairs=[ROOT / "pairs" / "shapes-red-square.toml"], out=ROOT / "unused-never-written", seed=0)
+    pairsets = load_pairsets(cfg.pairs)
+    base, adapter = load_base(cfg.model, None)
+    base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
+    split = split_pairsets(pairsets, 0)
+    return pipe, adapter, split, Objective().fit(pipe, adapter, split, settings)
+
+
 def test_both_kinds_of_part_come_from_the_file():
     ps = _pairset("red-square")
     assert set(parts(ps)) == {p for p in ps.neutral if " red " in f" {p} "}
@@ -54,7 +71,7 @@ def test_files_without_parts_have_no_other_parts(name):
     assert parts(ps) == {} and other_parts(ps) == []
 
 
-def test_the_part_move_flags_a_drift_to_a_neighbour_that_the_leak_misses():
+def test_the_part_move_flags_a_drift_to_a_neighbour_that_the_leak_misses(red_square_objective):
     """Red on the other shapes drawn purple (their predictions replaced by the purple prompts', on the same
     latents; every other prompt as the original model predicts it) against drawn white (their part twins'
     colour): the leak, a distance to the white twins, reads purple as a twelfth of white (0.08 against 0.97 when
@@ -62,20 +79,10 @@ def test_the_part_move_flags_a_drift_to_a_neighbour_that_the_leak_misses():
     2.0 when written: the prompt's purple and white neighbours lie nearer than where it went), far over its budget."""
     import torch
 
-    from weditor.models.loading import load_base
     from weditor.models.runtime import encode
     from weditor.pipeline import tuning
-    from weditor.pipeline.config import PatchConfig
-    from weditor.pipeline.load import open_pipeline
-    from weditor.pipeline.objective import Objective, split_pairsets
 
-    path = ROOT / "pairs" / "shapes-red-square.toml"
-    cfg = PatchConfig(pairs=[path], out=ROOT / "unused-never-written", seed=0)
-    pairsets = load_pairsets(cfg.pairs)
-    base, adapter = load_base(cfg.model, None)
-    base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-    split = split_pairsets(pairsets, 0)
-    objective = Objective().fit(pipe, adapter, split, settings)
+    pipe, adapter, split, objective = red_square_objective
     kept = objective.score_predictions(
         [torch.cat([u, o]) for u, o in zip(objective.unsafe_, objective.others_)]
     )  # the original predictions: nothing moved
@@ -87,7 +94,7 @@ def test_the_part_move_flags_a_drift_to_a_neighbour_that_the_leak_misses():
 
     def drift(colour, share=1.0):
         prompts = [p.replace("red ", f"{colour} ") if p in red_parts else p for p in objective.prompts_]
-        cond = encode(pipe, adapter, prompts, settings.device)
+        cond = encode(pipe, adapter, prompts, objective.device_)
         after = []
         for k in range(len(objective.timesteps_)):
             orig = torch.cat([objective.unsafe_[k], objective.others_[k]])
@@ -121,25 +128,14 @@ def test_neighbours_refill_one_slot_and_never_name_the_concept():
         assert neighbours(_pairset(name), ["a red circle moving left"]) == {}
 
 
-def test_the_part_move_reads_a_drift_towards_a_neighbour_not_any_move():
+def test_the_part_move_reads_a_drift_towards_a_neighbour_not_any_move(red_square_objective):
     """The part move is a part prompt's drift towards its nearest neighbour (its prediction moved onto the
     neighbour's reads 1), not any move: a move as large, at right angles to every neighbour's offset, reads 0
     (the green triangles of red on triangles moved 0.44-0.66 of the concept's gap in every trial and were kept on
     every video: docs/benchmarks.md, "The parts measure against the videos")."""
     import torch
 
-    from weditor.models.loading import load_base
-    from weditor.pipeline.config import PatchConfig
-    from weditor.pipeline.load import open_pipeline
-    from weditor.pipeline.objective import Objective, split_pairsets
-
-    path = ROOT / "pairs" / "shapes-red-square.toml"
-    cfg = PatchConfig(pairs=[path], out=ROOT / "unused-never-written", seed=0)
-    pairsets = load_pairsets(cfg.pairs)
-    base, adapter = load_base(cfg.model, None)
-    base, _, pipe, settings = open_pipeline(cfg, pairsets, base, adapter, offload=False)
-    split = split_pairsets(pairsets, 0)
-    objective = Objective().fit(pipe, adapter, split, settings)
+    pipe, adapter, split, objective = red_square_objective
     row = next(r for r in objective.move_rows_["red-square"] if objective.move_dirs_["red-square"][r])
     offsets = objective.move_dirs_["red-square"][row]
     onto, _ = offsets[0]
