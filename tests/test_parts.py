@@ -373,12 +373,15 @@ def test_a_broken_edit_reads_an_infinite_part_move_and_never_wins_the_last_resor
     objective.move_dirs_ = {"c": {0: [([torch.ones(3)], 3.0)], 1: []}}
     nan = [torch.tensor([[float("nan")] * 3, [0.0] * 3])]
     assert objective.part_moves(nan, "c") == [math.inf, 0.0]
-    assert objective.blind_share("c") == 0.5  # row 1 has no neighbour: the move cannot see it
+    assert objective.blind_share("c") == (1, 0.5)  # row 1 has no neighbour: the move cannot see it
 
     def trial(erasure, move):
         return Trial("units", {}, Score({"c": erasure}, 0.01, {"c": 0.2}, {"c": move}))
 
     assert choose([trial(0.9, 0.5), trial(float("nan"), 0.0)], erased=0.5) == 0
+    # and the search records such a trial as an error (`Tuner._trial`): no rung sees it, no Infinity in weditor.json
+    assert not trial(float("nan"), 0.0).score.finite and not trial(0.9, math.inf).score.finite
+    assert trial(0.9, 0.5).score.finite
 
 
 def test_a_parts_check_that_cannot_see_most_part_prompts_says_so():
@@ -389,11 +392,30 @@ def test_a_parts_check_that_cannot_see_most_part_prompts_says_so():
     from weditor.pipeline.summary import Summary
 
     score = Score({"c": 0.9}, 0.01, {"c": 0.01}, {"c": 0.03})
-    check = tuning.self_check(score, blind={"c": 5 / 12})
+    check = tuning.self_check(score, blind={"c": (5, 5 / 12)})
     assert check["c"]["parts_blind"] == round(5 / 12, 4) and not check["c"]["parts_warning"]
-    assert "parts_blind" not in tuning.self_check(score, blind={"c": 1 / 30})["c"]
+    assert "parts_blind" not in tuning.self_check(score, blind={"c": (1, 1 / 30)})["c"]
+    assert "parts_blind" not in tuning.self_check(score, blind={"c": (1, 1 / 3)})["c"]  # one colourless prompt
     from weditor.io.recipe_schema import TOP
 
     TOP["self_check"].check(check)  # the recipe's schema accepts it (a `--recipe` of this patch reads it back)
     lines = Summary({"self_check": check}).tuning_lines()
     assert any(line.startswith("  warning: concept 'c': 42% of its part prompts have no neighbour") for line in lines)
+
+
+def test_an_article_that_only_agrees_is_no_part_of_the_change_and_twins_agree_where_the_file_shows_it():
+    """"an orange circle" -> "a circle" removes "orange" (read as "an orange", the run was in no prompt of another
+    colour: no colour siblings, a parts check blind to 5 of 12 prompts); part twins then agree ("an orange square" ->
+    "a square"), but only in a file whose own pairs swap "a" and "an": "a" is a word of other languages too."""
+    from weditor.io.pairs import Pair
+    from weditor.io.parts import changed_run, pair_change, part_twin, swaps_articles
+
+    assert pair_change(Pair("an orange circle moving left", "a circle moving left")) == (("orange",), ())
+    assert pair_change(Pair("a red circle moving left", "an orange circle moving left")) == (("red",), ("orange",))
+    assert pair_change(Pair("a circle moving left", "an circle moving left")) == (("a",), ("an",))
+    ps = _pairset("orange-triangle")
+    assert changed_run(ps) == (("orange",), ()) and swaps_articles(ps) and not swaps_articles(_pairset("red-square"))
+    assert parts(ps)["an orange circle moving left"] == "a circle moving left"
+    assert part_twin("a bola vermelha rolando", ("bola",), ("estrela",)) == "a estrela vermelha rolando"
+    assert part_twin("an orange (bright) square", ("orange",), (), articles=True) == "a (bright) square"
+    assert part_twin("an orange, bright square", ("orange",), (), articles=True) == "a, bright square"

@@ -58,11 +58,11 @@ def agree(before: str, after: str) -> str:
     `after` ("an" + "circle" -> "a circle"; on the shapes model "an circle ..." drew a yellow shape on 7 of 16 videos:
     docs/benchmarks.md, "Spread substitutes"), and no space before punctuation."""
     before, after = before.rstrip(), after.lstrip()
-    article, following = re.search(r"(?<![\w'-])(an|a)$", before, re.IGNORECASE), re.match(r"[A-Za-z]", after)
+    article, following = re.search(r"(?<![\w'-])(an|a)$", before, re.IGNORECASE), re.match(r"[^\w]*([A-Za-z])", after)
     if article and following:
-        fit = "an" if following.group().lower() in "aeiou" else "a"
+        fit = "an" if following.group(1).lower() in "aeiou" else "a"
         before = before[: article.start()] + (fit.capitalize() if article.group()[0].isupper() else fit)
-    joined = f"{before}{after}" if not before or re.match(r"[^\w\s]", after) else f"{before} {after}"
+    joined = f"{before}{after}" if not before or re.match(r"[,.;:!?)\]}]", after) else f"{before} {after}"
     return " ".join(joined.split())
 
 
@@ -73,13 +73,29 @@ def changed_run(pairset) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     return max(votes.items(), key=lambda kv: kv[1])[0] if votes else None
 
 
-def part_twin(prompt: str, run: tuple[str, ...], replacement: tuple[str, ...]) -> str | None:
-    """`prompt` with the removed words replaced as the pairs replace them, or None when it does not hold them."""
+def part_twin(prompt: str, run: tuple[str, ...], replacement: tuple[str, ...], articles: bool = False) -> str | None:
+    """`prompt` with the removed words replaced as the pairs replace them, or None when it does not hold them.
+    `articles`: an indefinite article before them made to agree (`agree`), for files whose own pairs show it
+    (`swaps_articles`): "an orange square" -> "a square". Not otherwise: "a" is a word of other languages too."""
     pattern = r"(?<![\w'-])" + r"\s+".join(re.escape(w) for w in run) + r"(?![\w'-])"
     m = re.search(pattern, prompt, flags=re.IGNORECASE)
     if m is None:
         return None
-    return agree(prompt[: m.start()], " ".join((*replacement, prompt[m.end() :].lstrip())))  # "an orange X" -> "a X"
+    if articles:
+        return agree(prompt[: m.start()], " ".join((*replacement, prompt[m.end() :].lstrip())))
+    twin = prompt[: m.start()] + " ".join(replacement) + prompt[m.end() :]
+    return " ".join(twin.split())
+
+
+def swaps_articles(pairset) -> bool:
+    """Whether any pair changes "a" to "an" (or back) with the word after it ("an orange circle" -> "a circle"): the
+    file is English with articles that agree, so part twins made from it must agree too."""
+    for pair in pairset.pairs:
+        a, b = _words(pair.unsafe), _words(pair.safe)
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+            if op == "replace" and a[i1] in ARTICLES and b[j1] in ARTICLES and a[i1] != b[j1]:
+                return True
+    return False
 
 
 def parts(pairset, neutral=None) -> dict[str, str]:
@@ -87,9 +103,9 @@ def parts(pairset, neutral=None) -> dict[str, str]:
     found = changed_run(pairset)
     if found is None or not found[0]:
         return {}
-    out = {}
+    out, articles = {}, swaps_articles(pairset)
     for prompt in pairset.neutral if neutral is None else neutral:
-        twin = part_twin(prompt, *found)
+        twin = part_twin(prompt, *found, articles=articles)
         if twin is not None and twin != prompt:
             out[prompt] = twin
     return out
@@ -341,14 +357,16 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
     if not vocab:
         return {}
     run, replacement = changed_run(pairset)
-    context = context_words(pairset)
+    context, articles = context_words(pairset), swaps_articles(pairset)
     tpl = templates(pairset)
     pool = list(dict.fromkeys(synthesized(pairset, tpl) + synthesized(pairset, tpl, others=True) + tpl))
     pool += [p for p in pairset.neutral if p not in set(pool)]
     words = {p: _words(p) for p in pool}
     pool = [p for p in pool if not (_at(words[p], run) is not None and context <= set(words[p]))]
     sets = {p: set(words[p]) for p in pool}
-    out, total = {}, 0
+    # the total shared evenly, so that no prompt (the synthesized held-out ones come last) is left without any
+    per_prompt = min(MAX_NEIGHBOURS_PER_PROMPT, max(1, MAX_NEIGHBOURS // max(1, len(prompts))))
+    out = {}
     for prompt in prompts:
         a = _words(prompt)
         found = []
@@ -357,7 +375,7 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
             # (exact, and cheap: the diff below runs on few of the pool, which grows as templates x siblings)
             if abs(len(words[q]) - len(a)) > 1 or len(sets[q] ^ set(a)) > 4:
                 continue
-            if len(found) >= MAX_NEIGHBOURS_PER_PROMPT or total + len(found) >= MAX_NEIGHBOURS:
+            if len(found) >= per_prompt:
                 break
             ops = difflib.SequenceMatcher(a=a, b=words[q], autojunk=False).get_opcodes()
             ops = [o for o in ops if o[0] != "equal"]
@@ -368,7 +386,6 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
             if i2 - i1 <= 2 and j2 - j1 <= 2 and a[i2 - 1] in vocab and b[j2 - 1] in vocab:
                 if not set(a[i1 : i2 - 1] + b[j1 : j2 - 1]) & vocab:
                     found.append(q)
-        twin = part_twin(prompt, run, replacement)
+        twin = part_twin(prompt, run, replacement, articles=articles)
         out[prompt] = tuple(found) + ((twin,) if twin and twin != prompt else ())
-        total += len(out[prompt])
     return out

@@ -87,7 +87,7 @@ def dropped(prompt: str, run: tuple[str, ...]) -> str | None:
     when the prompt does not hold the run."""
     from weditor.io.parts import part_twin
 
-    return part_twin(prompt, run, ())
+    return part_twin(prompt, run, (), articles=True)
 
 
 def with_twins(pairsets, twins: str) -> list:

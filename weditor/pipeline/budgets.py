@@ -52,4 +52,6 @@ WARN_BELOW = 0.2
 # ("an orange circle" -> "a circle"), 5 of 12 (42%), and lost 17 points of parts with no warning (docs/benchmarks.md,
 # "The parts measure on the held-out conjunctions"). Set after that held-out run; it changes no choice, only what the
 # summary, weditor.json and the card say.
+# At least two such prompts: the colourless part prompt ("a circle moving left") never has a neighbour, and on a small
+# file's split it alone can be a third of them.
 BLIND_SHARE = 0.25

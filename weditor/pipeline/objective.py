@@ -195,6 +195,12 @@ class Score:
         return max(self.parts.values()) if self.parts else None
 
     @property
+    def finite(self) -> bool:
+        """Every figure a number: an edit that sends a prediction to NaN or infinity reads as none of them."""
+        values = [*self.erasure.values(), self.neutral_change, *(self.parts or {}).values()]
+        return all(math.isfinite(v) for v in values + list((self.moves or {}).values()))
+
+    @property
     def min_erasure(self) -> float:
         return min(self.erasure.values())
 
@@ -427,11 +433,12 @@ class Objective:
             out.append(best)
         return out
 
-    def blind_share(self, concept) -> float:
-        """The share of the concept's part prompts without a neighbour to read their drift towards (they read 0
+    def blind_share(self, concept) -> tuple[int, float]:
+        """(how many, what share) of the concept's part prompts are without a neighbour to read their drift towards (they read 0
         whatever the edit does: `part_moves`). On the development conjunctions one in 25-64 (the prompt without the
         removed words, "a cross moving down"); a file whose pairs change an article with the word ("an orange" ->
         "a") found no colour siblings and 5 of its 12, and lost 17 points of parts with no warning
         (docs/benchmarks.md, "The parts measure on the held-out conjunctions")."""
         rows = self.move_rows_.get(concept, ())
-        return sum(1 for r in rows if not self.move_dirs_[concept][r]) / len(rows) if rows else 0.0
+        blind = sum(1 for r in rows if not self.move_dirs_[concept][r])
+        return blind, (blind / len(rows) if rows else 0.0)

@@ -231,6 +231,8 @@ class Tuner:
             score = objective.score(reencode=any(c not in ctx.adapter.denoisers for c in edited))
         finally:
             restore(pipe, originals)
+        if not score.finite:  # a broken edit: no rung may choose it, and weditor.json holds no Infinity
+            return Trial(space.method, params, error="non-finite predictions", seconds=time.perf_counter() - t0)
         return Trial(space.method, params, score, time.perf_counter() - t0)
 
     @property
@@ -319,8 +321,8 @@ def self_check(
         if move_limit != PART_MOVE_BUDGET:  # the block fit's own budget, said where it applies
             out[c]["part_move_budget"] = move_limit
         out[c]["parts_warning"] = move > move_limit or score.parts.get(c, 0.0) > PART_BUDGET
-        if (blind or {}).get(c, 0.0) > BLIND_SHARE:  # the part move cannot see these prompts: said, not hidden
-            out[c]["parts_blind"] = round(blind[c], 4)
+        if (blind or {}).get(c, (0, 0.0))[1] > BLIND_SHARE and blind[c][0] >= 2:  # unseen by the part move: said
+            out[c]["parts_blind"] = round(blind[c][1], 4)
         # within the budget but short of erased, where a setting the search tried erases at the parts' cost: the
         # budget, not the method, held the erasure back (the summary names that setting, for a user who accepts it)
         out[c]["parts_limited"] = (
