@@ -404,7 +404,7 @@ def test_a_parts_check_that_cannot_see_most_part_prompts_says_so():
 
 
 def test_an_article_that_only_agrees_is_no_part_of_the_change_and_twins_agree_where_the_file_shows_it():
-    """"an orange circle" -> "a circle" removes "orange" (read as "an orange", the run was in no prompt of another
+    """ "an orange circle" -> "a circle" removes "orange" (read as "an orange", the run was in no prompt of another
     colour: no colour siblings, a parts check blind to 5 of 12 prompts); part twins then agree ("an orange square" ->
     "a square"), but only in a file whose own pairs swap "a" and "an": "a" is a word of other languages too."""
     from weditor.io.pairs import Pair
