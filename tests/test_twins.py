@@ -20,7 +20,7 @@ from weditor.io.recipe import hash_files
 from weditor.io.twins import deletion_twins, dropped, spread, substitutes, with_twins
 from weditor.pipeline.objective import Score, split_pairsets
 from weditor.pipeline.tuning import Trial
-from weditor.pipeline.tuning_twins import barely_reached, better, spread_files
+from weditor.pipeline.tuning_twins import barely_reached_concepts, better, spread_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SPREAD = ROOT / "pairs" / "shapes-red-substitutes.toml"
@@ -124,10 +124,11 @@ def test_deletion_twins_are_tried_only_below_the_warning_line():
         trials = [Trial("text", {}, Score({"c": e, "c (synonyms)": e}, 0.01)) for e in erasures]
         return SimpleNamespace(trials_=trials, chosen_=len(trials) - 1)
 
-    assert barely_reached(tuner(0.17))  # the spread red file's first pass
-    assert not barely_reached(tuner(0.70))  # left's (twins spread over three directions): erased on video
-    assert not barely_reached(tuner(WARN_BELOW))
-    assert barely_reached(SimpleNamespace(trials_=[], chosen_=None, split_=SimpleNamespace(held_pairs={"c": ()})))
+    assert barely_reached_concepts(tuner(0.17)) == {"c"}  # the spread red file's first pass
+    assert not barely_reached_concepts(tuner(0.70))  # left's (twins spread over three directions): erased on video
+    assert not barely_reached_concepts(tuner(WARN_BELOW))
+    nothing = SimpleNamespace(trials_=[], chosen_=None, split_=SimpleNamespace(held_pairs={"c": ()}))
+    assert barely_reached_concepts(nothing) == {"c"}
 
 
 def test_a_vowel_substitute_is_no_majority_of_articles():

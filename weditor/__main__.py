@@ -19,6 +19,8 @@ def run():
         distributed.init_from_env("cuda" if any("cuda" in a for a in sys.argv[1:]) else "cpu")
         if distributed.rank() != 0:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+        import traceback
+
         code = 1
         try:
             from weditor.cli import main
@@ -28,8 +30,6 @@ def run():
         except SystemExit as e:
             code = _exit_code(e.code)
         except BaseException:  # noqa: BLE001 - the traceback Python would print, then the exit without teardown
-            import traceback
-
             traceback.print_exc()
         finally:
             try:  # leaving the group or flushing may fail (a peer gone, a closed pipe): the exit still skips teardown
@@ -37,8 +37,6 @@ def run():
                 for stream in (sys.stdout, sys.stderr):
                     stream.flush()
             except BaseException:  # noqa: BLE001
-                import traceback
-
                 traceback.print_exc()
                 code = code or 1
             finally:

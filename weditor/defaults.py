@@ -59,6 +59,9 @@ ENCODER_LAMBDA = (
 ENCODER_LAYERS = 1  # --method encoder: how many of the text encoder's last feed-forward layers are edited
 ENCODER_WEIGHTS = "wo"  # --method encoder: "wo" (closed form on the FFN output) or "block" (the last block, fitted)
 ENCODER_WEIGHTS_CHOICES = ("wo", "block")
+# --twins: the pairs every method fits, as written, or each twin the unsafe prompt with the changed word dropped
+# (weditor/io/twins.py: what the search chooses for twins that substitute many different words)
+TWINS = ("pair", "deleted")
 # --encoder-weights block's own defaults (used where --encoder-preserve / --encoder-lambda keep wo's): on the quick
 # fine set both development conjunctions were erased with every part kept at 10 / 0.1 (docs/benchmarks.md, "The block fit")
 BLOCK_PRESERVE = 10.0

@@ -247,7 +247,7 @@ _WITH_RECIPE = (
     "--twins",
     default="pair",
     show_default=True,
-    type=click.Choice(("pair", "deleted")),
+    type=click.Choice(defaults.TWINS),
     help="The safe twins every method fits: the pairs' own, or each unsafe prompt with its changed word dropped "
     "('deleted'; the search tries it itself where its first choice leaves a concept below the warning line and "
     "that file's twins substitute many different words: docs/method.md).",

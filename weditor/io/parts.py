@@ -36,14 +36,19 @@ def _words(text: str) -> list[str]:
 ARTICLES = ("a", "an")  # English indefinite articles, which agree with the word after them
 
 
+def _changes(pair) -> tuple[list[str], list[str], list[tuple]]:
+    """(the unsafe prompt's words, the twin's, the word-level diff's opcodes that are not "equal")."""
+    a, b = _words(pair.unsafe), _words(pair.safe)
+    return a, b, [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
+
+
 def pair_change(pair) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(removed words, their replacement) when `pair`'s word-level diff is one substitution or deletion of a run of
     words, else None. An indefinite article that changes only to agree with the next word is not part of the run
     ("an orange circle" -> "a circle" removes "orange"): read as "an orange", the run was found in no prompt of
     another colour, so a conjunction's file had no colour siblings and its parts check could not see 5 of 12
     prompts (docs/benchmarks.md, "The parts measure on the held-out conjunctions")."""
-    a, b = _words(pair.unsafe), _words(pair.safe)
-    ops = [o for o in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if o[0] != "equal"]
+    a, b, ops = _changes(pair)
     if len(ops) == 1 and ops[0][0] in ("replace", "delete"):
         _, i1, i2, j1, j2 = ops[0]
         run, replacement = tuple(a[i1:i2]), tuple(b[j1:j2])
@@ -90,11 +95,11 @@ def part_twin(prompt: str, run: tuple[str, ...], replacement: tuple[str, ...], a
 def swaps_articles(pairset) -> bool:
     """Whether any pair changes "a" to "an" (or back) with the word after it ("an orange circle" -> "a circle"): the
     file is English with articles that agree, so part twins made from it must agree too."""
-    for pair in pairset.pairs:
-        a, b = _words(pair.unsafe), _words(pair.safe)
-        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-            if op == "replace" and a[i1] in ARTICLES and b[j1] in ARTICLES and a[i1] != b[j1]:
-                return True
+    for a, b, ops in map(_changes, pairset.pairs):
+        if any(
+            op == "replace" and a[i1] in ARTICLES and b[j1] in ARTICLES and a[i1] != b[j1] for op, i1, _, j1, _ in ops
+        ):
+            return True
     return False
 
 
@@ -339,9 +344,9 @@ def slot_words(pairset) -> set[str]:
     return set(found[0]) | context_words(pairset) | {w for group in sibs.values() for s in group for w in s}
 
 
-# At most this many neighbours per part prompt (besides its part twin), and in all (each costs a denoiser run per objective step and an
-# offset per step kept by the objective): the shipped conjunctions have at most 11 and 419; a file with many
-# colours and shapes would otherwise grow them as templates x siblings (20 x 20: ~4,200).
+# At most this many neighbours per part prompt (besides its part twin), and in all (each costs a denoiser run per
+# objective step and an offset per step kept by the objective): the shipped conjunctions have at most 11 and 419; a
+# file with many colours and shapes would otherwise grow them as templates x siblings (20 x 20: ~4,200).
 MAX_NEIGHBOURS_PER_PROMPT = 16
 MAX_NEIGHBOURS = 1024
 
@@ -360,7 +365,8 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
     context, articles = context_words(pairset), swaps_articles(pairset)
     tpl = templates(pairset)
     pool = list(dict.fromkeys(synthesized(pairset, tpl) + synthesized(pairset, tpl, others=True) + tpl))
-    pool += [p for p in pairset.neutral if p not in set(pool)]
+    pooled = set(pool)
+    pool += [p for p in pairset.neutral if p not in pooled]
     words = {p: _words(p) for p in pool}
     pool = [p for p in pool if not (_at(words[p], run) is not None and context <= set(words[p]))]
     sets = {p: set(words[p]) for p in pool}
@@ -369,11 +375,11 @@ def neighbours(pairset, prompts) -> dict[str, tuple[str, ...]]:
     out = {}
     for prompt in prompts:
         a = _words(prompt)
-        found = []
+        own, found = set(a), []
         for q in pool:
             # one run of at most two words replaced: lengths within one, at most four words on either side alone
             # (exact, and cheap: the diff below runs on few of the pool, which grows as templates x siblings)
-            if abs(len(words[q]) - len(a)) > 1 or len(sets[q] ^ set(a)) > 4:
+            if abs(len(words[q]) - len(a)) > 1 or len(sets[q] ^ own) > 4:
                 continue
             if len(found) >= per_prompt:
                 break

@@ -243,7 +243,7 @@ PARAMS: dict[str, Key] = {
     "encoder_layers": integer(1, 64),
     "encoder_weights": choice(defaults.ENCODER_WEIGHTS_CHOICES),  # "block": weditor/methods/encoder_block.py
     **dict(units=integer(1, 1 << 20), units_preserve=number(0.0, 1e6, low_open=True), units_silence=number(0.0, 1e6)),
-    "twins": choice(("pair", "deleted")),  # the pairs fitted: as written, or the changed word dropped (io/twins.py)
+    "twins": choice(defaults.TWINS),  # the pairs fitted: as written, or the changed word dropped (io/twins.py)
 }
 # What a run measured or resolved and recorded beside its hyper-parameters: checked, never used.
 RECORDED: dict[str, Key] = {

@@ -24,16 +24,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from weditor.defaults import TWINS
 from weditor.io.parts import pair_change
 from weditor.io.synonyms import removed_word
-
-TWINS = ("pair", "deleted")  # PatchConfig.twins: the pairs as written, or the changed word dropped from the unsafe
 
 
 def substitutes(pairset) -> Counter:
     """{substitute word: pairs that put it in the changed word's place}, counted once per pair, with `""` for a pair
-    that deletes the word ("a red" -> "an orange" counts "an" and "orange"; "red" -> "" counts ""). Only pairs whose
-    diff is one change of a run holding the file's changed word (`synonyms.removed_word`) take part."""
+    that deletes the word ("a red" -> "an orange" counts "orange", the article only agreeing; "red" -> "" counts "").
+    Only pairs whose diff is one change of a run holding the file's changed word (`synonyms.removed_word`) take
+    part."""
     word = removed_word(pairset)
     votes: Counter = Counter()
     if word is None:
@@ -41,7 +41,7 @@ def substitutes(pairset) -> Counter:
     for change in map(pair_change, pairset.pairs):
         if change is None or word[0] not in change[0]:
             continue
-        if len(change[0]) == len(change[1]):  # "a red" -> "an orange": the word in the changed word's place, not "an"
+        if len(change[0]) == len(change[1]):  # "bright red" -> "pale blue": the word in the changed word's place
             new = [change[1][change[0].index(word[0])]]
         else:
             new = [w for w in change[1] if w not in change[0]]

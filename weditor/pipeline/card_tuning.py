@@ -9,6 +9,13 @@ from __future__ import annotations
 from weditor.pipeline.card_tables import _table
 
 
+def block_move_budget(objective: dict):
+    """The block fit's own part move budget where the search recorded one that differs from the others' (since
+    conj10 both are 0.28: nothing to say), else None; the card and the summary say it alike."""
+    block = objective.get("block_part_move_budget")
+    return block if block is not None and block != objective.get("part_move_budget") else None
+
+
 def tuning_section(recipe: dict) -> str | None:
     """The model card's "Self-tuning" table (every trial, the chosen one marked) and "Self-check" figures."""
 
@@ -39,8 +46,8 @@ def tuning_section(recipe: dict) -> str | None:
             f"{key.replace('_budget', ' leak' if key == 'part_budget' else ' change')} of {obj[key]}"
             + (f" and a part move of {obj['part_move_budget']}" if "part_move_budget" in obj else "")
             + (
-                f" ({obj['block_part_move_budget']} for the text encoder's block fit)"
-                if obj.get("block_part_move_budget", obj.get("part_move_budget")) != obj.get("part_move_budget")
+                f" ({block_move_budget(obj)} for the text encoder's block fit)"
+                if block_move_budget(obj) is not None
                 else ""
             )
             + ", else the most erasure within it (docs/method.md).\n\n"

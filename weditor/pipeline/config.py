@@ -8,7 +8,6 @@ from pathlib import Path
 from weditor import defaults
 from weditor.errors import WeditorError
 from weditor.io.pairs import PairSet
-from weditor.io.twins import TWINS
 from weditor.models.loading import BUILTIN_MODEL, DTYPES
 
 DEFAULT_LAYERS = defaults.LAYERS
@@ -155,8 +154,8 @@ class PatchConfig:
             from weditor.methods.encoder_units import UnitsParams
 
             UnitsParams(self.units, self.units_preserve, self.units_silence).check()
-        if self.twins not in TWINS:
-            raise WeditorError(f"twins {self.twins!r}: must be one of {', '.join(TWINS)}")
+        if self.twins not in defaults.TWINS:
+            raise WeditorError(f"twins {self.twins!r}: must be one of {', '.join(defaults.TWINS)}")
         if self.edit not in defaults.EDITS:
             raise WeditorError(f"--edit {self.edit}: must be one of {', '.join(defaults.EDITS)}")
         if self.strength is None:

@@ -308,6 +308,7 @@ class Objective:
             found = (split.held_neighbours or {}).get(c, {})
             todo = [(r, q) for r, p in zip(rows, prompts) for q in found.get(p, ())]
             self.move_rows_[c], self.move_dirs_[c] = rows, {r: [] for r in rows}
+            own2 = {r: sum(float(o[r].pow(2).sum()) for o in self.others_) for r in rows}  # |p|^2, the floor's scale
             for i in range(0, len(todo), NEIGHBOUR_BATCH):
                 chunk = todo[i : i + NEIGHBOUR_BATCH]
                 images = [None] * len(chunk) if self.adapter_.image_to_video else None
@@ -317,10 +318,9 @@ class Objective:
                 for j, (r, _) in enumerate(chunk):
                     offset = [(p[j] - o[r]).float() for p, o in zip(preds, self.others_)]
                     norm2 = sum(float(v.double().pow(2).sum()) for v in offset)
-                    own2 = sum(float(o[r].pow(2).sum()) for o in self.others_)
                     # a neighbour the model does not tell from the prompt (both tokenize alike; or a batch's rounding
                     # on another device) would make any small move read as a large drift
-                    if norm2 > NEIGHBOUR_FLOOR**2 * own2 and math.isfinite(norm2):
+                    if norm2 > NEIGHBOUR_FLOOR**2 * own2[r] and math.isfinite(norm2):
                         self.move_dirs_[c][r].append((offset, norm2))
 
     def original_runs(self) -> dict:
@@ -434,8 +434,8 @@ class Objective:
         return out
 
     def blind_share(self, concept) -> tuple[int, float]:
-        """(how many, what share) of the concept's part prompts are without a neighbour to read their drift towards (they read 0
-        whatever the edit does: `part_moves`). On the development conjunctions one in 25-64 (the prompt without the
+        """(how many, what share) of the concept's part prompts are without a neighbour to read their drift towards
+        (they read 0 whatever the edit does: `part_moves`). On the development conjunctions one in 25-64 (the prompt without the
         removed words, "a cross moving down"); a file whose pairs change an article with the word ("an orange" ->
         "a") found no colour siblings and 5 of its 12, and lost 17 points of parts with no warning
         (docs/benchmarks.md, "The parts measure on the held-out conjunctions")."""

@@ -132,6 +132,7 @@ class Summary:
 
     def tuning_lines(self) -> list[str]:
         """The search's choice and the self-check, with a `warning:` line per concept the edit barely reached."""
+        from weditor.pipeline.card_tuning import block_move_budget
         from weditor.pipeline.tuning import PART_MOVE_BUDGET, WARN_BELOW
 
         recipe, seconds, out = self.recipe, self.timings.get("tune"), []
@@ -149,11 +150,8 @@ class Summary:
                     + (
                         f", part move budget {tuning['objective']['part_move_budget']}"
                         + (
-                            f", {tuning['objective']['block_part_move_budget']} for --encoder-weights block"
-                            if tuning["objective"].get(
-                                "block_part_move_budget", tuning["objective"]["part_move_budget"]
-                            )
-                            != tuning["objective"]["part_move_budget"]
+                            f", {block_move_budget(tuning['objective'])} for --encoder-weights block"
+                            if block_move_budget(tuning["objective"]) is not None
                             else ""
                         )
                         + ")"
@@ -185,8 +183,9 @@ class Summary:
             if row.get("parts_warning"):
                 out.append(
                     f"  warning: concept {concept!r}: no setting kept its parts elsewhere within the budget (they "
-                    f"moved {row['part_move']:.2f}, budget {row.get('part_move_budget', PART_MOVE_BUDGET)}); the least-moving setting that erases (else of all) was chosen, so other "
-                    "prompts that share its words may change; check with weditor eval before using it"
+                    f"moved {row['part_move']:.2f}, budget {row.get('part_move_budget', PART_MOVE_BUDGET)}); the "
+                    "least-moving setting that erases (else of all) was chosen, so other prompts that share its words "
+                    "may change; check with weditor eval before using it"
                 )
             if row.get("parts_limited"):
                 out.append(_parts_limited_line(concept, row, tuning))

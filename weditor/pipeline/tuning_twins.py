@@ -5,7 +5,7 @@ different word each ("a red circle" -> "a green circle", "a blue ...", "a white 
 the concept, and no method moved it far enough towards those twins within the neutral budget (81% of held-out
 videos kept red). The same pairs with the word dropped ("a circle"), the style the docs recommend, are erased. So
 where the first pass (the pairs as written) left the concept barely reached (below the self-check's warning line,
-`barely_reached`) and the file's substitutes are spread
+`barely_reached_concepts`) and the file's substitutes are spread
 (weditor/io/twins.py, `spread`), the search runs again on deletion twins derived from the file, fitting *and*
 scoring every trial towards them (one target, consistently, as `objective.with_common_targets` does for the
 substitutes), and takes that pass's choice where it is better (`better`). A file that the first pass reaches (a shape
@@ -19,19 +19,13 @@ from weditor.io.twins import deletion_twins, spread, substitutes, with_twins
 TWINS = {"twins": "deleted"}  # what every trial of the second pass records in its setting (PatchConfig.twins)
 
 
-def barely_reached(tuner) -> bool:
-    """Whether the first pass's choice leaves a concept (or its synonyms) below the self-check's warning line
-    (`WARN_BELOW`): the pairs' own twins were not reached by any setting within the budget. Only there are deletion
-    twins tried: on pairs/shapes-left.toml (twins spread over three directions) the first pass reached 0.70 and its
-    videos lost every left; the deletion twins ("a red circle moving") would have been chosen there too (0.92), a
-    change no measurement asked for (docs/benchmarks.md, "Spread substitutes")."""
-
-    return bool(barely_reached_concepts(tuner))
-
-
 def barely_reached_concepts(tuner) -> set:
-    """The concepts (their own prompts or their synonyms) the first pass's choice leaves below `WARN_BELOW`; every
-    concept where nothing was chosen."""
+    """The concepts (their own prompts or their synonyms) the first pass's choice leaves below the self-check's warning
+    line (`WARN_BELOW`): the pairs' own twins were not reached by any setting within the budget; every concept where
+    nothing was chosen. Only there are deletion twins tried: on pairs/shapes-left.toml (twins spread over three
+    directions) the first pass reached 0.70 and its videos lost every left; the deletion twins ("a red circle
+    moving") would have been chosen there too (0.92), a change no measurement asked for (docs/benchmarks.md, "Spread
+    substitutes")."""
     from weditor.io.synonyms import SUFFIX
     from weditor.pipeline.budgets import WARN_BELOW
 
